@@ -1,0 +1,152 @@
+"""The drill journal: one timeline of everything that happened, written as JSON lines while the drill runs.
+
+Operations follow Jepsen's history model: each has an ``invoke`` event and then exactly one completion,
+``ok`` (took effect), ``fail`` (certainly did not) or ``info`` (unknown, e.g. a timeout). Faults, phases and
+system signals live in the same timeline, so every figure is computed from one clock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+from drdrill.clock import Clock
+
+
+class Kind(StrEnum):
+    """What an event is about."""
+
+    PHASE = "phase"  # a runner phase started or ended
+    OP = "op"  # a workload operation (a claim submitted)
+    PROBE = "probe"  # a steady-state probe
+    FAULT = "fault"  # a fault was applied or reverted (Jepsen's nemesis)
+    SIGNAL = "signal"  # something the system reported (failover, provider switch)
+    READ = "read"  # the final read of the data store
+    NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
+
+
+class Type(StrEnum):
+    """The step of an event."""
+
+    INVOKE = "invoke"
+    OK = "ok"
+    FAIL = "fail"
+    INFO = "info"
+    START = "start"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the journal."""
+
+    seq: int
+    t_ns: int
+    utc: str
+    kind: Kind
+    type: Type
+    name: str
+    process: str | None = None
+    value: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for JSON."""
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "t_ns": self.t_ns,
+            "utc": self.utc,
+            "kind": self.kind.value,
+            "type": self.type.value,
+            "name": self.name,
+        }
+        if self.process is not None:
+            out["process"] = self.process
+        if self.value is not None:
+            out["value"] = self.value
+        if self.data:
+            out["data"] = dict(self.data)
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Event:
+        """Rebuild an event from :meth:`to_json` output."""
+        return cls(
+            seq=int(raw["seq"]),
+            t_ns=int(raw["t_ns"]),
+            utc=str(raw["utc"]),
+            kind=Kind(raw["kind"]),
+            type=Type(raw["type"]),
+            name=str(raw["name"]),
+            process=raw.get("process"),
+            value=raw.get("value"),
+            data=dict(raw.get("data", {})),
+        )
+
+
+class Journal:
+    """Thread-safe, append-only event log; every event is flushed to ``path`` as it is recorded."""
+
+    def __init__(self, clock: Clock, path: Path | None = None) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._events: list[Event] = []
+        self._file: IO[str] | None = None
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("w", encoding="utf-8")
+
+    def record(
+        self,
+        kind: Kind,
+        type_: Type,
+        name: str,
+        *,
+        process: str | None = None,
+        value: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Stamp an event with the clock and append it."""
+        with self._lock:
+            event = Event(
+                seq=len(self._events),
+                t_ns=self._clock.monotonic_ns(),
+                utc=self._clock.wall().isoformat(timespec="microseconds"),
+                kind=kind,
+                type=type_,
+                name=name,
+                process=process,
+                value=value,
+                data=dict(data or {}),
+            )
+            self._events.append(event)
+            if self._file is not None:
+                self._file.write(json.dumps(event.to_json(), sort_keys=True) + "\n")
+                self._file.flush()
+        return event
+
+    def events(self) -> list[Event]:
+        """A snapshot of the events so far, in the order recorded."""
+        with self._lock:
+            return list(self._events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events())
+
+    def close(self) -> None:
+        """Close the file; the in-memory events stay readable."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def read_journal(lines: Iterable[str]) -> list[Event]:
+    """Parse JSON lines written by :class:`Journal`."""
+    return [Event.from_json(json.loads(line)) for line in lines if line.strip()]

@@ -1,0 +1,136 @@
+"""Pure functions from journal events to detection and recovery times. No I/O, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from drdrill.journal import Event, Kind, Type
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One completed steady-state probe."""
+
+    invoke_ns: int
+    complete_ns: int
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FaultWindow:
+    """When the disaster was in place: from the first fault applied to the last fault reverted."""
+
+    start_ns: int
+    end_ns: int | None  # None while the fault is still held
+
+
+def probe_results(events: Sequence[Event]) -> list[ProbeResult]:
+    """Pair probe invocations with their completions, in invocation order; pending probes are left out."""
+    started: dict[str, int] = {}
+    results: list[ProbeResult] = []
+    for event in events:
+        if event.kind is not Kind.PROBE or event.process is None:
+            continue
+        if event.type is Type.INVOKE:
+            started[event.process] = event.t_ns
+        elif event.process in started and event.type in (Type.OK, Type.FAIL, Type.INFO):
+            results.append(
+                ProbeResult(
+                    invoke_ns=started.pop(event.process),
+                    complete_ns=event.t_ns,
+                    ok=event.type is Type.OK,
+                    detail=str(event.data.get("detail", "")),
+                )
+            )
+    results.sort(key=lambda p: p.invoke_ns)
+    return results
+
+
+def fault_window(events: Sequence[Event]) -> FaultWindow | None:
+    """The span the faults were applied, or None when no fault was applied."""
+    start: int | None = None
+    end: int | None = None
+    active = 0
+    for event in events:
+        if event.kind is not Kind.FAULT:
+            continue
+        if event.type is Type.START:
+            if start is None:
+                start = event.t_ns
+            active += 1
+            end = None
+        elif event.type is Type.END and start is not None:
+            active -= 1
+            if active <= 0:
+                end = event.t_ns
+    if start is None:
+        return None
+    return FaultWindow(start_ns=start, end_ns=end)
+
+
+def phase_span(events: Sequence[Event], name: str) -> tuple[int, int | None] | None:
+    """Start and end of a runner phase (end None while it runs)."""
+    start: int | None = None
+    for event in events:
+        if event.kind is Kind.PHASE and event.name == name:
+            if event.type is Type.START:
+                start = event.t_ns
+            elif event.type is Type.END and start is not None:
+                return start, event.t_ns
+    return None if start is None else (start, None)
+
+
+def time_to_detect(probes: Sequence[ProbeResult], fault_start_ns: int) -> int | None:
+    """Nanoseconds from the fault to the first failing probe that completed after it (None: never seen)."""
+    failing = [p.complete_ns for p in probes if not p.ok and p.complete_ns >= fault_start_ns]
+    return min(failing) - fault_start_ns if failing else None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Where steady state came back for good, as seen by the probes."""
+
+    recovered_at_ns: int | None  # start of the final unbroken run of good probes, if it lasted the window
+    held_ns: int  # how long that final run lasted (0 when there is none)
+
+
+def recovery_point(
+    probes: Sequence[ProbeResult], window: FaultWindow, steady_window_ns: int, now_ns: int | None = None
+) -> Recovery:
+    """Find the final run of good probes during the fault and check it lasted ``steady_window_ns``.
+
+    Steady state must come back and stay until the fault is reverted (or until ``now_ns`` while the fault is
+    still held), so a system that flaps back into failure has not recovered. Only probes invoked while the
+    fault was in place count.
+    """
+    end_ns = window.end_ns if window.end_ns is not None else now_ns
+    during = [
+        p for p in probes if p.invoke_ns >= window.start_ns and (end_ns is None or p.invoke_ns < end_ns)
+    ]
+    run: list[ProbeResult] = []
+    for probe in reversed(during):
+        if not probe.ok:
+            break
+        run.append(probe)
+    if not run:
+        return Recovery(recovered_at_ns=None, held_ns=0)
+    run_start = run[-1].invoke_ns
+    held = run[0].invoke_ns - run_start
+    if held < steady_window_ns:
+        return Recovery(recovered_at_ns=None, held_ns=held)
+    return Recovery(recovered_at_ns=run_start, held_ns=held)
+
+
+def first_signal_after(events: Sequence[Event], name: str, value: str, after_ns: int) -> int | None:
+    """Time of the first system signal ``name == value`` at or after ``after_ns``."""
+    for event in events:
+        if (
+            event.kind is Kind.SIGNAL
+            and event.name == name
+            and event.value == value
+            and event.t_ns >= after_ns
+        ):
+            return event.t_ns
+    return None

@@ -1,0 +1,257 @@
+"""Measured figures judged against the scenario's objectives. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from drdrill.clock import NS_PER_S
+from drdrill.journal import Event
+from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.timeline import (
+    fault_window,
+    first_signal_after,
+    phase_span,
+    probe_results,
+    recovery_point,
+    time_to_detect,
+)
+
+BASELINE_PHASE = "baseline"
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """What a drill is judged against, in nanoseconds."""
+
+    rto_ns: int  # the tier's recovery time objective (production)
+    rpo_ns: int  # the tier's recovery point objective
+    recovery_bound_ns: int  # staging bound on the automated recovery
+    steady_window_ns: int  # steady state must hold this long to count as recovered
+    manual_ns: int = 0  # declared duration of the manual recovery steps
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Figures taken from one drill's journal; durations in nanoseconds, None when not observed."""
+
+    time_to_detect_ns: int | None
+    time_to_failover_ns: int | None
+    time_to_recover_ns: int | None
+    recovery_held_ns: int
+    fault_held_ns: int | None
+    baseline_probes: int
+    baseline_failures: int
+    probes: int
+    failed_probes: int
+    ledger: Ledger
+
+    def projected_rto_ns(self, manual_ns: int) -> int | None:
+        """Measured automated recovery plus the declared manual steps."""
+        return None if self.time_to_recover_ns is None else self.time_to_recover_ns + manual_ns
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One objective, met or missed, with a sentence that says by how much."""
+
+    name: str
+    passed: bool
+    measured: str
+    objective: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def seconds(ns: int | None) -> str:
+    """A duration for people: '12.3 s', or 'not observed'."""
+    if ns is None:
+        return "not observed"
+    value = ns / NS_PER_S
+    if value >= 3600:
+        return f"{value / 3600:.2f} h"
+    return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
+
+
+def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
+    """Take every figure from the journal."""
+    probes = probe_results(events)
+    window = fault_window(events)
+    baseline = phase_span(events, BASELINE_PHASE)
+    in_baseline = [
+        p
+        for p in probes
+        if baseline is not None
+        and p.invoke_ns >= baseline[0]
+        and (baseline[1] is None or p.invoke_ns < baseline[1])
+    ]
+    ttd = ttf = ttr = held = None
+    recovery_held = 0
+    if window is not None:
+        ttd = time_to_detect(probes, window.start_ns)
+        switched = first_signal_after(events, "active_provider", "backup", window.start_ns)
+        ttf = None if switched is None else switched - window.start_ns
+        recovery = recovery_point(probes, window, steady_window_ns)
+        recovery_held = recovery.held_ns
+        ttr = None if recovery.recovered_at_ns is None else recovery.recovered_at_ns - window.start_ns
+        held = None if window.end_ns is None else window.end_ns - window.start_ns
+    return Measurements(
+        time_to_detect_ns=ttd,
+        time_to_failover_ns=ttf,
+        time_to_recover_ns=ttr,
+        recovery_held_ns=recovery_held,
+        fault_held_ns=held,
+        baseline_probes=len(in_baseline),
+        baseline_failures=sum(1 for p in in_baseline if not p.ok),
+        probes=len(probes),
+        failed_probes=sum(1 for p in probes if not p.ok),
+        ledger=build_ledger(events),
+    )
+
+
+def judge(m: Measurements, objectives: Objectives) -> list[Verdict]:
+    """Every verdict of a drill, in the order a reader wants them."""
+    return [
+        _baseline(m),
+        _recovery_bound(m, objectives),
+        _projected_rto(m, objectives),
+        _rpo(m, objectives),
+        _drained(m),
+        _unexpected(m),
+    ]
+
+
+def _baseline(m: Measurements) -> Verdict:
+    ok = m.baseline_probes > 0 and m.baseline_failures == 0
+    measured = f"{m.baseline_probes - m.baseline_failures}/{m.baseline_probes} probes good"
+    if m.baseline_probes == 0:
+        message = "no probe completed before the fault, so there is no steady state to compare with"
+    elif ok:
+        message = "steady state held before the fault"
+    else:
+        message = f"steady state did not hold before the fault: {m.baseline_failures} probe(s) failed"
+    return Verdict("baseline", ok, measured, "every probe good", message)
+
+
+def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
+    bound = seconds(o.recovery_bound_ns)
+    objective = f"recover within {bound}, steady for {seconds(o.steady_window_ns)}"
+    ttr = m.time_to_recover_ns
+    if ttr is None:
+        held = seconds(m.fault_held_ns)
+        message = (
+            f"RTO missed: steady state did not return during the {held} the fault was held "
+            f"(staging bound {bound})"
+        )
+        return Verdict("recovery_bound", False, "not recovered", objective, message)
+    if ttr <= o.recovery_bound_ns:
+        message = f"recovered in {seconds(ttr)}, within the staging bound of {bound}"
+        return Verdict("recovery_bound", True, seconds(ttr), objective, message)
+    message = f"RTO missed: recovered in {seconds(ttr)}, {seconds(ttr - o.recovery_bound_ns)} over the staging bound of {bound}"
+    return Verdict("recovery_bound", False, seconds(ttr), objective, message)
+
+
+def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
+    objective = f"tier RTO {seconds(o.rto_ns)}"
+    projected = m.projected_rto_ns(o.manual_ns)
+    if projected is None:
+        return Verdict(
+            "projected_rto",
+            False,
+            "unknown",
+            objective,
+            "no projected RTO: the automated recovery never completed",
+        )
+    measured = (
+        f"{seconds(projected)} ({seconds(m.time_to_recover_ns)} measured + {seconds(o.manual_ns)} manual)"
+    )
+    if projected <= o.rto_ns:
+        return Verdict(
+            "projected_rto", True, measured, objective, f"projected RTO {measured} meets the {objective}"
+        )
+    over = seconds(projected - o.rto_ns)
+    return Verdict(
+        "projected_rto",
+        False,
+        measured,
+        objective,
+        f"projected RTO {measured} exceeds the {objective} by {over}",
+    )
+
+
+def _rpo(m: Measurements, o: Objectives) -> Verdict:
+    ledger = m.ledger
+    objective = f"RPO {seconds(o.rpo_ns)}" if o.rpo_ns else "RPO 0 (no acknowledged claim lost)"
+    if not ledger.read_done:
+        return Verdict(
+            "rpo", False, "no final read", objective, "the final read did not happen, so data loss is unknown"
+        )
+    lost = len(ledger.lost)
+    measured = f"{lost} lost of {len(ledger.acknowledged)} acknowledged"
+    if lost == 0:
+        return Verdict(
+            "rpo",
+            True,
+            measured,
+            objective,
+            f"no acknowledged claim lost ({len(ledger.acknowledged)} checked)",
+        )
+    window = ledger.lost_window_ns()
+    if o.rpo_ns == 0 or window > o.rpo_ns:
+        message = f"RPO missed: {lost} acknowledged claim(s) lost, spanning {seconds(window)}; {objective}"
+        return Verdict("rpo", False, measured, objective, message)
+    return Verdict(
+        "rpo",
+        True,
+        measured,
+        objective,
+        f"{lost} claim(s) lost spanning {seconds(window)}, within {objective}",
+    )
+
+
+def _drained(m: Measurements) -> Verdict:
+    pending = len(m.ledger.unprocessed)
+    measured = f"{pending} pending"
+    if not m.ledger.read_done:
+        return Verdict("drained", False, "unknown", "0 pending", "the final read did not happen")
+    if pending == 0:
+        return Verdict(
+            "drained", True, measured, "0 pending", "every acknowledged claim was classified after the fault"
+        )
+    return Verdict(
+        "drained", False, measured, "0 pending", f"{pending} acknowledged claim(s) were never classified"
+    )
+
+
+def _unexpected(m: Measurements) -> Verdict:
+    extra = len(m.ledger.unexpected)
+    if extra == 0:
+        return Verdict("no_unexpected_data", True, "0", "0", "the store holds only claims the workload wrote")
+    return Verdict(
+        "no_unexpected_data",
+        False,
+        str(extra),
+        "0",
+        f"{extra} claim(s) in the store were never submitted by the workload",
+    )
+
+
+def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[Measurements, list[Verdict]]:
+    """Shortcut for the runner and for re-judging an old journal."""
+    m = measure(events, objectives.steady_window_ns)
+    return m, judge(m, objectives)
+
+
+__all__ = [
+    "Measurements",
+    "Objectives",
+    "Verdict",
+    "build_ledger",
+    "judge",
+    "measure",
+    "measure_and_judge",
+    "seconds",
+]
