@@ -1,0 +1,96 @@
+"""The steady-state probe: a canary claim must be classified end to end within a deadline.
+
+A probe passes only when the whole path works: the intake commits the claim, the worker picks it up, an AI
+provider classifies it. Probes start every ``interval`` on a small pool, so one slow probe does not delay
+the next and detection resolution stays at about one interval.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from drdrill.clock import NS_PER_S, Clock
+from drdrill.journal import Journal, Kind, Type
+
+PROBE = "canary"
+POLL_S = 0.05
+
+
+class CanaryProbe:
+    """Send canary claims every ``interval_s`` and record each as a probe that passed or failed."""
+
+    def __init__(
+        self,
+        intake_url: str,
+        journal: Journal,
+        clock: Clock,
+        run_id: str,
+        interval_s: float,
+        timeout_s: float,
+        max_seconds: float,
+    ) -> None:
+        self._journal = journal
+        self._clock = clock
+        self._run_id = run_id
+        self._interval_ns = round(interval_s * NS_PER_S)
+        self._timeout_ns = round(timeout_s * NS_PER_S)
+        self._max_ns = round(max_seconds * NS_PER_S)
+        self._http = httpx.Client(base_url=intake_url, timeout=min(timeout_s, 2.0))
+        workers = max(2, int(timeout_s / interval_s) + 2)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drdrill-probe")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._schedule, name="drdrill-probe-scheduler", daemon=True)
+        self.sent = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop starting probes and wait for those in flight to finish."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._pool.shutdown(wait=True)
+        self._http.close()
+
+    def _schedule(self) -> None:
+        start = self._clock.monotonic_ns()
+        while not self._stop.is_set():
+            due = start + self.sent * self._interval_ns
+            now = self._clock.monotonic_ns()
+            if now - start >= self._max_ns:
+                break
+            if due > now and self._stop.wait((due - now) / NS_PER_S):
+                break
+            self.sent += 1
+            self._pool.submit(self._probe, f"{self._run_id}-canary-{self.sent:05d}")
+
+    def _probe(self, claim_id: str) -> None:
+        invoked = self._journal.record(Kind.PROBE, Type.INVOKE, PROBE, process=claim_id)
+        ok, detail = self._check(claim_id, invoked.t_ns + self._timeout_ns)
+        self._journal.record(
+            Kind.PROBE, Type.OK if ok else Type.FAIL, PROBE, process=claim_id, data={"detail": detail}
+        )
+
+    def _check(self, claim_id: str, deadline_ns: int) -> tuple[bool, str]:
+        try:
+            created = self._http.post(
+                "/claims",
+                json={"id": claim_id, "text": "Canary: windscreen chip on the car.", "canary": True},
+            )
+        except httpx.HTTPError as exc:
+            return False, f"intake unreachable: {type(exc).__name__}"
+        if created.status_code not in (200, 201):
+            return False, f"intake answered HTTP {created.status_code}"
+        while self._clock.monotonic_ns() < deadline_ns:
+            try:
+                got = self._http.get(f"/claims/{claim_id}")
+            except httpx.HTTPError as exc:
+                return False, f"intake unreachable while waiting: {type(exc).__name__}"
+            if got.status_code == 200 and got.json().get("status") == "processed":
+                return True, f"classified by {got.json().get('provider')}"
+            self._clock.sleep(POLL_S)
+        return False, f"not classified within {self._timeout_ns / NS_PER_S:g} s"
