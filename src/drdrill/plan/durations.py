@@ -1,0 +1,105 @@
+"""Durations written in a plan: parsed once, at load time, into :class:`datetime.timedelta`."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+ACCEPTED_FORMS = "a number with a unit (250ms, 90s, 15m, 4h, 2d, 1h30m) or ISO 8601 (PT15M, PT1H30M, P2D)"
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SHORT_PART = r"(\d+(?:\.\d+)?)(ms|s|m|h|d)"
+_SHORT = re.compile(rf"^(?:{_SHORT_PART})+$")
+_SHORT_PARTS = re.compile(_SHORT_PART)
+_ISO = re.compile(
+    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+# Used in the JSON Schema so editors flag a bad duration while it is typed.
+DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d))+|P(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?(T(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?)$"
+
+
+class DurationError(ValueError):
+    """A duration string that is neither of the accepted forms."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``"90s"``, ``"15m"``, ``"4h"``, ``"1h30m"``, ``"250ms"``, ``"2d"`` or ISO 8601 (``"PT15M"``).
+
+    Raises :class:`DurationError` naming the accepted forms for anything else.
+    """
+    value = text.strip()
+    if _SHORT.match(value):
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _SHORT_PARTS.findall(value))
+        return timedelta(seconds=seconds)
+    iso = _ISO.match(value.upper())
+    if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
+        parts = {k: float(v) for k, v in iso.groupdict().items() if v is not None}
+        return timedelta(
+            weeks=parts.get("w", 0.0),
+            days=parts.get("d", 0.0),
+            hours=parts.get("h", 0.0),
+            minutes=parts.get("m", 0.0),
+            seconds=parts.get("s", 0.0),
+        )
+    raise DurationError(f"invalid duration {text!r}; use {ACCEPTED_FORMS}")
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact short form of ``value`` (``timedelta(minutes=90)`` -> ``"1h30m"``)."""
+    total_ms = round(value.total_seconds() * 1000)
+    if total_ms == 0:
+        return "0s"
+    sign = "-" if total_ms < 0 else ""
+    total_ms = abs(total_ms)
+    out = []
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)):
+        count, total_ms = divmod(total_ms, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return sign + "".join(out)
+
+
+def humanize_duration(value: timedelta) -> str:
+    """A duration as a reader says it: ``"4 hours"``, ``"1 hour 30 minutes"``, ``"30 seconds"``."""
+    total = round(value.total_seconds())
+    if total == 0:
+        ms = round(value.total_seconds() * 1000)
+        return f"{ms} milliseconds" if ms else "0 seconds"
+    words = []
+    for name, size in (("day", 86_400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, total = divmod(total, size)
+        if count:
+            words.append(f"{count} {name}{'' if count == 1 else 's'}")
+    return " ".join(words)
+
+
+def _coerce(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise DurationError(f"invalid duration {value!r}; use {ACCEPTED_FORMS}")
+    if isinstance(value, int | float) and value == 0:
+        return timedelta(0)
+    if isinstance(value, int | float):
+        raise DurationError(f"duration {value!r} has no unit; use {ACCEPTED_FORMS}")
+    if isinstance(value, str):
+        return parse_duration(value)
+    raise DurationError(f"invalid duration {value!r}; use {ACCEPTED_FORMS}")
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_coerce),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": DURATION_PATTERN}, {"const": 0}],
+            "description": f"A duration: {ACCEPTED_FORMS}.",
+        }
+    ),
+]
+"""A plan duration field: accepts the short and ISO 8601 forms, holds a timedelta."""

@@ -1,0 +1,35 @@
+"""Plan errors: every problem carries the file, line and column it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+@dataclass(frozen=True, order=True)
+class PlanIssue:
+    """One problem in a plan file. ``line`` and ``col`` are 1-based; 0 means unknown."""
+
+    path: Path
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{display_path(self.path)}:{self.line}:{self.col}: {self.message}"
+
+
+class PlanError(Exception):
+    """The plan is not valid. ``str()`` lists every issue, one per line, as ``file:line:col: message``."""
+
+    def __init__(self, issues: list[PlanIssue]) -> None:
+        self.issues = sorted(set(issues), key=lambda i: (str(i.path), i.line, i.col, i.message))
+        super().__init__("\n".join(str(issue) for issue in self.issues))

@@ -1,0 +1,308 @@
+"""Fault declarations, typed per family and told apart by ``kind``.
+
+A fault names the component it hits by ``target``. Zone and region loss hit a place, not one component:
+their ``target`` is the zone or region name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from drdrill.plan.base import PlanModel
+from drdrill.plan.durations import Duration
+
+Stream = Literal["upstream", "downstream"]
+
+
+class _Fault(PlanModel):
+    note: str | None = Field(default=None, description="Why this fault, in a sentence.")
+
+    @property
+    def family(self) -> str:
+        """The fault family (network, container, zone, region, provider_http, data, model, credentials)."""
+        raise NotImplementedError
+
+
+class _TargetedFault(_Fault):
+    target: str = Field(description="Name of the component this fault hits.")
+
+
+# --- network (Toxiproxy) ------------------------------------------------------------------------------
+
+
+class _NetworkFault(_TargetedFault):
+    @property
+    def family(self) -> str:
+        return "network"
+
+
+class _Toxic(_NetworkFault):
+    stream: Stream = "downstream"
+    toxicity: float = Field(default=1.0, ge=0.0, le=1.0, description="Share of connections affected, 0..1.")
+
+
+class Down(_NetworkFault):
+    """The proxy in front of the target refuses every connection."""
+
+    kind: Literal["down"]
+
+
+class Latency(_Toxic):
+    """Delay every chunk by ``latency_ms`` (+/- ``jitter_ms``)."""
+
+    kind: Literal["latency"]
+    latency_ms: int = Field(ge=0)
+    jitter_ms: int = Field(default=0, ge=0)
+
+
+class Timeout(_Toxic):
+    """Stop all data and close the connection after ``timeout_ms`` (0: hold it until reverted)."""
+
+    kind: Literal["timeout"]
+    timeout_ms: int = Field(ge=0)
+
+
+class Bandwidth(_Toxic):
+    """Limit the connection to ``rate_kbps`` kilobytes per second."""
+
+    kind: Literal["bandwidth"]
+    rate_kbps: int = Field(ge=0)
+
+
+class ResetPeer(_Toxic):
+    """Reset the connection (TCP RST) after ``timeout_ms``."""
+
+    kind: Literal["reset_peer"]
+    timeout_ms: int = Field(default=0, ge=0)
+
+
+class SlowClose(_Toxic):
+    """Delay closing the connection by ``delay_ms``."""
+
+    kind: Literal["slow_close"]
+    delay_ms: int = Field(ge=0)
+
+
+class Slicer(_Toxic):
+    """Cut data into small packets of ``average_size`` bytes, ``delay_us`` apart."""
+
+    kind: Literal["slicer"]
+    average_size: int = Field(ge=1)
+    size_variation: int = Field(default=0, ge=0)
+    delay_us: int = Field(default=0, ge=0)
+
+
+class LimitData(_Toxic):
+    """Close the connection once ``bytes`` bytes have passed."""
+
+    kind: Literal["limit_data"]
+    bytes: int = Field(ge=0)
+
+
+# --- container ----------------------------------------------------------------------------------------
+
+
+class _ContainerFault(_TargetedFault):
+    @property
+    def family(self) -> str:
+        return "container"
+
+
+class Stop(_ContainerFault):
+    """Stop the target's container gracefully."""
+
+    kind: Literal["stop"]
+
+
+class Kill(_ContainerFault):
+    """Kill the target's container with ``signal``."""
+
+    kind: Literal["kill"]
+    signal: Literal["SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"] = "SIGKILL"
+
+
+class Pause(_ContainerFault):
+    """Freeze the target's container: it holds its connections but answers nothing."""
+
+    kind: Literal["pause"]
+
+
+# --- zone and region ----------------------------------------------------------------------------------
+
+
+class ZoneLoss(_Fault):
+    """Every component in ``zone`` becomes unreachable at once."""
+
+    kind: Literal["zone_loss"]
+    zone: str
+
+    @property
+    def family(self) -> str:
+        return "zone"
+
+    @property
+    def target(self) -> str:
+        """The zone lost."""
+        return self.zone
+
+
+class RegionLoss(_Fault):
+    """Every zone of ``region`` is lost."""
+
+    kind: Literal["region_loss"]
+    region: str
+
+    @property
+    def family(self) -> str:
+        return "region"
+
+    @property
+    def target(self) -> str:
+        """The region lost."""
+        return self.region
+
+
+# --- AI provider, at the HTTP level -------------------------------------------------------------------
+
+
+class _ProviderFault(_TargetedFault):
+    @property
+    def family(self) -> str:
+        return "provider_http"
+
+
+class HttpError(_ProviderFault):
+    """The provider answers a share of requests with an HTTP error status."""
+
+    kind: Literal["http_error"]
+    status: int = Field(ge=400, le=599)
+    error_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    retry_after: Duration | None = Field(default=None, description="Retry-After sent with 429/503 answers.")
+
+
+class SlowFirstToken(_ProviderFault):
+    """The provider holds the first token of every answer for ``delay``."""
+
+    kind: Literal["slow_first_token"]
+    delay: Duration
+
+
+class TruncatedStream(_ProviderFault):
+    """The provider's streamed answer stops after ``after_chunks`` chunks, without an end marker."""
+
+    kind: Literal["truncated_stream"]
+    after_chunks: int = Field(ge=0)
+
+
+class MalformedBody(_ProviderFault):
+    """The provider answers 200 with a body that does not follow its documented shape."""
+
+    kind: Literal["malformed_body"]
+    error_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+
+class _DataFault(_TargetedFault):
+    hook: str = Field(description="Name of the SQL hook the runner executes against the target.")
+
+    @property
+    def family(self) -> str:
+        return "data"
+
+
+class CorruptRows(_DataFault):
+    """Overwrite rows of ``table`` with wrong values through a named SQL hook."""
+
+    kind: Literal["corrupt_rows"]
+    table: str
+    rows: int = Field(default=1, ge=1)
+
+
+class DropTable(_DataFault):
+    """Drop ``table`` through a named SQL hook."""
+
+    kind: Literal["drop_table"]
+    table: str
+
+
+# --- model --------------------------------------------------------------------------------------------
+
+
+class DegradeAccuracy(_TargetedFault):
+    """The model behind the target gives a wrong label on a share of inputs."""
+
+    kind: Literal["degrade_accuracy"]
+    wrong_label_rate: float = Field(gt=0.0, le=1.0)
+
+    @property
+    def family(self) -> str:
+        return "model"
+
+
+# --- credentials --------------------------------------------------------------------------------------
+
+
+class _CredentialFault(_TargetedFault):
+    secret: str = Field(description="Name of a secret listed under `secrets` in plan.yaml.")
+
+    @property
+    def family(self) -> str:
+        return "credentials"
+
+
+class LeakSecret(_CredentialFault):
+    """Treat ``secret`` as leaked: it must be rotated and the old value must stop working."""
+
+    kind: Literal["leak_secret"]
+
+
+class RevokeSecret(_CredentialFault):
+    """Revoke ``secret`` without warning: the target loses access until it gets a new one."""
+
+    kind: Literal["revoke_secret"]
+
+
+Fault = Annotated[
+    Down
+    | Latency
+    | Timeout
+    | Bandwidth
+    | ResetPeer
+    | SlowClose
+    | Slicer
+    | LimitData
+    | Stop
+    | Kill
+    | Pause
+    | ZoneLoss
+    | RegionLoss
+    | HttpError
+    | SlowFirstToken
+    | TruncatedStream
+    | MalformedBody
+    | CorruptRows
+    | DropTable
+    | DegradeAccuracy
+    | LeakSecret
+    | RevokeSecret,
+    Field(discriminator="kind"),
+]
+"""One fault of a scenario; ``kind`` picks the type."""
+
+NETWORK_KINDS = (
+    "down",
+    "latency",
+    "timeout",
+    "bandwidth",
+    "reset_peer",
+    "slow_close",
+    "slicer",
+    "limit_data",
+)
+CONTAINER_KINDS = ("stop", "kill", "pause")
+PROVIDER_KINDS = ("http_error", "slow_first_token", "truncated_stream", "malformed_body")
+DATA_KINDS = ("corrupt_rows", "drop_table")

@@ -1,0 +1,96 @@
+"""Load a plan directory, validate all of it, and raise one :class:`PlanError` listing every problem."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from drdrill.plan.crossref import check_references
+from drdrill.plan.errors import PlanError, PlanIssue
+from drdrill.plan.models import Plan, Scenario
+from drdrill.plan.validation import hidden_keys, issues_from
+from drdrill.plan.yamlsource import YamlDoc, read_yaml
+
+PLAN_FILE = "plan.yaml"
+SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(model: type[M], doc: YamlDoc, issues: list[PlanIssue]) -> M | None:
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else f"a single value ({type(doc.data).__name__})"
+        issues.append(
+            PlanIssue(doc.path, 1, 1, f"top level should be a mapping of keys to values, got {kind}")
+        )
+        return None
+    data: dict[Any, Any] = dict(doc.data)
+    for key in sorted(hidden_keys(model) & {k for k in data if isinstance(k, str)}):
+        issues.append(doc.issue([key], f"unknown key {key!r}: the loader sets it, a file may not", key=True))
+        del data[key]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        issues.extend(issues_from(exc, model, doc))
+        return None
+    except RecursionError:
+        issues.append(PlanIssue(doc.path, 1, 1, "structure is nested too deeply"))
+        return None
+
+
+def _plan_dir(path: Path) -> Path:
+    return path.parent if path.is_file() else path
+
+
+def scenario_files(directory: Path) -> list[Path]:
+    """Scenario files of a plan directory: every ``*.yaml``/``*.yml`` beside ``plan.yaml``."""
+    files = [*directory.glob("*.yaml"), *directory.glob("*.yml")]
+    return sorted(p for p in files if p.name not in (PLAN_FILE, "plan.yml"))
+
+
+def load_plan(path: Path) -> Plan:
+    """Load and validate the plan in ``path`` (a directory holding ``plan.yaml``, or a file in it).
+
+    Every problem is collected first; then a :class:`PlanError` lists all of them.
+    """
+    directory = _plan_dir(Path(path))
+    if not directory.is_dir():
+        raise PlanError([PlanIssue(directory, 0, 0, "no such plan directory")])
+    plan_path = directory / PLAN_FILE
+    issues: list[PlanIssue] = []
+    plan: Plan | None = None
+    if not plan_path.is_file():
+        issues.append(PlanIssue(plan_path, 0, 0, f"missing {PLAN_FILE}: a plan directory needs one"))
+    else:
+        doc = read_yaml(plan_path)
+        if isinstance(doc, PlanIssue):
+            issues.append(doc)
+        else:
+            plan = _validate(Plan, doc, issues)
+            plan_doc = doc
+    scenarios: dict[str, Scenario] = {}
+    docs: dict[str, YamlDoc] = {}
+    for file in scenario_files(directory):
+        sdoc = read_yaml(file)
+        if isinstance(sdoc, PlanIssue):
+            issues.append(sdoc)
+            continue
+        if not SCENARIO_NAME.match(file.stem):
+            issues.append(
+                PlanIssue(
+                    file, 1, 1, f"scenario file name {file.stem!r} should be lowercase words joined by '-'"
+                )
+            )
+        scenario = _validate(Scenario, sdoc, issues)
+        if scenario is not None:
+            scenarios[file.stem] = scenario.model_copy(update={"name": file.stem, "source": file})
+            docs[file.stem] = sdoc
+    if plan is not None:
+        plan = plan.model_copy(update={"source_dir": directory, "scenarios": dict(sorted(scenarios.items()))})
+        issues.extend(check_references(plan, plan_doc, docs))
+    if issues or plan is None:
+        raise PlanError(issues)
+    return plan

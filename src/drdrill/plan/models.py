@@ -1,0 +1,479 @@
+"""The DR plan as typed data: the system, objectives, degraded modes, communication, backups, scenarios."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from drdrill.plan.base import PlanModel
+from drdrill.plan.durations import Duration, humanize_duration
+from drdrill.plan.faults import Fault
+
+Tier = Literal[1, 2, 3]
+Disruption = Literal["software", "infrastructure", "region", "data"]
+ComponentKind = Literal[
+    "service", "worker", "data_store", "ai_provider", "vector_index", "queue", "integration"
+]
+DegradedKind = Literal["reduced_accuracy", "reduced_throughput", "manual_fallback", "queue_and_hold"]
+Metric = Literal[
+    "error_rate",
+    "latency",
+    "health_check",
+    "accuracy",
+    "integrity_check",
+    "security_alert",
+    "queue_depth",
+    "human_review_rate",
+    "contract_check",
+]
+# Metrics that are a pass/fail signal: no threshold to declare.
+BOOLEAN_METRICS = frozenset({"health_check", "integrity_check", "security_alert", "contract_check"})
+
+
+# --- the system ---------------------------------------------------------------------------------------
+
+
+class Region(PlanModel):
+    """A region and the availability zones in it."""
+
+    zones: list[str] = Field(min_length=1)
+
+
+class StagingMapping(PlanModel):
+    """Where a production component lives in the staging replica."""
+
+    service: str | None = Field(default=None, description="Compose service name in the staging topology.")
+    proxy: str | None = Field(default=None, description="Toxiproxy proxy in front of the component.")
+
+
+class Component(PlanModel):
+    """A part of the production system: a service, data store, AI provider, vector index or queue."""
+
+    name: SkipJsonSchema[str] = ""
+    kind: ComponentKind
+    description: str = ""
+    zone: str | None = Field(default=None, description="Zone it runs in; leave out for an external provider.")
+    vendor: str | None = Field(default=None, description="Vendor name, so notices never blame it by name.")
+    depends_on: list[str] = Field(default_factory=list)
+    backed_up_by: list[str] = Field(default_factory=list, description="Names of entries under `backups`.")
+    staging: StagingMapping | None = None
+
+
+class Role(PlanModel):
+    """A recovery role and the people who can fill it."""
+
+    name: SkipJsonSchema[str] = ""
+    description: str = ""
+    people: list[str] = Field(min_length=1)
+
+
+class Secret(PlanModel):
+    """A credential the system uses; rotation must not depend on one person."""
+
+    name: SkipJsonSchema[str] = ""
+    description: str = ""
+    used_by: list[str] = Field(default_factory=list, description="Components that hold this secret.")
+    rotated_by: list[str] = Field(default_factory=list, description="Roles allowed to rotate it.")
+
+
+# --- objectives ---------------------------------------------------------------------------------------
+
+
+class TierObjective(PlanModel):
+    """RTO and RPO of a tier."""
+
+    rto: Duration
+    rpo: Duration
+
+
+class ObjectiveOverride(PlanModel):
+    """RTO and/or RPO for one tier under one disruption class."""
+
+    rto: Duration | None = None
+    rpo: Duration | None = None
+
+
+class ClientSignoff(PlanModel):
+    """The client agreed to these objectives."""
+
+    client: str
+    signed_by: str
+    date: date
+
+
+DEFAULT_TIERS: dict[int, TierObjective] = {
+    1: TierObjective(rto=timedelta(hours=4), rpo=timedelta(0)),
+    2: TierObjective(rto=timedelta(hours=12), rpo=timedelta(hours=1)),
+    3: TierObjective(rto=timedelta(hours=48), rpo=timedelta(hours=24)),
+}
+
+
+class Objectives(PlanModel):
+    """Tier objectives, optional overrides per disruption class, and the client's sign-off."""
+
+    tiers: dict[Tier, TierObjective] = Field(default_factory=dict)
+    disruptions: dict[Disruption, dict[Tier, ObjectiveOverride]] = Field(default_factory=dict)
+    client_signoff: ClientSignoff | None = None
+
+    @field_validator("tiers")
+    @classmethod
+    def _fill_defaults(cls, tiers: dict[int, TierObjective]) -> dict[int, TierObjective]:
+        return {**DEFAULT_TIERS, **tiers}
+
+
+class Objective(PlanModel):
+    """The objective that applies to one scenario."""
+
+    tier: int
+    disruption: str
+    rto: timedelta
+    rpo: timedelta
+    signed_off: bool
+
+
+# --- detection, degraded modes, communication ---------------------------------------------------------
+
+
+class DetectionCriterion(PlanModel):
+    """A condition on a signal that, held for ``sustained``, means the failure is happening."""
+
+    metric: Metric
+    component: str | None = None
+    above: float | None = None
+    below: float | None = None
+    baseline_factor: float | None = Field(default=None, gt=0, description="Above this multiple of baseline.")
+    sustained: Duration = Field(description="Production window the condition must hold for.")
+    staging_sustained: Duration | None = Field(
+        default=None,
+        description="Window a staging drill uses; defaults to the scenario's staging.detection_window.",
+    )
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> DetectionCriterion:
+        given = [n for n in ("above", "below", "baseline_factor") if getattr(self, n) is not None]
+        if self.metric in BOOLEAN_METRICS:
+            if given:
+                raise ValueError(f"metric {self.metric!r} is pass/fail: remove {', '.join(given)}")
+        elif len(given) != 1:
+            raise ValueError(
+                f"metric {self.metric!r} needs exactly one of above, below, baseline_factor (got {len(given)})"
+            )
+        return self
+
+    def describe(self) -> str:
+        """The criterion in words, with production values."""
+        subject = self.metric.replace("_", " ")
+        if self.component:
+            subject += f" of {self.component}"
+        if self.above is not None:
+            cond = f"{subject} above {self.above:g}"
+        elif self.below is not None:
+            cond = f"{subject} below {self.below:g}"
+        elif self.baseline_factor is not None:
+            cond = f"{subject} above {self.baseline_factor:g}x its baseline"
+        else:
+            cond = f"{subject} failing"
+        return f"{cond} for {humanize_duration(self.sustained)}"
+
+
+class Detection(PlanModel):
+    """Detection criteria as data."""
+
+    match: Literal["any", "all"] = "any"
+    criteria: list[DetectionCriterion] = Field(min_length=1)
+
+
+class DegradedMode(PlanModel):
+    """A way to keep giving partial value while full operation is not possible."""
+
+    name: SkipJsonSchema[str] = ""
+    kind: DegradedKind
+    description: str
+    activation: list[str] = Field(min_length=1, description="When this mode is switched on.")
+    authorized_roles: list[str] = Field(min_length=1, description="Roles that may switch it on.")
+    automated_triggers: list[DetectionCriterion] = Field(default_factory=list)
+    client_notice: str = Field(description="What the client is told, and what to expect meanwhile.")
+    return_to_normal: list[str] = Field(min_length=1, description="How the system returns to full operation.")
+
+
+class NoticeStage(PlanModel):
+    """One notice to the client: its deadline and its template."""
+
+    deadline: Duration
+    after: Literal["detection", "restoration"] = "detection"
+    template: str
+    automated_hook: str | None = Field(default=None, description="Hook that sends it without a person.")
+
+
+class UpdateStage(PlanModel):
+    """Status updates during recovery."""
+
+    cadence: Duration
+    template: str
+    automated_hook: str | None = None
+
+
+class NoticeOverride(PlanModel):
+    """A scenario's change to one notice stage."""
+
+    deadline: Duration | None = None
+    template: str | None = None
+
+
+class Communication(PlanModel):
+    """The client communication protocol."""
+
+    first_notice: NoticeStage
+    initial_assessment: NoticeStage
+    updates: UpdateStage
+    resolution: NoticeStage
+    post_incident_report: NoticeStage
+
+
+class CommunicationOverrides(PlanModel):
+    """Per-scenario changes to the protocol's deadlines or templates."""
+
+    first_notice: NoticeOverride | None = None
+    initial_assessment: NoticeOverride | None = None
+    resolution: NoticeOverride | None = None
+    post_incident_report: NoticeOverride | None = None
+
+
+NOTICE_STAGES = ("first_notice", "initial_assessment", "updates", "resolution", "post_incident_report")
+
+
+# --- backups ------------------------------------------------------------------------------------------
+
+
+class BackupLocation(PlanModel):
+    """Where a backup is kept."""
+
+    location: str
+    zone: str | None = None
+    region: str | None = None
+
+
+class Backup(PlanModel):
+    """An entry of the backup inventory."""
+
+    name: SkipJsonSchema[str] = ""
+    category: Literal["model_artifacts", "configuration", "data_store", "processing_state"]
+    description: str = ""
+    frequency: Duration | Literal["continuous", "on_change"]
+    stored_in: BackupLocation
+    last_restore_verified: date | None = None
+    verify_every: Duration = Field(default=timedelta(days=30), description="Restore test cadence.")
+
+
+# --- scenario -----------------------------------------------------------------------------------------
+
+
+class RecoveryStep(PlanModel):
+    """One recovery step: automated (a ``hook`` the runner executes) or manual (``owner`` + ``estimate``)."""
+
+    title: str
+    hook: str | None = Field(default=None, description="Automated step: the hook the runner executes.")
+    owner: str | None = Field(default=None, description="Role that carries out (or watches) the step.")
+    estimate: Duration | None = Field(default=None, description="Manual step: declared duration.")
+    components: list[str] = Field(default_factory=list)
+    when: str | None = Field(default=None, description="Condition under which the step applies.")
+    details: str | None = None
+
+    @model_validator(mode="after")
+    def _automated_or_manual(self) -> RecoveryStep:
+        if self.hook is not None:
+            if self.estimate is not None:
+                raise ValueError(
+                    "an automated step (with 'hook') is measured, not estimated: remove 'estimate'"
+                )
+        elif self.owner is None or self.estimate is None:
+            missing = " and ".join(n for n in ("owner", "estimate") if getattr(self, n) is None)
+            raise ValueError(f"a manual step needs 'owner' and 'estimate' (missing {missing}), or a 'hook'")
+        return self
+
+    @property
+    def automated(self) -> bool:
+        """True when a hook carries out this step."""
+        return self.hook is not None
+
+
+class GoldenSet(PlanModel):
+    """A labelled test set the system must score on before returning to full operation."""
+
+    path: str
+    min_accuracy: float = Field(ge=0.0, le=1.0)
+
+
+class DataCheck(PlanModel):
+    """A data check run after recovery."""
+
+    name: str
+    description: str
+    sql: str | None = None
+
+
+class Verification(PlanModel):
+    """How recovery is verified."""
+
+    golden_set: GoldenSet | None = None
+    data_checks: list[DataCheck] = Field(default_factory=list)
+
+
+class StagingValues(PlanModel):
+    """The time scale of a staging drill: seconds where production counts minutes and hours."""
+
+    recovery_bound: Duration = Field(description="Bound on the measured automated recovery.")
+    detection_window: Duration = timedelta(seconds=2)
+    steady_window: Duration = timedelta(seconds=5)
+    baseline: Duration = timedelta(seconds=5)
+    workload_rate: float = Field(default=10.0, gt=0)
+    probe_interval: Duration = timedelta(milliseconds=500)
+    probe_timeout: Duration = timedelta(seconds=3)
+    drain_timeout: Duration = timedelta(seconds=30)
+
+
+class DrillRecord(PlanModel):
+    """One past exercise of a scenario."""
+
+    date: date
+    kind: Literal["staging", "tabletop", "production"]
+    result: Literal["pass", "partial", "fail"]
+    notes: str = ""
+
+
+class Drills(PlanModel):
+    """How often the scenario must be exercised, and when it was."""
+
+    cadence: Duration = Field(default=timedelta(days=90), description="Longest gap allowed between drills.")
+    history: list[DrillRecord] = Field(default_factory=list)
+
+    @property
+    def last_drilled(self) -> date | None:
+        """Date of the latest drill, if any."""
+        return max((d.date for d in self.history), default=None)
+
+
+class Inject(PlanModel):
+    """A scripted event for a tabletop exercise."""
+
+    at: Duration
+    event: str
+    questions: list[str] = Field(default_factory=list)
+
+
+class Tabletop(PlanModel):
+    """Extra material for the tabletop script of a scenario."""
+
+    injects: list[Inject] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+
+
+class Scenario(PlanModel):
+    """A failure scenario: one file in ``scenarios/``; its name is the file stem."""
+
+    name: SkipJsonSchema[str] = ""
+    source: SkipJsonSchema[Path] = Path()
+    title: str
+    tier: Tier
+    disruption: Disruption
+    narrative: str
+    impact: str = Field(description="What the failure does to the client's operations.")
+    detection: Detection
+    faults: list[Fault] = Field(default_factory=list)
+    recovery: list[RecoveryStep] = Field(min_length=1)
+    degraded_modes: list[str] = Field(
+        default_factory=list, description="Names from plan.yaml degraded_modes."
+    )
+    expected_degraded_behaviour: str = ""
+    verification: Verification = Field(default_factory=Verification)
+    communication: CommunicationOverrides = Field(default_factory=CommunicationOverrides)
+    staging: StagingValues
+    drills: Drills = Field(default_factory=Drills)
+    tabletop: Tabletop = Field(default_factory=Tabletop)
+
+    @property
+    def automated_steps(self) -> list[RecoveryStep]:
+        """Steps carried out by hooks."""
+        return [s for s in self.recovery if s.automated]
+
+    @property
+    def manual_estimate(self) -> timedelta:
+        """Sum of the declared durations of the manual steps."""
+        return sum((s.estimate for s in self.recovery if s.estimate is not None), timedelta(0))
+
+
+def projected_rto(scenario: Scenario, measured_automated: timedelta) -> timedelta:
+    """Projected production RTO: measured automated recovery time + declared manual step estimates."""
+    return measured_automated + scenario.manual_estimate
+
+
+# --- the plan -----------------------------------------------------------------------------------------
+
+
+class StagingTopology(PlanModel):
+    """The staging replica the plan's components map to."""
+
+    compose_file: str | None = Field(default=None, description="Path relative to plan.yaml.")
+    infrastructure: list[str] = Field(
+        default_factory=list, description="Services that belong to the drill itself (e.g. toxiproxy)."
+    )
+
+
+class Plan(PlanModel):
+    """The whole plan: ``plan.yaml`` plus every scenario file next to it."""
+
+    source_dir: SkipJsonSchema[Path] = Path()
+    scenarios: SkipJsonSchema[dict[str, Scenario]] = Field(default_factory=dict)
+    name: str
+    client: str
+    description: str = ""
+    regions: dict[str, Region] = Field(default_factory=dict)
+    components: dict[str, Component] = Field(min_length=1)
+    roles: dict[str, Role] = Field(default_factory=dict)
+    secrets: dict[str, Secret] = Field(default_factory=dict)
+    objectives: Objectives = Field(default_factory=Objectives)
+    degraded_modes: dict[str, DegradedMode] = Field(default_factory=dict)
+    communication: Communication
+    backups: dict[str, Backup] = Field(default_factory=dict)
+    staging_topology: StagingTopology = Field(default_factory=StagingTopology)
+
+    @field_validator("components", "roles", "secrets", "degraded_modes", "backups", mode="after")
+    @classmethod
+    def _name_entries(cls, entries: dict[str, PlanModel]) -> dict[str, PlanModel]:
+        # The key is the name; copy it in so each entry knows it.
+        return {key: entry.model_copy(update={"name": key}) for key, entry in entries.items()}
+
+    def objectives_for(self, scenario: Scenario) -> Objective:
+        """The tier objective for ``scenario``, overridden for its disruption class where the plan says so."""
+        base = self.objectives.tiers[scenario.tier]
+        override = self.objectives.disruptions.get(scenario.disruption, {}).get(scenario.tier)
+        rto = override.rto if override and override.rto is not None else base.rto
+        rpo = override.rpo if override and override.rpo is not None else base.rpo
+        return Objective(
+            tier=scenario.tier,
+            disruption=scenario.disruption,
+            rto=rto,
+            rpo=rpo,
+            signed_off=self.objectives.client_signoff is not None,
+        )
+
+    def zone_region(self, zone: str) -> str | None:
+        """The region holding ``zone``."""
+        return next((name for name, region in self.regions.items() if zone in region.zones), None)
+
+    def notice(self, scenario: Scenario, stage: str) -> NoticeStage:
+        """The effective notice stage for ``scenario`` (plan protocol + scenario override)."""
+        base: NoticeStage = getattr(self.communication, stage)
+        override: NoticeOverride | None = getattr(scenario.communication, stage, None)
+        if override is None:
+            return base
+        update = {
+            k: v
+            for k, v in (("deadline", override.deadline), ("template", override.template))
+            if v is not None
+        }
+        return base.model_copy(update=update)

@@ -1,0 +1,64 @@
+"""The bundled plan in scenarios/ loads and holds what the CORE track relies on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from drdrill.plan import Plan, load_plan, projected_rto
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def test_bundled_plan_loads() -> None:
+    plan = load_plan(SCENARIOS)
+    assert isinstance(plan, Plan)
+    assert plan.name == "claims-intake"
+    assert plan.source_dir == SCENARIOS
+    assert list(plan.scenarios) == sorted(plan.scenarios)
+    for name, scenario in plan.scenarios.items():
+        assert scenario.name == name == scenario.source.stem
+
+
+def test_provider_outage_matches_the_contract() -> None:
+    plan = load_plan(SCENARIOS)
+    scenario = plan.scenarios["provider-outage"]
+    assert (scenario.tier, scenario.disruption) == (1, "software")
+    assert [(f.kind, f.target) for f in scenario.faults] == [("down", "primary-provider")]
+    staging = scenario.staging
+    assert staging.recovery_bound == timedelta(seconds=30)
+    assert staging.steady_window == timedelta(seconds=5)
+    assert staging.baseline == timedelta(seconds=5)
+    assert staging.workload_rate == 10.0
+    assert staging.probe_interval == timedelta(milliseconds=500)
+    assert staging.probe_timeout == timedelta(seconds=3)
+    assert staging.drain_timeout == timedelta(seconds=30)
+    objective = plan.objectives_for(scenario)
+    assert (objective.tier, objective.rto, objective.rpo) == (1, timedelta(hours=4), timedelta(0))
+
+
+def test_components_map_to_the_staging_replica() -> None:
+    plan = load_plan(SCENARIOS)
+    mapping = {
+        name: (c.staging.service, c.staging.proxy)
+        for name, c in plan.components.items()
+        if c.staging is not None
+    }
+    assert mapping["primary-provider"] == ("provider-primary", "primary-provider")
+    assert mapping["backup-provider"] == ("provider-backup", "backup-provider")
+    assert mapping["intake-api"] == ("intake", None)
+    assert mapping["claims-db"] == ("postgres", None)
+    assert mapping["classifier-worker"] == ("worker", None)
+
+
+def test_projected_rto_adds_manual_estimates_to_the_measured_time() -> None:
+    scenario = load_plan(SCENARIOS).scenarios["provider-outage"]
+    assert projected_rto(scenario, timedelta(seconds=12)) == timedelta(seconds=12) + scenario.manual_estimate
+    assert scenario.manual_estimate == timedelta(minutes=45)
+
+
+def test_region_disruption_overrides_the_tier_rto() -> None:
+    plan = load_plan(SCENARIOS)
+    regional = plan.scenarios.get("regional-failure")
+    if regional is not None:
+        assert plan.objectives_for(regional).rto == timedelta(hours=8)
