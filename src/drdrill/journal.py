@@ -27,6 +27,7 @@ class Kind(StrEnum):
     FAULT = "fault"  # a fault was applied or reverted (Jepsen's nemesis)
     SIGNAL = "signal"  # something the system reported (failover, provider switch)
     READ = "read"  # the final read of the data store
+    STEP = "step"  # an automated recovery step the runner carried out
     NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
 
 

@@ -1,0 +1,103 @@
+"""The scorecard: the one JSON artifact of a drill. Every view (terminal, HTML, history) is built from it."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from drdrill import __version__
+from drdrill.clock import NS_PER_S
+from drdrill.journal import Event, Kind
+from drdrill.measure import Measurements, Objectives, Verdict
+from drdrill.plan import Plan, Scenario
+
+SCHEMA = "drdrill.scorecard/1"
+
+
+def _s(ns: int | None) -> float | None:
+    return None if ns is None else round(ns / NS_PER_S, 6)
+
+
+def build_scorecard(
+    *,
+    plan: Plan,
+    scenario: Scenario,
+    run_id: str,
+    status: str,
+    error: str | None,
+    objectives: Objectives,
+    measurements: Measurements,
+    verdicts: Sequence[Verdict],
+    events: Sequence[Event],
+    faults: Sequence[str],
+    cleanup: Sequence[str],
+) -> dict[str, Any]:
+    """Everything a reader or a later view needs, with times in seconds and the whole timeline."""
+    origin = events[0].t_ns if events else 0
+    ledger = measurements.ledger
+    m = measurements
+    return {
+        "schema": SCHEMA,
+        "drdrill_version": __version__,
+        "run_id": run_id,
+        "status": status,
+        "error": error,
+        "started_utc": events[0].utc if events else None,
+        "finished_utc": events[-1].utc if events else None,
+        "duration_s": _s(events[-1].t_ns - origin) if events else None,
+        "plan": {"name": plan.name, "client": plan.client, "source": str(plan.source_dir)},
+        "scenario": {
+            "name": scenario.name,
+            "title": scenario.title,
+            "tier": scenario.tier,
+            "disruption": str(scenario.disruption),
+            "source": str(scenario.source),
+            "faults": list(faults),
+        },
+        "objectives": {
+            "rto_s": _s(objectives.rto_ns),
+            "rpo_s": _s(objectives.rpo_ns),
+            "staging_recovery_bound_s": _s(objectives.recovery_bound_ns),
+            "steady_window_s": _s(objectives.steady_window_ns),
+            "manual_steps_s": _s(objectives.manual_ns),
+        },
+        "measurements": {
+            "time_to_detect_s": _s(m.time_to_detect_ns),
+            "time_to_failover_s": _s(m.time_to_failover_ns),
+            "time_to_recover_s": _s(m.time_to_recover_ns),
+            "projected_rto_s": _s(m.projected_rto_ns(objectives.manual_ns)),
+            "recovery_held_s": _s(m.recovery_held_ns),
+            "fault_held_s": _s(m.fault_held_ns),
+            "probes": m.probes,
+            "failed_probes": m.failed_probes,
+            "ledger": ledger.counts(),
+            "lost_ids": sorted(ledger.lost),
+            "unexpected_ids": sorted(ledger.unexpected),
+            "unprocessed_ids": sorted(ledger.unprocessed),
+            "lost_window_s": _s(ledger.lost_window_ns()),
+        },
+        "verdicts": [v.to_json() for v in verdicts],
+        "cleanup": list(cleanup),
+        "environment": {"python": platform.python_version(), "platform": platform.platform()},
+        "timeline": [{**e.to_json(), "t_s": _s(e.t_ns - origin)} for e in events if e.kind is not Kind.READ],
+    }
+
+
+def write_scorecard(scorecard: dict[str, Any], path: Path) -> Path:
+    """Write the scorecard atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(scorecard, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_scorecard(path: Path) -> dict[str, Any]:
+    """Read a scorecard back, checking it is one."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ValueError(f"{path}: not a drdrill scorecard (expected schema {SCHEMA!r})")
+    return data

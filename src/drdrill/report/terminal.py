@@ -1,0 +1,38 @@
+"""A short plain-text summary of a scorecard, for the end of a pytest run or the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "not observed"
+    if isinstance(value, float):
+        return f"{value:.2f} s"
+    return str(value)
+
+
+def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[str]:
+    """A dozen lines: status, the measured figures, the ledger and each verdict."""
+    sc = scorecard["scenario"]
+    m = scorecard["measurements"]
+    o = scorecard["objectives"]
+    ledger = m["ledger"]
+    lines = [
+        f"drill {sc['name']} (tier {sc['tier']}, {sc['disruption']}): {scorecard['status'].upper()}",
+        f"  faults: {', '.join(sc['faults']) or 'none'}",
+        f"  time to detect {_fmt(m['time_to_detect_s'])}, to fail over {_fmt(m['time_to_failover_s'])}, "
+        f"to recover {_fmt(m['time_to_recover_s'])} (staging bound {_fmt(o['staging_recovery_bound_s'])})",
+        f"  projected RTO {_fmt(m['projected_rto_s'])} against tier RTO {_fmt(o['rto_s'])}",
+        f"  claims: {ledger['acknowledged']} acknowledged, {ledger['processed']} classified, "
+        f"{ledger['lost']} lost, {ledger['unprocessed']} never classified, {ledger['indeterminate']} unknown",
+    ]
+    for verdict in scorecard["verdicts"]:
+        mark = "PASS" if verdict["passed"] else "FAIL"
+        lines.append(f"  [{mark}] {verdict['name']}: {verdict['message']}")
+    if scorecard.get("error"):
+        lines.append(f"  error: {scorecard['error']}")
+    if path:
+        lines.append(f"  scorecard: {path}")
+    return lines

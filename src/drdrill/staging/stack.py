@@ -1,0 +1,202 @@
+"""The staging replica's lifecycle: start it with testcontainers' DockerCompose, find its ports, tear it down,
+and sweep what a killed run left behind (found by label, since Ryuk cannot run without a registry)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import docker
+import docker.errors
+from testcontainers.compose import DockerCompose
+
+from drdrill.errors import EnvironmentNotReadyError, StagingError
+
+LABEL_MANAGED = "io.drdrill.managed"
+LABEL_RUN = "io.drdrill.run"
+LABEL_OWNER = "io.drdrill.owner"
+COMPOSE_DIR = Path(__file__).resolve().parents[3] / "compose" / "claims"
+STOP_TIMEOUT_S = 5
+
+Log = Callable[[str], None]
+
+
+def owner_tag() -> str:
+    """``host:pid`` of this process, written on every container it starts."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class _ProjectCompose(DockerCompose):
+    """DockerCompose with a project name, so that parallel runs never share containers."""
+
+    project: str = ""
+
+    @cached_property
+    def compose_command_property(self) -> list[str]:
+        return ["docker", "compose", "-p", self.project, *super().compose_command_property[2:]]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return self._run_command(cmd=[*self.compose_command_property, *args])
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the runner reaches the replica, always on 127.0.0.1."""
+
+    intake_url: str
+    worker_url: str
+    toxiproxy_host: str
+    toxiproxy_port: int
+
+
+def docker_client() -> docker.DockerClient:
+    """A client for the local engine, or a clear message saying how to get one."""
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise EnvironmentNotReadyError(
+            f"no Docker engine answers ({exc}). Start one, or run `./dev setup` as root to install and start it."
+        ) from exc
+    return client
+
+
+def check_compose() -> str:
+    """The docker compose v2 version, or a clear message saying how to install it."""
+    if shutil.which("docker") is None:
+        raise EnvironmentNotReadyError(
+            "the docker CLI is not on PATH; run `./dev setup` as root to install it"
+        )
+    done = subprocess.run(
+        ["docker", "compose", "version", "--short"], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise EnvironmentNotReadyError(
+            "the docker compose v2 plugin is missing (`docker compose version` failed); run `./dev setup` to install it"
+        )
+    return done.stdout.strip()
+
+
+class StagingStack:
+    """One run of the claims replica, labelled with its run id and owner."""
+
+    def __init__(self, run_id: str, log: Log, compose_dir: Path = COMPOSE_DIR) -> None:
+        self.run_id = run_id
+        self.project = f"drdrill-{run_id}"
+        self._log = log
+        self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{run_id}-"))
+        env_file = self._envdir / "drill.env"
+        env_file.write_text(f"DRDRILL_RUN_ID={run_id}\nDRDRILL_OWNER={owner_tag()}\n", encoding="utf-8")
+        self._compose = _ProjectCompose(
+            context=str(compose_dir), compose_file_name="compose.yaml", env_file=str(env_file), wait=True
+        )
+        self._compose.project = self.project
+        self.started = False
+
+    def start(self) -> Endpoints:
+        """``docker compose up --wait``; on failure the partial stack is removed and the logs are in the error."""
+        self.started = True
+        try:
+            self._compose.start()
+        except subprocess.CalledProcessError as exc:
+            stderr = exc.stderr.decode(errors="replace") if exc.stderr else ""
+            logs = self._logs_tail()
+            raise StagingError(f"the staging replica did not start: {stderr.strip()}\n{logs}") from exc
+        return self.endpoints()
+
+    def endpoints(self) -> Endpoints:
+        def port(service: str, inner: int) -> int:
+            found = self._compose.get_service_port(service, inner)
+            if found is None:
+                raise StagingError(f"service {service!r} publishes no port for {inner}")
+            return int(found)
+
+        return Endpoints(
+            intake_url=f"http://127.0.0.1:{port('intake', 8080)}",
+            worker_url=f"http://127.0.0.1:{port('worker', 8081)}",
+            toxiproxy_host="127.0.0.1",
+            toxiproxy_port=port("toxiproxy", 8474),
+        )
+
+    def logs(self) -> str:
+        stdout, stderr = self._compose.get_logs()
+        return str(stdout) + str(stderr)
+
+    def _logs_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.logs()
+        except (subprocess.CalledProcessError, OSError):
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> int:
+        """Remove the stack (containers, network, volumes); returns how many leftovers the label sweep removed."""
+        if not self.started:
+            return 0
+        errors: list[str] = []
+        try:
+            self._compose.run("down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S))
+        except subprocess.CalledProcessError as exc:
+            errors.append(exc.stderr.decode(errors="replace") if exc.stderr else str(exc))
+        removed = remove_by_label(docker_client(), f"{LABEL_RUN}={self.run_id}")
+        shutil.rmtree(self._envdir, ignore_errors=True)
+        if errors and removed == 0:
+            raise StagingError(f"compose down failed for {self.project}: {' '.join(errors)}")
+        self.started = False
+        return removed
+
+
+def remove_by_label(client: docker.DockerClient, label: str) -> int:
+    """Force-remove every container, then network and volume, carrying ``label``; returns the count."""
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": label}):
+        container.remove(force=True, v=True)
+        removed += 1
+    for network in client.networks.list(filters={"label": label}):
+        network.remove()
+        removed += 1
+    for volume in client.volumes.list(filters={"label": label}):
+        volume.remove(force=True)
+        removed += 1
+    return removed
+
+
+def _owner_gone(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's run: not ours to judge
+    if int(pid) == os.getpid():
+        return True  # an earlier drill of this very process: drills run one at a time
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
+    """Remove what runs whose owner process is dead left behind; say so when there was anything."""
+    runs: set[str] = set()
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL_MANAGED}=true"}):
+        labels = container.labels or {}
+        if _owner_gone(labels.get(LABEL_OWNER, "")):
+            runs.add(labels.get(LABEL_RUN, ""))
+    for network in client.networks.list(filters={"label": f"{LABEL_MANAGED}=true"}):
+        labels = network.attrs.get("Labels") or {}
+        if _owner_gone(labels.get(LABEL_OWNER, "")):
+            runs.add(labels.get(LABEL_RUN, ""))
+    removed = 0
+    for run in sorted(r for r in runs if r):
+        count = remove_by_label(client, f"{LABEL_RUN}={run}")
+        log(f"removed {count} leftover container(s)/network(s) of killed run {run}")
+        removed += count
+    return removed
