@@ -27,7 +27,12 @@ class RecoveryContext:
     deadline_ns: int
 
 
-RecoveryHook = Callable[[RecoveryContext], str]
+@dataclass(frozen=True)
+class RecoveryHook:
+    """An automated step. ``after_revert`` hooks run once the fault is taken away (a fail-back, a drain)."""
+
+    run: Callable[[RecoveryContext], str]
+    after_revert: bool = False
 
 
 class RecoveryStepFailed(DrdrillError):  # noqa: N818 - reads as an event in the journal
@@ -62,6 +67,6 @@ def _await_provider(ctx: RecoveryContext, wanted: str) -> str:
 
 
 BUILTIN_HOOKS: Mapping[str, RecoveryHook] = {
-    "await_failover": await_failover,
-    "await_failback": await_failback,
+    "provider-failover": RecoveryHook(await_failover),
+    "provider-failback": RecoveryHook(await_failback, after_revert=True),
 }

@@ -231,7 +231,7 @@ class DrillRunner:
             journal.record(Kind.FAULT, Type.START, fault.label, value=fault.target)
         start_ns = journal.events()[-1].t_ns
         bound_ns = start_ns + ns(s.recovery_bound)
-        self._run_steps(journal, endpoints, bound_ns)
+        self._run_steps(journal, endpoints, bound_ns, after_revert=False)
         deadline = bound_ns + ns(s.steady_window) + ns(s.probe_timeout)
         while self.clock.monotonic_ns() < deadline:
             now = self.clock.monotonic_ns()
@@ -243,12 +243,16 @@ class DrillRunner:
             self.clock.sleep(HOLD_POLL_S)
         self._revert_all(journal)
 
-    def _run_steps(self, journal: Journal, endpoints: Endpoints, deadline_ns: int) -> None:
+    def _run_steps(
+        self, journal: Journal, endpoints: Endpoints, deadline_ns: int, *, after_revert: bool
+    ) -> None:
         for step, hook in self._steps:
+            if hook.after_revert != after_revert:
+                continue
             journal.record(Kind.STEP, Type.INVOKE, step.title, value=step.hook)
             ctx = RecoveryContext(endpoints, journal, self.clock, deadline_ns)
             try:
-                detail = hook(ctx)
+                detail = hook.run(ctx)
             except DrdrillError as exc:
                 journal.record(Kind.STEP, Type.FAIL, step.title, value=step.hook, data={"detail": str(exc)})
             else:
@@ -261,9 +265,10 @@ class DrillRunner:
             journal.record(Kind.FAULT, Type.END, fault.label, value=fault.target)
 
     def _drain(self, journal: Journal, endpoints: Endpoints) -> None:
+        deadline = self.clock.monotonic_ns() + ns(self.scenario.staging.drain_timeout)
+        self._run_steps(journal, endpoints, deadline, after_revert=True)
         acknowledged = build_ledger(journal.events()).acknowledged
         store = ClaimStore(endpoints.intake_url)
-        deadline = self.clock.monotonic_ns() + ns(self.scenario.staging.drain_timeout)
         while True:
             pending = acknowledged - store.snapshot().processed
             if not pending or self.clock.monotonic_ns() >= deadline:

@@ -1,0 +1,218 @@
+"""pytest wiring only: options, collection of drill items, the report header and the terminal summary.
+
+Nothing here starts a container unless ``--drill`` is given; then a :class:`DrillSession` is registered
+and collects one test item per scenario asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drdrill import hookspecs
+from drdrill.errors import DrdrillError, EnvironmentNotReadyError
+from drdrill.measure import seconds
+from drdrill.plan import Plan, PlanError, Scenario, load_plan
+from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
+from drdrill.report.terminal import summary_lines
+from drdrill.runner import DrillResult, DrillRunner, DrillSettings, ns
+
+REQUIRE_DOCKER_ENV = "DRDRILL_REQUIRE_DOCKER"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drdrill", "disaster-recovery drills (drdrill)")
+    group.addoption(
+        "--drill",
+        action="append",
+        default=[],
+        metavar="SCENARIO",
+        help="run the drill of this scenario on the staging replica (repeatable); only drills run then",
+    )
+    group.addoption(
+        "--drill-plan", default=None, metavar="DIR", help="plan directory (default: ini drdrill_plan)"
+    )
+    group.addoption(
+        "--drill-report-dir",
+        default=None,
+        metavar="DIR",
+        help="where scorecards go (default: ini drdrill_report_dir)",
+    )
+    group.addoption(
+        "--drill-tabletop",
+        action="store_true",
+        default=False,
+        help="also write the tabletop-exercise script (Markdown and HTML) of each drilled scenario",
+    )
+    parser.addini(
+        "drdrill_plan", "plan directory holding plan.yaml and one file per scenario", default="scenarios"
+    )
+    parser.addini("drdrill_report_dir", "directory for drill scorecards", default="reports")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def _resolve(config: pytest.Config, option: str, ini: str) -> Path:
+    given = config.getoption(option)
+    if given:
+        return (config.invocation_params.dir / str(given)).resolve()
+    return (config.rootpath / str(config.getini(ini))).resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "drdrill: a disaster-recovery drill collected by --drill")
+    names: list[str] = config.getoption("drill")
+    if not names:
+        return
+    plan_dir = _resolve(config, "drill_plan", "drdrill_plan")
+    try:
+        plan = load_plan(plan_dir)
+    except PlanError as exc:
+        raise pytest.UsageError(f"drdrill: the plan in {plan_dir} is not valid:\n{exc}") from None
+    wanted = [n.strip() for name in names for n in name.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in plan.scenarios]
+    if unknown:
+        known = ", ".join(plan.scenarios) or "none"
+        raise pytest.UsageError(
+            f"drdrill: unknown drill {', '.join(repr(u) for u in unknown)}; known scenarios in {plan_dir}: {known}"
+        )
+    report_dir = _resolve(config, "drill_report_dir", "drdrill_report_dir")
+    session = DrillSession(config, plan, [plan.scenarios[n] for n in dict.fromkeys(wanted)], report_dir)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "drdrill-session")
+
+
+class DrillSession:
+    """Registered only when drills were asked for: collects them, runs them, and reports on them."""
+
+    def __init__(
+        self, config: pytest.Config, plan: Plan, scenarios: list[Scenario], report_dir: Path
+    ) -> None:
+        self.config = config
+        self.plan = plan
+        self.scenarios = scenarios
+        self.report_dir = report_dir
+        self.results: list[DrillResult] = []
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        lines = [f"drdrill: plan {self.plan.name!r} for {self.plan.client} ({self.plan.source_dir})"]
+        for sc in self.scenarios:
+            objective = self.plan.objectives_for(sc)
+            rpo = "0" if not objective.rpo else seconds(ns(objective.rpo))
+            lines.append(
+                f"drdrill: drill {sc.name}: tier {sc.tier} ({sc.disruption}), RTO {seconds(ns(objective.rto))}, "
+                f"RPO {rpo}, staging recovery bound {seconds(ns(sc.staging.recovery_bound))}"
+            )
+        return lines
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool:
+        """Collect the scenario files asked for instead of the test paths: a drill run runs drills only."""
+        session.perform_collect([str(sc.source) for sc in self.scenarios])
+        return True
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+        for scenario in self.scenarios:
+            if scenario.source.resolve() == file_path.resolve():
+                return ScenarioFile.from_parent(parent, path=file_path, scenario=scenario)
+        return None
+
+    def recovery_hooks(self) -> dict[str, RecoveryHook]:
+        hooks = dict(BUILTIN_HOOKS)
+        for extra in self.config.hook.pytest_drdrill_recovery_hooks(config=self.config):
+            hooks.update(extra)
+        return hooks
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results:
+            return
+        terminalreporter.section("drdrill")
+        for result in self.results:
+            for line in summary_lines(result.scorecard, str(result.scorecard_path)):
+                terminalreporter.write_line(line)
+
+
+SESSION_KEY = pytest.StashKey[DrillSession]()
+
+
+class ScenarioFile(pytest.File):
+    """A scenario file, collected because ``--drill`` named it."""
+
+    def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+
+    def collect(self) -> Iterator[DrillItem]:
+        yield DrillItem.from_parent(self, name=self.scenario.name, scenario=self.scenario)
+
+
+class DrillFailedError(Exception):
+    """The system under test missed an objective (FAILED, as opposed to the tool failing: ERRORED)."""
+
+    def __init__(self, result: DrillResult) -> None:
+        super().__init__(result.status)
+        self.result = result
+
+
+class DrillItem(pytest.Item):
+    """One drill: the whole scenario on a fresh staging replica."""
+
+    def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.runner: DrillRunner | None = None
+        self.add_marker(pytest.mark.drdrill)
+
+    def setup(self) -> None:
+        session = self.config.stash[SESSION_KEY]
+        settings = DrillSettings(report_dir=session.report_dir, hooks=session.recovery_hooks(), log=self._log)
+        self.runner = DrillRunner(session.plan, self.scenario, settings)
+        try:
+            self.runner.preflight()
+        except EnvironmentNotReadyError as exc:
+            if os.environ.get(REQUIRE_DOCKER_ENV) == "1":
+                raise DrdrillError(
+                    f"{exc} ({REQUIRE_DOCKER_ENV}=1: a missing prerequisite fails the run)"
+                ) from None
+            pytest.skip(f"drdrill: {exc} (set {REQUIRE_DOCKER_ENV}=1 to make this a failure)")
+
+    def _log(self, message: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and self.config.get_verbosity() >= 0:
+            reporter.write_line(f"drdrill: {message}")
+
+    def runtest(self) -> None:
+        assert self.runner is not None
+        session = self.config.stash[SESSION_KEY]
+        result = self.runner.run()
+        session.results.append(result)
+        self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
+        self.config.hook.pytest_drdrill_scorecard(
+            config=self.config, scorecard=result.scorecard, path=result.scorecard_path
+        )
+        if result.status == "errored":
+            raise DrdrillError(f"drill errored (the tool, not the system): {result.scorecard['error']}")
+        if result.status != "passed":
+            raise DrillFailedError(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, DrillFailedError):
+            result = excinfo.value.result
+            lines = [
+                f"drill {self.scenario.name} FAILED: the system missed {len(result.failures)} objective(s)"
+            ]
+            lines += [f"  {v.name}: {v.message}" for v in result.failures]
+            lines.append(f"  scorecard: {result.scorecard_path}")
+            return "\n".join(lines)
+        if isinstance(excinfo.value, DrdrillError):
+            return f"drill {self.scenario.name} ERRORED: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"drill {self.scenario.name}"

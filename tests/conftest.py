@@ -1,0 +1,1 @@
+"""Shared test setup: pytester for plugin tests (enabled with ``-p pytester`` in pyproject)."""
