@@ -1,0 +1,166 @@
+"""Claims intake API of the staging claims system.
+
+The RPO contract lives here: `POST /claims` answers 201 only after the row is committed, so an
+acknowledged claim is durable. A repeated id answers 200 with the stored claim (idempotent retries).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import db
+
+CLAIM_PATH = re.compile(r"^/claims/(?P<id>[^/?#]+)$")
+COLUMNS = "id, status, label, provider, canary"
+MAX_BODY = 64 * 1024
+
+
+def claim_json(row: tuple[Any, ...]) -> dict[str, Any]:
+    claim_id, status, label, provider, canary = row
+    return {"id": claim_id, "status": status, "label": label, "provider": provider, "canary": canary}
+
+
+def validate(body: Any) -> tuple[str, str, bool]:
+    """Return (id, text, canary) or raise ValueError naming the bad field."""
+    if not isinstance(body, dict):
+        raise ValueError("body must be a JSON object")
+    claim_id, text, canary = body.get("id"), body.get("text"), body.get("canary", False)
+    if not isinstance(claim_id, str) or not claim_id or len(claim_id) > 200 or "/" in claim_id:
+        raise ValueError("id must be a non-empty string of at most 200 characters without '/'")
+    if not isinstance(text, str):
+        raise ValueError("text must be a string")
+    if not isinstance(canary, bool):
+        raise ValueError("canary must be a boolean")
+    return claim_id, text, canary
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "drdrill-intake/1"
+    protocol_version = "HTTP/1.1"
+    pool: db.Pool  # set on the class by main()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request logs: drills send thousands of requests."""
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _db_error(self, exc: Exception) -> None:
+        self._send(503, {"error": "database unavailable", "detail": str(exc).strip()[:500]})
+
+    def do_GET(self) -> None:
+        try:
+            if self.path == "/health":
+                self._health()
+            elif self.path == "/claims":
+                self._list()
+            elif match := CLAIM_PATH.match(self.path):
+                self._get(match["id"])
+            else:
+                self._send(404, {"error": f"unknown path {self.path}"})
+        except db.DatabaseError as exc:
+            self._db_error(exc)
+
+    def do_POST(self) -> None:
+        if self.path != "/claims":
+            self._send(404, {"error": f"unknown path {self.path}"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(413, {"error": f"body larger than {MAX_BODY} bytes"})
+            return
+        try:
+            claim_id, text, canary = validate(json.loads(self.rfile.read(length) or b"null"))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            self._send(400, {"error": str(exc)})
+            return
+        try:
+            self._create(claim_id, text, canary)
+        except db.DatabaseError as exc:
+            self._db_error(exc)
+
+    def _health(self) -> None:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+            conn.rollback()
+        self._send(200, {"status": "ok"})
+
+    def _list(self) -> None:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT {COLUMNS} FROM claims ORDER BY created_at, id")
+            rows = cur.fetchall()
+            conn.rollback()
+        self._send(200, {"claims": [claim_json(row) for row in rows]})
+
+    def _get(self, claim_id: str) -> None:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT {COLUMNS} FROM claims WHERE id = %s", (claim_id,))
+            row = cur.fetchone()
+            conn.rollback()
+        if row is None:
+            self._send(404, {"error": f"no claim {claim_id}"})
+        else:
+            self._send(200, claim_json(row))
+
+    def _create(self, claim_id: str, text: str, canary: bool) -> None:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO claims (id, text, canary) VALUES (%s, %s, %s) "
+                "ON CONFLICT (id) DO NOTHING RETURNING id",
+                (claim_id, text, canary),
+            )
+            inserted = cur.fetchone() is not None
+            if inserted:
+                # Acknowledge only once the commit has returned: this is what makes a 201 durable.
+                conn.commit()
+                self._send(201, {"id": claim_id, "status": "pending"})
+                return
+            cur.execute(f"SELECT {COLUMNS} FROM claims WHERE id = %s", (claim_id,))
+            row = cur.fetchone()
+            conn.rollback()
+        self._send(200, claim_json(row))
+
+
+def log(event: str, **fields: Any) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def main() -> None:
+    pool = db.Pool(db.dsn())
+    db.with_retries(
+        lambda: db.ensure_schema(pool),
+        attempts=int(os.environ.get("DB_START_ATTEMPTS", "120")),
+        delay=0.5,
+        on_error=lambda message: log("waiting_for_database", detail=message),
+    )
+    Handler.pool = pool
+    port = int(os.environ.get("PORT", "8080"))
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server.daemon_threads = True
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    log("listening", port=port)
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+    pool.close_all()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

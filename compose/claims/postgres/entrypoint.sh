@@ -1,0 +1,43 @@
+#!/bin/sh
+# Postgres 15 for the staging claims system, run from the drdrill base image.
+# First start: initdb as user postgres, trust auth for the compose network, database "claims".
+# Then `exec` postgres so the signals sent by docker-init reach it directly.
+set -eu
+
+PGBIN=/usr/lib/postgresql/15/bin
+PGDATA=${PGDATA:-/var/lib/postgresql/data}
+export PGDATA
+
+mkdir -p "$PGDATA" /run/postgresql
+chown postgres:postgres "$PGDATA" /run/postgresql
+chmod 700 "$PGDATA"
+
+as_postgres() {
+    # setpriv ships with util-linux, which minbase always has; it keeps the environment and execs.
+    setpriv --reuid=postgres --regid=postgres --init-groups "$@"
+}
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    as_postgres "$PGBIN/initdb" --pgdata="$PGDATA" --username=postgres --auth=trust \
+        --encoding=UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+    cat >>"$PGDATA/postgresql.conf" <<'CONF'
+listen_addresses = '*'
+unix_socket_directories = '/run/postgresql'
+wal_level = replica
+max_wal_senders = 4
+hot_standby = on
+CONF
+    # Trust only peers on the container's own networks (the compose network; published ports arrive
+    # through the bridge gateway, which is on that network too).
+    cat >"$PGDATA/pg_hba.conf" <<'HBA'
+local   all             all                     trust
+host    all             all     127.0.0.1/32    trust
+host    all             all     samenet         trust
+host    replication     all     127.0.0.1/32    trust
+host    replication     all     samenet         trust
+HBA
+    echo "CREATE DATABASE claims" | as_postgres "$PGBIN/postgres" --single -D "$PGDATA" postgres >/dev/null
+    echo '{"event": "initdb", "pgdata": "'"$PGDATA"'"}'
+fi
+
+exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" "$@"
