@@ -1,0 +1,164 @@
+"""``drdrill`` outside pytest: validate and lint a plan, write tabletop exercise scripts.
+
+Each subcommand is one builder function registered with :func:`subcommand`; adding a command means adding
+one function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from drdrill.plan import Plan, PlanError, load_plan
+from drdrill.plan.errors import display_path
+from drdrill.plan.lints import lint_plan
+from drdrill.tabletop import write_tabletop
+from drdrill.tabletop.script import Format
+
+Handler = Callable[[argparse.Namespace], int]
+Builder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+_BUILDERS: list[Builder] = []
+
+
+class UsageError(Exception):
+    """A user mistake: reported on stderr, exit status 2, no traceback."""
+
+
+def subcommand(builder: Builder) -> Builder:
+    """Register a function that adds one subparser (and sets ``handler`` on it)."""
+    _BUILDERS.append(builder)
+    return builder
+
+
+def _load(path: str) -> Plan:
+    return load_plan(Path(path))
+
+
+def _out(text: str = "", stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout)
+
+
+# --- validate -----------------------------------------------------------------------------------------
+
+
+def _validate(args: argparse.Namespace) -> int:
+    plan = _load(args.path)
+    _out(
+        f"{display_path(plan.source_dir)}: plan {plan.name!r} is valid: "
+        f"{len(plan.scenarios)} scenarios, {len(plan.components)} components"
+    )
+    return EXIT_OK
+
+
+@subcommand
+def _build_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("validate", help="check a plan directory and list every problem with file:line:col")
+    p.add_argument("path", nargs="?", default="scenarios", help="plan directory (default: scenarios)")
+    p.set_defaults(handler=_validate)
+
+
+# --- lint ---------------------------------------------------------------------------------------------
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}; use YYYY-MM-DD") from None
+
+
+def _lint(args: argparse.Namespace) -> int:
+    plan = _load(args.path)
+    report = lint_plan(plan, today=args.today or date.today())
+    for finding in report.findings:
+        _out(str(finding))
+    errors = len(report.errors)
+    warnings = len(report.findings) - errors
+    _out(f"maturity level {report.maturity.level} of 3")
+    for line in report.maturity.missing:
+        _out(f"  to reach the next {line}")
+    _out(f"{errors} error(s), {warnings} warning(s)")
+    failed = errors > 0 or (args.strict and warnings > 0)
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+@subcommand
+def _build_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("lint", help="find common DR planning mistakes and assess the plan's maturity")
+    p.add_argument("path", nargs="?", default="scenarios", help="plan directory (default: scenarios)")
+    p.add_argument(
+        "--today", type=_parse_date, default=None, help="judge drill and restore dates as of this day"
+    )
+    p.add_argument("--strict", action="store_true", help="warnings fail too")
+    p.set_defaults(handler=_lint)
+
+
+# --- tabletop -----------------------------------------------------------------------------------------
+
+
+def _tabletop(args: argparse.Namespace) -> int:
+    plan = _load(args.plan)
+    scenario = plan.scenarios.get(args.scenario)
+    if scenario is None:
+        known = ", ".join(plan.scenarios) or "none"
+        raise UsageError(
+            f"unknown scenario {args.scenario!r} in {display_path(plan.source_dir)}; known: {known}"
+        )
+    formats: tuple[Format, ...] = ("md", "html") if args.format == "both" else (args.format,)
+    for path in write_tabletop(plan, scenario, Path(args.out), formats=formats):
+        _out(f"wrote {display_path(path)}")
+    return EXIT_OK
+
+
+@subcommand
+def _build_tabletop(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("tabletop", help="write a tabletop exercise script for one scenario")
+    p.add_argument("scenario", help="scenario name (its file stem)")
+    p.add_argument("--plan", default="scenarios", help="plan directory (default: scenarios)")
+    p.add_argument("--format", choices=("md", "html", "both"), default="both")
+    p.add_argument("--out", default="reports/tabletop", help="output directory (default: reports/tabletop)")
+    p.set_defaults(handler=_tabletop)
+
+
+# --- entry point --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(prog="drdrill", description="Disaster-recovery drills for AI systems.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for builder in _BUILDERS:
+        builder(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 findings, 2 user mistake)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its message
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except PlanError as exc:
+        _out(str(exc), sys.stderr)
+        _out(f"{len(exc.issues)} problem(s) in the plan", sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        _out(f"drdrill: error: {exc}", sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,429 @@
+"""Plan lints: the common DR planning mistakes, found in a plan that already validates.
+
+Every lint takes the date to judge against (``today``) so a test can pin the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+from drdrill.plan import faults as f
+from drdrill.plan.durations import humanize_duration
+from drdrill.plan.errors import display_path
+from drdrill.plan.loader import PLAN_FILE
+from drdrill.plan.models import NOTICE_STAGES, Plan, Scenario
+from drdrill.plan.yamlsource import Loc, YamlDoc, read_yaml
+
+Level = Literal["error", "warning"]
+
+# Names that, in a notice, read as blaming a vendor; the plan's own `vendor:` fields are added to these.
+KNOWN_VENDORS = (
+    "OpenAI",
+    "ChatGPT",
+    "Anthropic",
+    "Claude",
+    "Google",
+    "Gemini",
+    "Azure",
+    "AWS",
+    "Amazon",
+    "Microsoft",
+    "Cohere",
+    "Mistral",
+)
+_ROOT_CAUSE = re.compile(
+    r"\b(root cause (is|was)|the cause (is|was)|caused by|because of|due to|was triggered by)\b",
+    re.IGNORECASE,
+)
+_PROMISE = re.compile(
+    r"\b(fix(?:ed)?|resolv(?:e|ed)|restor(?:e|ed)|back (?:up|online|to normal)|recover(?:ed)?|up and running)\b"
+    r"[^.]{0,40}?\b(?:in|within)\s+(?:the next\s+)?(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?|h|m)\b",
+    re.IGNORECASE,
+)
+_UNIT = {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One lint finding, at a place in a plan file."""
+
+    path: Path
+    line: int
+    col: int
+    code: str
+    level: Level = field(compare=False)
+    message: str = field(compare=False)
+
+    def __str__(self) -> str:
+        return f"{display_path(self.path)}:{self.line}:{self.col}: {self.level} [{self.code}] {self.message}"
+
+
+@dataclass(frozen=True)
+class Maturity:
+    """The plan's maturity level (0-3) with what it meets and what the next level lacks."""
+
+    level: int
+    met: list[str]
+    missing: list[str]
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """Findings, sorted by place, and the maturity assessment."""
+
+    findings: list[Finding]
+    maturity: Maturity
+
+    @property
+    def errors(self) -> list[Finding]:
+        """Findings at error level."""
+        return [x for x in self.findings if x.level == "error"]
+
+
+class _Docs:
+    """YAML positions for the plan's files, read again so lints can point at lines."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._docs: dict[Path, YamlDoc | None] = {}
+        self.plan_path = plan.source_dir / PLAN_FILE
+
+    def at(
+        self, path: Path, loc: Loc, code: str, level: Level, message: str, *, key: bool = False
+    ) -> Finding:
+        if path not in self._docs:
+            doc = read_yaml(path)
+            self._docs[path] = doc if isinstance(doc, YamlDoc) else None
+        found = self._docs[path]
+        line, col = found.position(loc, key=key) if found is not None else (0, 0)
+        return Finding(path, line, col, code, level, message)
+
+
+def _promised(text: str) -> list[timedelta]:
+    out = []
+    for match in _PROMISE.finditer(text):
+        number, unit = float(match.group(2)), match.group(3).lower()
+        out.append(timedelta(seconds=number * _UNIT.get(unit, 3600)))
+    return out
+
+
+def _touched(plan: Plan, scenario: Scenario) -> set[str]:
+    names: set[str] = set()
+    for fault in scenario.faults:
+        if isinstance(fault, f.ZoneLoss):
+            names |= {n for n, c in plan.components.items() if c.zone == fault.zone}
+        elif isinstance(fault, f.RegionLoss):
+            zones = set(plan.regions[fault.region].zones) if fault.region in plan.regions else set()
+            names |= {n for n, c in plan.components.items() if c.zone in zones}
+        else:
+            names.add(fault.target)
+    return names
+
+
+def _compose_services(path: Path) -> list[str] | None:
+    doc = read_yaml(path)
+    if not isinstance(doc, YamlDoc) or not isinstance(doc.data, dict):
+        return None
+    services = doc.data.get("services")
+    return [str(s) for s in services] if isinstance(services, dict) else None
+
+
+class _Linter:
+    def __init__(self, plan: Plan, today: date) -> None:
+        self.plan = plan
+        self.today = today
+        self.docs = _Docs(plan)
+        self.plan_path = self.docs.plan_path
+
+    def run(self) -> Iterator[Finding]:
+        yield from self.drills()
+        yield from self.topology()
+        yield from self.single_points()
+        yield from self.backups()
+        yield from self.degraded_modes()
+        yield from self.signoff()
+        yield from self.notices()
+
+    def drills(self) -> Iterator[Finding]:
+        for s in self.plan.scenarios.values():
+            last = s.drills.last_drilled
+            if last is None:
+                yield self.docs.at(
+                    s.source, [], "never-drilled", "warning", f"scenario {s.name!r} was never drilled"
+                )
+            elif last + s.drills.cadence < self.today:
+                due = last + s.drills.cadence
+                yield self.docs.at(
+                    s.source,
+                    ["drills", "history"],
+                    "drill-overdue",
+                    "warning",
+                    f"scenario {s.name!r} was last drilled on {last}; its cadence of "
+                    f"{humanize_duration(s.drills.cadence)} made the next drill due on {due}",
+                )
+
+    def topology(self) -> Iterator[Finding]:
+        plan = self.plan
+        covered = set().union(*(_touched(plan, s) for s in plan.scenarios.values()))
+        for s in plan.scenarios.values():
+            covered |= {c for step in s.recovery for c in step.components}
+        for name, comp in plan.components.items():
+            if comp.staging is None:
+                yield self.docs.at(
+                    self.plan_path,
+                    ["components", name],
+                    "no-staging",
+                    "warning",
+                    f"component {name!r} has no staging counterpart, so no drill can exercise it",
+                    key=True,
+                )
+            if name not in covered:
+                yield self.docs.at(
+                    self.plan_path,
+                    ["components", name],
+                    "uncovered-component",
+                    "warning",
+                    f"no scenario covers component {name!r}: no fault hits it and no recovery step names it",
+                    key=True,
+                )
+        yield from self._compose()
+
+    def _compose(self) -> Iterator[Finding]:
+        plan = self.plan
+        topo = plan.staging_topology
+        if topo.compose_file is None:
+            return
+        compose = (plan.source_dir / topo.compose_file).resolve()
+        services = _compose_services(compose)
+        loc = ["staging_topology", "compose_file"]
+        if services is None:
+            message = (
+                f"cannot read the staging topology {display_path(compose)}: lints of the topology skipped"
+            )
+            yield self.docs.at(self.plan_path, loc, "topology-unreadable", "warning", message)
+            return
+        mapped = {c.staging.service for c in plan.components.values() if c.staging and c.staging.service}
+        for name, comp in plan.components.items():
+            if comp.staging and comp.staging.service and comp.staging.service not in services:
+                yield self.docs.at(
+                    self.plan_path,
+                    ["components", name, "staging", "service"],
+                    "not-in-topology",
+                    "error",
+                    f"component {name!r} maps to staging service {comp.staging.service!r}, which "
+                    f"{display_path(compose)} does not define (it has: {', '.join(sorted(services))})",
+                )
+        for service in services:
+            if service not in mapped and service not in topo.infrastructure:
+                yield self.docs.at(
+                    self.plan_path,
+                    loc,
+                    "topology-not-in-plan",
+                    "warning",
+                    f"staging service {service!r} matches no plan component: the plan may be out of date",
+                )
+
+    def single_points(self) -> Iterator[Finding]:
+        plan = self.plan
+        for s in plan.scenarios.values():
+            for i, step in enumerate(s.recovery):
+                role = plan.roles.get(step.owner) if step.owner else None
+                if role is not None and len(role.people) == 1:
+                    yield self.docs.at(
+                        s.source,
+                        ["recovery", i, "owner"],
+                        "single-owner",
+                        "error",
+                        f"step {step.title!r} depends on one person: role {role.name!r} has only "
+                        f"{role.people[0]!r}",
+                    )
+        for name, secret in plan.secrets.items():
+            people = {p for r in secret.rotated_by if r in plan.roles for p in plan.roles[r].people}
+            if len(people) < 2:
+                who = ", ".join(sorted(people)) or "nobody"
+                yield self.docs.at(
+                    self.plan_path,
+                    ["secrets", name],
+                    "single-secret-holder",
+                    "error",
+                    f"secret {name!r} can be rotated by {who} only; name roles with at least two people",
+                    key=True,
+                )
+
+    def backups(self) -> Iterator[Finding]:
+        plan = self.plan
+        for cname, comp in plan.components.items():
+            for bname in comp.backed_up_by:
+                backup = plan.backups.get(bname)
+                if backup is None:
+                    continue
+                stored = backup.stored_in
+                same_zone = comp.zone is not None and stored.zone == comp.zone
+                same_place_unknown = stored.zone is None and stored.region is None
+                if same_zone or same_place_unknown:
+                    why = f"in zone {comp.zone!r}, the zone of" if same_zone else "with no zone or region for"
+                    yield self.docs.at(
+                        self.plan_path,
+                        ["backups", bname, "stored_in"],
+                        "backup-same-zone",
+                        "error",
+                        f"backup {bname!r} is stored {why} component {cname!r}: one failure loses both",
+                    )
+        for bname, backup in plan.backups.items():
+            verified = backup.last_restore_verified
+            if verified is None or verified + backup.verify_every < self.today:
+                when = "never" if verified is None else f"last on {verified}"
+                yield self.docs.at(
+                    self.plan_path,
+                    ["backups", bname],
+                    "restore-unverified",
+                    "warning",
+                    f"backup {bname!r} restore verified {when}; the plan asks for every "
+                    f"{humanize_duration(backup.verify_every)}",
+                    key=True,
+                )
+
+    def degraded_modes(self) -> Iterator[Finding]:
+        if not self.plan.degraded_modes:
+            yield self.docs.at(
+                self.plan_path,
+                [],
+                "no-degraded-mode",
+                "error",
+                "the plan defines no degraded modes: it knows only full operation or full failure",
+            )
+        for s in self.plan.scenarios.values():
+            if not s.degraded_modes:
+                yield self.docs.at(
+                    s.source,
+                    [],
+                    "no-degraded-mode",
+                    "error",
+                    f"scenario {s.name!r} names no degraded mode to run in while it recovers",
+                )
+
+    def signoff(self) -> Iterator[Finding]:
+        if self.plan.objectives.client_signoff is None:
+            yield self.docs.at(
+                self.plan_path,
+                ["objectives"],
+                "no-client-signoff",
+                "error",
+                "the recovery objectives have no client sign-off (objectives.client_signoff)",
+                key=True,
+            )
+
+    def _templates(self) -> Iterator[tuple[Path, list[str | int], str, str, list[Scenario]]]:
+        """(file, loc, stage, text, scenarios it applies to) for every notice text in the plan."""
+        plan = self.plan
+        scenarios = list(plan.scenarios.values())
+        for stage in NOTICE_STAGES:
+            users = [
+                s
+                for s in scenarios
+                if getattr(s.communication, stage, None) is None
+                or getattr(s.communication, stage).template is None
+            ]
+            text = getattr(plan.communication, stage).template
+            yield self.plan_path, ["communication", stage, "template"], stage, text, users
+        for name, mode in plan.degraded_modes.items():
+            users = [s for s in scenarios if name in s.degraded_modes]
+            yield (
+                self.plan_path,
+                ["degraded_modes", name, "client_notice"],
+                "degraded",
+                mode.client_notice,
+                users,
+            )
+        for s in scenarios:
+            for stage in NOTICE_STAGES:
+                override = getattr(s.communication, stage, None)
+                if override is not None and override.template is not None:
+                    yield s.source, ["communication", stage, "template"], stage, override.template, [s]
+
+    def notices(self) -> Iterator[Finding]:
+        vendors = set(KNOWN_VENDORS) | {c.vendor for c in self.plan.components.values() if c.vendor}
+        vendor_re = re.compile(
+            r"\b(" + "|".join(re.escape(v) for v in sorted(vendors)) + r")\b", re.IGNORECASE
+        )
+        for path, loc, stage, text, users in self._templates():
+            cause = _ROOT_CAUSE.search(text)
+            if cause and stage != "post_incident_report":
+                yield self.docs.at(
+                    path,
+                    loc,
+                    "notice-root-cause",
+                    "error",
+                    f"{stage} notice asserts a cause ({cause.group(0)!r}) before it can be confirmed; "
+                    "say it is being investigated",
+                )
+            vendor = vendor_re.search(text)
+            if vendor:
+                yield self.docs.at(
+                    path,
+                    loc,
+                    "notice-blames-vendor",
+                    "error",
+                    f"{stage} notice names {vendor.group(0)!r}; speak of a provider outage and the failover in place",
+                )
+            for promise in _promised(text):
+                short = [s for s in users if promise < self.plan.objectives_for(s).rto]
+                if short:
+                    worst = min(short, key=lambda s: self.plan.objectives_for(s).rto)
+                    yield self.docs.at(
+                        path,
+                        loc,
+                        "notice-promise",
+                        "error",
+                        f"{stage} notice promises a fix within {humanize_duration(promise)}, shorter than the "
+                        f"recovery objective of {', '.join(s.name for s in short)} "
+                        f"(RTO {humanize_duration(self.plan.objectives_for(worst).rto)})",
+                    )
+
+
+def assess_maturity(plan: Plan) -> Maturity:
+    """Level 1: manual fallbacks documented; 2: automated failover; 3: automated detection, failover, notice."""
+    checks: list[tuple[int, str, bool]] = []
+    kinds = {m.kind for m in plan.degraded_modes.values()}
+    scenarios = list(plan.scenarios.values())
+    checks.append((1, "a manual fallback mode is documented", "manual_fallback" in kinds))
+    checks.append((1, "every scenario names a degraded mode", all(s.degraded_modes for s in scenarios)))
+    providers = {n for n, c in plan.components.items() if c.kind == "ai_provider"}
+    provider_scenarios = [s for s in scenarios if _touched(plan, s) & providers]
+    checks.append((2, "a backup AI provider is in the plan", len(providers) >= 2))
+    checks.append(
+        (
+            2,
+            "every AI provider scenario fails over by an automated step",
+            bool(provider_scenarios) and all(s.automated_steps for s in provider_scenarios),
+        )
+    )
+    checks.append(
+        (3, "every scenario has an automated recovery step", all(s.automated_steps for s in scenarios))
+    )
+    checks.append(
+        (
+            3,
+            "the first client notice is sent automatically",
+            plan.communication.first_notice.automated_hook is not None,
+        )
+    )
+    level = 0
+    for candidate in (1, 2, 3):
+        if all(ok for lvl, _, ok in checks if lvl == candidate):
+            level = candidate
+        else:
+            break
+    met = [f"level {lvl}: {text}" for lvl, text, ok in checks if ok and lvl <= level]
+    missing = [f"level {lvl}: {text}" for lvl, text, ok in checks if not ok and lvl == level + 1]
+    return Maturity(level, met, missing)
+
+
+def lint_plan(plan: Plan, today: date) -> LintReport:
+    """Run every lint against ``plan`` as of ``today``."""
+    findings = sorted(_Linter(plan, today).run())
+    return LintReport(findings, assess_maturity(plan))

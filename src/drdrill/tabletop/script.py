@@ -1,0 +1,481 @@
+"""Build a tabletop exercise script for one scenario, from the same plan the drills run from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from drdrill.plan.durations import humanize_duration
+from drdrill.plan.models import Plan, RecoveryStep, Role, Scenario, projected_rto
+from drdrill.tabletop.document import (
+    Block,
+    Bullets,
+    Document,
+    Para,
+    Questions,
+    Section,
+    Table,
+    to_html,
+    to_markdown,
+)
+
+Format = Literal["md", "html"]
+Measured = Mapping[str, object]
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _t(offset: timedelta) -> str:
+    minutes = round(offset.total_seconds() / 60)
+    if minutes == 0:
+        return "T+0"
+    hours, mins = divmod(minutes, 60)
+    if hours and mins:
+        return f"T+{hours} h {mins} min"
+    return f"T+{hours} h" if hours else f"T+{mins} min"
+
+
+def fill_template(template: str, values: Mapping[str, str]) -> str:
+    """Replace ``{name}`` with its value; an unknown name stays visible as ``[name]``."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), f"[{m.group(1)}]"), " ".join(template.split()))
+
+
+@dataclass
+class _Module:
+    at: timedelta
+    title: str
+    situation: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+
+def _step_line(step: RecoveryStep) -> str:
+    if step.automated:
+        who = f" (watched by {step.owner})" if step.owner else ""
+        text = f"{step.title} — automated by hook '{step.hook}'{who}"
+    else:
+        estimate = humanize_duration(step.estimate) if step.estimate is not None else "?"
+        text = f"{step.title} — {step.owner}, about {estimate}"
+    return text + (f"; only if: {step.when}" if step.when else "")
+
+
+class _Builder:
+    def __init__(self, plan: Plan, scenario: Scenario, measured: Measured | None) -> None:
+        self.plan = plan
+        self.s = scenario
+        self.objective = plan.objectives_for(scenario)
+        self.measured = dict(measured or {})
+        modes = [plan.degraded_modes[m] for m in scenario.degraded_modes if m in plan.degraded_modes]
+        self.modes = modes
+        self.values = {
+            "system": f"the {plan.name} system",
+            "impact": " ".join(scenario.impact.split()),
+            "degraded_mode": ", ".join(m.name for m in modes) or "none",
+            "rto": humanize_duration(self.objective.rto),
+            "status": "[current status]",
+            "next_update": "[time of next update]",
+            "summary": "[summary of events and actions]",
+        }
+
+    # -- parts ---------------------------------------------------------------------------------------
+
+    def situation_manual(self) -> Section:
+        s, o = self.s, self.objective
+        signoff = self.plan.objectives.client_signoff
+        agreed = (
+            f"Agreed with {signoff.client} ({signoff.signed_by}) on {signoff.date}."
+            if signoff
+            else "Not yet agreed with the client."
+        )
+        scope = (
+            f"This exercise walks through the scenario '{s.title}' for the {self.plan.name} system run for "
+            f"{self.plan.client}. It is a discussion on paper: nothing in production or staging is touched."
+        )
+        goals = [
+            "Check that everyone knows how this failure is detected and who declares the incident.",
+            "Walk the recovery procedure step by step and find gaps, missing access or single points of failure.",
+            "Practise the client notices against their deadlines.",
+            f"Judge whether recovery fits the objective: RTO {humanize_duration(o.rto)}, "
+            f"RPO {humanize_duration(o.rpo)}.",
+        ]
+        participants = [[role.name, role.description, ", ".join(role.people)] for role in self._roles()]
+        blocks: list[Block] = [
+            Para(scope),
+            Table(
+                [
+                    "Tier",
+                    "Disruption class",
+                    "Recovery time objective",
+                    "Recovery point objective",
+                    "Sign-off",
+                ],
+                [[str(o.tier), o.disruption, humanize_duration(o.rto), humanize_duration(o.rpo), agreed]],
+            ),
+            Para("Exercise objectives", "meta"),
+            Bullets(goals, ordered=True),
+            Para("Participants and roles", "meta"),
+            Table(["Role", "Responsibility", "People"], participants),
+            Para(
+                "Also present: a facilitator who runs the clock and reads the injects, and a note-taker who "
+                "records decisions, open questions and gaps for the after-action report.",
+                "note",
+            ),
+        ]
+        assumptions = [
+            *self.s.tabletop.assumptions,
+            "Players answer as they would on the day, with the access they really have.",
+        ]
+        blocks += [Para("Assumptions", "meta"), Bullets(assumptions)]
+        return Section("Situation manual", blocks)
+
+    def _roles(self) -> list[Role]:
+        names: list[str] = []
+        for step in self.s.recovery:
+            if step.owner and step.owner not in names:
+                names.append(step.owner)
+        for mode in self.modes:
+            names += [r for r in mode.authorized_roles if r not in names]
+        return [self.plan.roles[n] for n in names if n in self.plan.roles]
+
+    def modules(self) -> list[Section]:
+        s = self.s
+        plan = self.plan
+        first = plan.notice(s, "first_notice")
+        assessment = plan.notice(s, "initial_assessment")
+        detection = [c.describe() for c in s.detection.criteria]
+        joiner = "any one of" if s.detection.match == "any" else "all of"
+        mods = [
+            _Module(
+                timedelta(0),
+                "Something is wrong",
+                [
+                    " ".join(s.narrative.split()),
+                    f"The alerting rules fire on {joiner}: " + "; ".join(detection) + ".",
+                ],
+                [
+                    "Who is alerted first, and how? Who confirms that this is an incident?",
+                    "What would you check in the first five minutes to understand the scope?",
+                    "Which degraded mode, if any, do you switch on now, and who may decide that?",
+                ],
+                [f"Declare the incident once the detection criteria hold ({joiner} the conditions above)."],
+            ),
+            _Module(
+                first.deadline,
+                "The client must hear from us",
+                [
+                    f"{humanize_duration(first.deadline)} have passed since detection. The client has not been told yet."
+                ],
+                [
+                    "Who sends the first notice, and through which channel?",
+                    "What do we say while the cause is still unknown?",
+                ],
+                ["Send the first notice: " + fill_template(first.template, self.values)],
+            ),
+        ]
+        elapsed = first.deadline
+        manual = [step for step in s.recovery]
+        recovery_at = min(elapsed + timedelta(minutes=15), assessment.deadline)
+        mods.append(
+            _Module(
+                recovery_at,
+                "Recovery under way",
+                [" ".join(s.impact.split())],
+                [
+                    "Walk through the recovery steps in order. Who does each one, and with what access?",
+                    "Which step would stall if its owner could not be reached?",
+                    "How do you know each step worked before starting the next one?",
+                ],
+                [_step_line(step) for step in manual],
+            )
+        )
+        mods.append(
+            _Module(
+                assessment.deadline,
+                "Initial assessment due",
+                ["The client expects to know what failed, what it affects and when recovery is expected."],
+                [
+                    "What recovery time can we state honestly, given the objective and the progress so far?",
+                    "What is the client's own team doing meanwhile, and what do they need from us?",
+                ],
+                ["Send the initial assessment: " + fill_template(assessment.template, self.values)],
+            )
+        )
+        if self.modes:
+            mods.append(
+                _Module(
+                    assessment.deadline + timedelta(minutes=15),
+                    "Running degraded",
+                    [f"Degraded mode '{m.name}': {' '.join(m.description.split())}" for m in self.modes],
+                    [
+                        "Is the degraded mode active now? Who switched it on, and was that person allowed to?",
+                        "What does the client's team experience during this mode?",
+                        "What has to be true before returning to full operation?",
+                    ],
+                    [f"Tell the client: {' '.join(m.client_notice.split())}" for m in self.modes],
+                )
+            )
+        verify = self._verification()
+        total = s.manual_estimate
+        mods.append(
+            _Module(
+                max(total, assessment.deadline + timedelta(minutes=30)),
+                "Back to normal?",
+                ["The team believes the system has recovered."],
+                [
+                    "Which checks prove it, and who signs them off?",
+                    "Did the recovery fit within the objective? If not, which step took longest?",
+                ],
+                [*verify, "Send the resolution notice and plan the post-incident report."],
+            )
+        )
+        for inject in s.tabletop.injects:
+            mods.append(_Module(inject.at, "Inject", [inject.event], list(inject.questions), []))
+        mods.sort(key=lambda m: m.at)
+        sections = []
+        for i, mod in enumerate(mods, 1):
+            blocks: list[Block] = [Para("Situation", "meta"), Bullets(mod.situation)]
+            if mod.questions:
+                blocks += [Para("Discussion questions", "meta"), Questions(mod.questions, lines=1)]
+            if mod.expected:
+                blocks += [Para("Expected actions", "meta"), Bullets(mod.expected)]
+            sections.append(Section(f"Module {i}: {mod.title}", blocks, badge=_t(mod.at), kind="module"))
+        return sections
+
+    def _verification(self) -> list[str]:
+        v = self.s.verification
+        out = []
+        if v.golden_set is not None:
+            out.append(
+                f"Run the golden test set ({v.golden_set.path}); accuracy must be at least {v.golden_set.min_accuracy:.0%}."
+            )
+        out += [f"Data check '{c.name}': {c.description}" for c in v.data_checks]
+        return out
+
+    def expected_actions(self) -> Section:
+        rows = []
+        for i, step in enumerate(self.s.recovery, 1):
+            if step.automated:
+                how = f"automated (hook {step.hook})"
+                time = f"measured; staging bound {humanize_duration(self.s.staging.recovery_bound)}"
+            else:
+                how = "manual"
+                time = humanize_duration(step.estimate) if step.estimate is not None else ""
+            owner = step.owner or "—"
+            rows.append(
+                [str(i), step.title + (f" (only if: {step.when})" if step.when else ""), how, owner, time]
+            )
+        total = humanize_duration(self.s.manual_estimate)
+        rto = humanize_duration(self.objective.rto)
+        return Section(
+            "Expected actions",
+            [
+                Para("The recovery procedure from the scenario file, in order."),
+                Table(["#", "Step", "How", "Owner", "Time"], rows),
+                Para(
+                    f"Declared manual time adds up to {total}. Projected recovery time is the measured automated "
+                    f"time plus this figure, against an objective of {rto}.",
+                    "note",
+                ),
+            ],
+        )
+
+    def communication(self) -> Section:
+        plan, s = self.plan, self.s
+        rows = []
+        for stage, label in (
+            ("first_notice", "First notice"),
+            ("initial_assessment", "Initial assessment"),
+            ("resolution", "Resolution notice"),
+            ("post_incident_report", "Post-incident report"),
+        ):
+            notice = plan.notice(s, stage)
+            when = f"within {humanize_duration(notice.deadline)} of {notice.after}"
+            rows.append([label, when, fill_template(notice.template, self.values)])
+        updates = plan.communication.updates
+        rows.insert(
+            2,
+            [
+                "Status updates",
+                f"every {humanize_duration(updates.cadence)} until resolved",
+                fill_template(updates.template, self.values),
+            ],
+        )
+        return Section(
+            "Communication deadlines",
+            [
+                Table(["Notice", "Deadline", "What it says"], rows),
+                Para(
+                    "While the cause is unconfirmed, say it is being investigated. Quote the recovery range the "
+                    "plan supports, never a shorter one. Speak of a provider outage and the failover in place "
+                    "rather than naming a vendor.",
+                    "note",
+                ),
+            ],
+        )
+
+    def facilitator_guide(self) -> Section:
+        return Section(
+            "Facilitator's guide",
+            [
+                Bullets(
+                    [
+                        "Before: send the situation manual to participants a few days ahead; book 90 minutes.",
+                        "Open by stating the ground rules: no blame, answer as on the real day, say 'I don't know' "
+                        "when that is the truth.",
+                        "Read each module's situation aloud at its time mark, then put the questions to the room.",
+                        "Let the team work out the answer before showing the expected actions; note every gap.",
+                        "Keep time: move on when a module has produced its findings, park long debates.",
+                        "Close with the hot wash while memories are fresh, then fill in the after-action report.",
+                    ],
+                    ordered=True,
+                ),
+                Para("Signs of a gap worth writing down", "meta"),
+                Bullets(
+                    [
+                        "A step nobody present can carry out, or only one person can.",
+                        "A notice sent late, or one that guesses at the cause or promises too much.",
+                        "A degraded mode that nobody switches on, or nobody knows how to switch off.",
+                        "A check the team cannot run because the data, access or tool is missing.",
+                    ]
+                ),
+            ],
+        )
+
+    def hot_wash(self) -> Section:
+        return Section(
+            "Hot wash",
+            [
+                Para("Fill in right after the exercise, with everyone still in the room."),
+                Questions(
+                    [
+                        "What went well?",
+                        "What slowed us down or confused us?",
+                        "Which step, tool or piece of access was missing?",
+                        "Which plan entries are out of date?",
+                        "Anything to change in the client notices?",
+                    ],
+                    lines=2,
+                ),
+            ],
+        )
+
+    def after_action(self) -> Section:
+        m = self.measured
+        rows = [["Recovery time objective", humanize_duration(self.objective.rto), ""]]
+        rows.append(["Recovery point objective", humanize_duration(self.objective.rpo), ""])
+        detect = _seconds(m.get("time_to_detect_s"))
+        recover = _seconds(m.get("time_to_recover_s"))
+        rows.append(
+            [
+                "Time to detect (staging)",
+                f"within {humanize_duration(self.s.staging.detection_window)}",
+                _fmt_s(detect),
+            ]
+        )
+        rows.append(
+            [
+                "Automated recovery (staging)",
+                f"within {humanize_duration(self.s.staging.recovery_bound)}",
+                _fmt_s(recover),
+            ]
+        )
+        projected = projected_rto(self.s, recover) if recover is not None else None
+        rows.append(
+            [
+                "Projected RTO (measured + manual estimates)",
+                humanize_duration(self.objective.rto),
+                humanize_duration(projected) if projected is not None else "",
+            ]
+        )
+        lost = m.get("lost")
+        rows.append(
+            [
+                "Acknowledged claims lost",
+                "0" if self.objective.rpo == timedelta(0) else "within RPO",
+                "" if lost is None else str(lost),
+            ]
+        )
+        rows.append(["Verdict", "", "" if m.get("verdict") is None else str(m.get("verdict"))])
+        known = {"time_to_detect_s", "time_to_recover_s", "lost", "verdict"}
+        rows += [[key.replace("_", " "), "", str(value)] for key, value in m.items() if key not in known]
+        blank = [["", "", "", ""] for _ in range(4)]
+        return Section(
+            "After-action report and improvement plan",
+            [
+                Para(
+                    "Measured figures come from a staging drill of the same scenario when one was run; "
+                    "otherwise fill them from the exercise notes."
+                ),
+                Table(["Measure", "Objective", "Result"], rows),
+                Para("Improvement plan", "meta"),
+                Table(["Issue found", "Corrective action", "Owner", "Due date"], blank),
+            ],
+        )
+
+
+def _seconds(value: object) -> timedelta | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return timedelta(seconds=float(value))
+
+
+def _fmt_s(value: timedelta | None) -> str:
+    return "" if value is None else f"{value.total_seconds():.1f} s"
+
+
+def build_document(plan: Plan, scenario: Scenario, measured: Measured | None = None) -> Document:
+    """The tabletop script of ``scenario`` as a format-neutral document."""
+    b = _Builder(plan, scenario, measured)
+    narrative = Section(
+        "Narrative",
+        [
+            Para(" ".join(scenario.narrative.split()), "quote"),
+            Para("Impact: " + " ".join(scenario.impact.split())),
+        ],
+    )
+    timeline = Section("Exercise modules", [Para("Times are measured from detection."), *b.modules()])
+    blocks: list[Block] = [
+        b.situation_manual(),
+        narrative,
+        timeline,
+        b.expected_actions(),
+        b.communication(),
+        b.facilitator_guide(),
+        b.hot_wash(),
+        b.after_action(),
+    ]
+    return Document(
+        f"Tabletop exercise: {scenario.title}",
+        f"{plan.name} · {plan.client} · scenario '{scenario.name}' · tier {scenario.tier}, {scenario.disruption}",
+        blocks,
+    )
+
+
+def render_tabletop(plan: Plan, scenario: Scenario, fmt: Format, measured: Measured | None = None) -> str:
+    """The tabletop script as Markdown (``fmt="md"``) or self-contained HTML (``fmt="html"``)."""
+    doc = build_document(plan, scenario, measured)
+    if fmt == "md":
+        return to_markdown(doc)
+    if fmt == "html":
+        return to_html(doc)
+    raise ValueError(f"unknown tabletop format {fmt!r}; known: md, html")
+
+
+def write_tabletop(
+    plan: Plan,
+    scenario: Scenario,
+    out_dir: Path,
+    formats: tuple[Format, ...] = ("md", "html"),
+    measured: Measured | None = None,
+) -> list[Path]:
+    """Write ``<out_dir>/<scenario>.md`` and/or ``.html``; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = out_dir / f"{scenario.name}.{fmt}"
+        path.write_text(render_tabletop(plan, scenario, fmt, measured), encoding="utf-8")
+        written.append(path)
+    return written
