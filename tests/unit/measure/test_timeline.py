@@ -1,0 +1,471 @@
+"""Detection and recovery times from a journal: probe pairing, fault window, TTD, recovery point."""
+
+from __future__ import annotations
+
+from drill_timeline import START_NS, DrillScript, StandardDrill, s
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drdrill.journal import Kind, Type
+from drdrill.measure.timeline import (
+    FaultWindow,
+    ProbeResult,
+    Recovery,
+    fault_window,
+    first_signal_after,
+    phase_span,
+    probe_results,
+    recovery_point,
+    time_to_detect,
+)
+
+# probe_results
+
+
+def test_probe_results_pairs_each_invoke_with_its_completion() -> None:
+    d = DrillScript()
+    first = d.probe(True, latency=0.5)
+    d.wait(1)
+    second = d.probe(False, latency=2)
+    third = d.probe(None, latency=0.25)
+
+    assert probe_results(d.events()) == [
+        ProbeResult(invoke_ns=first, complete_ns=first + s(0.5), ok=True, detail="probe"),
+        ProbeResult(invoke_ns=second, complete_ns=second + s(2), ok=False, detail="probe"),
+        ProbeResult(invoke_ns=third, complete_ns=third + s(0.25), ok=False, detail="probe"),
+    ]
+
+
+def test_probe_results_are_in_invocation_order_across_processes() -> None:
+    d = DrillScript()
+    journal = d.journal
+    journal.record(Kind.PROBE, Type.INVOKE, "health", process="slow")
+    d.wait(1)
+    journal.record(Kind.PROBE, Type.INVOKE, "health", process="fast")
+    d.wait(1)
+    journal.record(Kind.PROBE, Type.OK, "health", process="fast")
+    d.wait(1)
+    journal.record(Kind.PROBE, Type.FAIL, "health", process="slow", data={"detail": "timeout"})
+
+    assert probe_results(d.events()) == [
+        ProbeResult(invoke_ns=START_NS, complete_ns=START_NS + s(3), ok=False, detail="timeout"),
+        ProbeResult(invoke_ns=START_NS + s(1), complete_ns=START_NS + s(2), ok=True, detail=""),
+    ]
+
+
+def test_probe_results_leave_out_pending_probes_and_other_events() -> None:
+    d = DrillScript()
+    d.probe(True)
+    d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="probe-2")  # never completes
+    d.journal.record(Kind.PROBE, Type.OK, "health")  # no process: cannot be paired
+    d.journal.record(Kind.PROBE, Type.OK, "health", process="never-invoked")
+    d.submit("c1", Type.OK)
+    d.fault(Type.START)
+
+    assert [p.ok for p in probe_results(d.events())] == [True]
+
+
+# fault_window
+
+
+def test_no_fault_means_no_window() -> None:
+    d = DrillScript()
+    d.probes(True, 3)
+    d.journal.record(Kind.FAULT, Type.END, "stray revert")  # a revert with nothing applied is ignored
+
+    assert fault_window(d.events()) is None
+
+
+def test_fault_window_of_a_single_fault() -> None:
+    d = DrillScript()
+    d.wait(2)
+    start = d.fault(Type.START)
+    d.wait(5)
+    end = d.fault(Type.END)
+
+    assert fault_window(d.events()) == FaultWindow(start_ns=start, end_ns=end)
+
+
+def test_fault_still_held_has_no_end() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.wait(5)
+
+    assert fault_window(d.events()) == FaultWindow(start_ns=start, end_ns=None)
+
+
+def test_two_overlapping_faults_span_from_first_applied_to_last_reverted() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START, "down primary-provider")
+    d.wait(2)
+    d.fault(Type.START, "latency backup-provider")
+    d.wait(3)
+    d.fault(Type.END, "down primary-provider")
+    # one fault is still in place
+    assert fault_window(d.events()) == FaultWindow(start_ns=start, end_ns=None)
+
+    d.wait(4)
+    end = d.fault(Type.END, "latency backup-provider")
+    assert fault_window(d.events()) == FaultWindow(start_ns=start, end_ns=end)
+    assert end - start == s(9)
+
+
+def test_nested_faults_end_when_the_outer_one_is_reverted() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START, "outer")
+    d.wait(1)
+    d.fault(Type.START, "inner")
+    d.wait(1)
+    d.fault(Type.END, "inner")
+    d.wait(1)
+    end = d.fault(Type.END, "outer")
+
+    assert fault_window(d.events()) == FaultWindow(start_ns=start, end_ns=end)
+
+
+def test_sequential_faults_span_both_and_the_gap() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START, "first")
+    d.wait(1)
+    d.fault(Type.END, "first")
+    d.wait(1)
+    d.fault(Type.START, "second")
+    # re-applying a fault reopens the window
+    assert fault_window(d.events()) == FaultWindow(start_ns=start, end_ns=None)
+    d.wait(1)
+    end = d.fault(Type.END, "second")
+
+    assert fault_window(d.events()) == FaultWindow(start_ns=start, end_ns=end)
+
+
+# phase_span and first_signal_after
+
+
+def test_phase_span() -> None:
+    d = DrillScript()
+    assert phase_span(d.events(), "baseline") is None
+    start = d.phase("baseline", Type.START)
+    d.wait(3)
+    d.phase("other", Type.END)
+    assert phase_span(d.events(), "baseline") == (start, None)
+    end = d.phase("baseline", Type.END)
+    assert phase_span(d.events(), "baseline") == (start, end)
+
+
+def test_first_signal_after_takes_the_first_matching_signal_at_or_after_the_time() -> None:
+    d = DrillScript()
+    d.signal("active_provider", "backup")  # before the fault: a previous drill's leftovers
+    d.wait(1)
+    fault = d.fault(Type.START)
+    d.wait(1)
+    d.signal("active_provider", "primary")
+    d.signal("circuit", "backup")
+    d.wait(1)
+    switched = d.signal("active_provider", "backup")
+    d.wait(1)
+    d.signal("active_provider", "backup")
+    events = d.events()
+
+    assert first_signal_after(events, "active_provider", "backup", fault) == switched
+    assert first_signal_after(events, "active_provider", "backup", switched) == switched
+    assert first_signal_after(events, "active_provider", "standby", fault) is None
+    assert first_signal_after(events, "active_provider", "backup", d.now + 1) is None
+
+
+# time_to_detect
+
+
+def test_time_to_detect_is_none_when_no_probe_fails() -> None:
+    d = DrillScript()
+    d.probes(True, 3)
+    fault = d.fault(Type.START)
+    d.probes(True, 10)
+
+    assert time_to_detect(probe_results(d.events()), fault) is None
+
+
+def test_failures_before_the_fault_are_not_detection() -> None:
+    d = DrillScript()
+    d.probes(False, 2)
+    fault = d.fault(Type.START)
+    d.probes(True, 5)
+
+    assert time_to_detect(probe_results(d.events()), fault) is None
+
+
+def test_time_to_detect_runs_to_the_first_failing_completion() -> None:
+    drill = StandardDrill()
+
+    assert time_to_detect(probe_results(drill.events), drill.fault_start_ns) == s(0.75)
+
+
+def test_probe_invoked_before_the_fault_failing_after_it_counts() -> None:
+    d = DrillScript()
+    d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="p")
+    d.wait(1)
+    fault = d.fault(Type.START)
+    d.wait(2)
+    d.journal.record(Kind.PROBE, Type.FAIL, "health", process="p")
+
+    assert time_to_detect(probe_results(d.events()), fault) == s(2)
+
+
+def test_time_to_detect_uses_the_earliest_completion_not_the_earliest_invocation() -> None:
+    d = DrillScript()
+    fault = d.fault(Type.START)
+    d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="slow")
+    d.wait(1)
+    d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="fast")
+    d.wait(1)
+    d.journal.record(Kind.PROBE, Type.FAIL, "health", process="fast")
+    d.wait(3)
+    d.journal.record(Kind.PROBE, Type.FAIL, "health", process="slow")
+
+    assert time_to_detect(probe_results(d.events()), fault) == s(2)
+
+
+def test_a_failure_completing_exactly_at_the_fault_counts() -> None:
+    probes = [ProbeResult(invoke_ns=s(1), complete_ns=s(5), ok=False)]
+
+    assert time_to_detect(probes, s(5)) == 0
+    assert time_to_detect(probes, s(5) + 1) is None
+
+
+# recovery_point
+
+
+def test_recovery_point_of_a_realistic_drill() -> None:
+    drill = StandardDrill()
+    window = fault_window(drill.events)
+    assert window == FaultWindow(drill.fault_start_ns, drill.fault_end_ns)
+
+    recovery = recovery_point(probe_results(drill.events), window, drill.steady_window_ns)
+
+    assert recovery == Recovery(recovered_at_ns=drill.good_probe_ns[0], held_ns=s(11))
+    assert recovery.recovered_at_ns == drill.fault_start_ns + s(4)
+
+
+def test_no_good_probe_during_the_fault_is_no_recovery() -> None:
+    d = DrillScript()
+    d.probes(True, 3)
+    start = d.fault(Type.START)
+    d.probes(False, 20)
+    end = d.fault(Type.END)
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
+
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=0)
+
+
+def test_flapping_resets_the_run() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(False, 2)
+    d.probes(True, 12)  # long enough on its own ...
+    d.probes(False, 1)  # ... but steady state was lost again
+    final_run = d.probes(True, 4)
+    end = d.fault(Type.END)
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
+
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=final_run[-1] - final_run[0])
+    assert recovery.held_ns == s(3)
+
+
+def test_after_flapping_the_recovery_is_the_start_of_the_final_run() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(False, 2)
+    d.probes(True, 3)
+    d.probes(False, 2)
+    final_run = d.probes(True, 11)
+    end = d.fault(Type.END)
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
+
+    assert recovery == Recovery(recovered_at_ns=final_run[0], held_ns=s(10))
+
+
+def test_a_final_run_shorter_than_the_window_is_not_a_recovery() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(False, 3)
+    run = d.probes(True, 10)  # invoked over 9 s: one second short
+    end = d.fault(Type.END)
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
+
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(9))
+    assert recovery_point(probe_results(d.events()), FaultWindow(start, end), s(9)) == Recovery(
+        recovered_at_ns=run[0], held_ns=s(9)
+    )
+
+
+def test_probes_after_the_fault_end_are_ignored() -> None:
+    d = DrillScript()
+    d.probes(True, 5)
+    start = d.fault(Type.START)
+    d.probes(False, 2)
+    run = d.probes(True, 11)
+    end = d.fault(Type.END)
+    d.probes(False, 3)  # the switch back to the primary blips: not part of this recovery
+    d.probes(True, 30)  # and a long good run afterwards does not stretch it either
+    window = FaultWindow(start, end)
+
+    recovery = recovery_point(probe_results(d.events()), window, s(10))
+
+    assert recovery == Recovery(recovered_at_ns=run[0], held_ns=s(10))
+
+
+def test_good_probes_after_the_fault_end_do_not_complete_a_short_run() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(False, 2)
+    d.probes(True, 3)
+    end = d.fault(Type.END)
+    d.probes(True, 30)
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
+
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(2))
+
+
+def test_a_probe_invoked_at_the_fault_end_is_after_it() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(True, 2)
+    end = d.fault(Type.END)
+    d.probe(False)  # invoked at the very instant of the revert
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(1))
+
+    assert recovery == Recovery(recovered_at_ns=start, held_ns=s(1))
+
+
+def test_probes_invoked_before_the_fault_are_ignored() -> None:
+    d = DrillScript()
+    d.probes(True, 20)
+    start = d.fault(Type.START)
+    d.probes(False, 1)
+    end = d.fault(Type.END)
+
+    assert recovery_point(probe_results(d.events()), FaultWindow(start, end), s(5)) == Recovery(None, 0)
+
+
+def test_a_run_held_exactly_the_steady_window_is_a_recovery() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(False, 1)
+    run = d.probes(True, 6, every=2)
+    end = d.fault(Type.END)
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
+
+    assert recovery == Recovery(recovered_at_ns=run[0], held_ns=s(10))
+
+
+def test_live_evaluation_while_the_fault_is_held_stops_at_now() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(False, 2)
+    run = d.probes(True, 11)
+    now = d.now
+    d.probes(False, 1)  # recorded after "now": not seen by a live evaluation at ``now``
+    window = fault_window(d.events())
+    assert window == FaultWindow(start, None)
+    probes = probe_results(d.events())
+
+    assert recovery_point(probes, window, s(10), now_ns=now) == Recovery(run[0], s(10))
+    # without a "now", every probe since the fault counts, and the last one failed
+    assert recovery_point(probes, window, s(10)) == Recovery(None, 0)
+
+
+def test_live_evaluation_not_yet_held_long_enough() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.probes(False, 2)
+    d.probes(True, 4)
+
+    recovery = recovery_point(probe_results(d.events()), FaultWindow(start, None), s(10), now_ns=d.now)
+
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(3))
+
+
+def test_now_is_ignored_once_the_fault_is_reverted() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    run = d.probes(True, 11)
+    end = d.fault(Type.END)
+    d.probes(False, 2)
+    probes = probe_results(d.events())
+
+    recovery = recovery_point(probes, FaultWindow(start, end), s(10), now_ns=d.now)
+
+    assert recovery == Recovery(recovered_at_ns=run[0], held_ns=s(10))
+
+
+# property: recovered_at, if set, starts an all-good suffix of the fault window that lasts the window
+
+probe_plans = st.lists(
+    st.tuples(
+        st.sampled_from([True, True, True, False]),  # ok, mostly
+        st.integers(min_value=1, max_value=3_000),  # ms until the next probe
+        st.integers(min_value=0, max_value=2_000),  # ms latency
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=probe_plans,
+    during=probe_plans,
+    after=probe_plans,
+    steady_ms=st.integers(min_value=0, max_value=15_000),
+    held=st.booleans(),
+)
+def test_recovery_point_properties(
+    before: list[tuple[bool, int, int]],
+    during: list[tuple[bool, int, int]],
+    after: list[tuple[bool, int, int]],
+    steady_ms: int,
+    held: bool,
+) -> None:
+    d = DrillScript()
+
+    def run(plan: list[tuple[bool, int, int]]) -> None:
+        for ok, gap_ms, latency_ms in plan:
+            latency = min(latency_ms, gap_ms - 1) / 1000
+            d.probe(ok, latency=latency)
+            d.wait(gap_ms / 1000 - latency)
+
+    run(before)
+    start = d.fault(Type.START)
+    run(during)
+    end = None if held else d.fault(Type.END)
+    run(after)
+    window = fault_window(d.events())
+    assert window == FaultWindow(start, end)
+    probes = probe_results(d.events())
+    in_window = [p for p in probes if p.invoke_ns >= start and (end is None or p.invoke_ns < end)]
+    steady_ns = steady_ms * 1_000_000
+
+    recovery = recovery_point(probes, window, steady_ns)
+
+    # the longest all-good suffix of the probes invoked in the fault window
+    suffix: list[ProbeResult] = []
+    for probe in reversed(in_window):
+        if not probe.ok:
+            break
+        suffix.insert(0, probe)
+    expected_held = suffix[-1].invoke_ns - suffix[0].invoke_ns if suffix else 0
+    assert recovery.held_ns == expected_held
+    if recovery.recovered_at_ns is None:
+        assert not suffix or expected_held < steady_ns
+    else:
+        starts = [i for i, p in enumerate(in_window) if p.invoke_ns == recovery.recovered_at_ns and p.ok]
+        assert starts, "recovered_at is the invoke time of a good probe in the fault window"
+        assert all(p.ok for p in in_window[starts[0] :])
+        assert recovery.held_ns >= steady_ns
+        assert start <= recovery.recovered_at_ns
+        assert end is None or recovery.recovered_at_ns < end
