@@ -283,9 +283,8 @@ def _remove_rootfs(directory: Path) -> None:
 
 
 def _debootstrap(rootfs: Path, log: Log) -> None:
-    debootstrap = shutil.which("debootstrap") or (
-        "/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").is_file() else None
-    )
+    # debootstrap lives in /usr/sbin, which a non-login root shell may not have on PATH.
+    debootstrap = shutil.which("debootstrap", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
     if debootstrap is None:
         raise ImageBuildError(
             "debootstrap not found: install it with `apt-get install -y debootstrap` "
