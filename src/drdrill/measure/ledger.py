@@ -46,10 +46,15 @@ class Ledger:
         """Acknowledged claims that are stored but were never classified."""
         return (self.acknowledged & self.read) - self.processed
 
-    def lost_window_ns(self) -> int:
-        """Span of acknowledgement times of the lost claims: the amount of work, in time, that was lost."""
+    def lost_window_ns(self, failure_ns: int | None = None) -> int:
+        """The amount of work, in time, that was lost: from the oldest lost acknowledgement to the later of the
+        newest lost acknowledgement and the failure (``failure_ns``, the fault start), so that even a single
+        lost claim counts for as long ago as it was acknowledged."""
         times = sorted(self.ack_ns[i] for i in self.lost if i in self.ack_ns)
-        return times[-1] - times[0] if len(times) > 1 else 0
+        if not times:
+            return 0
+        end = times[-1] if failure_ns is None else max(times[-1], failure_ns)
+        return end - times[0]
 
     def counts(self) -> dict[str, int]:
         """Sizes of every set, for the scorecard."""

@@ -82,9 +82,20 @@ def phase_span(events: Sequence[Event], name: str) -> tuple[int, int | None] | N
     return None if start is None else (start, None)
 
 
-def time_to_detect(probes: Sequence[ProbeResult], fault_start_ns: int) -> int | None:
-    """Nanoseconds from the fault to the first failing probe that completed after it (None: never seen)."""
-    failing = [p.complete_ns for p in probes if not p.ok and p.complete_ns >= fault_start_ns]
+def time_to_detect(
+    probes: Sequence[ProbeResult], fault_start_ns: int, fault_end_ns: int | None = None
+) -> int | None:
+    """Nanoseconds from the fault to the first failing probe that completed after it (None: never seen).
+
+    A probe started after the fault was reverted says nothing about the fault, so it is not counted.
+    """
+    failing = [
+        p.complete_ns
+        for p in probes
+        if not p.ok
+        and p.complete_ns >= fault_start_ns
+        and (fault_end_ns is None or p.invoke_ns < fault_end_ns)
+    ]
     return min(failing) - fault_start_ns if failing else None
 
 

@@ -46,6 +46,11 @@ class Measurements:
     probes: int
     failed_probes: int
     ledger: Ledger
+    fault_start_ns: int | None = None
+
+    def lost_window_ns(self) -> int:
+        """Work lost, in time, counted back from the failure."""
+        return self.ledger.lost_window_ns(self.fault_start_ns)
 
     def projected_rto_ns(self, manual_ns: int) -> int | None:
         """Measured automated recovery plus the declared manual steps."""
@@ -73,6 +78,8 @@ def seconds(ns: int | None) -> str:
     value = ns / NS_PER_S
     if value >= 3600:
         return f"{value / 3600:.2f} h"
+    if value >= 120:
+        return f"{value / 60:.1f} min"
     return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
 
 
@@ -91,7 +98,7 @@ def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
     ttd = ttf = ttr = held = None
     recovery_held = 0
     if window is not None:
-        ttd = time_to_detect(probes, window.start_ns)
+        ttd = time_to_detect(probes, window.start_ns, window.end_ns)
         switched = first_signal_after(events, "active_provider", "backup", window.start_ns)
         ttf = None if switched is None else switched - window.start_ns
         recovery = recovery_point(probes, window, steady_window_ns)
@@ -109,6 +116,7 @@ def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
         probes=len(probes),
         failed_probes=sum(1 for p in probes if not p.ok),
         ledger=build_ledger(events),
+        fault_start_ns=None if window is None else window.start_ns,
     )
 
 
@@ -141,11 +149,14 @@ def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
     objective = f"recover within {bound}, steady for {seconds(o.steady_window_ns)}"
     ttr = m.time_to_recover_ns
     if ttr is None:
-        held = seconds(m.fault_held_ns)
-        message = (
-            f"RTO missed: steady state did not return during the {held} the fault was held "
-            f"(staging bound {bound})"
-        )
+        if m.fault_held_ns is None:
+            message = f"RTO missed: steady state did not return while the fault was in place (staging bound {bound})"
+        else:
+            held = seconds(m.fault_held_ns)
+            message = (
+                f"RTO missed: steady state did not return during the {held} the fault was held "
+                f"(staging bound {bound})"
+            )
         return Verdict("recovery_bound", False, "not recovered", objective, message)
     if ttr <= o.recovery_bound_ns:
         message = f"recovered in {seconds(ttr)}, within the staging bound of {bound}"
@@ -199,7 +210,7 @@ def _rpo(m: Measurements, o: Objectives) -> Verdict:
             objective,
             f"no acknowledged claim lost ({len(ledger.acknowledged)} checked)",
         )
-    window = ledger.lost_window_ns()
+    window = m.lost_window_ns()
     if o.rpo_ns == 0 or window > o.rpo_ns:
         message = f"RPO missed: {lost} acknowledged claim(s) lost, spanning {seconds(window)}; {objective}"
         return Verdict("rpo", False, measured, objective, message)
@@ -227,6 +238,8 @@ def _drained(m: Measurements) -> Verdict:
 
 
 def _unexpected(m: Measurements) -> Verdict:
+    if not m.ledger.read_done:
+        return Verdict("no_unexpected_data", False, "unknown", "0", "the final read did not happen")
     extra = len(m.ledger.unexpected)
     if extra == 0:
         return Verdict("no_unexpected_data", True, "0", "0", "the store holds only claims the workload wrote")

@@ -77,7 +77,7 @@ def build_scorecard(
             "lost_ids": sorted(ledger.lost),
             "unexpected_ids": sorted(ledger.unexpected),
             "unprocessed_ids": sorted(ledger.unprocessed),
-            "lost_window_s": _s(ledger.lost_window_ns()),
+            "lost_window_s": _s(m.lost_window_ns()),
         },
         "verdicts": [v.to_json() for v in verdicts],
         "cleanup": list(cleanup),

@@ -18,11 +18,11 @@ import docker.errors
 from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
+from drdrill.staging.images import compose_dir as default_compose_dir
 
 LABEL_MANAGED = "io.drdrill.managed"
 LABEL_RUN = "io.drdrill.run"
 LABEL_OWNER = "io.drdrill.owner"
-COMPOSE_DIR = Path(__file__).resolve().parents[3] / "compose" / "claims"
 STOP_TIMEOUT_S = 5
 
 Log = Callable[[str], None]
@@ -87,7 +87,7 @@ def check_compose() -> str:
 class StagingStack:
     """One run of the claims replica, labelled with its run id and owner."""
 
-    def __init__(self, run_id: str, log: Log, compose_dir: Path = COMPOSE_DIR) -> None:
+    def __init__(self, run_id: str, log: Log, compose_dir: Path | None = None) -> None:
         self.run_id = run_id
         self.project = f"drdrill-{run_id}"
         self._log = log
@@ -95,7 +95,10 @@ class StagingStack:
         env_file = self._envdir / "drill.env"
         env_file.write_text(f"DRDRILL_RUN_ID={run_id}\nDRDRILL_OWNER={owner_tag()}\n", encoding="utf-8")
         self._compose = _ProjectCompose(
-            context=str(compose_dir), compose_file_name="compose.yaml", env_file=str(env_file), wait=True
+            context=str(compose_dir or default_compose_dir()),
+            compose_file_name="compose.yaml",
+            env_file=str(env_file),
+            wait=True,
         )
         self._compose.project = self.project
         self.started = False

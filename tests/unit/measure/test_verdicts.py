@@ -78,8 +78,10 @@ def verdict(m: Measurements, name: str, objectives: Objectives = OBJECTIVES) -> 
         (s(0.75), "0.75 s"),
         (s(9.99), "9.99 s"),
         (s(10), "10.0 s"),
-        (s(604), "604.0 s"),
-        (s(3599), "3599.0 s"),
+        (s(119), "119.0 s"),
+        (s(120), "2.0 min"),
+        (s(604), "10.1 min"),
+        (s(3599), "60.0 min"),
         (s(3600), "1.00 h"),
         (s(5400), "1.50 h"),
     ],
@@ -107,6 +109,7 @@ def test_measure_a_realistic_drill() -> None:
         probes=22,
         failed_probes=3,
         ledger=build_ledger(drill.events),
+        fault_start_ns=drill.fault_start_ns,
     )
 
 
@@ -186,9 +189,9 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
         {
             "name": "projected_rto",
             "passed": True,
-            "measured": "604.0 s (4.00 s measured + 600.0 s manual)",
+            "measured": "10.1 min (4.00 s measured + 10.0 min manual)",
             "objective": "tier RTO 1.00 h",
-            "message": "projected RTO 604.0 s (4.00 s measured + 600.0 s manual) meets the tier RTO 1.00 h",
+            "message": "projected RTO 10.1 min (4.00 s measured + 10.0 min manual) meets the tier RTO 1.00 h",
         },
         {
             "name": "rpo",
@@ -345,9 +348,9 @@ def test_projected_rto_meets_the_tier_rto() -> None:
     assert verdict(GOOD, "projected_rto") == Verdict(
         "projected_rto",
         True,
-        "604.0 s (4.00 s measured + 600.0 s manual)",
+        "10.1 min (4.00 s measured + 10.0 min manual)",
         "tier RTO 1.00 h",
-        "projected RTO 604.0 s (4.00 s measured + 600.0 s manual) meets the tier RTO 1.00 h",
+        "projected RTO 10.1 min (4.00 s measured + 10.0 min manual) meets the tier RTO 1.00 h",
     )
 
 
@@ -363,9 +366,9 @@ def test_projected_rto_over_the_tier_rto_says_by_how_much() -> None:
     assert verdict(GOOD, "projected_rto", objectives) == Verdict(
         "projected_rto",
         False,
-        "324.0 s (4.00 s measured + 320.0 s manual)",
-        "tier RTO 300.0 s",
-        "projected RTO 324.0 s (4.00 s measured + 320.0 s manual) exceeds the tier RTO 300.0 s by 24.0 s",
+        "5.4 min (4.00 s measured + 5.3 min manual)",
+        "tier RTO 5.0 min",
+        "projected RTO 5.4 min (4.00 s measured + 5.3 min manual) exceeds the tier RTO 5.0 min by 24.0 s",
     )
 
 

@@ -1,0 +1,68 @@
+"""Integration drills need a Docker engine, the compose plugin and the local images (Toxiproxy included).
+
+Without them the drills are skipped on a laptop, but fail when ``DRDRILL_REQUIRE_DOCKER=1`` (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from drdrill.errors import EnvironmentNotReadyError
+from drdrill.staging import images
+from drdrill.staging.stack import LABEL_MANAGED, check_compose, docker_client
+
+ROOT = Path(__file__).resolve().parents[2]
+MANAGED: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=true"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def docker_ready() -> docker.DockerClient:
+    """The engine, or a skip (a failure with DRDRILL_REQUIRE_DOCKER=1)."""
+    try:
+        client = docker_client()
+        check_compose()
+        missing = images.missing_images()
+        if missing:
+            raise EnvironmentNotReadyError(f"local images missing: {', '.join(missing)}; run ./dev setup")
+    except EnvironmentNotReadyError as exc:
+        if os.environ.get("DRDRILL_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"DRDRILL_REQUIRE_DOCKER=1 but {exc}", pytrace=False)
+        pytest.skip(f"needs Docker, compose and the local images: {exc}")
+    return client
+
+
+def managed_ids(client: docker.DockerClient) -> set[str]:
+    """Ids of every drdrill container and network on the engine."""
+    containers = {str(c.id) for c in client.containers.list(all=True, filters=MANAGED)}
+    networks = {str(n.id) for n in client.networks.list(filters=MANAGED)}
+    return containers | networks
+
+
+@pytest.fixture
+def no_leftovers(docker_ready: docker.DockerClient) -> Iterator[docker.DockerClient]:
+    """Fail the test if it leaves any drdrill container or network behind."""
+    before = managed_ids(docker_ready)
+    yield docker_ready
+    left = managed_ids(docker_ready) - before
+    assert left == set(), f"left behind: {left}"
+
+
+@pytest.fixture
+def plan_copy(tmp_path: Path) -> Path:
+    """A copy of the bundled plan that a test may add scenarios to."""
+    target = tmp_path / "plan"
+    shutil.copytree(ROOT / "scenarios", target)
+    return target
