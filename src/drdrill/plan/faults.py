@@ -6,6 +6,7 @@ their ``target`` is the zone or region name.
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -306,3 +307,10 @@ NETWORK_KINDS = (
 CONTAINER_KINDS = ("stop", "kill", "pause")
 PROVIDER_KINDS = ("http_error", "slow_first_token", "truncated_stream", "malformed_body")
 DATA_KINDS = ("corrupt_rows", "drop_table")
+FAULT_KINDS = tuple(
+    sorted(
+        typing.get_args(member.model_fields["kind"].annotation)[0]
+        for member in typing.get_args(typing.get_args(Fault)[0])
+    )
+)
+"""Every fault kind, sorted."""

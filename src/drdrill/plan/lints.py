@@ -45,6 +45,14 @@ _PROMISE = re.compile(
     r"[^.]{0,40}?\b(?:in|within)\s+(?:the next\s+)?(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?|h|m)\b",
     re.IGNORECASE,
 )
+_STAGE_LABEL = {
+    "first_notice": "first notice",
+    "initial_assessment": "initial assessment",
+    "updates": "status update",
+    "resolution": "resolution notice",
+    "post_incident_report": "post-incident report",
+    "degraded": "degraded-mode notice",
+}
 _UNIT = {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
 
 
@@ -276,13 +284,17 @@ class _Linter:
         for bname, backup in plan.backups.items():
             verified = backup.last_restore_verified
             if verified is None or verified + backup.verify_every < self.today:
-                when = "never" if verified is None else f"last on {verified}"
+                when = (
+                    "was never restore-tested"
+                    if verified is None
+                    else f"was last restore-tested on {verified}"
+                )
                 yield self.docs.at(
                     self.plan_path,
                     ["backups", bname],
                     "restore-unverified",
                     "warning",
-                    f"backup {bname!r} restore verified {when}; the plan asks for every "
+                    f"backup {bname!r} {when}; the plan asks for a restore test every "
                     f"{humanize_duration(backup.verify_every)}",
                     key=True,
                 )
@@ -350,15 +362,16 @@ class _Linter:
         vendor_re = re.compile(
             r"\b(" + "|".join(re.escape(v) for v in sorted(vendors)) + r")\b", re.IGNORECASE
         )
-        for path, loc, stage, text, users in self._templates():
+        for path, loc, stage_key, text, users in self._templates():
+            stage = _STAGE_LABEL.get(stage_key, stage_key)
             cause = _ROOT_CAUSE.search(text)
-            if cause and stage != "post_incident_report":
+            if cause and stage_key != "post_incident_report":
                 yield self.docs.at(
                     path,
                     loc,
                     "notice-root-cause",
                     "error",
-                    f"{stage} notice asserts a cause ({cause.group(0)!r}) before it can be confirmed; "
+                    f"{stage} asserts a cause ({cause.group(0)!r}) before it can be confirmed; "
                     "say it is being investigated",
                 )
             vendor = vendor_re.search(text)
@@ -368,7 +381,7 @@ class _Linter:
                     loc,
                     "notice-blames-vendor",
                     "error",
-                    f"{stage} notice names {vendor.group(0)!r}; speak of a provider outage and the failover in place",
+                    f"{stage} names {vendor.group(0)!r}; speak of a provider outage and the failover in place",
                 )
             for promise in _promised(text):
                 short = [s for s in users if promise < self.plan.objectives_for(s).rto]
@@ -379,7 +392,7 @@ class _Linter:
                         loc,
                         "notice-promise",
                         "error",
-                        f"{stage} notice promises a fix within {humanize_duration(promise)}, shorter than the "
+                        f"{stage} promises a fix within {humanize_duration(promise)}, shorter than the "
                         f"recovery objective of {', '.join(s.name for s in short)} "
                         f"(RTO {humanize_duration(self.plan.objectives_for(worst).rto)})",
                     )

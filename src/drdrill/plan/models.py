@@ -105,7 +105,7 @@ class ClientSignoff(PlanModel):
     date: date
 
 
-DEFAULT_TIERS: dict[int, TierObjective] = {
+DEFAULT_TIERS: dict[Tier, TierObjective] = {
     1: TierObjective(rto=timedelta(hours=4), rpo=timedelta(0)),
     2: TierObjective(rto=timedelta(hours=12), rpo=timedelta(hours=1)),
     3: TierObjective(rto=timedelta(hours=48), rpo=timedelta(hours=24)),
@@ -115,13 +115,16 @@ DEFAULT_TIERS: dict[int, TierObjective] = {
 class Objectives(PlanModel):
     """Tier objectives, optional overrides per disruption class, and the client's sign-off."""
 
-    tiers: dict[Tier, TierObjective] = Field(default_factory=dict)
+    tiers: dict[Tier, TierObjective] = Field(
+        default_factory=lambda: dict(DEFAULT_TIERS),
+        description="RTO/RPO per tier; tiers left out keep the defaults (1: 4h/0s, 2: 12h/1h, 3: 48h/24h).",
+    )
     disruptions: dict[Disruption, dict[Tier, ObjectiveOverride]] = Field(default_factory=dict)
     client_signoff: ClientSignoff | None = None
 
     @field_validator("tiers")
     @classmethod
-    def _fill_defaults(cls, tiers: dict[int, TierObjective]) -> dict[int, TierObjective]:
+    def _fill_defaults(cls, tiers: dict[Tier, TierObjective]) -> dict[Tier, TierObjective]:
         return {**DEFAULT_TIERS, **tiers}
 
 

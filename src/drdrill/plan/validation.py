@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from drdrill.plan.errors import PlanIssue
+from drdrill.plan.faults import FAULT_KINDS
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
 
@@ -133,7 +134,7 @@ def _message(error: ErrorDetails, root: type[BaseModel], data: Any) -> tuple[str
         tags = sorted(t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(","))
         return f"unknown fault kind {ctx.get('tag')!r}; known: {', '.join(tags)}", False
     if kind == "union_tag_not_found":
-        return "a fault needs a 'kind'", False
+        return f"a fault needs a 'kind'; known: {', '.join(FAULT_KINDS)}", False
     if kind == "literal_error":
         return f"bad value {_short(value)}; expected {ctx.get('expected')}", False
     if kind in ("value_error", "assertion_error"):
@@ -173,6 +174,8 @@ def issues_from(exc: ValidationError, root: type[BaseModel], doc: YamlDoc) -> li
         message, at_key = _message(error, root, doc.data)
         if error["type"] == "missing":
             loc = loc[:-1]  # the key is absent: point at the mapping that lacks it
+        elif error["type"] == "union_tag_invalid":
+            loc = [*loc, "kind"]  # point at the bad tag itself
         place = where(doc.data, loc)
         if key_error:
             message = f"bad key: {message}"
