@@ -119,7 +119,8 @@ h1 { font-size: 1.9rem; margin: 0 0 .2rem; }
 h2 { font-size: 1.35rem; margin: 2.2rem 0 .6rem; padding-bottom: .3rem; border-bottom: 2px solid var(--accent); }
 h3 { font-size: 1.1rem; margin: 1.4rem 0 .4rem; }
 .subtitle { color: var(--muted); margin: 0 0 1.5rem; }
-.meta { color: var(--muted); font-size: .92rem; }
+.meta { color: var(--muted); font-size: .8rem; font-weight: 700; text-transform: uppercase; letter-spacing: .05em;
+        margin: 1rem 0 .3rem; }
 .note { background: #fff7e6; border-left: 4px solid var(--warn); padding: .6rem .9rem; }
 blockquote { margin: .6rem 0; padding: .6rem 1rem; background: var(--soft); border-left: 4px solid var(--accent); }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .95rem; }

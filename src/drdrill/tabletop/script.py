@@ -40,7 +40,8 @@ def _t(offset: timedelta) -> str:
 
 def fill_template(template: str, values: Mapping[str, str]) -> str:
     """Replace ``{name}`` with its value; an unknown name stays visible as ``[name]``."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), f"[{m.group(1)}]"), " ".join(template.split()))
+    text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), f"[{m.group(1)}]"), " ".join(template.split()))
+    return text[:1].upper() + text[1:]
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _step_line(step: RecoveryStep) -> str:
     else:
         estimate = humanize_duration(step.estimate) if step.estimate is not None else "?"
         text = f"{step.title} — {step.owner}, about {estimate}"
-    return text + (f"; only if: {step.when}" if step.when else "")
+    return text + (f"; only if: {step.when.rstrip('.')}" if step.when else "")
 
 
 class _Builder:
@@ -232,7 +233,7 @@ class _Builder:
             )
         )
         for inject in s.tabletop.injects:
-            mods.append(_Module(inject.at, "Inject", [inject.event], list(inject.questions), []))
+            mods.append(_Module(inject.at, "A new development", [inject.event], list(inject.questions), []))
         mods.sort(key=lambda m: m.at)
         sections = []
         for i, mod in enumerate(mods, 1):
@@ -265,7 +266,13 @@ class _Builder:
                 time = humanize_duration(step.estimate) if step.estimate is not None else ""
             owner = step.owner or "—"
             rows.append(
-                [str(i), step.title + (f" (only if: {step.when})" if step.when else ""), how, owner, time]
+                [
+                    str(i),
+                    step.title + (f" (only if: {step.when.rstrip('.')})" if step.when else ""),
+                    how,
+                    owner,
+                    time,
+                ]
             )
         total = humanize_duration(self.s.manual_estimate)
         rto = humanize_duration(self.objective.rto)
