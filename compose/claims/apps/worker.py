@@ -278,8 +278,8 @@ def main() -> None:
     pool = db.Pool(db.dsn(), size=2)
     db.with_retries(
         lambda: db.ensure_schema(pool),
-        attempts=int(os.environ.get("DB_START_ATTEMPTS", "120")),
-        delay=0.5,
+        attempts=int(os.environ.get("DB_START_ATTEMPTS", "300")),
+        delay=0.2,
         on_error=lambda message: log("waiting_for_database", detail=message),
     )
     router = Router(config)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Postgres 15 for the staging claims system, run from the drdrill base image.
-# First start: initdb as user postgres, trust auth for the compose network, database "claims".
-# Then `exec` postgres so the signals sent by docker-init reach it directly.
+# The cluster: initdb as user postgres, trust auth for the compose network, database "claims".
+# Then `exec` postgres so the signals forwarded by docker-init reach it directly.
 set -eu
 
 PGBIN=/usr/lib/postgresql/15/bin
@@ -17,7 +17,7 @@ as_postgres() {
     setpriv --reuid=postgres --regid=postgres --init-groups "$@"
 }
 
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
+init_cluster() {
     as_postgres "$PGBIN/initdb" --pgdata="$PGDATA" --username=postgres --auth=trust \
         --encoding=UTF8 --locale=C.UTF-8 --no-sync >/dev/null
     cat >>"$PGDATA/postgresql.conf" <<'CONF'
@@ -38,6 +38,15 @@ host    replication     all     samenet         trust
 HBA
     echo "CREATE DATABASE claims" | as_postgres "$PGBIN/postgres" --single -D "$PGDATA" postgres >/dev/null
     echo '{"event": "initdb", "pgdata": "'"$PGDATA"'"}'
+}
+
+# The image build runs `entrypoint.sh --init-only`, so a container normally starts from a ready
+# cluster (a new named volume is filled from the image); initdb at start-up is the fallback.
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    init_cluster
+fi
+if [ "${1:-}" = "--init-only" ]; then
+    exit 0
 fi
 
 exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" "$@"

@@ -91,7 +91,7 @@ def test_worker_reaches_providers_through_toxiproxy() -> None:
     assert env["PRIMARY_URL"] == "http://toxiproxy:18001/v1"
     assert env["BACKUP_URL"] == "http://toxiproxy:18002/v1"
     depends = COMPOSE["services"]["worker"]["depends_on"]
-    assert depends["toxiproxy"]["condition"] == "service_healthy"
+    assert depends["toxiproxy"]["condition"] == "service_started"
 
 
 def test_toxiproxy_config_matches_contract() -> None:
