@@ -6,6 +6,7 @@ Without them the drills are skipped on a laptop, but fail when ``DRDRILL_REQUIRE
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,15 @@ def no_leftovers(docker_ready: docker.DockerClient) -> Iterator[docker.DockerCli
 
 
 @pytest.fixture
-def plan_copy(tmp_path: Path) -> Path:
+def drill_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytester points HOME at a temporary folder; keep the user's docker CLI plugins and drdrill cache."""
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    monkeypatch.setenv("DOCKER_CONFIG", os.environ.get("DOCKER_CONFIG", str(home / ".docker")))
+    monkeypatch.setenv("XDG_CACHE_HOME", os.environ.get("XDG_CACHE_HOME", str(home / ".cache")))
+
+
+@pytest.fixture
+def plan_copy(tmp_path: Path, drill_env: None) -> Path:
     """A copy of the bundled plan that a test may add scenarios to."""
     target = tmp_path / "plan"
     shutil.copytree(ROOT / "scenarios", target)
