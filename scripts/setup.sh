@@ -214,7 +214,9 @@ drdrill_ensure_toxiproxy() {
     local gobin
     gobin="$(mktemp -d "${TMPDIR:-/tmp}/drdrill-gobin.XXXXXX")" || return 1
     # A static binary: it runs in the base image whatever the host's C library.
-    if ! GOBIN="$gobin" CGO_ENABLED=0 GOFLAGS=-mod=mod go install \
+    # The version is stamped as Toxiproxy's own release builds do, so GET /version says v2.12.0.
+    if ! GOBIN="$gobin" CGO_ENABLED=0 go install \
+        -ldflags "-s -w -X github.com/Shopify/toxiproxy/v2.Version=${DRDRILL_TOXIPROXY_VERSION#v}" \
         "$DRDRILL_TOXIPROXY_MODULE@$DRDRILL_TOXIPROXY_VERSION" >"$gobin/go.log" 2>&1; then
         _drdrill_fail "go install of toxiproxy failed; log: $gobin/go.log"
         return 1
