@@ -24,7 +24,7 @@ from drdrill.measure import Measurements, Objectives, Verdict, measure_and_judge
 from drdrill.measure.ledger import FINAL_READ, build_ledger
 from drdrill.measure.timeline import FaultWindow, probe_results, recovery_point
 from drdrill.measure.verdicts import BASELINE_PHASE
-from drdrill.plan import Plan, Scenario
+from drdrill.plan import Plan, RecoveryStep, Scenario
 from drdrill.probes import CanaryProbe, ClaimStore, WorkerSignals
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryContext, RecoveryHook
 from drdrill.report.scorecard import build_scorecard, write_scorecard
@@ -86,7 +86,7 @@ class DrillRunner:
         self._proxies = {
             name: c.staging.proxy for name, c in plan.components.items() if c.staging and c.staging.proxy
         }
-        self._steps = [(s, self._resolve_hook(s.hook)) for s in scenario.recovery if s.hook is not None]
+        self._steps: list[tuple[RecoveryStep, RecoveryHook]] = []
         self._faults: list[InjectedFault] = []
         self._applied: list[InjectedFault] = []
         self._observers: list[CanaryProbe | ClaimWorkload | WorkerSignals] = []
@@ -112,6 +112,7 @@ class DrillRunner:
         placeholder = ToxiproxyClient("127.0.0.1", 0)
         build_faults(self._fault_decls, self._proxies, placeholder, str(self.scenario.source))
         placeholder.close()
+        self._steps = [(s, self._resolve_hook(s.hook)) for s in self.scenario.recovery if s.hook is not None]
         docker_client()
         check_compose()
         missing = images.missing_images()

@@ -1,0 +1,132 @@
+"""The plugin through pytester: options, collection, usage errors, the report header, skip/fail rules.
+
+None of these start a container: the ones that reach the runner point DOCKER_HOST at a socket that does not
+exist, which is exactly what a machine without a Docker engine looks like.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NO_ENGINE = "unix:///nonexistent/drdrill-test-docker.sock"
+
+
+@pytest.fixture
+def plan_dir(pytester: pytest.Pytester) -> Path:
+    target = pytester.path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", target)
+    return target
+
+
+def test_without_drill_nothing_is_collected_from_the_plan(pytester: pytest.Pytester, plan_dir: Path) -> None:
+    pytester.makepyfile(
+        test_plain="""
+        def test_ordinary(pytestconfig):
+            assert pytestconfig.pluginmanager.get_plugin("drdrill-session") is None
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "drdrill: drill" not in result.stdout.str()
+
+
+def test_drill_collects_one_item_and_nothing_else(pytester: pytest.Pytester, plan_dir: Path) -> None:
+    pytester.makepyfile(test_plain="def test_ordinary():\n    pass\n")
+    result = pytester.runpytest("--drill=provider-outage", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["scenarios/provider-outage.yaml::provider-outage", "1 test collected*"])
+    assert "test_ordinary" not in result.stdout.str()
+
+
+def test_comma_separated_and_repeated_drills_are_collected_once_each(
+    pytester: pytest.Pytester, plan_dir: Path
+) -> None:
+    result = pytester.runpytest(
+        "--drill=provider-outage,regional-failure", "--drill=provider-outage", "--collect-only", "-q"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "scenarios/provider-outage.yaml::provider-outage",
+            "scenarios/regional-failure.yaml::regional-failure",
+            "2 tests collected*",
+        ]
+    )
+
+
+def test_unknown_drill_is_a_usage_error_listing_known_scenarios(
+    pytester: pytest.Pytester, plan_dir: Path
+) -> None:
+    result = pytester.runpytest("--drill=provider-outrage")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: drdrill: unknown drill 'provider-outrage'; known scenarios in {plan_dir}: backup-restore, "
+            "data-corruption, integration-failure, model-degradation, provider-outage, regional-failure, "
+            "security-breach, server-failure, zone-failure"
+        ]
+    )
+
+
+def test_invalid_plan_is_a_usage_error_with_file_and_line(pytester: pytest.Pytester, plan_dir: Path) -> None:
+    scenario = plan_dir / "provider-outage.yaml"
+    scenario.write_text(scenario.read_text().replace("tier: 1", "tier: 7"))
+    result = pytester.runpytest("--drill=provider-outage")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: drdrill: the plan in {plan_dir} is not valid:", "*provider-outage.yaml:3:7: *tier*"]
+    )
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_report_header_shows_plan_scenario_tier_and_objectives(
+    pytester: pytest.Pytester, plan_dir: Path
+) -> None:
+    result = pytester.runpytest("--drill=provider-outage", "--collect-only")
+    result.stdout.fnmatch_lines(
+        [
+            f"drdrill: plan 'claims-intake' for Example Mutual Insurance ({plan_dir})",
+            "drdrill: drill provider-outage: tier 1 (software), RTO 4.00 h, RPO 0, staging recovery bound 30.0 s",
+        ]
+    )
+
+
+def test_plan_dir_from_ini(pytester: pytest.Pytester, plan_dir: Path) -> None:
+    plan_dir.rename(pytester.path / "dr-plan")
+    pytester.makeini("[pytest]\ndrdrill_plan = dr-plan\n")
+    result = pytester.runpytest("--drill=provider-outage", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["dr-plan/provider-outage.yaml::provider-outage"])
+
+
+def test_missing_engine_skips_the_drill_by_default(
+    pytester: pytest.Pytester, plan_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
+    monkeypatch.delenv("DRDRILL_REQUIRE_DOCKER", raising=False)
+    result = pytester.runpytest_subprocess("--drill=provider-outage", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED*drdrill: no Docker engine answers*DRDRILL_REQUIRE_DOCKER=1*"])
+
+
+def test_missing_engine_fails_the_drill_when_docker_is_required(
+    pytester: pytest.Pytester, plan_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
+    monkeypatch.setenv("DRDRILL_REQUIRE_DOCKER", "1")
+    result = pytester.runpytest_subprocess("--drill=provider-outage")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*no Docker engine answers*DRDRILL_REQUIRE_DOCKER=1: a missing prerequisite fails*"]
+    )
+
+
+def test_a_fault_the_runner_cannot_inject_fails_before_anything_starts(
+    pytester: pytest.Pytester, plan_dir: Path
+) -> None:
+    result = pytester.runpytest_subprocess("--drill=regional-failure")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*regional-failure.yaml: fault kind * cannot be injected by this drdrill version*"]
+    )
