@@ -20,6 +20,7 @@ from drdrill.plan import Plan, PlanError, Scenario, load_plan
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.terminal import summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings, ns
+from drdrill.tabletop import write_tabletop
 
 REQUIRE_DOCKER_ENV = "DRDRILL_REQUIRE_DOCKER"
 
@@ -99,6 +100,7 @@ class DrillSession:
         self.scenarios = scenarios
         self.report_dir = report_dir
         self.results: list[DrillResult] = []
+        self.tabletops: list[Path] = []
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = [f"drdrill: plan {self.plan.name!r} for {self.plan.client} ({self.plan.source_dir})"]
@@ -136,9 +138,25 @@ class DrillSession:
         for result in self.results:
             for line in summary_lines(result.scorecard, str(result.scorecard_path)):
                 terminalreporter.write_line(line)
+        for path in self.tabletops:
+            terminalreporter.write_line(f"tabletop script: {path}")
 
 
 SESSION_KEY = pytest.StashKey[DrillSession]()
+
+
+def measured_for_tabletop(result: DrillResult) -> dict[str, object]:
+    """The figures the after-action report of a tabletop script is filled with."""
+    m = result.scorecard["measurements"]
+    return {
+        "time_to_detect_s": m["time_to_detect_s"],
+        "time_to_recover_s": m["time_to_recover_s"],
+        "lost": m["ledger"]["lost"],
+        "verdict": result.status.upper(),
+        "time_to_fail_over_s": m["time_to_failover_s"],
+        "projected_rto_s": m["projected_rto_s"],
+        "scorecard": str(result.scorecard_path),
+    }
 
 
 class ScenarioFile(pytest.File):
@@ -196,6 +214,14 @@ class DrillItem(pytest.Item):
         self.config.hook.pytest_drdrill_scorecard(
             config=self.config, scorecard=result.scorecard, path=result.scorecard_path
         )
+        if self.config.getoption("drill_tabletop"):
+            written = write_tabletop(
+                session.plan,
+                self.scenario,
+                result.scorecard_path.parent,
+                measured=measured_for_tabletop(result),
+            )
+            session.tabletops.extend(written)
         if result.status == "errored":
             raise DrdrillError(f"drill errored (the tool, not the system): {result.scorecard['error']}")
         if result.status != "passed":
