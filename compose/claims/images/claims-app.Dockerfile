@@ -8,5 +8,6 @@ COPY postgres/entrypoint.sh /opt/drdrill/postgres/entrypoint.sh
 # A ready cluster in the image: the postgres service starts in well under a second, no initdb.
 RUN /opt/drdrill/postgres/entrypoint.sh --init-only
 COPY apps/ /opt/drdrill/apps/
+COPY bin/ /opt/drdrill/bin/
 WORKDIR /opt/drdrill/apps
 CMD ["python3", "/opt/drdrill/apps/intake.py"]

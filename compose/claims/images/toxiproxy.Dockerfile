@@ -5,5 +5,6 @@ FROM ${BASE_IMAGE}
 LABEL io.drdrill.managed="true" io.drdrill.image="toxiproxy"
 COPY toxiproxy-server /usr/local/bin/toxiproxy-server
 COPY toxiproxy.json /etc/drdrill/toxiproxy.json
+COPY bin/ /opt/drdrill/bin/
 EXPOSE 8474
 CMD ["/usr/local/bin/toxiproxy-server", "-host", "0.0.0.0", "-port", "8474", "-config", "/etc/drdrill/toxiproxy.json"]

@@ -182,7 +182,7 @@ def image_specs(toxiproxy_server: Path | None) -> list[ImageSpec]:
             name="claims app",
             repository="drdrill/claims-app",
             dockerfile=root / "images" / "claims-app.Dockerfile",
-            context=((root / "apps", "apps"), (root / "postgres", "postgres")),
+            context=((root / "apps", "apps"), (root / "postgres", "postgres"), (root / "bin", "bin")),
         )
     ]
     if toxiproxy_server is not None:
@@ -194,6 +194,7 @@ def image_specs(toxiproxy_server: Path | None) -> list[ImageSpec]:
                 context=(
                     (toxiproxy_server, "toxiproxy-server"),
                     (root / "toxiproxy" / "toxiproxy.json", "toxiproxy.json"),
+                    (root / "bin", "bin"),
                 ),
             )
         )
