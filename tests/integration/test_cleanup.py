@@ -1,0 +1,105 @@
+"""Nothing is left behind: after Ctrl-C, and after a run that was killed outright (swept at the next start)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import pytest
+
+from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, sweep_leftovers
+
+pytestmark = pytest.mark.integration
+
+
+def _start_drill(plan_dir: Path, reports: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--drill=provider-outage",
+        f"--drill-plan={plan_dir}",
+        f"--drill-report-dir={reports}",
+    ]
+    return subprocess.Popen(command, cwd=reports.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _wait_for_event(reports: Path, needle: str, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> str:
+    """Wait until the drill's journal holds ``needle``; return the run id."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for journal in reports.glob("*/journal.jsonl"):
+            if needle in journal.read_text():
+                return journal.parent.name.rsplit("-", 1)[-1]
+        if proc.poll() is not None:
+            output, _ = proc.communicate()
+            pytest.fail(f"the drill ended before {needle!r}:\n{output.decode()}")
+        time.sleep(0.2)
+    proc.kill()
+    proc.communicate()
+    pytest.fail(f"the drill never reached {needle!r}")
+
+
+def _run_objects(client: docker.DockerClient, run_id: str) -> list[str]:
+    selector: dict[str, str | list[str] | bool] = {"label": f"{LABEL_RUN}={run_id}"}
+    names = [str(c.name) for c in client.containers.list(all=True, filters=selector)]
+    return names + [str(n.name) for n in client.networks.list(filters=selector)]
+
+
+def test_ctrl_c_during_the_fault_reverts_and_removes_everything(
+    docker_ready: docker.DockerClient, plan_copy: Path, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    proc = _start_drill(plan_copy, reports)
+    run_id = _wait_for_event(reports, '"kind": "fault"', proc)
+    assert _run_objects(docker_ready, run_id), "the replica should be running during the fault"
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=90)
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.decode()
+    assert _run_objects(docker_ready, run_id) == []
+    (card_path,) = reports.glob(f"*-{run_id}/scorecard.json")
+    card = json.loads(card_path.read_text())
+    assert card["status"] == "aborted"
+    assert any(e["kind"] == "fault" and e["type"] == "end" for e in card["timeline"])
+
+
+def test_a_killed_runs_leftovers_are_swept_and_a_live_runs_are_kept(
+    docker_ready: docker.DockerClient, plan_copy: Path, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    proc = _start_drill(plan_copy, reports)
+    run_id = _wait_for_event(reports, '"name": "baseline"', proc)
+    proc.kill()  # SIGKILL: no teardown runs, exactly like a crashed CI runner
+    proc.communicate(timeout=30)
+    assert _run_objects(docker_ready, run_id), "a killed run leaves its replica behind"
+
+    # A container owned by a live process (our parent) must survive the sweep.
+    live_owner = f"{socket.gethostname()}:{os.getppid()}"
+    keeper = docker_ready.containers.run(
+        "drdrill/claims-app:local",
+        ["sleep", "60"],
+        detach=True,
+        init=True,
+        labels={LABEL_MANAGED: "true", LABEL_RUN: "keeper", LABEL_OWNER: live_owner},
+    )
+    try:
+        messages: list[str] = []
+        removed = sweep_leftovers(docker_ready, messages.append)
+        assert removed >= 6  # six containers and a network
+        assert _run_objects(docker_ready, run_id) == []
+        assert any(run_id in m and "leftover" in m for m in messages), messages
+        keeper.reload()
+        assert keeper.status == "running"
+    finally:
+        keeper.remove(force=True)
