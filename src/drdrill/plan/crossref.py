@@ -141,3 +141,10 @@ def check_references(plan: Plan, plan_doc: YamlDoc, scenario_docs: dict[str, Yam
     for name, scenario in plan.scenarios.items():
         checker.check_scenario(scenario, scenario_docs[name])
     return checker.issues
+
+
+def check_scenario_references(plan: Plan, scenario: Scenario, doc: YamlDoc) -> list[PlanIssue]:
+    """Issues of one scenario's names against ``plan``."""
+    checker = _Checker(plan)
+    checker.check_scenario(scenario, doc)
+    return checker.issues

@@ -24,7 +24,8 @@ class PlanIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{display_path(self.path)}:{self.line}:{self.col}: {self.message}"
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")  # one issue, one line
+        return f"{display_path(self.path)}:{self.line}:{self.col}: {message}"
 
 
 class PlanError(Exception):

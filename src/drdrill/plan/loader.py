@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from drdrill.plan.crossref import check_references
+from drdrill.plan.crossref import check_references, check_scenario_references
 from drdrill.plan.errors import PlanError, PlanIssue
 from drdrill.plan.models import Plan, Scenario
 from drdrill.plan.validation import hidden_keys, issues_from
@@ -49,6 +49,36 @@ def scenario_files(directory: Path) -> list[Path]:
     """Scenario files of a plan directory: every ``*.yaml``/``*.yml`` beside ``plan.yaml``."""
     files = [*directory.glob("*.yaml"), *directory.glob("*.yml")]
     return sorted(p for p in files if p.name not in (PLAN_FILE, "plan.yml"))
+
+
+def _read_scenario(file: Path, issues: list[PlanIssue]) -> tuple[Scenario, YamlDoc] | None:
+    sdoc = read_yaml(file)
+    if isinstance(sdoc, PlanIssue):
+        issues.append(sdoc)
+        return None
+    if not SCENARIO_NAME.match(file.stem):
+        message = f"scenario file name {file.stem!r} should be lowercase words joined by '-'"
+        issues.append(PlanIssue(file, 1, 1, message))
+    scenario = _validate(Scenario, sdoc, issues)
+    if scenario is None:
+        return None
+    return scenario.model_copy(update={"name": file.stem, "source": file}), sdoc
+
+
+def load_scenario(plan: Plan, file: Path) -> Scenario:
+    """Load one scenario file against an already loaded ``plan`` (names are checked against it).
+
+    Raises :class:`PlanError` listing every problem of that file.
+    """
+    issues: list[PlanIssue] = []
+    loaded = _read_scenario(Path(file), issues)
+    if loaded is not None:
+        scenario, sdoc = loaded
+        with_it = plan.model_copy(update={"scenarios": {scenario.name: scenario}})
+        issues.extend(check_scenario_references(with_it, scenario, sdoc))
+        if not issues:
+            return scenario
+    raise PlanError(issues)
 
 
 def load_plan(path: Path) -> Plan:

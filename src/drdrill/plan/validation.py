@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -15,19 +16,34 @@ from drdrill.plan.errors import PlanIssue
 from drdrill.plan.faults import FAULT_KINDS
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
+_PLAIN_KEY = re.compile(r"^[\w.-]+$")
+
+
+def key_text(key: object) -> str:
+    """A mapping key as shown in a path: bare when plain, quoted when it holds spaces or control characters."""
+    text = str(key)
+    return text if _PLAIN_KEY.match(text) else repr(text)
+
 
 def where(data: Any, loc: Loc) -> str:
     """A readable path such as ``faults[0].latency_ms``, skipping items that are not in the data."""
     out = ""
     node = data
     for item in loc:
-        if isinstance(node, dict) and item in node:
-            out += f".{item}" if out else str(item)
+        if isinstance(node, dict) and _has(node, item):
+            out += f".{key_text(item)}" if out else key_text(item)
             node = node[item]
         elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
             out += f"[{item}]"
             node = node[item]
     return out
+
+
+def _has(node: dict[Any, Any], item: object) -> bool:
+    try:
+        return item in node
+    except TypeError:
+        return False
 
 
 def _short(value: Any) -> str:
