@@ -142,8 +142,13 @@ class ToxiproxyClient:
     # Endpoints toxiproxy-python lacks or calls without a timeout.
 
     def version(self) -> str:
-        """The server's version string."""
-        return self._request("GET", "/version", "read its version").text.strip().strip('"')
+        """The server's version string (older servers answer plain text, 2.12 answers ``{"version": ...}``)."""
+        response = self._request("GET", "/version", "read its version")
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip().strip('"')
+        return str(body.get("version", "")) if isinstance(body, dict) else str(body)
 
     def reset(self) -> None:
         """Re-enable every proxy and remove every toxic: the bulk undo after a drill."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from drdrill.clock import NS_PER_S
+from drdrill.measure import seconds
 
-def _fmt(value: Any) -> str:
+
+def _fmt(value: Any, missing: str = "not observed") -> str:
+    """Seconds from the scorecard, for people ('12.3 s', '45.0 min', '4.00 h')."""
     if value is None:
-        return "not observed"
-    if isinstance(value, float):
-        return f"{value:.2f} s"
-    return str(value)
+        return missing
+    return seconds(round(float(value) * NS_PER_S))
 
 
 def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[str]:
@@ -19,12 +21,13 @@ def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[st
     m = scorecard["measurements"]
     o = scorecard["objectives"]
     ledger = m["ledger"]
+    detect = _fmt(m["time_to_detect_s"], "- (no probe failed)")
     lines = [
         f"drill {sc['name']} (tier {sc['tier']}, {sc['disruption']}): {scorecard['status'].upper()}",
         f"  faults: {', '.join(sc['faults']) or 'none'}",
-        f"  time to detect {_fmt(m['time_to_detect_s'])}, to fail over {_fmt(m['time_to_failover_s'])}, "
+        f"  time to detect {detect}, to fail over {_fmt(m['time_to_failover_s'])}, "
         f"to recover {_fmt(m['time_to_recover_s'])} (staging bound {_fmt(o['staging_recovery_bound_s'])})",
-        f"  projected RTO {_fmt(m['projected_rto_s'])} against tier RTO {_fmt(o['rto_s'])}",
+        f"  projected RTO {_fmt(m['projected_rto_s'])} against the tier RTO {_fmt(o['rto_s'])}",
         f"  claims: {ledger['acknowledged']} acknowledged, {ledger['processed']} classified, "
         f"{ledger['lost']} lost, {ledger['unprocessed']} never classified, {ledger['indeterminate']} unknown",
     ]
