@@ -1,0 +1,89 @@
+"""The scorecard JSON and the terminal summary, built from a scripted journal (no Docker)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from drill_timeline import StandardDrill, s
+
+from drdrill.measure import Objectives, measure_and_judge
+from drdrill.plan import Plan, load_plan
+from drdrill.report.scorecard import SCHEMA, build_scorecard, load_scorecard, write_scorecard
+from drdrill.report.terminal import summary_lines
+
+ROOT = Path(__file__).resolve().parents[3]
+OBJECTIVES = Objectives(
+    rto_ns=s(4 * 3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10), manual_ns=s(45 * 60)
+)
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return load_plan(ROOT / "scenarios")
+
+
+def _card(plan: Plan, status: str = "failed") -> dict[str, object]:
+    drill = StandardDrill()
+    measurements, verdicts = measure_and_judge(drill.events, OBJECTIVES)
+    return build_scorecard(
+        plan=plan,
+        scenario=plan.scenarios["provider-outage"],
+        run_id="abc123",
+        status=status,
+        error=None,
+        objectives=OBJECTIVES,
+        measurements=measurements,
+        verdicts=verdicts,
+        events=drill.events,
+        faults=["down primary-provider"],
+        cleanup=["replica drdrill-abc123 removed"],
+    )
+
+
+def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None:
+    card = _card(plan)
+    assert card["schema"] == SCHEMA
+    measurements = card["measurements"]
+    assert isinstance(measurements, dict)
+    assert measurements["time_to_detect_s"] == 0.75
+    assert measurements["time_to_failover_s"] == 3.5
+    assert measurements["time_to_recover_s"] == 4.0
+    assert measurements["projected_rto_s"] == 4.0 + 45 * 60
+    assert measurements["ledger"]["lost"] == 0
+    assert measurements["ledger"]["recovered"] == 1  # c4 timed out for the client but was stored
+    timeline = card["timeline"]
+    assert isinstance(timeline, list)
+    assert timeline[0]["t_s"] == 0.0
+    assert all({"t_ns", "utc", "kind", "type", "name"} <= set(e) for e in timeline)
+    assert not any(e["kind"] == "read" for e in timeline)  # the big final read is summarised, not repeated
+
+
+def test_scorecard_round_trips_through_json(plan: Plan, tmp_path: Path) -> None:
+    card = _card(plan)
+    path = write_scorecard(card, tmp_path / "run" / "scorecard.json")
+    assert load_scorecard(path) == json.loads(json.dumps(card))
+    assert not list(tmp_path.glob("run/*.tmp"))
+
+
+def test_load_scorecard_rejects_other_json(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"schema": "something-else"}')
+    with pytest.raises(
+        ValueError, match=r"other.json: not a drdrill scorecard \(expected schema 'drdrill.scorecard/1'\)"
+    ):
+        load_scorecard(other)
+
+
+def test_summary_lines_read_in_human_units(plan: Plan) -> None:
+    lines = summary_lines(_card(plan, status="passed"), "reports/x/scorecard.json")
+    assert lines[0] == "drill provider-outage (tier 1, software): PASSED"
+    assert lines[1] == "  faults: down primary-provider"
+    assert (
+        lines[2] == "  time to detect 0.75 s, to fail over 3.50 s, to recover 4.00 s (staging bound 30.0 s)"
+    )
+    assert lines[3] == "  projected RTO 45.1 min against the tier RTO 4.00 h"
+    assert lines[4] == "  claims: 3 acknowledged, 3 classified, 0 lost, 0 never classified, 2 unknown"
+    assert "  [PASS] recovery_bound: recovered in 4.00 s, within the staging bound of 30.0 s" in lines
+    assert lines[-1] == "  scorecard: reports/x/scorecard.json"
