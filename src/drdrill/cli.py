@@ -85,7 +85,7 @@ def _lint(args: argparse.Namespace) -> int:
     warnings = len(report.findings) - errors
     _out(f"maturity level {report.maturity.level} of 3")
     for line in report.maturity.missing:
-        _out(f"  to reach the next {line}")
+        _out(f"  still missing for {line}")
     _out(f"{errors} error(s), {warnings} warning(s)")
     failed = errors > 0 or (args.strict and warnings > 0)
     return EXIT_FINDINGS if failed else EXIT_OK
