@@ -48,7 +48,17 @@ class Pool:
         self._lock = threading.Lock()
 
     def _connect(self) -> Any:
-        return psycopg2.connect(self._url, connect_timeout=max(1, int(self._connect_timeout)))
+        # Keepalives and tcp_user_timeout make a partitioned database an error within seconds instead
+        # of a request that hangs for the kernel's ~15 min retransmission timeout.
+        return psycopg2.connect(
+            self._url,
+            connect_timeout=max(1, int(self._connect_timeout)),
+            keepalives=1,
+            keepalives_idle=2,
+            keepalives_interval=1,
+            keepalives_count=3,
+            tcp_user_timeout=5000,
+        )
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
@@ -74,6 +84,19 @@ class Pool:
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+
+def ping(timeout_s: int) -> None:
+    """Open a fresh connection and run SELECT 1; raise OperationalError when the database is away."""
+    conn = psycopg2.connect(
+        dsn(), connect_timeout=max(1, timeout_s), options=f"-c statement_timeout={timeout_s * 1000}"
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+    finally:
+        conn.close()
 
 
 def with_retries(action: Callable[[], T], attempts: int, delay: float, on_error: Callable[[str], None]) -> T:

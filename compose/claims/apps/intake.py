@@ -9,13 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import db
+import serving
 
 CLAIM_PATH = re.compile(r"^/claims/(?P<id>[^/?#]+)$")
 COLUMNS = "id, status, label, provider, canary"
@@ -41,26 +38,14 @@ def validate(body: Any) -> tuple[str, str, bool]:
     return claim_id, text, canary
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(serving.JsonHandler):
     server_version = "drdrill-intake/1"
-    protocol_version = "HTTP/1.1"
     pool: db.Pool  # set on the class by main()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence per-request logs: drills send thousands of requests."""
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def _db_error(self, exc: Exception) -> None:
-        self._send(503, {"error": "database unavailable", "detail": str(exc).strip()[:500]})
+        self.send_json(503, {"error": "database unavailable", "detail": str(exc).strip()[:500]})
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         try:
             if self.path == "/health":
                 self._health()
@@ -69,22 +54,18 @@ class Handler(BaseHTTPRequestHandler):
             elif match := CLAIM_PATH.match(self.path):
                 self._get(match["id"])
             else:
-                self._send(404, {"error": f"unknown path {self.path}"})
+                self.send_json(404, {"error": f"unknown path {self.path}"})
         except db.DatabaseError as exc:
             self._db_error(exc)
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - http.server dispatches on this name
         if self.path != "/claims":
-            self._send(404, {"error": f"unknown path {self.path}"})
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(413, {"error": f"body larger than {MAX_BODY} bytes"})
+            self.send_json(404, {"error": f"unknown path {self.path}"})
             return
         try:
-            claim_id, text, canary = validate(json.loads(self.rfile.read(length) or b"null"))
+            claim_id, text, canary = validate(self.read_json(MAX_BODY))
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            self._send(400, {"error": str(exc)})
+            self.send_json(400, {"error": str(exc)})
             return
         try:
             self._create(claim_id, text, canary)
@@ -92,18 +73,17 @@ class Handler(BaseHTTPRequestHandler):
             self._db_error(exc)
 
     def _health(self) -> None:
-        with self.pool.connection() as conn, conn.cursor() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
-            conn.rollback()
-        self._send(200, {"status": "ok"})
+        # A fresh connection with a short connect timeout: a paused or partitioned database turns
+        # the health check into a 503 within about a second, where a pooled connection would hang.
+        db.ping(timeout_s=1)
+        self.send_json(200, {"status": "ok"})
 
     def _list(self) -> None:
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute(f"SELECT {COLUMNS} FROM claims ORDER BY created_at, id")
             rows = cur.fetchall()
             conn.rollback()
-        self._send(200, {"claims": [claim_json(row) for row in rows]})
+        self.send_json(200, {"claims": [claim_json(row) for row in rows]})
 
     def _get(self, claim_id: str) -> None:
         with self.pool.connection() as conn, conn.cursor() as cur:
@@ -111,9 +91,9 @@ class Handler(BaseHTTPRequestHandler):
             row = cur.fetchone()
             conn.rollback()
         if row is None:
-            self._send(404, {"error": f"no claim {claim_id}"})
+            self.send_json(404, {"error": f"no claim {claim_id}"})
         else:
-            self._send(200, claim_json(row))
+            self.send_json(200, claim_json(row))
 
     def _create(self, claim_id: str, text: str, canary: bool) -> None:
         with self.pool.connection() as conn, conn.cursor() as cur:
@@ -126,12 +106,12 @@ class Handler(BaseHTTPRequestHandler):
             if inserted:
                 # Acknowledge only once the commit has returned: this is what makes a 201 durable.
                 conn.commit()
-                self._send(201, {"id": claim_id, "status": "pending"})
+                self.send_json(201, {"id": claim_id, "status": "pending"})
                 return
             cur.execute(f"SELECT {COLUMNS} FROM claims WHERE id = %s", (claim_id,))
             row = cur.fetchone()
             conn.rollback()
-        self._send(200, claim_json(row))
+        self.send_json(200, claim_json(row))
 
 
 def log(event: str, **fields: Any) -> None:
@@ -148,18 +128,9 @@ def main() -> None:
     )
     Handler.pool = pool
     port = int(os.environ.get("PORT", "8080"))
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
-    server.daemon_threads = True
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serving.Server(("0.0.0.0", port), Handler)
     log("listening", port=port)
-    stop.wait()
-    # Exit at once rather than wait for serve_forever's 0.5 s poll: in-flight requests are cut (the
-    # client sees a reset, never a false acknowledgement) and open transactions roll back.
-    sys.stdout.flush()
-    os._exit(0)
+    serving.serve_until_signalled(server)
 
 
 if __name__ == "__main__":

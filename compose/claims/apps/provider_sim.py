@@ -13,14 +13,13 @@ import json
 import os
 import random
 import re
-import signal
-import sys
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import serving
 
 LABELS = ("auto", "property", "health", "liability", "other")
 
@@ -214,46 +213,34 @@ def error_body(message: str, kind: str, code: str | None = None) -> dict[str, An
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(serving.JsonHandler):
     server_version = "drdrill-provider-sim/1"
-    protocol_version = "HTTP/1.1"
     sim: Simulator  # set on the class by main()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence per-request logs: drills send thousands of requests."""
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def _read_json(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b"{}"
-        body = json.loads(raw or b"{}")
+        body = self.read_json()
+        if body is None:
+            return {}
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
         return body
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         if self.path in ("/health", "/healthz"):
-            self._send(200, {"status": "ok", "provider": self.sim.name})
+            self.send_json(200, {"status": "ok", "provider": self.sim.name})
         elif self.path == "/v1/models":
             model = {"id": self.sim.model, "object": "model", "created": 0, "owned_by": "drdrill"}
-            self._send(200, {"object": "list", "data": [model]})
+            self.send_json(200, {"object": "list", "data": [model]})
         elif self.path == "/_sim/stats":
-            self._send(200, self.sim.snapshot())
+            self.send_json(200, self.sim.snapshot())
         else:
-            self._send(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
+            self.send_json(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - http.server dispatches on this name
         try:
             body = self._read_json()
         except ValueError as exc:
-            self._send(400, error_body(f"invalid JSON body: {exc}", "invalid_request_error"))
+            self.send_json(400, error_body(f"invalid JSON body: {exc}", "invalid_request_error"))
             return
         if self.path == "/v1/chat/completions":
             self._chat(body)
@@ -261,19 +248,19 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 fault = parse_fault(body)
             except ValueError as exc:
-                self._send(400, {"error": str(exc)})
+                self.send_json(400, {"error": str(exc)})
                 return
             self.sim.set_fault(fault)
-            self._send(200, {"fault": asdict(fault)})
+            self.send_json(200, {"fault": asdict(fault)})
         else:
-            self._send(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
+            self.send_json(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
 
-    def do_DELETE(self) -> None:
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server dispatches on this name
         if self.path == "/_sim/fault":
             self.sim.set_fault(None)
-            self._send(200, {"fault": None})
+            self.send_json(200, {"fault": None})
         else:
-            self._send(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
+            self.send_json(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
 
     def _chat(self, body: dict[str, Any]) -> None:
         fault = self.sim.draw_fault()
@@ -282,17 +269,17 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.status != 200:
             self.sim.record(None)
             kind = "rate_limit_error" if fault.status == 429 else "server_error"
-            self._send(fault.status, error_body(f"simulated fault {fault.status}", kind, "simulated"))
+            self.send_json(fault.status, error_body(f"simulated fault {fault.status}", kind, "simulated"))
             return
         try:
             text = last_user_text(body)
         except ValueError as exc:
             self.sim.record(None)
-            self._send(400, error_body(str(exc), "invalid_request_error"))
+            self.send_json(400, error_body(str(exc), "invalid_request_error"))
             return
         label = classify(text)
         self.sim.record(label)
-        self._send(200, completion(str(body.get("model") or self.sim.model), text, label))
+        self.send_json(200, completion(str(body.get("model") or self.sim.model), text, label))
 
 
 def main() -> None:
@@ -303,18 +290,9 @@ def main() -> None:
         seed=int(os.environ.get("SIM_SEED", "1")),
     )
     port = int(os.environ.get("PORT", "8000"))
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
-    server.daemon_threads = True
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serving.Server(("0.0.0.0", port), Handler)
     print(json.dumps({"event": "listening", "provider": name, "port": port}), flush=True)
-    stop.wait()
-    # Exit at once rather than wait for serve_forever's 0.5 s poll: in-flight requests are cut (the
-    # client sees a reset, never a false acknowledgement) and open transactions roll back.
-    sys.stdout.flush()
-    os._exit(0)
+    serving.serve_until_signalled(server)
 
 
 if __name__ == "__main__":

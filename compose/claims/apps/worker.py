@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import db
+import serving
 
 LABELS = frozenset({"auto", "property", "health", "liability", "other"})
 PRIMARY, BACKUP, NONE = "primary", "backup", "none"
@@ -250,27 +248,17 @@ def work_loop(pool: db.Pool, router: Router, stop: threading.Event) -> None:
             stop.wait(0.2)  # both providers down: do not spin on the same pending claims
 
 
-class StatusHandler(BaseHTTPRequestHandler):
+class StatusHandler(serving.JsonHandler):
     server_version = "drdrill-worker/1"
-    protocol_version = "HTTP/1.1"
     router: Router  # set on the class by main()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence per-request logs: probes poll twice a second."""
-
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         if self.path == "/status":
-            status, body = 200, self.router.status()
+            self.send_json(200, self.router.status())
         elif self.path == "/health":
-            status, body = 200, {"status": "ok"}
+            self.send_json(200, {"status": "ok"})
         else:
-            status, body = 404, {"error": f"unknown path {self.path}"}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            self.send_json(404, {"error": f"unknown path {self.path}"})
 
 
 def main() -> None:
@@ -285,20 +273,11 @@ def main() -> None:
     router = Router(config)
     StatusHandler.router = router
     port = int(os.environ.get("PORT", "8081"))
-    server = ThreadingHTTPServer(("0.0.0.0", port), StatusHandler)
-    server.daemon_threads = True
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    worker = threading.Thread(target=work_loop, args=(pool, router, stop), daemon=True)
-    worker.start()
+    server = serving.Server(("0.0.0.0", port), StatusHandler)
+    stop = threading.Event()  # never set: the process exits from serve_until_signalled
+    threading.Thread(target=work_loop, args=(pool, router, stop), daemon=True).start()
     log("started", port=port, primary_url=config.primary_url, backup_url=config.backup_url)
-    stop.wait()
-    # Exit at once rather than wait for serve_forever's 0.5 s poll: in-flight requests are cut (the
-    # client sees a reset, never a false acknowledgement) and open transactions roll back.
-    sys.stdout.flush()
-    os._exit(0)
+    serving.serve_until_signalled(server)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ def load_app(name: str) -> types.ModuleType:
     The worker imports `db`, which needs psycopg2 (present in the image, not in the venv): a stub
     stands in for it, since the tests here exercise provider routing, not SQL.
     """
+    if str(APPS) not in sys.path:
+        sys.path.append(str(APPS))  # the apps import their shared `serving` module as a sibling
     if "db" not in sys.modules:
         stub = types.ModuleType("db")
         stub.DatabaseError = type("DatabaseError", (Exception,), {})  # type: ignore[attr-defined]

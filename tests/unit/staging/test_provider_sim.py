@@ -7,7 +7,6 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -76,8 +75,7 @@ def test_completion_has_openai_shape() -> None:
 def base_url() -> Iterator[str]:
     """The simulator served in-process on an ephemeral loopback port."""
     sim.Handler.sim = sim.Simulator(name="primary", model="sim-primary", seed=1)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), sim.Handler)
-    server.daemon_threads = True
+    server = sim.serving.Server(("127.0.0.1", 0), sim.Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
