@@ -10,6 +10,7 @@ import json
 import os
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import db
 import serving
@@ -52,7 +53,7 @@ class Handler(serving.JsonHandler):
             elif self.path == "/claims":
                 self._list()
             elif match := CLAIM_PATH.match(self.path):
-                self._get(match["id"])
+                self._get(unquote(match["id"]))
             else:
                 self.send_json(404, {"error": f"unknown path {self.path}"})
         except db.DatabaseError as exc:
