@@ -215,3 +215,21 @@ def test_bad_scenario_file_name(write_plan: WritePlan) -> None:
     assert str(info.value) == (
         "plan/Bad Name.yaml:1:1: scenario file name 'Bad Name' should be lowercase words joined by '-'"
     )
+
+
+def test_unreadable_scenario_file(write_plan: WritePlan) -> None:
+    directory = write_plan()
+    (directory / "odd.yaml").mkdir()
+    with pytest.raises(PlanError) as info:
+        load_plan(directory)
+    assert str(info.value) == "plan/odd.yaml:0:0: cannot read file: Is a directory"
+
+
+def test_plan_file_errors_are_reported_with_scenario_errors(write_plan: WritePlan) -> None:
+    directory = write_plan(MINIMAL_PLAN.replace("client: Test Client\n", ""), s=edit("tier: 1", "tier: 0"))
+    with pytest.raises(PlanError) as info:
+        load_plan(directory)
+    assert str(info.value).splitlines() == [
+        "plan/plan.yaml:1:1: missing required key 'client'",
+        "plan/s.yaml:2:7: tier: bad value 0; expected 1, 2 or 3",
+    ]
