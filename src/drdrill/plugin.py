@@ -131,6 +131,25 @@ class DrillSession:
             hooks.update(extra)
         return hooks
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        result = getattr(item, "result", None)
+        if (
+            call.when == "call"
+            and isinstance(result, DrillResult)
+            and self.config.pluginmanager.hasplugin("html")
+        ):
+            from pytest_html import extras  # noqa: PLC0415 - only when pytest-html is active
+
+            summary = "\n".join(summary_lines(result.scorecard, str(result.scorecard_path)))
+            report.extras = [
+                *getattr(report, "extras", []),
+                extras.text(summary, name="drill summary"),
+                extras.json(result.scorecard, name="scorecard"),
+            ]
+        return report
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results:
             return
@@ -185,6 +204,7 @@ class DrillItem(pytest.Item):
         super().__init__(**kwargs)
         self.scenario = scenario
         self.runner: DrillRunner | None = None
+        self.result: DrillResult | None = None
         self.add_marker(pytest.mark.drdrill)
 
     def setup(self) -> None:
@@ -208,7 +228,7 @@ class DrillItem(pytest.Item):
     def runtest(self) -> None:
         assert self.runner is not None
         session = self.config.stash[SESSION_KEY]
-        result = self.runner.run()
+        result = self.result = self.runner.run()
         session.results.append(result)
         self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
         self.config.hook.pytest_drdrill_scorecard(

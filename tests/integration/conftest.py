@@ -16,7 +16,7 @@ import pytest
 
 from drdrill.errors import EnvironmentNotReadyError
 from drdrill.staging import images
-from drdrill.staging.stack import LABEL_MANAGED, check_compose, docker_client
+from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, check_compose, docker_client, owner_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGED: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=true"}
@@ -46,9 +46,17 @@ def docker_ready() -> docker.DockerClient:
 
 
 def managed_ids(client: docker.DockerClient) -> set[str]:
-    """Ids of every drdrill container and network on the engine."""
-    containers = {str(c.id) for c in client.containers.list(all=True, filters=MANAGED)}
-    networks = {str(n.id) for n in client.networks.list(filters=MANAGED)}
+    """Ids of the drdrill containers and networks whose owner process is gone (a live run is not a leftover)."""
+    containers = {
+        str(c.id)
+        for c in client.containers.list(all=True, filters=MANAGED)
+        if owner_gone((c.labels or {}).get(LABEL_OWNER, ""))
+    }
+    networks = {
+        str(n.id)
+        for n in client.networks.list(filters=MANAGED)
+        if owner_gone((n.attrs.get("Labels") or {}).get(LABEL_OWNER, ""))
+    }
     return containers | networks
 
 

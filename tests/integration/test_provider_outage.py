@@ -25,10 +25,14 @@ def test_provider_outage_drill_passes(
     pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
 ) -> None:
     reports = pytester.path / "reports"
+    html = pytester.path / "report.html"
     result = pytester.runpytest_subprocess(
         "--drill=provider-outage",
         f"--drill-plan={plan_copy}",
         f"--drill-report-dir={reports}",
+        "--drill-tabletop",
+        f"--html={html}",
+        "--self-contained-html",
         "-p",
         "no:cacheprovider",
     )
@@ -39,6 +43,8 @@ def test_provider_outage_drill_passes(
             "*[[]PASS[]] recovery_bound: recovered in *, within the staging bound of 30.0 s",
             "*[[]PASS[]] rpo: no acknowledged claim lost*",
             "*scorecard: *scorecard.json",
+            "tabletop script: *provider-outage.md",
+            "tabletop script: *provider-outage.html",
         ]
     )
     result.assert_outcomes(passed=1)
@@ -55,6 +61,10 @@ def test_provider_outage_drill_passes(
     assert isinstance(timeline, list)
     kinds = {(e["kind"], e["type"]) for e in timeline}
     assert ("fault", "start") in kinds and ("fault", "end") in kinds
+    # pytest-html carries the drill summary; the tabletop's after-action report carries the measured figures.
+    assert "drill summary" in html.read_text()
+    (tabletop,) = reports.glob("*-provider-outage-*/provider-outage.md")
+    assert "PASSED" in tabletop.read_text()
 
 
 def test_drill_fails_with_the_rto_reason_when_the_backup_is_down_too(

@@ -171,7 +171,7 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
     return removed
 
 
-def _owner_gone(owner: str) -> bool:
+def owner_gone(owner: str) -> bool:
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False  # another machine's run: not ours to judge
@@ -191,11 +191,11 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
     runs: set[str] = set()
     for container in client.containers.list(all=True, filters={"label": f"{LABEL_MANAGED}=true"}):
         labels = container.labels or {}
-        if _owner_gone(labels.get(LABEL_OWNER, "")):
+        if owner_gone(labels.get(LABEL_OWNER, "")):
             runs.add(labels.get(LABEL_RUN, ""))
     for network in client.networks.list(filters={"label": f"{LABEL_MANAGED}=true"}):
         labels = network.attrs.get("Labels") or {}
-        if _owner_gone(labels.get(LABEL_OWNER, "")):
+        if owner_gone(labels.get(LABEL_OWNER, "")):
             runs.add(labels.get(LABEL_RUN, ""))
     removed = 0
     for run in sorted(r for r in runs if r):
