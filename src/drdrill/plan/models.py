@@ -403,6 +403,12 @@ class Scenario(PlanModel):
         """Steps carried out by hooks."""
         return [s for s in self.recovery if s.automated]
 
+    def staging_window(self, criterion: DetectionCriterion) -> timedelta:
+        """The window a staging drill uses for ``criterion``: its own, else ``staging.detection_window``."""
+        if criterion.staging_sustained is not None:
+            return criterion.staging_sustained
+        return self.staging.detection_window
+
     @property
     def manual_estimate(self) -> timedelta:
         """Sum of the declared durations of the manual steps."""

@@ -62,3 +62,11 @@ def test_region_disruption_overrides_the_tier_rto() -> None:
     regional = plan.scenarios.get("regional-failure")
     if regional is not None:
         assert plan.objectives_for(regional).rto == timedelta(hours=8)
+
+
+def test_staging_detection_windows() -> None:
+    plan = load_plan(SCENARIOS)
+    outage = plan.scenarios["provider-outage"]
+    assert [outage.staging_window(c) for c in outage.detection.criteria] == [timedelta(seconds=2)] * 2
+    zone = plan.scenarios["zone-failure"]
+    assert zone.staging_window(zone.detection.criteria[0]) == timedelta(seconds=1)
