@@ -70,7 +70,7 @@ drdrill_ensure_venv() {
         _drdrill_fail "python3 -m venv failed (apt-get install python3-venv?); log: $DRDRILL_CACHE/venv.log"
         return 1
     fi
-    "$venv/bin/python" -m pip install -q -e "$DRDRILL_ROOT[dev]" >>"$DRDRILL_CACHE/venv.log" 2>&1 || {
+    "$venv/bin/python" -m pip install -q -e "${DRDRILL_ROOT}[dev]" >>"$DRDRILL_CACHE/venv.log" 2>&1 || {
         _drdrill_fail "pip install -e .[dev] failed; log: $DRDRILL_CACHE/venv.log"
         return 1
     }
@@ -135,10 +135,10 @@ drdrill_ensure_compose() {
         _drdrill_say "compose plugin: present (v${version#v})"
         return 0
     fi
-    command -v apt-get >/dev/null && command -v dpkg >/dev/null || {
+    if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
         _drdrill_fail "docker compose v2 missing and no apt-get/dpkg: install the compose plugin (https://docs.docker.com/compose/install/linux/)"
         return 1
-    }
+    fi
     _drdrill_say "compose plugin: missing, fetching Debian trixie's docker-compose package..."
     local tmp
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/drdrill-compose.XXXXXX")" || return 1
@@ -171,12 +171,12 @@ drdrill_ensure_compose() {
         _drdrill_fail "apt-get download docker-compose (trixie) failed; log: $tmp/apt.log"
         return 1
     fi
-    local deb
-    deb="$(ls "$tmp"/pkg/docker-compose_*.deb 2>/dev/null | head -n 1)"
-    [ -n "$deb" ] && dpkg -x "$deb" "$tmp/root" || {
+    local deb=""
+    for deb in "$tmp"/pkg/docker-compose_*.deb; do break; done
+    if [ ! -f "$deb" ] || ! dpkg -x "$deb" "$tmp/root"; then
         _drdrill_fail "unpacking the docker-compose package failed; see $tmp"
         return 1
-    }
+    fi
     local binary=""
     for candidate in "$tmp/root/usr/libexec/docker/cli-plugins/docker-compose" \
         "$tmp/root/usr/lib/docker/cli-plugins/docker-compose" "$tmp/root/usr/bin/docker-compose"; do
