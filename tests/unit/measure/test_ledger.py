@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from drill_timeline import DrillScript, StandardDrill, s
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drdrill.journal import Kind, Type
 from drdrill.measure.ledger import FINAL_READ, SUBMIT, Ledger, build_ledger
+from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, s
 
 
 def test_ledger_of_a_realistic_drill() -> None:

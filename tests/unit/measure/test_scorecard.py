@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from drill_timeline import StandardDrill, s
 
 from drdrill.measure import Objectives, measure_and_judge
 from drdrill.plan import Plan, load_plan
 from drdrill.report.scorecard import SCHEMA, build_scorecard, load_scorecard, write_scorecard
 from drdrill.report.terminal import summary_lines
+from tests.unit.measure.drill_timeline import StandardDrill, s
 
 ROOT = Path(__file__).resolve().parents[3]
 OBJECTIVES = Objectives(

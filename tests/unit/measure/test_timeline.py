@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drill_timeline import START_NS, DrillScript, StandardDrill, s
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from drdrill.measure.timeline import (
     recovery_point,
     time_to_detect,
 )
+from tests.unit.measure.drill_timeline import START_NS, DrillScript, StandardDrill, s
 
 # probe_results
 

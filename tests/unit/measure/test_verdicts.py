@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from drill_timeline import DrillScript, StandardDrill, s
 
 from drdrill.journal import Type
 from drdrill.measure.ledger import Ledger, build_ledger
@@ -19,6 +18,7 @@ from drdrill.measure.verdicts import (
     measure_and_judge,
     seconds,
 )
+from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, s
 
 OBJECTIVES = Objectives(
     rto_ns=s(3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10), manual_ns=s(600)

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from plan_samples import MINIMAL_PLAN
+
+from tests.unit.plan.plan_samples import MINIMAL_PLAN
 
 REPO = Path(__file__).resolve().parents[3]
 BUNDLED = REPO / "scenarios"

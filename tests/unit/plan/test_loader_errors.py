@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from plan_samples import MINIMAL_PLAN, MINIMAL_SCENARIO
 
-from conftest import WritePlan
 from drdrill.plan import PlanError, load_plan
+from tests.unit.plan.conftest import WritePlan
+from tests.unit.plan.plan_samples import MINIMAL_PLAN, MINIMAL_SCENARIO
 
 ACCEPTED = "use a number with a unit (250ms, 90s, 15m, 4h, 2d, 1h30m) or ISO 8601 (PT15M, PT1H30M, P2D)"
 KINDS = (

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plan_samples import MINIMAL_PLAN, MINIMAL_SCENARIO
 
 from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.loader import load_scenario
 from drdrill.plan.yamlsource import YamlDoc, parse_yaml
+from tests.unit.plan.plan_samples import MINIMAL_PLAN, MINIMAL_SCENARIO
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Raw bytes and punctuation rarely get past the YAML parser; fewer examples cover them.

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # until types-jsonschema is a dev dependency
+import jsonschema  # until types-jsonschema is a dev dependency
 import pytest
 
 from drdrill.plan.schema import plan_schema, scenario_schema, schema_files
