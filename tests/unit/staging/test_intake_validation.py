@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from claims_apps import load_app
+
+from tests.unit.staging.claims_apps import load_app
 
 intake = load_app("intake")
 

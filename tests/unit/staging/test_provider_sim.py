@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from claims_apps import load_app
+
+from tests.unit.staging.claims_apps import load_app
 
 sim = load_app("provider_sim")
 

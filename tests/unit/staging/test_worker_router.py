@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from claims_apps import load_app
+
+from tests.unit.staging.claims_apps import load_app
 
 worker = load_app("worker")
 
