@@ -7,6 +7,7 @@ builds nothing; compose refers to fixed `:local` tags that `ensure` points at th
 
     python -m drdrill.staging.images ensure    # build what is missing
     python -m drdrill.staging.images status    # list the images and whether they are present
+    python -m drdrill.staging.images prune     # remove drdrill images of older inputs
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "image_specs",
     "main",
     "missing_images",
+    "prune_images",
 ]
 
 # Bump when the way images are produced changes (trimming, import options, build arguments).
@@ -463,6 +465,51 @@ def missing_images() -> list[str]:
     return missing
 
 
+def _current_tags() -> set[str]:
+    base = base_tag()
+    current = {base}
+    for spec in image_specs(find_toxiproxy_server()):
+        current |= {image_tag(spec, base), spec.local_tag}
+    return current
+
+
+def prune_images(log: Log) -> list[str]:
+    """Remove drdrill image tags built from older inputs; keep the current ones and `:local`.
+
+    An image still used by a container is kept (docker refuses, and that is right).
+    """
+    check_docker()
+    query = [
+        "image",
+        "ls",
+        "--filter",
+        "label=io.drdrill.managed=true",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ]
+    listed = subprocess.run(
+        [_docker_cli(), *query],
+        capture_output=True,
+        text=True,
+        timeout=DOCKER_TIMEOUT_S,
+        check=True,
+    )
+    keep = _current_tags()
+    removed: list[str] = []
+    for tag in sorted(set(listed.stdout.split()) - keep):
+        if not tag.startswith("drdrill/") or tag.endswith(":<none>"):
+            continue
+        result = subprocess.run([_docker_cli(), "rmi", tag], capture_output=True, text=True, check=False)
+        if result.returncode == 0:
+            removed.append(tag)
+            log(f"removed {tag}")
+        else:
+            log(
+                f"kept {tag}: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'in use'}"
+            )
+    return removed
+
+
 def _status() -> int:
     server = find_toxiproxy_server()
     print(f"docker engine {check_docker()}")
@@ -478,12 +525,16 @@ def _status() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args not in (["ensure"], ["status"]):
-        print("usage: python -m drdrill.staging.images ensure|status", file=sys.stderr)
+    if args not in (["ensure"], ["status"], ["prune"]):
+        print("usage: python -m drdrill.staging.images ensure|status|prune", file=sys.stderr)
         return 2
     try:
         if args == ["status"]:
             return _status()
+        if args == ["prune"]:
+            removed = prune_images(lambda line: print(line, flush=True))
+            print(f"{len(removed)} old image tag(s) removed")
+            return 0
         started = time.monotonic()
         ensure_images(lambda line: print(line, flush=True))
         print(f"images ready in {time.monotonic() - started:.1f}s", flush=True)

@@ -154,7 +154,7 @@ def test_cli_usage_and_errors(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert images.main(["build"]) == 2
-    assert "usage: python -m drdrill.staging.images ensure|status" in capsys.readouterr().err
+    assert "usage: python -m drdrill.staging.images ensure|status|prune" in capsys.readouterr().err
     monkeypatch.setenv("DRDRILL_TOXIPROXY_SERVER", str(tmp_path / "absent"))
     assert images.main(["ensure"]) == 1
     assert capsys.readouterr().err.startswith("error: toxiproxy-server not found")
