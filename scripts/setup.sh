@@ -110,8 +110,13 @@ drdrill_ensure_docker() {
             _drdrill_fail "docker engine not answering and not root: start dockerd as root, or add yourself to the docker group"
             return 1
         }
+        if [ -n "${DOCKER_HOST:-}" ] && [ "${DOCKER_HOST}" != "unix:///var/run/docker.sock" ]; then
+            _drdrill_fail "docker engine at DOCKER_HOST=$DOCKER_HOST not answering; not starting a local dockerd"
+            return 1
+        fi
         _drdrill_say "docker engine: starting dockerd (log: $DRDRILL_CACHE/dockerd.log)..."
-        nohup dockerd >"$DRDRILL_CACHE/dockerd.log" 2>&1 &
+        # Detached from this shell (its own session), so it outlives the terminal or CI step.
+        setsid nohup dockerd >"$DRDRILL_CACHE/dockerd.log" 2>&1 </dev/null &
         local waited=0
         until version="$(_drdrill_engine_version)" && [ -n "$version" ]; do
             waited=$((waited + 1))
