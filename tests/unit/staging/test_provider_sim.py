@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.staging.claims_apps import load_app
+from tests.unit.staging.claims_apps import APPS, load_app
 
 sim = load_app("provider_sim")
 
@@ -135,3 +136,19 @@ def test_http_models_and_bad_requests(base_url: str) -> None:
     assert call(f"{base_url}/v1/chat/completions", "POST", {"messages": []})[0] == 400
     assert call(f"{base_url}/_sim/fault", "POST", {"error_rate": 2})[0] == 400
     assert call(f"{base_url}/nope")[0] == 404
+
+
+def test_healthcheck_probe_against_a_live_server(base_url: str) -> None:
+    """bin/http-health (the compose healthcheck) passes on a 2xx answer and fails otherwise."""
+    probe = APPS.parent / "bin" / "http-health"
+    port = base_url.rsplit(":", 1)[1]
+
+    def run(*args: str) -> int:
+        return subprocess.run(
+            ["bash", str(probe), *args], capture_output=True, timeout=10, check=False
+        ).returncode
+
+    assert run(port, "/health") == 0
+    assert run(port, "/v1/models") == 0
+    assert run(port, "/nope") != 0
+    assert sim.Handler.sim.stats.requests == 0  # the probe never reached the completions endpoint
