@@ -28,8 +28,10 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_pending ON claims (created_at) WHERE status = 'pending';
 """
 
+# Error is psycopg2's root: it covers DatabaseError (server side) and InterfaceError (a closed
+# connection), so callers that catch it never let a dead connection kill a thread.
+Error: type[Exception] = psycopg2.Error
 OperationalError: type[Exception] = psycopg2.OperationalError
-DatabaseError: type[Exception] = psycopg2.DatabaseError
 InterfaceError: type[Exception] = psycopg2.InterfaceError
 
 
@@ -70,7 +72,7 @@ class Pool:
         try:
             yield conn
         except BaseException:
-            with suppress(DatabaseError):
+            with suppress(Error):
                 conn.close()
             raise
         with self._lock:

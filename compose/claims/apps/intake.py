@@ -56,7 +56,7 @@ class Handler(serving.JsonHandler):
                 self._get(unquote(match["id"]))
             else:
                 self.send_json(404, {"error": f"unknown path {self.path}"})
-        except db.DatabaseError as exc:
+        except db.Error as exc:
             self._db_error(exc)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server dispatches on this name
@@ -70,7 +70,7 @@ class Handler(serving.JsonHandler):
             return
         try:
             self._create(claim_id, text, canary)
-        except db.DatabaseError as exc:
+        except db.Error as exc:
             self._db_error(exc)
 
     def _health(self) -> None:

@@ -233,10 +233,14 @@ def work_loop(pool: db.Pool, router: Router, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             taken = process_batch(pool, router, config.batch_size)
-        except db.DatabaseError as exc:
+        except db.Error as exc:
             if not db_down:
                 log("database_error", detail=str(exc).strip()[:300])
             db_down = True
+            stop.wait(0.5)
+            continue
+        except Exception as exc:  # the loop must outlive any bug: a dead thread would look healthy
+            log("worker_error", detail=f"{type(exc).__name__}: {exc}"[:300])
             stop.wait(0.5)
             continue
         if db_down:

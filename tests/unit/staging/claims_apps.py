@@ -20,7 +20,7 @@ def load_app(name: str) -> types.ModuleType:
         sys.path.append(str(APPS))  # the apps import their shared `serving` module as a sibling
     if "db" not in sys.modules:
         stub = types.ModuleType("db")
-        stub.DatabaseError = type("DatabaseError", (Exception,), {})  # type: ignore[attr-defined]
+        stub.Error = type("Error", (Exception,), {})  # type: ignore[attr-defined]
         sys.modules["db"] = stub
     spec = importlib.util.spec_from_file_location(f"claims_{name}", APPS / f"{name}.py")
     assert spec is not None
