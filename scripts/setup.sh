@@ -42,6 +42,7 @@ _drdrill_apt_install() {
         return 1
     }
     _drdrill_say "  apt-get install $* ..."
+    mkdir -p "$DRDRILL_CACHE"
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
         >"$DRDRILL_CACHE/apt-install.log" 2>&1; then
         # The package lists may be missing or stale on a fresh machine: refresh once and retry.
