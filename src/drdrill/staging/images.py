@@ -310,8 +310,13 @@ def _debootstrap(rootfs: Path, log: Log) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        # The rootfs is deleted on the way out: keep debootstrap's own log beside it.
         log_file = rootfs / "debootstrap" / "debootstrap.log"
-        hint = f" (full log: {log_file})" if log_file.is_file() else ""
+        kept = cache_dir() / "debootstrap.log"
+        hint = ""
+        if log_file.is_file():
+            shutil.copyfile(log_file, kept)
+            hint = f" (full log: {kept})"
         raise ImageBuildError(f"debootstrap {SUITE} from {mirror} failed{hint}:\n{tail}")
     for relative in TRIM_PATHS:
         target = rootfs / relative
