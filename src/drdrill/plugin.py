@@ -7,8 +7,12 @@ and collects one test item per scenario asked for.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -164,6 +168,23 @@ class DrillSession:
 SESSION_KEY = pytest.StashKey[DrillSession]()
 
 
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a CI job cancelled, ``kill``) like Ctrl-C while a drill runs, so teardown still happens."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def measured_for_tabletop(result: DrillResult) -> dict[str, object]:
     """The figures the after-action report of a tabletop script is filled with."""
     m = result.scorecard["measurements"]
@@ -228,7 +249,8 @@ class DrillItem(pytest.Item):
     def runtest(self) -> None:
         assert self.runner is not None
         session = self.config.stash[SESSION_KEY]
-        result = self.result = self.runner.run()
+        with _sigterm_as_interrupt():
+            result = self.result = self.runner.run()
         session.results.append(result)
         self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
         self.config.hook.pytest_drdrill_scorecard(

@@ -55,15 +55,16 @@ def _run_objects(client: docker.DockerClient, run_id: str) -> list[str]:
     return names + [str(n.name) for n in client.networks.list(filters=selector)]
 
 
-def test_ctrl_c_during_the_fault_reverts_and_removes_everything(
-    docker_ready: docker.DockerClient, plan_copy: Path, tmp_path: Path
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_during_the_fault_reverts_and_removes_everything(
+    docker_ready: docker.DockerClient, plan_copy: Path, tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
     proc = _start_drill(plan_copy, reports)
     run_id = _wait_for_event(reports, '"kind": "fault"', proc)
     assert _run_objects(docker_ready, run_id), "the replica should be running during the fault"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop_signal)
     output, _ = proc.communicate(timeout=90)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.decode()
     assert _run_objects(docker_ready, run_id) == []
