@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import httpx
 from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
@@ -24,6 +26,20 @@ LABEL_MANAGED = "io.drdrill.managed"
 LABEL_RUN = "io.drdrill.run"
 LABEL_OWNER = "io.drdrill.owner"
 STOP_TIMEOUT_S = 5
+READY_TIMEOUT_S = 90.0
+READY_POLL_S = 0.1
+# Docker healthchecks run by `docker exec` inside each container; at sub-second intervals six of them cost about
+# half a core, which on a 2-core machine disturbs the very timings a drill measures. During a drill they run
+# rarely, and readiness is polled from the host instead (cheap, and at 100 ms rather than testcontainers' 1 s).
+DRILL_HEALTH_INTERVAL = "10s"
+# (service, container port, path) that must answer 2xx before the drill starts.
+READINESS = (
+    ("intake", 8080, "/health"),  # answers only when Postgres does
+    ("worker", 8081, "/status"),
+    ("provider-primary", 8000, "/health"),
+    ("provider-backup", 8000, "/health"),
+    ("toxiproxy", 8474, "/version"),
+)
 
 Log = Callable[[str], None]
 
@@ -104,7 +120,7 @@ class StagingStack:
         self.started = False
 
     def start(self) -> Endpoints:
-        """``docker compose up --wait``; on failure the partial stack is removed and the logs are in the error."""
+        """``docker compose up --detach``, then wait until every service answers; errors carry the logs."""
         self.started = True
         try:
             self._compose.start()
@@ -112,20 +128,45 @@ class StagingStack:
             stderr = exc.stderr.decode(errors="replace") if exc.stderr else ""
             logs = self._logs_tail()
             raise StagingError(f"the staging replica did not start: {stderr.strip()}\n{logs}") from exc
+        self._await_ready()
         return self.endpoints()
 
-    def endpoints(self) -> Endpoints:
-        def port(service: str, inner: int) -> int:
-            found = self._compose.get_service_port(service, inner)
-            if found is None:
-                raise StagingError(f"service {service!r} publishes no port for {inner}")
-            return int(found)
+    def _await_ready(self) -> None:
+        urls = {
+            f"{service} {path}": f"http://127.0.0.1:{self._port(service, port)}{path}"
+            for service, port, path in READINESS
+        }
+        waiting = dict(urls)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        with httpx.Client(timeout=1.0) as http:
+            while waiting:
+                for name, url in list(waiting.items()):
+                    try:
+                        if http.get(url).is_success:
+                            del waiting[name]
+                    except httpx.HTTPError:
+                        pass
+                if not waiting:
+                    break
+                if time.monotonic() > deadline:
+                    raise StagingError(
+                        f"the staging replica did not become ready within {READY_TIMEOUT_S:g} s; "
+                        f"still waiting for: {', '.join(sorted(waiting))}\n{self._logs_tail()}"
+                    )
+                time.sleep(READY_POLL_S)
 
+    def _port(self, service: str, inner: int) -> int:
+        found = self._compose.get_service_port(service, inner)
+        if found is None:
+            raise StagingError(f"service {service!r} publishes no port for {inner}")
+        return int(found)
+
+    def endpoints(self) -> Endpoints:
         return Endpoints(
-            intake_url=f"http://127.0.0.1:{port('intake', 8080)}",
-            worker_url=f"http://127.0.0.1:{port('worker', 8081)}",
+            intake_url=f"http://127.0.0.1:{self._port('intake', 8080)}",
+            worker_url=f"http://127.0.0.1:{self._port('worker', 8081)}",
             toxiproxy_host="127.0.0.1",
-            toxiproxy_port=port("toxiproxy", 8474),
+            toxiproxy_port=self._port("toxiproxy", 8474),
         )
 
     def logs(self) -> str:
@@ -197,9 +238,13 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
         labels = network.attrs.get("Labels") or {}
         if owner_gone(labels.get(LABEL_OWNER, "")):
             runs.add(labels.get(LABEL_RUN, ""))
+    for volume in client.volumes.list(filters={"label": f"{LABEL_MANAGED}=true"}):
+        labels = volume.attrs.get("Labels") or {}
+        if owner_gone(labels.get(LABEL_OWNER, "")):
+            runs.add(labels.get(LABEL_RUN, ""))
     removed = 0
     for run in sorted(r for r in runs if r):
         count = remove_by_label(client, f"{LABEL_RUN}={run}")
-        log(f"removed {count} leftover container(s)/network(s) of killed run {run}")
+        log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")
         removed += count
     return removed

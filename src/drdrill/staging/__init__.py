@@ -1,0 +1,1 @@
+"""The staging replica: local image builds, compose lifecycle, zones and cleanup by label."""
