@@ -47,6 +47,7 @@ class Measurements:
     failed_probes: int
     ledger: Ledger
     fault_start_ns: int | None = None
+    time_to_failback_ns: int | None = None  # from the revert until the worker serves from the primary again
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -95,7 +96,7 @@ def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
         and p.invoke_ns >= baseline[0]
         and (baseline[1] is None or p.invoke_ns < baseline[1])
     ]
-    ttd = ttf = ttr = held = None
+    ttd = ttf = ttr = held = ttfb = None
     recovery_held = 0
     if window is not None:
         ttd = time_to_detect(probes, window.start_ns, window.end_ns)
@@ -105,6 +106,9 @@ def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
         recovery_held = recovery.held_ns
         ttr = None if recovery.recovered_at_ns is None else recovery.recovered_at_ns - window.start_ns
         held = None if window.end_ns is None else window.end_ns - window.start_ns
+        if window.end_ns is not None:
+            back = first_signal_after(events, "active_provider", "primary", window.end_ns)
+            ttfb = None if back is None else back - window.end_ns
     return Measurements(
         time_to_detect_ns=ttd,
         time_to_failover_ns=ttf,
@@ -117,6 +121,7 @@ def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
         failed_probes=sum(1 for p in probes if not p.ok),
         ledger=build_ledger(events),
         fault_start_ns=None if window is None else window.start_ns,
+        time_to_failback_ns=ttfb,
     )
 
 

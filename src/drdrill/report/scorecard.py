@@ -68,6 +68,7 @@ def build_scorecard(
             "time_to_detect_s": _s(m.time_to_detect_ns),
             "time_to_failover_s": _s(m.time_to_failover_ns),
             "time_to_recover_s": _s(m.time_to_recover_ns),
+            "time_to_failback_s": _s(m.time_to_failback_ns),
             "projected_rto_s": _s(m.projected_rto_ns(objectives.manual_ns)),
             "recovery_held_s": _s(m.recovery_held_ns),
             "fault_held_s": _s(m.fault_held_ns),

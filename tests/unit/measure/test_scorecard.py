@@ -83,7 +83,10 @@ def test_summary_lines_read_in_human_units(plan: Plan) -> None:
     assert (
         lines[2] == "  time to detect 0.75 s, to fail over 3.50 s, to recover 4.00 s (staging bound 30.0 s)"
     )
-    assert lines[3] == "  projected RTO 45.1 min against the tier RTO 4.00 h"
+    assert (
+        lines[3]
+        == "  fail back not observed after the revert; projected RTO 45.1 min against the tier RTO 4.00 h"
+    )
     assert lines[4] == "  claims: 3 acknowledged, 3 classified, 0 lost, 0 never classified, 2 unknown"
     assert "  [PASS] recovery_bound: recovered in 4.00 s, within the staging bound of 30.0 s" in lines
     assert lines[-1] == "  scorecard: reports/x/scorecard.json"

@@ -512,3 +512,20 @@ def test_no_unexpected_data_cannot_pass_without_the_final_read() -> None:
 
     assert found.passed is False
     assert found.message != "the store holds only claims the workload wrote"
+
+
+def test_time_to_failback_counts_from_the_revert_to_the_primary_signal() -> None:
+    d = DrillScript()
+    d.signal("active_provider", "primary")
+    d.fault(Type.START)
+    d.wait(0.4)
+    d.signal("active_provider", "backup")
+    d.wait(5)
+    end = d.fault(Type.END)
+    d.wait(1.2)
+    back = d.signal("active_provider", "primary")
+
+    m = measure(d.events(), s(1))
+
+    assert m.time_to_failback_ns == back - end == s(1.2)
+    assert m.time_to_failover_ns == s(0.4)
