@@ -319,7 +319,17 @@ class DrillRunner:
             recovery_bound_ns=ns(s.recovery_bound),
             steady_window_ns=ns(s.steady_window),
             manual_ns=ns(self.scenario.manual_estimate),
+            slow_factor=self._latency_factor(),
         )
+
+    def _latency_factor(self) -> float | None:
+        """The plan's own latency criterion (e.g. 10x baseline) decides when a slow probe is a symptom."""
+        factors = [
+            c.baseline_factor
+            for c in self.scenario.detection.criteria
+            if c.metric == "latency" and c.baseline_factor is not None
+        ]
+        return min(factors) if factors else None
 
     def _finish(self, journal: Journal, status: str, error: str | None) -> DrillResult:
         events = journal.events()

@@ -107,3 +107,33 @@ def test_drill_fails_with_the_rto_reason_when_the_backup_is_down_too(
     assert isinstance(measured, dict)
     assert measured["time_to_detect_s"] is not None
     assert measured["failed_probes"] > 0
+
+
+def test_a_hanging_provider_is_detected_by_slow_probes_and_recovered_after_failover(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    # Requests to the primary hang (Toxiproxy timeout toxic, upstream): nothing fails fast, so the worker
+    # waits out three 1 s timeouts before failing over, and the plan's latency criterion (10x baseline)
+    # is what detects it.
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        "--drill=provider-hang",
+        f"--drill-plan={plan_copy}",
+        f"--drill-report-dir={reports}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1)
+    card = _scorecard(reports, "provider-hang")
+    measured = card["measurements"]
+    assert isinstance(measured, dict)
+    detect, failover, recover = (
+        measured["time_to_detect_s"],
+        measured["time_to_failover_s"],
+        measured["time_to_recover_s"],
+    )
+    assert detect is not None and failover is not None and recover is not None
+    assert failover >= 2.5  # three request timeouts of 1 s each, give or take a poll
+    assert detect < failover  # slow probes are seen before the worker gives up on the primary
+    assert recover >= failover  # service is not back before the worker serves from the backup
+    assert measured["ledger"]["lost"] == 0

@@ -83,28 +83,41 @@ def phase_span(events: Sequence[Event], name: str) -> tuple[int, int | None] | N
 
 
 def time_to_detect(
-    probes: Sequence[ProbeResult], fault_start_ns: int, fault_end_ns: int | None = None
+    probes: Sequence[ProbeResult],
+    fault_start_ns: int,
+    fault_end_ns: int | None = None,
+    slow_after_ns: int | None = None,
 ) -> int | None:
-    """Nanoseconds from the fault to the first failing probe that completed after it (None: never seen).
+    """Nanoseconds from the fault to its first symptom seen by a probe (None: never seen).
 
-    A probe started after the fault was reverted says nothing about the fault, so it is not counted.
+    A symptom is a probe that failed (seen when it completed) or, when ``slow_after_ns`` is given, a probe still
+    unanswered ``slow_after_ns`` after it started (seen at that moment, even if it succeeded later). A probe
+    started after the fault was reverted says nothing about the fault, so it is not counted.
     """
-    failing = [
-        p.complete_ns
-        for p in probes
-        if not p.ok
-        and p.complete_ns >= fault_start_ns
-        and (fault_end_ns is None or p.invoke_ns < fault_end_ns)
-    ]
-    return min(failing) - fault_start_ns if failing else None
+    seen: list[int] = []
+    for p in probes:
+        if fault_end_ns is not None and p.invoke_ns >= fault_end_ns:
+            continue
+        if not p.ok:
+            seen.append(p.complete_ns)
+        if slow_after_ns is not None and p.complete_ns - p.invoke_ns > slow_after_ns:
+            seen.append(p.invoke_ns + slow_after_ns)
+    after = [t for t in seen if t >= fault_start_ns]
+    return min(after) - fault_start_ns if after else None
+
+
+def median_latency(probes: Sequence[ProbeResult]) -> int | None:
+    """Median time a good probe took, the baseline that "slow" is measured against."""
+    latencies = sorted(p.complete_ns - p.invoke_ns for p in probes if p.ok)
+    return latencies[(len(latencies) - 1) // 2] if latencies else None  # the lower median
 
 
 @dataclass(frozen=True)
 class Recovery:
     """Where steady state came back for good, as seen by the probes."""
 
-    recovered_at_ns: int | None  # start of the final unbroken run of good probes, if it lasted the window
-    held_ns: int  # how long that final run lasted (0 when there is none)
+    recovered_at_ns: int | None  # when the first probe of the final unbroken good run succeeded, if it lasted
+    held_ns: int  # how long that final run lasted, by invocation times (0 when there is none)
 
 
 def recovery_point(
@@ -114,7 +127,8 @@ def recovery_point(
 
     Steady state must come back and stay until the fault is reverted (or until ``now_ns`` while the fault is
     still held), so a system that flaps back into failure has not recovered. Only probes invoked while the
-    fault was in place count.
+    fault was in place count. Recovery is dated at the completion of the run's first probe: that is when the
+    service was seen working again (a probe started during the outage may succeed only once it is over).
     """
     end_ns = window.end_ns if window.end_ns is not None else now_ns
     during = [
@@ -131,7 +145,7 @@ def recovery_point(
     held = run[0].invoke_ns - run_start
     if held < steady_window_ns:
         return Recovery(recovered_at_ns=None, held_ns=held)
-    return Recovery(recovered_at_ns=run_start, held_ns=held)
+    return Recovery(recovered_at_ns=run[-1].complete_ns, held_ns=held)
 
 
 def first_signal_after(events: Sequence[Event], name: str, value: str, after_ns: int) -> int | None:

@@ -12,6 +12,7 @@ from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.timeline import (
     fault_window,
     first_signal_after,
+    median_latency,
     phase_span,
     probe_results,
     recovery_point,
@@ -30,6 +31,7 @@ class Objectives:
     recovery_bound_ns: int  # staging bound on the automated recovery
     steady_window_ns: int  # steady state must hold this long to count as recovered
     manual_ns: int = 0  # declared duration of the manual recovery steps
+    slow_factor: float | None = None  # a probe slower than this multiple of the baseline median is a symptom
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Measurements:
     ledger: Ledger
     fault_start_ns: int | None = None
     time_to_failback_ns: int | None = None  # from the revert until the worker serves from the primary again
+    baseline_latency_ns: int | None = None  # median canary latency before the fault
+    slow_after_ns: int | None = None  # a probe unanswered this long counted as a symptom
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -84,22 +88,32 @@ def seconds(ns: int | None) -> str:
     return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
 
 
-def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
+# A probe polls for its claim every 50 ms, so "slow" below a few polls would be noise, not a symptom.
+MIN_SLOW_NS = 250_000_000
+
+
+def measure(events: Sequence[Event], steady_window_ns: int, slow_factor: float | None = None) -> Measurements:
     """Take every figure from the journal."""
     probes = probe_results(events)
     window = fault_window(events)
     baseline = phase_span(events, BASELINE_PHASE)
+    # Only probes that finished before the baseline ended judge it: one still running then may fail because
+    # of the fault, and says nothing about the steady state before it.
     in_baseline = [
         p
         for p in probes
         if baseline is not None
         and p.invoke_ns >= baseline[0]
-        and (baseline[1] is None or p.invoke_ns < baseline[1])
+        and (baseline[1] is None or p.complete_ns <= baseline[1])
     ]
     ttd = ttf = ttr = held = ttfb = None
     recovery_held = 0
+    baseline_latency = median_latency(in_baseline)
+    slow_after = None
+    if slow_factor is not None and baseline_latency is not None:
+        slow_after = max(MIN_SLOW_NS, round(baseline_latency * slow_factor))
     if window is not None:
-        ttd = time_to_detect(probes, window.start_ns, window.end_ns)
+        ttd = time_to_detect(probes, window.start_ns, window.end_ns, slow_after)
         switched = first_signal_after(events, "active_provider", "backup", window.start_ns)
         ttf = None if switched is None else switched - window.start_ns
         recovery = recovery_point(probes, window, steady_window_ns)
@@ -122,6 +136,8 @@ def measure(events: Sequence[Event], steady_window_ns: int) -> Measurements:
         ledger=build_ledger(events),
         fault_start_ns=None if window is None else window.start_ns,
         time_to_failback_ns=ttfb,
+        baseline_latency_ns=baseline_latency,
+        slow_after_ns=slow_after,
     )
 
 
@@ -259,7 +275,7 @@ def _unexpected(m: Measurements) -> Verdict:
 
 def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[Measurements, list[Verdict]]:
     """Shortcut for the runner and for re-judging an old journal."""
-    m = measure(events, objectives.steady_window_ns)
+    m = measure(events, objectives.steady_window_ns, objectives.slow_factor)
     return m, judge(m, objectives)
 
 

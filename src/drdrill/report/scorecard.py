@@ -72,6 +72,8 @@ def build_scorecard(
             "projected_rto_s": _s(m.projected_rto_ns(objectives.manual_ns)),
             "recovery_held_s": _s(m.recovery_held_ns),
             "fault_held_s": _s(m.fault_held_ns),
+            "baseline_probe_latency_s": _s(m.baseline_latency_ns),
+            "slow_probe_threshold_s": _s(m.slow_after_ns),
             "probes": m.probes,
             "failed_probes": m.failed_probes,
             "ledger": ledger.counts(),

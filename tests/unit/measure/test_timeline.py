@@ -12,6 +12,7 @@ from drdrill.measure.timeline import (
     Recovery,
     fault_window,
     first_signal_after,
+    median_latency,
     phase_span,
     probe_results,
     recovery_point,
@@ -20,6 +21,10 @@ from drdrill.measure.timeline import (
 from tests.unit.measure.drill_timeline import START_NS, DrillScript, StandardDrill, s
 
 # probe_results
+
+
+# DrillScript probes take 0.25 s: recovery is dated when the first good probe of the final run completed.
+LATENCY = s(0.25)
 
 
 def test_probe_results_pairs_each_invoke_with_its_completion() -> None:
@@ -241,8 +246,8 @@ def test_recovery_point_of_a_realistic_drill() -> None:
 
     recovery = recovery_point(probe_results(drill.events), window, drill.steady_window_ns)
 
-    assert recovery == Recovery(recovered_at_ns=drill.good_probe_ns[0], held_ns=s(11))
-    assert recovery.recovered_at_ns == drill.fault_start_ns + s(4)
+    assert recovery == Recovery(recovered_at_ns=drill.good_probe_ns[0] + LATENCY, held_ns=s(11))
+    assert recovery.recovered_at_ns == drill.fault_start_ns + s(4) + LATENCY
 
 
 def test_no_good_probe_during_the_fault_is_no_recovery() -> None:
@@ -283,7 +288,7 @@ def test_after_flapping_the_recovery_is_the_start_of_the_final_run() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=final_run[0], held_ns=s(10))
+    assert recovery == Recovery(recovered_at_ns=final_run[0] + LATENCY, held_ns=s(10))
 
 
 def test_a_final_run_shorter_than_the_window_is_not_a_recovery() -> None:
@@ -297,7 +302,7 @@ def test_a_final_run_shorter_than_the_window_is_not_a_recovery() -> None:
 
     assert recovery == Recovery(recovered_at_ns=None, held_ns=s(9))
     assert recovery_point(probe_results(d.events()), FaultWindow(start, end), s(9)) == Recovery(
-        recovered_at_ns=run[0], held_ns=s(9)
+        recovered_at_ns=run[0] + LATENCY, held_ns=s(9)
     )
 
 
@@ -314,7 +319,7 @@ def test_probes_after_the_fault_end_are_ignored() -> None:
 
     recovery = recovery_point(probe_results(d.events()), window, s(10))
 
-    assert recovery == Recovery(recovered_at_ns=run[0], held_ns=s(10))
+    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10))
 
 
 def test_good_probes_after_the_fault_end_do_not_complete_a_short_run() -> None:
@@ -339,7 +344,7 @@ def test_a_probe_invoked_at_the_fault_end_is_after_it() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(1))
 
-    assert recovery == Recovery(recovered_at_ns=start, held_ns=s(1))
+    assert recovery == Recovery(recovered_at_ns=start + LATENCY, held_ns=s(1))
 
 
 def test_probes_invoked_before_the_fault_are_ignored() -> None:
@@ -361,7 +366,7 @@ def test_a_run_held_exactly_the_steady_window_is_a_recovery() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=run[0], held_ns=s(10))
+    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10))
 
 
 def test_live_evaluation_while_the_fault_is_held_stops_at_now() -> None:
@@ -375,7 +380,7 @@ def test_live_evaluation_while_the_fault_is_held_stops_at_now() -> None:
     assert window == FaultWindow(start, None)
     probes = probe_results(d.events())
 
-    assert recovery_point(probes, window, s(10), now_ns=now) == Recovery(run[0], s(10))
+    assert recovery_point(probes, window, s(10), now_ns=now) == Recovery(run[0] + LATENCY, s(10))
     # without a "now", every probe since the fault counts, and the last one failed
     assert recovery_point(probes, window, s(10)) == Recovery(None, 0)
 
@@ -401,7 +406,7 @@ def test_now_is_ignored_once_the_fault_is_reverted() -> None:
 
     recovery = recovery_point(probes, FaultWindow(start, end), s(10), now_ns=d.now)
 
-    assert recovery == Recovery(recovered_at_ns=run[0], held_ns=s(10))
+    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10))
 
 
 # property: recovered_at, if set, starts an all-good suffix of the fault window that lasts the window
@@ -463,9 +468,37 @@ def test_recovery_point_properties(
     if recovery.recovered_at_ns is None:
         assert not suffix or expected_held < steady_ns
     else:
-        starts = [i for i, p in enumerate(in_window) if p.invoke_ns == recovery.recovered_at_ns and p.ok]
-        assert starts, "recovered_at is the invoke time of a good probe in the fault window"
+        starts = [i for i, p in enumerate(in_window) if p.complete_ns == recovery.recovered_at_ns and p.ok]
+        assert starts, "recovered_at is the completion time of a good probe in the fault window"
         assert all(p.ok for p in in_window[starts[0] :])
         assert recovery.held_ns >= steady_ns
         assert start <= recovery.recovered_at_ns
-        assert end is None or recovery.recovered_at_ns < end
+
+
+def test_a_slow_probe_is_a_symptom_once_it_has_waited_longer_than_the_threshold() -> None:
+    d = DrillScript()
+    start = d.fault(Type.START)
+    d.wait(0.2)
+    slow = d.probe(True, latency=3.0)  # succeeds, but only after 3 s
+
+    probes = probe_results(d.events())
+
+    assert time_to_detect(probes, start) is None  # nothing failed
+    assert time_to_detect(probes, start, slow_after_ns=s(1)) == slow + s(1) - start == s(1.2)
+    assert time_to_detect(probes, start, slow_after_ns=s(5)) is None  # not slow enough
+
+
+def test_a_probe_slow_before_the_fault_counts_from_when_it_crossed_the_threshold() -> None:
+    d = DrillScript()
+    d.probe(True, latency=0.1)
+    slow = d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="p2").t_ns
+    d.wait(0.5)
+    start = d.fault(Type.START)
+    d.wait(2.0)
+    d.journal.record(Kind.PROBE, Type.OK, "health", process="p2")
+
+    probes = probe_results(d.events())
+
+    # it crossed 1 s at slow + 1 s, i.e. 0.5 s after the fault started
+    assert time_to_detect(probes, start, slow_after_ns=s(1)) == slow + s(1) - start == s(0.5)
+    assert median_latency(probes) == s(0.1)

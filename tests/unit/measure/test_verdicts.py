@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from drdrill.journal import Type
+from drdrill.journal import Kind, Type
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.verdicts import (
     BASELINE_PHASE,
@@ -101,7 +101,7 @@ def test_measure_a_realistic_drill() -> None:
     assert m == Measurements(
         time_to_detect_ns=s(0.75),
         time_to_failover_ns=s(3.5),
-        time_to_recover_ns=s(4),
+        time_to_recover_ns=s(4.25),
         recovery_held_ns=s(11),
         fault_held_ns=s(16),
         baseline_probes=5,
@@ -110,6 +110,7 @@ def test_measure_a_realistic_drill() -> None:
         failed_probes=3,
         ledger=build_ledger(drill.events),
         fault_start_ns=drill.fault_start_ns,
+        baseline_latency_ns=s(0.25),
     )
 
 
@@ -182,16 +183,16 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
         {
             "name": "recovery_bound",
             "passed": True,
-            "measured": "4.00 s",
+            "measured": "4.25 s",
             "objective": "recover within 30.0 s, steady for 10.0 s",
-            "message": "recovered in 4.00 s, within the staging bound of 30.0 s",
+            "message": "recovered in 4.25 s, within the staging bound of 30.0 s",
         },
         {
             "name": "projected_rto",
             "passed": True,
-            "measured": "10.1 min (4.00 s measured + 10.0 min manual)",
+            "measured": "10.1 min (4.25 s measured + 10.0 min manual)",
             "objective": "tier RTO 1.00 h",
-            "message": "projected RTO 10.1 min (4.00 s measured + 10.0 min manual) meets the tier RTO 1.00 h",
+            "message": "projected RTO 10.1 min (4.25 s measured + 10.0 min manual) meets the tier RTO 1.00 h",
         },
         {
             "name": "rpo",
@@ -529,3 +530,19 @@ def test_time_to_failback_counts_from_the_revert_to_the_primary_signal() -> None
 
     assert m.time_to_failback_ns == back - end == s(1.2)
     assert m.time_to_failover_ns == s(0.4)
+
+
+def test_a_baseline_probe_still_running_at_the_fault_does_not_judge_the_baseline() -> None:
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.probes(True, 3)
+    d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="late")
+    d.wait(0.5)
+    d.phase(BASELINE_PHASE, Type.END)
+    d.fault(Type.START)
+    d.wait(2.5)
+    d.journal.record(Kind.PROBE, Type.FAIL, "health", process="late")  # failed because of the fault
+
+    m = measure(d.events(), s(1))
+
+    assert (m.baseline_probes, m.baseline_failures) == (3, 0)
