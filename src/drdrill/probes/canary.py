@@ -7,13 +7,11 @@ the next and detection resolution stays at about one interval.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import httpx
 
 from drdrill.clock import NS_PER_S, Clock
 from drdrill.journal import Journal, Kind, Type
+from drdrill.pacing import PacedLoop
 
 PROBE = "canary"
 POLL_S = 0.05
@@ -35,40 +33,22 @@ class CanaryProbe:
         self._journal = journal
         self._clock = clock
         self._run_id = run_id
-        self._interval_ns = round(interval_s * NS_PER_S)
         self._timeout_ns = round(timeout_s * NS_PER_S)
-        self._max_ns = round(max_seconds * NS_PER_S)
         self._http = httpx.Client(base_url=intake_url, timeout=min(timeout_s, 2.0))
+        # enough threads for every probe that can be in flight at once, so none waits for a thread
         workers = max(2, int(timeout_s / interval_s) + 2)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drdrill-probe")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._schedule, name="drdrill-probe-scheduler", daemon=True)
-        self.sent = 0
+        self._loop = PacedLoop(clock, "drdrill-probe", self._probe, interval_s, max_seconds, workers=workers)
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop starting probes and wait for those in flight to finish."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-        self._pool.shutdown(wait=True)
+        self._loop.stop()
         self._http.close()
 
-    def _schedule(self) -> None:
-        start = self._clock.monotonic_ns()
-        while not self._stop.is_set():
-            due = start + self.sent * self._interval_ns
-            now = self._clock.monotonic_ns()
-            if now - start >= self._max_ns:
-                break
-            if due > now and self._stop.wait((due - now) / NS_PER_S):
-                break
-            self.sent += 1
-            self._pool.submit(self._probe, f"{self._run_id}-canary-{self.sent:05d}")
-
-    def _probe(self, claim_id: str) -> None:
+    def _probe(self, n: int) -> None:
+        claim_id = f"{self._run_id}-canary-{n:05d}"
         invoked = self._journal.record(Kind.PROBE, Type.INVOKE, PROBE, process=claim_id)
         ok, detail = self._check(claim_id, invoked.t_ns + self._timeout_ns)
         self._journal.record(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 
 from drdrill.clock import Clock
 from drdrill.journal import Journal, Kind, Type
+from drdrill.pacing import PacedLoop
 
 ACTIVE_PROVIDER = "active_provider"
 
@@ -19,36 +18,26 @@ class WorkerSignals:
         self, worker_url: str, journal: Journal, clock: Clock, interval_s: float, max_seconds: float
     ) -> None:
         self._journal = journal
-        self._clock = clock
-        self._interval_s = interval_s
-        self._max_seconds = max_seconds
         self._http = httpx.Client(base_url=worker_url, timeout=1.0)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="drdrill-signals", daemon=True)
+        self._loop = PacedLoop(clock, "drdrill-signals", self._poll, interval_s, max_seconds)
+        self._current: str | None = None
         self.last: dict[str, object] = {}
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        self._loop.stop()
         self._http.close()
 
-    def _poll(self) -> None:
-        current: str | None = None
-        polls = int(self._max_seconds / self._interval_s) + 1
-        for _ in range(polls):
-            try:
-                status = self._http.get("/status").json()
-            except (httpx.HTTPError, ValueError):
-                status = {"active_provider": "unreachable"}
-            self.last = dict(status)
-            provider = str(status.get("active_provider"))
-            if provider != current:
-                data = {k: v for k, v in status.items() if isinstance(v, int | str)}
-                self._journal.record(Kind.SIGNAL, Type.INFO, ACTIVE_PROVIDER, value=provider, data=data)
-                current = provider
-            if self._stop.wait(self._interval_s):
-                break
+    def _poll(self, _n: int) -> None:
+        try:
+            status = self._http.get("/status").json()
+        except (httpx.HTTPError, ValueError):
+            status = {"active_provider": "unreachable"}
+        self.last = dict(status)
+        provider = str(status.get("active_provider"))
+        if provider != self._current:
+            data = {k: v for k, v in status.items() if isinstance(v, int | str)}
+            self._journal.record(Kind.SIGNAL, Type.INFO, ACTIVE_PROVIDER, value=provider, data=data)
+            self._current = provider

@@ -7,14 +7,12 @@ been stored). The loop is bounded in count and in time and stops by itself.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import httpx
 
-from drdrill.clock import NS_PER_S, Clock
+from drdrill.clock import Clock
 from drdrill.journal import Journal, Kind, Type
 from drdrill.measure.ledger import SUBMIT
+from drdrill.pacing import PacedLoop
 
 CLAIM_TEXTS = (
     "Rear-ended at a traffic light, bumper and tail lights damaged on my car.",
@@ -55,43 +53,34 @@ class ClaimWorkload:
         if rate_per_s <= 0:
             raise ValueError(f"workload rate must be positive, got {rate_per_s}")
         self._journal = journal
-        self._clock = clock
         self._run_id = run_id
-        self._interval_ns = round(NS_PER_S / rate_per_s)
-        self._max_ns = round(max_seconds * NS_PER_S)
-        self._max_ops = max(1, round(rate_per_s * max_seconds))
         self._http = httpx.Client(base_url=intake_url, timeout=timeout_s)
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="drdrill-workload")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._schedule, name="drdrill-workload-scheduler", daemon=True)
-        self.sent = 0
+        self._loop = PacedLoop(
+            clock,
+            "drdrill-workload",
+            self._submit,
+            1 / rate_per_s,
+            max_seconds,
+            max_ticks=max(1, round(rate_per_s * max_seconds)),
+            workers=concurrency,
+        )
+
+    @property
+    def sent(self) -> int:
+        """Claims submitted so far."""
+        return self._loop.ticks
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop submitting and wait for every in-flight claim to get its answer."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-        self._pool.shutdown(wait=True)
+        self._loop.stop()
         self._http.close()
 
-    def _schedule(self) -> None:
-        start = self._clock.monotonic_ns()
-        while not self._stop.is_set() and self.sent < self._max_ops:
-            due = start + self.sent * self._interval_ns
-            now = self._clock.monotonic_ns()
-            if now - start >= self._max_ns:
-                break
-            if due > now and self._stop.wait((due - now) / NS_PER_S):
-                break
-            claim_id = f"{self._run_id}-{self.sent:06d}"
-            text = CLAIM_TEXTS[self.sent % len(CLAIM_TEXTS)]
-            self.sent += 1
-            self._pool.submit(self._submit, claim_id, text)
-
-    def _submit(self, claim_id: str, text: str) -> None:
+    def _submit(self, n: int) -> None:
+        claim_id = f"{self._run_id}-{n - 1:06d}"
+        text = CLAIM_TEXTS[(n - 1) % len(CLAIM_TEXTS)]
         self._journal.record(Kind.OP, Type.INVOKE, SUBMIT, value=claim_id, process="workload")
         try:
             response = self._http.post("/claims", json={"id": claim_id, "text": text, "canary": False})

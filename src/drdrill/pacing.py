@@ -1,0 +1,71 @@
+"""A steady, bounded background loop: the one scheduler behind the workload, the probes and the signals.
+
+Ticks are due at ``start + n * interval`` on the injected monotonic clock, so a slow tick does not shift the
+ones after it. The loop is bounded in count and in time and stops by itself; ``stop()`` ends it early and
+waits for every tick in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from drdrill.clock import NS_PER_S, Clock
+
+
+class PacedLoop:
+    """Call ``action(n)`` for n = 1, 2, ... every ``interval_s``, on a pool of ``workers`` threads (0: inline)."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        name: str,
+        action: Callable[[int], None],
+        interval_s: float,
+        max_seconds: float,
+        max_ticks: int | None = None,
+        workers: int = 0,
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"{name}: the interval must be positive, got {interval_s}")
+        self._clock = clock
+        self._action = action
+        self._interval_ns = round(interval_s * NS_PER_S)
+        self._max_ns = round(max_seconds * NS_PER_S)
+        self._max_ticks = max_ticks
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) if workers else None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{name}-scheduler", daemon=True)
+        self.ticks = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout_s: float | None = None) -> bool:
+        """Wait for the loop to end by itself (its bounds); True when it has."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Start no more ticks and wait for those in flight."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _run(self) -> None:
+        start = self._clock.monotonic_ns()
+        while not self._stop.is_set() and (self._max_ticks is None or self.ticks < self._max_ticks):
+            due = start + self.ticks * self._interval_ns
+            now = self._clock.monotonic_ns()
+            if now - start >= self._max_ns:
+                break
+            if due > now and self._stop.wait((due - now) / NS_PER_S):
+                break
+            self.ticks += 1
+            if self._pool is None:
+                self._action(self.ticks)
+            else:
+                self._pool.submit(self._action, self.ticks)
