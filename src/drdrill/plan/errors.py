@@ -25,6 +25,8 @@ class PlanIssue:
 
     def __str__(self) -> str:
         message = self.message.replace("\r", "\\r").replace("\n", "\\n")  # one issue, one line
+        if self.line == 0:  # a problem with the file as a whole: no position to point at
+            return f"{display_path(self.path)}: {message}"
         return f"{display_path(self.path)}:{self.line}:{self.col}: {message}"
 
 

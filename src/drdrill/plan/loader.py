@@ -88,12 +88,21 @@ def load_plan(path: Path) -> Plan:
     """
     directory = _plan_dir(Path(path))
     if not directory.is_dir():
-        raise PlanError([PlanIssue(directory, 0, 0, "no such plan directory")])
+        raise PlanError(
+            [PlanIssue(directory, 0, 0, "no such plan directory; give the directory that holds plan.yaml")]
+        )
     plan_path = directory / PLAN_FILE
     issues: list[PlanIssue] = []
     plan: Plan | None = None
     if not plan_path.is_file():
-        issues.append(PlanIssue(plan_path, 0, 0, f"missing {PLAN_FILE}: a plan directory needs one"))
+        issues.append(
+            PlanIssue(
+                plan_path,
+                0,
+                0,
+                f"missing {PLAN_FILE}: a plan directory needs one (is this the directory that holds your scenarios?)",
+            )
+        )
     else:
         doc = read_yaml(plan_path)
         if isinstance(doc, PlanIssue):

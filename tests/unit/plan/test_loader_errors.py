@@ -197,14 +197,14 @@ def test_missing_plan_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     (tmp_path / "p").mkdir()
     with pytest.raises(PlanError) as info:
         load_plan(Path("p"))
-    assert str(info.value) == "p/plan.yaml:0:0: missing plan.yaml: a plan directory needs one"
+    assert str(info.value) == "p/plan.yaml: missing plan.yaml: a plan directory needs one (is this the directory that holds your scenarios?)"
 
 
 def test_missing_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PlanError) as info:
         load_plan(Path("nowhere"))
-    assert str(info.value) == "nowhere:0:0: no such plan directory"
+    assert str(info.value) == "nowhere: no such plan directory; give the directory that holds plan.yaml"
 
 
 def test_bad_scenario_file_name(write_plan: WritePlan) -> None:
@@ -222,7 +222,7 @@ def test_unreadable_scenario_file(write_plan: WritePlan) -> None:
     (directory / "odd.yaml").mkdir()
     with pytest.raises(PlanError) as info:
         load_plan(directory)
-    assert str(info.value) == "plan/odd.yaml:0:0: cannot read file: Is a directory"
+    assert str(info.value) == "plan/odd.yaml: cannot read file: Is a directory"
 
 
 def test_plan_file_errors_are_reported_with_scenario_errors(write_plan: WritePlan) -> None:
