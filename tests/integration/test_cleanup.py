@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from drdrill.staging import images
 from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, sweep_leftovers
 
 pytestmark = pytest.mark.integration
@@ -104,3 +106,37 @@ def test_a_killed_runs_leftovers_are_swept_and_a_live_runs_are_kept(
         assert keeper.status == "running"
     finally:
         keeper.remove(force=True)
+
+
+def test_a_replica_that_cannot_start_is_errored_not_failed_and_leaves_nothing(
+    pytester: pytest.Pytester,
+    no_leftovers: docker.DockerClient,
+    plan_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # The real replica, except that the Toxiproxy image does not exist locally (and is never pulled): the other
+    # services start, then compose fails. The tool failed, not the system, and the partial stack must go.
+    broken = tmp_path / "broken-compose"
+    shutil.copytree(images.compose_dir(), broken, ignore=shutil.ignore_patterns("__pycache__"))
+    compose = broken / "compose.yaml"
+    text = compose.read_text()
+    assert "image: drdrill/toxiproxy:local" in text
+    compose.write_text(text.replace("image: drdrill/toxiproxy:local", "image: drdrill/toxiproxy:missing"))
+    monkeypatch.setenv("DRDRILL_COMPOSE_DIR", str(broken))
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        "--drill=provider-outage",
+        f"--drill-plan={plan_copy}",
+        f"--drill-report-dir={reports}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["drill provider-outage ERRORED: drill errored (the tool, not the system): *"]
+    )
+    (card_path,) = reports.glob("*-provider-outage-*/scorecard.json")
+    card = json.loads(card_path.read_text())
+    assert card["status"] == "errored"
+    assert "the staging replica did not start" in card["error"]
