@@ -1,4 +1,4 @@
-"""``drdrill`` outside pytest: validate and lint a plan, write tabletop exercise scripts.
+"""``drdrill`` outside pytest: validate and lint a plan, write tabletop exercise scripts, summarise scorecards.
 
 Each subcommand is one builder function registered with :func:`subcommand`; adding a command means adding
 one function.
@@ -11,11 +11,13 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.errors import display_path
 from drdrill.plan.lints import lint_plan
+from drdrill.report.scorecard import load_scorecard, tabletop_figures
+from drdrill.report.terminal import summary_lines
 from drdrill.tabletop import write_tabletop
 from drdrill.tabletop.script import Format
 
@@ -114,7 +116,15 @@ def _tabletop(args: argparse.Namespace) -> int:
             f"unknown scenario {args.scenario!r} in {display_path(plan.source_dir)}; known: {known}"
         )
     formats: tuple[Format, ...] = ("md", "html") if args.format == "both" else (args.format,)
-    for path in write_tabletop(plan, scenario, Path(args.out), formats=formats):
+    measured = None
+    if args.scorecard:
+        card = _read_scorecard(args.scorecard)
+        if card["scenario"]["name"] != scenario.name:
+            raise UsageError(
+                f"{args.scorecard} is a scorecard of {card['scenario']['name']!r}, not of {scenario.name!r}"
+            )
+        measured = tabletop_figures(card, Path(args.scorecard))
+    for path in write_tabletop(plan, scenario, Path(args.out), formats=formats, measured=measured):
         _out(f"wrote {display_path(path)}")
     return EXIT_OK
 
@@ -126,7 +136,38 @@ def _build_tabletop(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--plan", default="scenarios", help="plan directory (default: scenarios)")
     p.add_argument("--format", choices=("md", "html", "both"), default="both")
     p.add_argument("--out", default="reports/tabletop", help="output directory (default: reports/tabletop)")
+    p.add_argument(
+        "--scorecard",
+        default=None,
+        help="a drill's scorecard.json whose figures fill the after-action report",
+    )
     p.set_defaults(handler=_tabletop)
+
+
+# --- report -------------------------------------------------------------------------------------------
+
+
+def _read_scorecard(path: str) -> dict[str, Any]:
+    try:
+        return load_scorecard(Path(path))
+    except OSError as exc:
+        raise UsageError(f"cannot read scorecard {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # not JSON, or JSON that is no scorecard
+        raise UsageError(f"{path}: not a drdrill scorecard ({exc})") from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    card = _read_scorecard(args.scorecard)
+    for line in summary_lines(card, args.scorecard):
+        _out(line)
+    return EXIT_OK if card["status"] == "passed" else EXIT_FINDINGS
+
+
+@subcommand
+def _build_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="summarise a drill's scorecard.json (exit 1 unless the drill passed)")
+    p.add_argument("scorecard", help="path to a scorecard.json written by a drill")
+    p.set_defaults(handler=_report)
 
 
 # --- entry point --------------------------------------------------------------------------------------

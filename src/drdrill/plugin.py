@@ -22,6 +22,7 @@ from drdrill.errors import DrdrillError, EnvironmentNotReadyError
 from drdrill.measure import seconds
 from drdrill.plan import Plan, PlanError, Scenario, load_plan
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
+from drdrill.report.scorecard import tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings, ns
 from drdrill.tabletop import write_tabletop
@@ -185,20 +186,6 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def measured_for_tabletop(result: DrillResult) -> dict[str, object]:
-    """The figures the after-action report of a tabletop script is filled with."""
-    m = result.scorecard["measurements"]
-    return {
-        "time_to_detect_s": m["time_to_detect_s"],
-        "time_to_recover_s": m["time_to_recover_s"],
-        "lost": m["ledger"]["lost"],
-        "verdict": result.status.upper(),
-        "time_to_fail_over_s": m["time_to_failover_s"],
-        "projected_rto_s": m["projected_rto_s"],
-        "scorecard": str(result.scorecard_path),
-    }
-
-
 class ScenarioFile(pytest.File):
     """A scenario file, collected because ``--drill`` named it."""
 
@@ -261,7 +248,7 @@ class DrillItem(pytest.Item):
                 session.plan,
                 self.scenario,
                 result.scorecard_path.parent,
-                measured=measured_for_tabletop(result),
+                measured=tabletop_figures(result.scorecard, result.scorecard_path),
             )
             session.tabletops.extend(written)
         if result.status == "errored":

@@ -122,4 +122,7 @@ def test_validate_missing_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["validate", "nowhere"]) == 2
-    assert capsys.readouterr().err == "nowhere: no such plan directory; give the directory that holds plan.yaml\n1 problem(s) in the plan\n"
+    assert (
+        capsys.readouterr().err
+        == "nowhere: no such plan directory; give the directory that holds plan.yaml\n1 problem(s) in the plan\n"
+    )

@@ -104,3 +104,20 @@ def load_scorecard(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ValueError(f"{path}: not a drdrill scorecard (expected schema {SCHEMA!r})")
     return data
+
+
+def tabletop_figures(scorecard: dict[str, Any], path: Path | None = None) -> dict[str, object]:
+    """The measured figures that fill a tabletop script's after-action report."""
+    m = scorecard["measurements"]
+    figures: dict[str, object] = {
+        "time_to_detect_s": m["time_to_detect_s"],
+        "time_to_recover_s": m["time_to_recover_s"],
+        "lost": m["ledger"]["lost"],
+        "verdict": str(scorecard["status"]).upper(),
+        "time_to_fail_over_s": m["time_to_failover_s"],
+        "projected_rto_s": m["projected_rto_s"],
+        "drill run": f"{scorecard['run_id']} at {scorecard['started_utc']}",
+    }
+    if path is not None:
+        figures["scorecard"] = str(path)
+    return figures

@@ -6,11 +6,14 @@ Every helper records through a real :class:`Journal`, so the tests see the same 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from drdrill.clock import NS_PER_S, FakeClock
 from drdrill.journal import Event, Journal, Kind, Type
 from drdrill.measure.ledger import FINAL_READ, SUBMIT
-from drdrill.measure.verdicts import BASELINE_PHASE
+from drdrill.measure.verdicts import BASELINE_PHASE, Objectives, measure_and_judge
+from drdrill.plan import Plan
+from drdrill.report.scorecard import build_scorecard
 
 START_NS = 1_000_000_000
 
@@ -122,3 +125,27 @@ class StandardDrill:
         self.after_fault_probe_ns = d.probes(True, 2)
         d.final_read(processed=["c1", "c2", "c6"], pending=["c4"])
         self.events = d.events()
+
+
+OBJECTIVES = Objectives(
+    rto_ns=s(4 * 3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10), manual_ns=s(45 * 60)
+)
+
+
+def standard_scorecard(plan: Plan, status: str = "failed") -> dict[str, Any]:
+    """The scorecard of :class:`StandardDrill` run as the plan's provider-outage scenario."""
+    drill = StandardDrill()
+    measurements, verdicts = measure_and_judge(drill.events, OBJECTIVES)
+    return build_scorecard(
+        plan=plan,
+        scenario=plan.scenarios["provider-outage"],
+        run_id="abc123",
+        status=status,
+        error=None,
+        objectives=OBJECTIVES,
+        measurements=measurements,
+        verdicts=verdicts,
+        events=drill.events,
+        faults=["down primary-provider"],
+        cleanup=["replica drdrill-abc123 removed"],
+    )

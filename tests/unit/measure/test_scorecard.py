@@ -7,16 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from drdrill.measure import Objectives, measure_and_judge
 from drdrill.plan import Plan, load_plan
-from drdrill.report.scorecard import SCHEMA, build_scorecard, load_scorecard, write_scorecard
+from drdrill.report.scorecard import SCHEMA, load_scorecard, write_scorecard
 from drdrill.report.terminal import summary_lines
-from tests.unit.measure.drill_timeline import StandardDrill, s
+from tests.unit.measure.drill_timeline import standard_scorecard
 
 ROOT = Path(__file__).resolve().parents[3]
-OBJECTIVES = Objectives(
-    rto_ns=s(4 * 3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10), manual_ns=s(45 * 60)
-)
 
 
 @pytest.fixture(scope="module")
@@ -24,26 +20,8 @@ def plan() -> Plan:
     return load_plan(ROOT / "scenarios")
 
 
-def _card(plan: Plan, status: str = "failed") -> dict[str, object]:
-    drill = StandardDrill()
-    measurements, verdicts = measure_and_judge(drill.events, OBJECTIVES)
-    return build_scorecard(
-        plan=plan,
-        scenario=plan.scenarios["provider-outage"],
-        run_id="abc123",
-        status=status,
-        error=None,
-        objectives=OBJECTIVES,
-        measurements=measurements,
-        verdicts=verdicts,
-        events=drill.events,
-        faults=["down primary-provider"],
-        cleanup=["replica drdrill-abc123 removed"],
-    )
-
-
 def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None:
-    card = _card(plan)
+    card = standard_scorecard(plan)
     assert card["schema"] == SCHEMA
     measurements = card["measurements"]
     assert isinstance(measurements, dict)
@@ -61,7 +39,7 @@ def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None
 
 
 def test_scorecard_round_trips_through_json(plan: Plan, tmp_path: Path) -> None:
-    card = _card(plan)
+    card = standard_scorecard(plan)
     path = write_scorecard(card, tmp_path / "run" / "scorecard.json")
     assert load_scorecard(path) == json.loads(json.dumps(card))
     assert not list(tmp_path.glob("run/*.tmp"))
@@ -77,7 +55,7 @@ def test_load_scorecard_rejects_other_json(tmp_path: Path) -> None:
 
 
 def test_summary_lines_read_in_human_units(plan: Plan) -> None:
-    lines = summary_lines(_card(plan, status="passed"), "reports/x/scorecard.json")
+    lines = summary_lines(standard_scorecard(plan, status="passed"), "reports/x/scorecard.json")
     assert lines[0] == "drill provider-outage (tier 1, software): PASSED"
     assert lines[1] == "  faults: down primary-provider"
     assert (

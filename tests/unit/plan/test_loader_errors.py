@@ -197,7 +197,10 @@ def test_missing_plan_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     (tmp_path / "p").mkdir()
     with pytest.raises(PlanError) as info:
         load_plan(Path("p"))
-    assert str(info.value) == "p/plan.yaml: missing plan.yaml: a plan directory needs one (is this the directory that holds your scenarios?)"
+    assert (
+        str(info.value)
+        == "p/plan.yaml: missing plan.yaml: a plan directory needs one (is this the directory that holds your scenarios?)"
+    )
 
 
 def test_missing_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

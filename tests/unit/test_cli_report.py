@@ -1,0 +1,97 @@
+"""`drdrill report` and `drdrill tabletop --scorecard`: views built from a scorecard file alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drdrill.cli import main
+from drdrill.plan import load_plan
+from drdrill.report.scorecard import write_scorecard
+from tests.unit.measure.drill_timeline import standard_scorecard
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def scorecards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    plan = load_plan(ROOT / "scenarios")
+    out = tmp_path_factory.mktemp("cards")
+    return {
+        status: write_scorecard(standard_scorecard(plan, status), out / status / "scorecard.json")
+        for status in ("passed", "failed")
+    }
+
+
+def test_report_summarises_a_passed_drill_and_exits_0(
+    scorecards: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(scorecards["passed"])]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "drill provider-outage (tier 1, software): PASSED"
+    assert out[-1] == f"  scorecard: {scorecards['passed']}"
+
+
+def test_report_exits_1_for_a_drill_that_did_not_pass(
+    scorecards: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(scorecards["failed"])]) == 1
+    assert capsys.readouterr().out.startswith("drill provider-outage (tier 1, software): FAILED\n")
+
+
+def test_report_on_a_file_that_is_no_scorecard_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"hello": 1}')
+    assert main(["report", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"drdrill: error: {other}: not a drdrill scorecard "
+        f"({other}: not a drdrill scorecard (expected schema 'drdrill.scorecard/1'))\n"
+    )
+    assert main(["report", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read scorecard" in capsys.readouterr().err
+
+
+def test_tabletop_after_action_report_is_filled_from_a_scorecard(
+    scorecards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "tabletop",
+            "provider-outage",
+            "--plan",
+            str(ROOT / "scenarios"),
+            "--format",
+            "md",
+            "--out",
+            str(tmp_path),
+            "--scorecard",
+            str(scorecards["passed"]),
+        ]
+    )
+    assert code == 0
+    text = (tmp_path / "provider-outage.md").read_text()
+    assert "| Verdict |  | PASSED |" in text
+    assert "abc123" in text
+
+
+def test_tabletop_refuses_a_scorecard_of_another_scenario(
+    scorecards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "tabletop",
+            "zone-failure",
+            "--plan",
+            str(ROOT / "scenarios"),
+            "--out",
+            str(tmp_path),
+            "--scorecard",
+            str(scorecards["passed"]),
+        ]
+    )
+    assert code == 2
+    assert "is a scorecard of 'provider-outage', not of 'zone-failure'" in capsys.readouterr().err
