@@ -169,6 +169,9 @@ def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
     bound = seconds(o.recovery_bound_ns)
     objective = f"recover within {bound}, steady for {seconds(o.steady_window_ns)}"
     ttr = m.time_to_recover_ns
+    if m.fault_start_ns is None:
+        message = "not measured: no fault was injected (the drill stops before the fault when the baseline is not steady)"
+        return Verdict("recovery_bound", False, "not measured", objective, message)
     if ttr is None:
         if m.fault_held_ns is None:
             message = f"RTO missed: steady state did not return while the fault was in place (staging bound {bound})"

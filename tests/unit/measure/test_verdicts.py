@@ -59,6 +59,7 @@ GOOD = Measurements(
     probes=22,
     failed_probes=3,
     ledger=ledger(),
+    fault_start_ns=s(7),
 )
 
 
@@ -546,3 +547,21 @@ def test_a_baseline_probe_still_running_at_the_fault_does_not_judge_the_baseline
     m = measure(d.events(), s(1))
 
     assert (m.baseline_probes, m.baseline_failures) == (3, 0)
+
+
+def test_without_a_fault_the_recovery_is_not_measured_and_says_why() -> None:
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.probes(False, 3)
+    d.phase(BASELINE_PHASE, Type.END)
+
+    verdicts = {v.name: v for v in judge(measure(d.events(), s(1)), OBJECTIVES)}
+
+    assert verdicts["baseline"].passed is False
+    assert verdicts["recovery_bound"] == Verdict(
+        "recovery_bound",
+        False,
+        "not measured",
+        "recover within 30.0 s, steady for 10.0 s",
+        "not measured: no fault was injected (the drill stops before the fault when the baseline is not steady)",
+    )
