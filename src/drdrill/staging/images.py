@@ -285,6 +285,27 @@ def _remove_rootfs(directory: Path) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+PROGRESS_EVERY_S = 10.0
+
+
+def _run_with_progress(command: list[str], log: Log, label: str) -> tuple[int, list[str]]:
+    """Run a long command, echoing its latest output line every few seconds so a person sees it move."""
+    lines: list[str] = []
+    last = time.monotonic()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.rstrip()
+            if not line:
+                continue
+            lines.append(line)
+            if time.monotonic() - last >= PROGRESS_EVERY_S:
+                log(f"{label}: {line[:100]}")
+                last = time.monotonic()
+        returncode = proc.wait()
+    return returncode, lines
+
+
 def _debootstrap(rootfs: Path, log: Log) -> None:
     # debootstrap lives in /usr/sbin, which a non-login root shell may not have on PATH.
     debootstrap = shutil.which("debootstrap", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
@@ -307,9 +328,9 @@ def _debootstrap(rootfs: Path, log: Log) -> None:
         str(rootfs),
         mirror,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+    returncode, output = _run_with_progress(command, log, "base image: debootstrap")
+    if returncode != 0:
+        tail = "\n".join(output[-15:])
         # The rootfs is deleted on the way out: keep debootstrap's own log beside it.
         log_file = rootfs / "debootstrap" / "debootstrap.log"
         kept = cache_dir() / "debootstrap.log"

@@ -158,3 +158,14 @@ def test_cli_usage_and_errors(
     monkeypatch.setenv("DRDRILL_TOXIPROXY_SERVER", str(tmp_path / "absent"))
     assert images.main(["ensure"]) == 1
     assert capsys.readouterr().err.startswith("error: toxiproxy-server not found")
+
+
+def test_long_commands_echo_their_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images, "PROGRESS_EVERY_S", 0.0)
+    said: list[str] = []
+    code, output = images._run_with_progress(
+        ["sh", "-c", "echo 'I: Retrieving'; echo; echo 'I: Unpacking' >&2; exit 3"], said.append, "base image"
+    )
+    assert code == 3
+    assert output == ["I: Retrieving", "I: Unpacking"]
+    assert said == ["base image: I: Retrieving", "base image: I: Unpacking"]
