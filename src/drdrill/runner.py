@@ -93,6 +93,7 @@ class DrillRunner:
         self._stack: StagingStack | None = None
         self._toxiproxy: ToxiproxyClient | None = None
         self._cleanup: list[str] = []
+        self._environment: dict[str, Any] = {}
         self.preflight_done = False
 
     # -- preflight ----------------------------------------------------------------------------------
@@ -113,8 +114,9 @@ class DrillRunner:
         build_faults(self._fault_decls, self._proxies, placeholder, str(self.scenario.source))
         placeholder.close()
         self._steps = [(s, self._resolve_hook(s.hook)) for s in self.scenario.recovery if s.hook is not None]
-        docker_client()
-        check_compose()
+        engine = docker_client()
+        self._environment["docker_engine"] = str(engine.version().get("Version", "unknown"))
+        self._environment["docker_compose"] = check_compose()
         missing = images.missing_images()
         if missing:
             raise EnvironmentNotReadyError(
@@ -153,6 +155,9 @@ class DrillRunner:
 
     def _drill(self, journal: Journal, endpoints: Endpoints) -> None:
         self._toxiproxy = ToxiproxyClient(endpoints.toxiproxy_host, endpoints.toxiproxy_port)
+        self._environment["toxiproxy"] = self._toxiproxy.version()
+        if self._stack is not None:
+            self._environment["images"] = self._stack.images()
         self._faults = build_faults(
             self._fault_decls, self._proxies, self._toxiproxy, str(self.scenario.source)
         )
@@ -350,6 +355,12 @@ class DrillRunner:
             events=events,
             faults=[f.label for f in self._faults],
             cleanup=self._cleanup,
+            environment=self._environment,
+            config={
+                "staging": self.scenario.staging.model_dump(mode="json"),
+                "faults": [f.model_dump(mode="json") for f in self._fault_decls],
+                "recovery_hooks": [step.hook for step, _ in self._steps],
+            },
         )
         path = write_scorecard(scorecard, self.run_dir / "scorecard.json")
         return DrillResult(status, scorecard, path, verdicts, measurements)

@@ -61,6 +61,22 @@ def test_provider_outage_drill_passes(
     assert isinstance(timeline, list)
     kinds = {(e["kind"], e["type"]) for e in timeline}
     assert ("fault", "start") in kinds and ("fault", "end") in kinds
+    # The run's configuration is frozen in the scorecard, so a later run can be compared like for like.
+    environment, config = card["environment"], card["config"]
+    assert isinstance(environment, dict) and isinstance(config, dict)
+    assert environment["toxiproxy"] == "2.12.0"
+    assert set(environment["images"]) == {
+        "postgres",
+        "intake",
+        "worker",
+        "provider-primary",
+        "provider-backup",
+        "toxiproxy",
+    }
+    assert config["staging"]["recovery_bound"] == "30s"
+    assert config["faults"] == [
+        {"kind": "down", "target": "primary-provider", "note": config["faults"][0]["note"]}
+    ]
     # pytest-html carries the drill summary; the tabletop's after-action report carries the measured figures.
     assert "drill summary" in html.read_text()
     (tabletop,) = reports.glob("*-provider-outage-*/provider-outage.md")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ def build_scorecard(
     events: Sequence[Event],
     faults: Sequence[str],
     cleanup: Sequence[str],
+    environment: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything a reader or a later view needs, with times in seconds and the whole timeline."""
     origin = events[0].t_ns if events else 0
@@ -84,7 +86,13 @@ def build_scorecard(
         },
         "verdicts": [v.to_json() for v in verdicts],
         "cleanup": list(cleanup),
-        "environment": {"python": platform.python_version(), "platform": platform.platform()},
+        # What this run was, frozen: a re-run that differs can be told apart from a system that changed.
+        "config": dict(config or {}),
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            **dict(environment or {}),
+        },
         "timeline": [{**e.to_json(), "t_s": _s(e.t_ns - origin)} for e in events if e.kind is not Kind.READ],
     }
 

@@ -169,6 +169,14 @@ class StagingStack:
             toxiproxy_port=self._port("toxiproxy", 8474),
         )
 
+    def images(self) -> dict[str, str]:
+        """Image id of each running service, for the scorecard."""
+        found: dict[str, str] = {}
+        for container in self._compose.get_containers():
+            info = container.get_container_info()
+            found[str(container.Service)] = str(info.Image) if info is not None else "unknown"
+        return found
+
     def logs(self) -> str:
         stdout, stderr = self._compose.get_logs()
         return str(stdout) + str(stderr)
