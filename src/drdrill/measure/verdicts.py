@@ -281,14 +281,3 @@ def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[
     m = measure(events, objectives.steady_window_ns, objectives.slow_factor)
     return m, judge(m, objectives)
 
-
-__all__ = [
-    "Measurements",
-    "Objectives",
-    "Verdict",
-    "build_ledger",
-    "judge",
-    "measure",
-    "measure_and_judge",
-    "seconds",
-]
