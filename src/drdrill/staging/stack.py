@@ -117,6 +117,7 @@ class StagingStack:
             wait=True,
         )
         self._compose.project = self.project
+        self._ports: dict[tuple[str, int], int] | None = None
         self.started = False
 
     def start(self) -> Endpoints:
@@ -156,10 +157,18 @@ class StagingStack:
                 time.sleep(READY_POLL_S)
 
     def _port(self, service: str, inner: int) -> int:
-        found = self._compose.get_service_port(service, inner)
+        """The 127.0.0.1 port a service publishes for ``inner``; one ``compose ps`` serves every lookup."""
+        if self._ports is None:
+            self._ports = {}
+            for container in self._compose.get_containers():
+                for publisher in container.Publishers:
+                    if publisher.PublishedPort:
+                        key = (str(container.Service), int(publisher.TargetPort or 0))
+                        self._ports[key] = int(publisher.PublishedPort)
+        found = self._ports.get((service, inner))
         if found is None:
             raise StagingError(f"service {service!r} publishes no port for {inner}")
-        return int(found)
+        return found
 
     def endpoints(self) -> Endpoints:
         return Endpoints(
