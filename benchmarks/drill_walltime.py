@@ -86,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("wall", "stack_start", "drill", "teardown"):
         share = median[key] / median["wall"] if median["wall"] else 0.0
         print(f"  {key:<12} {median[key]:7.2f} s   {share:6.1%} of wall time")
+    # ru_maxrss is in KiB on Linux: the runner's own peak memory (workload, probes, journal), not the containers'.
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS of the runner process: {peak_mib:.0f} MiB over {args.runs} drill(s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
-        json.dumps({"scenario": args.scenario, "runs": runs, "median": median}, indent=2) + "\n"
-    )
+    record = {"scenario": args.scenario, "runs": runs, "median": median, "peak_rss_mib": round(peak_mib, 1)}
+    args.json.write_text(json.dumps(record, indent=2) + "\n")
     print(f"results: {args.json}")
     return 0 if all(r["passed"] for r in runs) else 1
 
