@@ -223,10 +223,13 @@ class DrillItem(pytest.Item):
             self.runner.preflight()
         except EnvironmentNotReadyError as exc:
             if os.environ.get(REQUIRE_DOCKER_ENV) == "1":
-                raise DrdrillError(
-                    f"{exc} ({REQUIRE_DOCKER_ENV}=1: a missing prerequisite fails the run)"
-                ) from None
+                pytest.fail(
+                    f"drdrill: {exc} ({REQUIRE_DOCKER_ENV}=1: a missing prerequisite fails the run)",
+                    pytrace=False,
+                )
             pytest.skip(f"drdrill: {exc} (set {REQUIRE_DOCKER_ENV}=1 to make this a failure)")
+        except DrdrillError as exc:
+            pytest.fail(f"drdrill: drill {self.scenario.name} cannot start: {exc}", pytrace=False)
 
     def _log(self, message: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -130,3 +130,45 @@ def test_a_fault_the_runner_cannot_inject_fails_before_anything_starts(
     result.stdout.fnmatch_lines(
         ["*regional-failure.yaml: fault kind * cannot be injected by this drdrill version*"]
     )
+
+
+def _with_custom_hook(plan_dir: Path) -> None:
+    scenario = plan_dir / "provider-outage.yaml"
+    text = scenario.read_text()
+    assert "hook: provider-failback" in text
+    scenario.write_text(text.replace("hook: provider-failback", "hook: warm-up-backup-cache"))
+
+
+def test_an_unregistered_recovery_hook_stops_the_drill_before_it_starts(
+    pytester: pytest.Pytester, plan_dir: Path
+) -> None:
+    _with_custom_hook(plan_dir)
+    result = pytester.runpytest_subprocess("--drill=provider-outage")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "drdrill: drill provider-outage cannot start: *provider-outage.yaml: recovery step hook 'warm-up-backup-cache' "
+            "is not registered; known hooks: provider-failback, provider-failover. Register it with the "
+            "pytest_drdrill_recovery_hooks hook."
+        ]
+    )
+
+
+def test_a_conftest_registers_recovery_hooks(
+    pytester: pytest.Pytester, plan_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_custom_hook(plan_dir)
+    pytester.makeconftest(
+        """
+        from drdrill.recovery import RecoveryHook
+
+        def pytest_drdrill_recovery_hooks(config):
+            return {"warm-up-backup-cache": RecoveryHook(lambda ctx: "warmed", after_revert=True)}
+        """
+    )
+    # The hook is found; the drill then stops at the next check (no engine), which proves it got that far.
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
+    monkeypatch.delenv("DRDRILL_REQUIRE_DOCKER", raising=False)
+    result = pytester.runpytest_subprocess("--drill=provider-outage", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED*no Docker engine answers*"])
