@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.errors import display_path
 from drdrill.plan.lints import lint_plan
+from drdrill.report.history import read_history
 from drdrill.report.scorecard import load_scorecard, tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.tabletop import write_tabletop
@@ -80,7 +81,18 @@ def _parse_date(text: str) -> date:
 
 def _lint(args: argparse.Namespace) -> int:
     plan = _load(args.path)
-    report = lint_plan(plan, today=args.today or date.today())
+    drilled = None
+    if args.reports:
+        if not Path(args.reports).is_dir():
+            raise UsageError(
+                f"--reports {args.reports}: no such directory (it holds one folder per drill run)"
+            )
+        history = read_history(Path(args.reports))
+        for problem in history.unreadable:
+            _out(f"drdrill: skipped a file that is no scorecard: {problem}", sys.stderr)
+        _out(f"{history.runs} drill run(s) found in {args.reports}")
+        drilled = history.last_drilled
+    report = lint_plan(plan, today=args.today or date.today(), drilled=drilled)
     for finding in report.findings:
         _out(str(finding))
     errors = len(report.errors)
@@ -101,6 +113,12 @@ def _build_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--today", type=_parse_date, default=None, help="judge drill and restore dates as of this day"
     )
     p.add_argument("--strict", action="store_true", help="warnings fail too")
+    p.add_argument(
+        "--reports",
+        default=None,
+        metavar="DIR",
+        help="also count the drills whose scorecards are in DIR (e.g. reports) as drilled on their day",
+    )
     p.set_defaults(handler=_lint)
 
 

@@ -280,4 +280,3 @@ def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[
     """Shortcut for the runner and for re-judging an old journal."""
     m = measure(events, objectives.steady_window_ns, objectives.slow_factor)
     return m, judge(m, objectives)
-

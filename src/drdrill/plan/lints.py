@@ -6,7 +6,7 @@ Every lint takes the date to judge against (``today``) so a test can pin the clo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -141,9 +141,10 @@ def _compose_services(path: Path) -> list[str] | None:
 
 
 class _Linter:
-    def __init__(self, plan: Plan, today: date) -> None:
+    def __init__(self, plan: Plan, today: date, drilled: Mapping[str, date] | None = None) -> None:
         self.plan = plan
         self.today = today
+        self.drilled = dict(drilled or {})
         self.docs = _Docs(plan)
         self.plan_path = self.docs.plan_path
 
@@ -158,7 +159,8 @@ class _Linter:
 
     def drills(self) -> Iterator[Finding]:
         for s in self.plan.scenarios.values():
-            last = s.drills.last_drilled
+            dates = [d for d in (s.drills.last_drilled, self.drilled.get(s.name)) if d is not None]
+            last = max(dates, default=None)
             if last is None:
                 yield self.docs.at(
                     s.source, [], "never-drilled", "warning", f"scenario {s.name!r} was never drilled"
@@ -436,7 +438,11 @@ def assess_maturity(plan: Plan) -> Maturity:
     return Maturity(level, met, missing)
 
 
-def lint_plan(plan: Plan, today: date) -> LintReport:
-    """Run every lint against ``plan`` as of ``today``."""
-    findings = sorted(_Linter(plan, today).run())
+def lint_plan(plan: Plan, today: date, drilled: Mapping[str, date] | None = None) -> LintReport:
+    """Run every lint against ``plan`` as of ``today``.
+
+    ``drilled`` maps scenario names to the day of their latest staging drill found outside the plan (drill
+    scorecards); it counts like an entry of the scenario's ``drills.history``.
+    """
+    findings = sorted(_Linter(plan, today, drilled).run())
     return LintReport(findings, assess_maturity(plan))
