@@ -110,6 +110,11 @@ class DrillRunner:
 
     def preflight(self) -> None:
         """Check everything a drill needs before anything starts; raises with what to install or fix."""
+        if not self._fault_decls:
+            raise DrdrillError(
+                f"{self.scenario.source}: the scenario declares no fault, so a drill has nothing to inject; "
+                "add a `faults:` entry, or exercise it as a tabletop (drdrill tabletop)"
+            )
         placeholder = ToxiproxyClient("127.0.0.1", 0)
         build_faults(self._fault_decls, self._proxies, placeholder, str(self.scenario.source))
         placeholder.close()
@@ -139,8 +144,9 @@ class DrillRunner:
             endpoints = self._phase(journal, "stack-start", self._start_stack)
             self._drill(journal, endpoints)
             status = "completed"
-        except KeyboardInterrupt:
-            status, error = "aborted", "interrupted (Ctrl-C): faults reverted and the replica removed"
+        except KeyboardInterrupt as exc:
+            how = str(exc) or "Ctrl-C"
+            status, error = "aborted", f"interrupted ({how}): faults reverted and the replica removed"
             raise
         except DrdrillError as exc:
             error = str(exc)
@@ -231,11 +237,12 @@ class DrillRunner:
 
     def _inject_and_hold(self, journal: Journal, endpoints: Endpoints) -> None:
         s = self.scenario.staging
+        starts: list[int] = []
         for fault in self._faults:
             fault.apply()
             self._applied.append(fault)
-            journal.record(Kind.FAULT, Type.START, fault.label, value=fault.target)
-        start_ns = journal.events()[-1].t_ns
+            starts.append(journal.record(Kind.FAULT, Type.START, fault.label, value=fault.target).t_ns)
+        start_ns = starts[0]  # the disaster begins with the first fault in place, as measure/ counts it
         bound_ns = start_ns + ns(s.recovery_bound)
         self._run_steps(journal, endpoints, bound_ns, after_revert=False)
         deadline = bound_ns + ns(s.steady_window) + ns(s.probe_timeout)

@@ -172,3 +172,17 @@ def test_a_conftest_registers_recovery_hooks(
     result = pytester.runpytest_subprocess("--drill=provider-outage", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["SKIPPED*no Docker engine answers*"])
+
+
+def test_a_scenario_without_faults_cannot_be_drilled(pytester: pytest.Pytester, plan_dir: Path) -> None:
+    text = (plan_dir / "provider-outage.yaml").read_text()
+    start = text.index("faults:\n")
+    end = text.index("recovery:\n")
+    (plan_dir / "quiet-day.yaml").write_text(text[:start] + "faults: []\n" + text[end:])
+    result = pytester.runpytest_subprocess("--drill=quiet-day")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "drdrill: drill quiet-day cannot start: *quiet-day.yaml: the scenario declares no fault, so a drill*"
+        ]
+    )
