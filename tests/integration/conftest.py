@@ -49,7 +49,7 @@ def managed_ids(client: docker.DockerClient) -> set[str]:
     """Ids of the drdrill containers and networks whose owner process is gone (a live run is not a leftover)."""
     containers = {
         str(c.id)
-        for c in client.containers.list(all=True, filters=MANAGED)
+        for c in client.containers.list(all=True, filters=MANAGED, ignore_removed=True)
         if owner_gone((c.labels or {}).get(LABEL_OWNER, ""))
     }
     networks = {

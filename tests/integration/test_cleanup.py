@@ -53,7 +53,7 @@ def _wait_for_event(reports: Path, needle: str, proc: subprocess.Popen[bytes], t
 
 def _run_objects(client: docker.DockerClient, run_id: str) -> list[str]:
     selector: dict[str, str | list[str] | bool] = {"label": f"{LABEL_RUN}={run_id}"}
-    names = [str(c.name) for c in client.containers.list(all=True, filters=selector)]
+    names = [str(c.name) for c in client.containers.list(all=True, filters=selector, ignore_removed=True)]
     return names + [str(n.name) for n in client.networks.list(filters=selector)]
 
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import docker
@@ -208,24 +208,62 @@ class StagingStack:
             errors.append(exc.stderr.decode(errors="replace") if exc.stderr else str(exc))
         removed = remove_by_label(docker_client(), f"{LABEL_RUN}={self.run_id}")
         shutil.rmtree(self._envdir, ignore_errors=True)
+        left = leftovers(docker_client(), f"{LABEL_RUN}={self.run_id}")
+        if left:
+            raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
         if errors and removed == 0:
             raise StagingError(f"compose down failed for {self.project}: {' '.join(errors)}")
         self.started = False
         return removed
 
 
+def leftovers(client: docker.DockerClient, label: str) -> list[str]:
+    """Names of the containers, networks and volumes still carrying ``label``."""
+    selector: dict[str, str | list[str] | bool] = {"label": label}
+    return [
+        *(
+            f"container {c.name}"
+            for c in client.containers.list(all=True, filters=selector, ignore_removed=True)
+        ),
+        *(f"network {n.name}" for n in client.networks.list(filters=selector)),
+        *(f"volume {v.name}" for v in client.volumes.list(filters=selector)),
+    ]
+
+
+REMOVE_ATTEMPTS = 10
+REMOVE_RETRY_S = 0.5
+
+
 def remove_by_label(client: docker.DockerClient, label: str) -> int:
-    """Force-remove every container, then network and volume, carrying ``label``; returns the count."""
+    """Force-remove every container, then network and volume, carrying ``label``; returns the count.
+
+    A compose ``up`` that failed half-way can still be creating containers when this runs, and a network
+    cannot go while a container is attached: so it goes round again until nothing carries the label (or it
+    gives up after a few seconds, and the caller reports what is left). Objects gone meanwhile are skipped.
+    """
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True, v=True)
-        removed += 1
-    for network in client.networks.list(filters={"label": label}):
-        network.remove()
-        removed += 1
-    for volume in client.volumes.list(filters={"label": label}):
-        volume.remove(force=True)
-        removed += 1
+    selector: dict[str, str | list[str] | bool] = {"label": label}
+    for attempt in range(REMOVE_ATTEMPTS):
+        removals: list[Callable[[], object]] = [
+            *(
+                partial(c.remove, force=True, v=True)
+                for c in client.containers.list(all=True, filters=selector, ignore_removed=True)
+            ),
+            *(n.remove for n in client.networks.list(filters=selector)),
+            *(partial(v.remove, force=True) for v in client.volumes.list(filters=selector)),
+        ]
+        if not removals:
+            break
+        for remove in removals:
+            try:
+                remove()
+                removed += 1
+            except docker.errors.NotFound:
+                pass  # removed meanwhile, by compose or by the engine
+            except docker.errors.APIError:
+                if attempt == REMOVE_ATTEMPTS - 1:
+                    raise
+        time.sleep(REMOVE_RETRY_S)
     return removed
 
 
@@ -247,15 +285,16 @@ def owner_gone(owner: str) -> bool:
 def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
     """Remove what runs whose owner process is dead left behind; say so when there was anything."""
     runs: set[str] = set()
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL_MANAGED}=true"}):
+    managed: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=true"}
+    for container in client.containers.list(all=True, filters=managed, ignore_removed=True):
         labels = container.labels or {}
         if owner_gone(labels.get(LABEL_OWNER, "")):
             runs.add(labels.get(LABEL_RUN, ""))
-    for network in client.networks.list(filters={"label": f"{LABEL_MANAGED}=true"}):
+    for network in client.networks.list(filters=managed):
         labels = network.attrs.get("Labels") or {}
         if owner_gone(labels.get(LABEL_OWNER, "")):
             runs.add(labels.get(LABEL_RUN, ""))
-    for volume in client.volumes.list(filters={"label": f"{LABEL_MANAGED}=true"}):
+    for volume in client.volumes.list(filters=managed):
         labels = volume.attrs.get("Labels") or {}
         if owner_gone(labels.get(LABEL_OWNER, "")):
             runs.add(labels.get(LABEL_RUN, ""))
