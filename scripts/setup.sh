@@ -82,6 +82,24 @@ _drdrill_engine_version() {
     timeout 10 docker version --format '{{.Server.Version}}' 2>/dev/null
 }
 
+# A dockerd that was killed (not stopped) leaves its pid file behind, and a new dockerd refuses to start
+# while that pid names any process, even a zombie nobody reaped. Remove the file unless the pid is a live
+# process of that name.
+_drdrill_clear_stale_pidfile() {
+    local file=$1 name=$2 pid state comm
+    [ -f "$file" ] || return 0
+    pid=$(cat "$file" 2>/dev/null)
+    if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
+        state=$(awk '/^State:/ {print $2}' "/proc/$pid/status")
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null)
+        if [ "$state" != "Z" ] && [ "$comm" = "$name" ]; then
+            return 0
+        fi
+    fi
+    _drdrill_say "docker engine: removing stale $file (pid ${pid:-?} is not a running $name)"
+    rm -f "$file"
+}
+
 drdrill_ensure_docker() {
     local version
     mkdir -p "$DRDRILL_CACHE"
@@ -115,6 +133,8 @@ drdrill_ensure_docker() {
             _drdrill_fail "docker engine at DOCKER_HOST=$DOCKER_HOST not answering; not starting a local dockerd"
             return 1
         fi
+        _drdrill_clear_stale_pidfile /var/run/docker.pid dockerd
+        _drdrill_clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
         _drdrill_say "docker engine: starting dockerd (log: $DRDRILL_CACHE/dockerd.log)..."
         # Detached from this shell (its own session), so it outlives the terminal or CI step.
         setsid nohup dockerd >"$DRDRILL_CACHE/dockerd.log" 2>&1 </dev/null &
