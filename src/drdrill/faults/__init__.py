@@ -24,8 +24,9 @@ def build_faults(
         if fault.kind not in SUPPORTED_KINDS:
             known = ", ".join(sorted(SUPPORTED_KINDS))
             raise UnsupportedFaultError(
-                f"{where}: fault kind {fault.kind!r} (target {fault.target!r}) cannot be injected by this drdrill "
-                f"version yet; injectable kinds: {known}. Run it as a tabletop exercise: drdrill tabletop"
+                f"{where}: fault kind {fault.kind!r} of the {fault.family} family (target {fault.target!r}) cannot "
+                f"be injected by this drdrill version yet; injectable kinds: {known}. "
+                "Run it as a tabletop exercise: drdrill tabletop"
             )
         proxy = proxies.get(fault.target)
         if proxy is None:

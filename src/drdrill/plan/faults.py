@@ -7,7 +7,7 @@ their ``target`` is the zone or region name.
 from __future__ import annotations
 
 import typing
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -20,10 +20,9 @@ Stream = Literal["upstream", "downstream"]
 class _Fault(PlanModel):
     note: str | None = Field(default=None, description="Why this fault, in a sentence.")
 
-    @property
-    def family(self) -> str:
-        """The fault family (network, container, zone, region, provider_http, data, model, credentials)."""
-        raise NotImplementedError
+    # The fault family (network, container, zone, region, provider_http, data, model, credentials); each
+    # family's base class sets it.
+    family: ClassVar[str] = ""
 
 
 class _TargetedFault(_Fault):
@@ -34,9 +33,7 @@ class _TargetedFault(_Fault):
 
 
 class _NetworkFault(_TargetedFault):
-    @property
-    def family(self) -> str:
-        return "network"
+    family: ClassVar[str] = "network"
 
 
 class _Toxic(_NetworkFault):
@@ -106,9 +103,7 @@ class LimitData(_Toxic):
 
 
 class _ContainerFault(_TargetedFault):
-    @property
-    def family(self) -> str:
-        return "container"
+    family: ClassVar[str] = "container"
 
 
 class Stop(_ContainerFault):
@@ -139,9 +134,7 @@ class ZoneLoss(_Fault):
     kind: Literal["zone_loss"]
     zone: str
 
-    @property
-    def family(self) -> str:
-        return "zone"
+    family: ClassVar[str] = "zone"
 
     @property
     def target(self) -> str:
@@ -155,9 +148,7 @@ class RegionLoss(_Fault):
     kind: Literal["region_loss"]
     region: str
 
-    @property
-    def family(self) -> str:
-        return "region"
+    family: ClassVar[str] = "region"
 
     @property
     def target(self) -> str:
@@ -169,9 +160,7 @@ class RegionLoss(_Fault):
 
 
 class _ProviderFault(_TargetedFault):
-    @property
-    def family(self) -> str:
-        return "provider_http"
+    family: ClassVar[str] = "provider_http"
 
 
 class HttpError(_ProviderFault):
@@ -210,9 +199,7 @@ class MalformedBody(_ProviderFault):
 class _DataFault(_TargetedFault):
     hook: str = Field(description="Name of the SQL hook the runner executes against the target.")
 
-    @property
-    def family(self) -> str:
-        return "data"
+    family: ClassVar[str] = "data"
 
 
 class CorruptRows(_DataFault):
@@ -239,9 +226,7 @@ class DegradeAccuracy(_TargetedFault):
     kind: Literal["degrade_accuracy"]
     wrong_label_rate: float = Field(gt=0.0, le=1.0)
 
-    @property
-    def family(self) -> str:
-        return "model"
+    family: ClassVar[str] = "model"
 
 
 # --- credentials --------------------------------------------------------------------------------------
@@ -250,9 +235,7 @@ class DegradeAccuracy(_TargetedFault):
 class _CredentialFault(_TargetedFault):
     secret: str = Field(description="Name of a secret listed under `secrets` in plan.yaml.")
 
-    @property
-    def family(self) -> str:
-        return "credentials"
+    family: ClassVar[str] = "credentials"
 
 
 class LeakSecret(_CredentialFault):
