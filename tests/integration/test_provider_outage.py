@@ -28,6 +28,14 @@ def test_provider_outage_drill_passes(
 ) -> None:
     reports = pytester.path / "reports"
     html = pytester.path / "report.html"
+    pytester.makeconftest(
+        """
+        import pathlib
+
+        def pytest_drdrill_scorecard(config, scorecard, path):
+            pathlib.Path("published.txt").write_text(scorecard["status"] + " " + str(path))
+        """
+    )
     result = pytester.runpytest_subprocess(
         "--drill=provider-outage",
         f"--drill-plan={plan_copy}",
@@ -51,6 +59,10 @@ def test_provider_outage_drill_passes(
     )
     result.assert_outcomes(passed=1)
     card = _scorecard(reports, "provider-outage")
+    status, published = (pytester.path / "published.txt").read_text().split(" ", 1)
+    assert status == "passed" and published.endswith(
+        "scorecard.json"
+    )  # the pytest_drdrill_scorecard hook ran
     measured = card["measurements"]
     assert isinstance(measured, dict)
     ledger = measured["ledger"]
