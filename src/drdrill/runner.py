@@ -22,7 +22,7 @@ from drdrill.faults import InjectedFault, ToxiproxyClient, build_faults
 from drdrill.journal import Journal, Kind, Type
 from drdrill.measure import Measurements, Objectives, Verdict, measure_and_judge
 from drdrill.measure.ledger import FINAL_READ, build_ledger
-from drdrill.measure.timeline import FaultWindow, probe_results, recovery_point
+from drdrill.measure.timeline import Criterion, FaultWindow, probe_results, recovery_point
 from drdrill.measure.verdicts import BASELINE_PHASE
 from drdrill.plan import Plan, RecoveryStep, Scenario
 from drdrill.probes import CanaryProbe, ClaimStore, WorkerSignals
@@ -332,7 +332,24 @@ class DrillRunner:
             steady_window_ns=ns(s.steady_window),
             manual_ns=ns(self.scenario.manual_estimate),
             slow_factor=self._latency_factor(),
+            criteria=tuple(self._criteria()),
+            criteria_match_all=self.scenario.detection.match == "all",
         )
+
+    def _criteria(self) -> list[Criterion]:
+        """The plan's detection criteria the canary probes can evaluate, at staging time scale."""
+        return [
+            Criterion(
+                metric=c.metric,
+                window_ns=ns(self.scenario.staging_window(c)),
+                above=c.above,
+                factor=c.baseline_factor,
+                description=c.describe(),
+            )
+            for c in self.scenario.detection.criteria
+            if (c.metric == "error_rate" and c.above is not None)
+            or (c.metric == "latency" and c.baseline_factor is not None)
+        ]
 
     def _latency_factor(self) -> float | None:
         """The plan's own latency criterion (e.g. 10x baseline) decides when a slow probe is a symptom."""

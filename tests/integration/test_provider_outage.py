@@ -137,6 +137,8 @@ def test_drill_fails_with_the_rto_reason_when_the_backup_is_down_too(
     assert isinstance(measured, dict)
     assert measured["time_to_detect_s"] is not None
     assert measured["failed_probes"] > 0
+    # The plan's own criterion (error rate above 50 % over the 2 s staging window) fires too.
+    assert measured["time_to_detect_by_plan_s"] is not None
 
 
 def test_a_hanging_provider_is_detected_by_slow_probes_and_recovered_after_failover(
@@ -169,3 +171,5 @@ def test_a_hanging_provider_is_detected_by_slow_probes_and_recovered_after_failo
     # every SIGNAL_POLL_S, so it may be noticed up to one poll late; recovery is seen by the probes sooner.
     assert recover >= failover - SIGNAL_POLL_S
     assert measured["ledger"]["lost"] == 0
+    # The plan's latency criterion (10x baseline over a 2 s staging window) needs a whole window of the fault.
+    assert measured["time_to_detect_by_plan_s"] is not None and measured["time_to_detect_by_plan_s"] >= 2.0

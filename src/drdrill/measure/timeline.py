@@ -159,3 +159,68 @@ def first_signal_after(events: Sequence[Event], name: str, value: str, after_ns:
         ):
             return event.t_ns
     return None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A detection criterion of the plan, on the canary probes, at staging time scale.
+
+    ``error_rate``: the share of failed probes among those that finished in the window is above ``above``.
+    ``latency``: the median latency of the probes started in the window is above ``factor`` times the
+    baseline median (a probe still running counts as slow once it has waited that long).
+    """
+
+    metric: str  # "error_rate" | "latency"
+    window_ns: int
+    above: float | None = None
+    factor: float | None = None
+    description: str = ""
+
+
+GRID_NS = 50_000_000  # criteria are evaluated every 50 ms, finer than any probe interval
+
+
+def _holds(criterion: Criterion, probes: Sequence[ProbeResult], t: int, baseline_ns: int | None) -> bool:
+    """Whether ``criterion`` holds over the window ending at ``t``, on the probe outcomes known in it."""
+    since = t - criterion.window_ns
+    if criterion.metric == "error_rate" and criterion.above is not None:
+        done = [p for p in probes if since < p.complete_ns <= t]
+        return bool(done) and sum(1 for p in done if not p.ok) / len(done) > criterion.above
+    if criterion.metric == "latency" and criterion.factor is not None and baseline_ns:
+        # The median is above the threshold when more probes were seen slow than fast in the window. A probe
+        # is seen fast when it finishes in time, and seen slow the moment it has waited past the threshold.
+        threshold = round(criterion.factor * baseline_ns)
+        slow = fast = 0
+        for p in probes:
+            if p.complete_ns - p.invoke_ns <= threshold:
+                fast += since < p.complete_ns <= t
+            else:
+                slow += since < p.invoke_ns + threshold <= t
+        return slow > fast
+    return False
+
+
+def time_to_detect_by_criteria(
+    probes: Sequence[ProbeResult],
+    window: FaultWindow,
+    criteria: Sequence[Criterion],
+    baseline_ns: int | None,
+    match_all: bool = False,
+) -> int | None:
+    """Nanoseconds from the fault until the plan's criteria first held over a whole window of the fault.
+
+    Windows start at the fault at the earliest, so a criterion holds only on what the fault caused; they end
+    at the revert at the latest. ``match_all`` wants every criterion at once, else any one is enough.
+    """
+    usable = [c for c in criteria if c.metric in ("error_rate", "latency")]
+    if not usable or not probes:
+        return None
+    last = max(p.complete_ns for p in probes)
+    end = min(last, window.end_ns) if window.end_ns is not None else last
+    t = window.start_ns + min(c.window_ns for c in usable)
+    while t <= end:
+        held = [t - c.window_ns >= window.start_ns and _holds(c, probes, t, baseline_ns) for c in usable]
+        if all(held) if match_all else any(held):
+            return t - window.start_ns
+        t += GRID_NS
+    return None

@@ -10,6 +10,7 @@ from drdrill.clock import NS_PER_S
 from drdrill.journal import Event
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.timeline import (
+    Criterion,
     fault_window,
     first_signal_after,
     median_latency,
@@ -17,6 +18,7 @@ from drdrill.measure.timeline import (
     probe_results,
     recovery_point,
     time_to_detect,
+    time_to_detect_by_criteria,
 )
 
 BASELINE_PHASE = "baseline"
@@ -32,6 +34,8 @@ class Objectives:
     steady_window_ns: int  # steady state must hold this long to count as recovered
     manual_ns: int = 0  # declared duration of the manual recovery steps
     slow_factor: float | None = None  # a probe slower than this multiple of the baseline median is a symptom
+    criteria: tuple[Criterion, ...] = ()  # the plan's detection criteria that probes can evaluate
+    criteria_match_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Measurements:
     fault_start_ns: int | None = None
     time_to_failback_ns: int | None = None  # from the revert until the worker serves from the primary again
     baseline_latency_ns: int | None = None  # median canary latency before the fault
+    time_to_detect_by_plan_ns: int | None = None  # until the plan's own detection criteria held
     slow_after_ns: int | None = None  # a probe unanswered this long counted as a symptom
 
     def lost_window_ns(self) -> int:
@@ -92,7 +97,13 @@ def seconds(ns: int | None) -> str:
 MIN_SLOW_NS = 250_000_000
 
 
-def measure(events: Sequence[Event], steady_window_ns: int, slow_factor: float | None = None) -> Measurements:
+def measure(
+    events: Sequence[Event],
+    steady_window_ns: int,
+    slow_factor: float | None = None,
+    criteria: Sequence[Criterion] = (),
+    criteria_match_all: bool = False,
+) -> Measurements:
     """Take every figure from the journal."""
     probes = probe_results(events)
     window = fault_window(events)
@@ -112,8 +123,10 @@ def measure(events: Sequence[Event], steady_window_ns: int, slow_factor: float |
     slow_after = None
     if slow_factor is not None and baseline_latency is not None:
         slow_after = max(MIN_SLOW_NS, round(baseline_latency * slow_factor))
+    ttd_plan = None
     if window is not None:
         ttd = time_to_detect(probes, window.start_ns, window.end_ns, slow_after)
+        ttd_plan = time_to_detect_by_criteria(probes, window, criteria, baseline_latency, criteria_match_all)
         switched = first_signal_after(events, "active_provider", "backup", window.start_ns)
         ttf = None if switched is None else switched - window.start_ns
         recovery = recovery_point(probes, window, steady_window_ns)
@@ -137,6 +150,7 @@ def measure(events: Sequence[Event], steady_window_ns: int, slow_factor: float |
         fault_start_ns=None if window is None else window.start_ns,
         time_to_failback_ns=ttfb,
         baseline_latency_ns=baseline_latency,
+        time_to_detect_by_plan_ns=ttd_plan,
         slow_after_ns=slow_after,
     )
 
@@ -278,5 +292,11 @@ def _unexpected(m: Measurements) -> Verdict:
 
 def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[Measurements, list[Verdict]]:
     """Shortcut for the runner and for re-judging an old journal."""
-    m = measure(events, objectives.steady_window_ns, objectives.slow_factor)
+    m = measure(
+        events,
+        objectives.steady_window_ns,
+        objectives.slow_factor,
+        objectives.criteria,
+        objectives.criteria_match_all,
+    )
     return m, judge(m, objectives)

@@ -65,9 +65,15 @@ def build_scorecard(
             "staging_recovery_bound_s": _s(objectives.recovery_bound_ns),
             "steady_window_s": _s(objectives.steady_window_ns),
             "manual_steps_s": _s(objectives.manual_ns),
+            "detection_criteria": [
+                {"metric": c.metric, "staging_window_s": _s(c.window_ns), "production": c.description}
+                for c in objectives.criteria
+            ],
+            "detection_match": "all" if objectives.criteria_match_all else "any",
         },
         "measurements": {
             "time_to_detect_s": _s(m.time_to_detect_ns),
+            "time_to_detect_by_plan_s": _s(m.time_to_detect_by_plan_ns),
             "time_to_failover_s": _s(m.time_to_failover_ns),
             "time_to_recover_s": _s(m.time_to_recover_ns),
             "time_to_failback_s": _s(m.time_to_failback_ns),

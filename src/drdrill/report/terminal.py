@@ -27,6 +27,7 @@ def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[st
         f"  faults: {', '.join(sc['faults']) or 'none'}",
         f"  time to detect {detect}, to fail over {_fmt(m['time_to_failover_s'])}, "
         f"to recover {_fmt(m['time_to_recover_s'])} (staging bound {_fmt(o['staging_recovery_bound_s'])})",
+        f"  the plan's detection criteria held after {_fmt(m.get('time_to_detect_by_plan_s'), 'never')}",
         f"  fail back {_fmt(m.get('time_to_failback_s'))} after the revert; projected RTO "
         f"{_fmt(m['projected_rto_s'])} against the tier RTO {_fmt(o['rto_s'])}",
         f"  claims: {ledger['acknowledged']} acknowledged, {ledger['processed']} classified, "

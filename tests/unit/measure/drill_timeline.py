@@ -11,6 +11,7 @@ from typing import Any
 from drdrill.clock import NS_PER_S, FakeClock
 from drdrill.journal import Event, Journal, Kind, Type
 from drdrill.measure.ledger import FINAL_READ, SUBMIT
+from drdrill.measure.timeline import Criterion
 from drdrill.measure.verdicts import BASELINE_PHASE, Objectives, measure_and_judge
 from drdrill.plan import Plan
 from drdrill.report.scorecard import build_scorecard
@@ -128,7 +129,12 @@ class StandardDrill:
 
 
 OBJECTIVES = Objectives(
-    rto_ns=s(4 * 3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10), manual_ns=s(45 * 60)
+    rto_ns=s(4 * 3600),
+    rpo_ns=0,
+    recovery_bound_ns=s(30),
+    steady_window_ns=s(10),
+    manual_ns=s(45 * 60),
+    criteria=(Criterion("error_rate", s(1), above=0.5, description="error rate above 0.5 for 5 minutes"),),
 )
 
 

@@ -26,6 +26,7 @@ def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None
     measurements = card["measurements"]
     assert isinstance(measurements, dict)
     assert measurements["time_to_detect_s"] == 0.75
+    assert measurements["time_to_detect_by_plan_s"] == 1.0  # first 1 s window of the fault with errors > 50 %
     assert measurements["time_to_failover_s"] == 3.5
     assert measurements["time_to_recover_s"] == 4.25  # when the first good probe of the final run completed
     assert measurements["projected_rto_s"] == 4.25 + 45 * 60
@@ -61,10 +62,11 @@ def test_summary_lines_read_in_human_units(plan: Plan) -> None:
     assert (
         lines[2] == "  time to detect 0.75 s, to fail over 3.50 s, to recover 4.25 s (staging bound 30.0 s)"
     )
+    assert lines[3] == "  the plan's detection criteria held after 1.00 s"
     assert (
-        lines[3]
+        lines[4]
         == "  fail back not observed after the revert; projected RTO 45.1 min against the tier RTO 4.00 h"
     )
-    assert lines[4] == "  claims: 3 acknowledged, 3 classified, 0 lost, 0 never classified, 2 unknown"
+    assert lines[5] == "  claims: 3 acknowledged, 3 classified, 0 lost, 0 never classified, 2 unknown"
     assert "  [PASS] recovery_bound: recovered in 4.25 s, within the staging bound of 30.0 s" in lines
     assert lines[-1] == "  scorecard: reports/x/scorecard.json"

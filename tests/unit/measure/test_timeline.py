@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from drdrill.journal import Kind, Type
 from drdrill.measure.timeline import (
+    Criterion,
     FaultWindow,
     ProbeResult,
     Recovery,
@@ -17,6 +18,7 @@ from drdrill.measure.timeline import (
     probe_results,
     recovery_point,
     time_to_detect,
+    time_to_detect_by_criteria,
 )
 from tests.unit.measure.drill_timeline import START_NS, DrillScript, StandardDrill, s
 
@@ -502,3 +504,44 @@ def test_a_probe_slow_before_the_fault_counts_from_when_it_crossed_the_threshold
     # it crossed 1 s at slow + 1 s, i.e. 0.5 s after the fault started
     assert time_to_detect(probes, start, slow_after_ns=s(1)) == slow + s(1) - start == s(0.5)
     assert median_latency(probes) == s(0.1)
+
+
+def _criteria_drill(fail: bool, latency: float) -> tuple[list[ProbeResult], FaultWindow]:
+    """Good probes for 3 s, a fault, then probes every 0.5 s for 6 s that fail or take ``latency``."""
+    d = DrillScript()
+    d.probes(True, 3, latency=0.1)
+    start = d.fault(Type.START)
+    for _ in range(12):
+        d.probe(not fail, latency=latency)
+        d.wait(max(0.0, 0.5 - latency))
+    end = d.fault(Type.END)
+    return probe_results(d.events()), FaultWindow(start, end)
+
+
+ERRORS = Criterion("error_rate", s(2), above=0.5)
+SLOW = Criterion("latency", s(2), factor=10)
+
+
+def test_error_rate_criterion_holds_once_a_whole_window_of_the_fault_saw_failures() -> None:
+    probes, window = _criteria_drill(fail=True, latency=0.1)
+    assert time_to_detect_by_criteria(probes, window, [ERRORS], baseline_ns=s(0.1)) == s(2)
+
+
+def test_latency_criterion_counts_a_waiting_probe_as_slow_once_past_the_threshold() -> None:
+    # every probe takes 1.5 s: slow against 10 x 0.1 s; seen slow 1 s after it starts
+    probes, window = _criteria_drill(fail=False, latency=1.5)
+    assert time_to_detect_by_criteria(probes, window, [SLOW], baseline_ns=s(0.1)) == s(2)
+    assert time_to_detect_by_criteria(probes, window, [SLOW], baseline_ns=s(0.2)) is None  # 1.5 s < 2 s
+    assert time_to_detect_by_criteria(probes, window, [ERRORS], baseline_ns=s(0.1)) is None  # none failed
+
+
+def test_match_all_needs_every_criterion_and_any_needs_one() -> None:
+    probes, window = _criteria_drill(fail=True, latency=0.1)
+    assert time_to_detect_by_criteria(probes, window, [ERRORS, SLOW], s(0.1), match_all=False) == s(2)
+    assert time_to_detect_by_criteria(probes, window, [ERRORS, SLOW], s(0.1), match_all=True) is None
+
+
+def test_a_healthy_system_never_meets_the_criteria() -> None:
+    probes, window = _criteria_drill(fail=False, latency=0.1)
+    assert time_to_detect_by_criteria(probes, window, [ERRORS, SLOW], baseline_ns=s(0.1)) is None
+    assert time_to_detect_by_criteria(probes, window, [], baseline_ns=s(0.1)) is None
