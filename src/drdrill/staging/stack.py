@@ -33,6 +33,16 @@ READY_POLL_S = 0.1
 # rarely, and readiness is polled from the host instead (cheap, and at 100 ms rather than testcontainers' 1 s).
 DRILL_HEALTH_INTERVAL = "10s"
 # (service, container port, path) that must answer 2xx before the drill starts.
+PORT_ATTEMPTS = 3
+# compose.yaml publishes each service on 127.0.0.1:${DRDRILL_PORT_<NAME>:-}
+HOST_PORT_VARS = (
+    "DRDRILL_PORT_POSTGRES",
+    "DRDRILL_PORT_INTAKE",
+    "DRDRILL_PORT_WORKER",
+    "DRDRILL_PORT_PRIMARY",
+    "DRDRILL_PORT_BACKUP",
+    "DRDRILL_PORT_TOXIPROXY",
+)
 READINESS = (
     ("intake", 8080, "/health"),  # answers only when Postgres does
     ("worker", 8081, "/status"),
@@ -42,6 +52,20 @@ READINESS = (
 )
 
 Log = Callable[[str], None]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports that are free right now (all held open together, then released)."""
+    held: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            held.append(sock)
+        return [int(sock.getsockname()[1]) for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def owner_tag() -> str:
@@ -108,27 +132,49 @@ class StagingStack:
         self.project = f"drdrill-{run_id}"
         self._log = log
         self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{run_id}-"))
-        env_file = self._envdir / "drill.env"
-        env_file.write_text(f"DRDRILL_RUN_ID={run_id}\nDRDRILL_OWNER={owner_tag()}\n", encoding="utf-8")
+        self._env_file = self._envdir / "drill.env"
+        self._write_env()
         self._compose = _ProjectCompose(
             context=str(compose_dir or default_compose_dir()),
             compose_file_name="compose.yaml",
-            env_file=str(env_file),
-            wait=True,
+            env_file=str(self._env_file),
+            wait=False,
         )
         self._compose.project = self.project
         self._ports: dict[tuple[str, int], int] | None = None
         self.started = False
 
+    def _write_env(self) -> None:
+        """Interpolation values for compose: run labels, slow healthchecks, and host ports chosen now.
+
+        Pinned host ports keep a service on the same port when a fault restarts its container (Docker gives an
+        ephemeral port a new number at every start).
+        """
+        ports = free_ports(len(HOST_PORT_VARS))
+        lines = [
+            f"DRDRILL_RUN_ID={self.run_id}",
+            f"DRDRILL_OWNER={owner_tag()}",
+            f"DRDRILL_HEALTH_INTERVAL={DRILL_HEALTH_INTERVAL}",
+            *(f"{var}={port}" for var, port in zip(HOST_PORT_VARS, ports, strict=True)),
+        ]
+        self._env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     def start(self) -> Endpoints:
         """``docker compose up --detach``, then wait until every service answers; errors carry the logs."""
         self.started = True
-        try:
-            self._compose.start()
-        except subprocess.CalledProcessError as exc:
-            stderr = exc.stderr.decode(errors="replace") if exc.stderr else ""
-            logs = self._logs_tail()
-            raise StagingError(f"the staging replica did not start: {stderr.strip()}\n{logs}") from exc
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                self._compose.start()
+                break
+            except subprocess.CalledProcessError as exc:
+                stderr = exc.stderr.decode(errors="replace") if exc.stderr else ""
+                taken = "port is already allocated" in stderr or "address already in use" in stderr
+                if taken and attempt + 1 < PORT_ATTEMPTS:  # another process took a chosen port meanwhile
+                    self._compose.run("down", "--volumes", "--timeout", str(STOP_TIMEOUT_S))
+                    self._write_env()
+                    continue
+                logs = self._logs_tail()
+                raise StagingError(f"the staging replica did not start: {stderr.strip()}\n{logs}") from exc
         self._await_ready()
         return self.endpoints()
 

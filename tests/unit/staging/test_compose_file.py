@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,9 @@ def test_service_is_local_managed_and_stops_fast(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
-def test_ports_are_loopback_and_ephemeral(name: str) -> None:
-    assert COMPOSE["services"][name]["ports"] == [f"127.0.0.1::{CONTAINER_PORTS[name]}"]
+def test_ports_are_loopback_and_pinned_by_the_drill_or_ephemeral(name: str) -> None:
+    (port,) = COMPOSE["services"][name]["ports"]
+    assert re.fullmatch(rf"127\.0\.0\.1:\$\{{DRDRILL_PORT_[A-Z]+:-\}}:{CONTAINER_PORTS[name]}", port), port
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
