@@ -7,24 +7,32 @@ needs; a project adds its own with the ``pytest_drdrill_recovery_hooks`` hook or
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import docker.errors
 import httpx
 
 from drdrill.clock import NS_PER_S, Clock
 from drdrill.errors import DrdrillError
+from drdrill.faults.container import ServiceControl
 from drdrill.journal import Journal
 from drdrill.staging.stack import Endpoints
 
 
 @dataclass(frozen=True)
 class RecoveryContext:
-    """What a hook may use: the replica's endpoints, the journal, the clock and the time it has left."""
+    """What a hook may use: the replica's endpoints, its containers, the journal, the clock and the time left.
+
+    ``components`` are the plan components the step names; ``services`` maps components to compose services.
+    """
 
     endpoints: Endpoints
     journal: Journal
     clock: Clock
     deadline_ns: int
+    control: ServiceControl
+    services: Mapping[str, str] = field(default_factory=dict)
+    components: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,32 @@ def _await_provider(ctx: RecoveryContext, wanted: str) -> str:
     )
 
 
+def restart_service(ctx: RecoveryContext) -> str:
+    """Start again the containers of the step's components that are down, as an orchestrator would."""
+    if not ctx.components:
+        raise RecoveryStepFailed("restart-service needs the step to name its `components`")
+    restarted: list[str] = []
+    for component in ctx.components:
+        service = ctx.services.get(component)
+        if service is None:
+            raise RecoveryStepFailed(f"component {component!r} has no staging service to restart")
+        try:
+            container = ctx.control.container(service)
+            container.reload()
+            if container.status == "paused":
+                container.unpause()
+            elif container.status != "running":
+                container.start()
+            else:
+                continue
+        except (docker.errors.APIError, LookupError) as exc:
+            raise RecoveryStepFailed(f"could not restart {service!r}: {exc}") from exc
+        restarted.append(service)
+    return f"restarted {', '.join(restarted)}" if restarted else "every service was already running"
+
+
 BUILTIN_HOOKS: Mapping[str, RecoveryHook] = {
     "provider-failover": RecoveryHook(await_failover),
     "provider-failback": RecoveryHook(await_failback, after_revert=True),
+    "restart-service": RecoveryHook(restart_service),
 }

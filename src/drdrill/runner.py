@@ -16,6 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from docker.models.containers import Container
+
 from drdrill.clock import NS_PER_S, Clock, SystemClock
 from drdrill.errors import DrdrillError, EnvironmentNotReadyError
 from drdrill.faults import InjectedFault, ToxiproxyClient, build_faults
@@ -86,6 +88,9 @@ class DrillRunner:
         self._proxies = {
             name: c.staging.proxy for name, c in plan.components.items() if c.staging and c.staging.proxy
         }
+        self._services = {
+            name: c.staging.service for name, c in plan.components.items() if c.staging and c.staging.service
+        }
         self._steps: list[tuple[RecoveryStep, RecoveryHook]] = []
         self._faults: list[InjectedFault] = []
         self._applied: list[InjectedFault] = []
@@ -95,6 +100,12 @@ class DrillRunner:
         self._cleanup: list[str] = []
         self._environment: dict[str, Any] = {}
         self.preflight_done = False
+
+    def container(self, service: str) -> Container:
+        """The container of ``service`` in the running replica (for container faults and restart hooks)."""
+        if self._stack is None:
+            raise LookupError("the staging replica is not running")
+        return self._stack.container(service)
 
     # -- preflight ----------------------------------------------------------------------------------
 
@@ -116,7 +127,9 @@ class DrillRunner:
                 "add a `faults:` entry, or exercise it as a tabletop (drdrill tabletop)"
             )
         placeholder = ToxiproxyClient("127.0.0.1", 0)
-        build_faults(self._fault_decls, self._proxies, placeholder, str(self.scenario.source))
+        build_faults(
+            self._fault_decls, self._proxies, self._services, placeholder, self, str(self.scenario.source)
+        )
         placeholder.close()
         self._steps = [(s, self._resolve_hook(s.hook)) for s in self.scenario.recovery if s.hook is not None]
         engine = docker_client()
@@ -165,7 +178,7 @@ class DrillRunner:
         if self._stack is not None:
             self._environment["images"] = self._stack.images()
         self._faults = build_faults(
-            self._fault_decls, self._proxies, self._toxiproxy, str(self.scenario.source)
+            self._fault_decls, self._proxies, self._services, self._toxiproxy, self, str(self.scenario.source)
         )
         self._start_observers(journal, endpoints)
         self._phase(
@@ -239,10 +252,12 @@ class DrillRunner:
         s = self.scenario.staging
         starts: list[int] = []
         for fault in self._faults:
-            fault.apply()
-            self._applied.append(fault)
+            # Stamped before apply(): a fault may act before the call returns (a kill does), and starting the
+            # clock early can only make the measured times longer, never flatter the system.
             starts.append(journal.record(Kind.FAULT, Type.START, fault.label, value=fault.target).t_ns)
-        start_ns = starts[0]  # the disaster begins with the first fault in place, as measure/ counts it
+            self._applied.append(fault)
+            fault.apply()
+        start_ns = starts[0]  # the disaster begins with the first fault, as measure/ counts it
         bound_ns = start_ns + ns(s.recovery_bound)
         self._run_steps(journal, endpoints, bound_ns, after_revert=False)
         deadline = bound_ns + ns(s.steady_window) + ns(s.probe_timeout)
@@ -263,7 +278,9 @@ class DrillRunner:
             if hook.after_revert != after_revert:
                 continue
             journal.record(Kind.STEP, Type.INVOKE, step.title, value=step.hook)
-            ctx = RecoveryContext(endpoints, journal, self.clock, deadline_ns)
+            ctx = RecoveryContext(
+                endpoints, journal, self.clock, deadline_ns, self, self._services, tuple(step.components)
+            )
             try:
                 detail = hook.run(ctx)
             except DrdrillError as exc:

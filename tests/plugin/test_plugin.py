@@ -148,7 +148,7 @@ def test_an_unregistered_recovery_hook_stops_the_drill_before_it_starts(
     result.stdout.fnmatch_lines(
         [
             "drdrill: drill provider-outage cannot start: *provider-outage.yaml: recovery step hook 'warm-up-backup-cache' "
-            "is not registered; known hooks: provider-failback, provider-failover. Register it with the "
+            "is not registered; known hooks: provider-failback, provider-failover, restart-service. Register it with the "
             "pytest_drdrill_recovery_hooks hook."
         ]
     )

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drdrill.errors import UnsupportedFaultError
 from drdrill.faults.base import InjectedFault
+from drdrill.faults.container import CONTAINER_KINDS, ServiceControl, container_fault
 from drdrill.faults.network import NETWORK_KINDS, network_fault
 from drdrill.faults.toxiproxy import ToxiproxyClient
 
-SUPPORTED_KINDS = NETWORK_KINDS
+SUPPORTED_KINDS = NETWORK_KINDS | CONTAINER_KINDS
 
 
 def build_faults(
-    faults: list[Any], proxies: dict[str, str], client: ToxiproxyClient, where: str
+    faults: list[Any],
+    proxies: Mapping[str, str],
+    services: Mapping[str, str],
+    client: ToxiproxyClient,
+    control: ServiceControl,
+    where: str,
 ) -> list[InjectedFault]:
     """Turn a scenario's fault declarations into injectable faults, before anything starts.
 
-    ``proxies`` maps component names to their Toxiproxy proxy. ``where`` names the scenario file for errors.
+    ``proxies`` and ``services`` map component names to their Toxiproxy proxy and compose service.
+    ``where`` names the scenario file for errors.
     """
     built: list[InjectedFault] = []
     for index, fault in enumerate(faults):
@@ -28,14 +36,21 @@ def build_faults(
                 f"be injected by this drdrill version yet; injectable kinds: {known}. "
                 "Run it as a tabletop exercise: drdrill tabletop"
             )
-        proxy = proxies.get(fault.target)
-        if proxy is None:
-            raise UnsupportedFaultError(
-                f"{where}: fault {fault.kind!r} targets {fault.target!r}, which has no Toxiproxy proxy in the "
-                f"staging topology; give the component `staging: {{proxy: <name>}}` in plan.yaml"
-            )
-        built.append(network_fault(client, fault, proxy, index))
+        if fault.kind in CONTAINER_KINDS:
+            built.append(container_fault(control, fault, _mapped(services, fault, "service", where)))
+        else:
+            built.append(network_fault(client, fault, _mapped(proxies, fault, "proxy", where), index))
     return built
 
 
-__all__ = ["SUPPORTED_KINDS", "InjectedFault", "ToxiproxyClient", "build_faults"]
+def _mapped(mapping: Mapping[str, str], fault: Any, what: str, where: str) -> str:
+    found = mapping.get(fault.target)
+    if found is None:
+        raise UnsupportedFaultError(
+            f"{where}: fault {fault.kind!r} targets {fault.target!r}, which has no staging {what}; give the "
+            f"component `staging: {{{what}: <name>}}` in plan.yaml"
+        )
+    return found
+
+
+__all__ = ["SUPPORTED_KINDS", "InjectedFault", "ServiceControl", "ToxiproxyClient", "build_faults"]

@@ -17,6 +17,7 @@ from pathlib import Path
 import docker
 import docker.errors
 import httpx
+from docker.models.containers import Container
 from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
@@ -223,6 +224,14 @@ class StagingStack:
             toxiproxy_host="127.0.0.1",
             toxiproxy_port=self._port("toxiproxy", 8474),
         )
+
+    def container(self, service: str) -> Container:
+        """The container of ``service`` in this run, running or not."""
+        labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]
+        found = docker_client().containers.list(all=True, filters={"label": labels}, ignore_removed=True)
+        if not found:
+            raise LookupError(f"no container for service {service!r} in {self.project}")
+        return found[0]
 
     def images(self) -> dict[str, str]:
         """Image id of each running service, for the scorecard."""

@@ -1,0 +1,88 @@
+"""Container faults: the container behind a component is stopped, killed or frozen, then brought back."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import docker.errors
+from docker.models.containers import Container
+
+from drdrill.errors import FaultError
+
+CONTAINER_KINDS = frozenset({"stop", "kill", "pause"})
+STOP_TIMEOUT_S = 2
+
+
+class ServiceControl(Protocol):
+    """What container faults and restart hooks need from the staging replica."""
+
+    def container(self, service: str) -> Container:
+        """The container of a compose service, running or not."""
+
+
+class ContainerFault:
+    """Stop, kill or pause one service's container; reverting starts (or unpauses) it if it is down."""
+
+    def __init__(
+        self, control: ServiceControl, service: str, target: str, kind: str, signal: str = "SIGKILL"
+    ) -> None:
+        if kind not in CONTAINER_KINDS:
+            raise ValueError(f"not a container fault: {kind!r}")
+        self._control = control
+        self._service = service
+        self._target = target
+        self._kind = kind
+        self._signal = signal
+        self._applied = False
+
+    @property
+    def label(self) -> str:
+        return (
+            f"kill {self._target} ({self._signal})"
+            if self._kind == "kill"
+            else f"{self._kind} {self._target}"
+        )
+
+    @property
+    def target(self) -> str:
+        return self._target
+
+    def apply(self) -> None:
+        container = self._container("apply")
+        try:
+            if self._kind == "kill":
+                container.kill(signal=self._signal)
+            elif self._kind == "stop":
+                container.stop(timeout=STOP_TIMEOUT_S)
+            else:
+                container.pause()
+        except docker.errors.APIError as exc:
+            raise FaultError(f"could not {self._kind} the container of {self._target}: {exc}") from exc
+        self._applied = True
+
+    def revert(self) -> None:
+        if not self._applied:
+            return
+        container = self._container("revert")
+        try:
+            container.reload()
+            if container.status == "paused":
+                container.unpause()
+            elif container.status != "running":
+                container.start()
+        except docker.errors.APIError as exc:
+            raise FaultError(f"could not bring back the container of {self._target}: {exc}") from exc
+        self._applied = False
+
+    def _container(self, what: str) -> Container:
+        try:
+            return self._control.container(self._service)
+        except (docker.errors.APIError, LookupError) as exc:
+            raise FaultError(
+                f"cannot {what} {self.label}: no container for service {self._service!r}: {exc}"
+            ) from exc
+
+
+def container_fault(control: ServiceControl, fault: Any, service: str) -> ContainerFault:
+    """Build the injected fault for a plan fault of the container family."""
+    return ContainerFault(control, service, fault.target, fault.kind, getattr(fault, "signal", "SIGKILL"))

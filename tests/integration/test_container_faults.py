@@ -1,0 +1,85 @@
+"""Container faults and the restart hook on real containers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from docker.models.containers import Container
+
+from drdrill.faults.container import ContainerFault
+from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, owner_tag
+
+pytestmark = pytest.mark.integration
+
+
+class _One:
+    """A ServiceControl over one container."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def container(self, service: str) -> Container:
+        assert service == "sleeper"
+        return self._container
+
+
+@pytest.fixture
+def sleeper(docker_ready: docker.DockerClient) -> Iterator[Container]:
+    container = docker_ready.containers.run(
+        "drdrill/claims-app:local",
+        ["sleep", "300"],
+        detach=True,
+        init=True,
+        labels={LABEL_MANAGED: "true", LABEL_RUN: "container-fault-test", LABEL_OWNER: owner_tag()},
+    )
+    yield container
+    container.remove(force=True)
+
+
+def _status(container: Container) -> str:
+    container.reload()
+    return str(container.status)
+
+
+@pytest.mark.parametrize(("kind", "down"), [("kill", "exited"), ("stop", "exited"), ("pause", "paused")])
+def test_fault_takes_the_container_down_and_revert_brings_it_back(
+    sleeper: Container, kind: str, down: str
+) -> None:
+    fault = ContainerFault(_One(sleeper), "sleeper", "classifier-worker", kind)
+    assert _status(sleeper) == "running"
+    fault.apply()
+    assert _status(sleeper) == down
+    fault.revert()
+    fault.revert()  # safe twice
+    assert _status(sleeper) == "running"
+
+
+def test_server_failure_drill_kills_the_worker_and_the_restart_hook_brings_it_back(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        "--drill=server-failure",
+        f"--drill-plan={plan_copy}",
+        f"--drill-report-dir={reports}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1)
+    (card_path,) = reports.glob("*-server-failure-*/scorecard.json")
+    card = json.loads(card_path.read_text())
+    events = card["timeline"]
+    assert [e["name"] for e in events if e["kind"] == "fault" and e["type"] == "start"] == [
+        "kill classifier-worker (SIGKILL)"
+    ]
+    (restart,) = [e for e in events if e["kind"] == "step" and e["type"] != "invoke"]
+    assert restart["type"] == "ok" and restart["data"]["detail"] == "restarted worker"
+    # the worker was really gone: its status endpoint stopped answering, then came back on the same port
+    seen = [e["value"] for e in events if e["kind"] == "signal"]
+    assert "unreachable" in seen and seen[-1] == "primary"
+    assert card["measurements"]["ledger"]["lost"] == 0
+    assert card["measurements"]["time_to_recover_s"] <= 20
