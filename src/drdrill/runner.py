@@ -101,6 +101,12 @@ class DrillRunner:
         self._environment: dict[str, Any] = {}
         self.preflight_done = False
 
+    def service_url(self, service: str, port: int) -> str:
+        """Where the host reaches ``service``'s container ``port`` (for provider faults)."""
+        if self._stack is None:
+            raise LookupError("the staging replica is not running")
+        return self._stack.service_url(service, port)
+
     def container(self, service: str) -> Container:
         """The container of ``service`` in the running replica (for container faults and restart hooks)."""
         if self._stack is None:

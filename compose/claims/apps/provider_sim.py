@@ -103,11 +103,17 @@ def classify(text: str) -> str:
 
 @dataclass
 class Fault:
-    """An HTTP-level fault: answer `status` with probability `error_rate` after `latency_ms`."""
+    """An HTTP-level fault: answer `status` with probability `error_rate` after `latency_ms`.
+
+    `malformed`: answer 200 with a body cut off mid-JSON instead (a provider that changed or broke its format).
+    `retry_after_s`: sent as Retry-After with an error status.
+    """
 
     status: int = 503
     error_rate: float = 1.0
     latency_ms: int = 0
+    malformed: bool = False
+    retry_after_s: int | None = None
 
 
 @dataclass
@@ -142,7 +148,7 @@ class Simulator:
                 return None
             if fault.error_rate >= 1.0 or self._random.random() < fault.error_rate:
                 return fault
-            return Fault(status=200, error_rate=0.0, latency_ms=fault.latency_ms)
+            return Fault(status=200, error_rate=0.0, latency_ms=fault.latency_ms)  # spared: slow but sound
 
     def record(self, label: str | None) -> None:
         with self._lock:
@@ -174,7 +180,19 @@ def parse_fault(body: dict[str, Any]) -> Fault:
         raise ValueError(f"error_rate must be a number in 0..1, got {error_rate!r}")
     if not isinstance(latency_ms, int) or latency_ms < 0:
         raise ValueError(f"latency_ms must be a non-negative integer, got {latency_ms!r}")
-    return Fault(status=status, error_rate=float(error_rate), latency_ms=latency_ms)
+    malformed = body.get("malformed", False)
+    if not isinstance(malformed, bool):
+        raise ValueError(f"malformed must be true or false, got {malformed!r}")
+    retry_after_s = body.get("retry_after_s")
+    if retry_after_s is not None and (not isinstance(retry_after_s, int) or retry_after_s < 0):
+        raise ValueError(f"retry_after_s must be a non-negative integer, got {retry_after_s!r}")
+    return Fault(
+        status=status,
+        error_rate=float(error_rate),
+        latency_ms=latency_ms,
+        malformed=malformed,
+        retry_after_s=retry_after_s,
+    )
 
 
 def completion(model: str, prompt: str, label: str) -> dict[str, Any]:
@@ -266,10 +284,16 @@ class Handler(serving.JsonHandler):
         fault = self.sim.draw_fault()
         if fault is not None and fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
+        if fault is not None and fault.malformed:
+            self.sim.record(None)
+            self.send_raw(200, b'{"id": "chatcmpl-sim", "object": "chat.completion", "choices": [{"mess')
+            return
         if fault is not None and fault.status != 200:
             self.sim.record(None)
             kind = "rate_limit_error" if fault.status == 429 else "server_error"
-            self.send_json(fault.status, error_body(f"simulated fault {fault.status}", kind, "simulated"))
+            headers = {} if fault.retry_after_s is None else {"Retry-After": str(fault.retry_after_s)}
+            body = error_body(f"simulated fault {fault.status}", kind, "simulated")
+            self.send_json(fault.status, body, headers)
             return
         try:
             text = last_user_text(body)

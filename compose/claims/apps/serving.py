@@ -30,11 +30,16 @@ class JsonHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logs: drills send thousands of requests."""
 
-    def send_json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
+    def send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.send_raw(status, json.dumps(body).encode(), headers)
+
+    def send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+        """Send ``data`` as given, labelled JSON (a simulated provider may send broken JSON on purpose)."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 

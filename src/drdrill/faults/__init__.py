@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from drdrill.errors import UnsupportedFaultError
 from drdrill.faults.base import InjectedFault
 from drdrill.faults.container import CONTAINER_KINDS, ServiceControl, container_fault
 from drdrill.faults.network import NETWORK_KINDS, network_fault
+from drdrill.faults.provider import PROVIDER_KINDS, ProviderFault, ServiceUrls, simulator_fault
 from drdrill.faults.toxiproxy import ToxiproxyClient
 
-SUPPORTED_KINDS = NETWORK_KINDS | CONTAINER_KINDS
+SUPPORTED_KINDS = NETWORK_KINDS | CONTAINER_KINDS | PROVIDER_KINDS
+
+
+class Replica(ServiceControl, ServiceUrls, Protocol):
+    """The running replica, as container and provider faults need it."""
 
 
 def build_faults(
@@ -19,7 +24,7 @@ def build_faults(
     proxies: Mapping[str, str],
     services: Mapping[str, str],
     client: ToxiproxyClient,
-    control: ServiceControl,
+    control: Replica,
     where: str,
 ) -> list[InjectedFault]:
     """Turn a scenario's fault declarations into injectable faults, before anything starts.
@@ -38,6 +43,10 @@ def build_faults(
             )
         if fault.kind in CONTAINER_KINDS:
             built.append(container_fault(control, fault, _mapped(services, fault, "service", where)))
+        elif fault.kind in PROVIDER_KINDS:
+            service = _mapped(services, fault, "service", where)
+            body = simulator_fault(fault, where)
+            built.append(ProviderFault(control, service, fault.target, fault.kind, body))
         else:
             built.append(network_fault(client, fault, _mapped(proxies, fault, "proxy", where), index))
     return built
@@ -53,4 +62,4 @@ def _mapped(mapping: Mapping[str, str], fault: Any, what: str, where: str) -> st
     return found
 
 
-__all__ = ["SUPPORTED_KINDS", "InjectedFault", "ServiceControl", "ToxiproxyClient", "build_faults"]
+__all__ = ["SUPPORTED_KINDS", "InjectedFault", "Replica", "ServiceControl", "ToxiproxyClient", "build_faults"]

@@ -225,6 +225,10 @@ class StagingStack:
             toxiproxy_port=self._port("toxiproxy", 8474),
         )
 
+    def service_url(self, service: str, port: int) -> str:
+        """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
+        return f"http://127.0.0.1:{self._port(service, port)}"
+
     def container(self, service: str) -> Container:
         """The container of ``service`` in this run, running or not."""
         labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]

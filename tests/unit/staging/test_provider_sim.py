@@ -152,3 +152,31 @@ def test_healthcheck_probe_against_a_live_server(base_url: str) -> None:
     assert run(port, "/v1/models") == 0
     assert run(port, "/nope") != 0
     assert sim.Handler.sim.stats.requests == 0  # the probe never reached the completions endpoint
+
+
+def test_malformed_answers_and_retry_after(base_url: str) -> None:
+    assert call(f"{base_url}/_sim/fault", "POST", {"malformed": True})[0] == 200
+    request = urllib.request.Request(
+        f"{base_url}/v1/chat/completions",
+        data=json.dumps({"model": "m", "messages": [{"role": "user", "content": "car"}]}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+        raw = response.read()
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw)
+
+    assert call(f"{base_url}/_sim/fault", "POST", {"status": 429, "retry_after_s": 7})[0] == 200
+    try:
+        urllib.request.urlopen(request, timeout=5)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            assert (exc.code, exc.headers["Retry-After"]) == (429, "7")
+    else:
+        pytest.fail("a 429 was expected")
+    assert call(f"{base_url}/_sim/fault", "POST", {"malformed": "yes"}) == (
+        400,
+        {"error": "malformed must be true or false, got 'yes'"},
+    )

@@ -1,4 +1,4 @@
-"""Container faults and the restart hook on real containers."""
+"""Container faults, HTTP-level provider faults and the restart hook, on real containers."""
 
 from __future__ import annotations
 
@@ -83,3 +83,24 @@ def test_server_failure_drill_kills_the_worker_and_the_restart_hook_brings_it_ba
     assert "unreachable" in seen and seen[-1] == "primary"
     assert card["measurements"]["ledger"]["lost"] == 0
     assert card["measurements"]["time_to_recover_s"] <= 20
+
+
+def test_integration_failure_drill_breaks_the_providers_answers_and_the_worker_fails_over(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    # An HTTP-level fault Toxiproxy cannot play: the primary answers 200 with a body cut off mid-JSON.
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        "--drill=integration-failure",
+        f"--drill-plan={plan_copy}",
+        f"--drill-report-dir={reports}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1)
+    (card_path,) = reports.glob("*-integration-failure-*/scorecard.json")
+    card = json.loads(card_path.read_text())
+    assert card["scenario"]["faults"] == ["malformed_body primary-provider (error_rate=1.0, malformed=True)"]
+    measured = card["measurements"]
+    assert measured["time_to_failover_s"] is not None  # a 200 with a broken body counted as a failure
+    assert measured["ledger"]["lost"] == 0 and measured["ledger"]["unprocessed"] == 0

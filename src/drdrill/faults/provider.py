@@ -1,0 +1,81 @@
+"""HTTP-level AI-provider faults, set on the provider simulator through its admin API.
+
+Toxiproxy works on TCP; a provider that answers 429 with Retry-After, answers slowly, or sends a body that
+breaks its own format is an HTTP-level failure, which the simulator plays on request.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import httpx
+
+from drdrill.errors import FaultError, UnsupportedFaultError
+
+PROVIDER_KINDS = frozenset({"http_error", "slow_first_token", "malformed_body"})
+SIMULATOR_PORT = 8000  # the simulators' port inside the replica (chat completions and /_sim admin)
+
+
+class ServiceUrls(Protocol):
+    """Where the runner reaches a service of the replica from the host."""
+
+    def service_url(self, service: str, port: int) -> str:
+        """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
+
+
+def simulator_fault(fault: Any, where: str) -> dict[str, Any]:
+    """The simulator's admin body for a plan fault of the provider_http family."""
+    if fault.kind == "http_error":
+        body: dict[str, Any] = {"status": fault.status, "error_rate": fault.error_rate}
+        if fault.retry_after is not None:
+            body["retry_after_s"] = round(fault.retry_after.total_seconds())
+        return body
+    if fault.kind == "slow_first_token":
+        # The replica does not stream: the first token is the whole answer, so the delay is the answer's.
+        return {"status": 200, "error_rate": 1.0, "latency_ms": round(fault.delay.total_seconds() * 1000)}
+    if fault.kind == "malformed_body":
+        return {"malformed": True, "error_rate": fault.error_rate}
+    raise UnsupportedFaultError(f"{where}: the provider simulator cannot play {fault.kind!r}")
+
+
+class ProviderFault:
+    """Set a fault on one provider simulator; reverting clears it (clearing twice is safe)."""
+
+    def __init__(self, urls: ServiceUrls, service: str, target: str, kind: str, body: dict[str, Any]) -> None:
+        self._urls = urls
+        self._service = service
+        self._target = target
+        self._kind = kind
+        self._body = body
+        self._applied = False
+
+    @property
+    def label(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(self._body.items()))
+        return f"{self._kind} {self._target} ({shown})"
+
+    @property
+    def target(self) -> str:
+        return self._target
+
+    def _admin(self, method: str, what: str, body: dict[str, Any] | None = None) -> None:
+        url = f"{self._urls.service_url(self._service, SIMULATOR_PORT)}/_sim/fault"
+        try:
+            response = httpx.request(method, url, json=body, timeout=5.0)
+        except httpx.HTTPError as exc:
+            raise FaultError(
+                f"the {self._target} simulator did not answer while trying to {what}: {exc}"
+            ) from exc
+        if response.status_code != 200:
+            raise FaultError(
+                f"the {self._target} simulator refused to {what}: HTTP {response.status_code} {response.text}"
+            )
+
+    def apply(self) -> None:
+        self._admin("POST", f"set {self.label}", self._body)
+        self._applied = True
+
+    def revert(self) -> None:
+        if self._applied:
+            self._admin("DELETE", f"clear {self._kind}")
+            self._applied = False
