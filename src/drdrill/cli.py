@@ -17,6 +17,7 @@ from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.errors import display_path
 from drdrill.plan.lints import lint_plan
 from drdrill.report.history import read_history
+from drdrill.report.html import write_html
 from drdrill.report.scorecard import load_scorecard, tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.tabletop import write_tabletop
@@ -178,6 +179,8 @@ def _report(args: argparse.Namespace) -> int:
     card = _read_scorecard(args.scorecard)
     for line in summary_lines(card, args.scorecard):
         _out(line)
+    if args.html:
+        _out(f"wrote {display_path(write_html(card, Path(args.html), args.scorecard))}")
     return EXIT_OK if card["status"] == "passed" else EXIT_FINDINGS
 
 
@@ -185,6 +188,9 @@ def _report(args: argparse.Namespace) -> int:
 def _build_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("report", help="summarise a drill's scorecard.json (exit 1 unless the drill passed)")
     p.add_argument("scorecard", help="path to a scorecard.json written by a drill")
+    p.add_argument(
+        "--html", default=None, metavar="FILE", help="also write the client's HTML scorecard to FILE"
+    )
     p.set_defaults(handler=_report)
 
 

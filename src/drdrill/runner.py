@@ -29,6 +29,7 @@ from drdrill.measure.verdicts import BASELINE_PHASE
 from drdrill.plan import Plan, RecoveryStep, Scenario
 from drdrill.probes import CanaryProbe, ClaimStore, WorkerSignals
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryContext, RecoveryHook
+from drdrill.report.html import write_html
 from drdrill.report.scorecard import build_scorecard, write_scorecard
 from drdrill.staging import images
 from drdrill.staging.stack import Endpoints, StagingStack, check_compose, docker_client, sweep_leftovers
@@ -410,4 +411,5 @@ class DrillRunner:
             },
         )
         path = write_scorecard(scorecard, self.run_dir / "scorecard.json")
+        write_html(scorecard, self.run_dir / "scorecard.html", str(path))
         return DrillResult(status, scorecard, path, verdicts, measurements)

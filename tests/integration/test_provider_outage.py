@@ -59,6 +59,8 @@ def test_provider_outage_drill_passes(
     )
     result.assert_outcomes(passed=1)
     card = _scorecard(reports, "provider-outage")
+    (page,) = reports.glob("*-provider-outage-*/scorecard.html")
+    assert "Passed: every objective was met" in page.read_text()
     status, published = (pytester.path / "published.txt").read_text().split(" ", 1)
     assert status == "passed" and published.endswith(
         "scorecard.json"

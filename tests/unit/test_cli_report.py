@@ -30,7 +30,7 @@ def test_report_summarises_a_passed_drill_and_exits_0(
     assert main(["report", str(scorecards["passed"])]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "drill provider-outage (tier 1, software): PASSED"
-    assert out[-1] == f"  scorecard: {scorecards['passed']}"
+    assert out[-2] == f"  scorecard: {scorecards['passed']}"
 
 
 def test_report_exits_1_for_a_drill_that_did_not_pass(
@@ -95,3 +95,14 @@ def test_tabletop_refuses_a_scorecard_of_another_scenario(
     )
     assert code == 2
     assert "is a scorecard of 'provider-outage', not of 'zone-failure'" in capsys.readouterr().err
+
+
+def test_report_writes_the_client_html(
+    scorecards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "client.html"
+    assert main(["report", str(scorecards["failed"]), "--html", str(out)]) == 1
+    assert capsys.readouterr().out.endswith(f"wrote {out}\n")
+    page = out.read_text()
+    assert "Failed: the system missed at least one objective" in page
+    assert "<svg" in page and "Claims ledger" in page

@@ -148,8 +148,10 @@ def recovery_point(
     return Recovery(recovered_at_ns=run[-1].complete_ns, held_ns=held)
 
 
-def first_signal_after(events: Sequence[Event], name: str, value: str, after_ns: int) -> int | None:
-    """Time of the first system signal ``name == value`` at or after ``after_ns``."""
+def first_signal_after(
+    events: Sequence[Event], name: str, value: str, after_ns: int, before_ns: int | None = None
+) -> int | None:
+    """Time of the first system signal ``name == value`` at or after ``after_ns`` (and before ``before_ns``)."""
     for event in events:
         if (
             event.kind is Kind.SIGNAL
@@ -157,7 +159,7 @@ def first_signal_after(events: Sequence[Event], name: str, value: str, after_ns:
             and event.value == value
             and event.t_ns >= after_ns
         ):
-            return event.t_ns
+            return event.t_ns if before_ns is None or event.t_ns < before_ns else None
     return None
 
 

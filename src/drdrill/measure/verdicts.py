@@ -127,7 +127,8 @@ def measure(
     if window is not None:
         ttd = time_to_detect(probes, window.start_ns, window.end_ns, slow_after)
         ttd_plan = time_to_detect_by_criteria(probes, window, criteria, baseline_latency, criteria_match_all)
-        switched = first_signal_after(events, "active_provider", "backup", window.start_ns)
+        # A switch after the revert is no failover (with both providers down, the backup may answer first).
+        switched = first_signal_after(events, "active_provider", "backup", window.start_ns, window.end_ns)
         ttf = None if switched is None else switched - window.start_ns
         recovery = recovery_point(probes, window, steady_window_ns)
         recovery_held = recovery.held_ns

@@ -40,4 +40,6 @@ def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[st
         lines.append(f"  error: {scorecard['error']}")
     if path:
         lines.append(f"  scorecard: {path}")
+        if path.endswith(".json"):
+            lines.append(f"  for the client: {path[: -len('.json')]}.html")
     return lines

@@ -69,4 +69,7 @@ def test_summary_lines_read_in_human_units(plan: Plan) -> None:
     )
     assert lines[5] == "  claims: 3 acknowledged, 3 classified, 0 lost, 0 never classified, 2 unknown"
     assert "  [PASS] recovery_bound: recovered in 4.25 s, within the staging bound of 30.0 s" in lines
-    assert lines[-1] == "  scorecard: reports/x/scorecard.json"
+    assert lines[-2:] == [
+        "  scorecard: reports/x/scorecard.json",
+        "  for the client: reports/x/scorecard.html",
+    ]

@@ -565,3 +565,14 @@ def test_without_a_fault_the_recovery_is_not_measured_and_says_why() -> None:
         "recover within 30.0 s, steady for 10.0 s",
         "not measured: no fault was injected (the drill stops before the fault when the baseline is not steady)",
     )
+
+
+def test_a_switch_to_the_backup_after_the_revert_is_no_failover() -> None:
+    d = DrillScript()
+    d.fault(Type.START)
+    d.wait(10)
+    d.fault(Type.END)
+    d.wait(0.3)
+    d.signal("active_provider", "backup")  # both providers were down; the backup happened to answer first
+
+    assert measure(d.events(), s(1)).time_to_failover_ns is None
