@@ -5,11 +5,14 @@ Without them the drills are skipped on a laptop, but fail when ``DRDRILL_REQUIRE
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -83,3 +86,28 @@ def plan_copy(tmp_path: Path, drill_env: None) -> Path:
     target = tmp_path / "plan"
     shutil.copytree(ROOT / "scenarios", target)
     return target
+
+
+@dataclass(frozen=True)
+class DrillRun:
+    """One drill run through pytest in a subprocess, and the scorecard it wrote."""
+
+    result: pytest.RunResult
+    card: dict[str, Any]
+    run_dir: Path
+
+
+def run_drill(pytester: pytest.Pytester, plan_dir: Path, scenario: str, *options: str) -> DrillRun:
+    """``pytest --drill=<scenario>`` on ``plan_dir``, reports under the pytester folder."""
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        f"--drill={scenario}",
+        f"--drill-plan={plan_dir}",
+        f"--drill-report-dir={reports}",
+        "-p",
+        "no:cacheprovider",
+        *options,
+    )
+    found = sorted(reports.glob(f"*-{scenario}-*/scorecard.json"))
+    assert len(found) == 1, (found, result.stdout.str()[-3000:])
+    return DrillRun(result, json.loads(found[0].read_text()), found[0].parent)

@@ -17,6 +17,7 @@ import pytest
 
 from drdrill.staging import images
 from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, sweep_leftovers
+from tests.integration.conftest import run_drill
 
 pytestmark = pytest.mark.integration
 
@@ -124,19 +125,11 @@ def test_a_replica_that_cannot_start_is_errored_not_failed_and_leaves_nothing(
     assert "image: drdrill/toxiproxy:local" in text
     compose.write_text(text.replace("image: drdrill/toxiproxy:local", "image: drdrill/toxiproxy:missing"))
     monkeypatch.setenv("DRDRILL_COMPOSE_DIR", str(broken))
-    reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess(
-        "--drill=provider-outage",
-        f"--drill-plan={plan_copy}",
-        f"--drill-report-dir={reports}",
-        "-p",
-        "no:cacheprovider",
-    )
+    run = run_drill(pytester, plan_copy, "provider-outage")
+    result, card = run.result, run.card
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["drill provider-outage ERRORED: drill errored (the tool, not the system): *"]
     )
-    (card_path,) = reports.glob("*-provider-outage-*/scorecard.json")
-    card = json.loads(card_path.read_text())
     assert card["status"] == "errored"
     assert "the staging replica did not start" in card["error"]

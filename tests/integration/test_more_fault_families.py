@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from docker.models.containers import Container
 
 from drdrill.faults.container import ContainerFault
 from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, owner_tag
+from tests.integration.conftest import run_drill
 
 pytestmark = pytest.mark.integration
 
@@ -61,17 +61,9 @@ def test_fault_takes_the_container_down_and_revert_brings_it_back(
 def test_server_failure_drill_kills_the_worker_and_the_restart_hook_brings_it_back(
     pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
 ) -> None:
-    reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess(
-        "--drill=server-failure",
-        f"--drill-plan={plan_copy}",
-        f"--drill-report-dir={reports}",
-        "-p",
-        "no:cacheprovider",
-    )
-    result.assert_outcomes(passed=1)
-    (card_path,) = reports.glob("*-server-failure-*/scorecard.json")
-    card = json.loads(card_path.read_text())
+    run = run_drill(pytester, plan_copy, "server-failure")
+    run.result.assert_outcomes(passed=1)
+    card = run.card
     events = card["timeline"]
     assert [e["name"] for e in events if e["kind"] == "fault" and e["type"] == "start"] == [
         "kill classifier-worker (SIGKILL)"
@@ -89,17 +81,9 @@ def test_integration_failure_drill_breaks_the_providers_answers_and_the_worker_f
     pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
 ) -> None:
     # An HTTP-level fault Toxiproxy cannot play: the primary answers 200 with a body cut off mid-JSON.
-    reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess(
-        "--drill=integration-failure",
-        f"--drill-plan={plan_copy}",
-        f"--drill-report-dir={reports}",
-        "-p",
-        "no:cacheprovider",
-    )
-    result.assert_outcomes(passed=1)
-    (card_path,) = reports.glob("*-integration-failure-*/scorecard.json")
-    card = json.loads(card_path.read_text())
+    run = run_drill(pytester, plan_copy, "integration-failure")
+    run.result.assert_outcomes(passed=1)
+    card = run.card
     assert card["scenario"]["faults"] == ["malformed_body primary-provider (error_rate=1.0, malformed=True)"]
     measured = card["measurements"]
     assert measured["time_to_failover_s"] is not None  # a 200 with a broken body counted as a failure

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import docker
 import pytest
 
 from drdrill.runner import SIGNAL_POLL_S
+from tests.integration.conftest import run_drill
 
 pytestmark = pytest.mark.integration
 
 BOTH_DOWN = "both-providers-down"
 
 
-def _scorecard(report_dir: Path, scenario: str) -> dict[str, object]:
-    found = sorted(report_dir.glob(f"*-{scenario}-*/scorecard.json"))
-    assert len(found) == 1, found
-    data = json.loads(found[0].read_text())
-    assert isinstance(data, dict)
-    return data
-
-
 def test_provider_outage_drill_passes(
     pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
 ) -> None:
-    reports = pytester.path / "reports"
     html = pytester.path / "report.html"
     pytester.makeconftest(
         """
@@ -36,16 +27,10 @@ def test_provider_outage_drill_passes(
             pathlib.Path("published.txt").write_text(scorecard["status"] + " " + str(path))
         """
     )
-    result = pytester.runpytest_subprocess(
-        "--drill=provider-outage",
-        f"--drill-plan={plan_copy}",
-        f"--drill-report-dir={reports}",
-        "--drill-tabletop",
-        f"--html={html}",
-        "--self-contained-html",
-        "-p",
-        "no:cacheprovider",
+    run = run_drill(
+        pytester, plan_copy, "provider-outage", "--drill-tabletop", f"--html={html}", "--self-contained-html"
     )
+    result, card = run.result, run.card
     result.stdout.fnmatch_lines(
         [
             "drdrill: drill provider-outage: tier 1 (software), RTO 4.00 h, RPO 0, staging recovery bound 30.0 s",
@@ -58,9 +43,7 @@ def test_provider_outage_drill_passes(
         ]
     )
     result.assert_outcomes(passed=1)
-    card = _scorecard(reports, "provider-outage")
-    (page,) = reports.glob("*-provider-outage-*/scorecard.html")
-    assert "Passed: every objective was met" in page.read_text()
+    assert "Passed: every objective was met" in (run.run_dir / "scorecard.html").read_text()
     status, published = (pytester.path / "published.txt").read_text().split(" ", 1)
     assert status == "passed" and published.endswith(
         "scorecard.json"
@@ -95,8 +78,7 @@ def test_provider_outage_drill_passes(
     ]
     # pytest-html carries the drill summary; the tabletop's after-action report carries the measured figures.
     assert "drill summary" in html.read_text()
-    (tabletop,) = reports.glob("*-provider-outage-*/provider-outage.md")
-    assert "PASSED" in tabletop.read_text()
+    assert "PASSED" in (run.run_dir / "provider-outage.md").read_text()
 
 
 def test_drill_fails_with_the_rto_reason_when_the_backup_is_down_too(
@@ -111,14 +93,8 @@ def test_drill_fails_with_the_rto_reason_when_the_backup_is_down_too(
     text = text.replace("recovery_bound: 30s", "recovery_bound: 8s")
     assert "target: backup-provider" in text
     (plan_copy / f"{BOTH_DOWN}.yaml").write_text(text)
-    reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess(
-        f"--drill={BOTH_DOWN}",
-        f"--drill-plan={plan_copy}",
-        f"--drill-report-dir={reports}",
-        "-p",
-        "no:cacheprovider",
-    )
+    run = run_drill(pytester, plan_copy, BOTH_DOWN)
+    result, card = run.result, run.card
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -126,7 +102,6 @@ def test_drill_fails_with_the_rto_reason_when_the_backup_is_down_too(
             "  recovery_bound: RTO missed: steady state did not return during the * the fault was held (staging bound 8.00 s)",
         ]
     )
-    card = _scorecard(reports, BOTH_DOWN)
     assert card["status"] == "failed"
     raw_verdicts = card["verdicts"]
     assert isinstance(raw_verdicts, list)
@@ -149,17 +124,9 @@ def test_a_hanging_provider_is_detected_by_slow_probes_and_recovered_after_failo
     # Requests to the primary hang (Toxiproxy timeout toxic, upstream): nothing fails fast, so the worker
     # waits out three 1 s timeouts before failing over, and the plan's latency criterion (10x baseline)
     # is what detects it.
-    reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess(
-        "--drill=provider-hang",
-        f"--drill-plan={plan_copy}",
-        f"--drill-report-dir={reports}",
-        "-p",
-        "no:cacheprovider",
-    )
-    result.assert_outcomes(passed=1)
-    card = _scorecard(reports, "provider-hang")
-    measured = card["measurements"]
+    run = run_drill(pytester, plan_copy, "provider-hang")
+    run.result.assert_outcomes(passed=1)
+    measured = run.card["measurements"]
     assert isinstance(measured, dict)
     detect, failover, recover = (
         measured["time_to_detect_s"],
