@@ -14,7 +14,7 @@ import httpx
 
 from drdrill.clock import NS_PER_S, Clock
 from drdrill.errors import DrdrillError
-from drdrill.faults.container import ServiceControl
+from drdrill.faults.container import ServiceControl, bring_back
 from drdrill.journal import Journal
 from drdrill.staging.stack import Endpoints
 
@@ -84,13 +84,7 @@ def restart_service(ctx: RecoveryContext) -> str:
         if service is None:
             raise RecoveryStepFailed(f"component {component!r} has no staging service to restart")
         try:
-            container = ctx.control.container(service)
-            container.reload()
-            if container.status == "paused":
-                container.unpause()
-            elif container.status != "running":
-                container.start()
-            else:
+            if not bring_back(ctx.control.container(service)):
                 continue
         except (docker.errors.APIError, LookupError) as exc:
             raise RecoveryStepFailed(f"could not restart {service!r}: {exc}") from exc

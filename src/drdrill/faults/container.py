@@ -20,6 +20,18 @@ class ServiceControl(Protocol):
         """The container of a compose service, running or not."""
 
 
+def bring_back(container: Container) -> bool:
+    """Unpause or start ``container`` unless it runs already; True when it had to be brought back."""
+    container.reload()
+    if container.status == "paused":
+        container.unpause()
+    elif container.status != "running":
+        container.start()
+    else:
+        return False
+    return True
+
+
 class ContainerFault:
     """Stop, kill or pause one service's container; reverting starts (or unpauses) it if it is down."""
 
@@ -65,11 +77,7 @@ class ContainerFault:
             return
         container = self._container("revert")
         try:
-            container.reload()
-            if container.status == "paused":
-                container.unpause()
-            elif container.status != "running":
-                container.start()
+            bring_back(container)
         except docker.errors.APIError as exc:
             raise FaultError(f"could not bring back the container of {self._target}: {exc}") from exc
         self._applied = False
