@@ -258,7 +258,11 @@ drdrill_ensure_images() {
     [ -x "$python" ] || python="python3"
     if ! command -v debootstrap >/dev/null && [ ! -x /usr/sbin/debootstrap ]; then
         # Needed only when the base image must be built: ask first whether it is.
-        if "$python" -m drdrill.staging.images status 2>/dev/null | grep -q '^drdrill/base:.*: missing'; then
+        # Not a pipe: `status` exits 1 exactly when an image is missing, and under `set -o pipefail` that
+        # would make the test false and skip the install when it is needed.
+        local status
+        status="$("$python" -m drdrill.staging.images status 2>/dev/null)" || true
+        if grep -q '^drdrill/base:.*: missing' <<<"$status"; then
             _drdrill_say "debootstrap: missing, installing..."
             _drdrill_apt_install debootstrap || return 1
         fi
