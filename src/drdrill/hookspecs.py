@@ -10,7 +10,9 @@ import pluggy
 import pytest
 
 if TYPE_CHECKING:
+    from drdrill.plan import Plan
     from drdrill.recovery import RecoveryHook
+    from drdrill.system import DrillSystem
 
 
 spec = pluggy.HookspecMarker("pytest")
@@ -27,3 +29,13 @@ def pytest_drdrill_recovery_hooks(config: pytest.Config) -> Mapping[str, Recover
 @spec
 def pytest_drdrill_scorecard(config: pytest.Config, scorecard: dict[str, Any], path: Path) -> None:
     """Called after each drill with its scorecard (already written to ``path``)."""
+
+
+@pluggy.HookspecMarker("pytest")(firstresult=True)
+def pytest_drdrill_system(config: pytest.Config, plan: Plan) -> DrillSystem | None:
+    """Return the system under drill as a Python object (see :class:`drdrill.system.DrillSystem`).
+
+    Called before any container starts. The first non-None answer wins; without one, drdrill drills the
+    plan's declarative HTTP contract (``staging_topology.system``). Subclass :class:`drdrill.system.HttpSystem`
+    to keep the declared parts and replace others (e.g. a final read that goes straight to the data store).
+    """

@@ -12,6 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 from drdrill.plan.base import PlanModel
 from drdrill.plan.durations import Duration, humanize_duration
 from drdrill.plan.faults import Fault
+from drdrill.plan.system import Link, ServiceReadiness, SystemContract, UnitWords
 
 Tier = Literal[1, 2, 3]
 Disruption = Literal["software", "infrastructure", "region", "data"]
@@ -424,11 +425,24 @@ def projected_rto(scenario: Scenario, measured_automated: timedelta) -> timedelt
 
 
 class StagingTopology(PlanModel):
-    """The staging replica the plan's components map to."""
+    """The staging replica: your compose file, and the contract drdrill drills it through."""
 
-    compose_file: str | None = Field(default=None, description="Path relative to plan.yaml.")
+    compose_file: str | None = Field(default=None, description="Path relative to plan.yaml; any file name.")
+    unit: UnitWords = Field(
+        default_factory=lambda: UnitWords(one="write", many="writes"),
+        description="What one unit of work is called in every view (e.g. one: ticket, many: tickets).",
+    )
+    services: dict[str, ServiceReadiness] = Field(
+        default_factory=dict, description="Readiness per compose service; unlisted services only need to run."
+    )
+    links: dict[str, Link] = Field(
+        default_factory=dict, description="Connections cut through Toxiproxy, by proxy name."
+    )
+    system: SystemContract | None = Field(
+        default=None, description="The declarative HTTP contract; or a pytest_drdrill_system hook."
+    )
     infrastructure: list[str] = Field(
-        default_factory=list, description="Services that belong to the drill itself (e.g. toxiproxy)."
+        default_factory=list, description="Compose services that belong to no plan component (lint only)."
     )
 
 

@@ -48,6 +48,9 @@ BASE_PACKAGES: tuple[str, ...] = (
     "python3-psycopg2",
     "postgresql-15",
     "postgresql-client-15",
+    # A queue for example systems (the Q&A example's jobs), and its real Python client.
+    "redis-server",
+    "python3-redis",
 )
 # Paths removed from the root filesystem before import: package caches, docs, translations.
 TRIM_PATHS: tuple[str, ...] = (

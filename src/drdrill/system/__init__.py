@@ -1,0 +1,25 @@
+"""The system under drill: the contract the runner speaks, and its declarative HTTP form."""
+
+from drdrill.system.contract import (
+    DrillSystem,
+    FinalRead,
+    NotDeclared,
+    Outcome,
+    ProbeResult,
+    Replica,
+    SystemContext,
+    WriteResult,
+)
+from drdrill.system.http import HttpSystem
+
+__all__ = [
+    "DrillSystem",
+    "FinalRead",
+    "HttpSystem",
+    "NotDeclared",
+    "Outcome",
+    "ProbeResult",
+    "Replica",
+    "SystemContext",
+    "WriteResult",
+]

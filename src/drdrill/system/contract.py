@@ -1,0 +1,102 @@
+"""The system under drill, as the runner sees it: a Jepsen-style client of *your* system.
+
+The runner never names a service, a port or a URL of the system it drills: it calls this protocol. The plan's
+declarative HTTP form (:class:`drdrill.system.HttpSystem`) implements it for JSON-over-HTTP systems; anything
+else is a Python object returned by a ``pytest_drdrill_system`` hook in the user's ``conftest.py``.
+
+Every operation completes as Jepsen's ``ok`` (took effect), ``fail`` (certainly did not) or ``info``
+(unknown: a timeout, a dropped connection). An exception inside ``write`` is ``info``, never ``fail``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from docker.models.containers import Container
+
+from drdrill.clock import Clock
+from drdrill.plan import Plan
+
+Outcome = Literal["ok", "fail", "info"]
+
+
+class NotDeclared(Exception):  # noqa: N818 - reads as a reason: "not declared"
+    """The system has no such part (no final read, no signals); the figure that needs it is not measured."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """How one write ended: ``ok`` (acknowledged), ``fail`` (refused), ``info`` (unknown)."""
+
+    outcome: Outcome
+    detail: str = ""
+    job_id: str | None = None  # an asynchronous acknowledgement's handle, for reading the unit back
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One steady-state probe: did the whole path work in time?"""
+
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FinalRead:
+    """What the system holds after the drill: ids of units it kept, and of those, the ones it finished."""
+
+    held: frozenset[str]
+    done: frozenset[str]
+    detail: str = ""
+
+
+class Replica(Protocol):
+    """The running staging replica, as systems, faults and recovery hooks reach it from the host."""
+
+    def address(self, service: str, port: int) -> tuple[str, int]:
+        """``("127.0.0.1", host_port)`` where the host reaches ``service``'s container ``port``."""
+
+    def url(self, service: str, port: int, scheme: str = "http") -> str:
+        """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
+
+    def container(self, service: str) -> Container:
+        """The container of a compose service, running or not."""
+
+
+@dataclass(frozen=True)
+class SystemContext:
+    """What a system gets when the replica is up: where it runs, the clock, the plan and the run's id."""
+
+    replica: Replica
+    clock: Clock
+    plan: Plan
+    run_id: str
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+@runtime_checkable
+class DrillSystem(Protocol):
+    """A client of the system under drill. ``open`` is called once the replica is ready, ``close`` at teardown.
+
+    ``write``, ``probe`` and ``signals`` are called from several threads at once: keep them thread-safe.
+    """
+
+    def open(self, context: SystemContext) -> None:
+        """Connect to the running replica."""
+
+    def write(self, unit_id: str, payload: str) -> WriteResult:
+        """Submit one unit of work with this id; never raise for an answer of the system."""
+
+    def probe(self, probe_id: str, payload: str, timeout_s: float) -> ProbeResult:
+        """One steady-state check, finished (ok or not) within ``timeout_s``."""
+
+    def final_read(self) -> FinalRead:
+        """List what the system holds; raise :class:`NotDeclared` if it cannot, any other error if it failed."""
+
+    def signals(self) -> Mapping[str, str]:
+        """The current value of each signal (e.g. ``{"failover": "backup"}``); empty when it declares none."""
+
+    def close(self) -> None:
+        """Release connections; safe to call twice, and before ``open``."""

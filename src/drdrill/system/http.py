@@ -1,0 +1,232 @@
+"""The plan's declarative HTTP contract as a :class:`DrillSystem`: for the common JSON-over-HTTP system.
+
+Subclass it to replace one part in Python, e.g. a final read that goes straight to the data store::
+
+    class MySystem(HttpSystem):
+        def final_read(self) -> FinalRead:
+            host, port = self.replica.address("redis", 6379)
+            ...
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from drdrill.clock import NS_PER_S, Clock
+from drdrill.plan import Plan
+from drdrill.plan.system import PLACEHOLDER, SERVICE_PORT, Match, SystemContract
+from drdrill.system.contract import (
+    FinalRead,
+    NotDeclared,
+    ProbeResult,
+    Replica,
+    SystemContext,
+    WriteResult,
+)
+from drdrill.system.jsonpath import PathNotFound, lookup
+
+
+def render(template: str, replica: Replica, values: Mapping[str, str]) -> str:
+    """Fill ``{service:port}`` with where the host reaches it, and ``{name}`` from ``values``."""
+    located = SERVICE_PORT.sub(
+        lambda m: "{}:{}".format(*replica.address(m["service"], int(m["port"]))), template
+    )
+    return PLACEHOLDER.sub(lambda m: values[m["name"]], located)
+
+
+def render_body(body: Any, values: Mapping[str, str]) -> Any:
+    """A JSON body template with every string's placeholders filled."""
+    if isinstance(body, str):
+        return PLACEHOLDER.sub(lambda m: values[m["name"]], body)
+    if isinstance(body, list):
+        return [render_body(item, values) for item in body]
+    if isinstance(body, dict):
+        return {key: render_body(value, values) for key, value in body.items()}
+    return body
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"HTTP {response.status_code} with a body that is not JSON ({exc})") from exc
+
+
+def _matches(match: Match, document: Any) -> bool:
+    try:
+        return match.matches(lookup(document, match.path))
+    except PathNotFound:
+        return False
+
+
+class HttpSystem:
+    """The system contract of ``staging_topology.system``, spoken over HTTP with httpx."""
+
+    def __init__(self, contract: SystemContract | None) -> None:
+        self.contract = contract or SystemContract()
+        self._http: httpx.Client | None = None
+        self._context: SystemContext | None = None
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> HttpSystem:
+        """The system the plan declares (an empty contract if it declares none)."""
+        return cls(plan.staging_topology.system)
+
+    # -- life cycle ------------------------------------------------------------------------------------
+
+    def open(self, context: SystemContext) -> None:
+        self._context = context
+        # Enough connections for the workload, the probes and the signal poll at once.
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+        self._http = httpx.Client(limits=limits, timeout=5.0)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    @property
+    def replica(self) -> Replica:
+        """The running replica (after ``open``)."""
+        return self._ctx.replica
+
+    @property
+    def clock(self) -> Clock:
+        return self._ctx.clock
+
+    @property
+    def _ctx(self) -> SystemContext:
+        if self._context is None:
+            raise RuntimeError("the system is not open: the replica is not running yet")
+        return self._context
+
+    @property
+    def http(self) -> httpx.Client:
+        """The shared client (after ``open``)."""
+        if self._http is None:
+            raise RuntimeError("the system is not open: the replica is not running yet")
+        return self._http
+
+    def url(self, template: str, **values: str) -> str:
+        """A URL template filled for the running replica."""
+        return render(template, self.replica, values)
+
+    # -- the contract ----------------------------------------------------------------------------------
+
+    def write(self, unit_id: str, payload: str) -> WriteResult:
+        spec = self.contract.write
+        if spec is None:
+            raise NotDeclared("the plan declares no `write` (staging_topology.system.write)")
+        values = {"id": unit_id, "payload": payload}
+        request = spec.request
+        try:
+            response = self.http.request(
+                request.method,
+                self.url(request.url, **values),
+                json=render_body(request.json_body, values),
+                headers=request.headers,
+                timeout=request.timeout.total_seconds(),
+            )
+        except httpx.ConnectError as exc:
+            return WriteResult("fail", f"connect: {exc}")  # nothing reached the system
+        except httpx.HTTPError as exc:
+            return WriteResult("info", f"{type(exc).__name__}: {exc}")
+        detail = f"HTTP {response.status_code}"
+        if response.status_code in spec.ack.status:
+            job_id = None
+            if spec.ack.job_id is not None:
+                try:
+                    job_id = str(lookup(_json(response), spec.ack.job_id))
+                except (ValueError, PathNotFound) as exc:
+                    # Acknowledged, but without the handle it promised: the write stands, the read-back cannot.
+                    return WriteResult("ok", f"{detail}, no job id: {exc}")
+            return WriteResult("ok", detail, job_id)
+        if response.status_code in spec.refused:
+            return WriteResult("fail", detail)
+        return WriteResult("info", detail)
+
+    def probe(self, probe_id: str, payload: str, timeout_s: float) -> ProbeResult:
+        spec = self.contract.probe
+        if spec is None:
+            raise NotDeclared("the plan declares no `probe` (staging_topology.system.probe)")
+        deadline_ns = self.clock.monotonic_ns() + round(timeout_s * NS_PER_S)
+        if spec.health is not None:
+            return self._health(timeout_s)
+        assert spec.read_back is not None  # one of the two, by the model
+        written = self.write(probe_id, payload)
+        if written.outcome != "ok":
+            return ProbeResult(False, f"write not acknowledged: {written.detail}")
+        read = spec.read_back
+        url = self.url(read.url, id=probe_id, job_id=written.job_id or "")
+        while True:
+            left_s = (deadline_ns - self.clock.monotonic_ns()) / NS_PER_S
+            if left_s <= 0:
+                return ProbeResult(False, f"not done within {timeout_s:g} s")
+            try:
+                got = self.http.get(url, timeout=max(0.05, min(left_s, 2.0)))
+                if got.status_code == 200:
+                    document = _json(got)
+                    if _matches(read.done, document):
+                        return ProbeResult(True, "done")
+                    if read.failed is not None and _matches(read.failed, document):
+                        return ProbeResult(False, f"the system gave up on it: {json.dumps(document)[:200]}")
+            except httpx.HTTPError as exc:
+                return ProbeResult(False, f"unreachable while reading back: {type(exc).__name__}")
+            except ValueError as exc:
+                return ProbeResult(False, str(exc))
+            self.clock.sleep(min(read.poll.total_seconds(), max(left_s, 0.0)))
+
+    def _health(self, timeout_s: float) -> ProbeResult:
+        spec = self.contract.probe.health if self.contract.probe else None
+        assert spec is not None
+        started = self.clock.monotonic_ns()
+        try:
+            got = self.http.get(self.url(spec.url), timeout=timeout_s)
+        except httpx.HTTPError as exc:
+            return ProbeResult(False, f"unreachable: {type(exc).__name__}")
+        took_s = (self.clock.monotonic_ns() - started) / NS_PER_S
+        if got.status_code not in spec.status:
+            return ProbeResult(False, f"HTTP {got.status_code}")
+        if spec.within is not None and took_s > spec.within.total_seconds():
+            return ProbeResult(
+                False, f"answered in {took_s:.3f} s, over the bound of {spec.within.total_seconds():g} s"
+            )
+        return ProbeResult(True, f"HTTP {got.status_code} in {took_s:.3f} s")
+
+    def final_read(self) -> FinalRead:
+        spec = self.contract.final_read
+        if spec is None:
+            raise NotDeclared("the plan declares no `final_read` (staging_topology.system.final_read)")
+        url = self.url(spec.url)
+        response = self.http.get(url, timeout=spec.timeout.total_seconds())
+        response.raise_for_status()
+        items = lookup(_json(response), spec.items)
+        if not isinstance(items, list):
+            raise ValueError(f"{spec.items!r} of the answer of {url} is not a list")
+        held: set[str] = set()
+        done: set[str] = set()
+        for item in items:
+            unit = str(lookup(item, spec.id))
+            held.add(unit)
+            if spec.done is None or _matches(spec.done, item):
+                done.add(unit)
+        return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}")
+
+    def signals(self) -> Mapping[str, str]:
+        found: dict[str, str] = {}
+        answers: dict[str, Any] = {}
+        for name, spec in self.contract.signals.items():
+            if spec.url is None or spec.path is None:
+                continue  # a Python system reads this one itself
+            url = self.url(spec.url)
+            try:
+                if url not in answers:
+                    answers[url] = _json(self.http.get(url, timeout=1.0))
+                found[name] = str(lookup(answers[url], spec.path))
+            except (httpx.HTTPError, ValueError, PathNotFound) as exc:
+                found[name] = f"unreadable ({type(exc).__name__})"
+        return found
