@@ -1,5 +1,6 @@
-# Application image of the staging claims system: intake, worker, provider simulator and the Postgres
-# entrypoint, on top of the locally built drdrill base image (never pulled: BASE_IMAGE is a local tag).
+# Application image of the claims system: intake, worker and the Postgres entrypoint, on top of drdrill's
+# locally built base image (BASE_IMAGE=drdrill/base:local, set by compose.yaml's build args; never pulled).
+# The providers are not in it: compose runs drdrill's own simulator image (drdrill/provider-sim:local).
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 LABEL io.drdrill.managed="true" io.drdrill.image="claims-app"

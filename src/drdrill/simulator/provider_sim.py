@@ -1,104 +1,149 @@
-"""OpenAI-compatible chat-completions simulator for the staging claims system.
+"""An OpenAI-compatible chat-completions provider to put in a staging replica in place of a real one.
 
-It classifies insurance claims deterministically from their text (auto, property, health, liability,
-other), so a drill can check answers without a real model. An admin endpoint injects HTTP-level faults
-(status codes, error rate, latency) that Toxiproxy cannot express because it works at the TCP level.
+Its answers are deterministic, so a drill can check them without a real model:
 
-Standard library only: it runs inside the locally built base image.
+- with `SIM_RULES_FILE`, a JSON object ``{"<answer>": ["<keyword stem>", ...], ..., "_default": "<answer>"}``,
+  the answer is the one whose stems the prompt hits most often (a word hits a stem when it starts with it:
+  "collid" hits "collided"); ties go to the answer listed first. A prompt that hits nothing gets
+  ``_default``, or when there is none the prompt's own answer below. This fits classification systems.
+- without rules, the answer is ``sim answer <first 8 hex digits of sha256(prompt)>``: the same question always
+  gets the same answer, different questions get different ones. This fits question-answering systems.
+
+The prompt is the text of the last user message. An admin endpoint injects HTTP-level faults (status codes,
+error rate, latency, a body cut off mid-JSON, Retry-After) that Toxiproxy cannot express because it works
+at the TCP level:
+
+    POST   /v1/chat/completions   GET /v1/models   GET /health
+    POST   /_sim/fault  {"status": 503, "error_rate": 1.0, "latency_ms": 0, "malformed": false, "retry_after_s": null}
+    DELETE /_sim/fault
+    GET    /_sim/stats  requests, completions, errors, by_answer, the current fault
+
+Environment: PORT (8000), PROVIDER_NAME (primary), MODEL_NAME (sim-<name>), SIM_SEED (1, draws of a
+partial error rate), SIM_RULES_FILE (none). Standard library only: it runs with the python3 of drdrill's
+base image (the drdrill/provider-sim:local image), or anywhere with `python3 provider_sim.py`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
 import re
+import signal
+import sys
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NoReturn
 
-import serving
+DEFAULT_KEY = "_default"
+# A word is a run of letters and hyphens, so "third-party" is one word and "car's" is "car" and "s".
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|-)*")
+_BODY_LIMIT = 1024 * 1024
 
-LABELS = ("auto", "property", "health", "liability", "other")
-
-# Keyword stems per label; a word matches a stem when it starts with it ("collid" matches "collided").
-KEYWORDS: dict[str, tuple[str, ...]] = {
-    "auto": (
-        "car",
-        "vehicle",
-        "auto",
-        "collision",
-        "collid",
-        "crash",
-        "windshield",
-        "truck",
-        "motorcycle",
-        "bumper",
-        "traffic",
-        "parking",
-        "tyre",
-        "tire",
-    ),
-    "property": (
-        "house",
-        "home",
-        "roof",
-        "fire",
-        "flood",
-        "burglar",
-        "theft",
-        "stolen",
-        "storm",
-        "basement",
-        "apartment",
-        "pipe",
-        "leak",
-        "kitchen",
-    ),
-    "health": (
-        "hospital",
-        "doctor",
-        "surgery",
-        "medical",
-        "illness",
-        "prescription",
-        "ambulance",
-        "dental",
-        "clinic",
-        "physiotherap",
-        "diagnos",
-    ),
-    "liability": (
-        "lawsuit",
-        "sued",
-        "sue",
-        "liabilit",
-        "negligen",
-        "slipped",
-        "tripped",
-        "visitor",
-        "customer",
-        "bite",
-        "bitten",
-        "third-party",
-    ),
-}
-
-_WORD = re.compile(r"[a-z][a-z\-]*")
+# --------------------------------------------------------------------------------------------- answers
 
 
-def classify(text: str) -> str:
-    """Return the label of a claim text: the label with most keyword hits, ties in LABELS order."""
-    words = _WORD.findall(text.lower())
-    best_label, best_hits = "other", 0
-    for label in LABELS[:-1]:
-        stems = KEYWORDS[label]
-        hits = sum(1 for word in words if any(word.startswith(stem) for stem in stems))
-        if hits > best_hits:
-            best_label, best_hits = label, hits
-    return best_label
+class RulesError(ValueError):
+    """The rules file cannot be used; the message names the file and what is wrong in it."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Keyword stems per answer, in the file's order (the order breaks ties), and the no-hit answer."""
+
+    stems: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    default: str | None = None
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """Every answer the rules can give (the prompt-derived one aside)."""
+        named = tuple(answer for answer, _ in self.stems)
+        return named if self.default is None or self.default in named else (*named, self.default)
+
+    def match(self, prompt: str) -> str | None:
+        """The answer with most stem hits in ``prompt`` (first listed on a tie), else ``default``."""
+        words = _WORD.findall(prompt.casefold())
+        best, best_hits = self.default, 0
+        for answer, stems in self.stems:
+            hits = sum(1 for word in words if word.startswith(stems))
+            if hits > best_hits:
+                best, best_hits = answer, hits
+        return best
+
+
+def prompt_answer(prompt: str) -> str:
+    """The answer when no rule decides: stable for a prompt, different across prompts."""
+    return f"sim answer {hashlib.sha256(prompt.encode()).hexdigest()[:8]}"
+
+
+def answer(rules: Rules, prompt: str) -> str:
+    """What the simulator answers to ``prompt``."""
+    matched = rules.match(prompt)
+    return prompt_answer(prompt) if matched is None else matched
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise RulesError(f"answer {key!r} is listed twice")
+        seen[key] = value
+    return seen
+
+
+def parse_rules(text: str, source: str) -> Rules:
+    """Parse and validate a rules document; raise RulesError naming ``source`` and the bad entry."""
+    try:
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except RulesError as exc:
+        raise RulesError(f"{source}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise RulesError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(document, dict):
+        raise RulesError(
+            f"{source}: the rules must be a JSON object of answer -> list of keyword stems, "
+            f"got {type(document).__name__}"
+        )
+    default = document.pop(DEFAULT_KEY, None)
+    if default is not None and (not isinstance(default, str) or not default.strip()):
+        raise RulesError(f"{source}: {DEFAULT_KEY} must be a non-empty answer string, got {default!r}")
+    stems: list[tuple[str, tuple[str, ...]]] = []
+    for key, value in document.items():
+        if key.startswith("_"):
+            raise RulesError(f"{source}: unknown option {key!r}; the only option is {DEFAULT_KEY!r}")
+        if not key.strip():
+            raise RulesError(f"{source}: an answer must be a non-empty string, got {key!r}")
+        if not isinstance(value, list) or not value or not all(isinstance(stem, str) for stem in value):
+            raise RulesError(
+                f"{source}: answer {key!r} must map to a non-empty list of keyword stems, got {value!r}"
+            )
+        for stem in value:
+            if _WORD.fullmatch(stem.casefold()) is None:
+                raise RulesError(
+                    f"{source}: answer {key!r}: keyword stem {stem!r} can never match "
+                    "(a stem is letters and hyphens, starting with a letter)"
+                )
+        stems.append((key, tuple(stem.casefold() for stem in value)))
+    return Rules(stems=tuple(stems), default=default)
+
+
+def load_rules(path: str | None) -> Rules:
+    """The rules of ``SIM_RULES_FILE`` (no path: no rules, every answer comes from its prompt)."""
+    if not path:
+        return Rules()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read the rules file (SIM_RULES_FILE): {exc.strerror}") from None
+    return parse_rules(text, path)
+
+
+# ---------------------------------------------------------------------------------------------- faults
 
 
 @dataclass
@@ -114,59 +159,6 @@ class Fault:
     latency_ms: int = 0
     malformed: bool = False
     retry_after_s: int | None = None
-
-
-@dataclass
-class Stats:
-    requests: int = 0
-    completions: int = 0
-    errors: int = 0
-
-
-class Simulator:
-    """State shared by the request threads."""
-
-    def __init__(self, name: str, model: str, seed: int) -> None:
-        self.name = name
-        self.model = model
-        self._lock = threading.Lock()
-        self._random = random.Random(seed)
-        self.fault: Fault | None = None
-        self.stats = Stats()
-        self.by_label: dict[str, int] = dict.fromkeys(LABELS, 0)
-
-    def set_fault(self, fault: Fault | None) -> None:
-        with self._lock:
-            self.fault = fault
-
-    def draw_fault(self) -> Fault | None:
-        """Count a request and decide whether the current fault hits it."""
-        with self._lock:
-            self.stats.requests += 1
-            fault = self.fault
-            if fault is None:
-                return None
-            if fault.error_rate >= 1.0 or self._random.random() < fault.error_rate:
-                return fault
-            return Fault(status=200, error_rate=0.0, latency_ms=fault.latency_ms)  # spared: slow but sound
-
-    def record(self, label: str | None) -> None:
-        with self._lock:
-            if label is None:
-                self.stats.errors += 1
-            else:
-                self.stats.completions += 1
-                self.by_label[label] += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "provider": self.name,
-                "model": self.model,
-                **asdict(self.stats),
-                "by_label": dict(self.by_label),
-                "fault": asdict(self.fault) if self.fault else None,
-            }
 
 
 def parse_fault(body: dict[str, Any]) -> Fault:
@@ -195,9 +187,72 @@ def parse_fault(body: dict[str, Any]) -> Fault:
     )
 
 
-def completion(model: str, prompt: str, label: str) -> dict[str, Any]:
-    """An OpenAI chat.completion object whose message content is the label."""
+# ------------------------------------------------------------------------------------------- simulator
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    completions: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Simulator:
+    """State shared by the request threads."""
+
+    name: str
+    model: str
+    seed: int = 1
+    rules: Rules = field(default_factory=Rules)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(self.seed)
+        self.fault: Fault | None = None
+        self.stats = Stats()
+        # The rules' answers are listed from the start, so a drill sees a zero rather than a missing key.
+        self.by_answer: dict[str, int] = dict.fromkeys(self.rules.answers, 0)
+
+    def set_fault(self, fault: Fault | None) -> None:
+        with self._lock:
+            self.fault = fault
+
+    def draw_fault(self) -> Fault | None:
+        """Count a request and decide whether the current fault hits it."""
+        with self._lock:
+            self.stats.requests += 1
+            fault = self.fault
+            if fault is None:
+                return None
+            if fault.error_rate >= 1.0 or self._random.random() < fault.error_rate:
+                return fault
+            return Fault(status=200, error_rate=0.0, latency_ms=fault.latency_ms)  # spared: slow but sound
+
+    def record(self, given: str | None) -> None:
+        """Count a completion that answered ``given``, or an error when None."""
+        with self._lock:
+            if given is None:
+                self.stats.errors += 1
+            else:
+                self.stats.completions += 1
+                self.by_answer[given] = self.by_answer.get(given, 0) + 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "provider": self.name,
+                "model": self.model,
+                **asdict(self.stats),
+                "by_answer": dict(self.by_answer),
+                "fault": asdict(self.fault) if self.fault else None,
+            }
+
+
+def completion(model: str, prompt: str, content: str) -> dict[str, Any]:
+    """An OpenAI chat.completion object whose message content is ``content``."""
     prompt_tokens = max(1, len(prompt.split()))
+    completion_tokens = max(1, len(content.split()))
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
@@ -206,12 +261,16 @@ def completion(model: str, prompt: str, label: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": label},
+                "message": {"role": "assistant", "content": content},
                 "logprobs": None,
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 1, "total_tokens": prompt_tokens + 1},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
@@ -231,19 +290,55 @@ def error_body(message: str, kind: str, code: str | None = None) -> dict[str, An
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-class Handler(serving.JsonHandler):
+# ------------------------------------------------------------------------------------------------ HTTP
+
+
+class Server(ThreadingHTTPServer):
+    """A threading HTTP server whose request threads never keep the process alive."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up early (a healthcheck, a drill's timed-out request) is routine, not a
+        # traceback in the logs a drill reads.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
     server_version = "drdrill-provider-sim/1"
     sim: Simulator  # set on the class by main()
 
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request logs: drills send thousands of requests."""
+
+    def send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.send_raw(status, json.dumps(body).encode(), headers)
+
+    def send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+        """Send ``data`` as given, labelled JSON (a faulty provider sends broken JSON on purpose)."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
     def _read_json(self) -> dict[str, Any]:
-        body = self.read_json()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > _BODY_LIMIT:
+            raise ValueError(f"body larger than {_BODY_LIMIT} bytes")
+        body = json.loads(self.rfile.read(length) or b"null")
         if body is None:
             return {}
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
         return body
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
+    def do_GET(self) -> None:
         if self.path in ("/health", "/healthz"):
             self.send_json(200, {"status": "ok", "provider": self.sim.name})
         elif self.path == "/v1/models":
@@ -254,7 +349,7 @@ class Handler(serving.JsonHandler):
         else:
             self.send_json(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server dispatches on this name
+    def do_POST(self) -> None:
         try:
             body = self._read_json()
         except ValueError as exc:
@@ -273,7 +368,7 @@ class Handler(serving.JsonHandler):
         else:
             self.send_json(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
 
-    def do_DELETE(self) -> None:  # noqa: N802 - http.server dispatches on this name
+    def do_DELETE(self) -> None:
         if self.path == "/_sim/fault":
             self.sim.set_fault(None)
             self.send_json(200, {"fault": None})
@@ -292,31 +387,65 @@ class Handler(serving.JsonHandler):
             self.sim.record(None)
             kind = "rate_limit_error" if fault.status == 429 else "server_error"
             headers = {} if fault.retry_after_s is None else {"Retry-After": str(fault.retry_after_s)}
-            body = error_body(f"simulated fault {fault.status}", kind, "simulated")
-            self.send_json(fault.status, body, headers)
+            self.send_json(
+                fault.status, error_body(f"simulated fault {fault.status}", kind, "simulated"), headers
+            )
             return
         try:
-            text = last_user_text(body)
+            prompt = last_user_text(body)
         except ValueError as exc:
             self.sim.record(None)
             self.send_json(400, error_body(str(exc), "invalid_request_error"))
             return
-        label = classify(text)
-        self.sim.record(label)
-        self.send_json(200, completion(str(body.get("model") or self.sim.model), text, label))
+        given = answer(self.sim.rules, prompt)
+        self.sim.record(given)
+        self.send_json(200, completion(str(body.get("model") or self.sim.model), prompt, given))
+
+
+def serve_until_signalled(server: Server) -> NoReturn:
+    """Serve in a thread until SIGTERM or SIGINT, then exit at once.
+
+    Not waiting for serve_forever's 0.5 s poll keeps `docker stop` well under a second; in-flight
+    requests are cut, and the client sees a reset.
+    """
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop.wait()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def simulator_from_env(env: dict[str, str]) -> Simulator:
+    """The simulator the environment describes; RulesError or ValueError on a bad setting."""
+    name = env.get("PROVIDER_NAME", "primary")
+    seed = env.get("SIM_SEED", "1")
+    if not seed.lstrip("-").isdigit():
+        raise ValueError(f"SIM_SEED must be an integer, got {seed!r}")
+    return Simulator(
+        name=name,
+        model=env.get("MODEL_NAME", f"sim-{name}"),
+        seed=int(seed),
+        rules=load_rules(env.get("SIM_RULES_FILE")),
+    )
 
 
 def main() -> None:
-    name = os.environ.get("PROVIDER_NAME", "primary")
-    Handler.sim = Simulator(
-        name=name,
-        model=os.environ.get("MODEL_NAME", f"sim-{name}"),
-        seed=int(os.environ.get("SIM_SEED", "1")),
-    )
-    port = int(os.environ.get("PORT", "8000"))
-    server = serving.Server(("0.0.0.0", port), Handler)
-    print(json.dumps({"event": "listening", "provider": name, "port": port}), flush=True)
-    serving.serve_until_signalled(server)
+    env = dict(os.environ)
+    port = env.get("PORT", "8000")
+    try:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"PORT must be a TCP port 1..65535, got {port!r}")
+        Handler.sim = simulator_from_env(env)
+    except ValueError as exc:  # RulesError is one
+        print(f"provider-sim: error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    server = Server(("0.0.0.0", int(port)), Handler)
+    rules = env.get("SIM_RULES_FILE") or None
+    listening = {"event": "listening", "provider": Handler.sim.name, "port": int(port), "rules": rules}
+    print(json.dumps(listening), flush=True)
+    serve_until_signalled(server)
 
 
 if __name__ == "__main__":

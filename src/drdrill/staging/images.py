@@ -1,9 +1,18 @@
-"""Locally built, content-hash cached images for the staging replica.
+"""drdrill's own images, built locally and cached by a hash of their inputs.
 
-Nothing is ever pulled: the base image is a Debian bookworm root filesystem made with
-`debootstrap --variant=minbase` and `docker import`ed; the application and Toxiproxy images are
-built `FROM` it. Every image is tagged with a hash of its inputs, so a second `ensure` finds them and
-builds nothing; compose refers to fixed `:local` tags that `ensure` points at the hashed builds.
+Nothing is ever pulled. The base image is a Debian bookworm root filesystem made with
+`debootstrap --variant=minbase` and `docker import`ed; drdrill's other images are built `FROM` it:
+
+    drdrill/base:local            python3, Postgres 15, redis-server: what a user's Dockerfile can build
+                                  `FROM drdrill/base:local` (their compose `build:` sections build them)
+    drdrill/toxiproxy:local       toxiproxy-server only; every drill generates its proxies and passes
+                                  `-config` with a bind-mounted file
+    drdrill/provider-sim:local    the OpenAI-compatible provider simulator (drdrill.simulator), which a
+                                  replica puts in place of a real AI provider
+
+Every image is tagged with a hash of its inputs, so a second `ensure` finds them and builds nothing;
+compose files refer to the fixed `:local` tags that `ensure` points at the hashed builds. The build
+contexts are files of the drdrill package itself, so an installed wheel builds the same images.
 
     python -m drdrill.staging.images ensure    # build what is missing
     python -m drdrill.staging.images status    # list the images and whether they are present
@@ -27,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "BASE_LOCAL_TAG",
     "BASE_PACKAGES",
     "ImageBuildError",
     "ImageSpec",
@@ -43,6 +53,7 @@ BUILDER_VERSION = "1"
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 BASE_REPOSITORY = "drdrill/base"
+BASE_LOCAL_TAG = f"{BASE_REPOSITORY}:local"
 BASE_PACKAGES: tuple[str, ...] = (
     "python3",
     "python3-psycopg2",
@@ -84,10 +95,10 @@ class ImageBuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One application image: what goes into its build context and the tags it gets."""
+    """One of drdrill's images built `FROM` the base: its Dockerfile, its build context, its tags."""
 
-    name: str  # short name used in progress lines, e.g. "claims app"
-    repository: str  # e.g. "drdrill/claims-app"
+    name: str  # short name used in progress lines, e.g. "provider simulator"
+    repository: str  # e.g. "drdrill/provider-sim"
     dockerfile: Path
     context: tuple[tuple[Path, str], ...]  # (source on the host, destination in the build context)
 
@@ -97,14 +108,6 @@ class ImageSpec:
 
 
 # ---------------------------------------------------------------------------------------------- paths
-
-
-def compose_dir() -> Path:
-    """The claims system sources: `DRDRILL_COMPOSE_DIR` or `compose/claims` in the source checkout."""
-    override = os.environ.get("DRDRILL_COMPOSE_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "compose" / "claims"
 
 
 def cache_dir() -> Path:
@@ -165,7 +168,7 @@ def _context_files(spec: ImageSpec) -> Iterator[tuple[Path, str]]:
 
 
 def image_tag(spec: ImageSpec, base: str) -> str:
-    """The content-hashed tag of an application image: Dockerfile, context files, base tag, builder."""
+    """The content-hashed tag of an image built on the base: Dockerfile, context files, base tag, builder."""
 
     def parts() -> Iterator[bytes]:
         yield f"builder={BUILDER_VERSION}".encode()
@@ -179,15 +182,27 @@ def image_tag(spec: ImageSpec, base: str) -> str:
     return f"{spec.repository}:{_digest(parts())}"
 
 
+def package_dir() -> Path:
+    """The installed `drdrill` package: the Dockerfiles and the simulator ship inside it."""
+    return Path(__file__).resolve().parents[1]
+
+
+def dockerfiles_dir() -> Path:
+    """Where the Dockerfiles of drdrill's images live: `staging/dockerfiles/<image>/Dockerfile`."""
+    return package_dir() / "staging" / "dockerfiles"
+
+
 def image_specs(toxiproxy_server: Path | None) -> list[ImageSpec]:
-    """The images compose needs, in build order (the base image is handled separately)."""
-    root = compose_dir()
+    """drdrill's images besides the base, in build order (the base image is handled separately).
+
+    Without a Toxiproxy binary its image cannot be built, and only the simulator is listed.
+    """
     specs = [
         ImageSpec(
-            name="claims app",
-            repository="drdrill/claims-app",
-            dockerfile=root / "images" / "claims-app.Dockerfile",
-            context=((root / "apps", "apps"), (root / "postgres", "postgres"), (root / "bin", "bin")),
+            name="provider simulator",
+            repository="drdrill/provider-sim",
+            dockerfile=dockerfiles_dir() / "provider-sim" / "Dockerfile",
+            context=((package_dir() / "simulator" / "provider_sim.py", "provider_sim.py"),),
         )
     ]
     if toxiproxy_server is not None:
@@ -195,12 +210,8 @@ def image_specs(toxiproxy_server: Path | None) -> list[ImageSpec]:
             ImageSpec(
                 name="toxiproxy",
                 repository="drdrill/toxiproxy",
-                dockerfile=root / "images" / "toxiproxy.Dockerfile",
-                context=(
-                    (toxiproxy_server, "toxiproxy-server"),
-                    (root / "toxiproxy" / "toxiproxy.json", "toxiproxy.json"),
-                    (root / "bin", "bin"),
-                ),
+                dockerfile=dockerfiles_dir() / "toxiproxy" / "Dockerfile",
+                context=((toxiproxy_server, "toxiproxy-server"),),
             )
         )
     return specs
@@ -377,6 +388,7 @@ def _import_rootfs(rootfs: Path, tag: str) -> None:
 def _ensure_base(log: Log) -> str:
     tag = base_tag()
     if _image_id(tag) is not None:
+        _tag(tag, BASE_LOCAL_TAG)
         log(f"base image cached ({tag})")
         return tag
     log(f"building base image (debootstrap {SUITE}, ~1 min)...")
@@ -390,11 +402,12 @@ def _ensure_base(log: Log) -> str:
         _import_rootfs(rootfs, tag)
     finally:
         _remove_rootfs(rootfs)
-    log(f"base image built ({tag}) in {time.monotonic() - started:.1f}s")
+    _tag(tag, BASE_LOCAL_TAG)
+    log(f"base image built ({tag} -> {BASE_LOCAL_TAG}) in {time.monotonic() - started:.1f}s")
     return tag
 
 
-# ---------------------------------------------------------------------------------- application images
+# ------------------------------------------------------------------------------------ drdrill's images
 
 
 def _build(spec: ImageSpec, base: str, tag: str) -> None:
@@ -423,7 +436,7 @@ def _build(spec: ImageSpec, base: str, tag: str) -> None:
         )
 
 
-def _ensure_app(spec: ImageSpec, base: str, log: Log) -> None:
+def _ensure_image(spec: ImageSpec, base: str, log: Log) -> None:
     tag = image_tag(spec, base)
     if _image_id(tag) is not None:
         _tag(tag, spec.local_tag)
@@ -470,7 +483,7 @@ def ensure_images(log: Log) -> None:
     with _build_lock():
         base = _ensure_base(log)
         for spec in image_specs(server):
-            _ensure_app(spec, base, log)
+            _ensure_image(spec, base, log)
 
 
 def missing_images() -> list[str]:
@@ -482,7 +495,7 @@ def missing_images() -> list[str]:
     check_docker()
     base = base_tag()
     missing: list[str] = []
-    if _image_id(base) is None:
+    if _image_id(base) is None or _image_id(BASE_LOCAL_TAG) != _image_id(base):
         missing.append(base)
     server = find_toxiproxy_server()
     for spec in image_specs(server):
@@ -496,7 +509,7 @@ def missing_images() -> list[str]:
 
 def _current_tags() -> set[str]:
     base = base_tag()
-    current = {base}
+    current = {base, BASE_LOCAL_TAG}
     for spec in image_specs(find_toxiproxy_server()):
         current |= {image_tag(spec, base), spec.local_tag}
     return current
@@ -545,7 +558,7 @@ def _status() -> int:
     print(f"toxiproxy-server: {server if server else 'not found'}")
     missing = set(missing_images())
     base = base_tag()
-    print(f"{base}: {'missing' if base in missing else 'present'}")
+    print(f"{base} ({BASE_LOCAL_TAG}): {'missing' if base in missing else 'present'}")
     for spec in image_specs(server):
         tag = image_tag(spec, base)
         print(f"{tag} ({spec.local_tag}): {'missing' if tag in missing else 'present'}")

@@ -1,40 +1,23 @@
-"""compose/claims/compose.yaml keeps the staging contract: local images, labels, loopback-only ports."""
+"""compose/claims/compose.yaml, a plain user compose file, uses drdrill's images the way any user's can.
+
+What a drill adds (labels, loopback ports, Toxiproxy) lives in the generated override, not here; these
+tests check the example's side of the bargain: its own image built `FROM drdrill/base:local`, and
+drdrill's provider simulator, fed the example's rules file, standing in for a hosted model.
+"""
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ruamel.yaml import YAML
 
+from drdrill.simulator import provider_sim
 from drdrill.staging import images
+from tests.unit.staging.claims_apps import load_app
 
 CLAIMS = Path(__file__).resolve().parents[3] / "compose" / "claims"
-SERVICES = {"postgres", "intake", "worker", "provider-primary", "provider-backup", "toxiproxy"}
-ROLES = {
-    "postgres": "db",
-    "intake": "api",
-    "worker": "worker",
-    "provider-primary": "ai-provider",
-    "provider-backup": "ai-provider",
-    "toxiproxy": "chaos-proxy",
-}
-CONTAINER_PORTS = {
-    "postgres": 5432,
-    "intake": 8080,
-    "worker": 8081,
-    "provider-primary": 8000,
-    "provider-backup": 8000,
-    "toxiproxy": 8474,
-}
-OWNERSHIP = {
-    "io.drdrill.managed": "true",
-    "io.drdrill.run": "${DRDRILL_RUN_ID:-dev}",
-    "io.drdrill.owner": "${DRDRILL_OWNER:-unknown}",
-}
+PROVIDERS = ("provider-primary", "provider-backup")
 
 
 def load() -> dict[str, Any]:
@@ -44,75 +27,50 @@ def load() -> dict[str, Any]:
 
 
 COMPOSE = load()
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 
 
-def test_services_are_the_contract_set() -> None:
-    assert set(COMPOSE["services"]) == SERVICES
+def test_providers_are_drdrills_simulator_image() -> None:
+    simulator = images.image_specs(None)[0].local_tag
+    assert simulator == "drdrill/provider-sim:local"
+    for name in PROVIDERS:
+        assert SERVICES[name]["image"] == simulator
+        assert "build" not in SERVICES[name]  # drdrill builds it, the example only names it
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
-def test_service_is_local_managed_and_stops_fast(name: str) -> None:
-    service = COMPOSE["services"][name]
-    assert service["init"] is True
-    assert service["pull_policy"] == "never"
-    assert service["image"].startswith("drdrill/")
-    assert service["image"].endswith(":local")
-    assert service["stop_grace_period"] == "2s"
-    labels = service["labels"]
-    assert {key: labels[key] for key in OWNERSHIP} == OWNERSHIP
-    assert labels["io.drdrill.zone"] in {"zone-a", "zone-b"}
-    assert labels["io.drdrill.role"] == ROLES[name]
+def test_providers_read_the_claims_rules_file() -> None:
+    for name in PROVIDERS:
+        env = SERVICES[name]["environment"]
+        mounts = {
+            volume.split(":")[1]: volume.split(":")[0]
+            for volume in SERVICES[name]["volumes"]
+            if ":" in volume
+        }
+        assert mounts[env["SIM_RULES_FILE"]] == "./sim/labels.json", name
+        assert env["PORT"] == "8000"
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
-def test_ports_are_loopback_and_pinned_by_the_drill_or_ephemeral(name: str) -> None:
-    (port,) = COMPOSE["services"][name]["ports"]
-    assert re.fullmatch(rf"127\.0\.0\.1:\$\{{DRDRILL_PORT_[A-Z]+:-\}}:{CONTAINER_PORTS[name]}", port), port
+def test_the_rules_give_exactly_the_labels_the_worker_accepts() -> None:
+    rules = provider_sim.load_rules(str(CLAIMS / "sim" / "labels.json"))
+    worker = load_app("worker")
+    assert set(rules.answers) == set(worker.LABELS)
+    assert rules.default == "other"
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
-def test_healthcheck_is_sub_second(name: str) -> None:
-    check = COMPOSE["services"][name]["healthcheck"]
-    assert check["interval"] == "${DRDRILL_HEALTH_INTERVAL:-500ms}"
-    assert check["test"][0] == "CMD"
+def test_app_services_build_on_drdrills_local_base() -> None:
+    built = [name for name, service in SERVICES.items() if "build" in service]
+    assert built
+    for name in built:
+        build = SERVICES[name]["build"]
+        assert build["args"]["BASE_IMAGE"] == images.BASE_LOCAL_TAG, name
+        assert (CLAIMS / build["context"] / build["dockerfile"]).is_file(), name
+        # The example's own images are not drdrill's: prune and `status` never touch them.
+        assert not SERVICES[name]["image"].startswith("drdrill/"), name
 
 
-def test_network_and_volume_carry_ownership_labels() -> None:
-    for section in ("networks", "volumes"):
-        for name, body in COMPOSE[section].items():
-            assert {key: body["labels"][key] for key in OWNERSHIP} == OWNERSHIP, (section, name)
-
-
-def test_providers_sit_in_different_zones() -> None:
-    zones = {name: COMPOSE["services"][name]["labels"]["io.drdrill.zone"] for name in SERVICES}
-    assert zones["provider-primary"] != zones["provider-backup"]
-
-
-def test_worker_reaches_providers_through_toxiproxy() -> None:
-    env = COMPOSE["services"]["worker"]["environment"]
-    assert env["PRIMARY_URL"] == "http://toxiproxy:18001/v1"
-    assert env["BACKUP_URL"] == "http://toxiproxy:18002/v1"
-    depends = COMPOSE["services"]["worker"]["depends_on"]
-    assert depends["toxiproxy"]["condition"] == "service_started"
-
-
-def test_toxiproxy_config_matches_contract() -> None:
-    proxies = json.loads((CLAIMS / "toxiproxy" / "toxiproxy.json").read_text())
-    assert {p["name"]: (p["listen"], p["upstream"]) for p in proxies} == {
-        "primary-provider": ("0.0.0.0:18001", "provider-primary:8000"),
-        "backup-provider": ("0.0.0.0:18002", "provider-backup:8000"),
-    }
-
-
-def test_compose_images_are_the_ones_images_py_builds(tmp_path: Path) -> None:
-    binary = tmp_path / "toxiproxy-server"
-    binary.write_bytes(b"binary")
-    built = {spec.local_tag for spec in images.image_specs(binary)}
-    used = {service["image"] for service in COMPOSE["services"].values()}
-    assert used == built
-
-
-def test_dockerfiles_never_pull() -> None:
-    for dockerfile in (CLAIMS / "images").glob("*.Dockerfile"):
+def test_claims_dockerfiles_never_pull() -> None:
+    dockerfiles = sorted((CLAIMS / "images").glob("*.Dockerfile"))
+    assert [path.name for path in dockerfiles] == ["claims-app.Dockerfile"]
+    for dockerfile in dockerfiles:
         froms = [line.split() for line in dockerfile.read_text().splitlines() if line.startswith("FROM ")]
         assert froms == [["FROM", "${BASE_IMAGE}"]], dockerfile.name

@@ -82,7 +82,9 @@ def test_first_ensure_builds_everything_second_builds_nothing(fake_docker: Path,
     lines: list[str] = []
     images.ensure_images(lines.append)
     assert lines[0] == "building base image (debootstrap bookworm, ~1 min)..."
-    assert any(line.startswith(f"base image built ({images.base_tag()})") for line in lines)
+    assert any(
+        line.startswith(f"base image built ({images.base_tag()} -> drdrill/base:local)") for line in lines
+    )
     assert sum(line.startswith("building ") for line in lines) == 3
     assert commands(fake_docker).count("import") == 1
     assert commands(fake_docker).count("build") == 2
@@ -94,7 +96,7 @@ def test_first_ensure_builds_everything_second_builds_nothing(fake_docker: Path,
     images.ensure_images(again.append)
     assert [line.split(" (")[0] for line in again] == [
         "base image cached",
-        "claims app image cached",
+        "provider simulator image cached",
         "toxiproxy image cached",
     ]
     new_commands = [call.split()[0] for call in calls(fake_docker)[before:]]
@@ -106,8 +108,25 @@ def test_local_tags_point_at_the_hashed_builds(fake_docker: Path) -> None:
     images.ensure_images(lambda line: None)
     state = dict(line.split() for line in fake_docker.read_text().splitlines())
     base = images.base_tag()
+    assert state["drdrill/base:local"] == state[base]  # what users' Dockerfiles build FROM
+    local_tags = [spec.local_tag for spec in images.image_specs(images.find_toxiproxy_server())]
+    assert local_tags == ["drdrill/provider-sim:local", "drdrill/toxiproxy:local"]
     for spec in images.image_specs(images.find_toxiproxy_server()):
         assert state[spec.local_tag] == state[images.image_tag(spec, base)]
+
+
+def test_a_stale_base_local_tag_is_missing_and_ensure_repoints_it(fake_docker: Path) -> None:
+    images.ensure_images(lambda line: None)
+    with fake_docker.open("a") as state:
+        state.write("drdrill/base:local sha256:older\n")  # a base of other inputs still holds the tag
+    assert images.missing_images() == [images.base_tag()]
+    before = len(calls(fake_docker))
+    images.ensure_images(lambda line: None)
+    assert images.missing_images() == []
+    new_commands = [call.split()[0] for call in calls(fake_docker)[before:]]
+    assert "tag" in new_commands
+    assert "build" not in new_commands
+    assert "import" not in new_commands
 
 
 def test_build_passes_the_base_and_never_pulls(fake_docker: Path) -> None:

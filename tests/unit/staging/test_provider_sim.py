@@ -1,20 +1,34 @@
-"""The provider simulator: deterministic classifier, fault admin, OpenAI response shape."""
+"""The provider simulator: rules-file and prompt-derived answers, fault admin, OpenAI response shape."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.staging.claims_apps import APPS, load_app
+from drdrill.simulator import provider_sim as sim
 
-sim = load_app("provider_sim")
+REPO = Path(__file__).resolve().parents[3]
+CLAIMS_RULES = REPO / "compose" / "claims" / "sim" / "labels.json"
+SCRIPT = REPO / "src" / "drdrill" / "simulator" / "provider_sim.py"
+
+
+@pytest.fixture(scope="module")
+def claims_rules() -> sim.Rules:
+    """The example claims system's rules: its five labels, "other" when nothing matches."""
+    return sim.load_rules(str(CLAIMS_RULES))
+
+
+# -------------------------------------------------------------------------------- the claims rules file
 
 
 @pytest.mark.parametrize(
@@ -28,64 +42,192 @@ sim = load_app("provider_sim")
         ("Dental treatment at the clinic", "health"),
         ("A visitor slipped on our stairs and we are being sued", "liability"),
         ("The neighbour's dog bite needs a lawsuit", "liability"),
+        ("A third-party complaint", "liability"),
         ("I lost my umbrella", "other"),
         ("", "other"),
     ],
 )
-def test_classify(text: str, label: str) -> None:
-    assert sim.classify(text) == label
+def test_claims_rules_classify(claims_rules: sim.Rules, text: str, label: str) -> None:
+    assert sim.answer(claims_rules, text) == label
 
 
-def test_classify_is_deterministic_and_counts_hits() -> None:
+def test_claims_rules_list_the_five_labels_in_order(claims_rules: sim.Rules) -> None:
+    assert claims_rules.answers == ("auto", "property", "health", "liability", "other")
+    assert claims_rules.default == "other"
+
+
+def test_most_hits_win_and_the_answer_is_stable(claims_rules: sim.Rules) -> None:
     text = "The car crash damaged the house fence, the car is a total loss"
-    assert sim.classify(text) == "auto"  # two auto hits (car, crash, car) against one property hit
-    assert {sim.classify(text) for _ in range(20)} == {"auto"}
+    # three auto hits (car, crash, car) against one property hit (house)
+    assert sim.answer(claims_rules, text) == "auto"
+    assert {sim.answer(claims_rules, text) for _ in range(20)} == {"auto"}
 
 
-def test_classify_ties_follow_label_order() -> None:
-    assert sim.classify("car house") == "auto"
-    assert sim.classify("house hospital") == "property"
+def test_ties_go_to_the_answer_listed_first(claims_rules: sim.Rules) -> None:
+    assert sim.answer(claims_rules, "car house") == "auto"
+    assert sim.answer(claims_rules, "house hospital") == "property"
+    reordered = sim.parse_rules('{"b": ["house"], "a": ["car"]}', "rules.json")
+    assert sim.answer(reordered, "car house") == "b"
 
 
-def test_labels_cover_keywords() -> None:
-    assert set(sim.KEYWORDS) | {"other"} == set(sim.LABELS)
+# ---------------------------------------------------------------------------------- any rules file
+
+
+def test_rules_match_word_prefixes_case_insensitively() -> None:
+    rules = sim.parse_rules(
+        '{"refund": ["REFUND", "money-back"], "shipping": ["deliver", "parcel"]}', "r.json"
+    )
+    assert rules.stems == (("refund", ("refund", "money-back")), ("shipping", ("deliver", "parcel")))
+    assert sim.answer(rules, "Where is my PARCEL? It was never delivered.") == "shipping"
+    assert sim.answer(rules, "I want a refund, a money-back guarantee") == "refund"
+    assert sim.answer(rules, "A parcelled refund") == "refund"  # tie: the answer listed first
+
+
+def test_no_hit_without_default_falls_back_to_the_prompt_answer() -> None:
+    rules = sim.parse_rules('{"yes": ["agree"]}', "r.json")
+    assert rules.answers == ("yes",)
+    assert sim.answer(rules, "nothing relevant") == sim.prompt_answer("nothing relevant")
+    only_default = sim.parse_rules('{"_default": "constant"}', "r.json")
+    assert only_default.answers == ("constant",)
+    assert sim.answer(only_default, "anything at all") == "constant"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": ["x"],', "r.json:1:13: not valid JSON: Expecting property name enclosed in double quotes"),
+        ('["car"]', "r.json: the rules must be a JSON object of answer -> list of keyword stems, got list"),
+        ('{"a": "car"}', "r.json: answer 'a' must map to a non-empty list of keyword stems, got 'car'"),
+        ('{"a": []}', "r.json: answer 'a' must map to a non-empty list of keyword stems, got []"),
+        (
+            '{"a": ["car", 3]}',
+            "r.json: answer 'a' must map to a non-empty list of keyword stems, got ['car', 3]",
+        ),
+        (
+            '{"a": ["car", "4x4"]}',
+            "r.json: answer 'a': keyword stem '4x4' can never match (a stem is letters and hyphens, "
+            "starting with a letter)",
+        ),
+        ('{"a": ["car"], "a": ["van"]}', "r.json: answer 'a' is listed twice"),
+        ('{" ": ["car"]}', "r.json: an answer must be a non-empty string, got ' '"),
+        ('{"_defualt": "x"}', "r.json: unknown option '_defualt'; the only option is '_default'"),
+        ('{"_default": 3}', "r.json: _default must be a non-empty answer string, got 3"),
+    ],
+)
+def test_bad_rules_name_the_file_and_the_entry(text: str, message: str) -> None:
+    with pytest.raises(sim.RulesError) as raised:
+        sim.parse_rules(text, "r.json")
+    assert str(raised.value) == message
+
+
+def test_load_rules_reads_the_file_or_says_why_not(tmp_path: Path) -> None:
+    assert sim.load_rules(None) == sim.Rules()
+    assert sim.load_rules("") == sim.Rules()
+    rules_file = tmp_path / "rules.json"
+    rules_file.write_text('{"yes": ["agree"], "_default": "no"}', encoding="utf-8")
+    assert sim.load_rules(str(rules_file)) == sim.Rules(stems=(("yes", ("agree",)),), default="no")
+    absent = tmp_path / "absent.json"
+    with pytest.raises(sim.RulesError) as raised:
+        sim.load_rules(str(absent))
+    assert (
+        str(raised.value)
+        == f"{absent}: cannot read the rules file (SIM_RULES_FILE): No such file or directory"
+    )
+
+
+# ---------------------------------------------------------------------------- without a rules file
+
+
+def test_prompt_answer_is_a_hash_of_the_prompt() -> None:
+    prompt = "What is the capital of France?"
+    expected = f"sim answer {hashlib.sha256(prompt.encode()).hexdigest()[:8]}"
+    assert sim.prompt_answer(prompt) == expected
+    assert sim.answer(sim.Rules(), prompt) == expected
+    assert sim.prompt_answer("What is the capital of Spain?") != expected
+    assert sim.prompt_answer("") == "sim answer e3b0c442"  # sha256 of nothing
+
+
+# ------------------------------------------------------------------------------ faults and responses
 
 
 def test_parse_fault_defaults_and_validation() -> None:
     assert sim.parse_fault({}) == sim.Fault(status=503, error_rate=1.0, latency_ms=0)
     assert sim.parse_fault({"status": 429, "error_rate": 0.5, "latency_ms": 200}) == sim.Fault(429, 0.5, 200)
-    for body, message in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"status": 42}, "status must be an HTTP status code"),
         ({"error_rate": 1.5}, "error_rate must be a number in 0..1"),
         ({"latency_ms": -1}, "latency_ms must be a non-negative integer"),
-    ]:
+    ]
+    for body, message in cases:
         with pytest.raises(ValueError, match=message):
             sim.parse_fault(body)
 
 
 def test_completion_has_openai_shape() -> None:
-    body = sim.completion("sim-primary", "my car", "auto")
+    body = sim.completion("sim-primary", "my car", "sim answer 0a1b2c3d")
     assert body["object"] == "chat.completion"
     assert body["id"].startswith("chatcmpl-")
     assert body["model"] == "sim-primary"
-    assert body["choices"][0]["message"] == {"role": "assistant", "content": "auto"}
+    assert body["choices"][0]["message"] == {"role": "assistant", "content": "sim answer 0a1b2c3d"}
     assert body["choices"][0]["finish_reason"] == "stop"
-    assert set(body["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
+    assert body["usage"] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+
+
+def test_simulator_from_env() -> None:
+    simulator = sim.simulator_from_env({"PROVIDER_NAME": "backup", "SIM_RULES_FILE": str(CLAIMS_RULES)})
+    assert (simulator.name, simulator.model, simulator.seed) == ("backup", "sim-backup", 1)
+    assert simulator.rules.default == "other"
+    assert sim.simulator_from_env({}).rules == sim.Rules()
+    with pytest.raises(ValueError, match="SIM_SEED must be an integer, got 'x'"):
+        sim.simulator_from_env({"SIM_SEED": "x"})
+
+
+def test_script_runs_on_the_standard_library_alone_and_refuses_bad_rules(tmp_path: Path) -> None:
+    """The image runs the file as a script: no drdrill, no site-packages; a bad rules file stops it at once."""
+    rules_file = tmp_path / "rules.json"
+    rules_file.write_text('{"a": "car"}', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(SCRIPT)],
+        env={"SIM_RULES_FILE": str(rules_file), "PORT": "8000"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"provider-sim: error: {rules_file}: answer 'a' must map to a non-empty list of keyword stems, got 'car'\n"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ HTTP
+
+Serve = Callable[[sim.Simulator], str]
 
 
 @pytest.fixture
-def base_url() -> Iterator[str]:
-    """The simulator served in-process on an ephemeral loopback port."""
-    sim.Handler.sim = sim.Simulator(name="primary", model="sim-primary", seed=1)
-    server = sim.serving.Server(("127.0.0.1", 0), sim.Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
+def serve() -> Iterator[Serve]:
+    """Serve a simulator in-process on an ephemeral loopback port; returns its base URL."""
+    servers: list[tuple[sim.Server, threading.Thread]] = []
+
+    def start(simulator: sim.Simulator) -> str:
+        sim.Handler.sim = simulator
+        server = sim.Server(("127.0.0.1", 0), sim.Handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server, thread in servers:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def base_url(serve: Serve, claims_rules: sim.Rules) -> str:
+    return serve(sim.Simulator(name="primary", model="sim-primary", seed=1, rules=claims_rules))
 
 
 def call(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
@@ -125,22 +267,41 @@ def test_http_chat_fault_and_stats(base_url: str) -> None:
     status, stats = call(f"{base_url}/_sim/stats")
     assert status == 200
     assert (stats["requests"], stats["completions"], stats["errors"]) == (3, 2, 1)
-    assert stats["by_label"]["property"] == 1
+    assert stats["by_answer"] == {"auto": 1, "property": 1, "health": 0, "liability": 0, "other": 0}
     assert stats["fault"] is None
+
+
+def test_http_without_rules_answers_each_question_the_same_way(serve: Serve) -> None:
+    base_url = serve(sim.Simulator(name="qa", model="sim-qa"))
+    first = chat(base_url, "How do I reset my password?")
+    again = chat(base_url, "How do I reset my password?")
+    other = chat(base_url, "Which plans include SSO?")
+    answers = [body["choices"][0]["message"]["content"] for _, body in (first, again, other)]
+    assert answers == [
+        sim.prompt_answer("How do I reset my password?"),
+        sim.prompt_answer("How do I reset my password?"),
+        sim.prompt_answer("Which plans include SSO?"),
+    ]
+    assert answers[0] != answers[2]
+    status, stats = call(f"{base_url}/_sim/stats")
+    assert status == 200
+    assert (stats["provider"], stats["model"], stats["completions"]) == ("qa", "sim-qa", 3)
+    assert stats["by_answer"] == {answers[0]: 2, answers[2]: 1}
 
 
 def test_http_models_and_bad_requests(base_url: str) -> None:
     status, body = call(f"{base_url}/v1/models")
     assert status == 200
     assert body["data"][0]["id"] == "sim-primary"
+    assert call(f"{base_url}/health") == (200, {"status": "ok", "provider": "primary"})
     assert call(f"{base_url}/v1/chat/completions", "POST", {"messages": []})[0] == 400
     assert call(f"{base_url}/_sim/fault", "POST", {"error_rate": 2})[0] == 400
     assert call(f"{base_url}/nope")[0] == 404
 
 
-def test_healthcheck_probe_against_a_live_server(base_url: str) -> None:
-    """bin/http-health (the compose healthcheck) passes on a 2xx answer and fails otherwise."""
-    probe = APPS.parent / "bin" / "http-health"
+def test_claims_healthcheck_probe_against_a_live_server(base_url: str) -> None:
+    """The claims example's bin/http-health passes on a 2xx answer and fails otherwise."""
+    probe = REPO / "compose" / "claims" / "bin" / "http-health"
     port = base_url.rsplit(":", 1)[1]
 
     def run(*args: str) -> int:
@@ -180,3 +341,14 @@ def test_malformed_answers_and_retry_after(base_url: str) -> None:
         400,
         {"error": "malformed must be true or false, got 'yes'"},
     )
+
+
+def test_the_simulator_and_its_images_name_no_example_system() -> None:
+    """drdrill ships the simulator for any replica: the claims example's words live in its rules file."""
+    shipped = [*sorted((REPO / "src" / "drdrill" / "simulator").glob("*.py"))]
+    shipped += sorted((REPO / "src" / "drdrill" / "staging" / "dockerfiles").rglob("Dockerfile"))
+    assert len(shipped) >= 4
+    for path in shipped:
+        text = path.read_text(encoding="utf-8").lower()
+        for word in ("claim", "intake", "insurance", "liabilit", '"auto"', '"property"', '"health"'):
+            assert word not in text, f"{path.relative_to(REPO)} names {word!r}"

@@ -13,11 +13,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def claims_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of compose/claims that the test may edit; images.py reads it via DRDRILL_COMPOSE_DIR."""
-    target = tmp_path / "claims"
-    shutil.copytree(REPO / "compose" / "claims", target, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setenv("DRDRILL_COMPOSE_DIR", str(target))
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the drdrill package's image inputs (simulator, Dockerfiles) that the test may edit."""
+    target = tmp_path / "drdrill"
+    source = images.package_dir()
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(source / "simulator", target / "simulator", ignore=ignore)
+    shutil.copytree(source / "staging" / "dockerfiles", target / "staging" / "dockerfiles", ignore=ignore)
+    monkeypatch.setattr(images, "package_dir", lambda: target)
     return target
 
 
@@ -39,7 +42,8 @@ def test_base_tag_is_stable_and_short() -> None:
     repository, digest = tag.split(":")
     assert repository == "drdrill/base"
     assert len(digest) == 12
-    assert int(digest, 16) >= 0
+    assert set(digest) <= set("0123456789abcdef")
+    assert images.BASE_LOCAL_TAG == "drdrill/base:local"
 
 
 def test_base_tag_ignores_package_order_but_not_content() -> None:
@@ -49,63 +53,128 @@ def test_base_tag_ignores_package_order_but_not_content() -> None:
     assert images.base_tag(packages, suite="trixie") != images.base_tag(packages)
 
 
-def test_app_tags_are_stable(claims_dir: Path, toxiproxy_binary: Path) -> None:
+def test_image_tags_are_stable(package: Path, toxiproxy_binary: Path) -> None:
     first = app_tags(toxiproxy_binary)
     assert first == app_tags(toxiproxy_binary)
-    assert [tag.split(":")[0] for tag in first] == ["drdrill/claims-app", "drdrill/toxiproxy"]
+    assert [tag.split(":")[0] for tag in first] == ["drdrill/provider-sim", "drdrill/toxiproxy"]
+    assert [len(tag.split(":")[1]) for tag in first] == [12, 12]
 
 
-def test_app_tag_changes_with_code_dockerfile_and_base(claims_dir: Path, toxiproxy_binary: Path) -> None:
+def test_specs_build_from_the_package_not_from_an_example(toxiproxy_binary: Path) -> None:
+    """The Dockerfiles and the simulator ship inside the drdrill package (pyproject: **/Dockerfile)."""
+    package = REPO / "src" / "drdrill"
+    assert images.package_dir() == package
+    specs = images.image_specs(toxiproxy_binary)
+    assert [spec.local_tag for spec in specs] == ["drdrill/provider-sim:local", "drdrill/toxiproxy:local"]
+    simulator, toxiproxy = specs
+    assert simulator.dockerfile == package / "staging" / "dockerfiles" / "provider-sim" / "Dockerfile"
+    assert simulator.context == ((package / "simulator" / "provider_sim.py", "provider_sim.py"),)
+    assert toxiproxy.dockerfile == package / "staging" / "dockerfiles" / "toxiproxy" / "Dockerfile"
+    assert toxiproxy.context == ((toxiproxy_binary, "toxiproxy-server"),)
+    assert '"**/Dockerfile"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_image_tag_changes_with_code_dockerfile_and_base(package: Path, toxiproxy_binary: Path) -> None:
     before = app_tags(toxiproxy_binary)
     assert app_tags(toxiproxy_binary, base="drdrill/base:other") != before
 
-    worker = claims_dir / "apps" / "worker.py"
-    worker.write_text(worker.read_text() + "\n# changed\n")
+    simulator = package / "simulator" / "provider_sim.py"
+    simulator.write_text(simulator.read_text() + "\n# changed\n")
     after_code = app_tags(toxiproxy_binary)
     assert after_code[0] != before[0]
-    assert after_code[1] == before[1]  # the toxiproxy image does not contain the app code
+    assert after_code[1] == before[1]  # the toxiproxy image does not contain the simulator
 
-    dockerfile = claims_dir / "images" / "claims-app.Dockerfile"
+    dockerfile = package / "staging" / "dockerfiles" / "toxiproxy" / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "\n# changed\n")
-    assert app_tags(toxiproxy_binary)[0] != after_code[0]
+    after_dockerfile = app_tags(toxiproxy_binary)
+    assert after_dockerfile[1] != after_code[1]
+    assert after_dockerfile[0] == after_code[0]
 
 
-def test_app_tag_changes_with_new_file_and_executable_bit(claims_dir: Path, toxiproxy_binary: Path) -> None:
+def test_simulator_tag_follows_its_executable_bit_not_its_neighbours(
+    package: Path, toxiproxy_binary: Path
+) -> None:
     before = app_tags(toxiproxy_binary)[0]
-    extra = claims_dir / "apps" / "extra.py"
+    (package / "simulator" / "notes.md").write_text("not in the image\n")
+    (package / "simulator" / "__pycache__").mkdir()
+    (package / "simulator" / "__pycache__" / "provider_sim.cpython-311.pyc").write_bytes(b"\x00" * 16)
+    assert app_tags(toxiproxy_binary)[0] == before
+    (package / "simulator" / "provider_sim.py").chmod(0o755)
+    assert app_tags(toxiproxy_binary)[0] != before
+
+
+def directory_spec(tmp_path: Path) -> images.ImageSpec:
+    """An image whose context is a whole directory, as a Dockerfile with `COPY apps/` would have."""
+    apps = tmp_path / "ctx" / "apps"
+    apps.mkdir(parents=True)
+    (apps / "main.py").write_text("print(1)\n")
+    dockerfile = tmp_path / "ctx" / "Dockerfile"
+    dockerfile.write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY apps/ /apps/\n")
+    return images.ImageSpec(
+        name="dir", repository="drdrill/dir", dockerfile=dockerfile, context=((apps, "apps"),)
+    )
+
+
+def test_directory_context_tag_changes_with_new_file_and_executable_bit(tmp_path: Path) -> None:
+    spec = directory_spec(tmp_path)
+    before = images.image_tag(spec, "drdrill/base:abc")
+    extra = tmp_path / "ctx" / "apps" / "extra.py"
     extra.write_text("X = 1\n")
-    with_file = app_tags(toxiproxy_binary)[0]
+    with_file = images.image_tag(spec, "drdrill/base:abc")
     assert with_file != before
     extra.chmod(0o755)
-    assert app_tags(toxiproxy_binary)[0] != with_file
+    assert images.image_tag(spec, "drdrill/base:abc") != with_file
 
 
-def test_app_tag_ignores_bytecode_caches(claims_dir: Path, toxiproxy_binary: Path) -> None:
-    before = app_tags(toxiproxy_binary)
-    cache = claims_dir / "apps" / "__pycache__"
-    cache.mkdir(exist_ok=True)
-    (cache / "worker.cpython-311.pyc").write_bytes(b"\x00" * 16)
-    assert app_tags(toxiproxy_binary) == before
+def test_directory_context_tag_ignores_bytecode_caches(tmp_path: Path) -> None:
+    spec = directory_spec(tmp_path)
+    before = images.image_tag(spec, "drdrill/base:abc")
+    cache = tmp_path / "ctx" / "apps" / "__pycache__"
+    cache.mkdir()
+    (cache / "main.cpython-311.pyc").write_bytes(b"\x00" * 16)
+    (tmp_path / "ctx" / "apps" / "stray.pyc").write_bytes(b"\x00" * 16)
+    assert images.image_tag(spec, "drdrill/base:abc") == before
 
 
-def test_toxiproxy_tag_follows_binary_and_config(claims_dir: Path, toxiproxy_binary: Path) -> None:
+def test_toxiproxy_tag_follows_the_binary(package: Path, toxiproxy_binary: Path) -> None:
     before = app_tags(toxiproxy_binary)[1]
     toxiproxy_binary.write_bytes(b"\x7fELF another build")
-    after_binary = app_tags(toxiproxy_binary)[1]
-    assert after_binary != before
-    config = claims_dir / "toxiproxy" / "toxiproxy.json"
-    config.write_text(config.read_text().replace("18002", "18003"))
-    assert app_tags(toxiproxy_binary)[1] != after_binary
+    assert app_tags(toxiproxy_binary)[1] != before
 
 
-def test_no_toxiproxy_binary_leaves_only_the_app_image(claims_dir: Path) -> None:
-    assert [spec.repository for spec in images.image_specs(None)] == ["drdrill/claims-app"]
+def test_no_toxiproxy_binary_leaves_only_the_simulator_image() -> None:
+    assert [spec.repository for spec in images.image_specs(None)] == ["drdrill/provider-sim"]
 
 
-def test_compose_dir_default_is_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DRDRILL_COMPOSE_DIR", raising=False)
-    assert images.compose_dir() == REPO / "compose" / "claims"
-    assert (images.compose_dir() / "compose.yaml").is_file()
+def dockerfile_lines(name: str) -> list[str]:
+    path = images.dockerfiles_dir() / name / "Dockerfile"
+    return [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
+    ]
+
+
+@pytest.mark.parametrize("name", ["provider-sim", "toxiproxy"])
+def test_dockerfiles_build_on_the_local_base_and_never_pull(name: str) -> None:
+    lines = dockerfile_lines(name)
+    assert [line for line in lines if line.startswith("FROM ")] == ["FROM ${BASE_IMAGE}"]
+    assert lines[0] == "ARG BASE_IMAGE"
+    assert f'LABEL io.drdrill.managed="true" io.drdrill.image="{name}"' in lines
+
+
+def test_toxiproxy_image_has_no_baked_proxies() -> None:
+    lines = dockerfile_lines("toxiproxy")
+    assert 'CMD ["/usr/local/bin/toxiproxy-server", "-host", "0.0.0.0", "-port", "8474"]' in lines
+    assert "EXPOSE 8474" in lines
+    assert not any("-config" in line or "json" in line for line in lines)
+    assert [line.split()[1] for line in lines if line.startswith("COPY ")] == ["toxiproxy-server"]
+
+
+def test_simulator_image_runs_the_script_on_port_8000() -> None:
+    lines = dockerfile_lines("provider-sim")
+    assert 'CMD ["python3", "provider_sim.py"]' in lines
+    assert "EXPOSE 8000" in lines
+    assert "COPY provider_sim.py /opt/drdrill/simulator/provider_sim.py" in lines
+    assert "WORKDIR /opt/drdrill/simulator" in lines
 
 
 def test_cache_dir_respects_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
