@@ -22,7 +22,7 @@ class Kind(StrEnum):
     """What an event is about."""
 
     PHASE = "phase"  # a runner phase started or ended
-    OP = "op"  # a workload operation (a claim submitted)
+    OP = "op"  # a workload operation (one write submitted)
     PROBE = "probe"  # a steady-state probe
     FAULT = "fault"  # a fault was applied or reverted (Jepsen's nemesis)
     SIGNAL = "signal"  # something the system reported (failover, provider switch)

@@ -25,6 +25,7 @@ from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.scorecard import tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings, ns
+from drdrill.system import DrillSystem
 from drdrill.tabletop import write_tabletop
 
 REQUIRE_DOCKER_ENV = "DRDRILL_REQUIRE_DOCKER"
@@ -217,7 +218,12 @@ class DrillItem(pytest.Item):
 
     def setup(self) -> None:
         session = self.config.stash[SESSION_KEY]
-        settings = DrillSettings(report_dir=session.report_dir, hooks=session.recovery_hooks(), log=self._log)
+        settings = DrillSettings(
+            report_dir=session.report_dir,
+            hooks=session.recovery_hooks(),
+            log=self._log,
+            system=self._system(session),
+        )
         self.runner = DrillRunner(session.plan, self.scenario, settings)
         try:
             self.runner.preflight()
@@ -230,6 +236,17 @@ class DrillItem(pytest.Item):
             pytest.skip(f"drdrill: {exc} (set {REQUIRE_DOCKER_ENV}=1 to make this a failure)")
         except DrdrillError as exc:
             pytest.fail(f"drdrill: drill {self.scenario.name} cannot start: {exc}", pytrace=False)
+
+    def _system(self, session: DrillSession) -> DrillSystem | None:
+        """The Python system a ``pytest_drdrill_system`` hook returns, or None for the plan's HTTP contract."""
+        found = self.config.hook.pytest_drdrill_system(config=self.config, plan=session.plan)
+        if found is not None and not isinstance(found, DrillSystem):
+            pytest.fail(
+                f"drdrill: pytest_drdrill_system returned {type(found).__name__}, which is not a DrillSystem "
+                "(it needs open, write, probe, final_read, signals and close; subclass drdrill.system.HttpSystem)",
+                pytrace=False,
+            )
+        return found
 
     def _log(self, message: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -1,7 +1,7 @@
 """Automated recovery steps: the hooks a scenario's ``recovery`` names, run by the runner after the fault.
 
-A hook is a callable that takes a :class:`RecoveryContext`. drdrill ships the hooks its reference system
-needs; a project adds its own with the ``pytest_drdrill_recovery_hooks`` hook or by passing them to the runner.
+A hook is a callable that takes a :class:`RecoveryContext`. drdrill ships generic hooks (wait for the
+system's own failover or fail-back, restart a component's containers); a project adds its own with the ``pytest_drdrill_recovery_hooks`` hook or by passing them to the runner.
 """
 
 from __future__ import annotations
@@ -10,29 +10,36 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import docker.errors
-import httpx
 
 from drdrill.clock import NS_PER_S, Clock
 from drdrill.errors import DrdrillError
 from drdrill.faults.container import ServiceControl, bring_back
-from drdrill.journal import Journal
-from drdrill.staging.stack import Endpoints
+from drdrill.journal import Journal, Kind, Type
+from drdrill.plan.system import FAILOVER_SIGNAL, SignalSpec
+from drdrill.system import DrillSystem, Replica
 
 
 @dataclass(frozen=True)
 class RecoveryContext:
-    """What a hook may use: the replica's endpoints, its containers, the journal, the clock and the time left.
+    """What a hook may use: the running replica, the system under drill, the journal, the clock, the time left.
 
-    ``components`` are the plan components the step names; ``services`` maps components to compose services.
+    ``components`` are the plan components the step names; ``services`` maps components to compose services;
+    ``failover`` is the plan's failover signal, if it declares one.
     """
 
-    endpoints: Endpoints
+    replica: Replica
+    system: DrillSystem
     journal: Journal
     clock: Clock
     deadline_ns: int
-    control: ServiceControl
     services: Mapping[str, str] = field(default_factory=dict)
     components: tuple[str, ...] = ()
+    failover: SignalSpec | None = None
+
+    @property
+    def control(self) -> ServiceControl:
+        """The replica's containers (for hooks written against the container faults' protocol)."""
+        return self.replica
 
 
 @dataclass(frozen=True)
@@ -48,29 +55,37 @@ class RecoveryStepFailed(DrdrillError):  # noqa: N818 - reads as an event in the
 
 
 def await_failover(ctx: RecoveryContext) -> str:
-    """Wait until the worker reports it serves from the backup provider (it fails over by itself)."""
-    return _await_provider(ctx, "backup")
+    """Wait until the system's failover signal says it runs on its fallback (it fails over by itself)."""
+    return _await_state(ctx, "failed_over")
 
 
 def await_failback(ctx: RecoveryContext) -> str:
-    """Wait until the worker reports it serves from the primary provider again."""
-    return _await_provider(ctx, "primary")
+    """Wait until the system's failover signal says it is back in normal operation."""
+    return _await_state(ctx, "normal")
 
 
-def _await_provider(ctx: RecoveryContext, wanted: str) -> str:
+def _await_state(ctx: RecoveryContext, wanted: str) -> str:
+    if ctx.failover is None:
+        raise RecoveryStepFailed(
+            f"this step waits for the failover signal to say {wanted!r}, but the plan declares none; add "
+            "staging_topology.system.signals.failover (normal / failed_over) to plan.yaml"
+        )
     seen = "unknown"
-    with httpx.Client(base_url=ctx.endpoints.worker_url, timeout=1.0) as http:
-        while ctx.clock.monotonic_ns() < ctx.deadline_ns:
-            try:
-                seen = str(http.get("/status").json().get("active_provider"))
-            except (httpx.HTTPError, ValueError):
-                seen = "unreachable"
-            if seen == wanted:
-                return f"worker serves from the {wanted} provider"
-            ctx.clock.sleep(0.1)
+    while ctx.clock.monotonic_ns() < ctx.deadline_ns:
+        try:
+            seen = str(ctx.system.signals().get(FAILOVER_SIGNAL))
+        except Exception as exc:  # a system that cannot say is not yet where we wait for it to be
+            seen = f"unreadable ({type(exc).__name__})"
+        if ctx.failover.state(seen) == wanted:
+            # This poll is a sample of the same signal the observer polls, and often the earlier one.
+            ctx.journal.record(
+                Kind.SIGNAL, Type.INFO, FAILOVER_SIGNAL, value=wanted, data={"raw": seen, "seen_by": "step"}
+            )
+            return f"the failover signal says {seen!r} ({wanted.replace('_', ' ')})"
+        ctx.clock.sleep(0.05)
     left = (ctx.deadline_ns - ctx.clock.monotonic_ns()) / NS_PER_S
     raise RecoveryStepFailed(
-        f"the worker still reports {seen!r}, not {wanted!r}, at the deadline ({left:.1f} s left)"
+        f"the failover signal still says {seen!r}, not {wanted.replace('_', ' ')}, at the deadline ({left:.1f} s left)"
     )
 
 
@@ -84,7 +99,7 @@ def restart_service(ctx: RecoveryContext) -> str:
         if service is None:
             raise RecoveryStepFailed(f"component {component!r} has no staging service to restart")
         try:
-            if not bring_back(ctx.control.container(service)):
+            if not bring_back(ctx.replica.container(service)):
                 continue
         except (docker.errors.APIError, LookupError) as exc:
             raise RecoveryStepFailed(f"could not restart {service!r}: {exc}") from exc

@@ -16,24 +16,25 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from docker.models.containers import Container
-
 from drdrill.clock import NS_PER_S, Clock, SystemClock
-from drdrill.errors import DrdrillError, EnvironmentNotReadyError
+from drdrill.errors import DrdrillError
 from drdrill.faults import InjectedFault, ToxiproxyClient, build_faults
 from drdrill.journal import Journal, Kind, Type
 from drdrill.measure import Measurements, Objectives, Verdict, measure_and_judge
 from drdrill.measure.ledger import FINAL_READ, build_ledger
 from drdrill.measure.timeline import Criterion, FaultWindow, probe_results, recovery_point
-from drdrill.measure.verdicts import BASELINE_PHASE
+from drdrill.measure.verdicts import BASELINE_PHASE, Words
 from drdrill.plan import Plan, RecoveryStep, Scenario
-from drdrill.probes import CanaryProbe, ClaimStore, WorkerSignals
+from drdrill.plan.faults import Fault
+from drdrill.plan.system import FAILOVER_SIGNAL
+from drdrill.probes import CanaryProbe, Observer, SystemSignals
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryContext, RecoveryHook
 from drdrill.report.html import write_html
 from drdrill.report.scorecard import build_scorecard, write_scorecard
-from drdrill.staging import images
-from drdrill.staging.stack import Endpoints, StagingStack, check_compose, docker_client, sweep_leftovers
-from drdrill.workload import ClaimWorkload
+from drdrill.staging.backend import StagingBackend, StagingFactory
+from drdrill.staging.stack import StagingStack
+from drdrill.system import DrillSystem, HttpSystem, NotDeclared, SystemContext
+from drdrill.workload import Workload
 
 Log = Callable[[str], None]
 HOLD_POLL_S = 0.1
@@ -53,8 +54,11 @@ class DrillSettings:
     report_dir: Path = Path("reports")
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     hooks: Mapping[str, RecoveryHook] = field(default_factory=lambda: dict(BUILTIN_HOOKS))
-    extra_faults: tuple[Any, ...] = ()  # added to the scenario's own (e.g. a broken backup as well)
+    extra_faults: tuple[Fault, ...] = ()  # added to the scenario's own (e.g. a broken backup as well)
     log: Log = print
+    # A Python system (from pytest_drdrill_system); None drills the plan's declarative HTTP contract.
+    system: DrillSystem | None = None
+    staging: StagingFactory = StagingStack  # the replica's back-end; unit tests give a fake one
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,16 @@ class DrillResult:
         return [v for v in self.verdicts if not v.passed]
 
 
+class _NotRunning:
+    """The replica before it starts: faults are built against it in preflight only to check the plan."""
+
+    def container(self, service: str) -> Any:
+        raise LookupError("the staging replica is not running")
+
+    def url(self, service: str, port: int, scheme: str = "http") -> str:
+        raise LookupError("the staging replica is not running")
+
+
 class DrillRunner:
     """One drill of one scenario on a fresh staging replica."""
 
@@ -85,34 +99,31 @@ class DrillRunner:
         self.run_dir = (
             settings.report_dir / f"{self.clock.wall():%Y%m%dT%H%M%SZ}-{scenario.name}-{settings.run_id}"
         )
-        self._fault_decls = [*scenario.faults, *settings.extra_faults]
+        self._fault_decls: list[Fault] = [*scenario.faults, *settings.extra_faults]
         self._proxies = {
             name: c.staging.proxy for name, c in plan.components.items() if c.staging and c.staging.proxy
         }
         self._services = {
             name: c.staging.service for name, c in plan.components.items() if c.staging and c.staging.service
         }
+        self.system: DrillSystem = settings.system or HttpSystem.from_plan(plan)
         self._steps: list[tuple[RecoveryStep, RecoveryHook]] = []
         self._faults: list[InjectedFault] = []
         self._applied: list[InjectedFault] = []
-        self._observers: list[CanaryProbe | ClaimWorkload | WorkerSignals] = []
-        self._stack: StagingStack | None = None
+        self._observers: list[Observer] = []
+        self._stack: StagingBackend | None = None
         self._toxiproxy: ToxiproxyClient | None = None
+        self._system_open = False
         self._cleanup: list[str] = []
         self._environment: dict[str, Any] = {}
         self.preflight_done = False
 
-    def service_url(self, service: str, port: int) -> str:
-        """Where the host reaches ``service``'s container ``port`` (for provider faults)."""
+    @property
+    def stack(self) -> StagingBackend:
+        """The staging replica (after preflight)."""
         if self._stack is None:
-            raise LookupError("the staging replica is not running")
-        return self._stack.service_url(service, port)
-
-    def container(self, service: str) -> Container:
-        """The container of ``service`` in the running replica (for container faults and restart hooks)."""
-        if self._stack is None:
-            raise LookupError("the staging replica is not running")
-        return self._stack.container(service)
+            raise LookupError("the staging replica is not prepared")
+        return self._stack
 
     # -- preflight ----------------------------------------------------------------------------------
 
@@ -127,28 +138,50 @@ class DrillRunner:
         return hook
 
     def preflight(self) -> None:
-        """Check everything a drill needs before anything starts; raises with what to install or fix."""
+        """Check everything a drill needs before any container starts; raises with what to install or fix.
+
+        Builds (or finds) every image of the replica and writes the compose override, so a drill that cannot
+        start says so here, with nothing started.
+        """
         if not self._fault_decls:
             raise DrdrillError(
                 f"{self.scenario.source}: the scenario declares no fault, so a drill has nothing to inject; "
                 "add a `faults:` entry, or exercise it as a tabletop (drdrill tabletop)"
             )
+        self._check_contract()
         placeholder = ToxiproxyClient("127.0.0.1", 0)
         build_faults(
-            self._fault_decls, self._proxies, self._services, placeholder, self, str(self.scenario.source)
+            self._fault_decls,
+            self._proxies,
+            self._services,
+            placeholder,
+            _NotRunning(),
+            str(self.scenario.source),
         )
         placeholder.close()
         self._steps = [(s, self._resolve_hook(s.hook)) for s in self.scenario.recovery if s.hook is not None]
-        engine = docker_client()
-        self._environment["docker_engine"] = str(engine.version().get("Version", "unknown"))
-        self._environment["docker_compose"] = check_compose()
-        missing = images.missing_images()
-        if missing:
-            raise EnvironmentNotReadyError(
-                f"local images missing: {', '.join(missing)}; build them with `./dev setup` "
-                "(no image is ever pulled: they are built from Debian packages)"
-            )
+        self._stack = self.settings.staging(self.plan, self.settings.run_id, self.settings.log)
+        self._environment.update(self._stack.environment())
+        try:
+            self._stack.prepare()
+        except BaseException:
+            self._stack.stop()  # nothing runs yet: this removes the run's temporary files
+            self._stack = None
+            raise
         self.preflight_done = True
+
+    def _check_contract(self) -> None:
+        """A declarative system must declare what the drill calls; a Python system answers for itself."""
+        if not isinstance(self.system, HttpSystem):
+            return
+        contract = self.system.contract
+        missing = [name for name in ("write", "probe") if getattr(contract, name) is None]
+        if missing:
+            raise DrdrillError(
+                f"{self.plan.source_dir / 'plan.yaml'}: staging_topology.system declares no "
+                f"{' and no '.join(missing)}, so the drill has no workload and no steady-state probe; declare "
+                "them (see docs/drill-your-own-system.md) or return a system from a pytest_drdrill_system hook"
+            )
 
     # -- the drill ----------------------------------------------------------------------------------
 
@@ -161,8 +194,8 @@ class DrillRunner:
             if not self.preflight_done:
                 self.preflight()
             self._phase(journal, "sweep", lambda: self._sweep(journal))
-            endpoints = self._phase(journal, "stack-start", self._start_stack)
-            self._drill(journal, endpoints)
+            self._phase(journal, "stack-start", self._start_stack)
+            self._drill(journal)
             status = "completed"
         except KeyboardInterrupt as exc:
             how = str(exc) or "Ctrl-C"
@@ -179,15 +212,23 @@ class DrillRunner:
             result = self._finish(journal, status, error)
         return result
 
-    def _drill(self, journal: Journal, endpoints: Endpoints) -> None:
-        self._toxiproxy = ToxiproxyClient(endpoints.toxiproxy_host, endpoints.toxiproxy_port)
-        self._environment["toxiproxy"] = self._toxiproxy.version()
-        if self._stack is not None:
-            self._environment["images"] = self._stack.images()
+    def _drill(self, journal: Journal) -> None:
+        stack = self.stack
+        if stack.proxies:
+            self._toxiproxy = ToxiproxyClient(*stack.toxiproxy_address)
+            self._environment["toxiproxy"] = self._toxiproxy.version()
+        self._environment["images"] = stack.images()
         self._faults = build_faults(
-            self._fault_decls, self._proxies, self._services, self._toxiproxy, self, str(self.scenario.source)
+            self._fault_decls,
+            self._proxies,
+            self._services,
+            self._toxiproxy or ToxiproxyClient("127.0.0.1", 0),
+            stack,
+            str(self.scenario.source),
         )
-        self._start_observers(journal, endpoints)
+        self.system.open(SystemContext(stack, self.clock, self.plan, self.settings.run_id))
+        self._system_open = True
+        self._start_observers(journal)
         self._phase(
             journal, BASELINE_PHASE, lambda: self.clock.sleep(self.scenario.staging.baseline.total_seconds())
         )
@@ -196,11 +237,11 @@ class DrillRunner:
                 Kind.NOTE, Type.INFO, "skipped", data={"why": "steady state did not hold before the fault"}
             )
         else:
-            self._phase(journal, "fault", lambda: self._inject_and_hold(journal, endpoints))
-        self._stop_observers(kinds=(ClaimWorkload,))
-        self._phase(journal, "drain", lambda: self._drain(journal, endpoints))
+            self._phase(journal, "fault", lambda: self._inject_and_hold(journal))
+        self._stop_observers(kinds=(Workload,))
+        self._phase(journal, "drain", lambda: self._drain(journal))
         self._stop_observers()
-        self._phase(journal, "final-read", lambda: self._final_read(journal, endpoints))
+        self._phase(journal, "final-read", lambda: self._final_read(journal))
 
     def _phase(self, journal: Journal, name: str, body: Callable[[], Any]) -> Any:
         journal.record(Kind.PHASE, Type.START, name)
@@ -210,14 +251,13 @@ class DrillRunner:
             journal.record(Kind.PHASE, Type.END, name)
 
     def _sweep(self, journal: Journal) -> None:
-        removed = sweep_leftovers(docker_client(), self.settings.log)
+        removed = self.stack.sweep()
         if removed:
             journal.record(Kind.NOTE, Type.INFO, "sweep", data={"removed": removed})
 
-    def _start_stack(self) -> Endpoints:
-        self._stack = StagingStack(self.settings.run_id, self.settings.log)
-        self.settings.log(f"starting staging replica {self._stack.project}")
-        return self._stack.start()
+    def _start_stack(self) -> None:
+        self.settings.log(f"starting staging replica {self.stack.project} from {self.stack.compose_file}")
+        self.stack.start()
 
     def _observation_budget_s(self) -> float:
         s = self.scenario.staging
@@ -225,22 +265,29 @@ class DrillRunner:
             s.baseline + s.recovery_bound + s.steady_window + s.probe_timeout * 2 + s.drain_timeout
         ).total_seconds()
 
-    def _start_observers(self, journal: Journal, endpoints: Endpoints) -> None:
+    def _payloads(self) -> tuple[str, ...]:
+        contract = self.plan.staging_topology.system
+        return tuple(contract.payloads) if contract is not None else ("drdrill sample payload",)
+
+    def _start_observers(self, journal: Journal) -> None:
         s = self.scenario.staging
         budget = self._observation_budget_s()
-        run_id = self.settings.run_id
+        run_id, payloads = self.settings.run_id, self._payloads()
+        contract = self.plan.staging_topology.system
+        signals = contract.signals if contract is not None else {}
         self._observers = [
-            WorkerSignals(endpoints.worker_url, journal, self.clock, SIGNAL_POLL_S, budget),
+            SystemSignals(self.system, journal, self.clock, signals, SIGNAL_POLL_S, budget),
             CanaryProbe(
-                endpoints.intake_url,
+                self.system,
                 journal,
                 self.clock,
                 run_id,
+                payloads,
                 s.probe_interval.total_seconds(),
                 s.probe_timeout.total_seconds(),
                 budget,
             ),
-            ClaimWorkload(endpoints.intake_url, journal, self.clock, run_id, s.workload_rate, budget),
+            Workload(self.system, journal, self.clock, run_id, payloads, s.workload_rate, budget),
         ]
         for observer in self._observers:
             observer.start()
@@ -255,7 +302,7 @@ class DrillRunner:
         probes = probe_results(journal.events())
         return bool(probes) and all(p.ok for p in probes)
 
-    def _inject_and_hold(self, journal: Journal, endpoints: Endpoints) -> None:
+    def _inject_and_hold(self, journal: Journal) -> None:
         s = self.scenario.staging
         starts: list[int] = []
         for fault in self._faults:
@@ -266,7 +313,7 @@ class DrillRunner:
             fault.apply()
         start_ns = starts[0]  # the disaster begins with the first fault, as measure/ counts it
         bound_ns = start_ns + ns(s.recovery_bound)
-        self._run_steps(journal, endpoints, bound_ns, after_revert=False)
+        self._run_steps(journal, bound_ns, after_revert=False)
         deadline = bound_ns + ns(s.steady_window) + ns(s.probe_timeout)
         while self.clock.monotonic_ns() < deadline:
             now = self.clock.monotonic_ns()
@@ -278,15 +325,22 @@ class DrillRunner:
             self.clock.sleep(HOLD_POLL_S)
         self._revert_all(journal)
 
-    def _run_steps(
-        self, journal: Journal, endpoints: Endpoints, deadline_ns: int, *, after_revert: bool
-    ) -> None:
+    def _run_steps(self, journal: Journal, deadline_ns: int, *, after_revert: bool) -> None:
+        contract = self.plan.staging_topology.system
+        failover = contract.signals.get(FAILOVER_SIGNAL) if contract is not None else None
         for step, hook in self._steps:
             if hook.after_revert != after_revert:
                 continue
             journal.record(Kind.STEP, Type.INVOKE, step.title, value=step.hook)
             ctx = RecoveryContext(
-                endpoints, journal, self.clock, deadline_ns, self, self._services, tuple(step.components)
+                replica=self.stack,
+                system=self.system,
+                journal=journal,
+                clock=self.clock,
+                deadline_ns=deadline_ns,
+                services=self._services,
+                components=tuple(step.components),
+                failover=failover,
             )
             try:
                 detail = hook.run(ctx)
@@ -301,46 +355,73 @@ class DrillRunner:
             self._applied.remove(fault)
             journal.record(Kind.FAULT, Type.END, fault.label, value=fault.target)
 
-    def _drain(self, journal: Journal, endpoints: Endpoints) -> None:
+    def _drain(self, journal: Journal) -> None:
+        """Run the after-revert steps, then wait until every acknowledged unit is done (or the drain times out)."""
         deadline = self.clock.monotonic_ns() + ns(self.scenario.staging.drain_timeout)
-        self._run_steps(journal, endpoints, deadline, after_revert=True)
+        self._run_steps(journal, deadline, after_revert=True)
         acknowledged = build_ledger(journal.events()).acknowledged
-        store = ClaimStore(endpoints.intake_url)
+        pending: frozenset[str] = acknowledged
         while True:
-            pending = acknowledged - store.snapshot().processed
+            try:
+                pending = acknowledged - self.system.final_read().done
+            except NotDeclared:
+                journal.record(Kind.NOTE, Type.INFO, "drain", data={"why": "no final read to wait on"})
+                return
+            except Exception as exc:  # the final read is judged in its own phase; here it only paces the wait
+                journal.record(Kind.NOTE, Type.INFO, "drain", data={"why": f"read failed: {exc}"[:300]})
             if not pending or self.clock.monotonic_ns() >= deadline:
                 break
             self.clock.sleep(DRAIN_POLL_S)
         journal.record(Kind.NOTE, Type.INFO, "drain", data={"pending": len(pending)})
 
-    def _final_read(self, journal: Journal, endpoints: Endpoints) -> None:
-        snapshot = ClaimStore(endpoints.intake_url).snapshot()
-        data = {"processed": sorted(snapshot.processed), "pending": sorted(snapshot.pending)}
+    def _final_read(self, journal: Journal) -> None:
+        """What the system holds now: the ledger's input. A read that fails leaves every figure it feeds unknown."""
+        try:
+            read = self.system.final_read()
+        except NotDeclared as exc:
+            why = f"not measured, because {exc}"
+            journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why})
+            return
+        except Exception as exc:  # the system's read failed: data loss is unknown, never "0 lost"
+            why = f"not measured, because the final read failed: {type(exc).__name__}: {exc}"
+            journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why[:1000]})
+            return
+        data = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
         journal.record(Kind.READ, Type.OK, FINAL_READ, data=data)
 
     # -- teardown and result ------------------------------------------------------------------------
 
     def _teardown(self, journal: Journal) -> str | None:
+        """Stop observers, revert faults, remove the replica: each step runs whatever the one before raised."""
         problems: list[str] = []
         self._stop_observers()
         try:
             self._revert_all(journal)
-        except DrdrillError as exc:
-            problems.append(f"FAULT NOT REVERTED: {exc}")
+        except (
+            Exception
+        ) as exc:  # a revert that raised anything still lets the replica go and the scorecard out
+            problems.append(f"FAULT NOT REVERTED: {type(exc).__name__}: {exc}")
         if self._toxiproxy is not None:
             try:
                 self._toxiproxy.reset()
-            except DrdrillError as exc:
+            except Exception as exc:
                 if self._applied:
                     problems.append(f"Toxiproxy reset failed: {exc}")
             self._toxiproxy.close()
+        if self._system_open:
+            try:
+                self.system.close()
+            except Exception as exc:
+                problems.append(f"the system's close() raised {type(exc).__name__}: {exc}")
         if self._stack is not None:
+            was_started = self._stack.started
             try:
                 removed = self._stack.stop()
-                self._cleanup.append(f"replica {self._stack.project} removed")
+                if was_started:
+                    self._cleanup.append(f"replica {self._stack.project} removed")
                 if removed:
                     self._cleanup.append(f"{removed} object(s) left by compose were removed by label")
-            except DrdrillError as exc:
+            except (DrdrillError, OSError) as exc:
                 problems.append(f"replica not removed: {exc}")
         for problem in problems:
             journal.record(Kind.NOTE, Type.FAIL, "cleanup", data={"problem": problem})
@@ -358,7 +439,13 @@ class DrillRunner:
             slow_factor=self._latency_factor(),
             criteria=tuple(self._criteria()),
             criteria_match_all=self.scenario.detection.match == "all",
+            unit=Words(self.plan.staging_topology.unit.one, self.plan.staging_topology.unit.many),
+            failover_signal=self._declares_failover(),
         )
+
+    def _declares_failover(self) -> bool:
+        contract = self.plan.staging_topology.system
+        return contract is not None and FAILOVER_SIGNAL in contract.signals
 
     def _criteria(self) -> list[Criterion]:
         """The plan's detection criteria the canary probes can evaluate, at staging time scale."""
@@ -408,6 +495,9 @@ class DrillRunner:
                 "staging": self.scenario.staging.model_dump(mode="json"),
                 "faults": [f.model_dump(mode="json") for f in self._fault_decls],
                 "recovery_hooks": [step.hook for step, _ in self._steps],
+                "compose_file": str(self._stack.compose_file) if self._stack else None,
+                "compose_override": self._stack.override_text if self._stack else None,
+                "system": type(self.system).__qualname__,
             },
         )
         path = write_scorecard(scorecard, self.run_dir / "scorecard.json")

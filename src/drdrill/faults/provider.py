@@ -13,13 +13,13 @@ import httpx
 from drdrill.errors import FaultError, UnsupportedFaultError
 
 PROVIDER_KINDS = frozenset({"http_error", "slow_first_token", "malformed_body"})
-SIMULATOR_PORT = 8000  # the simulators' port inside the replica (chat completions and /_sim admin)
+SIMULATOR_PORT = 8000  # drdrill/provider-sim's port in its container (chat completions and /_sim admin)
 
 
 class ServiceUrls(Protocol):
     """Where the runner reaches a service of the replica from the host."""
 
-    def service_url(self, service: str, port: int) -> str:
+    def url(self, service: str, port: int, scheme: str = "http") -> str:
         """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
 
 
@@ -59,7 +59,7 @@ class ProviderFault:
         return self._target
 
     def _admin(self, method: str, what: str, body: dict[str, Any] | None = None) -> None:
-        url = f"{self._urls.service_url(self._service, SIMULATOR_PORT)}/_sim/fault"
+        url = f"{self._urls.url(self._service, SIMULATOR_PORT)}/_sim/fault"
         try:
             response = httpx.request(method, url, json=body, timeout=5.0)
         except httpx.HTTPError as exc:

@@ -1,4 +1,4 @@
-"""The ledger of claims: what was attempted, acknowledged and finally read back (Jepsen's set checker)."""
+"""The ledger of writes: what was attempted, acknowledged and finally read back (Jepsen's set checker)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ FINAL_READ = "final-read"
 
 @dataclass(frozen=True)
 class Ledger:
-    """Sets of claim ids, all derived from the journal.
+    """Sets of unit ids, all derived from the journal.
 
     ``lost`` (acknowledged but absent from the final read) is what the RPO judges; ``unexpected`` (read but
     never attempted) means the store holds data nobody wrote; ``recovered`` are writes whose outcome was unknown
@@ -28,6 +28,7 @@ class Ledger:
     processed: frozenset[str]
     read_done: bool
     ack_ns: dict[str, int] = field(default_factory=dict, compare=False)
+    read_failure: str | None = None  # why there is no final read, when there is none
 
     @property
     def lost(self) -> frozenset[str]:
@@ -43,43 +44,50 @@ class Ledger:
 
     @property
     def unprocessed(self) -> frozenset[str]:
-        """Acknowledged claims that are stored but were never classified."""
+        """Acknowledged units that are held but were never done (processed)."""
         return (self.acknowledged & self.read) - self.processed
 
     def lost_window_ns(self, failure_ns: int | None = None) -> int:
         """The amount of work, in time, that was lost: from the oldest lost acknowledgement to the later of the
         newest lost acknowledgement and the failure (``failure_ns``, the fault start), so that even a single
-        lost claim counts for as long ago as it was acknowledged."""
+        lost write counts for as long ago as it was acknowledged."""
         times = sorted(self.ack_ns[i] for i in self.lost if i in self.ack_ns)
         if not times:
             return 0
         end = times[-1] if failure_ns is None else max(times[-1], failure_ns)
         return end - times[0]
 
-    def counts(self) -> dict[str, int]:
-        """Sizes of every set, for the scorecard."""
+    def counts(self) -> dict[str, int | None]:
+        """Sizes of every set, for the scorecard; the ones that need the final read are None without it."""
+        read = self.read_done
         return {
             "attempted": len(self.attempted),
             "acknowledged": len(self.acknowledged),
             "failed": len(self.failed),
             "indeterminate": len(self.indeterminate),
-            "read": len(self.read),
-            "processed": len(self.processed & self.acknowledged),
-            "unprocessed": len(self.unprocessed),
-            "lost": len(self.lost),
-            "unexpected": len(self.unexpected),
-            "recovered": len(self.recovered),
+            "read": len(self.read) if read else None,
+            "done": len(self.processed & self.acknowledged) if read else None,
+            "not_done": len(self.unprocessed) if read else None,
+            "lost": len(self.lost) if read else None,
+            "unexpected": len(self.unexpected) if read else None,
+            "recovered": len(self.recovered) if read else None,
         }
 
 
 def build_ledger(events: Sequence[Event]) -> Ledger:
-    """Fold the submit operations and the final read of the journal into a :class:`Ledger`."""
+    """Fold the write operations and the final read of the journal into a :class:`Ledger`.
+
+    Probe units are the drill's own (they check the path, they are not workload): the final read leaves them
+    out, so they count neither as lost nor as unexpected.
+    """
     attempted: set[str] = set()
     completed: dict[str, Type] = {}
     ack_ns: dict[str, int] = {}
-    read: set[str] = set()
-    processed: set[str] = set()
+    probes: set[str] = set()
+    held: set[str] = set()
+    done: set[str] = set()
     read_done = False
+    read_failure: str | None = None
     for event in events:
         if event.kind is Kind.OP and event.name == SUBMIT and event.value is not None:
             if event.type is Type.INVOKE:
@@ -88,21 +96,27 @@ def build_ledger(events: Sequence[Event]) -> Ledger:
                 completed[event.value] = event.type
                 if event.type is Type.OK:
                     ack_ns[event.value] = event.t_ns
-        elif event.kind is Kind.READ and event.name == FINAL_READ and event.type is Type.OK:
-            read_done = True
-            read = set(event.data.get("processed", [])) | set(event.data.get("pending", []))
-            processed = set(event.data.get("processed", []))
+        elif event.kind is Kind.PROBE and event.process is not None:
+            probes.add(event.process)
+        elif event.kind is Kind.READ and event.name == FINAL_READ:
+            if event.type is Type.OK:
+                read_done, read_failure = True, None
+                held = {str(i) for i in event.data.get("held", [])}
+                done = {str(i) for i in event.data.get("done", [])}
+            else:
+                read_failure = str(event.data.get("why", "the final read failed"))
 
     def with_type(t: Type) -> frozenset[str]:
-        return frozenset(i for i, done in completed.items() if done is t)
+        return frozenset(i for i, outcome in completed.items() if outcome is t)
 
     return Ledger(
         attempted=frozenset(attempted),
         acknowledged=with_type(Type.OK),
         failed=with_type(Type.FAIL),
         indeterminate=with_type(Type.INFO) | frozenset(attempted - completed.keys()),
-        read=frozenset(read),
-        processed=frozenset(processed),
+        read=frozenset(held - probes),
+        processed=frozenset(done - probes),
         read_done=read_done,
         ack_ns=ack_ns,
+        read_failure=read_failure if not read_done else None,
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 from drdrill.clock import NS_PER_S
 from drdrill.journal import Event
@@ -22,6 +22,7 @@ from drdrill.measure.timeline import (
 )
 
 BASELINE_PHASE = "baseline"
+FAILOVER = "failover"  # the signal whose state dates failover and fail-back
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Objectives:
     slow_factor: float | None = None  # a probe slower than this multiple of the baseline median is a symptom
     criteria: tuple[Criterion, ...] = ()  # the plan's detection criteria that probes can evaluate
     criteria_match_all: bool = False
+    unit: Words = field(default_factory=lambda: Words("write", "writes"))  # the plan's unit of work
+    failover_signal: bool = True  # the system declares a failover signal, so failover can be dated
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Measurements:
     failed_probes: int
     ledger: Ledger
     fault_start_ns: int | None = None
-    time_to_failback_ns: int | None = None  # from the revert until the worker serves from the primary again
+    time_to_failback_ns: int | None = None  # from the revert until the failover signal says normal again
     baseline_latency_ns: int | None = None  # median canary latency before the fault
     time_to_detect_by_plan_ns: int | None = None  # until the plan's own detection criteria held
     slow_after_ns: int | None = None  # a probe unanswered this long counted as a symptom
@@ -68,17 +71,40 @@ class Measurements:
 
 
 @dataclass(frozen=True)
+class Words:
+    """The plan's words for one unit of work and many."""
+
+    one: str
+    many: str
+
+    def count(self, n: int) -> str:
+        """``1 ticket``, ``3 tickets``."""
+        return f"{n} {self.one if n == 1 else self.many}"
+
+
+VerdictOutcome = Literal["pass", "fail", "unknown"]
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """One objective, met or missed, with a sentence that says by how much."""
+    """One objective: met, missed, or unknown (its input was never measured), with a sentence that says why."""
 
     name: str
-    passed: bool
+    outcome: VerdictOutcome
     measured: str
     objective: str
     message: str
 
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "passed": self.passed}
+
+
+def _verdict(name: str, ok: bool, measured: str, objective: str, message: str) -> Verdict:
+    return Verdict(name, "pass" if ok else "fail", measured, objective, message)
 
 
 def seconds(ns: int | None) -> str:
@@ -93,7 +119,7 @@ def seconds(ns: int | None) -> str:
     return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
 
 
-# A probe polls for its claim every 50 ms, so "slow" below a few polls would be noise, not a symptom.
+# A read-back probe polls every 50 ms, so "slow" below a few polls would be noise, not a symptom.
 MIN_SLOW_NS = 250_000_000
 
 
@@ -128,14 +154,14 @@ def measure(
         ttd = time_to_detect(probes, window.start_ns, window.end_ns, slow_after)
         ttd_plan = time_to_detect_by_criteria(probes, window, criteria, baseline_latency, criteria_match_all)
         # A switch after the revert is no failover (with both providers down, the backup may answer first).
-        switched = first_signal_after(events, "active_provider", "backup", window.start_ns, window.end_ns)
+        switched = first_signal_after(events, FAILOVER, "failed_over", window.start_ns, window.end_ns)
         ttf = None if switched is None else switched - window.start_ns
         recovery = recovery_point(probes, window, steady_window_ns)
         recovery_held = recovery.held_ns
         ttr = None if recovery.recovered_at_ns is None else recovery.recovered_at_ns - window.start_ns
         held = None if window.end_ns is None else window.end_ns - window.start_ns
         if window.end_ns is not None:
-            back = first_signal_after(events, "active_provider", "primary", window.end_ns)
+            back = first_signal_after(events, FAILOVER, "normal", window.end_ns)
             ttfb = None if back is None else back - window.end_ns
     return Measurements(
         time_to_detect_ns=ttd,
@@ -163,8 +189,8 @@ def judge(m: Measurements, objectives: Objectives) -> list[Verdict]:
         _recovery_bound(m, objectives),
         _projected_rto(m, objectives),
         _rpo(m, objectives),
-        _drained(m),
-        _unexpected(m),
+        _drained(m, objectives),
+        _unexpected(m, objectives),
     ]
 
 
@@ -177,7 +203,7 @@ def _baseline(m: Measurements) -> Verdict:
         message = "steady state held before the fault"
     else:
         message = f"steady state did not hold before the fault: {m.baseline_failures} probe(s) failed"
-    return Verdict("baseline", ok, measured, "every probe good", message)
+    return _verdict("baseline", ok, measured, "every probe good", message)
 
 
 def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
@@ -185,8 +211,8 @@ def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
     objective = f"recover within {bound}, steady for {seconds(o.steady_window_ns)}"
     ttr = m.time_to_recover_ns
     if m.fault_start_ns is None:
-        message = "not measured: no fault was injected (the drill stops before the fault when the baseline is not steady)"
-        return Verdict("recovery_bound", False, "not measured", objective, message)
+        message = "not judged: no fault was injected (the drill stops before the fault when the baseline is not steady)"
+        return Verdict("recovery_bound", "unknown", "not measured", objective, message)
     if ttr is None:
         if m.fault_held_ns is None:
             message = f"RTO missed: steady state did not return while the fault was in place (staging bound {bound})"
@@ -196,19 +222,19 @@ def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
                 f"RTO missed: steady state did not return during the {held} the fault was held "
                 f"(staging bound {bound})"
             )
-        return Verdict("recovery_bound", False, "not recovered", objective, message)
+        return _verdict("recovery_bound", False, "not recovered", objective, message)
     if ttr <= o.recovery_bound_ns:
         message = f"recovered in {seconds(ttr)}, within the staging bound of {bound}"
-        return Verdict("recovery_bound", True, seconds(ttr), objective, message)
+        return _verdict("recovery_bound", True, seconds(ttr), objective, message)
     message = f"RTO missed: recovered in {seconds(ttr)}, {seconds(ttr - o.recovery_bound_ns)} over the staging bound of {bound}"
-    return Verdict("recovery_bound", False, seconds(ttr), objective, message)
+    return _verdict("recovery_bound", False, seconds(ttr), objective, message)
 
 
 def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
     objective = f"tier RTO {seconds(o.rto_ns)}"
     projected = m.projected_rto_ns(o.manual_ns)
     if projected is None:
-        return Verdict(
+        return _verdict(
             "projected_rto",
             False,
             "unknown",
@@ -219,11 +245,11 @@ def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
         f"{seconds(projected)} ({seconds(m.time_to_recover_ns)} measured + {seconds(o.manual_ns)} manual)"
     )
     if projected <= o.rto_ns:
-        return Verdict(
+        return _verdict(
             "projected_rto", True, measured, objective, f"projected RTO {measured} meets the {objective}"
         )
     over = seconds(projected - o.rto_ns)
-    return Verdict(
+    return _verdict(
         "projected_rto",
         False,
         measured,
@@ -232,63 +258,85 @@ def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
     )
 
 
+def _no_read(name: str, objective: str, m: Measurements) -> Verdict:
+    why = m.ledger.read_failure or "the final read did not happen"
+    return Verdict(name, "unknown", "not measured", objective, f"not judged: {why}")
+
+
 def _rpo(m: Measurements, o: Objectives) -> Verdict:
-    ledger = m.ledger
-    objective = f"RPO {seconds(o.rpo_ns)}" if o.rpo_ns else "RPO 0 (no acknowledged claim lost)"
+    ledger, unit = m.ledger, o.unit
+    objective = f"RPO {seconds(o.rpo_ns)}" if o.rpo_ns else f"RPO 0 (no acknowledged {unit.one} lost)"
     if not ledger.read_done:
-        return Verdict(
-            "rpo", False, "no final read", objective, "the final read did not happen, so data loss is unknown"
-        )
+        return _no_read("rpo", objective, m)
     lost = len(ledger.lost)
     measured = f"{lost} lost of {len(ledger.acknowledged)} acknowledged"
     if lost == 0:
-        return Verdict(
-            "rpo",
-            True,
-            measured,
-            objective,
-            f"no acknowledged claim lost ({len(ledger.acknowledged)} checked)",
+        message = (
+            f"no acknowledged {unit.one} lost ({len(ledger.acknowledged)} checked against the final read)"
         )
+        return _verdict("rpo", True, measured, objective, message)
     window = m.lost_window_ns()
     if o.rpo_ns == 0 or window > o.rpo_ns:
-        message = f"RPO missed: {lost} acknowledged claim(s) lost, spanning {seconds(window)}; {objective}"
-        return Verdict("rpo", False, measured, objective, message)
-    return Verdict(
-        "rpo",
-        True,
-        measured,
-        objective,
-        f"{lost} claim(s) lost spanning {seconds(window)}, within {objective}",
-    )
-
-
-def _drained(m: Measurements) -> Verdict:
-    pending = len(m.ledger.unprocessed)
-    measured = f"{pending} pending"
-    if not m.ledger.read_done:
-        return Verdict("drained", False, "unknown", "0 pending", "the final read did not happen")
-    if pending == 0:
-        return Verdict(
-            "drained", True, measured, "0 pending", "every acknowledged claim was classified after the fault"
+        message = (
+            f"RPO missed: {unit.count(lost)} acknowledged and lost, spanning {seconds(window)}; {objective}"
         )
-    return Verdict(
-        "drained", False, measured, "0 pending", f"{pending} acknowledged claim(s) were never classified"
-    )
+        return _verdict("rpo", False, measured, objective, message)
+    message = f"{unit.count(lost)} lost spanning {seconds(window)}, within {objective}"
+    return _verdict("rpo", True, measured, objective, message)
 
 
-def _unexpected(m: Measurements) -> Verdict:
+def _drained(m: Measurements, o: Objectives) -> Verdict:
+    unit = o.unit
     if not m.ledger.read_done:
-        return Verdict("no_unexpected_data", False, "unknown", "0", "the final read did not happen")
+        return _no_read("drained", "0 not done", m)
+    pending = len(m.ledger.unprocessed)
+    measured = f"{pending} not done"
+    if pending == 0:
+        message = f"every acknowledged {unit.one} held was done after the fault"
+        return _verdict("drained", True, measured, "0 not done", message)
+    message = f"{unit.count(pending)} acknowledged and held, but never done by the end of the drain"
+    return _verdict("drained", False, measured, "0 not done", message)
+
+
+def _unexpected(m: Measurements, o: Objectives) -> Verdict:
+    unit = o.unit
+    if not m.ledger.read_done:
+        return _no_read("no_unexpected_data", "0", m)
     extra = len(m.ledger.unexpected)
     if extra == 0:
-        return Verdict("no_unexpected_data", True, "0", "0", "the store holds only claims the workload wrote")
-    return Verdict(
-        "no_unexpected_data",
-        False,
-        str(extra),
-        "0",
-        f"{extra} claim(s) in the store were never submitted by the workload",
-    )
+        return _verdict(
+            "no_unexpected_data", True, "0", "0", f"the system holds only {unit.many} the drill wrote"
+        )
+    message = f"the system holds {unit.count(extra)} the drill never wrote"
+    return _verdict("no_unexpected_data", False, str(extra), "0", message)
+
+
+def not_measured(m: Measurements, o: Objectives) -> dict[str, str]:
+    """Why each figure the scorecard shows as empty is empty, in words a reader can act on."""
+    reasons: dict[str, str] = {}
+    if m.fault_start_ns is None:
+        for figure in ("time_to_detect_s", "time_to_failover_s", "time_to_recover_s", "time_to_failback_s"):
+            reasons[figure] = "not measured, because no fault was applied"
+    else:
+        if m.time_to_detect_ns is None:
+            reasons["time_to_detect_s"] = "no probe failed or was slow while the fault was held"
+        if not o.failover_signal:
+            why = "not measured, because the plan declares no failover signal (staging_topology.system.signals.failover)"
+            reasons["time_to_failover_s"] = reasons["time_to_failback_s"] = why
+        else:
+            if m.time_to_failover_ns is None:
+                reasons["time_to_failover_s"] = (
+                    "the failover signal never said failed over while the fault was held"
+                )
+            if m.time_to_failback_ns is None:
+                reasons["time_to_failback_s"] = "the failover signal never said normal again after the revert"
+        if m.time_to_recover_ns is None:
+            reasons["time_to_recover_s"] = "steady state did not return while the fault was held"
+    if not m.ledger.read_done:
+        why = m.ledger.read_failure or "not measured, because the final read did not happen"
+        for figure in ("lost", "done", "not_done", "read", "unexpected", "recovered"):
+            reasons[f"ledger.{figure}"] = why
+    return reasons
 
 
 def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[Measurements, list[Verdict]]:

@@ -1,7 +1,7 @@
-"""Steady-state probes and system signals."""
+"""Steady-state probes and system signals, each an :class:`Observer` of the system under drill."""
 
 from drdrill.probes.canary import CanaryProbe
-from drdrill.probes.claims import ClaimStore
-from drdrill.probes.signals import WorkerSignals
+from drdrill.probes.observer import Observer
+from drdrill.probes.signals import SystemSignals
 
-__all__ = ["CanaryProbe", "ClaimStore", "WorkerSignals"]
+__all__ = ["CanaryProbe", "Observer", "SystemSignals"]

@@ -1,43 +1,54 @@
-"""System signals: the worker's own view of which AI provider it uses, journalled when it changes."""
+"""System signals: what the system says about itself (which provider, which mode), journalled when it changes.
+
+A signal the plan describes (``normal`` / ``failed_over`` values) is journalled with its state, which is what
+time to fail over and time to fail back are measured from; its raw value goes alongside.
+"""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Mapping
 
 from drdrill.clock import Clock
 from drdrill.journal import Journal, Kind, Type
-from drdrill.pacing import PacedLoop
+from drdrill.plan.system import SignalSpec
+from drdrill.probes.observer import Observer
+from drdrill.system import DrillSystem
 
-ACTIVE_PROVIDER = "active_provider"
 
+class SystemSignals(Observer):
+    """Poll ``system.signals()`` every ``interval_s`` and record each change of each signal."""
 
-class WorkerSignals:
-    """Poll the worker's ``/status`` every ``interval_s`` and record each change of active provider."""
+    thread_name = "drdrill-signals"
 
     def __init__(
-        self, worker_url: str, journal: Journal, clock: Clock, interval_s: float, max_seconds: float
+        self,
+        system: DrillSystem,
+        journal: Journal,
+        clock: Clock,
+        specs: Mapping[str, SignalSpec],
+        interval_s: float,
+        max_seconds: float,
     ) -> None:
-        self._journal = journal
-        self._http = httpx.Client(base_url=worker_url, timeout=1.0)
-        self._loop = PacedLoop(clock, "drdrill-signals", self._poll, interval_s, max_seconds)
-        self._current: str | None = None
-        self.last: dict[str, object] = {}
-
-    def start(self) -> None:
-        self._loop.start()
+        super().__init__(system, journal, clock, interval_s, max_seconds)
+        self._specs = dict(specs)
+        self._current: dict[str, str] = {}
+        self.last: dict[str, str] = {}
 
     def stop(self) -> None:
-        self._loop.stop()
-        self._http.close()
+        """Stop polling, after one last read: a change just before the stop is not lost to the poll interval."""
+        super().stop()
+        self.tick(0)
 
-    def _poll(self, _n: int) -> None:
+    def tick(self, n: int) -> None:
         try:
-            status = self._http.get("/status").json()
-        except (httpx.HTTPError, ValueError):
-            status = {"active_provider": "unreachable"}
-        self.last = dict(status)
-        provider = str(status.get("active_provider"))
-        if provider != self._current:
-            data = {k: v for k, v in status.items() if isinstance(v, int | str)}
-            self._journal.record(Kind.SIGNAL, Type.INFO, ACTIVE_PROVIDER, value=provider, data=data)
-            self._current = provider
+            values = dict(self.system.signals())
+        except Exception as exc:  # an unreadable signal is itself worth journalling, not a crash
+            values = {name: f"unreadable ({type(exc).__name__})" for name in self._specs}
+        self.last = values
+        for name, raw in values.items():
+            if self._current.get(name) == raw:
+                continue
+            spec = self._specs.get(name)
+            state = spec.state(raw) if spec is not None else raw
+            self.journal.record(Kind.SIGNAL, Type.INFO, name, value=state, data={"raw": raw})
+            self._current[name] = raw

@@ -13,6 +13,7 @@ from typing import Any
 
 from drdrill.clock import NS_PER_S
 from drdrill.measure import seconds
+from drdrill.report import words
 
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "errored": "#bc4c00", "aborted": "#57606a"}
 STATUS_WORDS = {
@@ -28,7 +29,7 @@ h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.15rem;margin-top:2rem;border-b
 .sub{color:#57606a}.badge{display:inline-block;color:#fff;padding:.35rem .8rem;border-radius:6px;font-weight:600}
 table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid #d0d7de;padding:.4rem .6rem;
 text-align:left;vertical-align:top}th{background:#f6f8fa}.pass{color:#1a7f37;font-weight:600}
-.fail{color:#cf222e;font-weight:600}.num{font-variant-numeric:tabular-nums}
+.fail{color:#cf222e;font-weight:600}.unknown{color:#9a6700;font-weight:600}.num{font-variant-numeric:tabular-nums}
 .legend span{margin-right:1.2rem}.dot{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;
 margin-right:.3rem}details{margin:.6rem 0}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:12px}
 """
@@ -78,34 +79,63 @@ def _summary(card: dict[str, Any]) -> str:
         if m["time_to_recover_s"] is not None
         else "service did not come back while the fault was held"
     )
-    lost = m["ledger"]["lost"]
-    lost_text = "no acknowledged claim was lost" if lost == 0 else f"{lost} acknowledged claim(s) were lost"
+    ledger = words.ledger(card)
+    one, many = words.unit(card)
+    lost = ledger["lost"]
+    if lost is None:
+        lost_text = (
+            f"whether any {one} was lost is unknown: {words.reason(card, 'ledger.lost') or 'no final read'}"
+        )
+    elif lost == 0:
+        lost_text = f"no acknowledged {one} was missing from the final read"
+    else:
+        lost_text = f"{words.count(card, lost)} acknowledged and then lost"
     text = (
         f"On a staging replica of the system, drdrill injected: {faults}. "
-        f"While claims kept arriving, the {recovered}, and {lost_text} "
-        f"({m['ledger']['acknowledged']} acknowledged during the drill)."
+        f"While {many} kept arriving, the {recovered}, and {lost_text} "
+        f"({ledger['acknowledged']} acknowledged during the drill)."
     )
     if card.get("error"):
         text += f" The drill reported an error: {card['error']}"
     return f"<p>{_e(text)}</p>"
 
 
-def _row(name: str, objective: str, measured: str, ok: bool | None) -> str:
-    mark = (
-        "" if ok is None else ("<span class='pass'>met</span>" if ok else "<span class='fail'>missed</span>")
-    )
+MARKS = {
+    "pass": "<span class='pass'>met</span>",
+    "fail": "<span class='fail'>missed</span>",
+    "unknown": "<span class='unknown'>not judged</span>",
+}
+
+
+def _row(name: str, objective: str, measured: str, verdict: str | None) -> str:
+    mark = "" if verdict is None else MARKS[verdict]
     return f"<tr><td>{_e(name)}</td><td>{_e(objective)}</td><td class='num'>{_e(measured)}</td><td>{mark}</td></tr>"
 
 
 def _objectives(card: dict[str, Any]) -> str:
     m, o = card["measurements"], card["objectives"]
-    verdict = {v["name"]: v["passed"] for v in card["verdicts"]}
+    verdict = {v["name"]: words.outcome(v) for v in card["verdicts"]}
+    ledger = words.ledger(card)
+    one, many = words.unit(card)
+
+    def figure(key: str, missing: str = "not observed") -> str:
+        value = m.get(key)
+        return _dur(value) if value is not None else (words.reason(card, key) or missing)
+
+    def counted(key: str, suffix: str) -> str:
+        value = ledger.get(key)
+        return (
+            f"{value} {suffix}"
+            if value is not None
+            else (words.reason(card, f"ledger.{key}") or "not measured")
+        )
+
     criteria = "; ".join(c["production"] for c in o.get("detection_criteria", [])) or "none declared"
     rows = [
         _row(
             "Automated recovery (staging)",
             f"within {_dur(o['staging_recovery_bound_s'])}, steady for {_dur(o['steady_window_s'])}",
-            _dur(m["time_to_recover_s"]),
+            figure("time_to_recover_s"),
             verdict.get("recovery_bound"),
         ),
         _row(
@@ -117,24 +147,24 @@ def _objectives(card: dict[str, Any]) -> str:
         _row(
             "Data lost (RPO)",
             "none" if not o["rpo_s"] else f"at most {_dur(o['rpo_s'])} of work",
-            f"{m['ledger']['lost']} acknowledged claim(s)",
+            counted("lost", f"acknowledged {many} lost"),
             verdict.get("rpo"),
         ),
         _row(
-            "Backlog processed after the fault",
-            "every acknowledged claim",
-            f"{m['ledger']['unprocessed']} left",
+            "Backlog done after the fault",
+            f"every acknowledged {one}",
+            counted("not_done", "left"),
             verdict.get("drained"),
         ),
-        _row("First symptom seen", "—", _dur(m["time_to_detect_s"], "no probe failed"), None),
+        _row("First symptom seen", "—", figure("time_to_detect_s"), None),
         _row(
             "Detection criteria of the plan held",
             criteria,
             _dur(m.get("time_to_detect_by_plan_s"), "never"),
             None,
         ),
-        _row("Switched to the backup provider", "—", _dur(m["time_to_failover_s"]), None),
-        _row("Back on the primary after the fault", "—", _dur(m.get("time_to_failback_s")), None),
+        _row("Failed over (the system's failover signal)", "—", figure("time_to_failover_s"), None),
+        _row("Back to normal after the fault", "—", figure("time_to_failback_s"), None),
     ]
     head = "<tr><th>Measure</th><th>Objective</th><th>Measured</th><th></th></tr>"
     return f"<h2>Objectives and measurements</h2><table>{head}{''.join(rows)}</table>"
@@ -143,7 +173,8 @@ def _objectives(card: dict[str, Any]) -> str:
 def _verdicts(card: dict[str, Any]) -> str:
     items = []
     for v in card["verdicts"]:
-        cls, word = ("pass", "PASS") if v["passed"] else ("fail", "FAIL")
+        cls = words.outcome(v)
+        word = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}[cls]
         items.append(f"<li><span class='{cls}'>{word}</span> {_e(v['name'])}: {_e(v['message'])}</li>")
     return f"<h2>Verdicts</h2><ul>{''.join(items)}</ul>"
 
@@ -188,12 +219,12 @@ def _timeline_svg(card: dict[str, Any], width: int = 940, height: int = 170) -> 
                 "stroke-width='6' stroke-opacity='.35'/>"
             )
             shapes.append(f"<circle cx='{x(e['t_s']):.1f}' cy='{y}' r='3' fill='{colour}'/>")
-        elif e["kind"] == "signal" and e["name"] == "active_provider":
+        elif e["kind"] == "signal" and e["name"] in ("failover", "active_provider"):
             shapes.append(
                 f"<line x1='{x(e['t_s']):.1f}' y1='{top + 75}' x2='{x(e['t_s']):.1f}' y2='{top + 105}' stroke='#8250df'/>"
             )
             shapes.append(
-                f"<text x='{x(e['t_s']) + 2:.1f}' y='{top + 102}' font-size='10' fill='#8250df'>{_e(e.get('value'))}</text>"
+                f"<text x='{x(e['t_s']) + 2:.1f}' y='{top + 102}' font-size='10' fill='#8250df'>{_e((e.get('data') or {}).get('raw', e.get('value')))}</text>"
             )
         elif e["kind"] == "fault":
             shapes.append(
@@ -210,7 +241,7 @@ def _timeline_svg(card: dict[str, Any], width: int = 940, height: int = 170) -> 
     legend = (
         "<p class='legend'><span><i class='dot' style='background:#1a7f37'></i>probe classified in time</span>"
         "<span><i class='dot' style='background:#cf222e'></i>probe failed</span>"
-        "<span style='color:#8250df'>| provider the worker uses</span>"
+        "<span style='color:#8250df'>| the system's failover signal</span>"
         "<span style='color:#cf222e'>¦ fault applied / reverted</span></p>"
     )
     svg = (
@@ -221,23 +252,27 @@ def _timeline_svg(card: dict[str, Any], width: int = 940, height: int = 170) -> 
 
 
 def _ledger(card: dict[str, Any]) -> str:
-    ledger = card["measurements"]["ledger"]
+    ledger = words.ledger(card)
+    _, many = words.unit(card)
     names = {
-        "attempted": "claims submitted",
-        "acknowledged": "acknowledged by the intake (committed)",
-        "failed": "refused by the intake",
+        "attempted": f"{many} submitted",
+        "acknowledged": "acknowledged by the system",
+        "failed": "refused by the system",
         "indeterminate": "outcome unknown to the client (timeouts)",
         "read": "found in the final read",
-        "processed": "acknowledged and classified",
-        "unprocessed": "acknowledged but never classified",
+        "done": "acknowledged and done",
+        "not_done": "acknowledged but never done",
         "lost": "acknowledged but missing",
-        "unexpected": "stored but never submitted",
-        "recovered": "unknown to the client but stored",
+        "unexpected": "held but never submitted",
+        "recovered": "unknown to the client but held",
     }
     rows = "".join(
-        f"<tr><td>{_e(names.get(k, k))}</td><td class='num'>{_e(v)}</td></tr>" for k, v in ledger.items()
+        f"<tr><td>{_e(names.get(k, k))}</td><td class='num'>"
+        f"{_e(v if v is not None else words.reason(card, f'ledger.{k}') or 'not measured')}</td></tr>"
+        for k, v in ledger.items()
     )
-    return f"<h2>Claims ledger</h2><table><tr><th>Claims</th><th>Count</th></tr>{rows}</table>"
+    title = f"Ledger of {many}"
+    return f"<h2>{_e(title)}</h2><table><tr><th>{_e(many.capitalize())}</th><th>Count</th></tr>{rows}</table>"
 
 
 def _details(card: dict[str, Any], path: str | None) -> str:

@@ -12,9 +12,11 @@ from drdrill import __version__
 from drdrill.clock import NS_PER_S
 from drdrill.journal import Event, Kind
 from drdrill.measure import Measurements, Objectives, Verdict
+from drdrill.measure.verdicts import not_measured
 from drdrill.plan import Plan, Scenario
 
-SCHEMA = "drdrill.scorecard/1"
+SCHEMA = "drdrill.scorecard/2"
+READABLE_SCHEMAS = frozenset({"drdrill.scorecard/1", SCHEMA})
 
 
 def _s(ns: int | None) -> float | None:
@@ -51,6 +53,7 @@ def build_scorecard(
         "finished_utc": events[-1].utc if events else None,
         "duration_s": _s(events[-1].t_ns - origin) if events else None,
         "plan": {"name": plan.name, "client": plan.client, "source": str(plan.source_dir)},
+        "unit": {"one": objectives.unit.one, "many": objectives.unit.many},
         "scenario": {
             "name": scenario.name,
             "title": scenario.title,
@@ -87,8 +90,9 @@ def build_scorecard(
             "ledger": ledger.counts(),
             "lost_ids": sorted(ledger.lost),
             "unexpected_ids": sorted(ledger.unexpected),
-            "unprocessed_ids": sorted(ledger.unprocessed),
-            "lost_window_s": _s(m.lost_window_ns()),
+            "not_done_ids": sorted(ledger.unprocessed),
+            "lost_window_s": _s(m.lost_window_ns()) if ledger.read_done else None,
+            "not_measured": not_measured(m, objectives),
         },
         "verdicts": [v.to_json() for v in verdicts],
         "cleanup": list(cleanup),
@@ -115,7 +119,7 @@ def write_scorecard(scorecard: dict[str, Any], path: Path) -> Path:
 def load_scorecard(path: Path) -> dict[str, Any]:
     """Read a scorecard back, checking it is one."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
         raise ValueError(f"{path}: not a drdrill scorecard (expected schema {SCHEMA!r})")
     return data
 
@@ -127,6 +131,7 @@ def tabletop_figures(scorecard: dict[str, Any], path: Path | None = None) -> dic
         "time_to_detect_s": m["time_to_detect_s"],
         "time_to_recover_s": m["time_to_recover_s"],
         "lost": m["ledger"]["lost"],
+        "lost_not_measured": (m.get("not_measured") or {}).get("ledger.lost"),
         "verdict": str(scorecard["status"]).upper(),
         "time_to_fail_over_s": m["time_to_failover_s"],
         "projected_rto_s": m["projected_rto_s"],

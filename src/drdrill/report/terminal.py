@@ -6,6 +6,7 @@ from typing import Any
 
 from drdrill.clock import NS_PER_S
 from drdrill.measure import seconds
+from drdrill.report import words
 
 
 def _fmt(value: Any, missing: str = "not observed") -> str:
@@ -15,27 +16,50 @@ def _fmt(value: Any, missing: str = "not observed") -> str:
     return seconds(round(float(value) * NS_PER_S))
 
 
+def _figure(card: dict[str, Any], key: str, missing: str = "not observed") -> str:
+    value = card["measurements"].get(key)
+    if value is not None:
+        return _fmt(value)
+    return words.reason(card, key) or missing
+
+
 def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[str]:
-    """A dozen lines: status, the measured figures, the ledger and each verdict."""
+    """A dozen lines: status, the measured figures, the ledger and each verdict, in the plan's words."""
     sc = scorecard["scenario"]
     m = scorecard["measurements"]
     o = scorecard["objectives"]
-    ledger = m["ledger"]
-    detect = _fmt(m["time_to_detect_s"], "- (no probe failed)")
+    ledger = words.ledger(scorecard)
+    _, many = words.unit(scorecard)
+    plan_held = m.get("time_to_detect_by_plan_s")
+    criteria = (
+        f"  the plan's detection criteria held {_fmt(plan_held)} after the fault started"
+        if plan_held is not None
+        else "  the plan's detection criteria never held over a whole staging window of the fault"
+    )
     lines = [
         f"drill {sc['name']} (tier {sc['tier']}, {sc['disruption']}): {scorecard['status'].upper()}",
         f"  faults: {', '.join(sc['faults']) or 'none'}",
-        f"  time to detect {detect}, to fail over {_fmt(m['time_to_failover_s'])}, "
-        f"to recover {_fmt(m['time_to_recover_s'])} (staging bound {_fmt(o['staging_recovery_bound_s'])})",
-        f"  the plan's detection criteria held after {_fmt(m.get('time_to_detect_by_plan_s'), 'never')}",
-        f"  fail back {_fmt(m.get('time_to_failback_s'))} after the revert; projected RTO "
-        f"{_fmt(m['projected_rto_s'])} against the tier RTO {_fmt(o['rto_s'])}",
-        f"  claims: {ledger['acknowledged']} acknowledged, {ledger['processed']} classified, "
-        f"{ledger['lost']} lost, {ledger['unprocessed']} never classified, {ledger['indeterminate']} unknown",
+        f"  time to detect: {_figure(scorecard, 'time_to_detect_s')}",
+        f"  time to fail over: {_figure(scorecard, 'time_to_failover_s')}",
+        f"  time to recover: {_figure(scorecard, 'time_to_recover_s')} "
+        f"(staging bound {_fmt(o['staging_recovery_bound_s'])})",
+        criteria,
+        f"  fail back after the revert: {_figure(scorecard, 'time_to_failback_s')}; projected RTO "
+        f"{_fmt(m['projected_rto_s'], 'unknown')} against the tier RTO {_fmt(o['rto_s'])}",
     ]
+    if ledger.get("lost") is None:
+        why = words.reason(scorecard, "ledger.lost") or "the final read did not happen"
+        lines.append(
+            f"  {many}: {ledger['acknowledged']} acknowledged, {ledger['indeterminate']} unknown; "
+            f"lost and done {why}"
+        )
+    else:
+        lines.append(
+            f"  {many}: {ledger['acknowledged']} acknowledged, {ledger['done']} done, {ledger['lost']} lost, "
+            f"{ledger['not_done']} never done, {ledger['indeterminate']} unknown"
+        )
     for verdict in scorecard["verdicts"]:
-        mark = "PASS" if verdict["passed"] else "FAIL"
-        lines.append(f"  [{mark}] {verdict['name']}: {verdict['message']}")
+        lines.append(f"  [{words.outcome(verdict).upper()}] {verdict['name']}: {verdict['message']}")
     if scorecard.get("error"):
         lines.append(f"  error: {scorecard['error']}")
     if path:

@@ -1,18 +1,20 @@
-"""The staging replica's lifecycle: start it with testcontainers' DockerCompose, find its ports, tear it down,
-and sweep what a killed run left behind (found by label, since Ryuk cannot run without a registry)."""
+"""The staging replica's lifecycle: the plan's own compose file plus drdrill's generated override, started
+with testcontainers' DockerCompose; its ports, readiness and teardown, and the sweep of what a killed run left
+behind (found by label, since Ryuk cannot run without a registry)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -21,36 +23,26 @@ from docker.models.containers import Container
 from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
-from drdrill.staging.images import compose_dir as default_compose_dir
+from drdrill.plan import Plan
+from drdrill.plan.system import SERVICE_PORT
+from drdrill.staging.override import (
+    LABEL_MANAGED,
+    LABEL_OWNER,
+    LABEL_RUN,
+    TOXIPROXY_IMAGE,
+    ComposeModel,
+    build_image_name,
+    build_override,
+    needed_ports,
+    proxy_plans,
+    toxiproxy_config,
+)
 
-LABEL_MANAGED = "io.drdrill.managed"
-LABEL_RUN = "io.drdrill.run"
-LABEL_OWNER = "io.drdrill.owner"
 STOP_TIMEOUT_S = 5
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
-# Docker healthchecks run by `docker exec` inside each container; at sub-second intervals six of them cost about
-# half a core, which on a 2-core machine disturbs the very timings a drill measures. During a drill they run
-# rarely, and readiness is polled from the host instead (cheap, and at 100 ms rather than testcontainers' 1 s).
-DRILL_HEALTH_INTERVAL = "10s"
-# (service, container port, path) that must answer 2xx before the drill starts.
 PORT_ATTEMPTS = 3
-# compose.yaml publishes each service on 127.0.0.1:${DRDRILL_PORT_<NAME>:-}
-HOST_PORT_VARS = (
-    "DRDRILL_PORT_POSTGRES",
-    "DRDRILL_PORT_INTAKE",
-    "DRDRILL_PORT_WORKER",
-    "DRDRILL_PORT_PRIMARY",
-    "DRDRILL_PORT_BACKUP",
-    "DRDRILL_PORT_TOXIPROXY",
-)
-READINESS = (
-    ("intake", 8080, "/health"),  # answers only when Postgres does
-    ("worker", 8081, "/status"),
-    ("provider-primary", 8000, "/health"),
-    ("provider-backup", 8000, "/health"),
-    ("toxiproxy", 8474, "/version"),
-)
+BUILD_TIMEOUT_S = 900
 
 Log = Callable[[str], None]
 
@@ -72,29 +64,6 @@ def free_ports(count: int) -> list[int]:
 def owner_tag() -> str:
     """``host:pid`` of this process, written on every container it starts."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class _ProjectCompose(DockerCompose):
-    """DockerCompose with a project name, so that parallel runs never share containers."""
-
-    project: str = ""
-
-    @cached_property
-    def compose_command_property(self) -> list[str]:
-        return ["docker", "compose", "-p", self.project, *super().compose_command_property[2:]]
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
-        return self._run_command(cmd=[*self.compose_command_property, *args])
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where the runner reaches the replica, always on 127.0.0.1."""
-
-    intake_url: str
-    worker_url: str
-    toxiproxy_host: str
-    toxiproxy_port: int
 
 
 def docker_client() -> docker.DockerClient:
@@ -125,75 +94,230 @@ def check_compose() -> str:
     return done.stdout.strip()
 
 
-class StagingStack:
-    """One run of the claims replica, labelled with its run id and owner."""
+class _ProjectCompose(DockerCompose):
+    """DockerCompose with a project name, so that parallel runs never share containers."""
 
-    def __init__(self, run_id: str, log: Log, compose_dir: Path | None = None) -> None:
+    project: str = ""
+
+    @cached_property
+    def compose_command_property(self) -> list[str]:
+        return ["docker", "compose", "-p", self.project, *super().compose_command_property[2:]]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return self._run_command(cmd=[*self.compose_command_property, *args])
+
+
+def _stderr(exc: subprocess.CalledProcessError) -> str:
+    return (exc.stderr.decode(errors="replace") if exc.stderr else str(exc)).strip()
+
+
+def _image_present(image: str) -> bool:
+    done = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
+DRDRILL_IMAGES = ("drdrill/toxiproxy:local", "drdrill/provider-sim:local", "drdrill/base:local")
+
+
+class StagingStack:
+    """One run of the plan's own compose file, plus drdrill's generated override, labelled with the run id.
+
+    ``prepare()`` does everything that needs no container (reads the compose model, builds or checks images,
+    picks ports, writes the override); ``start()`` brings the replica up and waits for the plan's readiness.
+    """
+
+    def __init__(self, plan: Plan, run_id: str, log: Log) -> None:
+        topology = plan.staging_topology
+        if topology.compose_file is None:
+            raise StagingError(
+                f"{plan.source_dir / 'plan.yaml'}: staging_topology.compose_file is not set; name the compose "
+                "file of your staging replica (a path relative to plan.yaml)"
+            )
+        self.plan = plan
+        self.compose_file = (plan.source_dir / topology.compose_file).resolve()
         self.run_id = run_id
         self.project = f"drdrill-{run_id}"
         self._log = log
         self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{run_id}-"))
-        self._env_file = self._envdir / "drill.env"
-        self._write_env()
-        self._compose = _ProjectCompose(
-            context=str(compose_dir or default_compose_dir()),
-            compose_file_name="compose.yaml",
-            env_file=str(self._env_file),
-            wait=False,
-        )
-        self._compose.project = self.project
-        self._ports: dict[tuple[str, int], int] | None = None
+        self._override_file = self._envdir / "drdrill.override.yaml"
+        self._proxies_file = self._envdir / "proxies.json"
+        self._compose = self._compose_for(str(self.compose_file.name))
+        self.model: ComposeModel | None = None
+        self.proxies = proxy_plans(plan)
+        self._host_ports: dict[tuple[str, int], int] = {}
+        self._toxiproxy_port: int | None = None
         self.started = False
 
-    def _write_env(self) -> None:
-        """Interpolation values for compose: run labels, slow healthchecks, and host ports chosen now.
+    def _compose_for(self, *files: str) -> _ProjectCompose:
+        compose = _ProjectCompose(
+            context=str(self.compose_file.parent), compose_file_name=list(files), wait=False
+        )
+        compose.project = self.project
+        return compose
 
-        Pinned host ports keep a service on the same port when a fault restarts its container (Docker gives an
-        ephemeral port a new number at every start).
+    # -- before anything starts ---------------------------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        """The engine's and compose's versions; raises with how to get them when they are missing."""
+        engine = docker_client()
+        return {
+            "docker_engine": str(engine.version().get("Version", "unknown")),
+            "docker_compose": check_compose(),
+        }
+
+    def sweep(self) -> int:
+        """Remove what runs whose owner process is dead left behind."""
+        return sweep_leftovers(docker_client(), self._log)
+
+    def prepare(self) -> None:
+        """Read the compose model, make sure every image is here (built, never pulled), write the override."""
+        try:
+            config = json.loads(self._compose.run("config", "--format", "json").stdout)
+        except subprocess.CalledProcessError as exc:
+            raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
+        self.model = ComposeModel.from_config(config)
+        self._ensure_images(self.model)
+        self._write_override()
+        self._compose = self._compose_for(self.compose_file.name, str(self._override_file))
+        try:
+            self._compose.run("config", "--quiet")
+        except subprocess.CalledProcessError as exc:
+            raise StagingError(
+                f"docker compose rejects drdrill's override of {self.compose_file} "
+                f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
+            ) from exc
+
+    def _ensure_images(self, model: ComposeModel) -> None:
+        needed = [TOXIPROXY_IMAGE] if self.proxies else []
+        for image in needed:
+            if not _image_present(image):
+                raise EnvironmentNotReadyError(
+                    f"drdrill's image {image} is not on this machine; build it with `./dev setup` or "
+                    "`python -m drdrill.staging.images ensure` (drdrill images are built locally, never pulled)"
+                )
+        built: set[str] = set()
+        for service in model.services.values():
+            image = service.image or build_image_name(self.plan.name, service.name)
+            if service.build is not None:
+                if image not in built:
+                    self._build(service.name, image, service.build)
+                    built.add(image)
+            elif not image or not _image_present(image):
+                hint = (
+                    "build it with `./dev setup` or `python -m drdrill.staging.images ensure`"
+                    if image in DRDRILL_IMAGES
+                    else f"build it (docker build -t {image} ...) or give the service a build: section"
+                )
+                raise StagingError(
+                    f"{self.compose_file}: service {service.name!r} uses image {image!r}, which is not on this "
+                    f"machine, and has no build: section; drdrill never pulls images: {hint}"
+                )
+
+    def _build(self, service: str, image: str, build: Mapping[str, Any]) -> None:
+        """``docker build`` of one service's build section, with Docker's cache (so a second run is quick).
+
+        The classic builder: it uses local base images as they are and never reaches a registry for them.
         """
-        ports = free_ports(len(HOST_PORT_VARS))
-        lines = [
-            f"DRDRILL_RUN_ID={self.run_id}",
-            f"DRDRILL_OWNER={owner_tag()}",
-            f"DRDRILL_HEALTH_INTERVAL={DRILL_HEALTH_INTERVAL}",
-            *(f"{var}={port}" for var, port in zip(HOST_PORT_VARS, ports, strict=True)),
+        context = str(build.get("context") or self.compose_file.parent)
+        dockerfile = str(build.get("dockerfile") or "Dockerfile")
+        command = [
+            "docker",
+            "build",
+            "--quiet",
+            "--pull=false",
+            "-t",
+            image,
+            "-f",
+            str(Path(context) / dockerfile),
         ]
-        self._env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for name, value in (build.get("args") or {}).items():
+            command += ["--build-arg", f"{name}={value}"]
+        if build.get("target"):
+            command += ["--target", str(build["target"])]
+        started = time.monotonic()
+        done = subprocess.run(
+            [*command, context],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+            timeout=BUILD_TIMEOUT_S,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+            raise StagingError(
+                f"{self.compose_file}: building the image of service {service!r} ({image}) failed; fix the "
+                f"build or build it yourself with `docker compose -f {self.compose_file} build {service}`:\n{tail}"
+            )
+        self._log(f"image {image} of service {service} ready ({time.monotonic() - started:.1f} s)")
 
-    def start(self) -> Endpoints:
-        """``docker compose up --detach``, then wait until every service answers; errors carry the logs."""
+    def _write_override(self) -> None:
+        """Pick free 127.0.0.1 ports (pinned, so a restarted container keeps its port) and write the override."""
+        assert self.model is not None
+        wanted = needed_ports(self.plan, self.model)
+        pairs = [(service, port) for service, ports in wanted.items() for port in ports]
+        chosen = free_ports(len(pairs) + 1)
+        self._host_ports = dict(zip(pairs, chosen[:-1], strict=True))
+        self._toxiproxy_port = chosen[-1] if self.proxies else None
+        self._proxies_file.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
+        override = build_override(
+            self.plan,
+            self.model,
+            run_id=self.run_id,
+            owner=owner_tag(),
+            host_ports=self._host_ports,
+            toxiproxy_api_port=chosen[-1],
+            proxies_file=str(self._proxies_file),
+        )
+        self._override_file.write_text(override.render(), encoding="utf-8")
+
+    @property
+    def override_text(self) -> str:
+        """The generated override (for the scorecard's frozen configuration)."""
+        return self._override_file.read_text(encoding="utf-8") if self._override_file.is_file() else ""
+
+    # -- the running replica ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """``docker compose up --detach`` of the user's file plus the override, then wait for readiness."""
+        if self.model is None:
+            self.prepare()
         self.started = True
         for attempt in range(PORT_ATTEMPTS):
             try:
                 self._compose.start()
                 break
             except subprocess.CalledProcessError as exc:
-                stderr = exc.stderr.decode(errors="replace") if exc.stderr else ""
+                stderr = _stderr(exc)
                 taken = "port is already allocated" in stderr or "address already in use" in stderr
                 if taken and attempt + 1 < PORT_ATTEMPTS:  # another process took a chosen port meanwhile
                     self._compose.run("down", "--volumes", "--timeout", str(STOP_TIMEOUT_S))
-                    self._write_env()
+                    self._write_override()
                     continue
-                logs = self._logs_tail()
-                raise StagingError(f"the staging replica did not start: {stderr.strip()}\n{logs}") from exc
+                raise StagingError(
+                    f"the staging replica did not start: {stderr}\n{self._logs_tail()}"
+                ) from exc
         self._await_ready()
-        return self.endpoints()
+
+    def _readiness(self) -> dict[str, str]:
+        checks = {
+            f"{service} {spec.ready}": render_address(spec.ready, self)
+            for service, spec in self.plan.staging_topology.services.items()
+        }
+        if self.proxies:
+            checks["drdrill-toxiproxy /version"] = f"{self.toxiproxy_url}/version"
+        return checks
 
     def _await_ready(self) -> None:
-        urls = {
-            f"{service} {path}": f"http://127.0.0.1:{self._port(service, port)}{path}"
-            for service, port, path in READINESS
-        }
-        waiting = dict(urls)
+        waiting = self._readiness()
         deadline = time.monotonic() + READY_TIMEOUT_S
         with httpx.Client(timeout=1.0) as http:
             while waiting:
                 for name, url in list(waiting.items()):
-                    try:
-                        if http.get(url).is_success:
-                            del waiting[name]
-                    except httpx.HTTPError:
-                        pass
+                    if _answers(http, url):
+                        del waiting[name]
                 if not waiting:
                     break
                 if time.monotonic() > deadline:
@@ -203,31 +327,33 @@ class StagingStack:
                     )
                 time.sleep(READY_POLL_S)
 
-    def _port(self, service: str, inner: int) -> int:
-        """The 127.0.0.1 port a service publishes for ``inner``; one ``compose ps`` serves every lookup."""
-        if self._ports is None:
-            self._ports = {}
-            for container in self._compose.get_containers():
-                for publisher in container.Publishers:
-                    if publisher.PublishedPort:
-                        key = (str(container.Service), int(publisher.TargetPort or 0))
-                        self._ports[key] = int(publisher.PublishedPort)
-        found = self._ports.get((service, inner))
+    def address(self, service: str, port: int) -> tuple[str, int]:
+        """Where the host reaches ``service``'s container ``port``: always 127.0.0.1."""
+        found = self._host_ports.get((service, port))
         if found is None:
-            raise StagingError(f"service {service!r} publishes no port for {inner}")
-        return found
+            published = ", ".join(f"{s}:{p}" for s, p in sorted(self._host_ports)) or "none"
+            raise StagingError(
+                f"service {service!r} publishes no port {port} in this replica (published: {published}); "
+                "name the port in the plan's URLs or in the service's expose:/ports: in the compose file"
+            )
+        return "127.0.0.1", found
 
-    def endpoints(self) -> Endpoints:
-        return Endpoints(
-            intake_url=f"http://127.0.0.1:{self._port('intake', 8080)}",
-            worker_url=f"http://127.0.0.1:{self._port('worker', 8081)}",
-            toxiproxy_host="127.0.0.1",
-            toxiproxy_port=self._port("toxiproxy", 8474),
-        )
-
-    def service_url(self, service: str, port: int) -> str:
+    def url(self, service: str, port: int, scheme: str = "http") -> str:
         """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
-        return f"http://127.0.0.1:{self._port(service, port)}"
+        host, outer = self.address(service, port)
+        return f"{scheme}://{host}:{outer}"
+
+    @property
+    def toxiproxy_address(self) -> tuple[str, int]:
+        """Where the host reaches the run's Toxiproxy API."""
+        if self._toxiproxy_port is None:
+            raise StagingError("the plan declares no links, so this replica runs no Toxiproxy")
+        return "127.0.0.1", self._toxiproxy_port
+
+    @property
+    def toxiproxy_url(self) -> str:
+        host, port = self.toxiproxy_address
+        return f"http://{host}:{port}"
 
     def container(self, service: str) -> Container:
         """The container of ``service`` in this run, running or not."""
@@ -259,21 +385,44 @@ class StagingStack:
     def stop(self) -> int:
         """Remove the stack (containers, network, volumes); returns how many leftovers the label sweep removed."""
         if not self.started:
+            shutil.rmtree(self._envdir, ignore_errors=True)
             return 0
         errors: list[str] = []
         try:
             self._compose.run("down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S))
         except subprocess.CalledProcessError as exc:
-            errors.append(exc.stderr.decode(errors="replace") if exc.stderr else str(exc))
-        removed = remove_by_label(docker_client(), f"{LABEL_RUN}={self.run_id}")
+            errors.append(_stderr(exc))
+        client = docker_client()
+        removed = remove_by_label(client, f"{LABEL_RUN}={self.run_id}")
+        removed += remove_by_label(client, f"com.docker.compose.project={self.project}")
         shutil.rmtree(self._envdir, ignore_errors=True)
-        left = leftovers(docker_client(), f"{LABEL_RUN}={self.run_id}")
+        left = leftovers(client, f"{LABEL_RUN}={self.run_id}")
         if left:
             raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
         if errors and removed == 0:
             raise StagingError(f"compose down failed for {self.project}: {' '.join(errors)}")
         self.started = False
         return removed
+
+
+def render_address(template: str, stack: StagingStack) -> str:
+    """A readiness URL with its ``{service:port}`` filled for the running replica."""
+    return SERVICE_PORT.sub(lambda m: "{}:{}".format(*stack.address(m["service"], int(m["port"]))), template)
+
+
+def _answers(http: httpx.Client, url: str) -> bool:
+    """An http:// URL answering 2xx, or a tcp:// address accepting a connection."""
+    if url.startswith("tcp://"):
+        host, _, port = url.removeprefix("tcp://").split("/", 1)[0].rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return True
+        except OSError:
+            return False
+    try:
+        return http.get(url).is_success
+    except httpx.HTTPError:
+        return False
 
 
 def leftovers(client: docker.DockerClient, label: str) -> list[str]:

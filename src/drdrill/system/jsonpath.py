@@ -1,4 +1,4 @@
-"""The small JSON path the plan uses: dotted keys and list indices (``claims``, ``data.items.0.id``)."""
+"""The small JSON path the plan uses: dotted keys and list indices (``items``, ``data.items.0.id``)."""
 
 from __future__ import annotations
 

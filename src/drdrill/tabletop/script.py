@@ -400,13 +400,13 @@ class _Builder:
         lost = m.get("lost")
         rows.append(
             [
-                "Acknowledged claims lost",
+                f"Acknowledged {self.plan.staging_topology.unit.many} lost",
                 "0" if self.objective.rpo == timedelta(0) else "within RPO",
-                "" if lost is None else str(lost),
+                str(m.get("lost_not_measured") or "not measured") if lost is None else str(lost),
             ]
         )
         rows.append(["Verdict", "", "" if m.get("verdict") is None else str(m.get("verdict"))])
-        known = {"time_to_detect_s", "time_to_recover_s", "lost", "verdict"}
+        known = {"time_to_detect_s", "time_to_recover_s", "lost", "verdict", "lost_not_measured"}
         rows += [[key.replace("_", " "), "", str(value)] for key, value in m.items() if key not in known]
         blank = [["", "", "", ""] for _ in range(4)]
         return Section(

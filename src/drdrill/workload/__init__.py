@@ -1,5 +1,5 @@
-"""Load generator and the claims it acknowledges."""
+"""The load generator: a steady, bounded stream of writes, each a Jepsen-style operation in the journal."""
 
-from drdrill.workload.generator import ClaimWorkload, classify_response
+from drdrill.workload.generator import Workload
 
-__all__ = ["ClaimWorkload", "classify_response"]
+__all__ = ["Workload"]

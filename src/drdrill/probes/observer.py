@@ -1,0 +1,51 @@
+"""What every background observer of a drill is: a paced, bounded loop over the system, started and stopped.
+
+The workload, the steady-state probe and the signal poll differ only in what one tick does.
+"""
+
+from __future__ import annotations
+
+from drdrill.clock import Clock
+from drdrill.journal import Journal
+from drdrill.pacing import PacedLoop
+from drdrill.system import DrillSystem
+
+
+class Observer:
+    """Runs :meth:`tick` every ``interval_s`` on ``workers`` threads until stopped or the bounds run out."""
+
+    thread_name = "drdrill-observer"
+
+    def __init__(
+        self,
+        system: DrillSystem,
+        journal: Journal,
+        clock: Clock,
+        interval_s: float,
+        max_seconds: float,
+        *,
+        max_ticks: int | None = None,
+        workers: int = 1,
+    ) -> None:
+        self.system = system
+        self.journal = journal
+        self.clock = clock
+        self._loop = PacedLoop(
+            clock, self.thread_name, self.tick, interval_s, max_seconds, max_ticks=max_ticks, workers=workers
+        )
+
+    @property
+    def ticks(self) -> int:
+        """Ticks started so far."""
+        return self._loop.ticks
+
+    def start(self) -> None:
+        self._loop.start()
+
+    def stop(self) -> None:
+        """Stop starting ticks and wait for those in flight to finish."""
+        self._loop.stop()
+
+    def tick(self, n: int) -> None:
+        """One unit of the observer's work (the n-th, from 1)."""
+        raise NotImplementedError

@@ -1,0 +1,65 @@
+"""What the runner needs of a staging replica. :class:`~drdrill.staging.stack.StagingStack` is the real one
+(compose + testcontainers); unit tests give the runner a fake one and drive it on a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from docker.models.containers import Container
+
+from drdrill.plan import Plan
+from drdrill.staging.override import ProxyPlan
+
+Log = Callable[[str], None]
+
+
+class StagingBackend(Protocol):
+    """One run's replica: prepared with nothing started, started, reached from the host, stopped."""
+
+    project: str
+    compose_file: Path
+    started: bool
+
+    @property
+    def proxies(self) -> list[ProxyPlan]:
+        """The Toxiproxy proxies of this run (the plan's links)."""
+
+    @property
+    def toxiproxy_address(self) -> tuple[str, int]:
+        """Where the host reaches the run's Toxiproxy API."""
+
+    @property
+    def override_text(self) -> str:
+        """The generated compose override, for the scorecard."""
+
+    def environment(self) -> dict[str, str]:
+        """Versions of the engine and tools, for the scorecard; raises when they are missing."""
+
+    def sweep(self) -> int:
+        """Remove what killed runs left behind; returns how many objects."""
+
+    def prepare(self) -> None:
+        """Everything that needs no container: images, ports, the override."""
+
+    def start(self) -> None:
+        """Bring the replica up and wait for the plan's readiness."""
+
+    def stop(self) -> int:
+        """Remove everything of this run; returns how many leftovers the label sweep removed."""
+
+    def images(self) -> dict[str, str]:
+        """Image id per service."""
+
+    def address(self, service: str, port: int) -> tuple[str, int]:
+        """Where the host reaches ``service``'s container ``port``."""
+
+    def url(self, service: str, port: int, scheme: str = "http") -> str:
+        """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
+
+    def container(self, service: str) -> Container:
+        """The container of ``service``, running or not."""
+
+
+StagingFactory = Callable[[Plan, str, Log], StagingBackend]
