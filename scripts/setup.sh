@@ -57,7 +57,7 @@ _drdrill_apt_install() {
 
 drdrill_ensure_venv() {
     local venv="$DRDRILL_ROOT/.venv"
-    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import drdrill, pytest, testcontainers' 2>/dev/null; then
+    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import drdrill, pytest, testcontainers, redis' 2>/dev/null; then
         _drdrill_say "python venv: present ($venv, $("$venv/bin/python" -V 2>&1))"
         return 0
     fi

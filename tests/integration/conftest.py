@@ -85,6 +85,11 @@ def plan_copy(tmp_path: Path, drill_env: None) -> Path:
     """A copy of the bundled plan that a test may add scenarios to."""
     target = tmp_path / "plan"
     shutil.copytree(ROOT / "scenarios", target)
+    plan = target / "plan.yaml"
+    compose = ROOT / "compose" / "claims" / "compose.yaml"
+    plan.write_text(
+        plan.read_text().replace("compose_file: ../compose/claims/compose.yaml", f"compose_file: {compose}")
+    )
     return target
 
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from drdrill.staging import images
 from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, sweep_leftovers
-from tests.integration.conftest import run_drill
+from tests.integration.conftest import ROOT, run_drill
 
 pytestmark = pytest.mark.integration
 
@@ -91,7 +90,7 @@ def test_a_killed_runs_leftovers_are_swept_and_a_live_runs_are_kept(
     # A container owned by a live process (our parent) must survive the sweep.
     live_owner = f"{socket.gethostname()}:{os.getppid()}"
     keeper = docker_ready.containers.run(
-        "drdrill/claims-app:local",
+        "drdrill/base:local",
         ["sleep", "60"],
         detach=True,
         init=True,
@@ -109,22 +108,36 @@ def test_a_killed_runs_leftovers_are_swept_and_a_live_runs_are_kept(
         keeper.remove(force=True)
 
 
+def _plan_with_compose(plan_copy: Path, compose: Path) -> None:
+    plan = plan_copy / "plan.yaml"
+    text = plan.read_text()
+    start = text.index("compose_file: ")
+    end = text.index("\n", start)
+    plan.write_text(text[:start] + f"compose_file: {compose}" + text[end:])
+
+
 def test_a_replica_that_cannot_start_is_errored_not_failed_and_leaves_nothing(
     pytester: pytest.Pytester,
     no_leftovers: docker.DockerClient,
     plan_copy: Path,
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    # The real replica, except that the Toxiproxy image does not exist locally (and is never pulled): the other
-    # services start, then compose fails. The tool failed, not the system, and the partial stack must go.
+    # The user's own compose file, except that the intake waits for a Postgres health check that can never
+    # pass: the other services start, then compose gives up. The tool failed, not the system, and the partial
+    # stack must go.
     broken = tmp_path / "broken-compose"
-    shutil.copytree(images.compose_dir(), broken, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "compose" / "claims", broken, ignore=shutil.ignore_patterns("__pycache__"))
     compose = broken / "compose.yaml"
     text = compose.read_text()
-    assert "image: drdrill/toxiproxy:local" in text
-    compose.write_text(text.replace("image: drdrill/toxiproxy:local", "image: drdrill/toxiproxy:missing"))
-    monkeypatch.setenv("DRDRILL_COMPOSE_DIR", str(broken))
+    needle = '      postgres: {condition: service_started}\n    healthcheck:\n      <<: *health\n      test: ["CMD", "/opt/drdrill/bin/http-health", "8080"'
+    assert needle in text
+    text = text.replace(needle, needle.replace("service_started", "service_healthy"), 1)
+    text = text.replace(
+        'test: ["CMD", "/usr/lib/postgresql/15/bin/pg_isready"',
+        'interval: 200ms\n      retries: 1\n      test: ["CMD", "false", "/usr/lib/postgresql/15/bin/pg_isready"',
+    )
+    compose.write_text(text)
+    _plan_with_compose(plan_copy, compose)
     run = run_drill(pytester, plan_copy, "provider-outage")
     result, card = run.result, run.card
     result.assert_outcomes(failed=1)
@@ -133,3 +146,39 @@ def test_a_replica_that_cannot_start_is_errored_not_failed_and_leaves_nothing(
     )
     assert card["status"] == "errored"
     assert "the staging replica did not start" in card["error"]
+    verdicts = {v["name"]: v for v in card["verdicts"]}
+    assert verdicts["rpo"]["outcome"] == "unknown"  # never judged: the drill did not get that far
+
+
+def test_a_missing_image_is_refused_before_anything_starts(
+    pytester: pytest.Pytester, docker_ready: docker.DockerClient, plan_copy: Path, tmp_path: Path
+) -> None:
+    # An image that is not on this machine and has no build: section is never pulled: the drill says which
+    # service and how to build it, and no container was created.
+    broken = tmp_path / "no-image"
+    shutil.copytree(ROOT / "compose" / "claims", broken, ignore=shutil.ignore_patterns("__pycache__"))
+    compose = broken / "compose.yaml"
+    text = compose.read_text().replace(
+        "image: drdrill/provider-sim:local", "image: example.invalid/llm-gateway:9"
+    )
+    compose.write_text(text)
+    _plan_with_compose(plan_copy, compose)
+    before = {c.id for c in docker_ready.containers.list(all=True)}
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        "--drill=provider-outage",
+        f"--drill-plan={plan_copy}",
+        f"--drill-report-dir={reports}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*drill provider-outage cannot start: *compose.yaml: service 'provider-backup' uses image "
+            "'example.invalid/llm-gateway:9', which is not on this machine, and has no build: section; drdrill "
+            "never pulls images: build it (docker build -t example.invalid/llm-gateway:9 ...) or give the "
+            "service a build: section"
+        ]
+    )
+    assert {c.id for c in docker_ready.containers.list(all=True)} == before

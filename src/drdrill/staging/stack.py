@@ -38,6 +38,20 @@ from drdrill.staging.override import (
     toxiproxy_config,
 )
 
+__all__ = [
+    "LABEL_MANAGED",
+    "LABEL_OWNER",
+    "LABEL_RUN",
+    "StagingStack",
+    "check_compose",
+    "docker_client",
+    "leftovers",
+    "owner_gone",
+    "owner_tag",
+    "remove_by_label",
+    "sweep_leftovers",
+]
+
 STOP_TIMEOUT_S = 5
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
