@@ -15,9 +15,10 @@ from typing import Any, TextIO
 
 from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.errors import display_path
-from drdrill.plan.lints import lint_plan
-from drdrill.report.history import read_history
+from drdrill.plan.lints import assess_maturity, lint_plan
+from drdrill.report.history import DrillHistory, lapsed, read_history, readiness
 from drdrill.report.html import write_html
+from drdrill.report.readiness import write_readiness
 from drdrill.report.scorecard import load_scorecard, tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.tabletop import write_tabletop
@@ -80,20 +81,25 @@ def _parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; use YYYY-MM-DD") from None
 
 
+def _read_reports(reports: str, what: str) -> DrillHistory:
+    if not Path(reports).is_dir():
+        raise UsageError(f"{what}{reports}: no such directory (it holds one folder per drill run)")
+    history = read_history(Path(reports))
+    for problem in history.unreadable:
+        _out(f"drdrill: skipped a file that is no scorecard: {problem}", sys.stderr)
+    not_counted = len(history.runs) - len(history.drills)
+    _out(
+        f"{len(history.drills)} drill(s) found in {reports}"
+        + (f" ({not_counted} errored or aborted run(s) not counted)" if not_counted else "")
+    )
+    return history
+
+
 def _lint(args: argparse.Namespace) -> int:
     plan = _load(args.path)
-    drilled = None
-    if args.reports:
-        if not Path(args.reports).is_dir():
-            raise UsageError(
-                f"--reports {args.reports}: no such directory (it holds one folder per drill run)"
-            )
-        history = read_history(Path(args.reports))
-        for problem in history.unreadable:
-            _out(f"drdrill: skipped a file that is no scorecard: {problem}", sys.stderr)
-        _out(f"{history.runs} drill run(s) found in {args.reports}")
-        drilled = history.last_drilled
-    report = lint_plan(plan, today=args.today or date.today(), drilled=drilled)
+    today = args.today or date.today()
+    history = _read_reports(args.reports, "--reports ") if args.reports else DrillHistory()
+    report = lint_plan(plan, today=today, drilled=history.last_drilled)
     for finding in report.findings:
         _out(str(finding))
     errors = len(report.errors)
@@ -103,6 +109,12 @@ def _lint(args: argparse.Namespace) -> int:
         _out(f"  still missing for {line}")
     _out(f"{errors} error(s), {warnings} warning(s)")
     failed = errors > 0 or (args.strict and warnings > 0)
+    if args.fail_on == "overdue":
+        stale = lapsed(readiness(plan, history, today), tier=1)
+        if stale:
+            names = ", ".join(r.scenario.name for r in stale)
+            _out(f"--fail-on overdue: tier-1 scenario(s) never drilled or overdue: {names}")
+            failed = True
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
@@ -120,7 +132,50 @@ def _build_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="DIR",
         help="also count the drills whose scorecards are in DIR (e.g. reports) as drilled on their day",
     )
+    p.add_argument(
+        "--fail-on",
+        choices=("overdue",),
+        default=None,
+        help="overdue: exit 1 when a tier-1 scenario was never drilled or its last drill is older than its "
+        "cadence (lower tiers stay warnings)",
+    )
     p.set_defaults(handler=_lint)
+
+
+# --- history ------------------------------------------------------------------------------------------
+
+
+def _history(args: argparse.Namespace) -> int:
+    plan = _load(args.plan)
+    today = args.today or date.today()
+    history = _read_reports(args.reports, "")
+    out = Path(args.output) if args.output else Path(args.reports) / "readiness.html"
+    write_readiness(plan, history, assess_maturity(plan), today, out)
+    for row in readiness(plan, history, today):
+        st = row.standing
+        state = "never drilled" if st.never_drilled else ("OVERDUE" if st.overdue else f"due by {st.due}")
+        last = f"last drilled {st.last}" if st.last else "no drill"
+        _out(f"  {row.scenario.name} (tier {row.scenario.tier}): {last}, {state}")
+    _out(f"wrote {display_path(out)}")
+    return EXIT_OK
+
+
+@subcommand
+def _build_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "history", help="write the readiness report (HTML): every scenario's drills over time and staleness"
+    )
+    p.add_argument("reports", nargs="?", default="reports", help="reports directory (default: reports)")
+    p.add_argument("--plan", default="scenarios", help="plan directory (default: scenarios)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="where to write (default: REPORTS/readiness.html)",
+    )
+    p.add_argument("--today", type=_parse_date, default=None, help="judge staleness as of this day")
+    p.set_defaults(handler=_history)
 
 
 # --- tabletop -----------------------------------------------------------------------------------------
