@@ -16,6 +16,8 @@ from typing import Any, TextIO
 from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.errors import display_path
 from drdrill.plan.lints import assess_maturity, lint_plan
+from drdrill.report.cardview import load_card
+from drdrill.report.chaostoolkit import write_chaostoolkit_journal
 from drdrill.report.history import DrillHistory, lapsed, read_history, readiness
 from drdrill.report.html import write_html
 from drdrill.report.readiness import write_readiness
@@ -221,9 +223,10 @@ def _build_tabletop(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 # --- report -------------------------------------------------------------------------------------------
 
 
-def _read_scorecard(path: str) -> dict[str, Any]:
+def _read_scorecard(path: str, *, any_schema: bool = False) -> dict[str, Any]:
+    """The scorecard at ``path``; ``any_schema``: every schema :mod:`drdrill.report.cardview` reads."""
     try:
-        return load_scorecard(Path(path))
+        return dict(load_card(Path(path)).data) if any_schema else load_scorecard(Path(path))
     except OSError as exc:
         raise UsageError(f"cannot read scorecard {path}: {exc.strerror or exc}") from None
     except ValueError as exc:  # not JSON, or JSON that is no scorecard
@@ -247,6 +250,35 @@ def _build_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--html", default=None, metavar="FILE", help="also write the client's HTML scorecard to FILE"
     )
     p.set_defaults(handler=_report)
+
+
+# --- export -------------------------------------------------------------------------------------------
+
+
+def _export(args: argparse.Namespace) -> int:
+    card = _read_scorecard(args.chaostoolkit, any_schema=True)
+    out = Path(args.output) if args.output else Path(args.chaostoolkit).with_name("chaostoolkit-journal.json")
+    _out(f"wrote {display_path(write_chaostoolkit_journal(card, out, args.chaostoolkit))}")
+    return EXIT_OK
+
+
+@subcommand
+def _build_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("export", help="write a drill's scorecard in another tool's format")
+    p.add_argument(
+        "--chaostoolkit",
+        required=True,
+        metavar="SCORECARD",
+        help="a drill's scorecard.json, written as a Chaos Toolkit journal",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="where to write (default: chaostoolkit-journal.json beside the scorecard)",
+    )
+    p.set_defaults(handler=_export)
 
 
 # --- entry point --------------------------------------------------------------------------------------
