@@ -15,9 +15,12 @@ from typing import Any, TextIO
 
 from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.errors import display_path
-from drdrill.plan.lints import lint_plan
-from drdrill.report.history import read_history
+from drdrill.plan.lints import assess_maturity, lint_plan
+from drdrill.report.cardview import load_card
+from drdrill.report.chaostoolkit import write_chaostoolkit_journal
+from drdrill.report.history import DrillHistory, lapsed, read_history, readiness
 from drdrill.report.html import write_html
+from drdrill.report.readiness import write_readiness
 from drdrill.report.scorecard import load_scorecard, tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.tabletop import write_tabletop
@@ -80,20 +83,25 @@ def _parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; use YYYY-MM-DD") from None
 
 
+def _read_reports(reports: str, what: str) -> DrillHistory:
+    if not Path(reports).is_dir():
+        raise UsageError(f"{what}{reports}: no such directory (it holds one folder per drill run)")
+    history = read_history(Path(reports))
+    for problem in history.unreadable:
+        _out(f"drdrill: skipped a file that is no scorecard: {problem}", sys.stderr)
+    not_counted = len(history.runs) - len(history.drills)
+    _out(
+        f"{len(history.drills)} drill(s) found in {reports}"
+        + (f" ({not_counted} errored or aborted run(s) not counted)" if not_counted else "")
+    )
+    return history
+
+
 def _lint(args: argparse.Namespace) -> int:
     plan = _load(args.path)
-    drilled = None
-    if args.reports:
-        if not Path(args.reports).is_dir():
-            raise UsageError(
-                f"--reports {args.reports}: no such directory (it holds one folder per drill run)"
-            )
-        history = read_history(Path(args.reports))
-        for problem in history.unreadable:
-            _out(f"drdrill: skipped a file that is no scorecard: {problem}", sys.stderr)
-        _out(f"{history.runs} drill run(s) found in {args.reports}")
-        drilled = history.last_drilled
-    report = lint_plan(plan, today=args.today or date.today(), drilled=drilled)
+    today = args.today or date.today()
+    history = _read_reports(args.reports, "--reports ") if args.reports else DrillHistory()
+    report = lint_plan(plan, today=today, drilled=history.last_drilled)
     for finding in report.findings:
         _out(str(finding))
     errors = len(report.errors)
@@ -103,6 +111,12 @@ def _lint(args: argparse.Namespace) -> int:
         _out(f"  still missing for {line}")
     _out(f"{errors} error(s), {warnings} warning(s)")
     failed = errors > 0 or (args.strict and warnings > 0)
+    if args.fail_on == "overdue":
+        stale = lapsed(readiness(plan, history, today), tier=1)
+        if stale:
+            names = ", ".join(r.scenario.name for r in stale)
+            _out(f"--fail-on overdue: tier-1 scenario(s) never drilled or overdue: {names}")
+            failed = True
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
@@ -120,7 +134,50 @@ def _build_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="DIR",
         help="also count the drills whose scorecards are in DIR (e.g. reports) as drilled on their day",
     )
+    p.add_argument(
+        "--fail-on",
+        choices=("overdue",),
+        default=None,
+        help="overdue: exit 1 when a tier-1 scenario was never drilled or its last drill is older than its "
+        "cadence (lower tiers stay warnings)",
+    )
     p.set_defaults(handler=_lint)
+
+
+# --- history ------------------------------------------------------------------------------------------
+
+
+def _history(args: argparse.Namespace) -> int:
+    plan = _load(args.plan)
+    today = args.today or date.today()
+    history = _read_reports(args.reports, "")
+    out = Path(args.output) if args.output else Path(args.reports) / "readiness.html"
+    write_readiness(plan, history, assess_maturity(plan), today, out)
+    for row in readiness(plan, history, today):
+        st = row.standing
+        state = "never drilled" if st.never_drilled else ("OVERDUE" if st.overdue else f"due by {st.due}")
+        last = f"last drilled {st.last}" if st.last else "no drill"
+        _out(f"  {row.scenario.name} (tier {row.scenario.tier}): {last}, {state}")
+    _out(f"wrote {display_path(out)}")
+    return EXIT_OK
+
+
+@subcommand
+def _build_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "history", help="write the readiness report (HTML): every scenario's drills over time and staleness"
+    )
+    p.add_argument("reports", nargs="?", default="reports", help="reports directory (default: reports)")
+    p.add_argument("--plan", default="scenarios", help="plan directory (default: scenarios)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="where to write (default: REPORTS/readiness.html)",
+    )
+    p.add_argument("--today", type=_parse_date, default=None, help="judge staleness as of this day")
+    p.set_defaults(handler=_history)
 
 
 # --- tabletop -----------------------------------------------------------------------------------------
@@ -166,9 +223,10 @@ def _build_tabletop(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 # --- report -------------------------------------------------------------------------------------------
 
 
-def _read_scorecard(path: str) -> dict[str, Any]:
+def _read_scorecard(path: str, *, any_schema: bool = False) -> dict[str, Any]:
+    """The scorecard at ``path``; ``any_schema``: every schema :mod:`drdrill.report.cardview` reads."""
     try:
-        return load_scorecard(Path(path))
+        return dict(load_card(Path(path)).data) if any_schema else load_scorecard(Path(path))
     except OSError as exc:
         raise UsageError(f"cannot read scorecard {path}: {exc.strerror or exc}") from None
     except ValueError as exc:  # not JSON, or JSON that is no scorecard
@@ -192,6 +250,35 @@ def _build_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--html", default=None, metavar="FILE", help="also write the client's HTML scorecard to FILE"
     )
     p.set_defaults(handler=_report)
+
+
+# --- export -------------------------------------------------------------------------------------------
+
+
+def _export(args: argparse.Namespace) -> int:
+    card = _read_scorecard(args.chaostoolkit, any_schema=True)
+    out = Path(args.output) if args.output else Path(args.chaostoolkit).with_name("chaostoolkit-journal.json")
+    _out(f"wrote {display_path(write_chaostoolkit_journal(card, out, args.chaostoolkit))}")
+    return EXIT_OK
+
+
+@subcommand
+def _build_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("export", help="write a drill's scorecard in another tool's format")
+    p.add_argument(
+        "--chaostoolkit",
+        required=True,
+        metavar="SCORECARD",
+        help="a drill's scorecard.json, written as a Chaos Toolkit journal",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="where to write (default: chaostoolkit-journal.json beside the scorecard)",
+    )
+    p.set_defaults(handler=_export)
 
 
 # --- entry point --------------------------------------------------------------------------------------

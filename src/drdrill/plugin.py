@@ -22,6 +22,8 @@ from drdrill.errors import DrdrillError, EnvironmentNotReadyError
 from drdrill.measure import seconds
 from drdrill.plan import Plan, PlanError, Scenario, load_plan
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
+from drdrill.report.htmlextras import scorecard_href, verdict_table
+from drdrill.report.junit import junit_properties
 from drdrill.report.scorecard import tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings, ns
@@ -149,8 +151,13 @@ class DrillSession:
             from pytest_html import extras  # noqa: PLC0415 - only when pytest-html is active
 
             summary = "\n".join(summary_lines(result.scorecard, str(result.scorecard_path)))
+            html_report = self.config.getoption("htmlpath", None)
+            where = self.config.invocation_params.dir / html_report if html_report else None
+            href = scorecard_href(result.scorecard_path, where)
             report.extras = [
                 *getattr(report, "extras", []),
+                extras.url(href, name="scorecard"),
+                extras.html(verdict_table(result.scorecard)),
                 extras.text(summary, name="drill summary"),
                 extras.json(result.scorecard, name="scorecard"),
             ]
@@ -260,6 +267,7 @@ class DrillItem(pytest.Item):
             result = self.result = self.runner.run()
         session.results.append(result)
         self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
+        self.user_properties.extend(junit_properties(result.scorecard))
         self.config.hook.pytest_drdrill_scorecard(
             config=self.config, scorecard=result.scorecard, path=result.scorecard_path
         )

@@ -40,7 +40,8 @@ def test_latest_completed_drill_per_scenario(plan: Plan, tmp_path: Path) -> None
     history = read_history(tmp_path)
 
     assert history.last_drilled == {"provider-outage": date(2026, 5, 9)}
-    assert history.runs == 2
+    assert len(history.drills) == 2
+    assert [r.card.status for r in history.runs] == ["passed", "failed", "errored"]  # shown, not counted
     assert len(history.unreadable) == 1 and history.unreadable[0].startswith(
         f"{tmp_path / 'd' / 'scorecard.json'}: "
     )
@@ -63,7 +64,7 @@ def test_lint_reads_the_reports_directory(
     code = main(["lint", str(ROOT / "scenarios"), "--reports", str(tmp_path), "--today", "2026-11-22"])
     out = capsys.readouterr().out
     assert code == 0
-    assert f"1 drill run(s) found in {tmp_path}" in out
+    assert f"1 drill(s) found in {tmp_path}" in out
     assert "scenario 'provider-outage' was never drilled" not in out
     assert "scenario 'zone-failure' was never drilled" in out
 

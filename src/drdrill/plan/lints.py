@@ -17,6 +17,7 @@ from drdrill.plan.durations import humanize_duration
 from drdrill.plan.errors import display_path
 from drdrill.plan.loader import PLAN_FILE
 from drdrill.plan.models import NOTICE_STAGES, Plan, Scenario
+from drdrill.plan.standing import drill_standing
 from drdrill.plan.yamlsource import Loc, YamlDoc, read_yaml
 
 Level = Literal["error", "warning"]
@@ -159,21 +160,19 @@ class _Linter:
 
     def drills(self) -> Iterator[Finding]:
         for s in self.plan.scenarios.values():
-            dates = [d for d in (s.drills.last_drilled, self.drilled.get(s.name)) if d is not None]
-            last = max(dates, default=None)
-            if last is None:
+            standing = drill_standing(s, self.today, self.drilled.get(s.name))
+            if standing.never_drilled:
                 yield self.docs.at(
                     s.source, [], "never-drilled", "warning", f"scenario {s.name!r} was never drilled"
                 )
-            elif last + s.drills.cadence < self.today:
-                due = last + s.drills.cadence
+            elif standing.overdue:
                 yield self.docs.at(
                     s.source,
                     ["drills", "history"],
                     "drill-overdue",
                     "warning",
-                    f"scenario {s.name!r} was last drilled on {last}; its cadence of "
-                    f"{humanize_duration(s.drills.cadence)} made the next drill due on {due}",
+                    f"scenario {s.name!r} was last drilled on {standing.last}; its cadence of "
+                    f"{humanize_duration(s.drills.cadence)} made the next drill due on {standing.due}",
                 )
 
     def topology(self) -> Iterator[Finding]:

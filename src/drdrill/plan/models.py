@@ -352,7 +352,11 @@ class DrillRecord(PlanModel):
 class Drills(PlanModel):
     """How often the scenario must be exercised, and when it was."""
 
-    cadence: Duration = Field(default=timedelta(days=90), description="Longest gap allowed between drills.")
+    # Simulated failures on staging are due semi-annually unless the plan says otherwise (tabletop exercises
+    # are the quarterly ones); 182 days is half a year.
+    cadence: Duration = Field(
+        default=timedelta(days=182), description="Longest gap allowed between drills (default semi-annual)."
+    )
     history: list[DrillRecord] = Field(default_factory=list)
 
     @property

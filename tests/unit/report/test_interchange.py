@@ -1,0 +1,83 @@
+"""JUnit properties and pytest-html extras of a drill: pure functions over its scorecard."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from drdrill.plan import Plan
+from drdrill.report.htmlextras import scorecard_href, verdict_table
+from drdrill.report.junit import junit_properties
+from tests.unit.report.cards import as_v2, varied_card, write_run
+
+
+def test_junit_properties_carry_status_figures_and_every_verdict(plan: Plan) -> None:
+    card = varied_card(plan, "failed", detect=0.75, recover=41.0, lost=3)
+    props = dict(junit_properties(card))
+    assert props["drdrill_status"] == "failed"
+    assert props["drdrill_scenario"] == "provider-outage"
+    assert props["drdrill_tier"] == "1"
+    assert props["drdrill_time_to_detect_s"] == "0.75"
+    assert props["drdrill_time_to_recover_s"] == "41"
+    assert props["drdrill_time_to_failover_s"] == f"{card['measurements']['time_to_failover_s']:g}"
+    assert props["drdrill_lost"] == "3"
+    assert props["drdrill_unit"] == "writes"
+    verdicts = {k.removeprefix("drdrill_verdict_"): v for k, v in props.items() if "_verdict_" in k}
+    assert verdicts == {v["name"]: "pass" if v["passed"] else "fail" for v in card["verdicts"]}
+
+
+def test_junit_properties_say_not_measured_never_zero(plan: Plan) -> None:
+    card = as_v2(varied_card(plan, recover=None), lost_reason="the final read failed")
+    props = dict(junit_properties(card))
+    assert props["drdrill_time_to_recover_s"] == "not measured"
+    assert props["drdrill_lost"] == "not measured (the final read failed)"
+    assert props["drdrill_unit"] == "claims"
+    assert props["drdrill_verdict_rpo"] == "unknown"
+
+
+def test_junit_properties_land_in_pytest_junit_xml(plan: Plan, pytester: pytest.Pytester) -> None:
+    card = pytester.path / "card.json"
+    card.write_text(json.dumps(varied_card(plan, "passed")))
+    pytester.makepyfile(
+        f"""
+        import json
+        from pathlib import Path
+        from drdrill.report.junit import junit_properties
+
+        def test_drill(request):
+            # As DrillItem.runtest does: user_properties, which pytest writes in every junit_family
+            # (the record_property fixture warns under the default xunit2).
+            request.node.user_properties.extend(junit_properties(json.loads(Path({str(card)!r}).read_text())))
+        """
+    )
+    pytester.runpytest("--junitxml=out.xml", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    root = ET.parse(pytester.path / "out.xml").getroot()
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["drdrill_status"] == "passed"
+    assert props["drdrill_verdict_baseline"] == "pass"
+
+
+def test_scorecard_link_prefers_the_client_page_relative_to_the_report(plan: Plan, tmp_path: Path) -> None:
+    path = write_run(tmp_path / "reports", "run-1", varied_card(plan))
+    assert scorecard_href(path, tmp_path / "html" / "report.html") == "../reports/run-1/scorecard.json"
+    path.with_suffix(".html").write_text("<html></html>")
+    assert scorecard_href(path, tmp_path / "report.html") == "reports/run-1/scorecard.html"
+    assert scorecard_href(path, None) == path.with_suffix(".html").resolve().as_uri()
+
+
+def test_scorecard_link_is_escaped_for_an_attribute(plan: Plan, tmp_path: Path) -> None:
+    path = write_run(tmp_path / "r'&\"", "run", varied_card(plan))
+    assert scorecard_href(path, tmp_path / "report.html") == "r&#x27;&amp;&quot;/run/scorecard.json"
+
+
+def test_verdict_table_lists_each_verdict_escaped(plan: Plan) -> None:
+    card = as_v2(varied_card(plan), lost_reason="no final read")
+    card["verdicts"][0]["message"] = "<b>held</b> & fine"
+    table = verdict_table(card)
+    assert table.count("<tr><td>") == len(card["verdicts"])
+    assert "&lt;b&gt;held&lt;/b&gt; &amp; fine" in table and "<b>held" not in table
+    assert "UNKNOWN</td>" in table
+    assert "drill provider-outage: PASSED" in table
