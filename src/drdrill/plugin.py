@@ -6,7 +6,6 @@ and collects one test item per scenario asked for.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -79,6 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
     names: list[str] = config.getoption("drill")
     if not names:
         return
+    if not any(n.strip() for name in names for n in name.split(",")):
+        raise pytest.UsageError(
+            "drdrill: --drill was given no scenario; name one, e.g. --drill=provider-outage (drdrill validate "
+            "lists the plan's scenarios)"
+        )
     plan_dir = _resolve(config, "drill_plan", "drdrill_plan")
     try:
         plan = load_plan(plan_dir)
@@ -235,12 +239,8 @@ class DrillItem(pytest.Item):
         try:
             self.runner.preflight()
         except EnvironmentNotReadyError as exc:
-            if os.environ.get(REQUIRE_DOCKER_ENV) == "1":
-                pytest.fail(
-                    f"drdrill: {exc} ({REQUIRE_DOCKER_ENV}=1: a missing prerequisite fails the run)",
-                    pytrace=False,
-                )
-            pytest.skip(f"drdrill: {exc} (set {REQUIRE_DOCKER_ENV}=1 to make this a failure)")
+            # A drill asked for by name and not run is a failure, never a skip and exit 0.
+            pytest.fail(f"drdrill: drill {self.scenario.name} cannot run here: {exc}", pytrace=False)
         except DrdrillError as exc:
             pytest.fail(f"drdrill: drill {self.scenario.name} cannot start: {exc}", pytrace=False)
 
@@ -256,8 +256,15 @@ class DrillItem(pytest.Item):
         return found
 
     def _log(self, message: str) -> None:
+        """A line the user sees while the drill runs, past pytest's output capture (e.g. leftovers removed)."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and self.config.get_verbosity() >= 0:
+        if reporter is None or self.config.get_verbosity() < 0:
+            return
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if capture is None:
+            reporter.write_line(f"drdrill: {message}")
+            return
+        with capture.global_and_fixture_disabled():
             reporter.write_line(f"drdrill: {message}")
 
     def runtest(self) -> None:

@@ -117,6 +117,7 @@ class DrillRunner:
         self._cleanup: list[str] = []
         self._environment: dict[str, Any] = {}
         self.preflight_done = False
+        self._phase_now: str | None = None
 
     @property
     def stack(self) -> StagingBackend:
@@ -186,10 +187,14 @@ class DrillRunner:
     # -- the drill ----------------------------------------------------------------------------------
 
     def run(self) -> DrillResult:
-        """Run every phase; always tear down and always write the scorecard."""
+        """Run every phase; always tear down and always write the scorecard, even after Ctrl-C or SIGTERM.
+
+        An interrupt is re-raised once the scorecard is written, so pytest still stops the session.
+        """
         self.run_dir.mkdir(parents=True, exist_ok=True)
         journal = Journal(self.clock, self.run_dir / "journal.jsonl")
         status, error = "errored", None
+        interrupted: KeyboardInterrupt | None = None
         try:
             if not self.preflight_done:
                 self.preflight()
@@ -198,19 +203,38 @@ class DrillRunner:
             self._drill(journal)
             status = "completed"
         except KeyboardInterrupt as exc:
+            interrupted = exc
             how = str(exc) or "Ctrl-C"
-            status, error = "aborted", f"interrupted ({how}): faults reverted and the replica removed"
-            raise
+            status = "aborted"
+            error = f"interrupted ({how}) during the {self._phase_now or 'preflight'} phase"
         except DrdrillError as exc:
             error = str(exc)
         except Exception as exc:  # the tool failed, not the system: keep it apart (ERRORED, not FAILED)
             error = f"{type(exc).__name__}: {exc}"
-        finally:
-            teardown_error = self._phase(journal, "teardown", lambda: self._teardown(journal))
-            if teardown_error:
-                status, error = "errored", "; ".join(filter(None, [error, teardown_error]))
-            result = self._finish(journal, status, error)
+        teardown_error = self._teardown_keeping_the_result(journal)
+        if isinstance(teardown_error, KeyboardInterrupt):
+            interrupted = interrupted or teardown_error
+            status = "aborted"
+            teardown_error = (
+                "interrupted again during teardown: the replica may be partly left; the next drill's sweep "
+                "removes it"
+            )
+        if teardown_error and status != "aborted":
+            status = "errored"
+        error = "; ".join(filter(None, [error, teardown_error])) or None
+        result = self._finish(journal, status, error)
+        if interrupted is not None:
+            raise interrupted
         return result
+
+    def _teardown_keeping_the_result(self, journal: Journal) -> str | KeyboardInterrupt | None:
+        """Teardown, with a second Ctrl-C (inside ``compose down``, say) returned rather than raised."""
+        try:
+            teardown_error: str | None = self._phase(journal, "teardown", lambda: self._teardown(journal))
+        except KeyboardInterrupt as exc:
+            journal.record(Kind.NOTE, Type.FAIL, "cleanup", data={"problem": "interrupted during teardown"})
+            return exc
+        return teardown_error
 
     def _drill(self, journal: Journal) -> None:
         stack = self.stack
@@ -245,9 +269,11 @@ class DrillRunner:
 
     def _phase(self, journal: Journal, name: str, body: Callable[[], Any]) -> Any:
         journal.record(Kind.PHASE, Type.START, name)
+        outer, self._phase_now = self._phase_now, name
         try:
             return body()
         finally:
+            self._phase_now = outer
             journal.record(Kind.PHASE, Type.END, name)
 
     def _sweep(self, journal: Journal) -> None:

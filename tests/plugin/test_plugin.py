@@ -19,6 +19,11 @@ NO_ENGINE = "unix:///nonexistent/drdrill-test-docker.sock"
 def plan_dir(pytester: pytest.Pytester) -> Path:
     target = pytester.path / "scenarios"
     shutil.copytree(ROOT / "scenarios", target)
+    plan = target / "plan.yaml"
+    compose = ROOT / "compose" / "claims" / "compose.yaml"
+    plan.write_text(
+        plan.read_text().replace("compose_file: ../compose/claims/compose.yaml", f"compose_file: {compose}")
+    )
     return target
 
 
@@ -100,25 +105,48 @@ def test_plan_dir_from_ini(pytester: pytest.Pytester, plan_dir: Path) -> None:
     result.stdout.fnmatch_lines(["dr-plan/provider-outage.yaml::provider-outage"])
 
 
-def test_missing_engine_skips_the_drill_by_default(
-    pytester: pytest.Pytester, plan_dir: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("required", ["1", None], ids=["required", "not-required"])
+def test_a_drill_asked_for_without_an_engine_fails_with_cause_and_fix(
+    pytester: pytest.Pytester, plan_dir: Path, monkeypatch: pytest.MonkeyPatch, required: str | None
 ) -> None:
+    # Asked for by name, a drill that cannot run is an error either way: never a skip and exit 0.
     monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
-    monkeypatch.delenv("DRDRILL_REQUIRE_DOCKER", raising=False)
-    result = pytester.runpytest_subprocess("--drill=provider-outage", "-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED*drdrill: no Docker engine answers*DRDRILL_REQUIRE_DOCKER=1*"])
+    if required is None:
+        monkeypatch.delenv("DRDRILL_REQUIRE_DOCKER", raising=False)
+    else:
+        monkeypatch.setenv("DRDRILL_REQUIRE_DOCKER", required)
+    result = pytester.runpytest_subprocess("--drill=provider-outage")
+    result.assert_outcomes(errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*drdrill: drill provider-outage cannot run here: no Docker engine answers (*). Start one, or run "
+            "`./dev setup` as root to install and start it."
+        ]
+    )
 
 
-def test_missing_engine_fails_the_drill_when_docker_is_required(
+def test_a_remote_docker_host_is_refused_unless_allowed(
     pytester: pytest.Pytester, plan_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
-    monkeypatch.setenv("DRDRILL_REQUIRE_DOCKER", "1")
+    monkeypatch.setenv("DOCKER_HOST", "tcp://203.0.113.7:2376")
+    monkeypatch.delenv("DRDRILL_ALLOW_REMOTE_DOCKER", raising=False)
     result = pytester.runpytest_subprocess("--drill=provider-outage")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*no Docker engine answers*DRDRILL_REQUIRE_DOCKER=1: a missing prerequisite fails*"]
+        [
+            "*drill provider-outage cannot start: DOCKER_HOST=tcp://203.0.113.7:2376 is not this machine's Docker "
+            "engine, and drdrill only drives the local one; unset DOCKER_HOST, or set DRDRILL_ALLOW_REMOTE_DOCKER=1 "
+            "to drill on that engine on purpose"
+        ]
+    )
+
+
+def test_an_empty_drill_option_is_a_usage_error(pytester: pytest.Pytester, plan_dir: Path) -> None:
+    result = pytester.runpytest("--drill=")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*drdrill: --drill was given no scenario; name one, e.g. --drill=provider-outage*"]
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
@@ -45,6 +46,7 @@ __all__ = [
     "StagingStack",
     "check_compose",
     "docker_client",
+    "engine_refusal",
     "leftovers",
     "owner_gone",
     "owner_tag",
@@ -80,8 +82,39 @@ def owner_tag() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+ALLOW_REMOTE_ENV = "DRDRILL_ALLOW_REMOTE_DOCKER"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def engine_refusal(environ: Mapping[str, str]) -> str | None:
+    """Why drdrill will not drive the engine ``DOCKER_HOST`` / ``DOCKER_CONTEXT`` name, or None if it is local.
+
+    A drill kills and floods what it starts: only this machine's engine is driven unless the user says otherwise.
+    """
+    if environ.get(ALLOW_REMOTE_ENV) == "1":
+        return None
+    host = environ.get("DOCKER_HOST", "")
+    if host and not host.startswith(("unix://", "npipe://")):
+        name = urlsplit(host if "://" in host else f"tcp://{host}").hostname or ""
+        if name not in LOOPBACK_HOSTS:
+            return (
+                f"DOCKER_HOST={host} is not this machine's Docker engine, and drdrill only drives the local "
+                f"one; unset DOCKER_HOST, or set {ALLOW_REMOTE_ENV}=1 to drill on that engine on purpose"
+            )
+    context = environ.get("DOCKER_CONTEXT", "")
+    if context and context != "default" and not host:
+        return (
+            f"DOCKER_CONTEXT={context} may name another machine's engine, and drdrill only drives the local "
+            f"one; unset DOCKER_CONTEXT, or set {ALLOW_REMOTE_ENV}=1 to use that context on purpose"
+        )
+    return None
+
+
 def docker_client() -> docker.DockerClient:
     """A client for the local engine, or a clear message saying how to get one."""
+    refusal = engine_refusal(os.environ)
+    if refusal is not None:
+        raise StagingError(refusal)
     try:
         client = docker.from_env(timeout=30)
         client.ping()
