@@ -72,7 +72,9 @@ def read_compose(path: Path) -> ComposeFile:
     if isinstance(doc, PlanIssue):
         raise ComposeError("does not parse", [doc])
     if not isinstance(doc.data, dict):
-        raise ComposeError("is not a compose file", [doc.issue([], "top level should be a mapping of keys")])
+        kind = "a list" if isinstance(doc.data, list) else f"a single value ({type(doc.data).__name__})"
+        issue = doc.issue([], f"top level should be a mapping with `services:`, got {kind}")
+        raise ComposeError("is not a compose file", [issue])
     services = doc.data.get("services")
     if not isinstance(services, dict):
         raise ComposeError("has no `services` mapping; a compose file lists its services under `services:`")
@@ -190,7 +192,8 @@ class _Reader:
         if base is None:
             return [name]
         if base in seen or base == name:
-            self.fail(["services", name, "extends"], f"extends {base!r}, which extends it back")
+            loop = " -> ".join([*seen, name, base])
+            self.fail(["services", name, "extends"], f"extends {base!r}, and the chain loops: {loop}")
             return [name]
         if base not in self.services:
             self.fail(["services", name, "extends"], f"extends {base!r}, which is no service of this file")
@@ -215,8 +218,10 @@ class _Reader:
             if found is None:
                 complete = False
             elif not found:
-                example = '"8080", "127.0.0.1:8080:80" or {target: 80}' if long_form else '"8080"'
-                self.fail([*loc, i], f"cannot read the container port {entry!r}; write it as {example}")
+                example = (
+                    '"8080", "127.0.0.1:8080:80" or {target: 80}' if long_form else '"8080" or "8000-8010"'
+                )
+                self.fail([*loc, i], f"cannot read the container port {container!r}; write it as {example}")
             ports |= found or set()
         return ports, complete
 

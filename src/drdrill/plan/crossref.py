@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from drdrill.plan import faults as f
 from drdrill.plan.errors import PlanIssue, dotted, unknown_name
 from drdrill.plan.models import Plan, Scenario
+from drdrill.plan.topology import check_topology
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
 
@@ -118,9 +119,13 @@ class _Checker:
 
 
 def check_references(plan: Plan, plan_doc: YamlDoc, scenario_docs: dict[str, YamlDoc]) -> list[PlanIssue]:
-    """Every issue of names that do not resolve, or faults that do not fit their target."""
+    """Every issue of names that do not resolve, or faults that do not fit their target.
+
+    Names of the staging replica (services, ports, proxies) are checked against the plan's compose file.
+    """
     checker = _Checker(plan)
     checker.check_plan(plan_doc)
+    checker.issues.extend(check_topology(plan, plan_doc))
     for name, scenario in plan.scenarios.items():
         checker.check_scenario(scenario, scenario_docs[name])
     return checker.issues
