@@ -37,6 +37,7 @@ class ComposeService:
     container_name: str | None = None
     environment: Mapping[str, str | None] = field(default_factory=dict)
     profiles: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class _Reader:
         image = merged.get("image")
         container_name = merged.get("container_name")
         profiles = merged.get("profiles")
+        depends_on = merged.get("depends_on")
         return ComposeService(
             name=name,
             image=str(image) if isinstance(image, str) else None,
@@ -178,6 +180,7 @@ class _Reader:
             container_name=str(container_name) if isinstance(container_name, str) else None,
             environment=environment,
             profiles=tuple(str(p) for p in profiles) if isinstance(profiles, list) else (),
+            depends_on=tuple(str(d) for d in depends_on) if isinstance(depends_on, list | dict) else (),
         )
 
     def _chain(self, name: str, seen: list[str]) -> list[str]:

@@ -24,6 +24,8 @@ services:
     ports: ["127.0.0.1:8080:8080"]
     expose: ["9000-9002"]
     networks: [front, back]
+    depends_on:
+      db: {condition: service_started}
   model:
     image: drdrill/provider-sim:local
     expose: ["8000"]
@@ -214,7 +216,7 @@ def test_one_mistake_one_error_at_the_plans_value(
         ),
         pytest.param(
             COMPOSE.replace('expose: ["8000"]', 'expose: ["8000:80"]'),
-            "stack/compose.yaml:15:14: services.model.expose[0]: cannot read the container port '8000:80'; "
+            "stack/compose.yaml:17:14: services.model.expose[0]: cannot read the container port '8000:80'; "
             'write it as "8080" or "8000-8010"',
             id="bad-expose",
         ),
@@ -222,7 +224,7 @@ def test_one_mistake_one_error_at_the_plans_value(
             COMPOSE.replace(
                 "    image: postgres:16\n", "    image: postgres:16\n    ports: [{target: web}]\n"
             ),
-            "stack/compose.yaml:18:13: services.db.ports[0]: cannot read the container port 'web'; "
+            "stack/compose.yaml:20:13: services.db.ports[0]: cannot read the container port 'web'; "
             'write it as "8080", "127.0.0.1:8080:80" or {target: 80}',
             id="bad-long-port",
         ),
@@ -274,6 +276,7 @@ def test_reader_knows_merges_expose_networks_and_environment(tmp_path: Path) -> 
     assert (api.image, api.has_build, api.networks) == ("example/api:local", True, ("front", "back"))
     assert api.ports == {8080, 9000, 9001, 9002}
     assert dict(api.environment) == {"LOG_LEVEL": "info", "DEBUG": None}
+    assert (api.depends_on, compose.services["model"].depends_on) == (("db",), ())
     assert compose.services["db"].ports == frozenset()
     assert compose.services["db"].has_build is False
     assert (compose.networks, compose.volumes) == (("front", "back"), ("data",))
