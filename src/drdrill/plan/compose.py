@@ -98,7 +98,7 @@ def read_compose(path: Path) -> ComposeFile:
 
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
-        raise ComposeError("no such file (the path is relative to plan.yaml)")
+        raise ComposeError("no such file")
     if not path.is_file():
         raise ComposeError("is not a regular file")
     try:

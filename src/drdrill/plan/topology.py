@@ -155,5 +155,6 @@ def check_topology(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
         if exc.issues:
             return exc.issues
         loc = [*_TOPOLOGY, "compose_file"]
-        return [doc.issue(loc, f"{dotted(loc)}: {display_path(path)}: {exc.reason}")]
+        hint = " (compose_file is relative to plan.yaml)" if not path.exists() else ""
+        return [doc.issue(loc, f"{dotted(loc)}: {display_path(path)}: {exc.reason}{hint}")]
     return _TopologyChecker(plan, doc, compose).run()

@@ -182,8 +182,8 @@ def test_a_plan_whose_services_are_not_in_its_compose_file_names_each_one(write_
         pytest.param(
             edit("../stack/compose.yaml", "../stack/compose.yml"),
             MINIMAL_PLAN,
-            "plan/plan.yaml:25:17: staging_topology.compose_file: stack/compose.yml: no such file (the path "
-            "is relative to plan.yaml)",
+            "plan/plan.yaml:25:17: staging_topology.compose_file: stack/compose.yml: no such file "
+            "(compose_file is relative to plan.yaml)",
             id="compose-file-missing",
         ),
         pytest.param(
