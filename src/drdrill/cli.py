@@ -56,12 +56,18 @@ def _out(text: str = "", stream: TextIO | None = None) -> None:
 # --- validate -----------------------------------------------------------------------------------------
 
 
-def _validate(args: argparse.Namespace) -> int:
-    plan = _load(args.path)
-    _out(
+def _is_valid(plan: Plan) -> str:
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+    return (
         f"{display_path(plan.source_dir)}: plan {plan.name!r} is valid: "
-        f"{len(plan.scenarios)} scenarios, {len(plan.components)} components"
+        f"{count(len(plan.scenarios), 'scenario')}, {count(len(plan.components), 'component')}"
     )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    _out(_is_valid(_load(args.path)))
     return EXIT_OK
 
 
@@ -94,10 +100,9 @@ def _init(args: argparse.Namespace) -> int:
         path.write_text(text, encoding="utf-8")
         _out(f"wrote {display_path(path)}")
     plan = _load(args.out)  # the scaffold validates as written; a PlanError here is drdrill's own bug
-    shown = display_path(plan.source_dir)
+    _out(_is_valid(plan))
     _out(
-        f"{shown}: plan {plan.name!r} is valid: {len(plan.scenarios)} scenario, {len(plan.components)} "
-        f"components. Next: fill in the TODOs and the system contract, then drdrill validate {shown}"
+        f"next: fill in the TODOs and the system contract, then drdrill validate {display_path(plan.source_dir)}"
     )
     return EXIT_OK
 

@@ -62,8 +62,8 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     assert capsys.readouterr().out.splitlines() == [
         "wrote dr/plan.yaml",
         "wrote dr/provider-outage.yaml",
-        "dr: plan 'claims' is valid: 1 scenario, 5 components. Next: fill in the TODOs and the system "
-        "contract, then drdrill validate dr",
+        "dr: plan 'claims' is valid: 1 scenario, 5 components",
+        "next: fill in the TODOs and the system contract, then drdrill validate dr",
     ]
     assert main(["validate", "dr"]) == 0
     plan = load_plan(tmp_path / "dr")
