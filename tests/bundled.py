@@ -1,4 +1,4 @@
-"""A writable copy of the bundled plan, with the compose file its staging topology names."""
+"""A writable copy of the bundled plan whose staging topology still names the repository's claims compose file."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPOSE = Path("compose") / "claims" / "compose.yaml"
+COMPOSE_FILE = "../compose/claims/compose.yaml"
 
 
 def copy_bundled_plan(target: Path) -> Path:
-    """Copy ``scenarios/`` to ``target`` and the claims compose file to where the plan looks for it.
+    """Copy ``scenarios/`` to ``target``, pointing ``compose_file`` at the repository's claims compose file.
 
-    The plan names ``../compose/claims/compose.yaml``, so ``target``'s parent gets ``compose/claims/``.
+    The compose file stays where its build context is; only the plan is a copy a test may change.
     """
     shutil.copytree(ROOT / "scenarios", target)
-    compose = target.parent / COMPOSE
-    compose.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / COMPOSE, compose)
+    plan = target / "plan.yaml"
+    text = plan.read_text(encoding="utf-8")
+    assert f"compose_file: {COMPOSE_FILE}\n" in text, "the bundled plan no longer names its compose file so"
+    absolute = (ROOT / "scenarios" / COMPOSE_FILE).resolve()
+    plan.write_text(
+        text.replace(f"compose_file: {COMPOSE_FILE}\n", f"compose_file: {absolute}\n"), encoding="utf-8"
+    )
     return target
