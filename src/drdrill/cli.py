@@ -1,4 +1,4 @@
-"""``drdrill`` outside pytest: validate and lint a plan, write tabletop exercise scripts, summarise scorecards.
+"""``drdrill`` outside pytest: scaffold, validate and lint a plan, write tabletop exercise scripts, summarise scorecards.
 
 Each subcommand is one builder function registered with :func:`subcommand`; adding a command means adding
 one function.
@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from drdrill.plan import Plan, PlanError, load_plan
+from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.errors import display_path
 from drdrill.plan.lints import assess_maturity, lint_plan
+from drdrill.plan.scaffold import scaffold
 from drdrill.report.cardview import load_card
 from drdrill.report.chaostoolkit import write_chaostoolkit_journal
 from drdrill.report.history import DrillHistory, lapsed, read_history, readiness
@@ -57,12 +59,18 @@ def _out(text: str = "", stream: TextIO | None = None) -> None:
 # --- validate -----------------------------------------------------------------------------------------
 
 
-def _validate(args: argparse.Namespace) -> int:
-    plan = _load(args.path)
-    _out(
+def _is_valid(plan: Plan) -> str:
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+    return (
         f"{display_path(plan.source_dir)}: plan {plan.name!r} is valid: "
-        f"{len(plan.scenarios)} scenarios, {len(plan.components)} components"
+        f"{count(len(plan.scenarios), 'scenario')}, {count(len(plan.components), 'component')}"
     )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    _out(_is_valid(_load(args.path)))
     return EXIT_OK
 
 
@@ -71,6 +79,46 @@ def _build_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = sub.add_parser("validate", help="check a plan directory and list every problem with file:line:col")
     p.add_argument("path", nargs="?", default="scenarios", help="plan directory (default: scenarios)")
     p.set_defaults(handler=_validate)
+
+
+# --- init ---------------------------------------------------------------------------------------------
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        compose = read_compose(Path(args.compose))
+    except ComposeError as exc:
+        problems = "; ".join(str(i) for i in exc.issues) or exc.reason
+        raise UsageError(f"--compose {args.compose}: {problems}") from None
+    out = Path(args.out)
+    files = scaffold(compose, out, args.name)
+    for path in files:
+        if path.exists():
+            raise UsageError(
+                f"{display_path(path)} already exists; drdrill init never overwrites a file: "
+                "give another --out directory"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+        _out(f"wrote {display_path(path)}")
+    plan = _load(args.out)  # the scaffold validates as written; a PlanError here is drdrill's own bug
+    _out(_is_valid(plan))
+    _out(
+        f"next: fill in the TODOs and the system contract, then drdrill validate {display_path(plan.source_dir)}"
+    )
+    return EXIT_OK
+
+
+@subcommand
+def _build_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("init", help="scaffold a plan directory from an existing compose file")
+    p.add_argument("--compose", required=True, metavar="PATH", help="your compose file")
+    p.add_argument(
+        "--out", default="scenarios", metavar="DIR", help="plan directory to write (default: scenarios)"
+    )
+    p.add_argument("--name", default=None, help="the plan's name (default: the compose project's name)")
+    p.set_defaults(handler=_init)
 
 
 # --- lint ---------------------------------------------------------------------------------------------

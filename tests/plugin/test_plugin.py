@@ -6,10 +6,11 @@ exist, which is exactly what a machine without a Docker engine looks like.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.bundled import copy_bundled_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ENGINE = "unix:///nonexistent/drdrill-test-docker.sock"
@@ -17,14 +18,7 @@ NO_ENGINE = "unix:///nonexistent/drdrill-test-docker.sock"
 
 @pytest.fixture
 def plan_dir(pytester: pytest.Pytester) -> Path:
-    target = pytester.path / "scenarios"
-    shutil.copytree(ROOT / "scenarios", target)
-    plan = target / "plan.yaml"
-    compose = ROOT / "compose" / "claims" / "compose.yaml"
-    plan.write_text(
-        plan.read_text().replace("compose_file: ../compose/claims/compose.yaml", f"compose_file: {compose}")
-    )
-    return target
+    return copy_bundled_plan(pytester.path / "scenarios")
 
 
 def test_without_drill_nothing_is_collected_from_the_plan(pytester: pytest.Pytester, plan_dir: Path) -> None:

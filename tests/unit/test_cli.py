@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from drdrill.cli import main
+from tests.bundled import copy_bundled_plan
 
 REPO = Path(__file__).resolve().parents[2]
 MISTAKES = REPO / "tests" / "unit" / "plan" / "data" / "mistakes"
@@ -29,7 +29,7 @@ def test_validate_bundled_plan(capsys: pytest.CaptureFixture[str]) -> None:
 def test_validate_reports_every_problem_without_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(REPO / "scenarios", tmp_path / "plan")
+    copy_bundled_plan(tmp_path / "plan")
     monkeypatch.chdir(tmp_path)
     outage = tmp_path / "plan" / "provider-outage.yaml"
     outage.write_text(outage.read_text().replace("kind: down", "kind: toxic_down"), encoding="utf-8")
@@ -55,7 +55,7 @@ def test_lint_fails_on_errors_and_shows_maturity(
     out = capsys.readouterr().out
     assert "error [backup-same-zone]" in out
     assert "maturity level 0 of 3\n" in out
-    assert out.endswith("10 error(s), 7 warning(s)\n")
+    assert out.endswith("9 error(s), 8 warning(s)\n")
 
 
 @pytest.mark.usefixtures("in_repo")

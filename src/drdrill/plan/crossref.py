@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from drdrill.plan import faults as f
-from drdrill.plan.errors import PlanIssue
+from drdrill.plan.errors import PlanIssue, dotted, unknown_name
 from drdrill.plan.models import Plan, Scenario
+from drdrill.plan.topology import check_topology
 from drdrill.plan.yamlsource import Loc, YamlDoc
-
-
-def _unknown(what: str, name: str, known: Iterable[str]) -> str:
-    choices = sorted(known)
-    text = f"unknown {what} {name!r}"
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    if close:
-        text += f"; did you mean {close[0]!r}?"
-    return text + (f" (known: {', '.join(choices)})" if choices else f" (the plan declares no {what}s)")
-
-
-def _where(loc: Loc) -> str:
-    out = ""
-    for item in loc:
-        out += f"[{item}]" if isinstance(item, int) else (f".{item}" if out else str(item))
-    return out
 
 
 class _Checker:
@@ -37,11 +21,11 @@ class _Checker:
         known = list(known)
         if name in known:
             return True
-        self.issues.append(doc.issue(loc, f"{_where(loc)}: {_unknown(what, name, known)}"))
+        self.issues.append(doc.issue(loc, f"{dotted(loc)}: {unknown_name(what, name, known)}"))
         return False
 
     def fail(self, doc: YamlDoc, loc: Loc, message: str) -> None:
-        self.issues.append(doc.issue(loc, f"{_where(loc)}: {message}"))
+        self.issues.append(doc.issue(loc, f"{dotted(loc)}: {message}"))
 
     def check_plan(self, doc: YamlDoc) -> None:
         plan = self.plan
@@ -135,9 +119,13 @@ class _Checker:
 
 
 def check_references(plan: Plan, plan_doc: YamlDoc, scenario_docs: dict[str, YamlDoc]) -> list[PlanIssue]:
-    """Every issue of names that do not resolve, or faults that do not fit their target."""
+    """Every issue of names that do not resolve, or faults that do not fit their target.
+
+    Names of the staging replica (services, ports, proxies) are checked against the plan's compose file.
+    """
     checker = _Checker(plan)
     checker.check_plan(plan_doc)
+    checker.issues.extend(check_topology(plan, plan_doc))
     for name, scenario in plan.scenarios.items():
         checker.check_scenario(scenario, scenario_docs[name])
     return checker.issues

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,26 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(path)
+
+
+def dotted(loc: Sequence[int | str]) -> str:
+    """A place in a file as a path, such as ``components.db.depends_on[0]``."""
+    out = ""
+    for item in loc:
+        out += f"[{item}]" if isinstance(item, int) else (f".{item}" if out else str(item))
+    return out
+
+
+def unknown_name(what: str, name: str, known: Iterable[str], *, known_in: str | None = None) -> str:
+    """``unknown <what> 'name'; did you mean 'x'? (known: a, b)``; ``known_in`` names where the choices are."""
+    choices = sorted(known)
+    text = f"unknown {what} {name!r}"
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if close:
+        text += f"; did you mean {close[0]!r}?"
+    if not choices:
+        return text + f" (the plan declares no {what}s)"
+    return text + f" (known{' in ' + known_in if known_in else ''}: {', '.join(choices)})"
 
 
 @dataclass(frozen=True, order=True)

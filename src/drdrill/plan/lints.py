@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Literal
 
 from drdrill.plan import faults as f
+from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.durations import humanize_duration
 from drdrill.plan.errors import display_path
 from drdrill.plan.loader import PLAN_FILE
 from drdrill.plan.models import NOTICE_STAGES, Plan, Scenario
 from drdrill.plan.standing import drill_standing
+from drdrill.plan.topology import compose_path
 from drdrill.plan.yamlsource import Loc, YamlDoc, read_yaml
 
 Level = Literal["error", "warning"]
@@ -133,14 +135,6 @@ def _touched(plan: Plan, scenario: Scenario) -> set[str]:
     return names
 
 
-def _compose_services(path: Path) -> list[str] | None:
-    doc = read_yaml(path)
-    if not isinstance(doc, YamlDoc) or not isinstance(doc.data, dict):
-        return None
-    services = doc.data.get("services")
-    return [str(s) for s in services] if isinstance(services, dict) else None
-
-
 class _Linter:
     def __init__(self, plan: Plan, today: date, drilled: Mapping[str, date] | None = None) -> None:
         self.plan = plan
@@ -202,30 +196,23 @@ class _Linter:
         yield from self._compose()
 
     def _compose(self) -> Iterator[Finding]:
+        # The loader already refused a compose file that is missing or lacks a service the plan names; what
+        # is left to say is that the compose file has services the plan does not know.
         plan = self.plan
         topo = plan.staging_topology
-        if topo.compose_file is None:
+        path = compose_path(plan)
+        if path is None:
             return
-        compose = (plan.source_dir / topo.compose_file).resolve()
-        services = _compose_services(compose)
         loc = ["staging_topology", "compose_file"]
-        if services is None:
+        try:
+            services = read_compose(path).services
+        except ComposeError as exc:
             message = (
-                f"cannot read the staging topology {display_path(compose)}: lints of the topology skipped"
+                f"cannot read the staging topology {display_path(path)} ({exc.reason}): lints of it skipped"
             )
             yield self.docs.at(self.plan_path, loc, "topology-unreadable", "warning", message)
             return
         mapped = {c.staging.service for c in plan.components.values() if c.staging and c.staging.service}
-        for name, comp in plan.components.items():
-            if comp.staging and comp.staging.service and comp.staging.service not in services:
-                yield self.docs.at(
-                    self.plan_path,
-                    ["components", name, "staging", "service"],
-                    "not-in-topology",
-                    "error",
-                    f"component {name!r} maps to staging service {comp.staging.service!r}, which "
-                    f"{display_path(compose)} does not define (it has: {', '.join(sorted(services))})",
-                )
         for service in services:
             if service not in mapped and service not in topo.infrastructure:
                 yield self.docs.at(

@@ -81,6 +81,13 @@ def load_scenario(plan: Plan, file: Path) -> Scenario:
     raise PlanError(issues)
 
 
+def _compose_file(directory: Path, doc: YamlDoc) -> Path | None:
+    """The compose file plan.yaml names, read from the raw data so it is known even when the plan is invalid."""
+    topology = doc.data.get("staging_topology") if isinstance(doc.data, dict) else None
+    name = topology.get("compose_file") if isinstance(topology, dict) else None
+    return (directory / name).resolve() if isinstance(name, str) else None
+
+
 def load_plan(path: Path) -> Plan:
     """Load and validate the plan in ``path`` (a directory holding ``plan.yaml``, or a file in it).
 
@@ -94,6 +101,7 @@ def load_plan(path: Path) -> Plan:
     plan_path = directory / PLAN_FILE
     issues: list[PlanIssue] = []
     plan: Plan | None = None
+    compose: Path | None = None
     if not plan_path.is_file():
         issues.append(
             PlanIssue(
@@ -110,9 +118,12 @@ def load_plan(path: Path) -> Plan:
         else:
             plan = _validate(Plan, doc, issues)
             plan_doc = doc
+            compose = _compose_file(directory, doc)
     scenarios: dict[str, Scenario] = {}
     docs: dict[str, YamlDoc] = {}
     for file in scenario_files(directory):
+        if compose is not None and file.resolve() == compose:
+            continue  # the staging topology's compose file, kept beside plan.yaml: no scenario
         sdoc = read_yaml(file)
         if isinstance(sdoc, PlanIssue):
             issues.append(sdoc)

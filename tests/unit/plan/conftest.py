@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.bundled import copy_bundled_plan
 from tests.unit.plan.plan_samples import MINIMAL_PLAN
 
 REPO = Path(__file__).resolve().parents[3]
@@ -43,6 +43,4 @@ def write_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WritePlan:
 @pytest.fixture
 def bundled_copy(tmp_path: Path) -> Path:
     """A writable copy of the bundled plan."""
-    target = tmp_path / "scenarios"
-    shutil.copytree(BUNDLED, target)
-    return target
+    return copy_bundled_plan(tmp_path / "scenarios")
