@@ -191,9 +191,10 @@ def test_a_conftest_registers_recovery_hooks(
     # The hook is found; the drill then stops at the next check (no engine), which proves it got that far.
     monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
     monkeypatch.delenv("DRDRILL_REQUIRE_DOCKER", raising=False)
-    result = pytester.runpytest_subprocess("--drill=provider-outage", "-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED*no Docker engine answers*"])
+    result = pytester.runpytest_subprocess("--drill=provider-outage")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*drill provider-outage cannot run here: no Docker engine answers*"])
+    result.stdout.no_fnmatch_line("*hook 'warm-up-backup-cache' is not registered*")
 
 
 def test_a_scenario_without_faults_cannot_be_drilled(pytester: pytest.Pytester, plan_dir: Path) -> None:
