@@ -49,7 +49,7 @@ def test_report_on_a_file_that_is_no_scorecard_is_a_usage_error(
     err = capsys.readouterr().err
     assert err == (
         f"drdrill: error: {other}: not a drdrill scorecard "
-        f"({other}: not a drdrill scorecard (expected schema 'drdrill.scorecard/1'))\n"
+        f"({other}: not a drdrill scorecard (expected schema 'drdrill.scorecard/2'))\n"
     )
     assert main(["report", str(tmp_path / "missing.json")]) == 2
     assert "cannot read scorecard" in capsys.readouterr().err
@@ -105,4 +105,16 @@ def test_report_writes_the_client_html(
     assert capsys.readouterr().out.endswith(f"wrote {out}\n")
     page = out.read_text()
     assert "Failed: the system missed at least one objective" in page
-    assert "<svg" in page and "Claims ledger" in page
+    assert "<svg" in page and "<h2>Ledger of claims</h2>" in page
+
+
+def test_report_renders_a_schema_1_scorecard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    v1 = ROOT / "tests" / "unit" / "data" / "scorecard-v1.json"
+    out = tmp_path / "old.html"
+
+    assert main(["report", str(v1), "--html", str(out)]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "drill provider-outage (tier 1, software): PASSED"
+    assert "  claims: 3 acknowledged, 3 done, 0 lost, 0 never done, 2 unknown" in lines
+    assert "<h2>Ledger of claims</h2>" in out.read_text()

@@ -5,14 +5,23 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from drdrill.journal import Type
+from drdrill.measure.verdicts import BASELINE_PHASE
 from drdrill.plan import Plan, load_plan
+from drdrill.report import words
 from drdrill.report.html import render_html
-from tests.unit.measure.drill_timeline import standard_scorecard
+from drdrill.report.scorecard import load_scorecard
+from drdrill.report.terminal import summary_lines
+from tests.unit.measure.drill_timeline import DrillScript, standard_scorecard
+from tests.unit.ticket_plan import write_ticket_plan
 
 ROOT = Path(__file__).resolve().parents[2]
+V1_SCORECARD = ROOT / "tests" / "unit" / "data" / "scorecard-v1.json"
+READ_FAILED = "not measured, because the final read failed: ConnectError: [Errno 111] Connection refused"
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +52,94 @@ def test_everything_from_the_plan_or_the_system_is_escaped(plan: Plan) -> None:
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert "compose said &lt;b&gt;no&lt;/b&gt; &amp; left" in page
     assert re.search(r"Failed: the system missed at least one objective", page)
+
+
+def test_the_plans_unit_words_are_escaped_too(plan: Plan) -> None:
+    card = copy.deepcopy(standard_scorecard(plan, "passed"))
+    card["unit"] = {"one": "<u>job</u>", "many": "<u>jobs</u>"}
+
+    page = render_html(card)
+
+    assert "<u>" not in page
+    assert "<h2>Ledger of &lt;u&gt;jobs&lt;/u&gt;</h2>" in page
+
+
+def test_a_ticket_plans_page_speaks_of_tickets_only(tmp_path: Path) -> None:
+    tickets = write_ticket_plan(tmp_path / "helpdesk")
+    card = standard_scorecard(
+        tickets, "passed", scenario="responder-crash", faults=["kill responder (SIGKILL)"]
+    )
+
+    page = render_html(card, "reports/x/scorecard.json")
+    summary = "\n".join(summary_lines(card, "reports/x/scorecard.json"))
+
+    for text in (page, summary):
+        # nothing of the bundled claims system's words: not its unit, nor what its worker does to one
+        assert "claim" not in text.lower()
+        assert "classif" not in text.lower()
+    assert "<h2>Ledger of tickets</h2>" in page
+    assert "no acknowledged ticket was missing from the final read (3 acknowledged during the drill)" in page
+    assert "<td class='num'>0 acknowledged tickets lost</td>" in page
+    assert "<td>every acknowledged ticket</td>" in page
+    assert "  tickets: 3 acknowledged, 3 done, 0 lost, 0 never done, 2 unknown" in summary
+    assert "rpo: no acknowledged ticket lost (3 checked against the final read)" in summary
+
+
+def test_a_page_without_a_final_read_says_loss_is_unknown_and_why(tmp_path: Path) -> None:
+    tickets = write_ticket_plan(tmp_path / "helpdesk")
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.submit("t1", Type.OK)
+    d.probes(True, 3)
+    d.phase(BASELINE_PHASE, Type.END)
+    d.fault(Type.START)
+    d.probes(True, 12)
+    d.fault(Type.END)
+    d.final_read_failed(READ_FAILED)
+    card = standard_scorecard(tickets, "failed", scenario="responder-crash", events=d.events())
+
+    page = render_html(card)
+
+    assert f"whether any ticket was lost is unknown: {READ_FAILED}" in page
+    assert (
+        f"<tr><td>Data lost (RPO)</td><td>none</td><td class='num'>{READ_FAILED}</td>"
+        "<td><span class='unknown'>not judged</span></td></tr>"
+    ) in page
+    assert f"<li><span class='unknown'>UNKNOWN</span> rpo: not judged: {READ_FAILED}</li>" in page
+    assert f"<tr><td>acknowledged but missing</td><td class='num'>{READ_FAILED}</td></tr>" in page
+    assert "0 acknowledged tickets lost" not in page
+
+
+def test_a_schema_1_scorecard_still_renders_in_the_claims_words() -> None:
+    card = load_scorecard(V1_SCORECARD)
+
+    page = render_html(card)
+
+    assert "Passed: every objective was met" in page
+    assert "<h2>Ledger of claims</h2>" in page
+    # /1 named the ledger's sets processed / unprocessed; the page shows them under the /2 names
+    assert "<tr><td>acknowledged and done</td><td class='num'>3</td></tr>" in page
+    assert "<tr><td>acknowledged but never done</td><td class='num'>0</td></tr>" in page
+    assert "<td class='num'>0 acknowledged claims lost</td><td><span class='pass'>met</span></td>" in page
+    # a /1 verdict has no outcome, only passed
+    assert "<li><span class='pass'>PASS</span> rpo: no acknowledged claim lost (3 checked)</li>" in page
+    assert page.count("<circle") == 22
+
+
+def test_words_read_schema_1_and_schema_2_alike(plan: Plan) -> None:
+    v1, v2 = load_scorecard(V1_SCORECARD), standard_scorecard(plan, "passed")
+
+    assert words.unit(v1) == words.unit(v2) == ("claim", "claims")
+    assert words.ledger(v1) == words.ledger(v2)
+    assert [words.outcome(v) for v in v1["verdicts"]] == [words.outcome(v) for v in v2["verdicts"]]
+    assert words.count(v1, 1) == "1 claim"
+    assert words.reason(v1, "ledger.lost") is None  # /1 had every figure, so no reason to give
+
+
+def test_words_of_a_scorecard_without_unit_fall_back_to_writes() -> None:
+    card: dict[str, Any] = {"schema": "drdrill.scorecard/2", "measurements": {"ledger": {}}}
+
+    assert words.unit(card) == ("write", "writes")
+    assert words.count(card, 2) == "2 writes"
+    assert words.outcome({"passed": False}) == "fail"
+    assert words.outcome({"outcome": "unknown", "passed": False}) == "unknown"

@@ -5,14 +5,15 @@ Every helper records through a real :class:`Journal`, so the tests see the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from drdrill.clock import NS_PER_S, FakeClock
 from drdrill.journal import Event, Journal, Kind, Type
 from drdrill.measure.ledger import FINAL_READ, SUBMIT
 from drdrill.measure.timeline import Criterion
-from drdrill.measure.verdicts import BASELINE_PHASE, Objectives, measure_and_judge
+from drdrill.measure.verdicts import BASELINE_PHASE, FAILOVER, Objectives, Words, measure_and_judge
 from drdrill.plan import Plan
 from drdrill.report.scorecard import build_scorecard
 
@@ -63,28 +64,37 @@ class DrillScript:
     def fault(self, type_: Type, label: str = "down primary-provider") -> int:
         return self.journal.record(Kind.FAULT, type_, label).t_ns
 
-    def signal(self, name: str, value: str) -> int:
-        return self.journal.record(Kind.SIGNAL, Type.INFO, name, value=value).t_ns
+    def signal(self, name: str, value: str, raw: str | None = None) -> int:
+        """A signal as the observer journals it: its state as the value, the system's own word as ``raw``."""
+        data = {"raw": value if raw is None else raw}
+        return self.journal.record(Kind.SIGNAL, Type.INFO, name, value=value, data=data).t_ns
 
-    def invoke(self, claim: str, process: str = "writer-1") -> int:
-        return self.journal.record(Kind.OP, Type.INVOKE, SUBMIT, process=process, value=claim).t_ns
+    def failover(self, state: str, raw: str) -> int:
+        """The failover signal: ``normal``, ``failed_over`` or ``other``, and what the system said."""
+        return self.signal(FAILOVER, state, raw)
 
-    def complete(self, claim: str, outcome: Type, process: str = "writer-1") -> int:
-        return self.journal.record(Kind.OP, outcome, SUBMIT, process=process, value=claim).t_ns
+    def invoke(self, unit: str, process: str = "writer-1") -> int:
+        return self.journal.record(Kind.OP, Type.INVOKE, SUBMIT, process=process, value=unit).t_ns
 
-    def submit(self, claim: str, outcome: Type | None, *, latency: float = 0.1) -> int | None:
-        """Invoke then complete a claim (``None``: never completes). Returns the completion time."""
-        self.invoke(claim)
+    def complete(self, unit: str, outcome: Type, process: str = "writer-1") -> int:
+        return self.journal.record(Kind.OP, outcome, SUBMIT, process=process, value=unit).t_ns
+
+    def submit(self, unit: str, outcome: Type | None, *, latency: float = 0.1) -> int | None:
+        """Invoke then complete a write (``None``: never completes). Returns the completion time."""
+        self.invoke(unit)
         self.wait(latency)
-        return None if outcome is None else self.complete(claim, outcome)
+        return None if outcome is None else self.complete(unit, outcome)
 
-    def final_read(
-        self, processed: Iterable[str], pending: Iterable[str] = (), *, outcome: Type = Type.OK
-    ) -> None:
-        self.journal.record(Kind.READ, Type.INVOKE, FINAL_READ, process="reader")
+    def final_read(self, held: Iterable[str], done: Iterable[str] = ()) -> None:
+        """The final read as the runner journals it: what the system holds, and of that, what it finished."""
         self.wait(0.5)
-        data = {"processed": sorted(processed), "pending": sorted(pending)}
-        self.journal.record(Kind.READ, outcome, FINAL_READ, process="reader", data=data)
+        data = {"held": sorted(held), "done": sorted(done), "detail": "scripted"}
+        self.journal.record(Kind.READ, Type.OK, FINAL_READ, data=data)
+
+    def final_read_failed(self, why: str) -> None:
+        """A final read that did not happen, with the reason the runner journals."""
+        self.wait(0.5)
+        self.journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why})
 
 
 class StandardDrill:
@@ -94,7 +104,7 @@ class StandardDrill:
     fails at F+0.75 s; c3 fails, c4 times out (info), c5 never completes; probes invoked at F+1.5 and F+2.5
     fail; the system switches to the backup provider at F+3.5 s; c6 is acknowledged; probes are good from
     F+4 s to F+15 s (held 11 s, steady window 10 s); the fault is reverted at F+16 s; two more good probes;
-    the final read holds c1, c2, c6 processed and c4 (stored despite the timeout) pending.
+    the final read holds c1, c2, c4 (stored despite the timeout) and c6, and of them c1, c2, c6 are done.
     """
 
     steady_window_ns = s(10)
@@ -117,14 +127,14 @@ class StandardDrill:
         d.invoke("c5", process="writer-2")
         d.wait(0.3)
         d.probes(False, 2)
-        self.signal_ns = d.signal("active_provider", "backup")
+        self.signal_ns = d.failover("failed_over", "backup")
         d.submit("c6", Type.OK)
         d.wait(0.4)
         self.good_probe_ns = d.probes(True, 12)
         self.fault_end_ns = d.fault(Type.END)
         d.phase("fault", Type.END)
         self.after_fault_probe_ns = d.probes(True, 2)
-        d.final_read(processed=["c1", "c2", "c6"], pending=["c4"])
+        d.final_read(held=["c1", "c2", "c4", "c6"], done=["c1", "c2", "c6"])
         self.events = d.events()
 
 
@@ -138,20 +148,34 @@ OBJECTIVES = Objectives(
 )
 
 
-def standard_scorecard(plan: Plan, status: str = "failed") -> dict[str, Any]:
-    """The scorecard of :class:`StandardDrill` run as the plan's provider-outage scenario."""
-    drill = StandardDrill()
-    measurements, verdicts = measure_and_judge(drill.events, OBJECTIVES)
+def plan_objectives(plan: Plan) -> Objectives:
+    """:data:`OBJECTIVES` in the plan's words, as the runner builds them."""
+    unit = plan.staging_topology.unit
+    return replace(OBJECTIVES, unit=Words(unit.one, unit.many))
+
+
+def standard_scorecard(
+    plan: Plan,
+    status: str = "failed",
+    *,
+    scenario: str = "provider-outage",
+    faults: Sequence[str] = ("down primary-provider",),
+    events: Sequence[Event] | None = None,
+) -> dict[str, Any]:
+    """The scorecard of :class:`StandardDrill` (or of ``events``) run as one of the plan's scenarios."""
+    journal = StandardDrill().events if events is None else list(events)
+    objectives = plan_objectives(plan)
+    measurements, verdicts = measure_and_judge(journal, objectives)
     return build_scorecard(
         plan=plan,
-        scenario=plan.scenarios["provider-outage"],
+        scenario=plan.scenarios[scenario],
         run_id="abc123",
         status=status,
         error=None,
-        objectives=OBJECTIVES,
+        objectives=objectives,
         measurements=measurements,
         verdicts=verdicts,
-        events=drill.events,
-        faults=["down primary-provider"],
+        events=journal,
+        faults=list(faults),
         cleanup=["replica drdrill-abc123 removed"],
     )

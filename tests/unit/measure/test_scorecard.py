@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from drdrill.journal import Type
+from drdrill.measure.verdicts import BASELINE_PHASE
 from drdrill.plan import Plan, load_plan
-from drdrill.report.scorecard import SCHEMA, load_scorecard, write_scorecard
+from drdrill.report.scorecard import SCHEMA, load_scorecard, tabletop_figures, write_scorecard
 from drdrill.report.terminal import summary_lines
-from tests.unit.measure.drill_timeline import standard_scorecard
+from tests.unit.measure.drill_timeline import DrillScript, standard_scorecard
+from tests.unit.ticket_plan import write_ticket_plan
 
 ROOT = Path(__file__).resolve().parents[3]
+V1_SCORECARD = ROOT / "tests" / "unit" / "data" / "scorecard-v1.json"
+READ_FAILED = "not measured, because the final read failed: ConnectError: [Errno 111] Connection refused"
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +26,42 @@ def plan() -> Plan:
     return load_plan(ROOT / "scenarios")
 
 
+@pytest.fixture(scope="module")
+def tickets(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    return write_ticket_plan(tmp_path_factory.mktemp("helpdesk"))
+
+
+def unread_drill() -> DrillScript:
+    """A drill that recovered, but whose final read failed: 2 tickets acknowledged, 1 unknown."""
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.submit("t1", Type.OK)
+    d.probes(True, 3)
+    d.phase(BASELINE_PHASE, Type.END)
+    d.fault(Type.START, "kill responder (SIGKILL)")
+    d.probes(False, 2)
+    d.submit("t2", Type.OK)
+    d.submit("t3", Type.INFO)
+    d.probes(True, 4)
+    d.fault(Type.END, "kill responder (SIGKILL)")
+    d.final_read_failed(READ_FAILED)
+    return d
+
+
+def unread_scorecard(plan: Plan) -> dict[str, Any]:
+    return standard_scorecard(
+        plan,
+        "failed",
+        scenario="responder-crash",
+        faults=["kill responder (SIGKILL)"],
+        events=unread_drill().events(),
+    )
+
+
 def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None:
     card = standard_scorecard(plan)
-    assert card["schema"] == SCHEMA
+    assert card["schema"] == SCHEMA == "drdrill.scorecard/2"
+    assert card["unit"] == {"one": "claim", "many": "claims"}  # the bundled plan's own words
     measurements = card["measurements"]
     assert isinstance(measurements, dict)
     assert measurements["time_to_detect_s"] == 0.75
@@ -30,13 +69,77 @@ def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None
     assert measurements["time_to_failover_s"] == 3.5
     assert measurements["time_to_recover_s"] == 4.25  # when the first good probe of the final run completed
     assert measurements["projected_rto_s"] == 4.25 + 45 * 60
-    assert measurements["ledger"]["lost"] == 0
-    assert measurements["ledger"]["recovered"] == 1  # c4 timed out for the client but was stored
+    assert measurements["ledger"] == {
+        "attempted": 6,
+        "acknowledged": 3,
+        "failed": 1,
+        "indeterminate": 2,
+        "read": 4,
+        "done": 3,
+        "not_done": 0,
+        "lost": 0,
+        "unexpected": 0,
+        "recovered": 1,  # c4 timed out for the client but was held
+    }
+    assert (measurements["lost_ids"], measurements["not_done_ids"], measurements["lost_window_s"]) == (
+        [],
+        [],
+        0.0,
+    )
+    assert measurements["not_measured"] == {
+        "time_to_failback_s": "the failover signal never said normal again after the revert"
+    }
+    assert [(v["name"], v["outcome"], v["passed"]) for v in card["verdicts"]] == [
+        ("baseline", "pass", True),
+        ("recovery_bound", "pass", True),
+        ("projected_rto", "pass", True),
+        ("rpo", "pass", True),
+        ("drained", "pass", True),
+        ("no_unexpected_data", "pass", True),
+    ]
     timeline = card["timeline"]
     assert isinstance(timeline, list)
     assert timeline[0]["t_s"] == 0.0
     assert all({"t_ns", "utc", "kind", "type", "name"} <= set(e) for e in timeline)
     assert not any(e["kind"] == "read" for e in timeline)  # the big final read is summarised, not repeated
+
+
+def test_scorecard_without_a_final_read_has_no_figure_the_read_feeds_and_says_why(tickets: Plan) -> None:
+    card = unread_scorecard(tickets)
+    m = card["measurements"]
+
+    assert card["unit"] == {"one": "ticket", "many": "tickets"}
+    assert m["ledger"] == {
+        "attempted": 3,
+        "acknowledged": 2,
+        "failed": 0,
+        "indeterminate": 1,
+        "read": None,
+        "done": None,
+        "not_done": None,
+        "lost": None,
+        "unexpected": None,
+        "recovered": None,
+    }
+    assert m["lost_window_s"] is None
+    assert (m["lost_ids"], m["unexpected_ids"], m["not_done_ids"]) == ([], [], [])
+    assert {k: v for k, v in m["not_measured"].items() if k.startswith("ledger.")} == {
+        f"ledger.{figure}": READ_FAILED
+        for figure in ("lost", "done", "not_done", "read", "unexpected", "recovered")
+    }
+    verdicts = {v["name"]: v for v in card["verdicts"]}
+    assert verdicts["rpo"] == {
+        "name": "rpo",
+        "outcome": "unknown",
+        "passed": False,
+        "measured": "not measured",
+        "objective": "RPO 0 (no acknowledged ticket lost)",
+        "message": f"not judged: {READ_FAILED}",
+    }
+    assert (verdicts["drained"]["outcome"], verdicts["no_unexpected_data"]["outcome"]) == (
+        "unknown",
+        "unknown",
+    )
 
 
 def test_scorecard_round_trips_through_json(plan: Plan, tmp_path: Path) -> None:
@@ -50,26 +153,91 @@ def test_load_scorecard_rejects_other_json(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text('{"schema": "something-else"}')
     with pytest.raises(
-        ValueError, match=r"other.json: not a drdrill scorecard \(expected schema 'drdrill.scorecard/1'\)"
+        ValueError, match=r"other.json: not a drdrill scorecard \(expected schema 'drdrill.scorecard/2'\)"
     ):
         load_scorecard(other)
 
 
+def test_load_scorecard_still_reads_schema_1() -> None:
+    card = load_scorecard(V1_SCORECARD)
+
+    assert card["schema"] == "drdrill.scorecard/1"
+    assert "processed" in card["measurements"]["ledger"]  # the /1 names, as the file has them
+
+
 def test_summary_lines_read_in_human_units(plan: Plan) -> None:
     lines = summary_lines(standard_scorecard(plan, status="passed"), "reports/x/scorecard.json")
-    assert lines[0] == "drill provider-outage (tier 1, software): PASSED"
-    assert lines[1] == "  faults: down primary-provider"
-    assert (
-        lines[2] == "  time to detect 0.75 s, to fail over 3.50 s, to recover 4.25 s (staging bound 30.0 s)"
-    )
-    assert lines[3] == "  the plan's detection criteria held after 1.00 s"
-    assert (
-        lines[4]
-        == "  fail back not observed after the revert; projected RTO 45.1 min against the tier RTO 4.00 h"
-    )
-    assert lines[5] == "  claims: 3 acknowledged, 3 classified, 0 lost, 0 never classified, 2 unknown"
-    assert "  [PASS] recovery_bound: recovered in 4.25 s, within the staging bound of 30.0 s" in lines
-    assert lines[-2:] == [
+    assert lines == [
+        "drill provider-outage (tier 1, software): PASSED",
+        "  faults: down primary-provider",
+        "  time to detect: 0.75 s",
+        "  time to fail over: 3.50 s",
+        "  time to recover: 4.25 s (staging bound 30.0 s)",
+        "  the plan's detection criteria held 1.00 s after the fault started",
+        "  fail back after the revert: the failover signal never said normal again after the revert; "
+        "projected RTO 45.1 min against the tier RTO 4.00 h",
+        "  claims: 3 acknowledged, 3 done, 0 lost, 0 never done, 2 unknown",
+        "  [PASS] baseline: steady state held before the fault",
+        "  [PASS] recovery_bound: recovered in 4.25 s, within the staging bound of 30.0 s",
+        "  [PASS] projected_rto: projected RTO 45.1 min (4.25 s measured + 45.0 min manual) meets the tier RTO "
+        "4.00 h",
+        "  [PASS] rpo: no acknowledged claim lost (3 checked against the final read)",
+        "  [PASS] drained: every acknowledged claim held was done after the fault",
+        "  [PASS] no_unexpected_data: the system holds only claims the drill wrote",
         "  scorecard: reports/x/scorecard.json",
         "  for the client: reports/x/scorecard.html",
     ]
+
+
+def test_summary_without_a_final_read_says_why_and_never_zero_lost(tickets: Plan) -> None:
+    lines = summary_lines(unread_scorecard(tickets))
+
+    assert f"  tickets: 2 acknowledged, 1 unknown; lost and done {READ_FAILED}" in lines
+    assert f"  [UNKNOWN] rpo: not judged: {READ_FAILED}" in lines
+    assert f"  [UNKNOWN] drained: not judged: {READ_FAILED}" in lines
+    assert not [line for line in lines if "0 lost" in line]
+
+
+def test_summary_of_a_drill_stopped_before_the_fault_says_no_fault_was_applied(tickets: Plan) -> None:
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.probes(False, 3)
+    d.phase(BASELINE_PHASE, Type.END)
+    d.final_read(held=[], done=[])
+    card = standard_scorecard(tickets, "failed", scenario="responder-crash", faults=[], events=d.events())
+
+    lines = summary_lines(card)
+
+    assert lines[1:5] == [
+        "  faults: none",
+        "  time to detect: not measured, because no fault was applied",
+        "  time to fail over: not measured, because no fault was applied",
+        "  time to recover: not measured, because no fault was applied (staging bound 30.0 s)",
+    ]
+    assert (
+        "  [UNKNOWN] recovery_bound: not judged: no fault was injected (the drill stops before the fault "
+        "when the baseline is not steady)" in lines
+    )
+
+
+def test_summary_of_a_schema_1_scorecard_reads_through_the_old_names() -> None:
+    lines = summary_lines(load_scorecard(V1_SCORECARD))
+
+    assert lines[0] == "drill provider-outage (tier 1, software): PASSED"
+    # /1 came from the claims system only: its unit is claims, its ledger said processed / unprocessed
+    assert "  claims: 3 acknowledged, 3 done, 0 lost, 0 never done, 2 unknown" in lines
+    # a /1 verdict has only `passed`: the view reads its outcome from that
+    assert "  [PASS] rpo: no acknowledged claim lost (3 checked)" in lines
+    assert "  time to fail over: 3.50 s" in lines
+    assert (
+        "  fail back after the revert: not observed; projected RTO 45.1 min against the tier RTO 4.00 h"
+        in lines
+    )
+
+
+def test_tabletop_figures_carry_why_loss_was_not_measured(tickets: Plan) -> None:
+    figures = tabletop_figures(unread_scorecard(tickets))
+
+    assert figures["lost"] is None
+    assert figures["lost_not_measured"] == READ_FAILED
+    assert figures["verdict"] == "FAILED"

@@ -1,4 +1,7 @@
-"""Figures taken from a journal, and every verdict judged on them, with the exact sentence a reader sees."""
+"""Figures taken from a journal, and every verdict judged on them, with the exact sentence a reader sees.
+
+Verdicts speak the plan's unit of work: the objectives here call it a ticket, so no sentence may say "claim".
+"""
 
 from __future__ import annotations
 
@@ -13,16 +16,25 @@ from drdrill.measure.verdicts import (
     Measurements,
     Objectives,
     Verdict,
+    Words,
     judge,
     measure,
     measure_and_judge,
+    not_measured,
     seconds,
 )
 from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, s
 
+TICKETS = Words("ticket", "tickets")
 OBJECTIVES = Objectives(
-    rto_ns=s(3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10), manual_ns=s(600)
+    rto_ns=s(3600),
+    rpo_ns=0,
+    recovery_bound_ns=s(30),
+    steady_window_ns=s(10),
+    manual_ns=s(600),
+    unit=TICKETS,
 )
+NO_READ = "not measured, because the final read failed: ConnectError: [Errno 111] Connection refused"
 
 
 def ledger(
@@ -32,6 +44,7 @@ def ledger(
     *,
     attempted: set[str] | None = None,
     read_done: bool = True,
+    read_failure: str | None = None,
     ack_ns: dict[str, int] | None = None,
 ) -> Ledger:
     acked = {"c1", "c2", "c3"} if acknowledged is None else acknowledged
@@ -45,6 +58,7 @@ def ledger(
         processed=frozenset((stored if processed is None else processed) if read_done else ()),
         read_done=read_done,
         ack_ns=ack_ns or {},
+        read_failure=None if read_done else read_failure,
     )
 
 
@@ -60,6 +74,7 @@ GOOD = Measurements(
     failed_probes=3,
     ledger=ledger(),
     fault_start_ns=s(7),
+    time_to_failback_ns=s(1.2),
 )
 
 
@@ -120,7 +135,7 @@ def test_measure_without_a_fault() -> None:
     d.phase(BASELINE_PHASE, Type.START)
     d.probes(True, 3)
     d.probes(False, 1)
-    d.signal("active_provider", "backup")
+    d.failover("failed_over", "backup")
 
     m = measure(d.events(), s(10))
 
@@ -130,6 +145,7 @@ def test_measure_without_a_fault() -> None:
         None,
         None,
     )
+    assert m.fault_start_ns is None
     assert m.recovery_held_ns == 0
     # the baseline phase never ended: every probe since it started is in it
     assert (m.baseline_probes, m.baseline_failures, m.probes, m.failed_probes) == (4, 1, 4, 1)
@@ -146,17 +162,31 @@ def test_measure_without_a_baseline_phase_counts_no_baseline_probes() -> None:
     assert (m.baseline_probes, m.baseline_failures, m.probes) == (0, 0, 6)
 
 
-def test_failover_only_counts_the_switch_to_the_backup_after_the_fault() -> None:
+def test_failover_only_counts_the_switch_to_the_fallback_after_the_fault() -> None:
     d = DrillScript()
-    d.signal("active_provider", "backup")
+    d.failover("failed_over", "backup")
     d.wait(1)
     d.fault(Type.START)
     d.wait(2)
-    d.signal("active_provider", "primary")
+    d.failover("normal", "primary")
     d.wait(3)
-    d.signal("active_provider", "backup")
+    d.failover("failed_over", "backup")
 
     assert measure(d.events(), s(1)).time_to_failover_ns == s(5)
+
+
+def test_failover_is_dated_by_the_signals_state_not_by_its_raw_value() -> None:
+    # "standby" is what the system said, but the plan does not list it as failed over: its state is "other".
+    # A signal of another name (the claims system's old "active_provider") dates nothing either.
+    d = DrillScript()
+    d.fault(Type.START)
+    d.wait(1)
+    d.failover("other", "standby")
+    d.signal("active_provider", "failed_over")
+    d.wait(1)
+    d.failover("failed_over", "backup")
+
+    assert measure(d.events(), s(1)).time_to_failover_ns == s(2)
 
 
 def test_projected_rto_adds_the_manual_steps() -> None:
@@ -176,6 +206,7 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
     assert [v.to_json() for v in verdicts] == [
         {
             "name": "baseline",
+            "outcome": "pass",
             "passed": True,
             "measured": "5/5 probes good",
             "objective": "every probe good",
@@ -183,6 +214,7 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
         },
         {
             "name": "recovery_bound",
+            "outcome": "pass",
             "passed": True,
             "measured": "4.25 s",
             "objective": "recover within 30.0 s, steady for 10.0 s",
@@ -190,6 +222,7 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
         },
         {
             "name": "projected_rto",
+            "outcome": "pass",
             "passed": True,
             "measured": "10.1 min (4.25 s measured + 10.0 min manual)",
             "objective": "tier RTO 1.00 h",
@@ -197,24 +230,27 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
         },
         {
             "name": "rpo",
+            "outcome": "pass",
             "passed": True,
             "measured": "0 lost of 3 acknowledged",
-            "objective": "RPO 0 (no acknowledged claim lost)",
-            "message": "no acknowledged claim lost (3 checked)",
+            "objective": "RPO 0 (no acknowledged ticket lost)",
+            "message": "no acknowledged ticket lost (3 checked against the final read)",
         },
         {
             "name": "drained",
+            "outcome": "pass",
             "passed": True,
-            "measured": "0 pending",
-            "objective": "0 pending",
-            "message": "every acknowledged claim was classified after the fault",
+            "measured": "0 not done",
+            "objective": "0 not done",
+            "message": "every acknowledged ticket held was done after the fault",
         },
         {
             "name": "no_unexpected_data",
+            "outcome": "pass",
             "passed": True,
             "measured": "0",
             "objective": "0",
-            "message": "the store holds only claims the workload wrote",
+            "message": "the system holds only tickets the drill wrote",
         },
     ]
 
@@ -228,29 +264,68 @@ def test_a_drill_that_never_recovers_misses_the_rto() -> None:
     d.probes(False, 30)
     d.probes(True, 5)  # not long enough for the 10 s steady window
     d.fault(Type.END)
-    d.final_read(processed=[])
+    d.final_read(held=[])
 
     _, verdicts = measure_and_judge(d.events(), OBJECTIVES)
 
-    assert [(v.name, v.passed) for v in verdicts] == [
-        ("baseline", True),
-        ("recovery_bound", False),
-        ("projected_rto", False),
-        ("rpo", True),
-        ("drained", True),
-        ("no_unexpected_data", True),
+    assert [(v.name, v.outcome) for v in verdicts] == [
+        ("baseline", "pass"),
+        ("recovery_bound", "fail"),
+        ("projected_rto", "fail"),
+        ("rpo", "pass"),
+        ("drained", "pass"),
+        ("no_unexpected_data", "pass"),
     ]
     assert verdicts[1].message == (
         "RTO missed: steady state did not return during the 35.0 s the fault was held (staging bound 30.0 s)"
     )
 
 
+def test_a_drill_whose_final_read_failed_judges_no_data_verdict() -> None:
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.submit("t1", Type.OK)
+    d.probes(True, 3)
+    d.phase(BASELINE_PHASE, Type.END)
+    d.fault(Type.START)
+    d.probes(True, 12)
+    d.fault(Type.END)
+    d.final_read_failed(NO_READ)
+
+    _, verdicts = measure_and_judge(d.events(), OBJECTIVES)
+
+    assert [(v.name, v.outcome, v.measured) for v in verdicts] == [
+        ("baseline", "pass", "3/3 probes good"),
+        ("recovery_bound", "pass", "0.25 s"),
+        ("projected_rto", "pass", "10.0 min (0.25 s measured + 10.0 min manual)"),
+        ("rpo", "unknown", "not measured"),
+        ("drained", "unknown", "not measured"),
+        ("no_unexpected_data", "unknown", "not measured"),
+    ]
+    assert {v.message for v in verdicts[3:]} == {f"not judged: {NO_READ}"}
+    assert not any(v.passed for v in verdicts[3:])
+
+
 # judge: one verdict at a time
+
+
+def test_a_verdict_passes_only_when_its_outcome_is_pass() -> None:
+    outcomes = {o: Verdict("rpo", o, "m", "o", "text") for o in ("pass", "fail", "unknown")}
+
+    assert {o: v.passed for o, v in outcomes.items()} == {"pass": True, "fail": False, "unknown": False}
+    assert outcomes["unknown"].to_json() == {
+        "name": "rpo",
+        "outcome": "unknown",
+        "passed": False,
+        "measured": "m",
+        "objective": "o",
+        "message": "text",
+    }
 
 
 def test_baseline_passes_when_every_probe_was_good() -> None:
     assert verdict(GOOD, "baseline") == Verdict(
-        "baseline", True, "5/5 probes good", "every probe good", "steady state held before the fault"
+        "baseline", "pass", "5/5 probes good", "every probe good", "steady state held before the fault"
     )
 
 
@@ -259,7 +334,7 @@ def test_baseline_fails_when_a_probe_failed() -> None:
 
     assert verdict(m, "baseline") == Verdict(
         "baseline",
-        False,
+        "fail",
         "3/5 probes good",
         "every probe good",
         "steady state did not hold before the fault: 2 probe(s) failed",
@@ -271,7 +346,7 @@ def test_baseline_fails_without_probes() -> None:
 
     assert verdict(m, "baseline") == Verdict(
         "baseline",
-        False,
+        "fail",
         "0/0 probes good",
         "every probe good",
         "no probe completed before the fault, so there is no steady state to compare with",
@@ -281,7 +356,7 @@ def test_baseline_fails_without_probes() -> None:
 def test_recovery_within_the_staging_bound() -> None:
     assert verdict(GOOD, "recovery_bound") == Verdict(
         "recovery_bound",
-        True,
+        "pass",
         "4.00 s",
         "recover within 30.0 s, steady for 10.0 s",
         "recovered in 4.00 s, within the staging bound of 30.0 s",
@@ -291,7 +366,7 @@ def test_recovery_within_the_staging_bound() -> None:
 def test_recovery_exactly_at_the_staging_bound_passes() -> None:
     m = replace(GOOD, time_to_recover_ns=s(30))
 
-    assert verdict(m, "recovery_bound").passed is True
+    assert verdict(m, "recovery_bound").outcome == "pass"
     assert verdict(m, "recovery_bound").message == "recovered in 30.0 s, within the staging bound of 30.0 s"
 
 
@@ -300,7 +375,7 @@ def test_recovery_over_the_staging_bound_says_rto_missed_and_by_how_much() -> No
 
     assert verdict(m, "recovery_bound") == Verdict(
         "recovery_bound",
-        False,
+        "fail",
         "42.5 s",
         "recover within 30.0 s, steady for 10.0 s",
         "RTO missed: recovered in 42.5 s, 12.5 s over the staging bound of 30.0 s",
@@ -310,7 +385,7 @@ def test_recovery_over_the_staging_bound_says_rto_missed_and_by_how_much() -> No
 def test_recovery_one_nanosecond_over_the_bound_fails() -> None:
     m = replace(GOOD, time_to_recover_ns=s(30) + 1)
 
-    assert verdict(m, "recovery_bound").passed is False
+    assert verdict(m, "recovery_bound").outcome == "fail"
     assert verdict(m, "recovery_bound").message == (
         "RTO missed: recovered in 30.0 s, 0.00 s over the staging bound of 30.0 s"
     )
@@ -321,7 +396,7 @@ def test_no_recovery_says_rto_missed_and_how_long_the_fault_was_held() -> None:
 
     assert verdict(m, "recovery_bound") == Verdict(
         "recovery_bound",
-        False,
+        "fail",
         "not recovered",
         "recover within 30.0 s, steady for 10.0 s",
         "RTO missed: steady state did not return during the 90.0 s the fault was held (staging bound 30.0 s)",
@@ -339,17 +414,19 @@ def test_no_recovery_while_the_fault_is_still_held_reads_as_a_sentence() -> None
     m, _ = measure_and_judge(d.events(), OBJECTIVES)
     assert m.fault_held_ns is None
 
-    found = verdict(m, "recovery_bound")
-
-    assert found.passed is False
-    assert found.message.startswith("RTO missed: steady state did not return")
-    assert "during the not observed the fault was held" not in found.message
+    assert verdict(m, "recovery_bound") == Verdict(
+        "recovery_bound",
+        "fail",
+        "not recovered",
+        "recover within 30.0 s, steady for 10.0 s",
+        "RTO missed: steady state did not return while the fault was in place (staging bound 30.0 s)",
+    )
 
 
 def test_projected_rto_meets_the_tier_rto() -> None:
     assert verdict(GOOD, "projected_rto") == Verdict(
         "projected_rto",
-        True,
+        "pass",
         "10.1 min (4.00 s measured + 10.0 min manual)",
         "tier RTO 1.00 h",
         "projected RTO 10.1 min (4.00 s measured + 10.0 min manual) meets the tier RTO 1.00 h",
@@ -359,7 +436,7 @@ def test_projected_rto_meets_the_tier_rto() -> None:
 def test_projected_rto_exactly_at_the_tier_rto_passes() -> None:
     objectives = replace(OBJECTIVES, rto_ns=s(604))
 
-    assert verdict(GOOD, "projected_rto", objectives).passed is True
+    assert verdict(GOOD, "projected_rto", objectives).outcome == "pass"
 
 
 def test_projected_rto_over_the_tier_rto_says_by_how_much() -> None:
@@ -367,7 +444,7 @@ def test_projected_rto_over_the_tier_rto_says_by_how_much() -> None:
 
     assert verdict(GOOD, "projected_rto", objectives) == Verdict(
         "projected_rto",
-        False,
+        "fail",
         "5.4 min (4.00 s measured + 5.3 min manual)",
         "tier RTO 5.0 min",
         "projected RTO 5.4 min (4.00 s measured + 5.3 min manual) exceeds the tier RTO 5.0 min by 24.0 s",
@@ -382,12 +459,12 @@ def test_projected_rto_without_manual_steps() -> None:
     )
 
 
-def test_projected_rto_unknown_without_a_recovery() -> None:
+def test_projected_rto_fails_when_the_fault_was_held_and_recovery_never_completed() -> None:
     m = replace(GOOD, time_to_recover_ns=None)
 
     assert verdict(m, "projected_rto") == Verdict(
         "projected_rto",
-        False,
+        "fail",
         "unknown",
         "tier RTO 1.00 h",
         "no projected RTO: the automated recovery never completed",
@@ -397,22 +474,39 @@ def test_projected_rto_unknown_without_a_recovery() -> None:
 def test_rpo_zero_met_when_nothing_acknowledged_is_lost() -> None:
     assert verdict(GOOD, "rpo") == Verdict(
         "rpo",
-        True,
+        "pass",
         "0 lost of 3 acknowledged",
-        "RPO 0 (no acknowledged claim lost)",
-        "no acknowledged claim lost (3 checked)",
+        "RPO 0 (no acknowledged ticket lost)",
+        "no acknowledged ticket lost (3 checked against the final read)",
     )
 
 
-def test_rpo_zero_missed_by_a_single_lost_claim() -> None:
+def test_rpo_speaks_the_default_unit_when_the_plan_names_none() -> None:
+    objectives = Objectives(rto_ns=s(3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10))
+
+    assert verdict(GOOD, "rpo", objectives).message == (
+        "no acknowledged write lost (3 checked against the final read)"
+    )
+
+
+def test_rpo_zero_missed_by_a_single_lost_unit() -> None:
     m = replace(GOOD, ledger=ledger(read={"c1", "c2"}, ack_ns={"c3": s(7)}))
 
     assert verdict(m, "rpo") == Verdict(
         "rpo",
-        False,
+        "fail",
         "1 lost of 3 acknowledged",
-        "RPO 0 (no acknowledged claim lost)",
-        "RPO missed: 1 acknowledged claim(s) lost, spanning 0.00 s; RPO 0 (no acknowledged claim lost)",
+        "RPO 0 (no acknowledged ticket lost)",
+        "RPO missed: 1 ticket acknowledged and lost, spanning 0.00 s; RPO 0 (no acknowledged ticket lost)",
+    )
+
+
+def test_a_lost_unit_counts_back_to_the_failure() -> None:
+    # acknowledged 3 s before the fault at 7 s and gone: 3 s of work were lost, not 0
+    m = replace(GOOD, ledger=ledger(read={"c1", "c2"}, ack_ns={"c3": s(4)}))
+
+    assert verdict(m, "rpo").message == (
+        "RPO missed: 1 ticket acknowledged and lost, spanning 3.00 s; RPO 0 (no acknowledged ticket lost)"
     )
 
 
@@ -422,10 +516,10 @@ def test_loss_within_a_nonzero_rpo_passes() -> None:
 
     assert verdict(m, "rpo", objectives) == Verdict(
         "rpo",
-        True,
+        "pass",
         "2 lost of 3 acknowledged",
         "RPO 5.00 s",
-        "2 claim(s) lost spanning 1.50 s, within RPO 5.00 s",
+        "2 tickets lost spanning 1.50 s, within RPO 5.00 s",
     )
 
 
@@ -433,7 +527,7 @@ def test_loss_spanning_exactly_the_rpo_passes() -> None:
     objectives = replace(OBJECTIVES, rpo_ns=s(5))
     m = replace(GOOD, ledger=ledger(read={"c1"}, ack_ns={"c2": s(10), "c3": s(15)}))
 
-    assert verdict(m, "rpo", objectives).passed is True
+    assert verdict(m, "rpo", objectives).outcome == "pass"
 
 
 def test_loss_spanning_more_than_the_rpo_says_rpo_missed() -> None:
@@ -442,10 +536,10 @@ def test_loss_spanning_more_than_the_rpo_says_rpo_missed() -> None:
 
     assert verdict(m, "rpo", objectives) == Verdict(
         "rpo",
-        False,
+        "fail",
         "3 lost of 3 acknowledged",
         "RPO 5.00 s",
-        "RPO missed: 3 acknowledged claim(s) lost, spanning 8.00 s; RPO 5.00 s",
+        "RPO missed: 3 tickets acknowledged and lost, spanning 8.00 s; RPO 5.00 s",
     )
 
 
@@ -454,78 +548,102 @@ def test_rpo_unknown_without_the_final_read() -> None:
 
     assert verdict(m, "rpo") == Verdict(
         "rpo",
-        False,
-        "no final read",
-        "RPO 0 (no acknowledged claim lost)",
-        "the final read did not happen, so data loss is unknown",
+        "unknown",
+        "not measured",
+        "RPO 0 (no acknowledged ticket lost)",
+        "not judged: the final read did not happen",
     )
 
 
-def test_drained_when_every_acknowledged_claim_was_processed() -> None:
+def test_rpo_unknown_when_the_final_read_failed_says_why() -> None:
+    m = replace(GOOD, ledger=ledger(read_done=False, read_failure=NO_READ))
+
+    assert verdict(m, "rpo") == Verdict(
+        "rpo",
+        "unknown",
+        "not measured",
+        "RPO 0 (no acknowledged ticket lost)",
+        f"not judged: {NO_READ}",
+    )
+    assert "0 lost" not in verdict(m, "rpo").measured
+
+
+def test_drained_when_every_acknowledged_unit_was_done() -> None:
     assert verdict(GOOD, "drained") == Verdict(
-        "drained", True, "0 pending", "0 pending", "every acknowledged claim was classified after the fault"
+        "drained",
+        "pass",
+        "0 not done",
+        "0 not done",
+        "every acknowledged ticket held was done after the fault",
     )
 
 
-def test_not_drained_when_acknowledged_claims_are_pending() -> None:
-    # c4 was never acknowledged: its being pending does not count
+def test_not_drained_when_acknowledged_units_are_not_done() -> None:
+    # c4 was never acknowledged: its being not done does not count
     m = replace(
         GOOD,
         ledger=ledger(read={"c1", "c2", "c3", "c4"}, processed={"c1"}, attempted={"c1", "c2", "c3", "c4"}),
     )
 
     assert verdict(m, "drained") == Verdict(
-        "drained", False, "2 pending", "0 pending", "2 acknowledged claim(s) were never classified"
+        "drained",
+        "fail",
+        "2 not done",
+        "0 not done",
+        "2 tickets acknowledged and held, but never done by the end of the drain",
+    )
+
+
+def test_one_unit_not_done_is_counted_in_the_singular() -> None:
+    m = replace(GOOD, ledger=ledger(processed={"c1", "c2"}))
+
+    assert verdict(m, "drained").message == (
+        "1 ticket acknowledged and held, but never done by the end of the drain"
     )
 
 
 def test_drained_unknown_without_the_final_read() -> None:
-    m = replace(GOOD, ledger=ledger(read_done=False))
+    m = replace(GOOD, ledger=ledger(read_done=False, read_failure=NO_READ))
 
     assert verdict(m, "drained") == Verdict(
-        "drained", False, "unknown", "0 pending", "the final read did not happen"
+        "drained", "unknown", "not measured", "0 not done", f"not judged: {NO_READ}"
     )
 
 
 def test_no_unexpected_data() -> None:
     assert verdict(GOOD, "no_unexpected_data") == Verdict(
-        "no_unexpected_data", True, "0", "0", "the store holds only claims the workload wrote"
+        "no_unexpected_data", "pass", "0", "0", "the system holds only tickets the drill wrote"
     )
 
 
-def test_unexpected_data_in_the_store() -> None:
+def test_unexpected_data_in_the_system() -> None:
     m = replace(GOOD, ledger=ledger(read={"c1", "c2", "c3", "ghost"}))
 
     assert verdict(m, "no_unexpected_data") == Verdict(
-        "no_unexpected_data",
-        False,
-        "1",
-        "0",
-        "1 claim(s) in the store were never submitted by the workload",
+        "no_unexpected_data", "fail", "1", "0", "the system holds 1 ticket the drill never wrote"
     )
 
 
 def test_no_unexpected_data_cannot_pass_without_the_final_read() -> None:
-    # Like "rpo" and "drained", this verdict is about what the store holds: without the final read nobody
-    # looked, so it must not claim that "the store holds only claims the workload wrote".
-    m = replace(GOOD, ledger=ledger(read_done=False))
+    # Like "rpo" and "drained", this verdict is about what the system holds: without the final read nobody
+    # looked, so it is unknown, never "the system holds only tickets the drill wrote".
+    m = replace(GOOD, ledger=ledger(read_done=False, read_failure=NO_READ))
 
-    found = verdict(m, "no_unexpected_data")
+    assert verdict(m, "no_unexpected_data") == Verdict(
+        "no_unexpected_data", "unknown", "not measured", "0", f"not judged: {NO_READ}"
+    )
 
-    assert found.passed is False
-    assert found.message != "the store holds only claims the workload wrote"
 
-
-def test_time_to_failback_counts_from_the_revert_to_the_primary_signal() -> None:
+def test_time_to_failback_counts_from_the_revert_to_the_normal_signal() -> None:
     d = DrillScript()
-    d.signal("active_provider", "primary")
+    d.failover("normal", "primary")
     d.fault(Type.START)
     d.wait(0.4)
-    d.signal("active_provider", "backup")
+    d.failover("failed_over", "backup")
     d.wait(5)
     end = d.fault(Type.END)
     d.wait(1.2)
-    back = d.signal("active_provider", "primary")
+    back = d.failover("normal", "primary")
 
     m = measure(d.events(), s(1))
 
@@ -549,7 +667,7 @@ def test_a_baseline_probe_still_running_at_the_fault_does_not_judge_the_baseline
     assert (m.baseline_probes, m.baseline_failures) == (3, 0)
 
 
-def test_without_a_fault_the_recovery_is_not_measured_and_says_why() -> None:
+def test_without_a_fault_the_recovery_is_not_judged_and_says_why() -> None:
     d = DrillScript()
     d.phase(BASELINE_PHASE, Type.START)
     d.probes(False, 3)
@@ -557,22 +675,95 @@ def test_without_a_fault_the_recovery_is_not_measured_and_says_why() -> None:
 
     verdicts = {v.name: v for v in judge(measure(d.events(), s(1)), OBJECTIVES)}
 
-    assert verdicts["baseline"].passed is False
+    assert verdicts["baseline"].outcome == "fail"
+    why = (
+        "not judged: no fault was injected (the drill stops before the fault when the baseline is not steady)"
+    )
     assert verdicts["recovery_bound"] == Verdict(
-        "recovery_bound",
-        False,
-        "not measured",
-        "recover within 30.0 s, steady for 10.0 s",
-        "not measured: no fault was injected (the drill stops before the fault when the baseline is not steady)",
+        "recovery_bound", "unknown", "not measured", "recover within 30.0 s, steady for 10.0 s", why
+    )
+    # nothing was injected, so nothing failed to recover: the projected RTO is no more judged than the bound
+    assert verdicts["projected_rto"] == Verdict(
+        "projected_rto", "unknown", "not measured", "tier RTO 1.00 h", why
     )
 
 
-def test_a_switch_to_the_backup_after_the_revert_is_no_failover() -> None:
+def test_a_switch_to_the_fallback_after_the_revert_is_no_failover() -> None:
     d = DrillScript()
     d.fault(Type.START)
     d.wait(10)
     d.fault(Type.END)
     d.wait(0.3)
-    d.signal("active_provider", "backup")  # both providers were down; the backup happened to answer first
+    d.failover("failed_over", "backup")  # both were down; the fallback happened to answer first
 
     assert measure(d.events(), s(1)).time_to_failover_ns is None
+
+
+# not measured: why a figure the scorecard leaves empty is empty
+
+
+def test_a_drill_with_every_figure_measured_has_no_reason_to_give() -> None:
+    assert not_measured(GOOD, OBJECTIVES) == {}
+
+
+def test_the_realistic_drill_says_only_that_it_never_failed_back() -> None:
+    m = measure(StandardDrill().events, s(10))
+
+    assert not_measured(m, OBJECTIVES) == {
+        "time_to_failback_s": "the failover signal never said normal again after the revert"
+    }
+
+
+def test_without_a_fault_no_time_is_measured_because_no_fault_was_applied() -> None:
+    m = replace(
+        GOOD,
+        fault_start_ns=None,
+        time_to_detect_ns=None,
+        time_to_failover_ns=None,
+        time_to_recover_ns=None,
+        time_to_failback_ns=None,
+    )
+
+    assert not_measured(m, OBJECTIVES) == {
+        "time_to_detect_s": "not measured, because no fault was applied",
+        "time_to_failover_s": "not measured, because no fault was applied",
+        "time_to_recover_s": "not measured, because no fault was applied",
+        "time_to_failback_s": "not measured, because no fault was applied",
+    }
+
+
+def test_without_a_failover_signal_failover_and_failback_are_not_measured_and_say_what_to_declare() -> None:
+    m = replace(GOOD, time_to_failover_ns=None, time_to_failback_ns=None)
+    why = "not measured, because the plan declares no failover signal (staging_topology.system.signals.failover)"
+
+    assert not_measured(m, replace(OBJECTIVES, failover_signal=False)) == {
+        "time_to_failover_s": why,
+        "time_to_failback_s": why,
+    }
+
+
+def test_a_declared_failover_signal_that_never_switched_says_so() -> None:
+    m = replace(GOOD, time_to_detect_ns=None, time_to_failover_ns=None, time_to_recover_ns=None)
+
+    assert not_measured(m, OBJECTIVES) == {
+        "time_to_detect_s": "no probe failed or was slow while the fault was held",
+        "time_to_failover_s": "the failover signal never said failed over while the fault was held",
+        "time_to_recover_s": "steady state did not return while the fault was held",
+    }
+
+
+def test_without_the_final_read_every_ledger_figure_gives_the_reads_failure() -> None:
+    m = replace(GOOD, ledger=ledger(read_done=False, read_failure=NO_READ))
+
+    assert not_measured(m, OBJECTIVES) == {
+        f"ledger.{figure}": NO_READ
+        for figure in ("lost", "done", "not_done", "read", "unexpected", "recovered")
+    }
+
+
+def test_a_final_read_that_never_happened_says_so() -> None:
+    m = replace(GOOD, ledger=ledger(read_done=False))
+
+    assert set(not_measured(m, OBJECTIVES).values()) == {
+        "not measured, because the final read did not happen"
+    }
