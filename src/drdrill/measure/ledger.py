@@ -103,7 +103,7 @@ def build_ledger(events: Sequence[Event]) -> Ledger:
                 read_done, read_failure = True, None
                 held = {str(i) for i in event.data.get("held", [])}
                 done = {str(i) for i in event.data.get("done", [])}
-            else:
+            elif event.type in (Type.FAIL, Type.INFO):  # an invocation alone is a read still in flight
                 read_failure = str(event.data.get("why", "the final read failed"))
 
     def with_type(t: Type) -> frozenset[str]:

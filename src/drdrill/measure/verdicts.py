@@ -206,13 +206,17 @@ def _baseline(m: Measurements) -> Verdict:
     return _verdict("baseline", ok, measured, "every probe good", message)
 
 
+NO_FAULT = (
+    "not judged: no fault was injected (the drill stops before the fault when the baseline is not steady)"
+)
+
+
 def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
     bound = seconds(o.recovery_bound_ns)
     objective = f"recover within {bound}, steady for {seconds(o.steady_window_ns)}"
     ttr = m.time_to_recover_ns
     if m.fault_start_ns is None:
-        message = "not judged: no fault was injected (the drill stops before the fault when the baseline is not steady)"
-        return Verdict("recovery_bound", "unknown", "not measured", objective, message)
+        return Verdict("recovery_bound", "unknown", "not measured", objective, NO_FAULT)
     if ttr is None:
         if m.fault_held_ns is None:
             message = f"RTO missed: steady state did not return while the fault was in place (staging bound {bound})"
@@ -232,6 +236,8 @@ def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
 
 def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
     objective = f"tier RTO {seconds(o.rto_ns)}"
+    if m.fault_start_ns is None:  # nothing was injected, so nothing failed to recover
+        return Verdict("projected_rto", "unknown", "not measured", objective, NO_FAULT)
     projected = m.projected_rto_ns(o.manual_ns)
     if projected is None:
         return _verdict(

@@ -239,7 +239,7 @@ def _timeline_svg(card: dict[str, Any], width: int = 940, height: int = 170) -> 
             f"<text x='{x(origin + t):.1f}' y='{top + 128}' font-size='10' text-anchor='middle'>{label}</text>"
         )
     legend = (
-        "<p class='legend'><span><i class='dot' style='background:#1a7f37'></i>probe classified in time</span>"
+        "<p class='legend'><span><i class='dot' style='background:#1a7f37'></i>probe passed in time</span>"
         "<span><i class='dot' style='background:#cf222e'></i>probe failed</span>"
         "<span style='color:#8250df'>| the system's failover signal</span>"
         "<span style='color:#cf222e'>¦ fault applied / reverted</span></p>"
