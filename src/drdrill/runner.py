@@ -250,7 +250,7 @@ class DrillRunner:
             stack,
             str(self.scenario.source),
         )
-        self.system.open(SystemContext(stack, self.clock, self.plan, self.settings.run_id))
+        self.system.open(SystemContext(stack, self.clock, self.plan, self.settings.run_id, stack.secrets))
         self._system_open = True
         self._start_observers(journal)
         self._phase(

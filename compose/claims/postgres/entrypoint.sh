@@ -49,4 +49,20 @@ if [ "${1:-}" = "--init-only" ]; then
     exit 0
 fi
 
+# With POSTGRES_PASSWORD set (drdrill sets a new one for every drill), every network client needs it,
+# including connections through a published port; only the container's own loopback is trusted (healthcheck).
+if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+    case "$POSTGRES_PASSWORD" in
+    *[!A-Za-z0-9_-]*) echo "POSTGRES_PASSWORD may hold only letters, digits, - and _" >&2; exit 2 ;;
+    esac
+    cat >"$PGDATA/pg_hba.conf" <<'HBA'
+local   all             all                     trust
+host    all             all     127.0.0.1/32    trust
+host    all             all     0.0.0.0/0       scram-sha-256
+host    replication     all     0.0.0.0/0       scram-sha-256
+HBA
+    echo "ALTER USER postgres PASSWORD '$POSTGRES_PASSWORD'" |
+        as_postgres "$PGBIN/postgres" --single -D "$PGDATA" postgres >/dev/null
+fi
+
 exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" "$@"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -448,6 +449,21 @@ class StagingTopology(PlanModel):
     infrastructure: list[str] = Field(
         default_factory=list, description="Compose services that belong to no plan component (lint only)."
     )
+    generated_secrets: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Variables drdrill sets to a new random value for each run, for the compose file to interpolate "
+            "(e.g. a database password: ${DB_PASSWORD}); never written to the scorecard."
+        ),
+    )
+
+    @field_validator("generated_secrets")
+    @classmethod
+    def _variable_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return names
 
 
 class Plan(PlanModel):

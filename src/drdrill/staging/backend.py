@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,10 @@ class StagingBackend(Protocol):
     project: str
     compose_file: Path
     started: bool
+
+    @property
+    def secrets(self) -> Mapping[str, str]:
+        """The run's generated secrets, by variable name (never written anywhere)."""
 
     @property
     def proxies(self) -> list[ProxyPlan]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,6 +54,7 @@ __all__ = [
     "owner_tag",
     "remove_by_label",
     "sweep_leftovers",
+    "sweep_run_dirs",
 ]
 
 STOP_TIMEOUT_S = 5
@@ -142,9 +145,14 @@ def check_compose() -> str:
 
 
 class _ProjectCompose(DockerCompose):
-    """DockerCompose with a project name, so that parallel runs never share containers."""
+    """DockerCompose with a project name (parallel runs never share containers) and the run's secrets.
+
+    The secrets reach compose as process environment, which its interpolation prefers to a project's .env
+    file; they are never written to a file.
+    """
 
     project: str = ""
+    secrets: Mapping[str, str] = MappingProxyType({})
 
     @cached_property
     def compose_command_property(self) -> list[str]:
@@ -152,6 +160,17 @@ class _ProjectCompose(DockerCompose):
 
     def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         return self._run_command(cmd=[*self.compose_command_property, *args])
+
+    def _run_command(
+        self, cmd: str | list[str], context: str | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            cmd,
+            capture_output=True,
+            check=True,
+            cwd=context or str(self.context),
+            env={**os.environ, **self.secrets},
+        )
 
 
 def _stderr(exc: subprocess.CalledProcessError) -> str:
@@ -190,11 +209,15 @@ class StagingStack:
         self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{run_id}-"))
         self._override_file = self._envdir / "drdrill.override.yaml"
         self._proxies_file = self._envdir / "proxies.json"
+        # New for every run: a replica's database password is good for one drill only.
+        self.secrets = {name: secrets.token_urlsafe(24) for name in topology.generated_secrets}
+        (self._envdir / "owner").write_text(owner_tag(), encoding="utf-8")
         self._compose = self._compose_for(str(self.compose_file.name))
         self.model: ComposeModel | None = None
         self.proxies = proxy_plans(plan)
         self._host_ports: dict[tuple[str, int], int] = {}
         self._toxiproxy_port: int | None = None
+        self._override_text = ""
         self.started = False
 
     def _compose_for(self, *files: str) -> _ProjectCompose:
@@ -202,6 +225,7 @@ class StagingStack:
             context=str(self.compose_file.parent), compose_file_name=list(files), wait=False
         )
         compose.project = self.project
+        compose.secrets = self.secrets
         return compose
 
     # -- before anything starts ---------------------------------------------------------------------------
@@ -215,8 +239,11 @@ class StagingStack:
         }
 
     def sweep(self) -> int:
-        """Remove what runs whose owner process is dead left behind."""
-        return sweep_leftovers(docker_client(), self._log)
+        """Remove what runs whose owner process is dead left behind: Docker objects and temporary files."""
+        removed = sweep_leftovers(docker_client(), self._log)
+        for stale in sweep_run_dirs(self._envdir.parent, keep=self._envdir):
+            self._log(f"removed the temporary files of killed run {stale}")
+        return removed
 
     def prepare(self) -> None:
         """Read the compose model, make sure every image is here (built, never pulled), write the override."""
@@ -318,12 +345,13 @@ class StagingStack:
             toxiproxy_api_port=chosen[-1],
             proxies_file=str(self._proxies_file),
         )
-        self._override_file.write_text(override.render(), encoding="utf-8")
+        self._override_text = override.render()
+        self._override_file.write_text(self._override_text, encoding="utf-8")
 
     @property
     def override_text(self) -> str:
-        """The generated override (for the scorecard's frozen configuration)."""
-        return self._override_file.read_text(encoding="utf-8") if self._override_file.is_file() else ""
+        """The generated override (for the scorecard's frozen configuration; it holds no secret)."""
+        return self._override_text
 
     # -- the running replica ------------------------------------------------------------------------------
 
@@ -450,6 +478,23 @@ class StagingStack:
             raise StagingError(f"compose down failed for {self.project}: {' '.join(errors)}")
         self.started = False
         return removed
+
+
+def sweep_run_dirs(temp: Path, keep: Path) -> list[str]:
+    """Remove ``drdrill-<run>-*`` folders under ``temp`` whose owner process is gone; returns their names."""
+    removed: list[str] = []
+    for folder in sorted(temp.glob("drdrill-*-*")):
+        owner = folder / "owner"
+        if folder == keep or not owner.is_file() or owner.is_symlink():
+            continue
+        try:
+            tag = owner.read_text(encoding="utf-8")[:300]
+        except OSError:
+            continue
+        if owner_gone(tag):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
 
 
 def render_address(template: str, stack: StagingStack) -> str:

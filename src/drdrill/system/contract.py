@@ -73,7 +73,8 @@ class SystemContext:
     clock: Clock
     plan: Plan
     run_id: str
-    extra: Mapping[str, object] = field(default_factory=dict)
+    # The run's generated secrets (staging_topology.generated_secrets), e.g. a database password to read with.
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable
