@@ -240,9 +240,12 @@ class DrillItem(pytest.Item):
             self.runner.preflight()
         except EnvironmentNotReadyError as exc:
             # A drill asked for by name and not run is a failure, never a skip and exit 0.
-            pytest.fail(f"drdrill: drill {self.scenario.name} cannot run here: {exc}", pytrace=False)
+            refusal = f"drdrill: drill {self.scenario.name} cannot run here: {exc}"
         except DrdrillError as exc:
-            pytest.fail(f"drdrill: drill {self.scenario.name} cannot start: {exc}", pytrace=False)
+            refusal = f"drdrill: drill {self.scenario.name} cannot start: {exc}"
+        else:
+            return
+        pytest.fail(refusal, pytrace=False)  # outside the except: the message once, with no chained traceback
 
     def _system(self, session: DrillSession) -> DrillSystem | None:
         """The Python system a ``pytest_drdrill_system`` hook returns, or None for the plan's HTTP contract."""
@@ -294,10 +297,15 @@ class DrillItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, DrillFailedError):
             result = excinfo.value.result
-            lines = [
-                f"drill {self.scenario.name} FAILED: the system missed {len(result.failures)} objective(s)"
-            ]
-            lines += [f"  {v.name}: {v.message}" for v in result.failures]
+            missed, unknown = result.failures, result.not_judged
+            if missed:
+                head = f"the system missed {len(missed)} objective(s)"
+                if unknown:
+                    head += f"; {len(unknown)} more could not be judged"
+            else:
+                head = f"{len(unknown)} objective(s) could not be judged, so the drill cannot pass"
+            lines = [f"drill {self.scenario.name} FAILED: {head}"]
+            lines += [f"  {v.name}: {v.message}" for v in [*missed, *unknown]]
             lines.append(f"  scorecard: {result.scorecard_path}")
             return "\n".join(lines)
         if isinstance(excinfo.value, DrdrillError):

@@ -73,7 +73,13 @@ class DrillResult:
 
     @property
     def failures(self) -> list[Verdict]:
-        return [v for v in self.verdicts if not v.passed]
+        """Objectives the system missed."""
+        return [v for v in self.verdicts if v.outcome == "fail"]
+
+    @property
+    def not_judged(self) -> list[Verdict]:
+        """Objectives whose inputs were never measured."""
+        return [v for v in self.verdicts if v.outcome == "unknown"]
 
 
 class _NotRunning:

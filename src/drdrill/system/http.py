@@ -162,16 +162,26 @@ class HttpSystem:
             return ProbeResult(False, f"write not acknowledged: {written.detail}")
         read = spec.read_back
         url = self.url(read.url, id=probe_id, job_id=written.job_id or "")
+        last = "no answer yet"
         while True:
             left_s = (deadline_ns - self.clock.monotonic_ns()) / NS_PER_S
             if left_s <= 0:
-                return ProbeResult(False, f"not done within {timeout_s:g} s")
+                return ProbeResult(False, f"not done within {timeout_s:g} s; last read: {last}")
             try:
                 got = self.http.get(url, timeout=max(0.05, min(left_s, 2.0)))
+                last = f"HTTP {got.status_code}"
                 if got.status_code == 200:
                     document = _json(got)
                     if _matches(read.done, document):
                         return ProbeResult(True, "done")
+                    # Say what the plan's path found, so a wrong path does not look like a slow system.
+                    try:
+                        last = f"{read.done.path} = {json.dumps(lookup(document, read.done.path))[:80]}"
+                    except PathNotFound:
+                        last = (
+                            f"the answer has no {read.done.path!r} (read_back.done.path in plan.yaml): "
+                            f"{json.dumps(document)[:120]}"
+                        )
                     if read.failed is not None and _matches(read.failed, document):
                         return ProbeResult(False, f"the system gave up on it: {json.dumps(document)[:200]}")
             except httpx.HTTPError as exc:
