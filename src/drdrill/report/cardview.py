@@ -1,13 +1,16 @@
 """One typed reader over scorecard JSON of every schema version, so views never index raw dicts.
 
-Schema ``drdrill.scorecard/1`` and ``/2`` differ in a few places; this module is the only code that knows:
+Schema ``drdrill.scorecard/1`` and ``/2`` differ in a few places; the rules are :mod:`drdrill.report.words`,
+which every view shares, and this module types them:
 
-- ``/2`` names the unit of work (``"unit": {"one": "claim", "many": "claims"}``); ``/1`` has none, so a
-  neutral "write" / "writes" is used.
+- ``/2`` names the unit of work (``"unit": {"one": "claim", "many": "claims"}``); ``/1`` has none, and came
+  from the claims system only, so it reads as "claim" / "claims".
 - ``/2`` verdicts carry ``outcome`` (pass, fail, unknown) besides ``passed``; for ``/1`` it follows ``passed``.
-- ``/2`` may leave a figure null with the reason in ``measurements.not_measured``; a null figure is
-  "not measured", never 0 and never a pass.
-- ``/2`` ledgers count ``done`` / ``not_done`` where ``/1`` counted ``processed`` / ``unprocessed``.
+- ``/2`` leaves a figure null with the reason in ``measurements.not_measured``, keyed by the figure
+  (``time_to_recover_s``) or by ``ledger.<count>`` (``ledger.lost``); a null figure is "not measured",
+  never 0 and never a pass.
+- ``/2`` ledgers count ``done`` / ``not_done`` where ``/1`` counted ``processed`` / ``unprocessed``, and
+  leave every count that needs the final read null when there was none.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from drdrill.clock import NS_PER_S
 from drdrill.measure import seconds
+from drdrill.report import words
 
 SCHEMAS = ("drdrill.scorecard/1", "drdrill.scorecard/2")
 Outcome = Literal["pass", "fail", "unknown"]
@@ -29,9 +33,6 @@ OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "unknown")
 # A drill that ran to its verdicts counts as a drill, whatever the verdicts; one that errored (the tool
 # failed) or was aborted (interrupted) exercised nothing and says nothing about the system.
 COUNTS_AS_DRILL = frozenset({"passed", "failed"})
-
-# /1 ledger names for the /2 ones.
-_LEDGER_ALIASES = {"done": "processed", "not_done": "unprocessed"}
 
 
 def fmt_seconds(value: float | None, missing: str = "not observed") -> str:
@@ -52,8 +53,13 @@ class Figure:
         return self.value is not None
 
     def missing_text(self) -> str:
-        """What a view shows in place of a null figure."""
-        return f"not measured ({self.reason})" if self.reason else "not measured"
+        """What a view shows in place of a null figure: "not measured", with the reason when there is one.
+
+        Some reasons already say so ("not measured, because no fault was applied"); they are not repeated.
+        """
+        if not self.reason:
+            return "not measured"
+        return self.reason if self.reason.startswith("not measured") else f"not measured ({self.reason})"
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class CardView:
             self.run_id = str(data["run_id"])
         except (KeyError, TypeError) as exc:
             raise CardError(f"scorecard without {exc}") from None
-        self.data = data
+        self.data: dict[str, Any] = dict(data)
         self.schema = str(schema)
         self.started = self._started()
 
@@ -143,11 +149,13 @@ class CardView:
 
     @property
     def unit(self) -> tuple[str, str]:
-        """Words for one and many units of work (``claim``/``claims``); /1 scorecards name none."""
-        unit = self.data.get("unit")
-        if isinstance(unit, Mapping) and unit.get("one") and unit.get("many"):
-            return str(unit["one"]), str(unit["many"])
-        return "write", "writes"
+        """Words for one and many units of work (``claim``/``claims``), as every view says them."""
+        return words.unit(self.data)
+
+    def count(self, n: int) -> str:
+        """``1 claim``, ``3 claims``."""
+        one, many = self.unit
+        return f"{n} {one if n == 1 else many}"
 
     # --- figures ------------------------------------------------------------------------------------
 
@@ -156,21 +164,19 @@ class CardView:
         m = self.data.get("measurements")
         return m if isinstance(m, Mapping) else {}
 
-    def _reason(self, *names: str) -> str | None:
+    def _reason(self, key: str) -> str | None:
+        """Why figure ``key`` (``time_to_detect_s``, ``ledger.lost``) is null, if the scorecard says."""
         reasons = self._measurements.get("not_measured")
-        if not isinstance(reasons, Mapping):
+        if not isinstance(reasons, Mapping) or not reasons.get(key):
             return None
-        for name in names:
-            if reasons.get(name):
-                return str(reasons[name])
-        return None
+        return str(reasons[key])
 
     def figure(self, key: str) -> Figure:
         """A measurement in seconds, e.g. ``time_to_detect_s``."""
         value = self._measurements.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return Figure(float(value))
-        return Figure(None, self._reason(key, key.removesuffix("_s")))
+        return Figure(None, self._reason(key))
 
     @property
     def time_to_detect(self) -> Figure:
@@ -190,14 +196,14 @@ class CardView:
         value = self.ledger_count("lost")
         if value is not None:
             return Figure(float(value))
-        return Figure(None, self._reason("lost", "ledger.lost", "lost_ids"))
+        return Figure(None, self._reason("ledger.lost"))
 
     def ledger_count(self, name: str) -> int | None:
         """A ledger count by its /2 name (``done``, ``not_done``, ``lost``, ...); None when not measured."""
         ledger = self._measurements.get("ledger")
         if not isinstance(ledger, Mapping):
             return None
-        value = ledger.get(name, ledger.get(_LEDGER_ALIASES.get(name, name)))
+        value = {words.V1_LEDGER_NAMES.get(k, k): v for k, v in ledger.items()}.get(name)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def objective(self, key: str) -> float | None:
@@ -211,13 +217,10 @@ class CardView:
     def verdicts(self) -> list[VerdictView]:
         out = []
         for v in self.data.get("verdicts", []):
-            outcome = v.get("outcome")
-            if outcome not in OUTCOMES:
-                outcome = "pass" if v.get("passed") is True else "fail"
             out.append(
                 VerdictView(
                     name=str(v.get("name", "")),
-                    outcome=outcome,
+                    outcome=cast(Outcome, words.outcome(v)),  # always one of OUTCOMES
                     message=str(v.get("message", "")),
                     measured=str(v.get("measured", "")),
                     objective=str(v.get("objective", "")),

@@ -9,9 +9,11 @@ The mapping, from the scorecard JSON alone:
   probe that ``succeeded`` within tolerance; one that failed ``succeeded`` out of tolerance (the system missed
   the objective); one whose outcome is unknown (a figure not measured) is a probe that ``failed``, as Chaos
   Toolkit records a probe that could not run;
-- status: passed is ``completed``; failed is ``completed`` and ``deviated`` (``failed`` when the baseline did
-  not hold or a verdict is unknown, as chaoslib does when a probe fails); errored (the tool failed) is
-  ``failed``; aborted (Ctrl-C, SIGTERM) is ``interrupted``, chaoslib's word for the same thing;
+- status: passed is ``completed``; failed is ``completed`` and ``deviated``, or ``failed`` when a verdict is
+  unknown, as chaoslib does when a probe fails. When the baseline did not hold, the drill injected nothing
+  (its recovery verdicts are unknown): that is chaoslib's gate, ``completed``, not deviated, judged on the
+  baseline alone. Errored (the tool failed) is ``failed``; aborted (Ctrl-C, SIGTERM) is ``interrupted``,
+  chaoslib's word for the same thing;
 - a fault action runs from its start (stamped before it was applied) to its revert, i.e. as long as the fault
   was held; a rollback and a recovery step carry the times the journal stamped.
 
@@ -149,9 +151,12 @@ def _status(card: CardView, before: dict[str, Any] | None, after: dict[str, Any]
     steady state held before the method and not after it."""
     if card.status not in ("passed", "failed"):
         return _STATUS.get(card.status, "failed"), False
+    if before is not None and not before["steady_state_met"]:
+        # chaoslib's gate: the method never ran, so only the probes before it decide (run_gate_hypothesis).
+        gate_failed = any(p["status"] != "succeeded" for p in before["probes"])
+        return ("failed" if gate_failed else "completed"), False
     probe_failed = any(p["status"] != "succeeded" for s in (before, after) if s for p in s["probes"])
-    held_before = before is None or before["steady_state_met"]
-    deviated = held_before and after is not None and not after["steady_state_met"]
+    deviated = after is not None and not after["steady_state_met"]
     return ("failed" if probe_failed else "completed"), deviated
 
 

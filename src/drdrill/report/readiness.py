@@ -73,7 +73,7 @@ def _count(value: float) -> str:
 
 
 def _lost_objective(card: CardView) -> float | None:
-    # The RPO is a span of work; with an RPO of zero it is also a count: no acknowledged write may be lost.
+    # The RPO is a span of work; with an RPO of zero it is also a count: no acknowledged unit of work may be lost.
     rpo = card.objective("rpo_s")
     return 0.0 if rpo == 0 else None
 
@@ -253,12 +253,17 @@ def _summary(rows: Sequence[ScenarioReadiness], maturity: Maturity) -> str:
     return html
 
 
-def _figure_text(run: DrillRun, figure: Figure, fmt: Callable[[float], str], unit: str = "") -> str:
+def _figure_text(run: DrillRun, figure: Figure, fmt: Callable[[float], str]) -> str:
     if not run.counts:
         return "—"  # a run that is no drill measured nothing worth reading
     if figure.value is None:
         return figure.missing_text()
-    return f"{fmt(figure.value)} {unit}".strip()
+    return fmt(figure.value)
+
+
+def _lost_text(run: DrillRun) -> str:
+    """Data lost in the drill's own words: ``1 claim``, ``3 claims``, or why it was not measured."""
+    return _figure_text(run, run.card.lost, lambda n: run.card.count(round(n)))
 
 
 def _runs_table(history: DrillHistory, out_dir: Path) -> str:
@@ -275,7 +280,7 @@ def _runs_table(history: DrillHistory, out_dir: Path) -> str:
             f"<td>{_badge(c.status)}{note}{error}</td>"
             f"<td class='num'>{_e(_figure_text(run, c.time_to_detect, fmt_seconds))}</td>"
             f"<td class='num'>{_e(_figure_text(run, c.time_to_recover, fmt_seconds))}</td>"
-            f"<td>{_e(_figure_text(run, c.lost, _count, c.unit[1]))}</td>"
+            f"<td>{_e(_lost_text(run))}</td>"
             f"<td><a href='{_e(_link(run, out_dir))}'>{_e(c.run_id)}</a></td></tr>"
         )
     head = (
@@ -290,6 +295,7 @@ def render_readiness(
 ) -> str:
     """The whole readiness page; links to scorecards are relative to ``out_dir`` (where the page goes)."""
     rows = readiness(plan, history, today)
+    plan_unit = plan.staging_topology.unit
     widths = (18, 10, 13, 13, 14, 14, 11, 7)
     cols = "".join(f"<col style='width:{w}%'>" for w in widths)
     head = (
@@ -321,7 +327,8 @@ def render_readiness(
         "<h2>Scenarios</h2>",
         "<p class='sub'>A scenario is overdue once its last drill is older than its cadence. Charts show "
         "every drill, oldest first (green passed, red failed, hollow: not measured); the dashed line is "
-        "the objective: the staging recovery bound for time to recover, no lost write for an RPO of zero. "
+        f"the objective: the staging recovery bound for time to recover, no lost {_e(plan_unit.one)} for an "
+        "RPO of zero. "
         "The plan declares detection criteria, not a detection deadline. Errored and aborted runs are "
         "listed below and never counted as drills.</p>",
         f"<table class='scenarios'><colgroup>{cols}</colgroup><thead>{head}</thead><tbody>{body}</tbody>"

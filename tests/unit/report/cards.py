@@ -1,33 +1,58 @@
-"""Scorecards for the report tests: the standard drill's card, varied, in schema /1 or /2, written to a reports
-directory the way drills lay it out (``<reports>/<run>/scorecard.json``)."""
+"""Scorecards for the report tests: the cards ``build_scorecard`` writes (schema /2) for the standard drill and
+for drills that left figures unmeasured, the same cards as schema /1 wrote them, and a reports directory laid
+out the way drills lay it out (``<reports>/<run>/scorecard.json``)."""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from drdrill.journal import Kind, Type
+from drdrill.measure.verdicts import BASELINE_PHASE
 from drdrill.plan import Plan
 from drdrill.report.scorecard import write_scorecard
-from tests.unit.measure.drill_timeline import standard_scorecard
+from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, standard_scorecard
+
+ROOT = Path(__file__).resolve().parents[3]
+V1_SCORECARD = ROOT / "tests" / "unit" / "data" / "scorecard-v1.json"  # written by drdrill 0.1.0 (schema /1)
+START = "2026-06-01T02:00:00.000000+00:00"
+
+
+def restamp(
+    card: dict[str, Any],
+    status: str | None = None,
+    started: str = START,
+    *,
+    scenario: str = "provider-outage",
+    run_id: str = "abc123",
+    error: str | None = None,
+) -> dict[str, Any]:
+    """A copy of ``card`` as another run: its identity, start and status replaced (``None``: kept)."""
+    out = copy.deepcopy(card)
+    out.update(started_utc=started, run_id=run_id, error=error)
+    if status is not None:
+        out["status"] = status
+    out["scenario"]["name"] = scenario
+    return out
 
 
 def varied_card(
     plan: Plan,
     status: str = "passed",
-    started: str = "2026-06-01T02:00:00.000000+00:00",
+    started: str = START,
     *,
     scenario: str = "provider-outage",
-    detect: float | None = 0.75,
-    recover: float | None = 4.0,
+    detect: float = 0.75,
+    recover: float = 4.25,
     lost: int = 0,
     run_id: str = "abc123",
     error: str | None = None,
 ) -> dict[str, Any]:
-    """The standard drill's scorecard (schema /1) with its headline figures and identity replaced."""
-    card = copy.deepcopy(_base(plan))
-    card.update(status=status, started_utc=started, run_id=run_id, error=error)
-    card["scenario"]["name"] = scenario
+    """The standard drill's scorecard with its identity and headline figures replaced (every one measured:
+    a figure that was not is the card of a drill that left it so, below)."""
+    card = restamp(_standard(plan), status, started, scenario=scenario, run_id=run_id, error=error)
     m = card["measurements"]
     m["time_to_detect_s"], m["time_to_recover_s"] = detect, recover
     m["ledger"]["lost"] = lost
@@ -37,31 +62,91 @@ def varied_card(
 _CACHE: dict[int, dict[str, Any]] = {}
 
 
-def _base(plan: Plan) -> dict[str, Any]:
+def _standard(plan: Plan) -> dict[str, Any]:
     if id(plan) not in _CACHE:
         _CACHE[id(plan)] = standard_scorecard(plan, "passed")
     return _CACHE[id(plan)]
 
 
-def as_v2(card: dict[str, Any], *, lost_reason: str | None = None) -> dict[str, Any]:
-    """The same card in schema /2: a unit of work, verdict outcomes, done/not_done, and optionally data lost
-    not measured (null, with its reason)."""
+def unread_card(plan: Plan, why: str) -> dict[str, Any]:
+    """The standard drill whose final read failed with ``why``, as the runner journals it: no count that
+    needs the read, the verdicts that do unknown, so the run failed."""
+    events = [
+        replace(e, type=Type.FAIL, data={"why": why}) if e.kind is Kind.READ else e
+        for e in StandardDrill().events
+    ]
+    return standard_scorecard(plan, "failed", events=events)
+
+
+def unrecovered_card(plan: Plan) -> dict[str, Any]:
+    """A drill whose steady state never returned while the fault was held: no time to recover."""
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.submit("c1", Type.OK)
+    d.probes(True, 5)
+    d.phase(BASELINE_PHASE, Type.END)
+    d.phase("fault", Type.START)
+    d.fault(Type.START)
+    d.probes(False, 20)
+    d.fault(Type.END)
+    d.phase("fault", Type.END)
+    d.probes(True, 2)
+    d.final_read(held=["c1"], done=["c1"])
+    return standard_scorecard(plan, "failed", events=d.events())
+
+
+def unfaulted_card(plan: Plan) -> dict[str, Any]:
+    """A drill whose baseline did not hold, so it stopped before the fault: nothing to recover from."""
+    d = DrillScript()
+    d.phase(BASELINE_PHASE, Type.START)
+    d.submit("c1", Type.OK)
+    d.probes(True, 3)
+    d.probes(False, 2)
+    d.phase(BASELINE_PHASE, Type.END)
+    d.final_read(held=["c1"], done=["c1"])
+    return standard_scorecard(plan, "failed", events=d.events(), faults=())
+
+
+def as_v1(card: dict[str, Any]) -> dict[str, Any]:
+    """``card`` as schema /1 wrote it: no unit, no verdict outcome, ``processed``/``unprocessed``, every count
+    taken (a /1 drill always had its final read), a null figure without its reason."""
     out = copy.deepcopy(card)
-    out["schema"] = "drdrill.scorecard/2"
-    out["unit"] = {"one": "claim", "many": "claims"}
-    for verdict in out["verdicts"]:
-        verdict["outcome"] = "pass" if verdict["passed"] else "fail"
-    ledger = out["measurements"]["ledger"]
-    ledger["done"] = ledger.pop("processed")
-    ledger["not_done"] = ledger.pop("unprocessed")
-    out["measurements"]["not_measured"] = {}
-    if lost_reason is not None:
-        ledger["lost"] = None
-        out["measurements"]["not_measured"]["lost"] = lost_reason
-        for verdict in out["verdicts"]:
-            if verdict["name"] == "rpo":
-                verdict["outcome"], verdict["passed"] = "unknown", False
+    out["schema"] = "drdrill.scorecard/1"
+    del out["unit"]
+    assert all(v["outcome"] != "unknown" for v in out["verdicts"]), "schema /1 had no unknown verdict"
+    out["verdicts"] = [
+        {k: v[k] for k in ("name", "passed", "measured", "objective", "message")} for v in out["verdicts"]
+    ]
+    m = out["measurements"]
+    del m["not_measured"]
+    ledger = m["ledger"]
+    assert None not in ledger.values(), "schema /1 always had the final read"
+    m["ledger"] = {{"done": "processed", "not_done": "unprocessed"}.get(k, k): v for k, v in ledger.items()}
+    m["unprocessed_ids"] = m.pop("not_done_ids")
+    out["measurements"] = {k: m[k] for k in _V1_MEASUREMENTS}
     return out
+
+
+# The order schema /1 wrote its measurements in (the keys of the 0.1.0 scorecard in tests/unit/data).
+_V1_MEASUREMENTS = (
+    "time_to_detect_s",
+    "time_to_detect_by_plan_s",
+    "time_to_failover_s",
+    "time_to_recover_s",
+    "time_to_failback_s",
+    "projected_rto_s",
+    "recovery_held_s",
+    "fault_held_s",
+    "baseline_probe_latency_s",
+    "slow_probe_threshold_s",
+    "probes",
+    "failed_probes",
+    "ledger",
+    "lost_ids",
+    "unexpected_ids",
+    "unprocessed_ids",
+    "lost_window_s",
+)
 
 
 def write_run(reports: Path, run: str, card: dict[str, Any]) -> Path:

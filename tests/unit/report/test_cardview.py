@@ -7,38 +7,91 @@ from pathlib import Path
 
 import pytest
 
+from drdrill.journal import Kind
 from drdrill.plan import Plan
 from drdrill.report.cardview import CardError, CardView, Figure, load_card
-from tests.unit.report.cards import as_v2, varied_card
+from tests.unit.measure.drill_timeline import StandardDrill, standard_scorecard
+from tests.unit.report.cards import (
+    V1_SCORECARD,
+    as_v1,
+    unfaulted_card,
+    unread_card,
+    unrecovered_card,
+    varied_card,
+)
 
 
-def test_a_v1_card_reads_with_the_neutral_unit_and_outcomes_from_passed(plan: Plan) -> None:
-    card = CardView(varied_card(plan, "failed", lost=2))
+def test_the_v1_cards_here_have_the_shape_drdrill_0_1_wrote(plan: Plan) -> None:
+    written, ours = json.loads(V1_SCORECARD.read_text()), as_v1(varied_card(plan))
+    assert list(ours) == list(written)
+    for part in ("scenario", "objectives", "measurements"):
+        assert list(ours[part]) == list(written[part])
+    assert list(ours["measurements"]["ledger"]) == list(written["measurements"]["ledger"])
+    assert [list(v) for v in ours["verdicts"]] == [list(v) for v in written["verdicts"]]
+
+
+def test_a_v1_card_reads_in_the_claims_words_with_outcomes_from_passed(plan: Plan) -> None:
+    card = CardView(as_v1(varied_card(plan, "failed", lost=2)))
     assert card.schema == "drdrill.scorecard/1"
-    assert card.unit == ("write", "writes")
+    assert card.unit == ("claim", "claims")  # /1 scorecards came from the claims system only
     assert card.lost == Figure(2.0)
-    assert card.ledger_count("done") == card.data["measurements"]["ledger"]["processed"]
-    assert card.ledger_count("not_done") == card.data["measurements"]["ledger"]["unprocessed"]
-    assert {v.outcome for v in card.verdicts} <= {"pass", "fail"}
+    assert card.ledger_count("done") == card.data["measurements"]["ledger"]["processed"] == 3
+    assert card.ledger_count("not_done") == card.data["measurements"]["ledger"]["unprocessed"] == 0
+    assert [v.outcome for v in card.verdicts] == ["pass"] * 6
     assert [v.outcome == "pass" for v in card.verdicts] == [v["passed"] for v in card.data["verdicts"]]
 
 
-def test_a_v2_card_reads_its_unit_done_counts_and_outcomes(plan: Plan) -> None:
-    raw = as_v2(varied_card(plan))
-    card = CardView(raw)
+def test_the_scorecard_drdrill_0_1_wrote_still_reads() -> None:
+    card = load_card(V1_SCORECARD)
+    assert (card.schema, card.status, card.scenario_name) == (
+        "drdrill.scorecard/1",
+        "passed",
+        "provider-outage",
+    )
     assert card.unit == ("claim", "claims")
-    assert card.ledger_count("done") == raw["measurements"]["ledger"]["done"]
+    assert (card.time_to_recover, card.lost) == (Figure(4.25), Figure(0.0))
+    assert card.ledger_count("done") == 3
+    assert card.figure("time_to_failback_s") == Figure(None, None)
+    assert card.figure("time_to_failback_s").missing_text() == "not measured"
+    assert [v.outcome for v in card.verdicts] == ["pass"] * 6
+
+
+def test_a_v2_card_reads_its_unit_done_counts_and_outcomes(plan: Plan) -> None:
+    raw = varied_card(plan)
+    card = CardView(raw)
+    assert card.schema == "drdrill.scorecard/2"
+    assert card.unit == ("claim", "claims")
+    assert card.ledger_count("done") == raw["measurements"]["ledger"]["done"] == 3
     assert card.ledger_count("processed") is None  # a /2 card has no /1 names; views ask for /2 names
     assert [v.outcome for v in card.verdicts] == [v["outcome"] for v in raw["verdicts"]]
+    assert card.count(1) == "1 claim" and card.count(3) == "3 claims"
 
 
 def test_a_null_figure_is_not_measured_with_its_reason_never_zero(plan: Plan) -> None:
-    card = CardView(as_v2(varied_card(plan, recover=None), lost_reason="the final read failed"))
-    assert card.lost == Figure(None, "the final read failed")
-    assert card.lost.missing_text() == "not measured (the final read failed)"
-    assert card.time_to_recover == Figure(None, None)
-    assert card.time_to_recover.missing_text() == "not measured"
-    assert next(v for v in card.verdicts if v.name == "rpo").outcome == "unknown"
+    unread = CardView(unread_card(plan, "the final read failed"))
+    assert unread.lost == Figure(None, "the final read failed")
+    assert unread.lost.missing_text() == "not measured (the final read failed)"
+    assert unread.ledger_count("done") is None and unread.ledger_count("not_done") is None
+    assert [v.outcome for v in unread.verdicts if v.name in ("rpo", "drained", "no_unexpected_data")] == [
+        "unknown"
+    ] * 3
+    unrecovered = CardView(unrecovered_card(plan))
+    assert unrecovered.time_to_recover == Figure(None, "steady state did not return while the fault was held")
+    assert unrecovered.time_to_recover.missing_text() == (
+        "not measured (steady state did not return while the fault was held)"
+    )
+
+
+def test_a_reason_that_says_not_measured_is_not_said_twice(plan: Plan) -> None:
+    card = CardView(unfaulted_card(plan))
+    assert card.time_to_detect.missing_text() == "not measured, because no fault was applied"
+    assert [v.outcome for v in card.verdicts][:3] == ["fail", "unknown", "unknown"]
+    no_read = CardView(
+        standard_scorecard(
+            plan, "failed", events=[e for e in StandardDrill().events if e.kind is not Kind.READ]
+        )
+    )
+    assert no_read.lost.missing_text() == "not measured, because the final read did not happen"
 
 
 def test_a_naive_start_time_is_taken_as_utc(plan: Plan) -> None:

@@ -13,16 +13,16 @@ from chaoslib.loader import load_experiment
 from drdrill.cli import main
 from drdrill.plan import Plan
 from drdrill.report.chaostoolkit import chaostoolkit_journal
-from tests.unit.report.cards import as_v2, varied_card, write_run
+from tests.unit.report.cards import as_v1, unfaulted_card, unread_card, varied_card, write_run
 
 CHAOSLIB_STATUSES = {"completed", "failed", "aborted", "interrupted"}  # chaoslib.run: "the spec only allows"
 
 
-def _failed(plan: Plan, verdict: str = "recovery_bound") -> dict[str, Any]:
+def _failed(plan: Plan) -> dict[str, Any]:
+    """Recovered in 41 s, over the staging bound of 30 s: the recovery bound missed, the tier RTO met."""
     card = varied_card(plan, "failed", recover=41.0)
-    for v in card["verdicts"]:
-        if v["name"] == verdict:
-            v["passed"] = False
+    bound = next(v for v in card["verdicts"] if v["name"] == "recovery_bound")
+    bound.update(outcome="fail", passed=False, measured="41.0 s")
     return card
 
 
@@ -93,16 +93,32 @@ def test_a_failed_drill_deviates_and_names_the_missed_objective(plan: Plan) -> N
 
 
 def test_a_drill_whose_baseline_did_not_hold_fails_before_the_method(plan: Plan) -> None:
-    journal = chaostoolkit_journal(_failed(plan, "baseline"))
-    assert journal["steady_states"]["before"]["steady_state_met"] is False
-    assert (journal["status"], journal["deviated"]) == ("completed", False)  # as chaoslib's gate does
+    journal = chaostoolkit_journal(unfaulted_card(plan))
+    before = journal["steady_states"]["before"]
+    assert before["steady_state_met"] is False
+    assert [(p["activity"]["name"], p["status"]) for p in before["probes"]] == [("baseline", "succeeded")]
+    assert journal["run"] == [] and journal["rollbacks"] == []  # the drill stopped before the fault
+    # chaoslib's gate: only the probes before the method count, although recovery was never judged after it
+    after = {p["activity"]["name"]: p["status"] for p in journal["steady_states"]["after"]["probes"]}
+    assert (after["recovery_bound"], after["projected_rto"]) == ("failed", "failed")
+    assert (journal["status"], journal["deviated"]) == ("completed", False)
 
 
 def test_an_unmeasured_verdict_is_a_probe_that_failed(plan: Plan) -> None:
-    journal = chaostoolkit_journal(as_v2(varied_card(plan, "failed"), lost_reason="no final read"))
-    rpo = next(p for p in journal["steady_states"]["after"]["probes"] if p["activity"]["name"] == "rpo")
-    assert (rpo["status"], rpo["tolerance_met"]) == ("failed", False)
-    assert journal["status"] == "failed"
+    journal = chaostoolkit_journal(unread_card(plan, "no final read"))
+    probes = {p["activity"]["name"]: p for p in journal["steady_states"]["after"]["probes"]}
+    rpo = probes["rpo"]
+    assert (rpo["status"], rpo["tolerance_met"], rpo["output"]) == (
+        "failed",
+        False,
+        "not judged: no final read",
+    )
+    assert [n for n, p in probes.items() if p["status"] == "failed"] == [
+        "rpo",
+        "drained",
+        "no_unexpected_data",
+    ]
+    assert (journal["status"], journal["deviated"]) == ("failed", True)
 
 
 @pytest.mark.parametrize(("status", "expected"), [("errored", "failed"), ("aborted", "interrupted")])
@@ -116,7 +132,7 @@ def test_errored_and_aborted_runs_keep_their_meaning(plan: Plan, status: str, ex
 def test_export_defaults_beside_the_scorecard(
     plan: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    scorecard = write_run(tmp_path, "run-1", as_v2(varied_card(plan)))
+    scorecard = write_run(tmp_path, "run-1", varied_card(plan))
     assert main(["export", "--chaostoolkit", str(scorecard)]) == 0
     written = scorecard.with_name("chaostoolkit-journal.json")
     assert capsys.readouterr().out == f"wrote {written}\n"
@@ -130,3 +146,11 @@ def test_export_of_a_file_that_is_no_scorecard_is_a_usage_error(
     other.write_text('{"hello": 1}')
     assert main(["export", "--chaostoolkit", str(other)]) == 2
     assert capsys.readouterr().err.startswith(f"drdrill: error: {other}: not a drdrill scorecard (")
+
+
+def test_a_v1_scorecard_exports_alike(plan: Plan) -> None:
+    v2 = chaostoolkit_journal(_failed(plan))
+    v1 = chaostoolkit_journal(as_v1(_failed(plan)))
+    assert v1["experiment"]["extensions"][0]["schema"] == "drdrill.scorecard/1"
+    assert (v1["status"], v1["deviated"]) == (v2["status"], v2["deviated"]) == ("completed", True)
+    assert v1["steady_states"] == v2["steady_states"]

@@ -11,7 +11,14 @@ import pytest
 from drdrill.plan import Plan
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
-from tests.unit.report.cards import as_v2, varied_card, write_run
+from tests.unit.report.cards import (
+    as_v1,
+    unfaulted_card,
+    unread_card,
+    unrecovered_card,
+    varied_card,
+    write_run,
+)
 
 
 def test_junit_properties_carry_status_figures_and_every_verdict(plan: Plan) -> None:
@@ -22,20 +29,43 @@ def test_junit_properties_carry_status_figures_and_every_verdict(plan: Plan) -> 
     assert props["drdrill_tier"] == "1"
     assert props["drdrill_time_to_detect_s"] == "0.75"
     assert props["drdrill_time_to_recover_s"] == "41"
-    assert props["drdrill_time_to_failover_s"] == f"{card['measurements']['time_to_failover_s']:g}"
+    assert props["drdrill_time_to_failover_s"] == "3.5"
     assert props["drdrill_lost"] == "3"
-    assert props["drdrill_unit"] == "writes"
+    assert props["drdrill_unit"] == "claims"
     verdicts = {k.removeprefix("drdrill_verdict_"): v for k, v in props.items() if "_verdict_" in k}
-    assert verdicts == {v["name"]: "pass" if v["passed"] else "fail" for v in card["verdicts"]}
+    assert verdicts == {v["name"]: v["outcome"] for v in card["verdicts"]}
+    assert list(verdicts) == [
+        "baseline",
+        "recovery_bound",
+        "projected_rto",
+        "rpo",
+        "drained",
+        "no_unexpected_data",
+    ]
+
+
+def test_junit_properties_of_a_v1_card_take_outcomes_from_passed(plan: Plan) -> None:
+    card = as_v1(varied_card(plan, "failed", lost=3))
+    card["verdicts"][3]["passed"] = False
+    props = dict(junit_properties(card))
+    assert (props["drdrill_lost"], props["drdrill_unit"]) == ("3", "claims")
+    assert (props["drdrill_verdict_baseline"], props["drdrill_verdict_rpo"]) == ("pass", "fail")
 
 
 def test_junit_properties_say_not_measured_never_zero(plan: Plan) -> None:
-    card = as_v2(varied_card(plan, recover=None), lost_reason="the final read failed")
-    props = dict(junit_properties(card))
-    assert props["drdrill_time_to_recover_s"] == "not measured"
-    assert props["drdrill_lost"] == "not measured (the final read failed)"
-    assert props["drdrill_unit"] == "claims"
-    assert props["drdrill_verdict_rpo"] == "unknown"
+    unread = dict(junit_properties(unread_card(plan, "the final read failed")))
+    assert unread["drdrill_lost"] == "not measured (the final read failed)"
+    assert unread["drdrill_unit"] == "claims"
+    assert unread["drdrill_verdict_rpo"] == "unknown"
+    unrecovered = dict(junit_properties(unrecovered_card(plan)))
+    assert unrecovered["drdrill_time_to_recover_s"] == (
+        "not measured (steady state did not return while the fault was held)"
+    )
+    assert unrecovered["drdrill_projected_rto_s"] == "not measured"  # the scorecard gives it no reason
+    assert unrecovered["drdrill_verdict_recovery_bound"] == "fail"
+    unfaulted = dict(junit_properties(unfaulted_card(plan)))
+    assert unfaulted["drdrill_time_to_detect_s"] == "not measured, because no fault was applied"
+    assert unfaulted["drdrill_verdict_recovery_bound"] == "unknown"
 
 
 def test_junit_properties_land_in_pytest_junit_xml(plan: Plan, pytester: pytest.Pytester) -> None:
@@ -74,10 +104,12 @@ def test_scorecard_link_is_escaped_for_an_attribute(plan: Plan, tmp_path: Path) 
 
 
 def test_verdict_table_lists_each_verdict_escaped(plan: Plan) -> None:
-    card = as_v2(varied_card(plan), lost_reason="no final read")
+    card = unread_card(plan, "no final read")
     card["verdicts"][0]["message"] = "<b>held</b> & fine"
     table = verdict_table(card)
-    assert table.count("<tr><td>") == len(card["verdicts"])
+    assert table.count("<tr><td>") == len(card["verdicts"]) == 6
     assert "&lt;b&gt;held&lt;/b&gt; &amp; fine" in table and "<b>held" not in table
-    assert "UNKNOWN</td>" in table
-    assert "drill provider-outage: PASSED" in table
+    assert table.count("font-weight:600'>UNKNOWN</td>") == 3
+    assert "<td>rpo</td><td style='color:#9a6700;font-weight:600'>UNKNOWN</td><td>not measured</td>" in table
+    assert "<td>not judged: no final read</td>" in table
+    assert "drill provider-outage: FAILED" in table

@@ -15,7 +15,7 @@ from drdrill.plan.standing import drill_standing
 from drdrill.report.cardview import CardView
 from drdrill.report.history import lapsed, read_history, readiness
 from drdrill.report.readiness import SERIES, render_readiness, trend_svg
-from tests.unit.report.cards import as_v2, varied_card, write_run
+from tests.unit.report.cards import as_v1, restamp, unread_card, unrecovered_card, varied_card, write_run
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = date(2026, 11, 22)
@@ -23,18 +23,18 @@ TODAY = date(2026, 11, 22)
 
 @pytest.fixture
 def reports(plan: Plan, tmp_path: Path) -> Path:
-    """provider-outage: passed in March, failed in May (slower, 3 lost), passed in September (v2, lost not
-    measured), then an errored and an aborted run; provider-hang: one passed drill long ago."""
+    """provider-outage: passed in March (schema /1), failed in May (/1, slower, 3 lost), failed in September
+    (/2, its final read timed out), then an errored and an aborted run; provider-hang: one passed drill long
+    ago."""
     out = tmp_path / "reports"
-    write_run(out, "r1", varied_card(plan, "passed", "2026-03-01T02:00:00+00:00", recover=4.0, run_id="r1"))
-    write_run(
-        out, "r2", varied_card(plan, "failed", "2026-05-09T02:00:00+00:00", recover=41.0, lost=3, run_id="r2")
+    r1 = varied_card(plan, "passed", "2026-03-01T02:00:00+00:00", recover=4.0, run_id="r1")
+    write_run(out, "r1", as_v1(r1))
+    r2 = varied_card(plan, "failed", "2026-05-09T02:00:00+00:00", recover=41.0, lost=3, run_id="r2")
+    write_run(out, "r2", as_v1(r2))
+    r3 = restamp(
+        unread_card(plan, "the final read timed out"), None, "2026-09-01T02:00:00+00:00", run_id="r3"
     )
-    v2 = as_v2(
-        varied_card(plan, "passed", "2026-09-01T02:00:00+00:00", recover=3.5, run_id="r3"),
-        lost_reason="the final read timed out",
-    )
-    write_run(out, "r3", v2)
+    write_run(out, "r3", r3)
     write_run(
         out,
         "r4",
@@ -111,14 +111,19 @@ def test_lapsed_picks_tier_one_unless_asked_for_every_tier(plan: Plan, reports: 
 
 
 def test_trend_chart_draws_every_drill_the_objective_and_a_hollow_mark_when_not_measured(plan: Plan) -> None:
-    cards = [CardView(varied_card(plan, recover=v)) for v in (4.0, 41.0)]
-    cards.append(CardView(as_v2(varied_card(plan, recover=None))))
+    cards = [CardView(as_v1(varied_card(plan, recover=4.0))), CardView(varied_card(plan, recover=41.0))]
+    cards.append(CardView(restamp(unrecovered_card(plan), started="2026-06-02T02:00:00.000000+00:00")))
     recover = next(s for s in SERIES if s.title == "time to recover")
     svg = trend_svg(recover, cards)
     assert svg.count("<circle") == 3
-    assert "fill='#fff'" in svg and "time to recover not measured" in svg
+    assert (
+        "<circle cx='164.0' cy='40.0' r='3' fill='#fff' stroke='#8c959f'><title>2026-06-02T02:00:00.000000+00:00: "
+        "time to recover not measured (steady state did not return while the fault was held)</title></circle>"
+    ) in svg
     assert "stroke-dasharray='4 3'><title>objective 30.0 s</title>" in svg
-    assert "latest not measured · objective 30.0 s" in svg
+    assert (
+        "latest not measured (steady state did not return while the fault was held) · objective 30.0 s"
+    ) in svg
     assert trend_svg(recover, []) == "<span class='chart-note'>no drill yet</span>"
 
 
@@ -131,9 +136,18 @@ def test_report_page_shows_each_run_as_it_was(plan: Plan, reports: Path, tmp_pat
     assert "replica did not start: &lt;port 5432 taken&gt;" in page  # escaped, never raw
     assert "<port" not in page
     assert page.count("not counted as a drill") == 2
-    assert "not measured (the final read timed out)" in page
+    assert "<td>not measured (the final read timed out)</td>" in page  # r3, schema /2
+    assert "<td>3 claims</td>" in page and "<td>0 claims</td>" in page  # r2 and r1, schema /1
+    assert "no lost claim for an RPO of zero" in page
     assert "href='r1/scorecard.json'" in page  # relative to the page, beside the reports
     assert "@media print" in page and "@page" in page
+
+
+def test_one_lost_unit_is_said_in_the_singular(plan: Plan, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    write_run(reports, "r1", varied_card(plan, "failed", lost=1, run_id="r1"))
+    page = render_readiness(plan, read_history(reports), assess_maturity(plan), TODAY, reports)
+    assert "<td>1 claim</td>" in page
 
 
 def test_report_page_is_self_contained(plan: Plan, reports: Path) -> None:
