@@ -114,6 +114,21 @@ class _Docs:
         return Finding(path, line, col, code, level, message)
 
 
+TODO = re.compile(r"\bTODO\b")
+
+
+def _strings(data: object, loc: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """Every string value in a YAML document, with where it is."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, [*loc, str(key)])
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, [*loc, index])
+
+
 def _promised(text: str) -> list[timedelta]:
     out = []
     for match in _PROMISE.finditer(text):
@@ -144,6 +159,7 @@ class _Linter:
         self.plan_path = self.docs.plan_path
 
     def run(self) -> Iterator[Finding]:
+        yield from self.placeholders()
         yield from self.drills()
         yield from self.topology()
         yield from self.single_points()
@@ -151,6 +167,21 @@ class _Linter:
         yield from self.degraded_modes()
         yield from self.signoff()
         yield from self.notices()
+
+    def placeholders(self) -> Iterator[Finding]:
+        """Values still saying TODO (drdrill init leaves them): a plan with them is not a plan yet."""
+        files = [self.plan_path, *(s.source for s in self.plan.scenarios.values())]
+        for path in files:
+            doc = read_yaml(path)
+            if not isinstance(doc, YamlDoc):
+                continue
+            for loc, text in _strings(doc.data, []):
+                if TODO.search(text):
+                    where = ".".join(str(part) for part in loc) or "the file"
+                    shown = text if len(text) <= 60 else text[:57] + "..."
+                    yield self.docs.at(
+                        path, loc, "todo-placeholder", "error", f"{where} is still a placeholder: {shown!r}"
+                    )
 
     def drills(self) -> Iterator[Finding]:
         for s in self.plan.scenarios.values():
