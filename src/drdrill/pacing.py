@@ -2,7 +2,8 @@
 
 Ticks are due at ``start + n * interval`` on the injected monotonic clock, so a slow tick does not shift the
 ones after it. The loop is bounded in count and in time and stops by itself; ``stop()`` ends it early and
-waits for every tick in flight.
+waits for every tick in flight. On a :class:`~drdrill.clock.FakeClock` the loop has no thread: the clock
+runs each tick inline, at its due time, from its ``sleep`` (so unit tests of the runner are deterministic).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from drdrill.clock import NS_PER_S, Clock
+from drdrill.clock import NS_PER_S, Clock, FakeClock
 
 
 class PacedLoop:
@@ -37,15 +38,36 @@ class PacedLoop:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) if workers else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{name}-scheduler", daemon=True)
+        self._start_ns: int | None = None  # set when a fake clock drives the loop
         self.ticks = 0
 
     def start(self) -> None:
+        if isinstance(self._clock, FakeClock):
+            self._start_ns = self._clock.monotonic_ns()
+            self._clock.drive(self)
+            return
         self._thread.start()
 
     def join(self, timeout_s: float | None = None) -> bool:
         """Wait for the loop to end by itself (its bounds); True when it has."""
+        if self._start_ns is not None:
+            return self.next_due_ns() is None
         self._thread.join(timeout_s)
         return not self._thread.is_alive()
+
+    def next_due_ns(self) -> int | None:
+        """On a fake clock: when the next tick is due, or None once the loop is stopped or out of bounds."""
+        if self._start_ns is None or self._stop.is_set():
+            return None
+        if self._max_ticks is not None and self.ticks >= self._max_ticks:
+            return None
+        due = self._start_ns + self.ticks * self._interval_ns
+        return None if due - self._start_ns >= self._max_ns else due
+
+    def fire(self) -> None:
+        """On a fake clock: run the next tick inline (the clock calls this at its due time)."""
+        self.ticks += 1
+        self._action(self.ticks)
 
     def stop(self) -> None:
         """Start no more ticks and wait for those in flight."""

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from drdrill.clock import SystemClock
+from drdrill.clock import FakeClock, SystemClock
 from drdrill.pacing import PacedLoop
 
 
@@ -50,3 +50,86 @@ def test_stop_waits_for_ticks_in_flight_on_the_pool() -> None:
 def test_a_non_positive_interval_is_refused() -> None:
     with pytest.raises(ValueError, match="workload: the interval must be positive, got 0"):
         PacedLoop(SystemClock(), "workload", lambda n: None, interval_s=0, max_seconds=1)
+
+
+# on a fake clock: no thread, the clock's sleeps run the ticks at their due times
+
+
+def test_on_a_fake_clock_ticks_run_at_their_due_times_from_the_clocks_sleep() -> None:
+    clock = FakeClock(start_ns=0)
+    seen: list[tuple[int, int]] = []
+    loop = PacedLoop(clock, "t", lambda n: seen.append((n, clock.monotonic_ns())), 0.25, max_seconds=10)
+    loop.start()
+    assert seen == []  # started, but nothing runs until the clock moves
+
+    clock.sleep(1.0)
+
+    assert seen == [(1, 0), (2, 250_000_000), (3, 500_000_000), (4, 750_000_000), (5, 1_000_000_000)]
+    assert clock.monotonic_ns() == 1_000_000_000
+    loop.stop()
+    clock.sleep(1.0)
+    assert len(seen) == 5  # a stopped loop runs no more
+
+
+def test_on_a_fake_clock_loops_interleave_in_time_order_and_ties_go_to_the_first_started() -> None:
+    clock = FakeClock(start_ns=0)
+    order: list[str] = []
+    fast = PacedLoop(clock, "fast", lambda n: order.append(f"fast{n}"), 0.2, max_seconds=10)
+    slow = PacedLoop(clock, "slow", lambda n: order.append(f"slow{n}"), 0.3, max_seconds=10)
+    fast.start()
+    slow.start()
+
+    clock.sleep(0.6)
+
+    assert order == ["fast1", "slow1", "fast2", "slow2", "fast3", "fast4", "slow3"]
+
+
+def test_on_a_fake_clock_the_bounds_end_the_loop() -> None:
+    clock = FakeClock(start_ns=0)
+    counted: list[int] = []
+    by_count = PacedLoop(clock, "n", counted.append, 0.1, max_seconds=10, max_ticks=3)
+    timed: list[int] = []
+    by_time = PacedLoop(clock, "t", timed.append, 0.1, max_seconds=0.5)
+    by_count.start()
+    by_time.start()
+
+    clock.sleep(5)
+
+    assert counted == [1, 2, 3]
+    assert timed == [1, 2, 3, 4, 5]  # due at 0.0 .. 0.4 s; one due at 0.5 s is out of the 0.5 s bound
+    assert by_count.join() and by_time.join()
+
+
+def test_on_a_fake_clock_a_sleep_inside_a_tick_only_moves_the_clock() -> None:
+    clock = FakeClock(start_ns=0)
+    seen: list[int] = []
+
+    def slow_tick(n: int) -> None:
+        seen.append(clock.monotonic_ns())
+        clock.sleep(0.3)  # a tick that takes 0.3 s: the next one (due 0.5 s after the first) keeps its time
+
+    loop = PacedLoop(clock, "t", slow_tick, 0.5, max_seconds=10)
+    loop.start()
+    clock.sleep(1.2)
+
+    assert seen == [0, 500_000_000, 1_000_000_000]
+    assert clock.monotonic_ns() == 1_300_000_000  # the last tick's own 0.3 s ran past the outer sleep
+
+
+def test_on_a_fake_clock_an_error_in_a_tick_comes_out_of_the_sleep_and_the_clock_runs_on() -> None:
+    clock = FakeClock(start_ns=0)
+    seen: list[int] = []
+
+    def tick(n: int) -> None:
+        seen.append(n)
+        if n == 2:
+            raise KeyboardInterrupt
+
+    loop = PacedLoop(clock, "t", tick, 1.0, max_seconds=10)
+    loop.start()
+    with pytest.raises(KeyboardInterrupt):
+        clock.sleep(5)
+    assert clock.monotonic_ns() == 1_000_000_000  # stopped where the tick raised
+
+    clock.sleep(1)
+    assert seen == [1, 2, 3]
