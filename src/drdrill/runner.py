@@ -277,10 +277,13 @@ class DrillRunner:
         journal.record(Kind.PHASE, Type.START, name)
         outer, self._phase_now = self._phase_now, name
         try:
-            return body()
+            result = body()
         finally:
-            self._phase_now = outer
             journal.record(Kind.PHASE, Type.END, name)
+        # Only a phase that ended normally hands back to the outer one: after a raise (Ctrl-C), run() still
+        # sees the phase the drill was in.
+        self._phase_now = outer
+        return result
 
     def _sweep(self, journal: Journal) -> None:
         removed = self.stack.sweep()
