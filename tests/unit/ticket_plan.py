@@ -68,10 +68,7 @@ faults:
     target: responder
     signal: SIGKILL
 recovery:
-  - title: The orchestrator restarts the responder
-    hook: restart-service
-    components: [responder]
-  - {title: Tell the customers, owner: support, estimate: 10m}
+  - {title: Confirm a responder runs again and answers the backlog, owner: support, estimate: 10m}
 staging:
   recovery_bound: 5s
   baseline: 2s
@@ -82,12 +79,20 @@ staging:
   workload_rate: 5
 """
 
+# The same crash, with the orchestrator's restart as an automated step of the drill.
+RESPONDER_RESTART = RESPONDER_CRASH.replace(
+    "recovery:\n",
+    "recovery:\n  - {title: The orchestrator restarts the responder, hook: restart-service, components: [responder]}\n",
+)
+
 
 def write_ticket_plan(directory: Path, *, failover_signal: bool = False) -> Plan:
-    """Write the help-desk plan, its compose file and its one scenario, ``responder-crash``, and load it."""
+    """Write the help-desk plan, its compose file and its scenarios (``responder-crash``, ``responder-restart``)
+    into ``directory``, and load it."""
     directory.mkdir(parents=True, exist_ok=True)
     plan = TICKET_PLAN + (FAILOVER_SIGNAL if failover_signal else "")
     (directory / "plan.yaml").write_text(plan, encoding="utf-8")
     (directory / "compose.yaml").write_text(COMPOSE, encoding="utf-8")
     (directory / "responder-crash.yaml").write_text(RESPONDER_CRASH, encoding="utf-8")
+    (directory / "responder-restart.yaml").write_text(RESPONDER_RESTART, encoding="utf-8")
     return load_plan(directory)

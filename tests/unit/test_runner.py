@@ -1,0 +1,281 @@
+"""The runner, phase by phase, against a fake help desk on a fake staging replica and a fake clock.
+
+No Docker, no network, no real sleep: the observers' loops run from the fake clock's sleeps at their due
+times (see :class:`drdrill.clock.FakeClock`), so every figure below is exact. The scenario kills the
+responder's container 2 s into the drill (F); probes run every 0.5 s, writes every 0.2 s; the staging bound
+is 5 s and steady state must hold 2 s.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drdrill.clock import FakeClock
+from drdrill.journal import Kind, Type, read_journal
+from drdrill.plan import Plan
+from drdrill.report.terminal import summary_lines
+from drdrill.runner import DrillResult, DrillRunner, DrillSettings
+from drdrill.system import NotDeclared
+from tests.unit.fake_drill import FakeContainer, FakeHelpdesk, FakeStaging
+from tests.unit.ticket_plan import write_ticket_plan
+
+BOUND = "staging bound of 5.00 s"
+NO_FAILOVER = (
+    "not measured, because the plan declares no failover signal (staging_topology.system.signals.failover)"
+)
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    return write_ticket_plan(tmp_path_factory.mktemp("helpdesk"))
+
+
+class Drill:
+    """One drill of the help desk: the fakes, the runner, and what it left on disk."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        reports: Path,
+        system: FakeHelpdesk,
+        *,
+        scenario: str = "responder-crash",
+        start_error: BaseException | None = None,
+    ) -> None:
+        self.system = system
+        self.container = FakeContainer(system, start_error=start_error)
+        self.staging = FakeStaging({"api": FakeContainer(system), "responder": self.container})
+        self.log: list[str] = []
+        settings = DrillSettings(
+            report_dir=reports,
+            run_id="r1",
+            log=self.log.append,
+            system=system,
+            staging=self.staging.factory,
+        )
+        self.runner = DrillRunner(plan, plan.scenarios[scenario], settings, clock=system.clock)
+
+    def run(self) -> DrillResult:
+        return self.runner.run()
+
+    @property
+    def scorecard(self) -> dict[str, Any]:
+        """The scorecard as written to disk (what every view is built from)."""
+        data: dict[str, Any] = json.loads((self.runner.run_dir / "scorecard.json").read_text())
+        return data
+
+    def verdict(self, name: str) -> tuple[str, str]:
+        (found,) = [v for v in self.scorecard["verdicts"] if v["name"] == name]
+        return found["outcome"], found["message"]
+
+
+def helpdesk(**behaviour: Any) -> FakeHelpdesk:
+    return FakeHelpdesk(FakeClock(), **behaviour)
+
+
+def test_a_system_that_comes_back_while_the_fault_is_held_passes(plan: Plan, tmp_path: Path) -> None:
+    # The engine restarts the killed responder 3.2 s after the kill; the first probe to see it is at F+3.5 s.
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+
+    result = drill.run()
+
+    assert result.status == "passed"
+    card = drill.scorecard
+    assert card["status"] == "passed" and card["error"] is None
+    m = card["measurements"]
+    assert 3.2 <= m["time_to_recover_s"] < 3.2 + 0.5  # within one probe interval of the real recovery
+    assert m["time_to_recover_s"] == 3.5
+    assert m["time_to_detect_s"] == 0.5  # the first probe after the kill failed
+    assert m["time_to_detect_by_plan_s"] == 1.0  # error rate above 0.5 over the plan's 1 s staging window
+    assert m["fault_held_s"] == 5.6  # held until 2 s of steady state were seen, then reverted
+    assert drill.verdict("recovery_bound") == ("pass", f"recovered in 3.50 s, within the {BOUND}")
+    assert drill.verdict("projected_rto") == (
+        "pass",
+        "projected RTO 10.1 min (3.50 s measured + 10.0 min manual) meets the tier RTO 4.00 h",
+    )
+    assert drill.verdict("rpo") == ("pass", "no acknowledged ticket lost (39 checked against the final read)")
+    assert drill.verdict("drained") == ("pass", "every acknowledged ticket held was done after the fault")
+    assert drill.verdict("no_unexpected_data") == ("pass", "the system holds only tickets the drill wrote")
+    # the plan declares no failover signal: failover is not measured, and the scorecard says why
+    assert m["time_to_failover_s"] is None
+    assert m["not_measured"] == {"time_to_failover_s": NO_FAILOVER, "time_to_failback_s": NO_FAILOVER}
+    # the engine brought the container back by itself, so the revert had nothing to start
+    assert drill.container.calls == ["kill SIGKILL"]
+    assert drill.staging.calls == ["factory r1", "prepare", "sweep", "start", "stop"]
+    assert (drill.system.opened, drill.system.closed) == (1, 1)
+    assert card["cleanup"] == ["replica drdrill-test removed"]
+
+
+def test_probe_units_the_system_holds_are_neither_lost_nor_unexpected(plan: Plan, tmp_path: Path) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+
+    drill.run()
+
+    ledger = drill.scorecard["measurements"]["ledger"]
+    probes = set(drill.system.probed)
+    assert len(probes) == 16  # every probe's own unit is held by the system ...
+    assert probes <= drill.system.held
+    assert ledger["read"] == len(drill.system.held - probes) == 39  # ... and the final read leaves them out
+    assert (ledger["unexpected"], ledger["lost"], ledger["done"], ledger["not_done"]) == (0, 0, 39, 0)
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    (read,) = [e for e in journal if e.kind is Kind.READ]
+    assert read.type is Type.OK
+    assert len(read.data["held"]) == 39 + 16  # the journal keeps what the system said, all of it
+
+
+def test_a_restart_step_brings_the_killed_responder_back(plan: Plan, tmp_path: Path) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(boot_s=1.5), scenario="responder-restart")
+
+    result = drill.run()
+
+    assert result.status == "passed"
+    assert drill.verdict("recovery_bound") == ("pass", f"recovered in 1.50 s, within the {BOUND}")
+    steps = [e for e in drill.scorecard["timeline"] if e["kind"] == "step"]
+    assert [(e["type"], e["name"], e.get("data", {}).get("detail")) for e in steps] == [
+        ("invoke", "The orchestrator restarts the responder", None),
+        ("ok", "The orchestrator restarts the responder", "restarted responder"),
+    ]
+    assert drill.container.calls == ["kill SIGKILL", "start"]
+
+
+def test_a_system_that_never_comes_back_misses_the_recovery_bound(plan: Plan, tmp_path: Path) -> None:
+    # Nothing restarts the responder: the fault is held to the bound + steady window + probe timeout (8 s).
+    drill = Drill(plan, tmp_path, helpdesk())
+
+    result = drill.run()
+
+    assert result.status == "failed"
+    assert drill.verdict("recovery_bound") == (
+        "fail",
+        "RTO missed: steady state did not return during the 8.00 s the fault was held (staging bound 5.00 s)",
+    )
+    assert drill.verdict("projected_rto") == (
+        "fail",
+        "no projected RTO: the automated recovery never completed",
+    )
+    assert drill.scorecard["measurements"]["not_measured"]["time_to_recover_s"] == (
+        "steady state did not return while the fault was held"
+    )
+    assert drill.container.calls == ["kill SIGKILL", "start"]  # the revert started it again
+
+
+def test_a_final_read_that_fails_leaves_data_loss_unknown_never_zero(plan: Plan, tmp_path: Path) -> None:
+    system = helpdesk(heal_after_s=3.2, read_error=ConnectionRefusedError(111, "Connection refused"))
+    drill = Drill(plan, tmp_path, system)
+
+    result = drill.run()
+
+    why = (
+        "not measured, because the final read failed: ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+    assert result.status == "failed"  # a drill that could not check its data has not passed
+    assert drill.verdict("recovery_bound")[0] == "pass"
+    for name in ("rpo", "drained", "no_unexpected_data"):
+        assert drill.verdict(name) == ("unknown", f"not judged: {why}")
+    m = drill.scorecard["measurements"]
+    assert m["ledger"]["lost"] is None and m["lost_window_s"] is None
+    assert m["not_measured"]["ledger.lost"] == why
+    assert system.reads > 1  # the drain kept trying until its timeout, then the final read failed too
+    assert result.scorecard == drill.scorecard  # the result holds the scorecard the file holds
+    summary = "\n".join(summary_lines(drill.scorecard))
+    assert f"  tickets: 39 acknowledged, 0 unknown; lost and done {why}" in summary
+    page = (drill.runner.run_dir / "scorecard.html").read_text()
+    assert f"whether any ticket was lost is unknown: {why}" in page
+    assert "0 lost" not in page and "0 lost" not in summary
+
+
+def test_a_system_that_declares_no_final_read_is_not_measured_and_says_why(
+    plan: Plan, tmp_path: Path
+) -> None:
+    missing = NotDeclared("the plan declares no `final_read` (staging_topology.system.final_read)")
+    system = helpdesk(heal_after_s=3.2, read_error=missing)
+    drill = Drill(plan, tmp_path, system)
+
+    result = drill.run()
+
+    why = "not measured, because the plan declares no `final_read` (staging_topology.system.final_read)"
+    assert result.status == "failed"
+    assert drill.verdict("rpo") == ("unknown", f"not judged: {why}")
+    assert drill.scorecard["measurements"]["not_measured"]["ledger.done"] == why
+    drains = [e for e in drill.scorecard["timeline"] if e["kind"] == "note" and e["name"] == "drain"]
+    assert [e["data"] for e in drains] == [{"why": "no final read to wait on"}]  # the drain did not wait
+    assert system.reads == 2  # once to pace the drain, once for the final read
+
+
+def test_acknowledged_writes_the_system_loses_miss_the_rpo(plan: Plan, tmp_path: Path) -> None:
+    # Writes while the responder is down are acknowledged and dropped: F+0.2 s to F+3.0 s, 15 of them.
+    system = helpdesk(heal_after_s=3.2, lose_while_down=True)
+    drill = Drill(plan, tmp_path, system)
+
+    result = drill.run()
+
+    assert result.status == "failed"
+    assert len(system.dropped) == 15
+    assert drill.verdict("rpo") == (
+        "fail",
+        "RPO missed: 15 tickets acknowledged and lost, spanning 2.80 s; RPO 0 (no acknowledged ticket lost)",
+    )
+    m = drill.scorecard["measurements"]
+    assert m["lost_ids"] == sorted(system.dropped)
+    assert (m["ledger"]["acknowledged"], m["ledger"]["lost"], m["lost_window_s"]) == (39, 15, 2.8)
+    assert drill.verdict("recovery_bound")[0] == "pass"  # it came back, but not with everything
+
+
+def test_a_revert_that_raises_any_error_still_removes_the_replica_and_writes_the_scorecard(
+    plan: Plan, tmp_path: Path
+) -> None:
+    refused = RuntimeError("the engine refused to start the container")
+    drill = Drill(plan, tmp_path, helpdesk(), start_error=refused)
+
+    result = drill.run()
+
+    assert result.status == "errored"
+    card = drill.scorecard
+    assert card["status"] == "errored"
+    assert card["error"] == (
+        "RuntimeError: the engine refused to start the container; "
+        "FAULT NOT REVERTED: RuntimeError: the engine refused to start the container"
+    )
+    assert drill.staging.calls[-1] == "stop"  # the replica went, fault or no fault
+    assert drill.system.closed == 1
+    assert drill.container.calls == ["kill SIGKILL", "start", "start"]  # the revert, and teardown's retry
+    problems = [
+        e["data"]["problem"] for e in card["timeline"] if e["kind"] == "note" and e["name"] == "cleanup"
+    ]
+    assert problems == ["FAULT NOT REVERTED: RuntimeError: the engine refused to start the container"]
+    assert drill.verdict("rpo") == ("unknown", "not judged: the final read did not happen")
+    assert (drill.runner.run_dir / "scorecard.html").is_file()
+
+
+def test_ctrl_c_mid_fault_aborts_reverts_removes_the_replica_and_writes_the_scorecard(
+    plan: Plan, tmp_path: Path
+) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(interrupt_after_s=1.0))
+
+    with pytest.raises(KeyboardInterrupt):
+        drill.run()
+
+    card = drill.scorecard
+    assert card["status"] == "aborted"
+    assert card["error"] == "interrupted (Ctrl-C) during the fault phase"
+    assert drill.container.calls == ["kill SIGKILL", "start"]  # teardown reverted the fault
+    assert drill.staging.calls[-1] == "stop"
+    assert drill.system.closed == 1
+    faults = [(e["type"], e["name"]) for e in card["timeline"] if e["kind"] == "fault"]
+    assert faults == [("start", "kill responder (SIGKILL)"), ("end", "kill responder (SIGKILL)")]
+    assert drill.verdict("rpo") == ("unknown", "not judged: the final read did not happen")
+
+
+def test_a_drill_on_a_fake_clock_runs_the_same_way_every_time(plan: Plan, tmp_path: Path) -> None:
+    def timeline(where: Path) -> list[tuple[Any, ...]]:
+        drill = Drill(plan, where, helpdesk(heal_after_s=3.2, lose_while_down=True))
+        drill.run()
+        return [
+            (e["t_ns"], e["kind"], e["type"], e["name"], e.get("value")) for e in drill.scorecard["timeline"]
+        ]
+
+    assert timeline(tmp_path / "one") == timeline(tmp_path / "two")
