@@ -3,8 +3,8 @@
 Schema ``drdrill.scorecard/1`` and ``/2`` differ in a few places; the rules are :mod:`drdrill.report.words`,
 which every view shares, and this module types them:
 
-- ``/2`` names the unit of work (``"unit": {"one": "claim", "many": "claims"}``); ``/1`` has none, and came
-  from the claims system only, so it reads as "claim" / "claims".
+- ``/2`` names the unit of work (``"unit": {"one": "ticket", "many": "tickets"}``); ``/1`` has none, and
+  came from the bundled system only, so it reads in that system's words (:func:`drdrill.report.words.unit`).
 - ``/2`` verdicts carry ``outcome`` (pass, fail, unknown) besides ``passed``; for ``/1`` it follows ``passed``.
 - ``/2`` leaves a figure null with the reason in ``measurements.not_measured``, keyed by the figure
   (``time_to_recover_s``) or by ``ledger.<count>`` (``ledger.lost``); a null figure is "not measured",
@@ -149,11 +149,11 @@ class CardView:
 
     @property
     def unit(self) -> tuple[str, str]:
-        """Words for one and many units of work (``claim``/``claims``), as every view says them."""
+        """Words for one and many units of work (``ticket``/``tickets``), as every view says them."""
         return words.unit(self.data)
 
     def count(self, n: int) -> str:
-        """``1 claim``, ``3 claims``."""
+        """``1 ticket``, ``3 tickets``."""
         one, many = self.unit
         return f"{n} {one if n == 1 else many}"
 

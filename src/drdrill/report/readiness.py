@@ -262,7 +262,7 @@ def _figure_text(run: DrillRun, figure: Figure, fmt: Callable[[float], str]) -> 
 
 
 def _lost_text(run: DrillRun) -> str:
-    """Data lost in the drill's own words: ``1 claim``, ``3 claims``, or why it was not measured."""
+    """Data lost in the drill's own words: ``1 ticket``, ``3 tickets``, or why it was not measured."""
     return _figure_text(run, run.card.lost, lambda n: run.card.count(round(n)))
 
 

@@ -1,7 +1,8 @@
 """Reading a scorecard in the plan's own words: its unit of work, and why a figure is missing.
 
-Every view goes through these, so none says "claims" of another system, or shows a figure that was not
-measured as 0 or as a pass. Scorecards of schema /1 (claims only, every figure present) still read.
+Every view goes through these, so none speaks of one system's units in another system's words, or shows a
+figure that was not measured as 0 or as a pass. Scorecards of schema /1 (written by the bundled system only,
+every figure present) still read.
 """
 
 from __future__ import annotations
