@@ -248,14 +248,13 @@ class DrillRunner:
             self._toxiproxy = ToxiproxyClient(*stack.toxiproxy_address)
             self._environment["toxiproxy"] = self._toxiproxy.version()
         self._environment["images"] = stack.images()
+        # Without links no network fault can be declared (the plan checks), so a closed placeholder will do.
+        client = self._toxiproxy or ToxiproxyClient("127.0.0.1", 0)
         self._faults = build_faults(
-            self._fault_decls,
-            self._proxies,
-            self._services,
-            self._toxiproxy or ToxiproxyClient("127.0.0.1", 0),
-            stack,
-            str(self.scenario.source),
+            self._fault_decls, self._proxies, self._services, client, stack, str(self.scenario.source)
         )
+        if client is not self._toxiproxy:
+            client.close()
         self.system.open(SystemContext(stack, self.clock, self.plan, self.settings.run_id, stack.secrets))
         self._system_open = True
         self._start_observers(journal)

@@ -66,8 +66,8 @@ def _path(value: str) -> str:
 class UnitWords(PlanModel):
     """What one unit of work is called, so every view speaks the plan's words."""
 
-    one: str = Field(min_length=1, description="Singular, e.g. claim, ticket, question.")
-    many: str = Field(min_length=1, description="Plural, e.g. claims, tickets, questions.")
+    one: str = Field(min_length=1, description="Singular, e.g. ticket, question, document.")
+    many: str = Field(min_length=1, description="Plural, e.g. tickets, questions, documents.")
 
 
 class ServiceReadiness(PlanModel):
@@ -241,7 +241,9 @@ class FinalReadSpec(PlanModel):
     """The read that lists what the system holds after the drill: the input of the RPO ledger."""
 
     url: str
-    items: str = Field(description="JSON path of the list of units in the answer, e.g. claims.")
+    items: str = Field(
+        description="JSON path of the list of units in the answer, e.g. items or data.tickets."
+    )
     id: str = Field(default="id", description="JSON path of a unit's id inside one item.")
     done: Match | None = Field(
         default=None,

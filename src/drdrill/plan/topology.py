@@ -144,7 +144,7 @@ def check_topology(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
         return [
             doc.issue(
                 _TOPOLOGY,
-                f"staging_topology: {_and(described)} describe a compose stack, but no compose_file "
+                f"staging_topology: {_and(described)} {'describes' if len(described) == 1 else 'describe'} a compose stack, but no compose_file "
                 "names it; add compose_file: <your compose file, relative to plan.yaml>",
                 key=True,
             )

@@ -1,0 +1,97 @@
+"""Kill tests: SIGINT or SIGTERM in any phase, teardown included, still writes a scorecard and leaves nothing;
+SIGKILL in any phase writes nothing, and the next run's sweep removes all it left (containers and temp files)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import tempfile
+from pathlib import Path
+
+import docker
+import pytest
+
+from drdrill.staging.stack import sweep_leftovers, sweep_run_dirs
+from tests.integration.conftest import ROOT
+from tests.integration.test_cleanup import _plan_with_compose, _run_objects, _start_drill, _wait_for_event
+
+pytestmark = pytest.mark.integration
+
+# A service that ignores SIGTERM: `compose down` waits out its stop timeout, so teardown lasts long enough
+# for a signal to land inside it.
+STUBBORN = """
+  stubborn:
+    image: drdrill/base:local
+    init: true
+    command: ["bash", "-c", "trap '' TERM; while true; do sleep 0.2; done"]
+"""
+
+
+@pytest.fixture
+def slow_teardown_plan(plan_copy: Path, tmp_path: Path) -> Path:
+    compose = tmp_path / "claims-compose" / "compose.yaml"
+    compose.parent.mkdir()
+    text = (ROOT / "compose" / "claims" / "compose.yaml").read_text()
+    text = text.replace("./sim/labels.json", str(ROOT / "compose" / "claims" / "sim" / "labels.json"))
+    text = text.replace("context: .", f"context: {ROOT / 'compose' / 'claims'}")
+    compose.write_text(text.replace("\nvolumes:\n", f"{STUBBORN}\nvolumes:\n", 1))
+    _plan_with_compose(plan_copy, compose)
+    plan = plan_copy / "plan.yaml"
+    plan.write_text(plan.read_text().replace("  infrastructure: []", "  infrastructure: [stubborn]"))
+    return plan_copy
+
+
+def _phase_started(name: str) -> str:
+    return f'"kind": "phase", "name": "{name}"'  # its first event is the start (keys are sorted)
+
+
+@pytest.mark.parametrize("phase", ["stack-start", "baseline", "fault", "drain", "teardown"])
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_an_interrupt_in_any_phase_keeps_the_scorecard_and_leaves_nothing(
+    docker_ready: docker.DockerClient,
+    slow_teardown_plan: Path,
+    tmp_path: Path,
+    phase: str,
+    stop_signal: signal.Signals,
+) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    proc = _start_drill(slow_teardown_plan, reports)
+    run_id = _wait_for_event(reports, _phase_started(phase), proc)
+    proc.send_signal(stop_signal)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.decode()[-3000:]
+    (card_path,) = reports.glob(f"*-{run_id}/scorecard.json")
+    card = json.loads(card_path.read_text())
+    assert card["status"] == "aborted"
+    if phase == "teardown":
+        assert (
+            "interrupted again during teardown" in card["error"]
+            or "during the teardown phase" in card["error"]
+        )
+    else:
+        assert f"during the {phase} phase" in card["error"], card["error"]
+    # Whatever the interrupt cut short, the next run's sweep leaves nothing of this one.
+    sweep_leftovers(docker_ready, lambda line: None)
+    assert _run_objects(docker_ready, run_id) == []
+
+
+@pytest.mark.parametrize("phase", ["stack-start", "fault", "teardown"])
+def test_after_a_sigkill_in_any_phase_the_next_sweep_removes_everything(
+    docker_ready: docker.DockerClient, slow_teardown_plan: Path, tmp_path: Path, phase: str
+) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    proc = _start_drill(slow_teardown_plan, reports)
+    run_id = _wait_for_event(reports, _phase_started(phase), proc)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert list(reports.glob(f"*-{run_id}/scorecard.json")) == []  # SIGKILL: nothing can be written
+    temp = Path(tempfile.gettempdir())
+    assert list(temp.glob(f"drdrill-{run_id}-*")), "the killed run's temporary files are still there"
+    messages: list[str] = []
+    sweep_leftovers(docker_ready, messages.append)
+    removed_dirs = sweep_run_dirs(temp, keep=temp / "none")
+    assert _run_objects(docker_ready, run_id) == []
+    assert list(temp.glob(f"drdrill-{run_id}-*")) == []
+    assert any(name.startswith(f"drdrill-{run_id}-") for name in removed_dirs)
