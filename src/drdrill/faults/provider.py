@@ -29,6 +29,8 @@ def simulator_fault(fault: Any, where: str) -> dict[str, Any]:
         body: dict[str, Any] = {"status": fault.status, "error_rate": fault.error_rate}
         if fault.retry_after is not None:
             body["retry_after_s"] = round(fault.retry_after.total_seconds())
+        if fault.heal_after is not None:
+            body["heal_after_ms"] = round(fault.heal_after.total_seconds() * 1000)
         return body
     if fault.kind == "slow_first_token":
         # The replica does not stream: the first token is the whole answer, so the delay is the answer's.

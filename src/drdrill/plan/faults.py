@@ -7,12 +7,13 @@ their ``target`` is the zone or region name.
 from __future__ import annotations
 
 import typing
+from datetime import timedelta
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from drdrill.plan.base import PlanModel
-from drdrill.plan.durations import Duration
+from drdrill.plan.durations import Duration, format_duration
 
 Stream = Literal["upstream", "downstream"]
 
@@ -170,6 +171,18 @@ class HttpError(_ProviderFault):
     status: int = Field(ge=400, le=599)
     error_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     retry_after: Duration | None = Field(default=None, description="Retry-After sent with 429/503 answers.")
+    heal_after: Duration | None = Field(
+        default=None,
+        description="The provider answers again by itself this long after the fault is set, while the fault "
+        "stays in place until the drill reverts it (a transient outage).",
+    )
+
+    @field_validator("heal_after")
+    @classmethod
+    def _heal_after(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(milliseconds=1):
+            raise ValueError(f"heal_after must be at least 1ms, got {format_duration(value)}")
+        return value
 
 
 class SlowFirstToken(_ProviderFault):

@@ -14,9 +14,18 @@ error rate, latency, a body cut off mid-JSON, Retry-After) that Toxiproxy cannot
 at the TCP level:
 
     POST   /v1/chat/completions   GET /v1/models   GET /health
-    POST   /_sim/fault  {"status": 503, "error_rate": 1.0, "latency_ms": 0, "malformed": false, "retry_after_s": null}
+    GET    /v1/chat/completions/<id>   GET /v1/chat/completions?limit=N   (completions asked with "store": true)
+    POST   /_sim/fault  {"status": 503, "error_rate": 1.0, "latency_ms": 0, "malformed": false, "retry_after_s": null,
+                         "heal_after_ms": null}
     DELETE /_sim/fault
     GET    /_sim/stats  requests, completions, errors, by_answer, the current fault
+    GET    /_sim/truth  every outage, dated on this process's CLOCK_MONOTONIC (ns), and the clock's reading now
+
+Faults spoil chat completions only; the stored completions stay readable, as OpenAI's stored completions do.
+A fault with `heal_after_ms` ends by itself that long after it was set, while it stays set until DELETE: a
+transient outage whose true end is known to the nanosecond. `/_sim/truth` is the ground truth a drill's
+measured times are checked against: on Linux a container shares the host kernel's CLOCK_MONOTONIC (there are
+no time namespaces in a compose service), so its instants compare with the runner's journal directly.
 
 Environment: PORT (8000), PROVIDER_NAME (primary), MODEL_NAME (sim-<name>), SIM_SEED (1, draws of a
 partial error rate), SIM_RULES_FILE (none). Standard library only: it runs with the python3 of drdrill's
@@ -34,7 +43,9 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NoReturn
@@ -152,6 +163,7 @@ class Fault:
 
     `malformed`: answer 200 with a body cut off mid-JSON instead (a provider that changed or broke its format).
     `retry_after_s`: sent as Retry-After with an error status.
+    `heal_after_ms`: the fault stops spoiling answers this long after it was set (it stays set until cleared).
     """
 
     status: int = 503
@@ -159,6 +171,7 @@ class Fault:
     latency_ms: int = 0
     malformed: bool = False
     retry_after_s: int | None = None
+    heal_after_ms: int | None = None
 
 
 def parse_fault(body: dict[str, Any]) -> Fault:
@@ -178,13 +191,61 @@ def parse_fault(body: dict[str, Any]) -> Fault:
     retry_after_s = body.get("retry_after_s")
     if retry_after_s is not None and (not isinstance(retry_after_s, int) or retry_after_s < 0):
         raise ValueError(f"retry_after_s must be a non-negative integer, got {retry_after_s!r}")
+    heal_after_ms = body.get("heal_after_ms")
+    if heal_after_ms is not None and (
+        isinstance(heal_after_ms, bool) or not isinstance(heal_after_ms, int) or heal_after_ms <= 0
+    ):
+        raise ValueError(f"heal_after_ms must be a positive integer, got {heal_after_ms!r}")
     return Fault(
         status=status,
         error_rate=float(error_rate),
         latency_ms=latency_ms,
         malformed=malformed,
         retry_after_s=retry_after_s,
+        heal_after_ms=heal_after_ms,
     )
+
+
+@dataclass
+class Outage:
+    """One fault set through the admin API, dated in nanoseconds of this process's monotonic clock.
+
+    The outage is in place from ``set_ns`` until it heals (``heal_ns``) or is cleared (``cleared_ns``),
+    whichever comes first: that span is the truth. ``first_faulty_ns`` and ``first_sound_ns`` are the first
+    answer the fault decided and the first sound answer after the outage ended: the earliest instants any
+    client of the simulator could have seen either edge.
+    """
+
+    fault: Fault
+    set_ns: int
+    heal_ns: int | None = None
+    cleared_ns: int | None = None
+    first_faulty_ns: int | None = None
+    first_sound_ns: int | None = None
+
+    def in_place(self, now_ns: int) -> bool:
+        """Whether the fault still spoils answers at ``now_ns``."""
+        end = self.end_ns
+        return end is None or now_ns < end
+
+    @property
+    def end_ns(self) -> int | None:
+        """When the outage ended (healed or cleared), None while it lasts."""
+        ends = [t for t in (self.heal_ns, self.cleared_ns) if t is not None]
+        return min(ends) if ends else None
+
+    def to_json(self, now_ns: int) -> dict[str, Any]:
+        end = self.end_ns
+        return {
+            "fault": asdict(self.fault),
+            "set_ns": self.set_ns,
+            # A heal still to come is no end yet: the truth only states what has happened.
+            "end_ns": end if end is not None and end <= now_ns else None,
+            "heal_ns": self.heal_ns,
+            "cleared_ns": self.cleared_ns,
+            "first_faulty_ns": self.first_faulty_ns,
+            "first_sound_ns": self.first_sound_ns,
+        }
 
 
 # ------------------------------------------------------------------------------------------- simulator
@@ -197,37 +258,94 @@ class Stats:
     errors: int = 0
 
 
+STORED_PREFIX = "/v1/chat/completions/"
+STORED_LIMIT = 100_000  # stored completions kept; the oldest go first
+
+
 @dataclass
 class Simulator:
-    """State shared by the request threads."""
+    """State shared by the request threads. ``clock`` is the monotonic clock the truth is dated on."""
 
     name: str
     model: str
     seed: int = 1
     rules: Rules = field(default_factory=Rules)
+    clock: Callable[[], int] = field(default=time.monotonic_ns)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(self.seed)
         self.fault: Fault | None = None
+        self.outages: list[Outage] = []
         self.stats = Stats()
         # The rules' answers are listed from the start, so a drill sees a zero rather than a missing key.
         self.by_answer: dict[str, int] = dict.fromkeys(self.rules.answers, 0)
+        self.stored: dict[str, dict[str, Any]] = {}
 
     def set_fault(self, fault: Fault | None) -> None:
+        """Set a fault (a new outage), or clear the current one (None; clearing twice is harmless)."""
         with self._lock:
+            now = self.clock()
+            current = self.outages[-1] if self.outages else None
+            if current is not None and current.cleared_ns is None:
+                current.cleared_ns = now
             self.fault = fault
+            if fault is not None:
+                heal = None if fault.heal_after_ms is None else now + fault.heal_after_ms * 1_000_000
+                self.outages.append(Outage(fault=fault, set_ns=now, heal_ns=heal))
 
     def draw_fault(self) -> Fault | None:
-        """Count a request and decide whether the current fault hits it."""
+        """Count a request and decide whether the current fault hits it; date the outage's edges."""
         with self._lock:
             self.stats.requests += 1
-            fault = self.fault
-            if fault is None:
+            now = self.clock()
+            outage = self.outages[-1] if self.outages else None
+            if outage is None:
                 return None
+            if not outage.in_place(now):
+                if outage.first_sound_ns is None:
+                    outage.first_sound_ns = now
+                return None
+            fault = outage.fault
             if fault.error_rate >= 1.0 or self._random.random() < fault.error_rate:
+                if outage.first_faulty_ns is None:
+                    outage.first_faulty_ns = now
                 return fault
             return Fault(status=200, error_rate=0.0, latency_ms=fault.latency_ms)  # spared: slow but sound
+
+    def store(self, completion: dict[str, Any]) -> None:
+        """Keep a completion asked with ``"store": true``, for reading it back."""
+        with self._lock:
+            self.stored[completion["id"]] = completion
+            while len(self.stored) > STORED_LIMIT:
+                del self.stored[next(iter(self.stored))]
+
+    def stored_completion(self, completion_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.stored.get(completion_id)
+
+    def stored_list(self, limit: int) -> dict[str, Any]:
+        """The first ``limit`` stored completions, oldest first, as OpenAI lists them."""
+        with self._lock:
+            items = list(self.stored.values())
+        page = items[:limit]
+        return {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit,
+        }
+
+    def truth(self) -> dict[str, Any]:
+        """Every outage with its instants, and the clock's reading now (to check it against a client's)."""
+        with self._lock:
+            now = self.clock()
+            return {
+                "clock": "CLOCK_MONOTONIC",
+                "now_ns": now,
+                "outages": [outage.to_json(now) for outage in self.outages],
+            }
 
     def record(self, given: str | None) -> None:
         """Count a completion that answered ``given``, or an error when None."""
@@ -286,6 +404,16 @@ def last_user_text(body: dict[str, Any]) -> str:
     raise ValueError("no user message with string content")
 
 
+def request_metadata(body: dict[str, Any]) -> dict[str, str]:
+    """The request's ``metadata`` (string keys and values, as OpenAI takes them), kept with a stored answer."""
+    metadata = body.get("metadata", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise ValueError("metadata must be an object of string values")
+    return metadata
+
+
 def error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
@@ -308,6 +436,9 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes: with Nagle's algorithm the body waits for the client's delayed
+    # ACK of the headers, ~40 ms on Linux, which would be most of a drill's probe latency.
+    disable_nagle_algorithm = True
     server_version = "drdrill-provider-sim/1"
     sim: Simulator  # set on the class by main()
 
@@ -339,15 +470,34 @@ class Handler(BaseHTTPRequestHandler):
         return body
 
     def do_GET(self) -> None:
-        if self.path in ("/health", "/healthz"):
+        path, _, query = self.path.partition("?")
+        if path in ("/health", "/healthz"):
             self.send_json(200, {"status": "ok", "provider": self.sim.name})
-        elif self.path == "/v1/models":
+        elif path == "/v1/models":
             model = {"id": self.sim.model, "object": "model", "created": 0, "owned_by": "drdrill"}
             self.send_json(200, {"object": "list", "data": [model]})
-        elif self.path == "/_sim/stats":
+        elif path == "/v1/chat/completions":
+            self._list_stored(query)
+        elif path.startswith(STORED_PREFIX) and "/" not in path[len(STORED_PREFIX) :]:
+            found = self.sim.stored_completion(path[len(STORED_PREFIX) :])
+            if found is None:
+                self.send_json(404, error_body("no stored completion with that id", "invalid_request_error"))
+            else:
+                self.send_json(200, found)
+        elif path == "/_sim/stats":
             self.send_json(200, self.sim.snapshot())
+        elif path == "/_sim/truth":
+            self.send_json(200, self.sim.truth())
         else:
             self.send_json(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
+
+    def _list_stored(self, query: str) -> None:
+        limits = urllib.parse.parse_qs(query).get("limit", ["20"])
+        if not limits[-1].isdigit() or int(limits[-1]) < 1:
+            message = f"limit must be a positive integer, got {limits[-1]!r}"
+            self.send_json(400, error_body(message, "invalid_request_error"))
+            return
+        self.send_json(200, self.sim.stored_list(int(limits[-1])))
 
     def do_POST(self) -> None:
         try:
@@ -393,13 +543,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             prompt = last_user_text(body)
+            metadata = request_metadata(body)
         except ValueError as exc:
             self.sim.record(None)
             self.send_json(400, error_body(str(exc), "invalid_request_error"))
             return
         given = answer(self.sim.rules, prompt)
         self.sim.record(given)
-        self.send_json(200, completion(str(body.get("model") or self.sim.model), prompt, given))
+        answered = completion(str(body.get("model") or self.sim.model), prompt, given)
+        if body.get("store") is True:
+            answered["metadata"] = metadata
+            self.sim.store(answered)
+        self.send_json(200, answered)
 
 
 def serve_until_signalled(server: Server) -> NoReturn:

@@ -7,14 +7,19 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from drdrill.faults.provider import simulator_fault
+from drdrill.plan.faults import HttpError
 from drdrill.simulator import provider_sim as sim
 
 REPO = Path(__file__).resolve().parents[3]
@@ -352,3 +357,151 @@ def test_the_simulator_and_its_images_name_no_example_system() -> None:
         text = path.read_text(encoding="utf-8").lower()
         for word in ("claim", "intake", "insurance", "liabilit", '"auto"', '"property"', '"health"'):
             assert word not in text, f"{path.relative_to(REPO)} names {word!r}"
+
+
+# ------------------------------------------------------------------------------ ground truth of outages
+
+
+class Ticks:
+    """A monotonic clock in nanoseconds that moves only when told to."""
+
+    def __init__(self, start_ns: int = 1_000_000_000) -> None:
+        self.now_ns = start_ns
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+    def advance_ms(self, ms: int) -> None:
+        self.now_ns += ms * 1_000_000
+
+
+def test_parse_fault_heal_after_ms() -> None:
+    assert sim.parse_fault({"heal_after_ms": 250}).heal_after_ms == 250
+    assert sim.parse_fault({}).heal_after_ms is None
+    for bad in (0, -5, 1.5, True, "250"):
+        with pytest.raises(ValueError, match=f"heal_after_ms must be a positive integer, got {bad!r}"):
+            sim.parse_fault({"heal_after_ms": bad})
+
+
+def test_a_self_healing_outage_is_dated_on_the_simulators_clock() -> None:
+    ticks = Ticks()
+    simulator = sim.Simulator(name="p", model="m", clock=ticks)
+    assert simulator.draw_fault() is None  # no fault yet: nothing to date
+    set_at = ticks.now_ns
+    simulator.set_fault(sim.Fault(status=503, heal_after_ms=300))
+    ticks.advance_ms(40)
+    assert simulator.truth()["outages"][0]["end_ns"] is None  # the heal is still to come
+    assert simulator.draw_fault() == sim.Fault(status=503, heal_after_ms=300)
+    ticks.advance_ms(100)
+    assert simulator.draw_fault() is not None  # still out: the first faulty answer stays the first
+    ticks.advance_ms(160)  # exactly 300 ms after the fault was set: healed
+    assert simulator.draw_fault() is None
+    ticks.advance_ms(20)
+    assert simulator.draw_fault() is None
+    ticks.advance_ms(500)
+    simulator.set_fault(None)  # the drill reverts the fault later; the outage had ended already
+    truth = simulator.truth()
+    assert truth["clock"] == "CLOCK_MONOTONIC"
+    assert truth["now_ns"] == ticks.now_ns
+    ms = 1_000_000
+    assert truth["outages"] == [
+        {
+            "fault": {**asdict(sim.Fault(status=503, heal_after_ms=300))},
+            "set_ns": set_at,
+            "end_ns": set_at + 300 * ms,
+            "heal_ns": set_at + 300 * ms,
+            "cleared_ns": set_at + 820 * ms,
+            "first_faulty_ns": set_at + 40 * ms,
+            "first_sound_ns": set_at + 300 * ms,
+        }
+    ]
+    assert simulator.snapshot()["fault"] is None
+
+
+def test_a_cleared_outage_ends_when_cleared_and_a_new_fault_is_a_new_outage() -> None:
+    ticks = Ticks()
+    simulator = sim.Simulator(name="p", model="m", clock=ticks)
+    simulator.set_fault(sim.Fault(status=429))
+    first_set = ticks.now_ns
+    ticks.advance_ms(10)
+    simulator.set_fault(sim.Fault(status=500))  # a second fault replaces the first: that one ends now
+    ticks.advance_ms(10)
+    simulator.set_fault(None)
+    simulator.set_fault(None)  # clearing twice moves nothing
+    ticks.advance_ms(5)
+    assert simulator.draw_fault() is None
+    outages = simulator.truth()["outages"]
+    ms = 1_000_000
+    assert [(o["fault"]["status"], o["set_ns"], o["end_ns"], o["heal_ns"]) for o in outages] == [
+        (429, first_set, first_set + 10 * ms, None),
+        (500, first_set + 10 * ms, first_set + 20 * ms, None),
+    ]
+    assert [(o["first_faulty_ns"], o["first_sound_ns"]) for o in outages] == [
+        (None, None),
+        (None, first_set + 25 * ms),
+    ]
+
+
+def test_http_truth_is_on_the_monotonic_clock_of_the_caller(serve: Serve) -> None:
+    """In one process (and in a container, which shares the host kernel's clock) the instants compare."""
+    base_url = serve(sim.Simulator(name="p", model="m"))
+    before = time.monotonic_ns()
+    assert call(f"{base_url}/_sim/fault", "POST", {"status": 503, "heal_after_ms": 200})[0] == 200
+    assert chat(base_url, "anything")[0] == 503
+    time.sleep(0.25)
+    assert chat(base_url, "anything")[0] == 200
+    status, truth = call(f"{base_url}/_sim/truth")
+    after = time.monotonic_ns()
+    assert status == 200
+    assert before <= truth["now_ns"] <= after
+    (outage,) = truth["outages"]
+    assert before <= outage["set_ns"] < outage["first_faulty_ns"] < outage["end_ns"]
+    assert outage["end_ns"] == outage["heal_ns"] == outage["set_ns"] + 200_000_000
+    assert outage["end_ns"] <= outage["first_sound_ns"] <= truth["now_ns"]
+    assert outage["cleared_ns"] is None  # healed, but still set: /_sim/stats shows the fault
+    assert call(f"{base_url}/_sim/stats")[1]["fault"]["heal_after_ms"] == 200
+
+
+def test_http_stored_completions_read_back_and_listed(serve: Serve) -> None:
+    base_url = serve(sim.Simulator(name="p", model="m"))
+    ids = []
+    for n in range(3):
+        status, body = call(
+            f"{base_url}/v1/chat/completions",
+            "POST",
+            {
+                "model": "m",
+                "store": True,
+                "metadata": {"unit": f"u{n}"},
+                "messages": [{"role": "user", "content": f"question {n}"}],
+            },
+        )
+        assert status == 200
+        assert body["metadata"] == {"unit": f"u{n}"}
+        ids.append(body["id"])
+    assert chat(base_url, "not stored")[0] == 200  # without "store": true nothing is kept
+    status, found = call(f"{base_url}/v1/chat/completions/{ids[1]}")
+    assert (status, found["id"], found["metadata"]) == (200, ids[1], {"unit": "u1"})
+    assert call(f"{base_url}/v1/chat/completions/chatcmpl-nope")[0] == 404
+    status, listed = call(f"{base_url}/v1/chat/completions?limit=2")
+    assert status == 200
+    assert [item["metadata"]["unit"] for item in listed["data"]] == ["u0", "u1"]
+    assert (listed["first_id"], listed["last_id"], listed["has_more"]) == (ids[0], ids[1], True)
+    assert [i["id"] for i in call(f"{base_url}/v1/chat/completions?limit=100")[1]["data"]] == ids
+    assert call(f"{base_url}/v1/chat/completions")[1]["has_more"] is False  # 20 by default, as OpenAI
+    assert call(f"{base_url}/v1/chat/completions?limit=0")[0] == 400
+    bad = {"model": "m", "metadata": {"unit": 1}, "messages": [{"role": "user", "content": "x"}]}
+    assert call(f"{base_url}/v1/chat/completions", "POST", bad) == (
+        400,
+        sim.error_body("metadata must be an object of string values", "invalid_request_error"),
+    )
+
+
+def test_a_plans_self_healing_http_error_is_a_body_the_simulator_takes() -> None:
+    fault = HttpError(kind="http_error", target="llm", status=503, heal_after="1.5s", retry_after="2s")
+    body = simulator_fault(fault, "s.yaml")
+    assert body == {"status": 503, "error_rate": 1.0, "retry_after_s": 2, "heal_after_ms": 1500}
+    assert sim.parse_fault(body) == sim.Fault(status=503, retry_after_s=2, heal_after_ms=1500)
+    assert "heal_after_ms" not in simulator_fault(HttpError(kind="http_error", target="llm", status=503), "s")
+    with pytest.raises(ValidationError, match="heal_after must be at least 1ms, got 0s"):
+        HttpError(kind="http_error", target="llm", status=503, heal_after="0s")
