@@ -14,7 +14,7 @@ from typing import Literal
 
 from drdrill.plan import faults as f
 from drdrill.plan.durations import humanize_duration
-from drdrill.plan.errors import display_path
+from drdrill.plan.errors import PlanIssue, display_path, shorten
 from drdrill.plan.loader import PLAN_FILE
 from drdrill.plan.models import NOTICE_STAGES, Plan, Scenario
 from drdrill.plan.yamlsource import Loc, YamlDoc, read_yaml
@@ -98,13 +98,14 @@ class _Docs:
 
     def __init__(self, plan: Plan) -> None:
         self._docs: dict[Path, YamlDoc | None] = {}
+        self._within = plan.source_dir
         self.plan_path = plan.source_dir / PLAN_FILE
 
     def at(
         self, path: Path, loc: Loc, code: str, level: Level, message: str, *, key: bool = False
     ) -> Finding:
         if path not in self._docs:
-            doc = read_yaml(path)
+            doc = read_yaml(path, self._within)
             self._docs[path] = doc if isinstance(doc, YamlDoc) else None
         found = self._docs[path]
         line, col = found.position(loc, key=key) if found is not None else (0, 0)
@@ -132,12 +133,23 @@ def _touched(plan: Plan, scenario: Scenario) -> set[str]:
     return names
 
 
-def _compose_services(path: Path) -> list[str] | None:
-    doc = read_yaml(path)
-    if not isinstance(doc, YamlDoc) or not isinstance(doc.data, dict):
-        return None
-    services = doc.data.get("services")
-    return [str(s) for s in services] if isinstance(services, dict) else None
+def _compose_services(path: Path, within: Path) -> list[str] | str:
+    """The service names of the compose file ``path``, or why they cannot be read (never its content)."""
+    doc = read_yaml(path, within)
+    if isinstance(doc, PlanIssue):
+        return doc.message
+    services = doc.data.get("services") if isinstance(doc.data, dict) else None
+    if not isinstance(services, dict):
+        return "it has no 'services' mapping"
+    return [shorten(str(s)) for s in services]
+
+
+def _after(day: date, span: timedelta) -> date:
+    """``day + span``, or the last day there is when that is later (a plan may date a drill in year 9999)."""
+    try:
+        return day + span
+    except OverflowError:
+        return date.max
 
 
 class _Linter:
@@ -149,6 +161,7 @@ class _Linter:
         self.plan_path = self.docs.plan_path
 
     def run(self) -> Iterator[Finding]:
+        yield from self.future_dates()
         yield from self.drills()
         yield from self.topology()
         yield from self.single_points()
@@ -156,6 +169,43 @@ class _Linter:
         yield from self.degraded_modes()
         yield from self.signoff()
         yield from self.notices()
+
+    def _dates(self) -> Iterator[tuple[Path, Loc, str, date]]:
+        """(file, loc, what, day) for every date the plan records as past."""
+        plan = self.plan
+        signoff = plan.objectives.client_signoff
+        if signoff is not None:
+            yield (
+                self.plan_path,
+                ["objectives", "client_signoff", "date"],
+                "the client sign-off",
+                signoff.date,
+            )
+        for name, backup in plan.backups.items():
+            if backup.last_restore_verified is not None:
+                loc = ["backups", name, "last_restore_verified"]
+                what = f"the last restore test of backup {shorten(name)!r}"
+                yield self.plan_path, loc, what, backup.last_restore_verified
+        for s in plan.scenarios.values():
+            for i, record in enumerate(s.drills.history):
+                yield (
+                    s.source,
+                    ["drills", "history", i, "date"],
+                    f"a drill of scenario {s.name!r}",
+                    record.date,
+                )
+
+    def future_dates(self) -> Iterator[Finding]:
+        for path, loc, what, day in self._dates():
+            if day > self.today:
+                yield self.docs.at(
+                    path,
+                    loc,
+                    "future-date",
+                    "warning",
+                    f"{what} is dated {day}, after today ({self.today}): correct the date (only what has "
+                    "happened counts)",
+                )
 
     def drills(self) -> Iterator[Finding]:
         for s in self.plan.scenarios.values():
@@ -165,8 +215,8 @@ class _Linter:
                 yield self.docs.at(
                     s.source, [], "never-drilled", "warning", f"scenario {s.name!r} was never drilled"
                 )
-            elif last + s.drills.cadence < self.today:
-                due = last + s.drills.cadence
+            elif _after(last, s.drills.cadence) < self.today:
+                due = _after(last, s.drills.cadence)
                 yield self.docs.at(
                     s.source,
                     ["drills", "history"],
@@ -207,12 +257,14 @@ class _Linter:
         topo = plan.staging_topology
         if topo.compose_file is None:
             return
-        compose = (plan.source_dir / topo.compose_file).resolve()
-        services = _compose_services(compose)
+        compose = plan.source_dir / topo.compose_file
+        # The compose file may sit beside the plan directory (the bundled plan's does): the project holds both.
+        services = _compose_services(compose, plan.source_dir.parent)
         loc = ["staging_topology", "compose_file"]
-        if services is None:
+        if isinstance(services, str):
             message = (
-                f"cannot read the staging topology {display_path(compose)}: lints of the topology skipped"
+                f"cannot read the staging topology {display_path(compose)} ({services}): "
+                "lints of the topology skipped"
             )
             yield self.docs.at(self.plan_path, loc, "topology-unreadable", "warning", message)
             return
@@ -285,7 +337,7 @@ class _Linter:
                     )
         for bname, backup in plan.backups.items():
             verified = backup.last_restore_verified
-            if verified is None or verified + backup.verify_every < self.today:
+            if verified is None or _after(verified, backup.verify_every) < self.today:
                 when = (
                     "was never restore-tested"
                     if verified is None
