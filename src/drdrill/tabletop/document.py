@@ -66,8 +66,9 @@ class Document:
 # Characters that start Markdown markup anywhere in a line: escapes, code, emphasis, links and images, raw HTML
 # and autolinks, entities, table cells, strikethrough, headings' closing hashes.
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~#])")
-# ... and at the start of a line (or of a list item's text), followed by a space: list markers, "1." and "1)".
-_MD_START = re.compile(r"^(?:([-+])|(\d{1,9})([.)]))(?= |$)")
+# ... and at the start of a line (or of a list item's text): "-" (a list marker, or with the item's own "- "
+# a thematic break such as "- --"), and followed by a space "+", "1." and "1)".
+_MD_START = re.compile(r"^(?:(-)|(\+)(?= |$)|(\d{1,9})([.)])(?= |$))")
 
 
 def _md(text: str) -> str:
@@ -79,9 +80,7 @@ def _md(text: str) -> str:
     """
     one_line = " ".join(text.split())
     escaped = _MD_INLINE.sub(r"\\\1", one_line)
-    return _MD_START.sub(
-        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", escaped
-    )
+    return _MD_START.sub(lambda m: f"{m.group(3) or ''}\\{m.group(1) or m.group(2) or m.group(4)}", escaped)
 
 
 def _md_block(block: Block, depth: int) -> list[str]:
