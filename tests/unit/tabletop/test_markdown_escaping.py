@@ -37,6 +37,9 @@ PAYLOADS = [
     "# not a heading",
     "1. not a list",
     "- not an item",
+    "--",
+    "+ not an item either",
+    "1) nor this",
     "> not a quote",
 ]
 
@@ -65,12 +68,14 @@ def _render(markdown: str) -> _Reader:
     return reader
 
 
-def _hostile_plan(directory: Path) -> Path:
-    """A plan whose every free-text field the tabletop shows holds one payload."""
+def _hostile_plan(directory: Path) -> tuple[Path, list[str]]:
+    """A plan whose every free-text field the tabletop shows holds a payload; and the payloads used."""
     payload = iter(PAYLOADS * 3)
+    used: list[str] = []
 
     def q() -> str:
-        return '"' + next(payload).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        used.append(next(payload))
+        return '"' + used[-1].replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     plan = MINIMAL_PLAN.replace("client: Test Client", f"client: {q()}")
     plan = plan.replace("people: [Ann, Bob]", f"people: [{q()}, {q()}]")
@@ -87,17 +92,19 @@ def _hostile_plan(directory: Path) -> Path:
     directory.mkdir()
     (directory / "plan.yaml").write_text(plan, encoding="utf-8")
     (directory / "s.yaml").write_text(scenario, encoding="utf-8")
-    return directory
+    return directory, used
 
 
 def test_no_payload_of_a_hostile_plan_survives_rendering(tmp_path: Path) -> None:
-    plan = load_plan(_hostile_plan(tmp_path / "plan"))
+    directory, used = _hostile_plan(tmp_path / "plan")
+    plan = load_plan(directory)
     markdown = render_tabletop(plan, plan.scenarios["s"], "md")
     page = _render(markdown)
     assert page.tags <= OWN_TAGS
     assert page.attrs == []  # no href, src or handler at all: the tabletop writes no links
     text = " ".join(" ".join(page.text).split())
-    for payload in PAYLOADS:
+    assert len(used) == 13
+    for payload in used:
         assert payload in text  # shown as written, not interpreted
 
 
@@ -127,22 +134,32 @@ def test_each_block_shows_a_payload_as_text(payload: str) -> None:
     ]
 
 
-markup = st.text(alphabet=st.sampled_from(list("<>[]()!*_`~#&;|\\:-+=.1 \n\tajsvcript")), max_size=60)
+markup = st.text(alphabet=st.sampled_from(list("<>[]()!*_`~#&;|\\:-+=.1 \n\tajsvcript")), max_size=40).filter(
+    str.strip
+)
 
 
 @settings(max_examples=200, deadline=1000)
 @given(text=markup)
-def test_any_text_reads_back_exactly(text: str) -> None:
-    expected = " ".join(text.split())
-    page = _render(to_markdown(Document("t", "s", [Para(text), Bullets([text]), Table(["h"], [[text]])])))
-    assert page.tags <= OWN_TAGS
-    assert page.attrs == []
-    shown = [t.strip() for t in page.text if t.strip()]
-    assert shown == [
+def test_any_text_reads_back_exactly_in_every_block(text: str) -> None:
+    one_line = " ".join(text.split())
+    doc = Document(
         "t",
         "s",
-        *([expected] if expected else []),
-        *([expected] if expected else []),
-        "h",
-        *([expected] if expected else []),
-    ]
+        [
+            Para(text),
+            Bullets([text]),
+            Bullets([text], ordered=True),
+            Table(["h"], [[text]]),
+            Heading(3, text),
+            Para(one_line, "quote"),  # the builder gives a quote one line; several lines make several
+            Para(text, "note"),
+            Questions([text], lines=0),
+            Section(text, [], badge="T+0", kind="module"),
+        ],
+    )
+    page = _render(to_markdown(doc))
+    assert page.tags <= OWN_TAGS
+    assert page.attrs == []
+    shown = [" ".join(t.split()) for t in page.text if t.strip()]
+    assert shown == ["t", "s", *[one_line] * 3, "h", *[one_line] * 5, f"T+0 — {one_line}"]
