@@ -17,6 +17,8 @@ DRDRILL_TOXIPROXY_VERSION="v2.12.0"
 DRDRILL_TOXIPROXY_MODULE="github.com/Shopify/toxiproxy/v2/cmd/server"
 DRDRILL_DEBIAN_MIRROR="${DRDRILL_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DRDRILL_DEBIAN_KEYRING="/usr/share/keyrings/debian-archive-keyring.gpg"
+# Where debootstrap is installed when the sbin directories are not on PATH (a test points it elsewhere).
+DRDRILL_DEBOOTSTRAP="${DRDRILL_DEBOOTSTRAP:-/usr/sbin/debootstrap}"
 
 # testcontainers: talk to the docker host directly (this may run inside a container, where its
 # default is the bridge gateway) and do without Ryuk, whose image cannot be pulled; drdrill's own
@@ -256,7 +258,7 @@ drdrill_ensure_toxiproxy() {
 drdrill_ensure_images() {
     local python="$DRDRILL_ROOT/.venv/bin/python"
     [ -x "$python" ] || python="python3"
-    if ! command -v debootstrap >/dev/null && [ ! -x /usr/sbin/debootstrap ]; then
+    if ! command -v debootstrap >/dev/null && [ ! -x "$DRDRILL_DEBOOTSTRAP" ]; then
         # Needed only when the base image must be built: ask first whether it is.
         # Not a pipe: `status` exits 1 exactly when an image is missing, and under `set -o pipefail` that
         # would make the test false and skip the install when it is needed.

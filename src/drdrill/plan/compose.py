@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from drdrill.plan.errors import PlanIssue, dotted
+from drdrill.plan.files import read_plan_file
 from drdrill.plan.yamlsource import Loc, YamlDoc, parse_yaml
 
 # A compose file is a few kilobytes; anything far larger is the wrong file, and is not read into memory.
@@ -66,9 +67,19 @@ class ComposeError(Exception):
         super().__init__("\n".join(str(i) for i in self.issues) if self.issues else reason)
 
 
-def read_compose(path: Path) -> ComposeFile:
-    """Read the compose file at ``path``; raises :class:`ComposeError` saying why it cannot be used."""
-    raw = _read_bytes(path)
+def read_compose(path: Path, within: Path | None = None) -> ComposeFile:
+    """Read the compose file at ``path``; raises :class:`ComposeError` saying why it cannot be used.
+
+    With ``within`` (a plan's project folder) it is read like a plan file: a regular file inside that folder,
+    with a size limit, never followed out of it and never quoted (a plan may arrive in a pull request).
+    """
+    if within is None:
+        raw = _read_bytes(path)
+    else:
+        found = read_plan_file(path, within, limit=MAX_COMPOSE_BYTES)
+        if isinstance(found, PlanIssue):
+            raise ComposeError(found.message.removeprefix(f"{path}: "))
+        raw = found
     doc = parse_yaml(path, raw)
     if isinstance(doc, PlanIssue):
         raise ComposeError("does not parse", [doc])

@@ -8,9 +8,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from drdrill.plan.errors import shorten
+
 ACCEPTED_FORMS = "a number with a unit (250ms, 90s, 15m, 4h, 2d, 1h30m) or ISO 8601 (PT15M, PT1H30M, P2D)"
+MAX_DURATION = timedelta(days=3650)
+"""The longest duration a plan may give (about ten years): longer is a typo, and dates plus it must fit."""
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_ISO_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _SHORT_PART = r"(\d+(?:\.\d+)?)(ms|s|m|h|d)"
 _SHORT = re.compile(rf"^(?:{_SHORT_PART})+$")
 _SHORT_PARTS = re.compile(_SHORT_PART)
@@ -29,23 +34,31 @@ class DurationError(ValueError):
 def parse_duration(text: str) -> timedelta:
     """Parse ``"90s"``, ``"15m"``, ``"4h"``, ``"1h30m"``, ``"250ms"``, ``"2d"`` or ISO 8601 (``"PT15M"``).
 
-    Raises :class:`DurationError` naming the accepted forms for anything else.
+    Raises :class:`DurationError` naming the accepted forms for anything else, and for a duration longer than
+    :data:`MAX_DURATION`.
     """
     value = text.strip()
+    seconds = _seconds(value)
+    if seconds is None:
+        raise DurationError(f"invalid duration {shorten(repr(text))}; use {ACCEPTED_FORMS}")
+    # Compared before timedelta() sees it: a number that large overflows it (OverflowError).
+    if seconds > MAX_DURATION.total_seconds():
+        raise DurationError(
+            f"duration {shorten(repr(text))} is longer than a plan may give "
+            f"(at most {format_duration(MAX_DURATION)}, about ten years): check the number and its unit"
+        )
+    return timedelta(seconds=seconds)
+
+
+def _seconds(value: str) -> float | None:
+    """The seconds ``value`` stands for (``inf`` for a number too large for a float), or None if no duration."""
     if _SHORT.match(value):
-        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _SHORT_PARTS.findall(value))
-        return timedelta(seconds=seconds)
+        return sum(float(n) * _UNIT_SECONDS[u] for n, u in _SHORT_PARTS.findall(value))
     iso = _ISO.match(value.upper())
     if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
         parts = {k: float(v) for k, v in iso.groupdict().items() if v is not None}
-        return timedelta(
-            weeks=parts.get("w", 0.0),
-            days=parts.get("d", 0.0),
-            hours=parts.get("h", 0.0),
-            minutes=parts.get("m", 0.0),
-            seconds=parts.get("s", 0.0),
-        )
-    raise DurationError(f"invalid duration {text!r}; use {ACCEPTED_FORMS}")
+        return sum(parts.get(unit, 0.0) * size for unit, size in _ISO_SECONDS.items())
+    return None
 
 
 def format_duration(value: timedelta) -> str:
@@ -85,10 +98,10 @@ def _coerce(value: Any) -> Any:
     if isinstance(value, int | float) and value == 0:
         return timedelta(0)
     if isinstance(value, int | float):
-        raise DurationError(f"duration {value!r} has no unit; use {ACCEPTED_FORMS}")
+        raise DurationError(f"duration {shorten(repr(value))} has no unit; use {ACCEPTED_FORMS}")
     if isinstance(value, str):
         return parse_duration(value)
-    raise DurationError(f"invalid duration {value!r}; use {ACCEPTED_FORMS}")
+    raise DurationError(f"invalid duration {shorten(repr(value))}; use {ACCEPTED_FORMS}")
 
 
 Duration = Annotated[

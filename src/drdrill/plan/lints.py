@@ -15,7 +15,7 @@ from typing import Literal
 from drdrill.plan import faults as f
 from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.durations import humanize_duration
-from drdrill.plan.errors import display_path
+from drdrill.plan.errors import display_path, shorten
 from drdrill.plan.loader import PLAN_FILE
 from drdrill.plan.models import NOTICE_STAGES, Plan, Scenario
 from drdrill.plan.standing import drill_standing
@@ -101,13 +101,14 @@ class _Docs:
 
     def __init__(self, plan: Plan) -> None:
         self._docs: dict[Path, YamlDoc | None] = {}
+        self._within = plan.source_dir
         self.plan_path = plan.source_dir / PLAN_FILE
 
     def at(
         self, path: Path, loc: Loc, code: str, level: Level, message: str, *, key: bool = False
     ) -> Finding:
         if path not in self._docs:
-            doc = read_yaml(path)
+            doc = read_yaml(path, self._within)
             self._docs[path] = doc if isinstance(doc, YamlDoc) else None
         found = self._docs[path]
         line, col = found.position(loc, key=key) if found is not None else (0, 0)
@@ -150,6 +151,14 @@ def _touched(plan: Plan, scenario: Scenario) -> set[str]:
     return names
 
 
+def _after(day: date, span: timedelta) -> date:
+    """``day + span``, or the last day there is when that is later (a plan may date a drill in year 9999)."""
+    try:
+        return day + span
+    except OverflowError:
+        return date.max
+
+
 class _Linter:
     def __init__(self, plan: Plan, today: date, drilled: Mapping[str, date] | None = None) -> None:
         self.plan = plan
@@ -160,6 +169,7 @@ class _Linter:
 
     def run(self) -> Iterator[Finding]:
         yield from self.placeholders()
+        yield from self.future_dates()
         yield from self.drills()
         yield from self.topology()
         yield from self.single_points()
@@ -182,6 +192,43 @@ class _Linter:
                     yield self.docs.at(
                         path, loc, "todo-placeholder", "error", f"{where} is still a placeholder: {shown!r}"
                     )
+
+    def _dates(self) -> Iterator[tuple[Path, Loc, str, date]]:
+        """(file, loc, what, day) for every date the plan records as past."""
+        plan = self.plan
+        signoff = plan.objectives.client_signoff
+        if signoff is not None:
+            yield (
+                self.plan_path,
+                ["objectives", "client_signoff", "date"],
+                "the client sign-off",
+                signoff.date,
+            )
+        for name, backup in plan.backups.items():
+            if backup.last_restore_verified is not None:
+                loc = ["backups", name, "last_restore_verified"]
+                what = f"the last restore test of backup {shorten(name)!r}"
+                yield self.plan_path, loc, what, backup.last_restore_verified
+        for s in plan.scenarios.values():
+            for i, record in enumerate(s.drills.history):
+                yield (
+                    s.source,
+                    ["drills", "history", i, "date"],
+                    f"a drill of scenario {s.name!r}",
+                    record.date,
+                )
+
+    def future_dates(self) -> Iterator[Finding]:
+        for path, loc, what, day in self._dates():
+            if day > self.today:
+                yield self.docs.at(
+                    path,
+                    loc,
+                    "future-date",
+                    "warning",
+                    f"{what} is dated {day}, after today ({self.today}): correct the date (only what has "
+                    "happened counts)",
+                )
 
     def drills(self) -> Iterator[Finding]:
         for s in self.plan.scenarios.values():
@@ -302,7 +349,7 @@ class _Linter:
                     )
         for bname, backup in plan.backups.items():
             verified = backup.last_restore_verified
-            if verified is None or verified + backup.verify_every < self.today:
+            if verified is None or _after(verified, backup.verify_every) < self.today:
                 when = (
                     "was never restore-tested"
                     if verified is None

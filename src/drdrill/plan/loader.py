@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from drdrill.plan.crossref import check_references, check_scenario_references
-from drdrill.plan.errors import PlanError, PlanIssue
+from drdrill.plan.errors import PlanError, PlanIssue, shorten
 from drdrill.plan.models import Plan, Scenario
 from drdrill.plan.validation import hidden_keys, issues_from
 from drdrill.plan.yamlsource import YamlDoc, read_yaml
@@ -51,13 +52,13 @@ def scenario_files(directory: Path) -> list[Path]:
     return sorted(p for p in files if p.name not in (PLAN_FILE, "plan.yml"))
 
 
-def _read_scenario(file: Path, issues: list[PlanIssue]) -> tuple[Scenario, YamlDoc] | None:
-    sdoc = read_yaml(file)
+def _read_scenario(file: Path, within: Path, issues: list[PlanIssue]) -> tuple[Scenario, YamlDoc] | None:
+    sdoc = read_yaml(file, within)
     if isinstance(sdoc, PlanIssue):
         issues.append(sdoc)
         return None
     if not SCENARIO_NAME.match(file.stem):
-        message = f"scenario file name {file.stem!r} should be lowercase words joined by '-'"
+        message = f"scenario file name {shorten(file.stem)!r} should be lowercase words joined by '-'"
         issues.append(PlanIssue(file, 1, 1, message))
     scenario = _validate(Scenario, sdoc, issues)
     if scenario is None:
@@ -71,7 +72,7 @@ def load_scenario(plan: Plan, file: Path) -> Scenario:
     Raises :class:`PlanError` listing every problem of that file.
     """
     issues: list[PlanIssue] = []
-    loaded = _read_scenario(Path(file), issues)
+    loaded = _read_scenario(Path(file), plan.source_dir, issues)
     if loaded is not None:
         scenario, sdoc = loaded
         with_it = plan.model_copy(update={"scenarios": {scenario.name: scenario}})
@@ -102,7 +103,7 @@ def load_plan(path: Path) -> Plan:
     issues: list[PlanIssue] = []
     plan: Plan | None = None
     compose: Path | None = None
-    if not plan_path.is_file():
+    if not os.path.lexists(plan_path):
         issues.append(
             PlanIssue(
                 plan_path,
@@ -112,7 +113,7 @@ def load_plan(path: Path) -> Plan:
             )
         )
     else:
-        doc = read_yaml(plan_path)
+        doc = read_yaml(plan_path, directory)
         if isinstance(doc, PlanIssue):
             issues.append(doc)
         else:
@@ -124,20 +125,9 @@ def load_plan(path: Path) -> Plan:
     for file in scenario_files(directory):
         if compose is not None and file.resolve() == compose:
             continue  # the staging topology's compose file, kept beside plan.yaml: no scenario
-        sdoc = read_yaml(file)
-        if isinstance(sdoc, PlanIssue):
-            issues.append(sdoc)
-            continue
-        if not SCENARIO_NAME.match(file.stem):
-            issues.append(
-                PlanIssue(
-                    file, 1, 1, f"scenario file name {file.stem!r} should be lowercase words joined by '-'"
-                )
-            )
-        scenario = _validate(Scenario, sdoc, issues)
-        if scenario is not None:
-            scenarios[file.stem] = scenario.model_copy(update={"name": file.stem, "source": file})
-            docs[file.stem] = sdoc
+        loaded = _read_scenario(file, directory, issues)
+        if loaded is not None:
+            scenarios[file.stem], docs[file.stem] = loaded
     if plan is not None:
         plan = plan.model_copy(update={"source_dir": directory, "scenarios": dict(sorted(scenarios.items()))})
         issues.extend(check_references(plan, plan_doc, docs))

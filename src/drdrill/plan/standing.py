@@ -29,7 +29,12 @@ class DrillStanding:
     @property
     def due(self) -> date | None:
         """The last day on which the next drill is still on time."""
-        return None if self.last is None else self.last + self.cadence
+        if self.last is None:
+            return None
+        try:
+            return self.last + self.cadence
+        except OverflowError:  # a plan may date a drill in year 9999 (the future-date lint says so)
+            return date.max
 
     @property
     def overdue(self) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from drdrill.plan.errors import PlanIssue
+from drdrill.plan.errors import PlanIssue, shorten
 from drdrill.plan.faults import FAULT_KINDS
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
@@ -22,7 +22,7 @@ _PLAIN_KEY = re.compile(r"^[\w.-]+$")
 def key_text(key: object) -> str:
     """A mapping key as shown in a path: bare when plain, quoted when it holds spaces or control characters."""
     text = str(key)
-    return text if _PLAIN_KEY.match(text) else repr(text)
+    return shorten(text if _PLAIN_KEY.match(text) else repr(text))
 
 
 def where(data: Any, loc: Loc) -> str:
@@ -39,16 +39,16 @@ def where(data: Any, loc: Loc) -> str:
     return out
 
 
+def _short(value: Any) -> str:
+    """A value from the plan as a message quotes it: its ``repr``, cut."""
+    return shorten(repr(value))
+
+
 def _has(node: dict[Any, Any], item: object) -> bool:
     try:
         return item in node
     except TypeError:
         return False
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _unwrap(tp: Any) -> Any:
@@ -139,7 +139,7 @@ def _message(error: ErrorDetails, root: type[BaseModel], data: Any) -> tuple[str
     if kind == "extra_forbidden":
         model = model_at(root, loc[:-1])
         allowed = allowed_keys(model) if model else []
-        text = f"unknown key {loc[-1]!r}"
+        text = f"unknown key {_short(loc[-1])}"
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
             text += f"; did you mean {close[0]!r}?"
@@ -148,7 +148,7 @@ def _message(error: ErrorDetails, root: type[BaseModel], data: Any) -> tuple[str
         return text, True
     if kind == "union_tag_invalid":
         tags = sorted(t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(","))
-        return f"unknown fault kind {ctx.get('tag')!r}; known: {', '.join(tags)}", False
+        return f"unknown fault kind {_short(ctx.get('tag'))}; known: {', '.join(tags)}", False
     if kind == "union_tag_not_found":
         return f"a fault needs a 'kind'; known: {', '.join(FAULT_KINDS)}", False
     if kind == "literal_error":

@@ -1,8 +1,16 @@
-"""Read a YAML file keeping the line and column of every node, and turn it into plain Python data."""
+"""Read a YAML file keeping the line and column of every node, and turn it into plain Python data.
+
+The file is read by :func:`drdrill.plan.files.read_plan_file` and screened by
+:func:`drdrill.plan.yamlscreen.screen` before ruamel builds anything, so what is built is small, shallow and
+free of cycles.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +18,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
+from ruamel.yaml.reader import ReaderError
 
-from drdrill.plan.errors import PlanIssue
+from drdrill.plan.errors import MAX_VALUE_CHARS, PlanIssue, shorten
+from drdrill.plan.files import read_plan_file
+from drdrill.plan.yamlscreen import RefusedError, screen
 
 Loc = Sequence[int | str]
 
@@ -69,12 +80,15 @@ def _has_key(node: CommentedMap, item: object) -> bool:
         return False
 
 
-def read_yaml(path: Path) -> YamlDoc | PlanIssue:
-    """Parse ``path``; a problem (unreadable, not UTF-8, bad YAML, duplicate key, empty) comes back as an issue."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return PlanIssue(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
+def read_yaml(path: Path, within: Path | None = None) -> YamlDoc | PlanIssue:
+    """Parse ``path``, a regular file inside the directory ``within`` (default: the file's own directory).
+
+    A problem (no readable regular file there, too large, not UTF-8, bad YAML, duplicate key, over a limit
+    of :mod:`drdrill.plan.yamlscreen`, empty) comes back as an issue.
+    """
+    raw = read_plan_file(path, path.parent if within is None else within)
+    if isinstance(raw, PlanIssue):
+        return raw
     return parse_yaml(path, raw)
 
 
@@ -86,52 +100,103 @@ def parse_yaml(path: Path, raw: bytes) -> YamlDoc | PlanIssue:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return PlanIssue(path, line, col, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        tree = yaml.load(text)
+        screen(text)
+        tree = _construct(text)
+    except RefusedError as exc:
+        return PlanIssue(path, exc.line, exc.col, exc.message)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        if isinstance(exc, DuplicateKeyError):
-            first = exc.context_mark.line + 1 if exc.context_mark is not None else "?"
-            return PlanIssue(
-                path,
-                line,
-                col,
-                f"duplicate key: {_one_line(str(exc.problem))}; mapping starts at line {first}",
-            )
-        problem = " ".join(str(part) for part in (exc.context, exc.problem) if part) or "invalid YAML"
-        return PlanIssue(path, line, col, f"invalid YAML: {_one_line(problem)}")
-    except (YAMLError, ValueError, TypeError, RecursionError, AttributeError, KeyError, IndexError) as exc:
-        # ruamel raises plain exceptions on some malformed input (bad tags, odd scalars); all mean "not YAML".
-        return PlanIssue(path, 0, 0, f"invalid YAML: {_one_line(str(exc)) or type(exc).__name__}")
+        return _marked_issue(path, exc)
+    except ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+        line, col = _position(text, exc.position)
+        return PlanIssue(
+            path, line, col, f"invalid YAML: {_character(exc.character)} is not allowed: remove it"
+        )
+    except (YAMLError, YAMLWarning, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        # ruamel's scanner raises plain exceptions on some malformed input; all mean "not YAML".
+        return PlanIssue(path, 0, 0, f"invalid YAML: {shorten(_one_line(str(exc))) or type(exc).__name__}")
     if tree is None:
         return PlanIssue(path, 1, 1, "file is empty; expected a mapping of keys to values")
-    try:
-        data = to_plain(tree)
-    except _CycleError:
-        return PlanIssue(path, 1, 1, "recursive YAML alias: a node may not contain itself")
-    return YamlDoc(path, tree, data)
+    return YamlDoc(path, tree, to_plain(tree))
+
+
+def _marked_issue(path: Path, exc: MarkedYAMLError) -> PlanIssue:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    if isinstance(exc, DuplicateKeyError):
+        first = exc.context_mark.line + 1 if exc.context_mark is not None else "?"
+        problem = _one_line(str(exc.problem))
+        return PlanIssue(
+            path, line, col, f"duplicate key: {_shorten_quoted(problem)}; mapping starts at line {first}"
+        )
+    problem = " ".join(str(part) for part in (exc.context, exc.problem) if part) or "invalid YAML"
+    return PlanIssue(path, line, col, f"invalid YAML: {_shorten_quoted(_one_line(problem))}")
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class _CycleError(Exception):
-    pass
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
 
 
-def to_plain(node: Any, _active: frozenset[int] = frozenset()) -> Any:
-    """Convert ruamel's round-trip types into plain dict/list/str/int/float/bool/None/date."""
-    if isinstance(node, dict | list):
-        if id(node) in _active:
-            raise _CycleError
-        active = _active | {id(node)}
-        if isinstance(node, dict):
-            return {_key(k): to_plain(v, active) for k, v in node.items()}
-        return [to_plain(v, active) for v in node]
+def _shorten_quoted(text: str) -> str:
+    """ruamel quotes the plan's keys and values in its messages: cut each quoted part."""
+    return _QUOTED.sub(lambda m: shorten(m.group(0)[1:-1], MAX_VALUE_CHARS).join(m.group(0)[0] * 2), text)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, col) of the character at ``index``."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _character(char: object) -> str:
+    if isinstance(char, int):
+        char = chr(char)
+    if isinstance(char, str) and len(char) == 1:
+        name = unicodedata.name(char, "")
+        return f"the character U+{ord(char):04X}" + (f" ({name})" if name else "")
+    return "a character"
+
+
+class _PlanConstructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with the node's position on errors raised while building a value.
+
+    A scalar ruamel cannot build (``2024-02-30``, an integer of 5,000 digits) raises a plain ``ValueError``
+    without a position; this names the node.
+    """
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (MarkedYAMLError, RefusedError):
+            raise
+        except Exception as exc:  # re-raised with its place: ruamel's own bugs included, nothing is swallowed
+            message = f"cannot read this value: {shorten(_one_line(str(exc)), 2 * MAX_VALUE_CHARS)}"
+            raise RefusedError(node.start_mark, message) from exc
+
+
+def _construct(text: str) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _PlanConstructor
+    yaml.allow_duplicate_keys = False
+    with warnings.catch_warnings():
+        # ruamel warns about some input (a YAML 1.1 float without a dot); raised instead, the constructor gives
+        # it the value's position, rather than a warning that names no file.
+        warnings.simplefilter("error", YAMLWarning)
+        return yaml.load(text)
+
+
+def to_plain(node: Any) -> Any:
+    """Convert ruamel's round-trip types into plain dict/list/str/int/float/bool/None/date.
+
+    ``node`` must be free of cycles, as every screened document is.
+    """
+    if isinstance(node, dict):
+        return {_key(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
     if node is None or isinstance(node, bool):
         return node
     if isinstance(node, int):

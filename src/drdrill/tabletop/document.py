@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 
@@ -62,47 +63,63 @@ class Document:
 # --- Markdown -----------------------------------------------------------------------------------------
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+# Characters that start Markdown markup anywhere in a line: escapes, code, emphasis, links and images, raw HTML
+# and autolinks, entities, table cells, strikethrough, headings' closing hashes.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~#])")
+# ... and at the start of a line (or of a list item's text): "-" (a list marker, or with the item's own "- "
+# a thematic break such as "- --"), and followed by a space "+", "1." and "1)".
+_MD_START = re.compile(r"^(?:(-)|(\+)(?= |$)|(\d{1,9})([.)])(?= |$))")
+
+
+def _md(text: str) -> str:
+    """Text from a plan, a system or a log as literal Markdown, on one line.
+
+    Every character that could start markup is backslash-escaped (CommonMark allows that for any ASCII
+    punctuation and renders the character itself), so no emphasis, link, image, ``javascript:`` URL or raw
+    HTML from the plan survives a renderer; line breaks become spaces, as they do in the HTML page.
+    """
+    one_line = " ".join(text.split())
+    escaped = _MD_INLINE.sub(r"\\\1", one_line)
+    return _MD_START.sub(lambda m: f"{m.group(3) or ''}\\{m.group(1) or m.group(2) or m.group(4)}", escaped)
 
 
 def _md_block(block: Block, depth: int) -> list[str]:
     if isinstance(block, Heading):
-        return ["#" * min(block.level, 6) + " " + block.text, ""]
+        return ["#" * min(block.level, 6) + " " + _md(block.text), ""]
     if isinstance(block, Para):
         if block.style == "quote":
-            return ["> " + line for line in block.text.splitlines()] + [""]
+            return ["> " + _md(line) for line in block.text.splitlines()] + [""]
         if block.style in ("note", "meta"):
-            return [f"*{block.text}*", ""]
-        return [block.text, ""]
+            return [f"*{_md(block.text)}*", ""]
+        return [_md(block.text), ""]
     if isinstance(block, Bullets):
         marks = (
             [f"{i}." for i in range(1, len(block.items) + 1)] if block.ordered else ["-"] * len(block.items)
         )
-        return [f"{m} {item}" for m, item in zip(marks, block.items, strict=True)] + [""]
+        return [f"{m} {_md(item)}" for m, item in zip(marks, block.items, strict=True)] + [""]
     if isinstance(block, Table):
-        out = ["| " + " | ".join(_md_cell(h) for h in block.headers) + " |"]
+        out = ["| " + " | ".join(_md(h) for h in block.headers) + " |"]
         out.append("|" + "|".join("---" for _ in block.headers) + "|")
-        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
+        out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in block.rows]
         return [*out, ""]
     if isinstance(block, Questions):
         out = []
         for i, item in enumerate(block.items, 1):
-            out += [f"{i}. {item}", ""] + [
+            out += [f"{i}. {_md(item)}", ""] + [
                 "   ______________________________________________________________"
             ] * block.lines
             out.append("")
         return out
     title = f"{block.badge} — {block.title}" if block.badge else block.title
-    out = ["#" * min(depth, 6) + " " + title, ""]
+    out = ["#" * min(depth, 6) + " " + _md(title), ""]
     for inner in block.blocks:
         out += _md_block(inner, depth + 1)
     return out
 
 
 def to_markdown(doc: Document) -> str:
-    """Render ``doc`` as GitHub-flavoured Markdown."""
-    lines = [f"# {doc.title}", "", f"*{doc.subtitle}*", ""]
+    """Render ``doc`` as GitHub-flavoured Markdown; all text is escaped (:func:`_md`)."""
+    lines = [f"# {_md(doc.title)}", "", f"*{_md(doc.subtitle)}*", ""]
     for block in doc.blocks:
         lines += _md_block(block, 2)
     return "\n".join(lines).rstrip() + "\n"

@@ -40,6 +40,22 @@ def test_rejected_forms_name_the_accepted_ones(text: str) -> None:
     )
 
 
+def test_ten_years_is_the_longest() -> None:
+    assert parse_duration("3650d") == timedelta(days=3650)
+    assert parse_duration("P521W3D") == timedelta(days=3650)
+
+
+@pytest.mark.parametrize("text", ["3651d", "P522W", "87601h", "99999999999d", "9" * 400 + "s"])
+def test_longer_durations_are_refused_without_overflow(text: str) -> None:
+    with pytest.raises(DurationError) as info:
+        parse_duration(text)
+    quoted = repr(text) if len(text) < 80 else repr(text)[:79] + "…"
+    assert str(info.value) == (
+        f"duration {quoted} is longer than a plan may give (at most 3650d, about ten years): "
+        "check the number and its unit"
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "short", "words"),
     [

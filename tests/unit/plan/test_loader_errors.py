@@ -225,7 +225,10 @@ def test_unreadable_scenario_file(write_plan: WritePlan) -> None:
     (directory / "odd.yaml").mkdir()
     with pytest.raises(PlanError) as info:
         load_plan(directory)
-    assert str(info.value) == "plan/odd.yaml: cannot read file: Is a directory"
+    assert str(info.value) == (
+        "plan/odd.yaml: is a directory, not a regular file: drdrill reads only regular files "
+        "(move it out of the plan directory, or put the YAML file itself in its place)"
+    )
 
 
 def test_plan_file_errors_are_reported_with_scenario_errors(write_plan: WritePlan) -> None:
