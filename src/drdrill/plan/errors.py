@@ -36,13 +36,13 @@ def dotted(loc: Sequence[int | str]) -> str:
 def unknown_name(what: str, name: str, known: Iterable[str], *, known_in: str | None = None) -> str:
     """``unknown <what> 'name'; did you mean 'x'? (known: a, b)``; ``known_in`` names where the choices are."""
     choices = sorted(known)
-    text = f"unknown {what} {name!r}"
+    text = f"unknown {what} {shorten(name)!r}"
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     if close:
         text += f"; did you mean {close[0]!r}?"
     if not choices:
         return text + f" (the plan declares no {what}s)"
-    return text + f" (known{' in ' + known_in if known_in else ''}: {', '.join(choices)})"
+    return text + f" (known{' in ' + known_in if known_in else ''}: {', '.join(shorten(c) for c in choices)})"
 
 
 def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
