@@ -22,8 +22,8 @@ from drdrill.faults import InjectedFault, ToxiproxyClient, build_faults
 from drdrill.journal import Journal, Kind, Type
 from drdrill.measure import Measurements, Objectives, Verdict, measure_and_judge
 from drdrill.measure.ledger import FINAL_READ, build_ledger
-from drdrill.measure.timeline import Criterion, FaultWindow, probe_results, recovery_point
-from drdrill.measure.verdicts import BASELINE_PHASE, Words
+from drdrill.measure.timeline import Criterion, FaultWindow, all_samples, probe_results, service_recovery
+from drdrill.measure.verdicts import BASELINE_PHASE, DrillEnd, Words
 from drdrill.plan import Plan, RecoveryStep, Scenario
 from drdrill.plan.faults import Fault
 from drdrill.plan.system import FAILOVER_SIGNAL
@@ -351,8 +351,10 @@ class DrillRunner:
         deadline = bound_ns + ns(s.steady_window) + ns(s.probe_timeout)
         while self.clock.monotonic_ns() < deadline:
             now = self.clock.monotonic_ns()
-            found = recovery_point(
-                probe_results(journal.events()), FaultWindow(start_ns, None), ns(s.steady_window), now
+            # The same samples measure/ dates recovery from (probes and writes), so the hold ends when the
+            # scorecard will also see steady state back.
+            found = service_recovery(
+                all_samples(journal.events()), FaultWindow(start_ns, None), ns(s.steady_window), now
             )
             if found.recovered_at_ns is not None:
                 break
@@ -509,7 +511,7 @@ class DrillRunner:
         events = journal.events()
         journal.close()
         objectives = self.objectives()
-        measurements, verdicts = measure_and_judge(events, objectives)
+        measurements, verdicts = measure_and_judge(events, objectives, DrillEnd(status, error))
         if status == "completed":
             status = "passed" if all(v.passed for v in verdicts) else "failed"
         scorecard = build_scorecard(

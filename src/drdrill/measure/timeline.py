@@ -1,21 +1,51 @@
-"""Pure functions from journal events to detection and recovery times. No I/O, no clock."""
+"""Pure functions from journal events to detection and recovery times, each with its bound. No I/O, no clock.
+
+Every completed operation of the history is a *sample* of the service: a steady-state probe, and each write
+of the workload (acknowledged: the service worked; failed or timed out: a symptom). A sample says the service
+was in that state at some instant between its invocation and its completion, no more, so every time taken
+from samples is known only between two of them: the bounds below say where.
+
+Probes and writes travel different paths (a help desk may acknowledge tickets while its responder is down),
+so a good write says nothing about the path a probe failed on. Each source bounds only its own path: the
+first symptom of any source dates detection, and the service has recovered once every source that showed a
+symptom has recovered. A source that never showed one (writes through a fault that only stops processing)
+neither dates nor bounds recovery.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from drdrill.journal import Event, Kind, Type
+from drdrill.measure.ledger import SUBMIT
+
+PROBE_SOURCE = "probe"
+WRITE_SOURCE = "write"
 
 
 @dataclass(frozen=True)
-class ProbeResult:
-    """One completed steady-state probe."""
+class Sample:
+    """One completed operation: a probe or a write, good (``ok``) or a symptom."""
 
     invoke_ns: int
     complete_ns: int
     ok: bool
     detail: str = ""
+    source: str = PROBE_SOURCE
+
+
+ProbeResult = Sample  # a probe's sample; the name callers of :func:`probe_results` know
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A time with the uncertainty its sampling leaves: the true value lies in [value - minus, value + plus]."""
+
+    value_ns: int
+    minus_ns: int = 0
+    plus_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +76,36 @@ def probe_results(events: Sequence[Event]) -> list[ProbeResult]:
             )
     results.sort(key=lambda p: p.invoke_ns)
     return results
+
+
+def write_samples(events: Sequence[Event]) -> list[Sample]:
+    """Each completed workload write as a sample: acknowledged is good, failed or unknown (a timeout) is not.
+
+    A write that never completed says nothing about when the service broke, so it is left out.
+    """
+    started: dict[str, int] = {}
+    samples: list[Sample] = []
+    for event in events:
+        if event.kind is not Kind.OP or event.name != SUBMIT or event.value is None:
+            continue
+        if event.type is Type.INVOKE:
+            started[event.value] = event.t_ns
+        elif event.value in started and event.type in (Type.OK, Type.FAIL, Type.INFO):
+            samples.append(
+                Sample(
+                    invoke_ns=started.pop(event.value),
+                    complete_ns=event.t_ns,
+                    ok=event.type is Type.OK,
+                    detail=str(event.data.get("detail", "")),
+                    source=WRITE_SOURCE,
+                )
+            )
+    return samples
+
+
+def all_samples(events: Sequence[Event]) -> list[Sample]:
+    """Every probe and every write of the history, in invocation order: what detection and recovery read."""
+    return sorted([*probe_results(events), *write_samples(events)], key=lambda s: s.invoke_ns)
 
 
 def fault_window(events: Sequence[Event]) -> FaultWindow | None:
@@ -106,6 +166,99 @@ def time_to_detect(
     return min(after) - fault_start_ns if after else None
 
 
+def _by_source(samples: Sequence[Sample]) -> dict[str, list[Sample]]:
+    sources: dict[str, list[Sample]] = {}
+    for s in samples:
+        sources.setdefault(s.source, []).append(s)
+    return sources
+
+
+def detection(
+    samples: Sequence[Sample],
+    window: FaultWindow,
+    slow_after_ns: int | None = None,
+) -> Bounded | None:
+    """Time from the fault to its first symptom, with where the service really broke (None: never seen).
+
+    The first symptom is :func:`time_to_detect` over every sample (a slow write is no symptom: the latency
+    threshold is the probes'). It completed at B, so the service broke by B. A source's path broke after the
+    last good sample of that source that surely came before its first symptom (completed before the
+    symptom's invocation), and not before the fault; the service broke when the first path did. So the onset
+    lies in [the earliest of those, B]: ``minus`` is that span, ``plus`` is 0.
+    """
+    firsts = [
+        found
+        for group in _by_source(samples).values()
+        if (found := _first_symptom(group, window, slow_after_ns)) is not None
+    ]
+    if not firsts:
+        return None
+    first_ns = min(seen for seen, _ in firsts)
+    onset_from = min(min(since, first_ns) for _, since in firsts)
+    return Bounded(first_ns - window.start_ns, minus_ns=first_ns - onset_from)
+
+
+def _first_symptom(
+    samples: Sequence[Sample], window: FaultWindow, slow_after_ns: int | None
+) -> tuple[int, int] | None:
+    """(when the first symptom was seen, the earliest the path could have broken) for one source."""
+    seen: list[tuple[int, int]] = []  # (seen at, invoked at) of each symptom
+    for s in samples:
+        if window.end_ns is not None and s.invoke_ns >= window.end_ns:
+            continue
+        if not s.ok:
+            seen.append((s.complete_ns, s.invoke_ns))
+        if (
+            slow_after_ns is not None
+            and s.source == PROBE_SOURCE
+            and s.complete_ns - s.invoke_ns > slow_after_ns
+        ):
+            seen.append((s.invoke_ns + slow_after_ns, s.invoke_ns))
+    after = [pair for pair in seen if pair[0] >= window.start_ns]
+    if not after:
+        return None
+    first_ns, first_invoked = min(after)
+    good_before = [s.invoke_ns for s in samples if s.ok and s.complete_ns <= first_invoked]
+    return first_ns, max([window.start_ns, *good_before])
+
+
+def longest_unseen_ns(samples: Sequence[Sample], start_ns: int, end_ns: int) -> int:
+    """The longest outage inside [start_ns, end_ns] that could hide from the samples, source by source.
+
+    An outage of one path hides from that path's samples only, so the answer is the widest over the sources
+    that sampled the span (a source with no sample in it, writes that had stopped, is the no-vacuous-pass
+    minimums' business). With no sample at all, the whole span could have been an outage.
+    """
+    sampled = [
+        group
+        for group in _by_source(samples).values()
+        if any(start_ns <= s.invoke_ns < end_ns for s in group)
+    ]
+    return max((_unseen_ns(group, start_ns, end_ns) for group in sampled), default=end_ns - start_ns)
+
+
+def _unseen_ns(samples: Sequence[Sample], start_ns: int, end_ns: int) -> int:
+    """The longest outage inside [start_ns, end_ns] that the good samples invoked there could all have missed.
+
+    A good sample only says the service worked at some instant of [invocation, completion]. An outage (a, b)
+    goes unseen when every good sample could have worked outside it: invoked by a, or completed from b on.
+    For each a (the start, or an invocation) the longest such b is the earliest completion of the samples
+    invoked after a (or the end), so the answer is the widest of those spans.
+    """
+    good = sorted(
+        (s for s in samples if s.ok and start_ns <= s.invoke_ns < end_ns), key=lambda s: s.invoke_ns
+    )
+    invokes = [s.invoke_ns for s in good]
+    earliest_after = [end_ns] * (len(good) + 1)  # earliest completion among good[i:], capped at the end
+    for i in range(len(good) - 1, -1, -1):
+        earliest_after[i] = min(good[i].complete_ns, earliest_after[i + 1])
+    widest = 0
+    for a in [start_ns, *invokes]:
+        b = earliest_after[bisect_right(invokes, a)]
+        widest = max(widest, min(b, end_ns) - a)
+    return widest
+
+
 def median_latency(probes: Sequence[ProbeResult]) -> int | None:
     """Median time a good probe took, the baseline that "slow" is measured against."""
     latencies = sorted(p.complete_ns - p.invoke_ns for p in probes if p.ok)
@@ -114,38 +267,75 @@ def median_latency(probes: Sequence[ProbeResult]) -> int | None:
 
 @dataclass(frozen=True)
 class Recovery:
-    """Where steady state came back for good, as seen by the probes."""
+    """Where steady state came back for good, as seen by the samples."""
 
-    recovered_at_ns: int | None  # when the first probe of the final unbroken good run succeeded, if it lasted
+    recovered_at_ns: int | None  # when the final unbroken good run was first seen working, if it lasted
     held_ns: int  # how long that final run lasted, by invocation times (0 when there is none)
+    broken_until_ns: int | None = None  # the last symptom's invocation before the run: recovery came after it
+    interrupted: bool = True  # a sample during the fault was a symptom (False: none was)
+    # completion times of the final run's samples, in order, one tuple per source that had to recover: for
+    # re-dating after a failover (a detail, not compared)
+    runs: tuple[tuple[int, ...], ...] = field(default=(), compare=False)
 
 
 def recovery_point(
-    probes: Sequence[ProbeResult], window: FaultWindow, steady_window_ns: int, now_ns: int | None = None
+    probes: Sequence[Sample], window: FaultWindow, steady_window_ns: int, now_ns: int | None = None
 ) -> Recovery:
-    """Find the final run of good probes during the fault and check it lasted ``steady_window_ns``.
+    """Find the final run of good samples during the fault and check it lasted ``steady_window_ns``.
 
     Steady state must come back and stay until the fault is reverted (or until ``now_ns`` while the fault is
-    still held), so a system that flaps back into failure has not recovered. Only probes invoked while the
-    fault was in place count. Recovery is dated at the completion of the run's first probe: that is when the
-    service was seen working again (a probe started during the outage may succeed only once it is over).
+    still held), so a system that flaps back into failure has not recovered. Only samples invoked while the
+    fault was in place count, so recovery is never dated before the fault. Recovery is dated at the earliest
+    completion in the run: that is when the service was seen working again (a sample started during the
+    outage may succeed only once it is over). It came after the last symptom's invocation, which is the
+    bound on the other side.
     """
     end_ns = window.end_ns if window.end_ns is not None else now_ns
     during = [
         p for p in probes if p.invoke_ns >= window.start_ns and (end_ns is None or p.invoke_ns < end_ns)
     ]
-    run: list[ProbeResult] = []
+    run: list[Sample] = []
     for probe in reversed(during):
         if not probe.ok:
             break
         run.append(probe)
+    broken = during[len(during) - len(run) - 1].invoke_ns if len(run) < len(during) else None
+    interrupted = broken is not None
     if not run:
-        return Recovery(recovered_at_ns=None, held_ns=0)
+        return Recovery(recovered_at_ns=None, held_ns=0, broken_until_ns=broken, interrupted=interrupted)
     run_start = run[-1].invoke_ns
     held = run[0].invoke_ns - run_start
+    completions = tuple(sorted(p.complete_ns for p in run))
     if held < steady_window_ns:
-        return Recovery(recovered_at_ns=None, held_ns=held)
-    return Recovery(recovered_at_ns=run[-1].complete_ns, held_ns=held)
+        return Recovery(None, held, broken, interrupted, (completions,))
+    return Recovery(completions[0], held, broken, interrupted, (completions,))
+
+
+def service_recovery(
+    samples: Sequence[Sample], window: FaultWindow, steady_window_ns: int, now_ns: int | None = None
+) -> Recovery:
+    """:func:`recovery_point` of the whole service: every source that showed a symptom must have recovered.
+
+    Recovery is dated when the last of them came back, after the last of their symptoms; a source that saw
+    none (writes, when the fault stops only processing) says nothing about it. When no source saw a symptom,
+    the probes (the plan's steady state) say whether steady state held, and nothing was interrupted.
+    """
+    found = {
+        source: recovery_point(group, window, steady_window_ns, now_ns)
+        for source, group in _by_source(samples).items()
+    }
+    hit = [r for r in found.values() if r.interrupted]
+    if not hit:
+        quiet = found.get(PROBE_SOURCE) or next(iter(found.values()), Recovery(None, 0))
+        return replace(quiet, interrupted=False)
+    broken = max(r.broken_until_ns for r in hit if r.broken_until_ns is not None)
+    held = min(r.held_ns for r in hit)
+    runs = tuple(run for r in hit for run in r.runs)
+    if any(r.recovered_at_ns is None for r in hit):
+        return Recovery(None, held, broken, True, runs)
+    return Recovery(
+        max(r.recovered_at_ns for r in hit if r.recovered_at_ns is not None), held, broken, True, runs
+    )
 
 
 def first_signal_after(
@@ -160,6 +350,35 @@ def first_signal_after(
             and event.t_ns >= after_ns
         ):
             return event.t_ns if before_ns is None or event.t_ns < before_ns else None
+    return None
+
+
+PREVIOUS_POLL = (
+    "previous_poll_ns"  # in a signal's data: when the poll before the one that saw the change began
+)
+
+
+def signal_change(
+    events: Sequence[Event], name: str, value: str, after_ns: int, before_ns: int | None = None
+) -> Bounded | None:
+    """When the system's signal ``name`` first said ``value`` after ``after_ns``, counted from ``after_ns``.
+
+    The signal is polled, so the change happened after the poll before the one that saw it (the observer
+    journals when that poll began) and not before ``after_ns``: that is ``minus``. A journal without the
+    previous poll's time bounds the change by ``after_ns`` alone.
+    """
+    for event in events:
+        if (
+            event.kind is Kind.SIGNAL
+            and event.name == name
+            and event.value == value
+            and event.t_ns >= after_ns
+        ):
+            if before_ns is not None and event.t_ns >= before_ns:
+                return None
+            previous = event.data.get(PREVIOUS_POLL)
+            since = max(after_ns, int(previous)) if isinstance(previous, int) else after_ns
+            return Bounded(event.t_ns - after_ns, minus_ns=event.t_ns - min(since, event.t_ns))
     return None
 
 

@@ -1,4 +1,9 @@
-"""Measured figures judged against the scenario's objectives. Pure: no I/O, no clock."""
+"""Measured figures judged against the scenario's objectives. Pure: no I/O, no clock.
+
+A verdict is judged only on inputs the drill reached: a drill that errored or was interrupted before the fault
+judges nothing about recovery, one that stopped before the final read nothing about data, and a drill where
+nothing happened (too few writes or probes while the fault was held) does not pass by default.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,43 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from drdrill.clock import NS_PER_S
-from drdrill.journal import Event
+from drdrill.journal import Event, Kind, Type
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.timeline import (
+    GRID_NS,
+    PROBE_SOURCE,
+    Bounded,
     Criterion,
+    FaultWindow,
+    Recovery,
+    Sample,
+    all_samples,
+    detection,
     fault_window,
-    first_signal_after,
+    longest_unseen_ns,
     median_latency,
     phase_span,
     probe_results,
-    recovery_point,
-    time_to_detect,
+    service_recovery,
+    signal_change,
     time_to_detect_by_criteria,
 )
 
 BASELINE_PHASE = "baseline"
+FAULT_PHASE = "fault"
+TEARDOWN_PHASE = "teardown"
+SKIPPED = "skipped"  # the runner's note when the baseline was not steady and the fault was not applied
 FAILOVER = "failover"  # the signal whose state dates failover and fail-back
+
+# No vacuous pass (Jepsen's lesson: a check passes when nothing happened). Data loss is judged on the writes
+# acknowledged while the fault was held: five is the fewest that still spread over a short outage at the
+# workload's usual rate, so that a pass says writes went through the disaster, not past it. Recovery is
+# judged on good probes during the fault: three is the fewest that show steady state came back and stayed,
+# not one probe that got lucky.
+MIN_ACKNOWLEDGED_IN_FAULT = 5
+MIN_GOOD_PROBES_IN_FAULT = 3
+
+Bound = tuple[int, int]  # (minus, plus) in ns: the true time lies in [value - minus, value + plus]
 
 
 @dataclass(frozen=True)
@@ -42,8 +68,28 @@ class Objectives:
 
 
 @dataclass(frozen=True)
+class DrillEnd:
+    """How the runner says the drill ended: ``completed``, ``errored`` or ``aborted``, and its error text.
+
+    The runner's abort text names the phase ("interrupted (Ctrl-C) during the fault phase"); the journal's
+    phase events say the same, and say it for errors too.
+    """
+
+    status: str = "completed"
+    error: str | None = None
+
+    @property
+    def stopped(self) -> bool:
+        """The drill did not run its phases to the end."""
+        return self.status in ("errored", "aborted")
+
+
+@dataclass(frozen=True)
 class Measurements:
-    """Figures taken from one drill's journal; durations in nanoseconds, None when not observed."""
+    """Figures taken from one drill's journal; durations in nanoseconds, None when not observed.
+
+    Each ``*_bound_ns`` is ``(minus, plus)``: the sampling leaves the true time in [value - minus, value + plus].
+    """
 
     time_to_detect_ns: int | None
     time_to_failover_ns: int | None
@@ -60,6 +106,20 @@ class Measurements:
     baseline_latency_ns: int | None = None  # median canary latency before the fault
     time_to_detect_by_plan_ns: int | None = None  # until the plan's own detection criteria held
     slow_after_ns: int | None = None  # a probe unanswered this long counted as a symptom
+    time_to_detect_bound_ns: Bound | None = None
+    time_to_failover_bound_ns: Bound | None = None
+    time_to_recover_bound_ns: Bound | None = None
+    time_to_failback_bound_ns: Bound | None = None
+    time_to_detect_by_plan_bound_ns: Bound | None = None
+    interrupted: bool = True  # a probe or write during the fault was a symptom (False: none was)
+    unseen_gap_ns: int | None = None  # the longest outage during the fault the samples could have missed
+    good_probes_in_fault: int = 0  # probes invoked while the fault was held that passed
+    acknowledged_in_fault: int = 0  # writes acknowledged while the fault was held
+    stopped_in: str | None = None  # the last phase the runner started before teardown
+    fault_skipped: bool = False  # the runner applied no fault because the baseline was not steady
+    recovery_after_failover: bool = (
+        False  # recovery was dated from the failover, not from the first good sample
+    )
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -119,8 +179,148 @@ def seconds(ns: int | None) -> str:
     return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
 
 
+def span(ns: int) -> str:
+    """A short span for people: '120 ms' under a second, else as :func:`seconds`."""
+    return f"{round(ns / 1_000_000)} ms" if ns < NS_PER_S else seconds(ns)
+
+
+def _offset(ns: int) -> str:
+    if ns == 0:
+        return "0"
+    value = ns / NS_PER_S
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def bounded(ns: int | None, bound: Bound | None) -> str:
+    """A time with its sampling bound: '0.61 s (+0/-0.50 s)'; without a bound, as :func:`seconds`."""
+    if ns is None or bound is None:
+        return seconds(ns)
+    minus, plus = bound
+    return f"{seconds(ns)} (+{_offset(plus)}/-{_offset(minus)} s)"
+
+
+def no_interruption(gap_ns: int) -> str:
+    """What a drill whose samples saw no symptom during the fault says instead of a recovery time."""
+    return (
+        f"no interruption seen by the probes and writes (an outage of at most {span(gap_ns)} could fall "
+        "between their samples)"
+    )
+
+
 # A read-back probe polls every 50 ms, so "slow" below a few polls would be noise, not a symptom.
 MIN_SLOW_NS = 250_000_000
+
+
+def _last_phase(events: Sequence[Event]) -> str | None:
+    """The last runner phase started before teardown: where a drill that stopped early stopped."""
+    last = None
+    for event in events:
+        if event.kind is Kind.PHASE and event.type is Type.START and event.name != TEARDOWN_PHASE:
+            last = event.name
+    return last
+
+
+def _baseline_probes(probes: Sequence[Sample], events: Sequence[Event]) -> list[Sample]:
+    # Only probes that finished before the baseline ended judge it: one still running then may fail because
+    # of the fault, and says nothing about the steady state before it.
+    baseline = phase_span(events, BASELINE_PHASE)
+    if baseline is None:
+        return []
+    return [
+        p
+        for p in probes
+        if p.invoke_ns >= baseline[0] and (baseline[1] is None or p.complete_ns <= baseline[1])
+    ]
+
+
+def _bound(b: Bounded | None) -> Bound | None:
+    return None if b is None else (b.minus_ns, b.plus_ns)
+
+
+def _dated_after_failover(recovery: Recovery, failover_from_ns: int) -> tuple[int, int] | None:
+    """Recovery re-dated so it is not before the earliest instant the failover signal could have switched.
+
+    The system's own signal says it had not failed over yet: samples good before then do not date a recovery
+    that the failover brought. Each source that had to recover is seen back at its first good completion from
+    then on; the service when the last of them is. Returns (recovered at, recovered after), or None when
+    nothing needs re-dating.
+    """
+    if recovery.recovered_at_ns is None or recovery.recovered_at_ns >= failover_from_ns:
+        return None
+    seen = [next((c for c in run if c >= failover_from_ns), failover_from_ns) for run in recovery.runs]
+    return max(seen, default=failover_from_ns), failover_from_ns
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """The fault-window figures of :func:`measure`, in nanoseconds from the fault."""
+
+    detect: Bounded | None = None
+    detect_by_plan: Bounded | None = None
+    failover: Bounded | None = None
+    recover: Bounded | None = None
+    failback: Bounded | None = None
+    recovery_held_ns: int = 0
+    fault_held_ns: int | None = None
+    interrupted: bool = True
+    unseen_gap_ns: int | None = None
+    good_probes: int = 0
+    after_failover: bool = False
+
+
+def _fault_timing(
+    events: Sequence[Event],
+    window: FaultWindow,
+    samples: Sequence[Sample],
+    steady_window_ns: int,
+    slow_after: int | None,
+    criteria: Sequence[Criterion],
+    baseline_latency: int | None,
+    criteria_match_all: bool,
+) -> _Timing:
+    start = window.start_ns
+    probes = [s for s in samples if s.source == PROBE_SOURCE]
+    detect = detection(samples, window, slow_after)
+    by_plan = time_to_detect_by_criteria(probes, window, criteria, baseline_latency, criteria_match_all)
+    # The criteria are evaluated on a 50 ms grid: they first held within one step before the time found.
+    plan = None if by_plan is None else Bounded(by_plan, minus_ns=min(GRID_NS, by_plan))
+    # A switch after the revert is no failover (with both providers down, the backup may answer first).
+    failover = signal_change(events, FAILOVER, "failed_over", start, window.end_ns)
+    recovery = service_recovery(samples, window, steady_window_ns)
+    last = max((s.complete_ns for s in samples), default=start)
+    end = window.end_ns if window.end_ns is not None else max(last, start)
+    in_fault = [s for s in samples if start <= s.invoke_ns < end]
+    recover = None
+    interrupted = recovery.interrupted
+    after_failover = False
+    if recovery.recovered_at_ns is not None:
+        recovered_at = recovery.recovered_at_ns
+        broken_until = recovery.broken_until_ns if recovery.broken_until_ns is not None else start
+        redated = None
+        if interrupted and failover is not None:
+            redated = _dated_after_failover(recovery, start + failover.value_ns - failover.minus_ns)
+        if redated is not None:
+            (recovered_at, broken_until), after_failover = redated, True
+        if not interrupted:  # nothing to recover from: no time lost, up to the widest unseen gap
+            recover = Bounded(0, plus_ns=longest_unseen_ns(samples, start, end))
+        else:
+            recover = Bounded(recovered_at - start, minus_ns=recovered_at - max(start, broken_until))
+    failback = None
+    if window.end_ns is not None:
+        failback = signal_change(events, FAILOVER, "normal", window.end_ns)
+    return _Timing(
+        detect=detect,
+        detect_by_plan=plan,
+        failover=failover,
+        recover=recover,
+        failback=failback,
+        recovery_held_ns=recovery.held_ns,
+        fault_held_ns=None if window.end_ns is None else window.end_ns - start,
+        interrupted=interrupted,
+        unseen_gap_ns=longest_unseen_ns(samples, start, end) if not interrupted else None,
+        good_probes=sum(1 for s in in_fault if s.ok and s.source == PROBE_SOURCE),
+        after_failover=after_failover,
+    )
 
 
 def measure(
@@ -130,73 +330,118 @@ def measure(
     criteria: Sequence[Criterion] = (),
     criteria_match_all: bool = False,
 ) -> Measurements:
-    """Take every figure from the journal."""
+    """Take every figure from the journal: detection and recovery from every probe and write, with bounds."""
     probes = probe_results(events)
+    samples = all_samples(events)
     window = fault_window(events)
-    baseline = phase_span(events, BASELINE_PHASE)
-    # Only probes that finished before the baseline ended judge it: one still running then may fail because
-    # of the fault, and says nothing about the steady state before it.
-    in_baseline = [
-        p
-        for p in probes
-        if baseline is not None
-        and p.invoke_ns >= baseline[0]
-        and (baseline[1] is None or p.complete_ns <= baseline[1])
-    ]
-    ttd = ttf = ttr = held = ttfb = None
-    recovery_held = 0
+    in_baseline = _baseline_probes(probes, events)
     baseline_latency = median_latency(in_baseline)
     slow_after = None
     if slow_factor is not None and baseline_latency is not None:
         slow_after = max(MIN_SLOW_NS, round(baseline_latency * slow_factor))
-    ttd_plan = None
+    timing = _Timing()
+    ledger = build_ledger(events)
+    acknowledged_in_fault = 0
     if window is not None:
-        ttd = time_to_detect(probes, window.start_ns, window.end_ns, slow_after)
-        ttd_plan = time_to_detect_by_criteria(probes, window, criteria, baseline_latency, criteria_match_all)
-        # A switch after the revert is no failover (with both providers down, the backup may answer first).
-        switched = first_signal_after(events, FAILOVER, "failed_over", window.start_ns, window.end_ns)
-        ttf = None if switched is None else switched - window.start_ns
-        recovery = recovery_point(probes, window, steady_window_ns)
-        recovery_held = recovery.held_ns
-        ttr = None if recovery.recovered_at_ns is None else recovery.recovered_at_ns - window.start_ns
-        held = None if window.end_ns is None else window.end_ns - window.start_ns
-        if window.end_ns is not None:
-            back = first_signal_after(events, FAILOVER, "normal", window.end_ns)
-            ttfb = None if back is None else back - window.end_ns
+        timing = _fault_timing(
+            events,
+            window,
+            samples,
+            steady_window_ns,
+            slow_after,
+            criteria,
+            baseline_latency,
+            criteria_match_all,
+        )
+        acknowledged_in_fault = sum(
+            1
+            for t in ledger.ack_ns.values()
+            if t >= window.start_ns and (window.end_ns is None or t <= window.end_ns)
+        )
+
+    def value(b: Bounded | None) -> int | None:
+        return None if b is None else b.value_ns
+
     return Measurements(
-        time_to_detect_ns=ttd,
-        time_to_failover_ns=ttf,
-        time_to_recover_ns=ttr,
-        recovery_held_ns=recovery_held,
-        fault_held_ns=held,
+        time_to_detect_ns=value(timing.detect),
+        time_to_failover_ns=value(timing.failover),
+        time_to_recover_ns=value(timing.recover),
+        recovery_held_ns=timing.recovery_held_ns,
+        fault_held_ns=timing.fault_held_ns,
         baseline_probes=len(in_baseline),
         baseline_failures=sum(1 for p in in_baseline if not p.ok),
         probes=len(probes),
         failed_probes=sum(1 for p in probes if not p.ok),
-        ledger=build_ledger(events),
+        ledger=ledger,
         fault_start_ns=None if window is None else window.start_ns,
-        time_to_failback_ns=ttfb,
+        time_to_failback_ns=value(timing.failback),
         baseline_latency_ns=baseline_latency,
-        time_to_detect_by_plan_ns=ttd_plan,
+        time_to_detect_by_plan_ns=value(timing.detect_by_plan),
         slow_after_ns=slow_after,
+        time_to_detect_bound_ns=_bound(timing.detect),
+        time_to_failover_bound_ns=_bound(timing.failover),
+        time_to_recover_bound_ns=_bound(timing.recover),
+        time_to_failback_bound_ns=_bound(timing.failback),
+        time_to_detect_by_plan_bound_ns=_bound(timing.detect_by_plan),
+        interrupted=timing.interrupted,
+        unseen_gap_ns=timing.unseen_gap_ns,
+        good_probes_in_fault=timing.good_probes,
+        acknowledged_in_fault=acknowledged_in_fault,
+        stopped_in=_last_phase(events),
+        fault_skipped=any(e.kind is Kind.NOTE and e.name == SKIPPED for e in events),
+        recovery_after_failover=timing.after_failover,
     )
 
 
-def judge(m: Measurements, objectives: Objectives) -> list[Verdict]:
-    """Every verdict of a drill, in the order a reader wants them."""
+def _how(m: Measurements, end: DrillEnd) -> str:
+    """Where and how a drill that stopped early stopped, as a clause: 'the drill errored during the fault phase'."""
+    phase = m.stopped_in
+    if end.status == "aborted":
+        first = (end.error or "").split("; ")[0]
+        if first.startswith("interrupted"):
+            return f"the drill was {first}"
+        return f"the drill was interrupted during the {phase or 'preflight'} phase"
+    if phase is None:
+        return "the drill errored before it started"
+    return f"the drill errored during the {phase} phase"
+
+
+def _no_fault_why(m: Measurements, end: DrillEnd) -> str:
+    """Why a drill without a fault window judges nothing that needs one."""
+    if end.stopped:
+        return f"not judged: the fault was never applied; {_how(m, end)}"
+    if m.fault_skipped:
+        return (
+            "not judged: no fault was applied (steady state did not hold during the baseline, so the drill "
+            "stopped before the fault)"
+        )
+    return "not judged: no fault was applied"
+
+
+def _baseline_reached(m: Measurements, end: DrillEnd) -> bool:
+    """The baseline ran to its end: the drill did not stop in it or before it."""
+    return not end.stopped or m.stopped_in not in (None, "sweep", "stack-start", BASELINE_PHASE)
+
+
+def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) -> list[Verdict]:
+    """Every verdict of a drill, in the order a reader wants them; ``end`` says how the runner ended it."""
+    end = end or DrillEnd()
+    recovery = _recovery_bound(m, objectives, end)
     return [
-        _baseline(m),
-        _recovery_bound(m, objectives),
-        _projected_rto(m, objectives),
-        _rpo(m, objectives),
-        _drained(m, objectives),
-        _unexpected(m, objectives),
+        _baseline(m, end),
+        recovery,
+        _projected_rto(m, objectives, end, recovery),
+        _rpo(m, objectives, end),
+        _drained(m, objectives, end),
+        _unexpected(m, objectives, end),
     ]
 
 
-def _baseline(m: Measurements) -> Verdict:
-    ok = m.baseline_probes > 0 and m.baseline_failures == 0
+def _baseline(m: Measurements, end: DrillEnd) -> Verdict:
     measured = f"{m.baseline_probes - m.baseline_failures}/{m.baseline_probes} probes good"
+    if not _baseline_reached(m, end):
+        return Verdict("baseline", "unknown", measured, "every probe good", f"not judged: {_how(m, end)}")
+    ok = m.baseline_probes > 0 and m.baseline_failures == 0
     if m.baseline_probes == 0:
         message = "no probe completed before the fault, so there is no steady state to compare with"
     elif ok:
@@ -206,38 +451,72 @@ def _baseline(m: Measurements) -> Verdict:
     return _verdict("baseline", ok, measured, "every probe good", message)
 
 
-NO_FAULT = (
-    "not judged: no fault was injected (the drill stops before the fault when the baseline is not steady)"
-)
+def _recovery_unjudged(m: Measurements, end: DrillEnd) -> str | None:
+    """Why recovery cannot be judged on this drill, or None when it can."""
+    if m.fault_start_ns is None:
+        return _no_fault_why(m, end)
+    if end.stopped and m.stopped_in == FAULT_PHASE and m.time_to_recover_ns is None:
+        return f"not judged: {_how(m, end)}, before steady state returned"
+    return None
 
 
-def _recovery_bound(m: Measurements, o: Objectives) -> Verdict:
+def _recovery_bound(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     bound = seconds(o.recovery_bound_ns)
     objective = f"recover within {bound}, steady for {seconds(o.steady_window_ns)}"
+    unjudged = _recovery_unjudged(m, end)
+    if unjudged is not None:
+        return Verdict("recovery_bound", "unknown", "not measured", objective, unjudged)
     ttr = m.time_to_recover_ns
-    if m.fault_start_ns is None:
-        return Verdict("recovery_bound", "unknown", "not measured", objective, NO_FAULT)
     if ttr is None:
-        if m.fault_held_ns is None:
-            message = f"RTO missed: steady state did not return while the fault was in place (staging bound {bound})"
-        else:
-            held = seconds(m.fault_held_ns)
-            message = (
-                f"RTO missed: steady state did not return during the {held} the fault was held "
-                f"(staging bound {bound})"
+        return _verdict("recovery_bound", False, "not recovered", objective, _not_recovered(m, o))
+    if not m.interrupted:
+        measured = "no interruption seen"
+        message = f"{no_interruption(m.unseen_gap_ns or 0)}, within the staging bound of {bound}"
+    else:
+        measured = bounded(ttr, m.time_to_recover_bound_ns)
+        message = f"recovered in {measured}, within the staging bound of {bound}"
+        if m.recovery_after_failover:
+            message += (
+                "; dated from the failover, since the system's failover signal had not switched yet when "
+                "good samples first came back"
             )
-        return _verdict("recovery_bound", False, "not recovered", objective, message)
-    if ttr <= o.recovery_bound_ns:
-        message = f"recovered in {seconds(ttr)}, within the staging bound of {bound}"
-        return _verdict("recovery_bound", True, seconds(ttr), objective, message)
-    message = f"RTO missed: recovered in {seconds(ttr)}, {seconds(ttr - o.recovery_bound_ns)} over the staging bound of {bound}"
-    return _verdict("recovery_bound", False, seconds(ttr), objective, message)
+    if ttr > o.recovery_bound_ns:
+        over = seconds(ttr - o.recovery_bound_ns)
+        message = f"RTO missed: recovered in {measured}, {over} over the staging bound of {bound}"
+        return _verdict("recovery_bound", False, measured, objective, message)
+    if m.good_probes_in_fault < MIN_GOOD_PROBES_IN_FAULT:
+        message = (
+            f"not judged: only {m.good_probes_in_fault} probe(s) passed while the fault was held; at least "
+            f"{MIN_GOOD_PROBES_IN_FAULT} are needed to say steady state came back"
+        )
+        return Verdict("recovery_bound", "unknown", measured, objective, message)
+    return _verdict("recovery_bound", True, measured, objective, message)
 
 
-def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
+def _not_recovered(m: Measurements, o: Objectives) -> str:
+    bound = seconds(o.recovery_bound_ns)
+    failed_over = ""
+    if m.time_to_failover_ns is not None:
+        failed_over = (
+            f"the system failed over after {bounded(m.time_to_failover_ns, m.time_to_failover_bound_ns)}, "
+            "but "
+        )
+    if m.fault_held_ns is None:
+        return (
+            f"RTO missed: {failed_over}steady state did not return while the fault was in place "
+            f"(staging bound {bound})"
+        )
+    held = seconds(m.fault_held_ns)
+    return (
+        f"RTO missed: {failed_over}steady state did not return during the {held} the fault was held "
+        f"(staging bound {bound})"
+    )
+
+
+def _projected_rto(m: Measurements, o: Objectives, end: DrillEnd, recovery: Verdict) -> Verdict:
     objective = f"tier RTO {seconds(o.rto_ns)}"
-    if m.fault_start_ns is None:  # nothing was injected, so nothing failed to recover
-        return Verdict("projected_rto", "unknown", "not measured", objective, NO_FAULT)
+    if recovery.outcome == "unknown":  # what the projection adds to was not judged, so neither is it
+        return Verdict("projected_rto", "unknown", "not measured", objective, recovery.message)
     projected = m.projected_rto_ns(o.manual_ns)
     if projected is None:
         return _verdict(
@@ -247,9 +526,9 @@ def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
             objective,
             "no projected RTO: the automated recovery never completed",
         )
-    measured = (
-        f"{seconds(projected)} ({seconds(m.time_to_recover_ns)} measured + {seconds(o.manual_ns)} manual)"
-    )
+    # the recovery verdict gives the measured time's bound; here it would only crowd the sum
+    automated = "no interruption seen" if not m.interrupted else f"{seconds(m.time_to_recover_ns)} measured"
+    measured = f"{seconds(projected)} ({automated} + {seconds(o.manual_ns)} manual)"
     if projected <= o.rto_ns:
         return _verdict(
             "projected_rto", True, measured, objective, f"projected RTO {measured} meets the {objective}"
@@ -264,37 +543,56 @@ def _projected_rto(m: Measurements, o: Objectives) -> Verdict:
     )
 
 
-def _no_read(name: str, objective: str, m: Measurements) -> Verdict:
-    why = m.ledger.read_failure or "the final read did not happen"
-    return Verdict(name, "unknown", "not measured", objective, f"not judged: {why}")
+def _data_unjudged(m: Measurements, end: DrillEnd) -> str | None:
+    """Why a verdict on the data the system holds cannot be judged, or None when it can."""
+    if m.fault_start_ns is None:
+        return _no_fault_why(m, end)
+    if m.ledger.read_done:
+        return None
+    if m.ledger.read_failure is not None:
+        return f"not judged: {m.ledger.read_failure}"
+    if end.stopped:
+        return f"not judged: the final read did not happen; {_how(m, end)}"
+    return "not judged: the final read did not happen"
 
 
-def _rpo(m: Measurements, o: Objectives) -> Verdict:
+def _few_writes(m: Measurements, o: Objectives) -> str:
+    return (
+        f"not judged: only {o.unit.count(m.acknowledged_in_fault)} acknowledged while the fault was held; "
+        f"at least {MIN_ACKNOWLEDGED_IN_FAULT} are needed to say none was lost"
+    )
+
+
+def _rpo(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     ledger, unit = m.ledger, o.unit
     objective = f"RPO {seconds(o.rpo_ns)}" if o.rpo_ns else f"RPO 0 (no acknowledged {unit.one} lost)"
-    if not ledger.read_done:
-        return _no_read("rpo", objective, m)
+    unjudged = _data_unjudged(m, end)
+    if unjudged is not None:
+        return Verdict("rpo", "unknown", "not measured", objective, unjudged)
     lost = len(ledger.lost)
     measured = f"{lost} lost of {len(ledger.acknowledged)} acknowledged"
+    window = m.lost_window_ns()
+    if lost and (o.rpo_ns == 0 or window > o.rpo_ns):
+        message = (
+            f"RPO missed: {unit.count(lost)} acknowledged and lost, spanning {seconds(window)}; {objective}"
+        )
+        return _verdict("rpo", False, measured, objective, message)
+    if m.acknowledged_in_fault < MIN_ACKNOWLEDGED_IN_FAULT:
+        return Verdict("rpo", "unknown", measured, objective, _few_writes(m, o))
     if lost == 0:
         message = (
             f"no acknowledged {unit.one} lost ({len(ledger.acknowledged)} checked against the final read)"
         )
         return _verdict("rpo", True, measured, objective, message)
-    window = m.lost_window_ns()
-    if o.rpo_ns == 0 or window > o.rpo_ns:
-        message = (
-            f"RPO missed: {unit.count(lost)} acknowledged and lost, spanning {seconds(window)}; {objective}"
-        )
-        return _verdict("rpo", False, measured, objective, message)
     message = f"{unit.count(lost)} lost spanning {seconds(window)}, within {objective}"
     return _verdict("rpo", True, measured, objective, message)
 
 
-def _drained(m: Measurements, o: Objectives) -> Verdict:
+def _drained(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     unit = o.unit
-    if not m.ledger.read_done:
-        return _no_read("drained", "0 not done", m)
+    unjudged = _data_unjudged(m, end)
+    if unjudged is not None:
+        return Verdict("drained", "unknown", "not measured", "0 not done", unjudged)
     pending = len(m.ledger.unprocessed)
     measured = f"{pending} not done"
     if pending == 0:
@@ -304,10 +602,11 @@ def _drained(m: Measurements, o: Objectives) -> Verdict:
     return _verdict("drained", False, measured, "0 not done", message)
 
 
-def _unexpected(m: Measurements, o: Objectives) -> Verdict:
+def _unexpected(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     unit = o.unit
-    if not m.ledger.read_done:
-        return _no_read("no_unexpected_data", "0", m)
+    unjudged = _data_unjudged(m, end)
+    if unjudged is not None:
+        return Verdict("no_unexpected_data", "unknown", "not measured", "0", unjudged)
     extra = len(m.ledger.unexpected)
     if extra == 0:
         return _verdict(
@@ -317,35 +616,67 @@ def _unexpected(m: Measurements, o: Objectives) -> Verdict:
     return _verdict("no_unexpected_data", False, str(extra), "0", message)
 
 
-def not_measured(m: Measurements, o: Objectives) -> dict[str, str]:
+TIMES = ("time_to_detect_s", "time_to_failover_s", "time_to_recover_s", "time_to_failback_s")
+
+
+def not_measured(m: Measurements, o: Objectives, end: DrillEnd | None = None) -> dict[str, str]:
     """Why each figure the scorecard shows as empty is empty, in words a reader can act on."""
+    end = end or DrillEnd()
     reasons: dict[str, str] = {}
     if m.fault_start_ns is None:
-        for figure in ("time_to_detect_s", "time_to_failover_s", "time_to_recover_s", "time_to_failback_s"):
-            reasons[figure] = "not measured, because no fault was applied"
+        why = "not measured, because no fault was applied"
+        if end.stopped:
+            why = f"not measured, because the fault was never applied: {_how(m, end)}"
+        for figure in TIMES:
+            reasons[figure] = why
+        if o.criteria:  # a plan without criteria says so itself (its objectives list none)
+            reasons["time_to_detect_by_plan_s"] = (
+                "not checked, because the fault was never applied"
+                if end.stopped
+                else "not checked, because no fault was applied"
+            )
     else:
-        if m.time_to_detect_ns is None:
-            reasons["time_to_detect_s"] = "no probe failed or was slow while the fault was held"
-        if not o.failover_signal:
-            why = "not measured, because the plan declares no failover signal (staging_topology.system.signals.failover)"
-            reasons["time_to_failover_s"] = reasons["time_to_failback_s"] = why
-        else:
-            if m.time_to_failover_ns is None:
-                reasons["time_to_failover_s"] = (
-                    "the failover signal never said failed over while the fault was held"
-                )
-            if m.time_to_failback_ns is None:
-                reasons["time_to_failback_s"] = "the failover signal never said normal again after the revert"
-        if m.time_to_recover_ns is None:
-            reasons["time_to_recover_s"] = "steady state did not return while the fault was held"
+        reasons.update(_fault_reasons(m, o, end))
     if not m.ledger.read_done:
         why = m.ledger.read_failure or "not measured, because the final read did not happen"
+        if m.ledger.read_failure is None and end.stopped:
+            why = f"{why}: {_how(m, end)}"
         for figure in ("lost", "done", "not_done", "read", "unexpected", "recovered"):
             reasons[f"ledger.{figure}"] = why
     return reasons
 
 
-def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[Measurements, list[Verdict]]:
+def _fault_reasons(m: Measurements, o: Objectives, end: DrillEnd) -> dict[str, str]:
+    reasons: dict[str, str] = {}
+    if m.time_to_detect_ns is None:
+        reasons["time_to_detect_s"] = (
+            "no probe or write failed, and no probe was slow, while the fault was held"
+        )
+    if m.time_to_detect_by_plan_ns is None and o.criteria:
+        reasons["time_to_detect_by_plan_s"] = "never held over a whole staging window of the fault"
+    if not o.failover_signal:
+        why = "not measured, because the plan declares no failover signal (staging_topology.system.signals.failover)"
+        reasons["time_to_failover_s"] = reasons["time_to_failback_s"] = why
+    else:
+        if m.time_to_failover_ns is None:
+            reasons["time_to_failover_s"] = (
+                "the failover signal never said failed over while the fault was held"
+            )
+        if m.time_to_failback_ns is None:
+            reasons["time_to_failback_s"] = "the failover signal never said normal again after the revert"
+    if m.time_to_recover_ns is None:
+        if end.stopped and m.stopped_in == FAULT_PHASE:
+            reasons["time_to_recover_s"] = (
+                f"not measured, because {_how(m, end)}, before steady state returned"
+            )
+        else:
+            reasons["time_to_recover_s"] = "steady state did not return while the fault was held"
+    return reasons
+
+
+def measure_and_judge(
+    events: Sequence[Event], objectives: Objectives, end: DrillEnd | None = None
+) -> tuple[Measurements, list[Verdict]]:
     """Shortcut for the runner and for re-judging an old journal."""
     m = measure(
         events,
@@ -354,4 +685,4 @@ def measure_and_judge(events: Sequence[Event], objectives: Objectives) -> tuple[
         objectives.criteria,
         objectives.criteria_match_all,
     )
-    return m, judge(m, objectives)
+    return m, judge(m, objectives, end)

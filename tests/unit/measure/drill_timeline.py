@@ -12,8 +12,16 @@ from typing import Any
 from drdrill.clock import NS_PER_S, FakeClock
 from drdrill.journal import Event, Journal, Kind, Type
 from drdrill.measure.ledger import FINAL_READ, SUBMIT
-from drdrill.measure.timeline import Criterion
-from drdrill.measure.verdicts import BASELINE_PHASE, FAILOVER, Objectives, Words, measure_and_judge
+from drdrill.measure.timeline import PREVIOUS_POLL, Criterion
+from drdrill.measure.verdicts import (
+    BASELINE_PHASE,
+    FAILOVER,
+    SKIPPED,
+    DrillEnd,
+    Objectives,
+    Words,
+    measure_and_judge,
+)
 from drdrill.plan import Plan
 from drdrill.report.scorecard import build_scorecard
 
@@ -69,9 +77,19 @@ class DrillScript:
         data = {"raw": value if raw is None else raw}
         return self.journal.record(Kind.SIGNAL, Type.INFO, name, value=value, data=data).t_ns
 
-    def failover(self, state: str, raw: str) -> int:
-        """The failover signal: ``normal``, ``failed_over`` or ``other``, and what the system said."""
-        return self.signal(FAILOVER, state, raw)
+    def failover(self, state: str, raw: str, *, polled_since: int | None = None) -> int:
+        """The failover signal: ``normal``, ``failed_over`` or ``other``, and what the system said; with
+        ``polled_since``, when the poll before the one that saw it began (as the observer journals it)."""
+        data: dict[str, Any] = {"raw": raw}
+        if polled_since is not None:
+            data[PREVIOUS_POLL] = polled_since
+        return self.journal.record(Kind.SIGNAL, Type.INFO, FAILOVER, value=state, data=data).t_ns
+
+    def skipped(self) -> None:
+        """The runner's note when the baseline was not steady and it applied no fault."""
+        self.journal.record(
+            Kind.NOTE, Type.INFO, SKIPPED, data={"why": "steady state did not hold before the fault"}
+        )
 
     def invoke(self, unit: str, process: str = "writer-1") -> int:
         return self.journal.record(Kind.OP, Type.INVOKE, SUBMIT, process=process, value=unit).t_ns
@@ -102,9 +120,12 @@ class StandardDrill:
 
     Baseline: c1, c2 acknowledged, then 5 good probes 1 s apart. Fault F applied; a probe invoked at F+0.5 s
     fails at F+0.75 s; c3 fails, c4 times out (info), c5 never completes; probes invoked at F+1.5 and F+2.5
-    fail; the system switches to the backup provider at F+3.5 s; c6 is acknowledged; probes are good from
-    F+4 s to F+15 s (held 11 s, steady window 10 s); the fault is reverted at F+16 s; two more good probes;
-    the final read holds c1, c2, c4 (stored despite the timeout) and c6, and of them c1, c2, c6 are done.
+    fail; the system switches to the backup provider at F+3.5 s; c6 is acknowledged at F+3.6 s (writes are
+    back, and stay so); probes are good from F+4 s to F+15 s (held 11 s, steady window 10 s), so service is
+    back when the first of them completes at F+4.25 s, after the last symptom (the probe invoked at F+2.5 s);
+    c7 to c10 are acknowledged after the 1st, 4th, 8th and 12th good probe; the fault is reverted at F+16 s;
+    two more good probes; the final read holds c1, c2, c4 (stored despite the timeout) and c6 to c10, and of
+    them all but c4 are done. Five writes were acknowledged while the fault was held.
     """
 
     steady_window_ns = s(10)
@@ -130,11 +151,18 @@ class StandardDrill:
         self.signal_ns = d.failover("failed_over", "backup")
         d.submit("c6", Type.OK)
         d.wait(0.4)
-        self.good_probe_ns = d.probes(True, 12)
+        self.good_probe_ns = []
+        writes = {0: "c7", 3: "c8", 7: "c9", 11: "c10"}
+        for i in range(12):
+            self.good_probe_ns.append(d.probe(True))
+            if i in writes:
+                d.submit(writes[i], Type.OK)
+            d.wait(0.65 if i in writes else 0.75)
         self.fault_end_ns = d.fault(Type.END)
         d.phase("fault", Type.END)
         self.after_fault_probe_ns = d.probes(True, 2)
-        d.final_read(held=["c1", "c2", "c4", "c6"], done=["c1", "c2", "c6"])
+        later = ["c6", "c7", "c8", "c9", "c10"]
+        d.final_read(held=["c1", "c2", "c4", *later], done=["c1", "c2", *later])
         self.events = d.events()
 
 
@@ -161,17 +189,19 @@ def standard_scorecard(
     scenario: str = "provider-outage",
     faults: Sequence[str] = ("down primary-provider",),
     events: Sequence[Event] | None = None,
+    error: str | None = None,
 ) -> dict[str, Any]:
-    """The scorecard of :class:`StandardDrill` (or of ``events``) run as one of the plan's scenarios."""
+    """The scorecard of :class:`StandardDrill` (or of ``events``) run as one of the plan's scenarios; an
+    ``errored`` or ``aborted`` status is judged as the runner judges it, with ``error`` its error text."""
     journal = StandardDrill().events if events is None else list(events)
     objectives = plan_objectives(plan)
-    measurements, verdicts = measure_and_judge(journal, objectives)
+    measurements, verdicts = measure_and_judge(journal, objectives, DrillEnd(status, error))
     return build_scorecard(
         plan=plan,
         scenario=plan.scenarios[scenario],
         run_id="abc123",
         status=status,
-        error=None,
+        error=error,
         objectives=objectives,
         measurements=measurements,
         verdicts=verdicts,

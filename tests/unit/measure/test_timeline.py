@@ -248,7 +248,11 @@ def test_recovery_point_of_a_realistic_drill() -> None:
 
     recovery = recovery_point(probe_results(drill.events), window, drill.steady_window_ns)
 
-    assert recovery == Recovery(recovered_at_ns=drill.good_probe_ns[0] + LATENCY, held_ns=s(11))
+    assert recovery == Recovery(
+        recovered_at_ns=drill.good_probe_ns[0] + LATENCY,
+        held_ns=s(11),
+        broken_until_ns=drill.fault_start_ns + s(2.5),
+    )
     assert recovery.recovered_at_ns == drill.fault_start_ns + s(4) + LATENCY
 
 
@@ -261,7 +265,7 @@ def test_no_good_probe_during_the_fault_is_no_recovery() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=None, held_ns=0)
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=0, broken_until_ns=start + s(19))
 
 
 def test_flapping_resets_the_run() -> None:
@@ -275,7 +279,9 @@ def test_flapping_resets_the_run() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=None, held_ns=final_run[-1] - final_run[0])
+    assert recovery == Recovery(
+        recovered_at_ns=None, held_ns=final_run[-1] - final_run[0], broken_until_ns=final_run[0] - s(1)
+    )
     assert recovery.held_ns == s(3)
 
 
@@ -290,7 +296,9 @@ def test_after_flapping_the_recovery_is_the_start_of_the_final_run() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=final_run[0] + LATENCY, held_ns=s(10))
+    assert recovery == Recovery(
+        recovered_at_ns=final_run[0] + LATENCY, held_ns=s(10), broken_until_ns=final_run[0] - s(1)
+    )
 
 
 def test_a_final_run_shorter_than_the_window_is_not_a_recovery() -> None:
@@ -302,9 +310,9 @@ def test_a_final_run_shorter_than_the_window_is_not_a_recovery() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(9))
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(9), broken_until_ns=run[0] - s(1))
     assert recovery_point(probe_results(d.events()), FaultWindow(start, end), s(9)) == Recovery(
-        recovered_at_ns=run[0] + LATENCY, held_ns=s(9)
+        recovered_at_ns=run[0] + LATENCY, held_ns=s(9), broken_until_ns=run[0] - s(1)
     )
 
 
@@ -321,7 +329,9 @@ def test_probes_after_the_fault_end_are_ignored() -> None:
 
     recovery = recovery_point(probe_results(d.events()), window, s(10))
 
-    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10))
+    assert recovery == Recovery(
+        recovered_at_ns=run[0] + LATENCY, held_ns=s(10), broken_until_ns=run[0] - s(1)
+    )
 
 
 def test_good_probes_after_the_fault_end_do_not_complete_a_short_run() -> None:
@@ -334,7 +344,7 @@ def test_good_probes_after_the_fault_end_do_not_complete_a_short_run() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(2))
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(2), broken_until_ns=start + s(1))
 
 
 def test_a_probe_invoked_at_the_fault_end_is_after_it() -> None:
@@ -346,7 +356,7 @@ def test_a_probe_invoked_at_the_fault_end_is_after_it() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(1))
 
-    assert recovery == Recovery(recovered_at_ns=start + LATENCY, held_ns=s(1))
+    assert recovery == Recovery(recovered_at_ns=start + LATENCY, held_ns=s(1), interrupted=False)
 
 
 def test_probes_invoked_before_the_fault_are_ignored() -> None:
@@ -356,7 +366,9 @@ def test_probes_invoked_before_the_fault_are_ignored() -> None:
     d.probes(False, 1)
     end = d.fault(Type.END)
 
-    assert recovery_point(probe_results(d.events()), FaultWindow(start, end), s(5)) == Recovery(None, 0)
+    assert recovery_point(probe_results(d.events()), FaultWindow(start, end), s(5)) == Recovery(
+        None, 0, broken_until_ns=start
+    )
 
 
 def test_a_run_held_exactly_the_steady_window_is_a_recovery() -> None:
@@ -368,7 +380,7 @@ def test_a_run_held_exactly_the_steady_window_is_a_recovery() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, end), s(10))
 
-    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10))
+    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10), broken_until_ns=start)
 
 
 def test_live_evaluation_while_the_fault_is_held_stops_at_now() -> None:
@@ -382,9 +394,11 @@ def test_live_evaluation_while_the_fault_is_held_stops_at_now() -> None:
     assert window == FaultWindow(start, None)
     probes = probe_results(d.events())
 
-    assert recovery_point(probes, window, s(10), now_ns=now) == Recovery(run[0] + LATENCY, s(10))
+    assert recovery_point(probes, window, s(10), now_ns=now) == Recovery(
+        run[0] + LATENCY, s(10), run[0] - s(1)
+    )
     # without a "now", every probe since the fault counts, and the last one failed
-    assert recovery_point(probes, window, s(10)) == Recovery(None, 0)
+    assert recovery_point(probes, window, s(10)) == Recovery(None, 0, broken_until_ns=now)
 
 
 def test_live_evaluation_not_yet_held_long_enough() -> None:
@@ -395,7 +409,7 @@ def test_live_evaluation_not_yet_held_long_enough() -> None:
 
     recovery = recovery_point(probe_results(d.events()), FaultWindow(start, None), s(10), now_ns=d.now)
 
-    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(3))
+    assert recovery == Recovery(recovered_at_ns=None, held_ns=s(3), broken_until_ns=start + s(1))
 
 
 def test_now_is_ignored_once_the_fault_is_reverted() -> None:
@@ -408,7 +422,7 @@ def test_now_is_ignored_once_the_fault_is_reverted() -> None:
 
     recovery = recovery_point(probes, FaultWindow(start, end), s(10), now_ns=d.now)
 
-    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10))
+    assert recovery == Recovery(recovered_at_ns=run[0] + LATENCY, held_ns=s(10), interrupted=False)
 
 
 # property: recovered_at, if set, starts an all-good suffix of the fault window that lasts the window

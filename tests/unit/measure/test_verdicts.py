@@ -13,6 +13,8 @@ from drdrill.journal import Kind, Type
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.verdicts import (
     BASELINE_PHASE,
+    MIN_ACKNOWLEDGED_IN_FAULT,
+    MIN_GOOD_PROBES_IN_FAULT,
     Measurements,
     Objectives,
     Verdict,
@@ -47,7 +49,7 @@ def ledger(
     read_failure: str | None = None,
     ack_ns: dict[str, int] | None = None,
 ) -> Ledger:
-    acked = {"c1", "c2", "c3"} if acknowledged is None else acknowledged
+    acked = {"c1", "c2", "c3", "c4", "c5"} if acknowledged is None else acknowledged
     stored = set(acked) if read is None else read
     return Ledger(
         attempted=frozenset(acked if attempted is None else attempted),
@@ -75,6 +77,12 @@ GOOD = Measurements(
     ledger=ledger(),
     fault_start_ns=s(7),
     time_to_failback_ns=s(1.2),
+    time_to_detect_bound_ns=(s(0.5), 0),
+    time_to_failover_bound_ns=(s(0.2), 0),
+    time_to_recover_bound_ns=(s(0.5), 0),
+    time_to_failback_bound_ns=(s(0.2), 0),
+    good_probes_in_fault=MIN_GOOD_PROBES_IN_FAULT,
+    acknowledged_in_fault=MIN_ACKNOWLEDGED_IN_FAULT,
 )
 
 
@@ -117,8 +125,9 @@ def test_measure_a_realistic_drill() -> None:
     assert m == Measurements(
         time_to_detect_ns=s(0.75),
         time_to_failover_ns=s(3.5),
+        # writes are back at F+3.6 s, probes only at F+4.25 s; the last symptom was invoked at F+2.5 s
         time_to_recover_ns=s(4.25),
-        recovery_held_ns=s(11),
+        recovery_held_ns=s(11),  # the probes' run, shorter than the writes' (F+3.5 s to F+15.25 s)
         fault_held_ns=s(16),
         baseline_probes=5,
         baseline_failures=0,
@@ -127,6 +136,14 @@ def test_measure_a_realistic_drill() -> None:
         ledger=build_ledger(drill.events),
         fault_start_ns=drill.fault_start_ns,
         baseline_latency_ns=s(0.25),
+        # nothing good completed between the fault and the failing probe's invocation: the onset may be F
+        time_to_detect_bound_ns=(s(0.75), 0),
+        # the scripted signal has no previous poll: the switch happened somewhere after the fault
+        time_to_failover_bound_ns=(s(3.5), 0),
+        time_to_recover_bound_ns=(s(1.75), 0),
+        good_probes_in_fault=12,
+        acknowledged_in_fault=5,
+        stopped_in="fault",
     )
 
 
@@ -216,9 +233,9 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
             "name": "recovery_bound",
             "outcome": "pass",
             "passed": True,
-            "measured": "4.25 s",
+            "measured": "4.25 s (+0/-1.75 s)",
             "objective": "recover within 30.0 s, steady for 10.0 s",
-            "message": "recovered in 4.25 s, within the staging bound of 30.0 s",
+            "message": "recovered in 4.25 s (+0/-1.75 s), within the staging bound of 30.0 s",
         },
         {
             "name": "projected_rto",
@@ -232,9 +249,9 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
             "name": "rpo",
             "outcome": "pass",
             "passed": True,
-            "measured": "0 lost of 3 acknowledged",
+            "measured": "0 lost of 7 acknowledged",
             "objective": "RPO 0 (no acknowledged ticket lost)",
-            "message": "no acknowledged ticket lost (3 checked against the final read)",
+            "message": "no acknowledged ticket lost (7 checked against the final read)",
         },
         {
             "name": "drained",
@@ -272,12 +289,16 @@ def test_a_drill_that_never_recovers_misses_the_rto() -> None:
         ("baseline", "pass"),
         ("recovery_bound", "fail"),
         ("projected_rto", "fail"),
-        ("rpo", "pass"),
+        ("rpo", "unknown"),  # no write at all: nothing says none would have been lost
         ("drained", "pass"),
         ("no_unexpected_data", "pass"),
     ]
     assert verdicts[1].message == (
         "RTO missed: steady state did not return during the 35.0 s the fault was held (staging bound 30.0 s)"
+    )
+    assert verdicts[3].message == (
+        "not judged: only 0 tickets acknowledged while the fault was held; at least 5 are needed to say none "
+        "was lost"
     )
 
 
@@ -296,8 +317,8 @@ def test_a_drill_whose_final_read_failed_judges_no_data_verdict() -> None:
 
     assert [(v.name, v.outcome, v.measured) for v in verdicts] == [
         ("baseline", "pass", "3/3 probes good"),
-        ("recovery_bound", "pass", "0.25 s"),
-        ("projected_rto", "pass", "10.0 min (0.25 s measured + 10.0 min manual)"),
+        ("recovery_bound", "pass", "no interruption seen"),
+        ("projected_rto", "pass", "10.0 min (no interruption seen + 10.0 min manual)"),
         ("rpo", "unknown", "not measured"),
         ("drained", "unknown", "not measured"),
         ("no_unexpected_data", "unknown", "not measured"),
@@ -357,9 +378,9 @@ def test_recovery_within_the_staging_bound() -> None:
     assert verdict(GOOD, "recovery_bound") == Verdict(
         "recovery_bound",
         "pass",
-        "4.00 s",
+        "4.00 s (+0/-0.50 s)",
         "recover within 30.0 s, steady for 10.0 s",
-        "recovered in 4.00 s, within the staging bound of 30.0 s",
+        "recovered in 4.00 s (+0/-0.50 s), within the staging bound of 30.0 s",
     )
 
 
@@ -367,7 +388,9 @@ def test_recovery_exactly_at_the_staging_bound_passes() -> None:
     m = replace(GOOD, time_to_recover_ns=s(30))
 
     assert verdict(m, "recovery_bound").outcome == "pass"
-    assert verdict(m, "recovery_bound").message == "recovered in 30.0 s, within the staging bound of 30.0 s"
+    assert verdict(m, "recovery_bound").message == (
+        "recovered in 30.0 s (+0/-0.50 s), within the staging bound of 30.0 s"
+    )
 
 
 def test_recovery_over_the_staging_bound_says_rto_missed_and_by_how_much() -> None:
@@ -376,9 +399,9 @@ def test_recovery_over_the_staging_bound_says_rto_missed_and_by_how_much() -> No
     assert verdict(m, "recovery_bound") == Verdict(
         "recovery_bound",
         "fail",
-        "42.5 s",
+        "42.5 s (+0/-0.50 s)",
         "recover within 30.0 s, steady for 10.0 s",
-        "RTO missed: recovered in 42.5 s, 12.5 s over the staging bound of 30.0 s",
+        "RTO missed: recovered in 42.5 s (+0/-0.50 s), 12.5 s over the staging bound of 30.0 s",
     )
 
 
@@ -387,12 +410,28 @@ def test_recovery_one_nanosecond_over_the_bound_fails() -> None:
 
     assert verdict(m, "recovery_bound").outcome == "fail"
     assert verdict(m, "recovery_bound").message == (
-        "RTO missed: recovered in 30.0 s, 0.00 s over the staging bound of 30.0 s"
+        "RTO missed: recovered in 30.0 s (+0/-0.50 s), 0.00 s over the staging bound of 30.0 s"
     )
 
 
-def test_no_recovery_says_rto_missed_and_how_long_the_fault_was_held() -> None:
+def test_a_failover_without_recovery_says_the_system_failed_over_but_did_not_come_back() -> None:
     m = replace(GOOD, time_to_recover_ns=None, recovery_held_ns=s(3), fault_held_ns=s(90))
+
+    assert verdict(m, "recovery_bound") == Verdict(
+        "recovery_bound",
+        "fail",
+        "not recovered",
+        "recover within 30.0 s, steady for 10.0 s",
+        "RTO missed: the system failed over after 3.50 s (+0/-0.20 s), but steady state did not return during "
+        "the 90.0 s the fault was held (staging bound 30.0 s)",
+    )
+    assert verdict(m, "projected_rto").message == "no projected RTO: the automated recovery never completed"
+
+
+def test_no_recovery_says_rto_missed_and_how_long_the_fault_was_held() -> None:
+    m = replace(
+        GOOD, time_to_recover_ns=None, recovery_held_ns=s(3), fault_held_ns=s(90), time_to_failover_ns=None
+    )
 
     assert verdict(m, "recovery_bound") == Verdict(
         "recovery_bound",
@@ -475,9 +514,9 @@ def test_rpo_zero_met_when_nothing_acknowledged_is_lost() -> None:
     assert verdict(GOOD, "rpo") == Verdict(
         "rpo",
         "pass",
-        "0 lost of 3 acknowledged",
+        "0 lost of 5 acknowledged",
         "RPO 0 (no acknowledged ticket lost)",
-        "no acknowledged ticket lost (3 checked against the final read)",
+        "no acknowledged ticket lost (5 checked against the final read)",
     )
 
 
@@ -485,17 +524,17 @@ def test_rpo_speaks_the_default_unit_when_the_plan_names_none() -> None:
     objectives = Objectives(rto_ns=s(3600), rpo_ns=0, recovery_bound_ns=s(30), steady_window_ns=s(10))
 
     assert verdict(GOOD, "rpo", objectives).message == (
-        "no acknowledged write lost (3 checked against the final read)"
+        "no acknowledged write lost (5 checked against the final read)"
     )
 
 
 def test_rpo_zero_missed_by_a_single_lost_unit() -> None:
-    m = replace(GOOD, ledger=ledger(read={"c1", "c2"}, ack_ns={"c3": s(7)}))
+    m = replace(GOOD, ledger=ledger(read={"c1", "c2", "c4", "c5"}, ack_ns={"c3": s(7)}))
 
     assert verdict(m, "rpo") == Verdict(
         "rpo",
         "fail",
-        "1 lost of 3 acknowledged",
+        "1 lost of 5 acknowledged",
         "RPO 0 (no acknowledged ticket lost)",
         "RPO missed: 1 ticket acknowledged and lost, spanning 0.00 s; RPO 0 (no acknowledged ticket lost)",
     )
@@ -503,7 +542,7 @@ def test_rpo_zero_missed_by_a_single_lost_unit() -> None:
 
 def test_a_lost_unit_counts_back_to_the_failure() -> None:
     # acknowledged 3 s before the fault at 7 s and gone: 3 s of work were lost, not 0
-    m = replace(GOOD, ledger=ledger(read={"c1", "c2"}, ack_ns={"c3": s(4)}))
+    m = replace(GOOD, ledger=ledger(read={"c1", "c2", "c4", "c5"}, ack_ns={"c3": s(4)}))
 
     assert verdict(m, "rpo").message == (
         "RPO missed: 1 ticket acknowledged and lost, spanning 3.00 s; RPO 0 (no acknowledged ticket lost)"
@@ -512,12 +551,12 @@ def test_a_lost_unit_counts_back_to_the_failure() -> None:
 
 def test_loss_within_a_nonzero_rpo_passes() -> None:
     objectives = replace(OBJECTIVES, rpo_ns=s(5))
-    m = replace(GOOD, ledger=ledger(read={"c1"}, ack_ns={"c1": s(1), "c2": s(10), "c3": s(11.5)}))
+    m = replace(GOOD, ledger=ledger(read={"c1", "c4", "c5"}, ack_ns={"c1": s(1), "c2": s(10), "c3": s(11.5)}))
 
     assert verdict(m, "rpo", objectives) == Verdict(
         "rpo",
         "pass",
-        "2 lost of 3 acknowledged",
+        "2 lost of 5 acknowledged",
         "RPO 5.00 s",
         "2 tickets lost spanning 1.50 s, within RPO 5.00 s",
     )
@@ -525,7 +564,7 @@ def test_loss_within_a_nonzero_rpo_passes() -> None:
 
 def test_loss_spanning_exactly_the_rpo_passes() -> None:
     objectives = replace(OBJECTIVES, rpo_ns=s(5))
-    m = replace(GOOD, ledger=ledger(read={"c1"}, ack_ns={"c2": s(10), "c3": s(15)}))
+    m = replace(GOOD, ledger=ledger(read={"c1", "c4", "c5"}, ack_ns={"c2": s(10), "c3": s(15)}))
 
     assert verdict(m, "rpo", objectives).outcome == "pass"
 
@@ -537,9 +576,9 @@ def test_loss_spanning_more_than_the_rpo_says_rpo_missed() -> None:
     assert verdict(m, "rpo", objectives) == Verdict(
         "rpo",
         "fail",
-        "3 lost of 3 acknowledged",
+        "5 lost of 5 acknowledged",
         "RPO 5.00 s",
-        "RPO missed: 3 tickets acknowledged and lost, spanning 8.00 s; RPO 5.00 s",
+        "RPO missed: 5 tickets acknowledged and lost, spanning 8.00 s; RPO 5.00 s",
     )
 
 
@@ -582,7 +621,12 @@ def test_not_drained_when_acknowledged_units_are_not_done() -> None:
     # c4 was never acknowledged: its being not done does not count
     m = replace(
         GOOD,
-        ledger=ledger(read={"c1", "c2", "c3", "c4"}, processed={"c1"}, attempted={"c1", "c2", "c3", "c4"}),
+        ledger=ledger(
+            {"c1", "c2", "c3"},
+            read={"c1", "c2", "c3", "c4"},
+            processed={"c1"},
+            attempted={"c1", "c2", "c3", "c4"},
+        ),
     )
 
     assert verdict(m, "drained") == Verdict(
@@ -595,7 +639,7 @@ def test_not_drained_when_acknowledged_units_are_not_done() -> None:
 
 
 def test_one_unit_not_done_is_counted_in_the_singular() -> None:
-    m = replace(GOOD, ledger=ledger(processed={"c1", "c2"}))
+    m = replace(GOOD, ledger=ledger(processed={"c1", "c2", "c3", "c4"}))
 
     assert verdict(m, "drained").message == (
         "1 ticket acknowledged and held, but never done by the end of the drain"
@@ -672,12 +716,14 @@ def test_without_a_fault_the_recovery_is_not_judged_and_says_why() -> None:
     d.phase(BASELINE_PHASE, Type.START)
     d.probes(False, 3)
     d.phase(BASELINE_PHASE, Type.END)
+    d.skipped()
 
     verdicts = {v.name: v for v in judge(measure(d.events(), s(1)), OBJECTIVES)}
 
     assert verdicts["baseline"].outcome == "fail"
     why = (
-        "not judged: no fault was injected (the drill stops before the fault when the baseline is not steady)"
+        "not judged: no fault was applied (steady state did not hold during the baseline, so the drill "
+        "stopped before the fault)"
     )
     assert verdicts["recovery_bound"] == Verdict(
         "recovery_bound", "unknown", "not measured", "recover within 30.0 s, steady for 10.0 s", why
@@ -746,7 +792,7 @@ def test_a_declared_failover_signal_that_never_switched_says_so() -> None:
     m = replace(GOOD, time_to_detect_ns=None, time_to_failover_ns=None, time_to_recover_ns=None)
 
     assert not_measured(m, OBJECTIVES) == {
-        "time_to_detect_s": "no probe failed or was slow while the fault was held",
+        "time_to_detect_s": "no probe or write failed, and no probe was slow, while the fault was held",
         "time_to_failover_s": "the failover signal never said failed over while the fault was held",
         "time_to_recover_s": "steady state did not return while the fault was held",
     }
