@@ -1,11 +1,15 @@
 """The steady-state probe: the system contract's ``probe`` (a write read back as done, or a health check).
 
 Probes start every ``interval`` on a small pool, so one slow probe does not delay the next and detection
-resolution stays at about one interval.
+resolution stays at about one interval. The interval can go down to 50 ms: however short it is, at most
+:data:`MAX_IN_FLIGHT` probes wait on the system at once (a tick that finds them all busy is skipped and
+counted, never queued), so an outage in which every probe hangs until its timeout does not pile up probes,
+threads or connections against the system and the drill's own HTTP pool.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from drdrill.clock import Clock
@@ -14,6 +18,9 @@ from drdrill.probes.observer import Observer
 from drdrill.system import DrillSystem
 
 PROBE = "canary"
+# Eight read-back probes polling every 50 ms are at most 160 reads a second, and with the workload's 8 writers
+# and the signal poll they stay inside the 32 connections the HTTP system keeps.
+MAX_IN_FLIGHT = 8
 
 
 class CanaryProbe(Observer):
@@ -32,14 +39,37 @@ class CanaryProbe(Observer):
         timeout_s: float,
         max_seconds: float,
     ) -> None:
-        # enough threads for every probe that can be in flight at once, so none waits for a thread
-        workers = max(2, int(timeout_s / interval_s) + 2)
-        super().__init__(system, journal, clock, interval_s, max_seconds, workers=workers)
+        # Enough threads for every probe that can be in flight at once, up to the cap, and one more so a tick
+        # that finds the cap reached can say so at once instead of waiting for a thread.
+        self.max_in_flight = min(MAX_IN_FLIGHT, max(2, int(timeout_s / interval_s) + 2))
+        super().__init__(system, journal, clock, interval_s, max_seconds, workers=self.max_in_flight + 1)
         self._run_id = run_id
         self._payloads = tuple(payloads)
         self._timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self.skipped = 0
+
+    def stop(self) -> None:
+        """Stop probing; a drill that skipped ticks says how many in its journal."""
+        super().stop()
+        if self.skipped:
+            why = f"{self.max_in_flight} probes were already waiting on the system"
+            self.journal.record(Kind.NOTE, Type.INFO, "probe", data={"skipped": self.skipped, "why": why})
 
     def tick(self, n: int) -> None:
+        with self._lock:
+            if self._in_flight >= self.max_in_flight:
+                self.skipped += 1
+                return
+            self._in_flight += 1
+        try:
+            self._probe(n)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _probe(self, n: int) -> None:
         probe_id = f"{self._run_id}-canary-{n:05d}"
         self.journal.record(Kind.PROBE, Type.INVOKE, PROBE, process=probe_id)
         try:

@@ -1,7 +1,8 @@
 """System signals: what the system says about itself (which provider, which mode), journalled when it changes.
 
 A signal the plan describes (``normal`` / ``failed_over`` values) is journalled with its state, which is what
-time to fail over and time to fail back are measured from; its raw value goes alongside.
+time to fail over and time to fail back are measured from; its raw value goes alongside, and so does when the
+poll before began (``previous_poll_ns``): the change happened between the two, which bounds those times.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 
 from drdrill.clock import Clock
 from drdrill.journal import Journal, Kind, Type
+from drdrill.measure.timeline import PREVIOUS_POLL
 from drdrill.plan.system import SignalSpec
 from drdrill.probes.observer import Observer
 from drdrill.system import DrillSystem
@@ -32,6 +34,7 @@ class SystemSignals(Observer):
         super().__init__(system, journal, clock, interval_s, max_seconds)
         self._specs = dict(specs)
         self._current: dict[str, str] = {}
+        self._polled_ns: int | None = None  # when the last poll began
         self.last: dict[str, str] = {}
 
     def stop(self) -> None:
@@ -40,6 +43,7 @@ class SystemSignals(Observer):
         self.tick(0)
 
     def tick(self, n: int) -> None:
+        previous, self._polled_ns = self._polled_ns, self.clock.monotonic_ns()
         try:
             values = dict(self.system.signals())
         except Exception as exc:  # an unreadable signal is itself worth journalling, not a crash
@@ -50,5 +54,8 @@ class SystemSignals(Observer):
                 continue
             spec = self._specs.get(name)
             state = spec.state(raw) if spec is not None else raw
-            self.journal.record(Kind.SIGNAL, Type.INFO, name, value=state, data={"raw": raw})
+            data: dict[str, object] = {"raw": raw}
+            if previous is not None:
+                data[PREVIOUS_POLL] = previous
+            self.journal.record(Kind.SIGNAL, Type.INFO, name, value=state, data=data)
             self._current[name] = raw
