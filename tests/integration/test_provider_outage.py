@@ -35,7 +35,8 @@ def test_provider_outage_drill_passes(
         [
             "drdrill: drill provider-outage: tier 1 (software), RTO 4.00 h, RPO 0, staging recovery bound 30.0 s",
             "*drill provider-outage (tier 1, software): PASSED",
-            "*[[]PASS[]] recovery_bound: recovered in *, within the staging bound of 30.0 s",
+            # "recovered in 0.61 s (+0/-0.50 s), ..." or "no interruption seen by the probes and writes (...), ..."
+            "*[[]PASS[]] recovery_bound: *, within the staging bound of 30.0 s",
             "*[[]PASS[]] rpo: no acknowledged claim lost*",
             "*scorecard: *scorecard.json",
             "tabletop script: *provider-outage.md",
@@ -99,7 +100,8 @@ def test_drill_fails_with_the_rto_reason_when_the_backup_is_down_too(
     result.stdout.fnmatch_lines(
         [
             f"drill {BOTH_DOWN} FAILED: the system missed * objective(s)",
-            "  recovery_bound: RTO missed: steady state did not return during the * the fault was held (staging bound 8.00 s)",
+            # the worker may still switch to the (down) backup: "the system failed over after ..., but ..."
+            "  recovery_bound: RTO missed: *steady state did not return during the * the fault was held (staging bound 8.00 s)",
         ]
     )
     assert card["status"] == "failed"

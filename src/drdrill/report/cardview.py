@@ -11,6 +11,10 @@ which every view shares, and this module types them:
   never 0 and never a pass.
 - ``/2`` ledgers count ``done`` / ``not_done`` where ``/1`` counted ``processed`` / ``unprocessed``, and
   leave every count that needs the final read null when there was none.
+- ``/2`` cards since 0.1.0 give each time its sampling bound, ``time_to_detect_bound_s: [minus, plus]`` (the
+  true time lies in [figure - minus, figure + plus]), and say ``interruption_seen: false`` when no probe or
+  write during the fault was a symptom (``time_to_recover_s`` is then 0, within ``unseen_gap_s``); older cards
+  have neither, and read as before (:func:`drdrill.report.words.timed`).
 """
 
 from __future__ import annotations

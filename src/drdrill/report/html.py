@@ -13,6 +13,7 @@ from typing import Any
 
 from drdrill.clock import NS_PER_S
 from drdrill.measure import seconds
+from drdrill.measure.verdicts import span
 from drdrill.report import words
 
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "errored": "#bc4c00", "aborted": "#57606a"}
@@ -41,6 +42,11 @@ def _e(value: object) -> str:
 
 def _dur(value: float | None, missing: str = "not observed") -> str:
     return missing if value is None else seconds(round(value * NS_PER_S))
+
+
+def _span(value: object) -> str:
+    """A short span from scorecard seconds (interruption_seen false always comes with unseen_gap_s)."""
+    return span(round(float(value) * NS_PER_S)) if isinstance(value, int | float) else span(0)
 
 
 def render_html(scorecard: dict[str, Any], scorecard_path: str | None = None) -> str:
@@ -74,11 +80,19 @@ def render_html(scorecard: dict[str, Any], scorecard_path: str | None = None) ->
 def _summary(card: dict[str, Any]) -> str:
     m = card["measurements"]
     faults = ", ".join(card["scenario"]["faults"]) or "no fault"
-    recovered = (
-        f"service was back after {_dur(m['time_to_recover_s'])}"
-        if m["time_to_recover_s"] is not None
-        else "service did not come back while the fault was held"
-    )
+    why = words.reason(card, "time_to_recover_s") or ""
+    gap = m.get("unseen_gap_s")
+    if m["time_to_recover_s"] is None and why.startswith("not measured"):
+        recovered = f"recovery was {why}"
+    elif m["time_to_recover_s"] is None:
+        recovered = "service did not come back while the fault was held"
+    elif words.no_interruption_seen(card):
+        recovered = (
+            f"probes and writes saw no interruption (an outage of at most {_span(gap)} could fall between "
+            "their samples)"
+        )
+    else:
+        recovered = f"service was back after {words.timed(card, 'time_to_recover_s')}"
     ledger = words.ledger(card)
     one, many = words.unit(card)
     lost = ledger["lost"]
@@ -119,8 +133,7 @@ def _objectives(card: dict[str, Any]) -> str:
     one, many = words.unit(card)
 
     def figure(key: str, missing: str = "not observed") -> str:
-        value = m.get(key)
-        return _dur(value) if value is not None else (words.reason(card, key) or missing)
+        return words.timed(card, key, missing)
 
     def counted(key: str, suffix: str) -> str:
         value = ledger.get(key)
@@ -160,7 +173,7 @@ def _objectives(card: dict[str, Any]) -> str:
         _row(
             "Detection criteria of the plan held",
             criteria,
-            _dur(m.get("time_to_detect_by_plan_s"), "never"),
+            figure("time_to_detect_by_plan_s", "never held over a whole staging window of the fault"),
             None,
         ),
         _row("Failed over (the system's failover signal)", "—", figure("time_to_failover_s"), None),

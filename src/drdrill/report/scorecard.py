@@ -12,7 +12,7 @@ from drdrill import __version__
 from drdrill.clock import NS_PER_S
 from drdrill.journal import Event, Kind
 from drdrill.measure import Measurements, Objectives, Verdict
-from drdrill.measure.verdicts import not_measured
+from drdrill.measure.verdicts import Bound, DrillEnd, not_measured
 from drdrill.plan import Plan, Scenario
 
 SCHEMA = "drdrill.scorecard/2"
@@ -21,6 +21,11 @@ READABLE_SCHEMAS = frozenset({"drdrill.scorecard/1", SCHEMA})
 
 def _s(ns: int | None) -> float | None:
     return None if ns is None else round(ns / NS_PER_S, 6)
+
+
+def _bound(bound: Bound | None) -> list[float] | None:
+    """``[minus, plus]`` in seconds: the true time lies in [figure - minus, figure + plus]."""
+    return None if bound is None else [round(bound[0] / NS_PER_S, 6), round(bound[1] / NS_PER_S, 6)]
 
 
 def build_scorecard(
@@ -76,10 +81,20 @@ def build_scorecard(
         },
         "measurements": {
             "time_to_detect_s": _s(m.time_to_detect_ns),
+            "time_to_detect_bound_s": _bound(m.time_to_detect_bound_ns),
             "time_to_detect_by_plan_s": _s(m.time_to_detect_by_plan_ns),
+            "time_to_detect_by_plan_bound_s": _bound(m.time_to_detect_by_plan_bound_ns),
             "time_to_failover_s": _s(m.time_to_failover_ns),
+            "time_to_failover_bound_s": _bound(m.time_to_failover_bound_ns),
             "time_to_recover_s": _s(m.time_to_recover_ns),
+            "time_to_recover_bound_s": _bound(m.time_to_recover_bound_ns),
             "time_to_failback_s": _s(m.time_to_failback_ns),
+            "time_to_failback_bound_s": _bound(m.time_to_failback_bound_ns),
+            # False when no probe or write during the fault was a symptom; then time_to_recover_s is 0 and
+            # unseen_gap_s the longest outage the samples could have missed
+            "interruption_seen": None if m.fault_start_ns is None else m.interrupted,
+            "unseen_gap_s": _s(m.unseen_gap_ns),
+            "in_fault": {"good_probes": m.good_probes_in_fault, "acknowledged": m.acknowledged_in_fault},
             "projected_rto_s": _s(m.projected_rto_ns(objectives.manual_ns)),
             "recovery_held_s": _s(m.recovery_held_ns),
             "fault_held_s": _s(m.fault_held_ns),
@@ -92,7 +107,7 @@ def build_scorecard(
             "unexpected_ids": sorted(ledger.unexpected),
             "not_done_ids": sorted(ledger.unprocessed),
             "lost_window_s": _s(m.lost_window_ns()) if ledger.read_done else None,
-            "not_measured": not_measured(m, objectives),
+            "not_measured": not_measured(m, objectives, DrillEnd(status, error)),
         },
         "verdicts": [v.to_json() for v in verdicts],
         "cleanup": list(cleanup),
@@ -129,11 +144,16 @@ def tabletop_figures(scorecard: dict[str, Any], path: Path | None = None) -> dic
     m = scorecard["measurements"]
     figures: dict[str, object] = {
         "time_to_detect_s": m["time_to_detect_s"],
+        "time_to_detect_bound_s": m.get("time_to_detect_bound_s"),
         "time_to_recover_s": m["time_to_recover_s"],
+        "time_to_recover_bound_s": m.get("time_to_recover_bound_s"),
+        "interruption_seen": m.get("interruption_seen"),
+        "unseen_gap_s": m.get("unseen_gap_s"),
         "lost": m["ledger"]["lost"],
         "lost_not_measured": (m.get("not_measured") or {}).get("ledger.lost"),
         "verdict": str(scorecard["status"]).upper(),
         "time_to_fail_over_s": m["time_to_failover_s"],
+        "time_to_fail_over_bound_s": m.get("time_to_failover_bound_s"),
         "projected_rto_s": m["projected_rto_s"],
         "drill run": f"{scorecard['run_id']} at {scorecard['started_utc']}",
     }

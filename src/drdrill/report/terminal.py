@@ -17,10 +17,8 @@ def _fmt(value: Any, missing: str = "not observed") -> str:
 
 
 def _figure(card: dict[str, Any], key: str, missing: str = "not observed") -> str:
-    value = card["measurements"].get(key)
-    if value is not None:
-        return _fmt(value)
-    return words.reason(card, key) or missing
+    """A time with its sampling bound, or why it is missing."""
+    return words.timed(card, key, missing)
 
 
 def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[str]:
@@ -30,20 +28,14 @@ def summary_lines(scorecard: dict[str, Any], path: str | None = None) -> list[st
     o = scorecard["objectives"]
     ledger = words.ledger(scorecard)
     _, many = words.unit(scorecard)
-    plan_held = m.get("time_to_detect_by_plan_s")
-    criteria = (
-        f"  the plan's detection criteria held {_fmt(plan_held)} after the fault started"
-        if plan_held is not None
-        else "  the plan's detection criteria never held over a whole staging window of the fault"
-    )
     lines = [
         f"drill {sc['name']} (tier {sc['tier']}, {sc['disruption']}): {scorecard['status'].upper()}",
         f"  faults: {', '.join(sc['faults']) or 'none'}",
         f"  time to detect: {_figure(scorecard, 'time_to_detect_s')}",
         f"  time to fail over: {_figure(scorecard, 'time_to_failover_s')}",
-        f"  time to recover: {_figure(scorecard, 'time_to_recover_s')} "
-        f"(staging bound {_fmt(o['staging_recovery_bound_s'])})",
-        criteria,
+        f"  time to recover: {_figure(scorecard, 'time_to_recover_s')}; "
+        f"staging bound {_fmt(o['staging_recovery_bound_s'])}",
+        f"  {words.criteria_sentence(scorecard)}",
         f"  fail back after the revert: {_figure(scorecard, 'time_to_failback_s')}; projected RTO "
         f"{_fmt(m['projected_rto_s'], 'unknown')} against the tier RTO {_fmt(o['rto_s'])}",
     ]

@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+from drdrill.clock import NS_PER_S
+from drdrill.measure.verdicts import bounded, no_interruption
 from drdrill.plan.durations import humanize_duration
 from drdrill.plan.models import Plan, RecoveryStep, Role, Scenario, projected_rto
 from drdrill.tabletop.document import (
@@ -379,16 +381,24 @@ class _Builder:
             [
                 "Time to detect (staging)",
                 f"within {humanize_duration(self.s.staging.detection_window)}",
-                _fmt_s(detect),
+                _fmt_s(detect, m.get("time_to_detect_bound_s")),
             ]
         )
+        recovered = _fmt_s(recover, m.get("time_to_recover_bound_s"))
+        if recover is not None and m.get("interruption_seen") is False:
+            recovered = no_interruption(_ns(m.get("unseen_gap_s")))
         rows.append(
             [
                 "Automated recovery (staging)",
                 f"within {humanize_duration(self.s.staging.recovery_bound)}",
-                _fmt_s(recover),
+                recovered,
             ]
         )
+        failover = _seconds(m.get("time_to_fail_over_s"))
+        if failover is not None:
+            rows.append(
+                ["Time to fail over (staging)", "", _fmt_s(failover, m.get("time_to_fail_over_bound_s"))]
+            )
         projected = projected_rto(self.s, recover) if recover is not None else None
         rows.append(
             [
@@ -406,7 +416,19 @@ class _Builder:
             ]
         )
         rows.append(["Verdict", "", "" if m.get("verdict") is None else str(m.get("verdict"))])
-        known = {"time_to_detect_s", "time_to_recover_s", "lost", "verdict", "lost_not_measured"}
+        known = {
+            "time_to_detect_s",
+            "time_to_detect_bound_s",
+            "time_to_recover_s",
+            "time_to_recover_bound_s",
+            "time_to_fail_over_s",
+            "time_to_fail_over_bound_s",
+            "interruption_seen",
+            "unseen_gap_s",
+            "lost",
+            "verdict",
+            "lost_not_measured",
+        }
         rows += [[key.replace("_", " "), "", str(value)] for key, value in m.items() if key not in known]
         blank = [["", "", "", ""] for _ in range(4)]
         return Section(
@@ -429,8 +451,17 @@ def _seconds(value: object) -> timedelta | None:
     return timedelta(seconds=float(value))
 
 
-def _fmt_s(value: timedelta | None) -> str:
-    return "" if value is None else f"{value.total_seconds():.1f} s"
+def _ns(value: object) -> int:
+    return 0 if isinstance(value, bool) or not isinstance(value, int | float) else round(value * NS_PER_S)
+
+
+def _fmt_s(value: timedelta | None, bound: object = None) -> str:
+    """Seconds, with the sampling bound a scorecard gives as ``[minus, plus]``: '0.6 s (+0/-0.50 s)'."""
+    if value is None:
+        return ""
+    if isinstance(bound, list | tuple) and len(bound) == 2:
+        return bounded(round(value.total_seconds() * NS_PER_S), (_ns(bound[0]), _ns(bound[1])))
+    return f"{value.total_seconds():.1f} s"
 
 
 def build_document(plan: Plan, scenario: Scenario, measured: Measured | None = None) -> Document:

@@ -65,17 +65,26 @@ def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None
     measurements = card["measurements"]
     assert isinstance(measurements, dict)
     assert measurements["time_to_detect_s"] == 0.75
+    assert measurements["time_to_detect_bound_s"] == [0.75, 0.0]  # the service may have broken at the fault
     assert measurements["time_to_detect_by_plan_s"] == 1.0  # first 1 s window of the fault with errors > 50 %
+    assert measurements["time_to_detect_by_plan_bound_s"] == [0.05, 0.0]  # the criteria's 50 ms grid
     assert measurements["time_to_failover_s"] == 3.5
-    assert measurements["time_to_recover_s"] == 4.25  # when the first good probe of the final run completed
+    assert measurements["time_to_failover_bound_s"] == [3.5, 0.0]  # no previous poll in the script
+    # when the first probe of the final run completed (writes were back earlier); the last symptom began at
+    # F+2.5 s
+    assert measurements["time_to_recover_s"] == 4.25
+    assert measurements["time_to_recover_bound_s"] == [1.75, 0.0]
+    assert measurements["time_to_failback_bound_s"] is None
+    assert (measurements["interruption_seen"], measurements["unseen_gap_s"]) == (True, None)
+    assert measurements["in_fault"] == {"good_probes": 12, "acknowledged": 5}
     assert measurements["projected_rto_s"] == 4.25 + 45 * 60
     assert measurements["ledger"] == {
-        "attempted": 6,
-        "acknowledged": 3,
+        "attempted": 10,
+        "acknowledged": 7,
         "failed": 1,
         "indeterminate": 2,
-        "read": 4,
-        "done": 3,
+        "read": 8,
+        "done": 7,
         "not_done": 0,
         "lost": 0,
         "unexpected": 0,
@@ -170,18 +179,18 @@ def test_summary_lines_read_in_human_units(plan: Plan) -> None:
     assert lines == [
         "drill provider-outage (tier 1, software): PASSED",
         "  faults: down primary-provider",
-        "  time to detect: 0.75 s",
-        "  time to fail over: 3.50 s",
-        "  time to recover: 4.25 s (staging bound 30.0 s)",
-        "  the plan's detection criteria held 1.00 s after the fault started",
+        "  time to detect: 0.75 s (+0/-0.75 s)",
+        "  time to fail over: 3.50 s (+0/-3.50 s)",
+        "  time to recover: 4.25 s (+0/-1.75 s); staging bound 30.0 s",
+        "  the plan's detection criteria held 1.00 s (+0/-0.05 s) after the fault started",
         "  fail back after the revert: the failover signal never said normal again after the revert; "
         "projected RTO 45.1 min against the tier RTO 4.00 h",
-        "  claims: 3 acknowledged, 3 done, 0 lost, 0 never done, 2 unknown",
+        "  claims: 7 acknowledged, 7 done, 0 lost, 0 never done, 2 unknown",
         "  [PASS] baseline: steady state held before the fault",
-        "  [PASS] recovery_bound: recovered in 4.25 s, within the staging bound of 30.0 s",
+        "  [PASS] recovery_bound: recovered in 4.25 s (+0/-1.75 s), within the staging bound of 30.0 s",
         "  [PASS] projected_rto: projected RTO 45.1 min (4.25 s measured + 45.0 min manual) meets the tier RTO "
         "4.00 h",
-        "  [PASS] rpo: no acknowledged claim lost (3 checked against the final read)",
+        "  [PASS] rpo: no acknowledged claim lost (7 checked against the final read)",
         "  [PASS] drained: every acknowledged claim held was done after the fault",
         "  [PASS] no_unexpected_data: the system holds only claims the drill wrote",
         "  scorecard: reports/x/scorecard.json",
@@ -203,21 +212,31 @@ def test_summary_of_a_drill_stopped_before_the_fault_says_no_fault_was_applied(t
     d.phase(BASELINE_PHASE, Type.START)
     d.probes(False, 3)
     d.phase(BASELINE_PHASE, Type.END)
+    d.skipped()
     d.final_read(held=[], done=[])
     card = standard_scorecard(tickets, "failed", scenario="responder-crash", faults=[], events=d.events())
 
     lines = summary_lines(card)
 
-    assert lines[1:5] == [
+    assert lines[1:6] == [
         "  faults: none",
         "  time to detect: not measured, because no fault was applied",
         "  time to fail over: not measured, because no fault was applied",
-        "  time to recover: not measured, because no fault was applied (staging bound 30.0 s)",
+        "  time to recover: not measured, because no fault was applied; staging bound 30.0 s",
+        "  the plan's detection criteria were not checked, because no fault was applied",
     ]
-    assert (
-        "  [UNKNOWN] recovery_bound: not judged: no fault was injected (the drill stops before the fault "
-        "when the baseline is not steady)" in lines
+    why = (
+        "not judged: no fault was applied (steady state did not hold during the baseline, so the drill "
+        "stopped before the fault)"
     )
+    assert [line for line in lines if line.startswith("  [")] == [
+        "  [FAIL] baseline: steady state did not hold before the fault: 3 probe(s) failed",
+        f"  [UNKNOWN] recovery_bound: {why}",
+        f"  [UNKNOWN] projected_rto: {why}",
+        f"  [UNKNOWN] rpo: {why}",
+        f"  [UNKNOWN] drained: {why}",
+        f"  [UNKNOWN] no_unexpected_data: {why}",
+    ]
 
 
 def test_summary_of_a_schema_1_scorecard_reads_through_the_old_names() -> None:

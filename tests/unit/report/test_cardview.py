@@ -35,7 +35,7 @@ def test_a_v1_card_reads_in_the_claims_words_with_outcomes_from_passed(plan: Pla
     assert card.schema == "drdrill.scorecard/1"
     assert card.unit == ("claim", "claims")  # /1 scorecards came from the claims system only
     assert card.lost == Figure(2.0)
-    assert card.ledger_count("done") == card.data["measurements"]["ledger"]["processed"] == 3
+    assert card.ledger_count("done") == card.data["measurements"]["ledger"]["processed"] == 7
     assert card.ledger_count("not_done") == card.data["measurements"]["ledger"]["unprocessed"] == 0
     assert [v.outcome for v in card.verdicts] == ["pass"] * 6
     assert [v.outcome == "pass" for v in card.verdicts] == [v["passed"] for v in card.data["verdicts"]]
@@ -61,7 +61,7 @@ def test_a_v2_card_reads_its_unit_done_counts_and_outcomes(plan: Plan) -> None:
     card = CardView(raw)
     assert card.schema == "drdrill.scorecard/2"
     assert card.unit == ("claim", "claims")
-    assert card.ledger_count("done") == raw["measurements"]["ledger"]["done"] == 3
+    assert card.ledger_count("done") == raw["measurements"]["ledger"]["done"] == 7
     assert card.ledger_count("processed") is None  # a /2 card has no /1 names; views ask for /2 names
     assert [v.outcome for v in card.verdicts] == [v["outcome"] for v in raw["verdicts"]]
     assert card.count(1) == "1 claim" and card.count(3) == "3 claims"
