@@ -92,7 +92,10 @@ def test_a_system_that_comes_back_while_the_fault_is_held_passes(plan: Plan, tmp
     assert m["time_to_detect_s"] == 0.5  # the first probe after the kill failed
     assert m["time_to_detect_by_plan_s"] == 1.0  # error rate above 0.5 over the plan's 1 s staging window
     assert m["fault_held_s"] == 5.6  # held until 2 s of steady state were seen, then reverted
-    assert drill.verdict("recovery_bound") == ("pass", f"recovered in 3.50 s, within the {BOUND}")
+    assert drill.verdict("recovery_bound") == (
+        "pass",
+        f"recovered in 3.50 s (+0/-0.50 s), within the {BOUND}",
+    )
     assert drill.verdict("projected_rto") == (
         "pass",
         "projected RTO 10.1 min (3.50 s measured + 10.0 min manual) meets the tier RTO 4.00 h",
@@ -133,7 +136,10 @@ def test_a_restart_step_brings_the_killed_responder_back(plan: Plan, tmp_path: P
     result = drill.run()
 
     assert result.status == "passed"
-    assert drill.verdict("recovery_bound") == ("pass", f"recovered in 1.50 s, within the {BOUND}")
+    assert drill.verdict("recovery_bound") == (
+        "pass",
+        f"recovered in 1.50 s (+0/-0.50 s), within the {BOUND}",
+    )
     steps = [e for e in drill.scorecard["timeline"] if e["kind"] == "step"]
     assert [(e["type"], e["name"], e.get("data", {}).get("detail")) for e in steps] == [
         ("invoke", "The orchestrator restarts the responder", None),
@@ -247,7 +253,10 @@ def test_a_revert_that_raises_any_error_still_removes_the_replica_and_writes_the
         e["data"]["problem"] for e in card["timeline"] if e["kind"] == "note" and e["name"] == "cleanup"
     ]
     assert problems == ["FAULT NOT REVERTED: RuntimeError: the engine refused to start the container"]
-    assert drill.verdict("rpo") == ("unknown", "not judged: the final read did not happen")
+    assert drill.verdict("rpo") == (
+        "unknown",
+        "not judged: the final read did not happen; the drill errored during the fault phase",
+    )
     assert (drill.runner.run_dir / "scorecard.html").is_file()
 
 
@@ -267,7 +276,10 @@ def test_ctrl_c_mid_fault_aborts_reverts_removes_the_replica_and_writes_the_scor
     assert drill.system.closed == 1
     faults = [(e["type"], e["name"]) for e in card["timeline"] if e["kind"] == "fault"]
     assert faults == [("start", "kill responder (SIGKILL)"), ("end", "kill responder (SIGKILL)")]
-    assert drill.verdict("rpo") == ("unknown", "not judged: the final read did not happen")
+    assert drill.verdict("rpo") == (
+        "unknown",
+        "not judged: the final read did not happen; the drill was interrupted (Ctrl-C) during the fault phase",
+    )
 
 
 def test_a_drill_on_a_fake_clock_runs_the_same_way_every_time(plan: Plan, tmp_path: Path) -> None:
