@@ -81,6 +81,7 @@ def test_history_of_passed_failed_and_aborted_drills(
     # The readiness report: one drill of provider-outage (the aborted run shown, not counted), one failed drill.
     out = pytester.path / "readiness.html"
     today = datetime.now(UTC).date().isoformat()  # scorecards are dated in UTC
+    capsys.readouterr()  # drop what the drills above printed (pytester echoes its commands)
     assert main(["history", str(reports), "--plan", str(plan_copy), "-o", str(out), "--today", today]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"2 drill(s) found in {reports} (1 errored or aborted run(s) not counted)"
