@@ -15,6 +15,7 @@ from drdrill.clock import NS_PER_S, Clock
 from drdrill.errors import DrdrillError
 from drdrill.faults.container import ServiceControl, bring_back
 from drdrill.journal import Journal, Kind, Type
+from drdrill.measure.timeline import PREVIOUS_POLL
 from drdrill.plan.system import FAILOVER_SIGNAL, SignalSpec
 from drdrill.system import DrillSystem, Replica
 
@@ -71,17 +72,21 @@ def _await_state(ctx: RecoveryContext, wanted: str) -> str:
             "staging_topology.system.signals.failover (normal / failed_over) to plan.yaml"
         )
     seen = "unknown"
+    previous_poll: int | None = None
     while ctx.clock.monotonic_ns() < ctx.deadline_ns:
+        polled = ctx.clock.monotonic_ns()
         try:
             seen = str(ctx.system.signals().get(FAILOVER_SIGNAL))
         except Exception as exc:  # a system that cannot say is not yet where we wait for it to be
             seen = f"unreadable ({type(exc).__name__})"
         if ctx.failover.state(seen) == wanted:
             # This poll is a sample of the same signal the observer polls, and often the earlier one.
-            ctx.journal.record(
-                Kind.SIGNAL, Type.INFO, FAILOVER_SIGNAL, value=wanted, data={"raw": seen, "seen_by": "step"}
-            )
+            data: dict[str, str | int] = {"raw": seen, "seen_by": "step"}
+            if previous_poll is not None:
+                data[PREVIOUS_POLL] = previous_poll  # the change came after this poll: measure/ bounds it so
+            ctx.journal.record(Kind.SIGNAL, Type.INFO, FAILOVER_SIGNAL, value=wanted, data=data)
             return f"the failover signal says {seen!r} ({wanted.replace('_', ' ')})"
+        previous_poll = polled
         ctx.clock.sleep(0.05)
     left = (ctx.deadline_ns - ctx.clock.monotonic_ns()) / NS_PER_S
     raise RecoveryStepFailed(

@@ -353,9 +353,8 @@ class DrillRunner:
             now = self.clock.monotonic_ns()
             # The same samples measure/ dates recovery from (probes and writes), so the hold ends when the
             # scorecard will also see steady state back.
-            found = service_recovery(
-                all_samples(journal.events()), FaultWindow(start_ns, None), ns(s.steady_window), now
-            )
+            samples = all_samples(journal.events())
+            found = service_recovery(samples, FaultWindow(start_ns, None), ns(s.steady_window), now)
             if found.recovered_at_ns is not None:
                 break
             self.clock.sleep(HOLD_POLL_S)

@@ -291,7 +291,9 @@ def _fault_timing(
     end = window.end_ns if window.end_ns is not None else max(last, start)
     in_fault = [s for s in samples if start <= s.invoke_ns < end]
     recover = None
-    interrupted = recovery.interrupted
+    # A probe slower than the plan's latency criterion is a symptom too (a hang): service was interrupted even
+    # if every probe succeeded in the end, and recovery is when a probe was seen answering again.
+    interrupted = recovery.interrupted or detect is not None
     after_failover = False
     if recovery.recovered_at_ns is not None:
         recovered_at = recovery.recovered_at_ns

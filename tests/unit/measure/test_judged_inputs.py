@@ -576,3 +576,26 @@ def test_the_recovery_bound_of_a_scripted_outage() -> None:
     assert (m.time_to_detect_ns, m.time_to_detect_bound_ns) == (s(0.25), (s(0.25), 0))
     assert (m.time_to_recover_ns, m.time_to_recover_bound_ns) == (s(2.35), (s(0.6), 0))
     assert bounded(m.time_to_recover_ns, m.time_to_recover_bound_ns) == "2.35 s (+0/-0.60 s)"
+
+
+def test_a_hang_that_only_slowed_the_probes_is_an_interruption_recovered_when_a_probe_answers_again() -> None:
+    # A provider that hangs: no probe fails, but the first ones in the fault are far slower than the plan's
+    # latency criterion (10x the 0.25 s baseline). That is no "no interruption": service is back when the
+    # first probe invoked in the fault was seen answering.
+    d = started()
+    baseline(d)
+    d.phase("fault", Type.START)
+    d.fault(Type.START)
+    d.probe(True, latency=3.0, process="slow")
+    for n in range(14):
+        d.probe(True, process=f"p{n}")
+        d.wait(0.25)
+    d.fault(Type.END)
+    d.phase("fault", Type.END)
+    d.final_read(held=["t0"], done=["t0"])
+    m = measure(d.events(), s(5), slow_factor=10)
+
+    assert m.interrupted is True
+    assert m.time_to_detect_ns == s(2.5)  # the slow probe was seen slow 10 x 0.25 s after it started
+    assert m.time_to_recover_ns == s(3.0)  # when that slow probe answered
+    assert messages(d)[1][0] == "pass"  # recovered well within the 30 s staging bound
