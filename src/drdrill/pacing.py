@@ -27,12 +27,16 @@ class PacedLoop:
         max_seconds: float,
         max_ticks: int | None = None,
         workers: int = 0,
+        offset_s: float = 0.0,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"{name}: the interval must be positive, got {interval_s}")
         self._clock = clock
         self._action = action
         self._interval_ns = round(interval_s * NS_PER_S)
+        # The first tick comes this long after the start: two loops offset by half a period interleave their
+        # samples instead of landing on the same instants.
+        self._offset_ns = round(offset_s * NS_PER_S)
         self._max_ns = round(max_seconds * NS_PER_S)
         self._max_ticks = max_ticks
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) if workers else None
@@ -61,7 +65,7 @@ class PacedLoop:
             return None
         if self._max_ticks is not None and self.ticks >= self._max_ticks:
             return None
-        due = self._start_ns + self.ticks * self._interval_ns
+        due = self._start_ns + self._offset_ns + self.ticks * self._interval_ns
         return None if due - self._start_ns >= self._max_ns else due
 
     def fire(self) -> None:
@@ -80,7 +84,7 @@ class PacedLoop:
     def _run(self) -> None:
         start = self._clock.monotonic_ns()
         while not self._stop.is_set() and (self._max_ticks is None or self.ticks < self._max_ticks):
-            due = start + self.ticks * self._interval_ns
+            due = start + self._offset_ns + self.ticks * self._interval_ns
             now = self._clock.monotonic_ns()
             if now - start >= self._max_ns:
                 break

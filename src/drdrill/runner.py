@@ -9,6 +9,7 @@ container, network, proxy or toxic behind. A fault that cannot be reverted makes
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class DrillSettings:
     # A Python system (from pytest_drdrill_system); None drills the plan's declarative HTTP contract.
     system: DrillSystem | None = None
     staging: StagingFactory = StagingStack  # the replica's back-end; unit tests give a fake one
+    # Where in a probe interval the fault lands, as a share of it; None: drawn from the run id (see _baseline).
+    fault_phase: float | None = None
 
 
 @dataclass(frozen=True)
@@ -258,9 +261,7 @@ class DrillRunner:
         self.system.open(SystemContext(stack, self.clock, self.plan, self.settings.run_id, stack.secrets))
         self._system_open = True
         self._start_observers(journal)
-        self._phase(
-            journal, BASELINE_PHASE, lambda: self.clock.sleep(self.scenario.staging.baseline.total_seconds())
-        )
+        self._phase(journal, BASELINE_PHASE, self._baseline)
         if not self._steady_during_baseline(journal):
             journal.record(
                 Kind.NOTE, Type.INFO, "skipped", data={"why": "steady state did not hold before the fault"}
@@ -321,7 +322,17 @@ class DrillRunner:
                 s.probe_timeout.total_seconds(),
                 budget,
             ),
-            Workload(self.system, journal, self.clock, run_id, payloads, s.workload_rate, budget),
+            Workload(
+                self.system,
+                journal,
+                self.clock,
+                run_id,
+                payloads,
+                s.workload_rate,
+                budget,
+                # Writes land between the probes, not on them: every sample narrows when a change happened.
+                offset_s=min(1 / s.workload_rate, s.probe_interval.total_seconds()) / 2,
+            ),
         ]
         for observer in self._observers:
             observer.start()
@@ -331,6 +342,15 @@ class DrillRunner:
             if isinstance(observer, kinds):
                 observer.stop()
                 self._observers.remove(observer)
+
+    def _baseline(self) -> None:
+        """The baseline, ending at a random instant of a probe interval: a real outage does not start just
+        after a sample, so the fault should not either (at a fixed phase every error would be the worst one)."""
+        s = self.scenario.staging
+        share = self.settings.fault_phase
+        if share is None:
+            share = random.Random(self.settings.run_id).random()
+        self.clock.sleep(s.baseline.total_seconds() + share * s.probe_interval.total_seconds())
 
     def _steady_during_baseline(self, journal: Journal) -> bool:
         probes = probe_results(journal.events())

@@ -133,3 +133,25 @@ def test_on_a_fake_clock_an_error_in_a_tick_comes_out_of_the_sleep_and_the_clock
 
     clock.sleep(1)
     assert seen == [1, 2, 3]
+
+
+def test_two_loops_offset_by_half_a_period_interleave_their_ticks() -> None:
+    clock = FakeClock(start_ns=0)
+    seen: list[tuple[str, int]] = []
+    probes = PacedLoop(clock, "probe", lambda n: seen.append(("probe", clock.monotonic_ns())), 0.5, 2.0)
+    writes = PacedLoop(
+        clock, "write", lambda n: seen.append(("write", clock.monotonic_ns())), 0.5, 2.0, offset_s=0.25
+    )
+    probes.start()
+    writes.start()
+    clock.sleep(2.0)
+    assert seen == [
+        ("probe", 0),
+        ("write", 250_000_000),
+        ("probe", 500_000_000),
+        ("write", 750_000_000),
+        ("probe", 1_000_000_000),
+        ("write", 1_250_000_000),
+        ("probe", 1_500_000_000),
+        ("write", 1_750_000_000),
+    ]

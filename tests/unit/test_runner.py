@@ -56,6 +56,7 @@ class Drill:
             log=self.log.append,
             system=system,
             staging=self.staging.factory,
+            fault_phase=0.0,  # the fault right at a probe tick, so every figure below is exact
         )
         self.runner = DrillRunner(plan, plan.scenarios[scenario], settings, clock=system.clock)
 
@@ -100,7 +101,7 @@ def test_a_system_that_comes_back_while_the_fault_is_held_passes(plan: Plan, tmp
         "pass",
         "projected RTO 10.1 min (3.50 s measured + 10.0 min manual) meets the tier RTO 4.00 h",
     )
-    assert drill.verdict("rpo") == ("pass", "no acknowledged ticket lost (39 checked against the final read)")
+    assert drill.verdict("rpo") == ("pass", "no acknowledged ticket lost (38 checked against the final read)")
     assert drill.verdict("drained") == ("pass", "every acknowledged ticket held was done after the fault")
     assert drill.verdict("no_unexpected_data") == ("pass", "the system holds only tickets the drill wrote")
     # the plan declares no failover signal: failover is not measured, and the scorecard says why
@@ -122,12 +123,12 @@ def test_probe_units_the_system_holds_are_neither_lost_nor_unexpected(plan: Plan
     probes = set(drill.system.probed)
     assert len(probes) == 16  # every probe's own unit is held by the system ...
     assert probes <= drill.system.held
-    assert ledger["read"] == len(drill.system.held - probes) == 39  # ... and the final read leaves them out
-    assert (ledger["unexpected"], ledger["lost"], ledger["done"], ledger["not_done"]) == (0, 0, 39, 0)
+    assert ledger["read"] == len(drill.system.held - probes) == 38  # ... and the final read leaves them out
+    assert (ledger["unexpected"], ledger["lost"], ledger["done"], ledger["not_done"]) == (0, 0, 38, 0)
     journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
     (read,) = [e for e in journal if e.kind is Kind.READ]
     assert read.type is Type.OK
-    assert len(read.data["held"]) == 39 + 16  # the journal keeps what the system said, all of it
+    assert len(read.data["held"]) == 38 + 16  # the journal keeps what the system said, all of it
 
 
 def test_a_restart_step_brings_the_killed_responder_back(plan: Plan, tmp_path: Path) -> None:
@@ -188,7 +189,7 @@ def test_a_final_read_that_fails_leaves_data_loss_unknown_never_zero(plan: Plan,
     assert system.reads > 1  # the drain kept trying until its timeout, then the final read failed too
     assert result.scorecard == drill.scorecard  # the result holds the scorecard the file holds
     summary = "\n".join(summary_lines(drill.scorecard))
-    assert f"  tickets: 39 acknowledged, 0 unknown; lost and done {why}" in summary
+    assert f"  tickets: 38 acknowledged, 0 unknown; lost and done {why}" in summary
     page = (drill.runner.run_dir / "scorecard.html").read_text()
     assert f"whether any ticket was lost is unknown: {why}" in page
     assert "0 lost" not in page and "0 lost" not in summary
@@ -220,14 +221,14 @@ def test_acknowledged_writes_the_system_loses_miss_the_rpo(plan: Plan, tmp_path:
     result = drill.run()
 
     assert result.status == "failed"
-    assert len(system.dropped) == 15
+    assert len(system.dropped) == 16
     assert drill.verdict("rpo") == (
         "fail",
-        "RPO missed: 15 tickets acknowledged and lost, spanning 2.80 s; RPO 0 (no acknowledged ticket lost)",
+        "RPO missed: 16 tickets acknowledged and lost, spanning 3.00 s; RPO 0 (no acknowledged ticket lost)",
     )
     m = drill.scorecard["measurements"]
     assert m["lost_ids"] == sorted(system.dropped)
-    assert (m["ledger"]["acknowledged"], m["ledger"]["lost"], m["lost_window_s"]) == (39, 15, 2.8)
+    assert (m["ledger"]["acknowledged"], m["ledger"]["lost"], m["lost_window_s"]) == (38, 16, 3.0)
     assert drill.verdict("recovery_bound")[0] == "pass"  # it came back, but not with everything
 
 

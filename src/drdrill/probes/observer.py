@@ -26,12 +26,20 @@ class Observer:
         *,
         max_ticks: int | None = None,
         workers: int = 1,
+        offset_s: float = 0.0,
     ) -> None:
         self.system = system
         self.journal = journal
         self.clock = clock
         self._loop = PacedLoop(
-            clock, self.thread_name, self.tick, interval_s, max_seconds, max_ticks=max_ticks, workers=workers
+            clock,
+            self.thread_name,
+            self.tick,
+            interval_s,
+            max_seconds,
+            max_ticks=max_ticks,
+            workers=workers,
+            offset_s=offset_s,
         )
 
     @property

@@ -31,6 +31,7 @@ class Workload(Observer):
         rate_per_s: float,
         max_seconds: float,
         concurrency: int = 8,
+        offset_s: float = 0.0,
     ) -> None:
         if rate_per_s <= 0:
             raise ValueError(f"workload rate must be positive, got {rate_per_s}")
@@ -42,6 +43,7 @@ class Workload(Observer):
             max_seconds,
             max_ticks=max(1, round(rate_per_s * max_seconds)),
             workers=concurrency,
+            offset_s=offset_s,
         )
         self._run_id = run_id
         self._payloads = tuple(payloads) or ("drdrill sample payload",)
