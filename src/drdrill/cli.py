@@ -18,7 +18,6 @@ from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.errors import display_path
 from drdrill.plan.lints import assess_maturity, lint_plan
 from drdrill.plan.scaffold import scaffold
-from drdrill.report.cardview import load_card
 from drdrill.report.chaostoolkit import write_chaostoolkit_journal
 from drdrill.report.history import DrillHistory, lapsed, read_history, readiness
 from drdrill.report.html import write_html
@@ -271,14 +270,14 @@ def _build_tabletop(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 # --- report -------------------------------------------------------------------------------------------
 
 
-def _read_scorecard(path: str, *, any_schema: bool = False) -> dict[str, Any]:
-    """The scorecard at ``path``; ``any_schema``: every schema :mod:`drdrill.report.cardview` reads."""
+def _read_scorecard(path: str) -> dict[str, Any]:
+    """The scorecard at ``path``, checked against its schema (one of schema /1 comes back as /2)."""
     try:
-        return dict(load_card(Path(path)).data) if any_schema else load_scorecard(Path(path))
-    except OSError as exc:
-        raise UsageError(f"cannot read scorecard {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # not JSON, or JSON that is no scorecard
-        raise UsageError(f"{path}: not a drdrill scorecard ({exc})") from None
+        return load_scorecard(Path(path))
+    except (
+        ValueError
+    ) as exc:  # not JSON, or JSON that does not match the scorecard schema: one line says which
+        raise UsageError(str(exc)) from None
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -304,7 +303,7 @@ def _build_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _export(args: argparse.Namespace) -> int:
-    card = _read_scorecard(args.chaostoolkit, any_schema=True)
+    card = _read_scorecard(args.chaostoolkit)
     out = Path(args.output) if args.output else Path(args.chaostoolkit).with_name("chaostoolkit-journal.json")
     _out(f"wrote {display_path(write_chaostoolkit_journal(card, out, args.chaostoolkit))}")
     return EXIT_OK

@@ -48,11 +48,12 @@ def test_report_on_a_file_that_is_no_scorecard_is_a_usage_error(
     assert main(["report", str(other)]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"drdrill: error: {other}: not a drdrill scorecard "
-        f"({other}: not a drdrill scorecard (expected schema 'drdrill.scorecard/2'))\n"
+        f"drdrill: error: {other}: not a drdrill scorecard this drdrill reads (it has no schema key; it reads "
+        "'drdrill.scorecard/2' and 'drdrill.scorecard/1'); give the scorecard.json a drill wrote, or render it "
+        "with the drdrill version that wrote it\n"
     )
     assert main(["report", str(tmp_path / "missing.json")]) == 2
-    assert "cannot read scorecard" in capsys.readouterr().err
+    assert "cannot read the scorecard: [Errno 2] No such file or directory" in capsys.readouterr().err
 
 
 def test_tabletop_after_action_report_is_filled_from_a_scorecard(

@@ -29,6 +29,7 @@ from typing import Any, Literal, cast
 from drdrill.clock import NS_PER_S
 from drdrill.measure import seconds
 from drdrill.report import words
+from drdrill.report.schema import ScorecardError, check_scorecard
 
 SCHEMAS = ("drdrill.scorecard/1", "drdrill.scorecard/2")
 Outcome = Literal["pass", "fail", "unknown"]
@@ -246,4 +247,8 @@ def load_card(path: Path) -> CardView:
         raise CardError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise CardError("not a drdrill scorecard (not a JSON object)")
+    try:
+        check_scorecard(data, str(path))  # a card that does not match its schema is refused, never half-read
+    except ScorecardError as exc:
+        raise CardError(str(exc)) from None
     return CardView(data)

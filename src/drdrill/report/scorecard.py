@@ -14,9 +14,7 @@ from drdrill.journal import Event, Kind
 from drdrill.measure import Measurements, Objectives, Verdict
 from drdrill.measure.verdicts import Bound, DrillEnd, not_measured
 from drdrill.plan import Plan, Scenario
-
-SCHEMA = "drdrill.scorecard/2"
-READABLE_SCHEMAS = frozenset({"drdrill.scorecard/1", SCHEMA})
+from drdrill.report.schema import SCHEMA, check_scorecard, load_checked
 
 
 def _s(ns: int | None) -> float | None:
@@ -48,7 +46,7 @@ def build_scorecard(
     origin = events[0].t_ns if events else 0
     ledger = measurements.ledger
     m = measurements
-    return {
+    card: dict[str, Any] = {
         "schema": SCHEMA,
         "drdrill_version": __version__,
         "run_id": run_id,
@@ -120,6 +118,8 @@ def build_scorecard(
         },
         "timeline": [{**e.to_json(), "t_s": _s(e.t_ns - origin)} for e in events if e.kind is not Kind.READ],
     }
+    # The builder holds itself to the published schema: a scorecard it writes always reads back.
+    return check_scorecard(card, f"the scorecard of run {run_id}")
 
 
 def write_scorecard(scorecard: dict[str, Any], path: Path) -> Path:
@@ -132,11 +132,11 @@ def write_scorecard(scorecard: dict[str, Any], path: Path) -> Path:
 
 
 def load_scorecard(path: Path) -> dict[str, Any]:
-    """Read a scorecard back, checking it is one."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
-        raise ValueError(f"{path}: not a drdrill scorecard (expected schema {SCHEMA!r})")
-    return data
+    """Read a scorecard back, checked against its versioned schema (a /1 one upgraded to /2).
+
+    Raises :class:`~drdrill.report.schema.ScorecardError` (a ValueError) with one line saying what is wrong.
+    """
+    return load_checked(path)
 
 
 def tabletop_figures(scorecard: dict[str, Any], path: Path | None = None) -> dict[str, object]:

@@ -161,17 +161,37 @@ def test_scorecard_round_trips_through_json(plan: Plan, tmp_path: Path) -> None:
 def test_load_scorecard_rejects_other_json(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text('{"schema": "something-else"}')
-    with pytest.raises(
-        ValueError, match=r"other.json: not a drdrill scorecard \(expected schema 'drdrill.scorecard/2'\)"
-    ):
+    with pytest.raises(ValueError) as info:
         load_scorecard(other)
+    assert str(info.value) == (
+        f"{other}: not a drdrill scorecard this drdrill reads (its schema is 'something-else'; it reads "
+        "'drdrill.scorecard/2' and 'drdrill.scorecard/1'); give the scorecard.json a drill wrote, or render it "
+        "with the drdrill version that wrote it"
+    )
+
+
+def test_load_scorecard_refuses_a_cut_scorecard_with_one_line_naming_the_key(
+    tmp_path: Path, plan: Plan
+) -> None:
+    card = standard_scorecard(plan, status="passed")
+    del card["measurements"]["ledger"]["acknowledged"]
+    cut = write_scorecard(card, tmp_path / "scorecard.json")
+    with pytest.raises(ValueError) as info:
+        load_scorecard(cut)
+    assert str(info.value) == (
+        f"{cut}: not a valid drdrill.scorecard/2 scorecard: measurements.ledger.acknowledged: field required; "
+        "it was changed or cut short since the drill wrote it: re-run the drill, or restore the file"
+    )
 
 
 def test_load_scorecard_still_reads_schema_1() -> None:
     card = load_scorecard(V1_SCORECARD)
 
-    assert card["schema"] == "drdrill.scorecard/1"
-    assert "processed" in card["measurements"]["ledger"]  # the /1 names, as the file has them
+    # Upgraded to /2 on the way in: the words it was written in, /2's ledger names, verdict outcomes.
+    assert card["schema"] == "drdrill.scorecard/2"
+    assert card["unit"] == {"one": "claim", "many": "claims"}
+    assert "done" in card["measurements"]["ledger"] and "processed" not in card["measurements"]["ledger"]
+    assert {v["outcome"] for v in card["verdicts"]} <= {"pass", "fail"}
 
 
 def test_summary_lines_read_in_human_units(plan: Plan) -> None:

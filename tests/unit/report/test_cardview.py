@@ -104,11 +104,14 @@ def test_a_naive_start_time_is_taken_as_utc(plan: Plan) -> None:
     [
         (
             '{"schema": "drdrill.scorecard/9"}',
-            "not a drdrill scorecard (schema 'drdrill.scorecard/9'; known: ",
+            "{path}: not a drdrill scorecard this drdrill reads (its schema is 'drdrill.scorecard/9'; ",
         ),
         ("[1, 2]", "not a drdrill scorecard (not a JSON object)"),
         ("{not json", "not JSON: "),
-        ('{"schema": "drdrill.scorecard/1", "status": "passed"}', "scorecard without 'scenario'"),
+        (
+            '{"schema": "drdrill.scorecard/1", "status": "passed"}',
+            "{path}: not a valid drdrill.scorecard/2 scorecard: drdrill_version: field required (and ",
+        ),
     ],
 )
 def test_files_that_are_no_scorecard_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -116,7 +119,7 @@ def test_files_that_are_no_scorecard_are_refused(tmp_path: Path, text: str, mess
     path.write_text(text)
     with pytest.raises(CardError) as excinfo:
         load_card(path)
-    assert str(excinfo.value).startswith(message)
+    assert str(excinfo.value).startswith(message.format(path=path))
 
 
 def test_a_start_that_is_no_time_is_refused(plan: Plan, tmp_path: Path) -> None:

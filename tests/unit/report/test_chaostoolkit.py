@@ -145,7 +145,9 @@ def test_export_of_a_file_that_is_no_scorecard_is_a_usage_error(
     other = tmp_path / "other.json"
     other.write_text('{"hello": 1}')
     assert main(["export", "--chaostoolkit", str(other)]) == 2
-    assert capsys.readouterr().err.startswith(f"drdrill: error: {other}: not a drdrill scorecard (")
+    assert capsys.readouterr().err.startswith(
+        f"drdrill: error: {other}: not a drdrill scorecard this drdrill reads ("
+    )
 
 
 def test_a_v1_scorecard_exports_alike(plan: Plan) -> None:

@@ -1,0 +1,245 @@
+"""The scorecard's typed, versioned schema: what every view may rely on, published as JSON Schema.
+
+``drdrill.scorecard/2`` is the current major version. Within a major version keys are only ever added, so a
+model here allows keys it does not know (a scorecard of a later minor release still reads), but every key a
+view reads is required and typed. A scorecard of schema /1 (written by drdrill before the system contract, for
+the bundled system only) is upgraded to /2 before it is checked, so old scorecards still render. Anything else
+is refused with one line that says which key is wrong and what to do.
+
+    python -m drdrill.report.schema schema/     # writes schema/scorecard.schema.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from drdrill.report import words
+
+SCHEMA = "drdrill.scorecard/2"
+V1 = "drdrill.scorecard/1"
+SCHEMA_FILE = "scorecard.schema.json"
+SCHEMA_ID = "https://drdrill.dev/schema/scorecard.schema.json"
+
+Seconds = float | None
+Bound = tuple[float, float] | None  # [minus, plus]: the true value lies in [figure - minus, figure + plus]
+
+
+class CardModel(BaseModel):
+    """A part of a scorecard: typed, keys added by later minor versions allowed."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class UnitWords(CardModel):
+    one: str
+    many: str
+
+
+class PlanRef(CardModel):
+    name: str
+    client: str
+    source: str
+
+
+class ScenarioRef(CardModel):
+    name: str
+    title: str
+    tier: int
+    disruption: str
+    source: str
+    faults: list[str]
+
+
+class CriterionRef(CardModel):
+    metric: str
+    staging_window_s: Seconds
+    production: str
+
+
+class ObjectivesCard(CardModel):
+    rto_s: float
+    rpo_s: float
+    staging_recovery_bound_s: float
+    steady_window_s: float
+    manual_steps_s: float
+    detection_criteria: list[CriterionRef]
+    detection_match: Literal["any", "all"]
+
+
+class LedgerCounts(CardModel):
+    """Sizes of the ledger's sets; the ones that need the final read are null without it."""
+
+    attempted: int
+    acknowledged: int
+    failed: int
+    indeterminate: int
+    read: int | None
+    done: int | None
+    not_done: int | None
+    lost: int | None
+    unexpected: int | None
+    recovered: int | None
+
+
+class MeasurementsCard(CardModel):
+    """Every figure in seconds; null when not measured, with the reason in ``not_measured``."""
+
+    time_to_detect_s: Seconds
+    time_to_detect_bound_s: Bound = None
+    time_to_detect_by_plan_s: Seconds
+    time_to_failover_s: Seconds
+    time_to_failover_bound_s: Bound = None
+    time_to_recover_s: Seconds
+    time_to_recover_bound_s: Bound = None
+    time_to_failback_s: Seconds
+    time_to_failback_bound_s: Bound = None
+    projected_rto_s: Seconds
+    probes: int
+    failed_probes: int
+    ledger: LedgerCounts
+    lost_ids: list[str]
+    lost_window_s: Seconds
+    not_measured: dict[str, str] = Field(default_factory=dict)
+
+
+class VerdictCard(CardModel):
+    name: str
+    outcome: Literal["pass", "fail", "unknown"]
+    passed: bool
+    measured: str
+    objective: str
+    message: str
+
+
+class EventCard(CardModel):
+    seq: int
+    t_ns: int
+    utc: str
+    kind: str
+    type: str
+    name: str
+    t_s: float | None
+    process: str | None = None
+    value: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Scorecard(CardModel):
+    """One drill's result: the one artifact every view is built from."""
+
+    schema_id: Literal["drdrill.scorecard/2"] = Field(alias="schema")
+    drdrill_version: str
+    run_id: str
+    status: Literal["passed", "failed", "errored", "aborted"]
+    error: str | None
+    started_utc: str | None
+    finished_utc: str | None
+    duration_s: Seconds
+    plan: PlanRef
+    unit: UnitWords
+    scenario: ScenarioRef
+    objectives: ObjectivesCard
+    measurements: MeasurementsCard
+    verdicts: list[VerdictCard]
+    cleanup: list[str]
+    config: dict[str, Any]
+    environment: dict[str, Any]
+    timeline: list[EventCard]
+
+
+class ScorecardError(ValueError):
+    """A file that is not a scorecard this drdrill can read; the message is one line with what to do."""
+
+
+def upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A /1 scorecard as /2: its unit in the words it was written in, /2's ledger names, verdict outcomes."""
+    if data.get("schema") != V1:
+        return dict(data)
+    card: dict[str, Any] = json.loads(json.dumps(data))  # a deep copy of plain JSON
+    one, many = words.unit(card)
+    card["schema"] = SCHEMA
+    card.setdefault("unit", {"one": one, "many": many})
+    measurements = card.get("measurements")
+    if isinstance(measurements, dict):
+        ledger = measurements.get("ledger")
+        if isinstance(ledger, dict):
+            measurements["ledger"] = {words.V1_LEDGER_NAMES.get(k, k): v for k, v in ledger.items()}
+    for verdict in card.get("verdicts") or []:
+        if isinstance(verdict, dict) and "outcome" not in verdict:
+            verdict["outcome"] = "pass" if verdict.get("passed") else "fail"
+    return card
+
+
+def _where(error: Mapping[str, Any]) -> str:
+    return ".".join(str(part) for part in error.get("loc", ())) or "the top level"
+
+
+def check_scorecard(data: object, source: str) -> dict[str, Any]:
+    """The scorecard ``data`` (from ``source``, for the message) as /2, checked; raises :class:`ScorecardError`."""
+    if not isinstance(data, dict):
+        raise ScorecardError(f"{source}: not a drdrill scorecard: the file holds no JSON object")
+    found = data.get("schema")
+    if found not in (SCHEMA, V1):
+        which = "it has no schema key" if found is None else f"its schema is {str(found)[:80]!r}"
+        raise ScorecardError(
+            f"{source}: not a drdrill scorecard this drdrill reads ({which}; it reads {SCHEMA!r} and {V1!r}); "
+            "give the scorecard.json a drill wrote, or render it with the drdrill version that wrote it"
+        )
+    card = upgrade(data)
+    try:
+        Scorecard.model_validate(card)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        also = f" (and {more} more problem(s))" if more else ""
+        raise ScorecardError(
+            f"{source}: not a valid {SCHEMA} scorecard: {_where(first)}: {first['msg'].lower()}{also}; it was "
+            "changed or cut short since the drill wrote it: re-run the drill, or restore the file"
+        ) from None
+    return card
+
+
+def load_checked(path: Path) -> dict[str, Any]:
+    """Read and check the scorecard at ``path``; raises :class:`ScorecardError` with one line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScorecardError(f"{path}: cannot read the scorecard: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScorecardError(
+            f"{path}: not a drdrill scorecard: not JSON ({exc.msg} at line {exc.lineno})"
+        ) from None
+    return check_scorecard(data, str(path))
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of the current scorecard version."""
+    schema = Scorecard.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def render_schema() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m drdrill.report.schema DIR", file=sys.stderr)
+        return 2
+    target = Path(args[0]) / SCHEMA_FILE
+    target.write_text(render_schema(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
