@@ -11,7 +11,8 @@ import pytest
 from drdrill.journal import Type
 from drdrill.measure.verdicts import BASELINE_PHASE
 from drdrill.plan import Plan, load_plan
-from drdrill.report.scorecard import SCHEMA, load_scorecard, tabletop_figures, write_scorecard
+from drdrill.report.schema import SCHEMA
+from drdrill.report.scorecard import load_scorecard, tabletop_figures, write_scorecard
 from drdrill.report.terminal import summary_lines
 from tests.unit.measure.drill_timeline import DrillScript, standard_scorecard
 from tests.unit.ticket_plan import write_ticket_plan
