@@ -303,6 +303,11 @@ def _fault_timing(
             redated = _dated_after_failover(recovery, start + failover.value_ns - failover.minus_ns)
         if redated is not None:
             (recovered_at, broken_until), after_failover = redated, True
+        if interrupted and detect is not None:
+            # A sample may show service working before the first symptom is seen (a probe that gave up late):
+            # a recovery is only known once the failure is, so it is never dated before the detection. The
+            # bound still reaches back to the last symptom, so the true instant stays inside it.
+            recovered_at = max(recovered_at, start + detect.value_ns)
         if not interrupted:  # nothing to recover from: no time lost, up to the widest unseen gap
             recover = Bounded(0, plus_ns=longest_unseen_ns(samples, start, end))
         else:

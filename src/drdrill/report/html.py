@@ -109,8 +109,11 @@ def _summary(card: dict[str, Any]) -> str:
         f"While {many} kept arriving, the {recovered}, and {lost_text} "
         f"({ledger['acknowledged']} acknowledged during the drill)."
     )
-    if card.get("error"):
-        text += f" The drill reported an error: {card['error']}"
+    error = str(card.get("error") or "")
+    if error:
+        # One line here; the whole text (a replica's logs, say) is kept under "How the drill ran".
+        first = error.splitlines()[0]
+        text += f" The drill reported an error: {first if len(first) <= 300 else first[:299] + '…'}"
     return f"<p>{_e(text)}</p>"
 
 
@@ -292,8 +295,15 @@ def _details(card: dict[str, Any], path: str | None) -> str:
     env = json.dumps(card.get("environment", {}), indent=2)
     cfg = json.dumps(card.get("config", {}), indent=2)
     where = f"<p class='sub'>Scorecard: {_e(path)}</p>" if path else ""
+    error = str(card.get("error") or "")
+    error_block = (
+        f"<details open><summary>The error, in full</summary><pre>{_e(error)}</pre></details>"
+        if error
+        else ""
+    )
     return (
         "<h2>How the drill ran</h2>"
+        f"{error_block}"
         f"<details><summary>Configuration frozen for this run</summary><pre>{_e(cfg)}</pre></details>"
         f"<details><summary>Environment</summary><pre>{_e(env)}</pre></details>"
         f"<p class='sub'>Cleanup: {_e('; '.join(card.get('cleanup', [])) or 'nothing recorded')}</p>{where}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -173,8 +174,11 @@ class _ProjectCompose(DockerCompose):
         )
 
 
+ANSI_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def _stderr(exc: subprocess.CalledProcessError) -> str:
-    return (exc.stderr.decode(errors="replace") if exc.stderr else str(exc)).strip()
+    return ANSI_CODES.sub("", exc.stderr.decode(errors="replace") if exc.stderr else str(exc)).strip()
 
 
 def _image_present(image: str) -> bool:
@@ -371,8 +375,13 @@ class StagingStack:
                     self._compose.run("down", "--volumes", "--timeout", str(STOP_TIMEOUT_S))
                     self._write_override()
                     continue
+                # compose prints its progress to stderr too: the line that says what failed comes first.
+                lines = stderr.splitlines()
+                reason = next(
+                    (line for line in reversed(lines) if "rror" in line), lines[-1] if lines else ""
+                )
                 raise StagingError(
-                    f"the staging replica did not start: {stderr}\n{self._logs_tail()}"
+                    f"the staging replica did not start: {reason.strip()}\n{stderr}\n{self._logs_tail()}"
                 ) from exc
         self._await_ready()
 
@@ -447,8 +456,9 @@ class StagingStack:
         return found
 
     def logs(self) -> str:
+        """The replica's logs as plain text (compose's terminal control codes taken out)."""
         stdout, stderr = self._compose.get_logs()
-        return str(stdout) + str(stderr)
+        return ANSI_CODES.sub("", str(stdout) + str(stderr))
 
     def _logs_tail(self, lines: int = 40) -> str:
         try:

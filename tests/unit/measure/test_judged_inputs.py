@@ -7,7 +7,7 @@ sentence a reader would see is asserted exactly.
 
 from __future__ import annotations
 
-from drdrill.journal import Type
+from drdrill.journal import Kind, Type
 from drdrill.measure.timeline import (
     PROBE_SOURCE,
     WRITE_SOURCE,
@@ -599,3 +599,30 @@ def test_a_hang_that_only_slowed_the_probes_is_an_interruption_recovered_when_a_
     assert m.time_to_detect_ns == s(2.5)  # the slow probe was seen slow 10 x 0.25 s after it started
     assert m.time_to_recover_ns == s(3.0)  # when that slow probe answered
     assert messages(d)[1][0] == "pass"  # recovered well within the 30 s staging bound
+
+
+def test_recovery_is_never_dated_before_the_first_symptom_was_seen() -> None:
+    # The first probe of the fault gives up only at F+1.5 s; a probe started at F+0.5 s is good at F+0.75 s,
+    # and so are all after it. Service was seen working at F+0.75 s, but nothing was known to be wrong until
+    # F+1.5 s: the recovery is dated then, and its bound reaches back to the symptom's invocation (F).
+    d = started()
+    baseline(d)
+    d.phase("fault", Type.START)
+    d.fault(Type.START)
+    d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="late-failure")
+    d.wait(0.5)
+    d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="early-success")
+    d.wait(0.25)
+    d.journal.record(Kind.PROBE, Type.OK, "health", process="early-success")
+    d.wait(0.75)
+    d.journal.record(Kind.PROBE, Type.FAIL, "health", process="late-failure")
+    for n in range(14):
+        d.probe(True, process=f"p{n}")
+        d.wait(0.25)
+    d.fault(Type.END)
+    d.phase("fault", Type.END)
+    d.final_read(held=["t0"], done=["t0"])
+    m = measure(d.events(), s(5))
+    assert m.time_to_detect_ns == s(1.5)
+    assert m.time_to_recover_ns == s(1.5)
+    assert m.time_to_recover_bound_ns == (s(1.5), 0)
