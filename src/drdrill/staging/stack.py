@@ -378,7 +378,8 @@ class StagingStack:
                 # compose prints its progress to stderr too: the line that says what failed comes first.
                 lines = stderr.splitlines()
                 reason = next(
-                    (line for line in reversed(lines) if "rror" in line), lines[-1] if lines else ""
+                    (line for line in reversed(lines) if "failed" in line or "Error response" in line),
+                    next((line for line in reversed(lines) if "rror" in line), lines[-1] if lines else ""),
                 )
                 raise StagingError(
                     f"the staging replica did not start: {reason.strip()}\n{stderr}\n{self._logs_tail()}"
