@@ -303,6 +303,16 @@ def _fault_timing(
             redated = _dated_after_failover(recovery, start + failover.value_ns - failover.minus_ns)
         if redated is not None:
             (recovered_at, broken_until), after_failover = redated, True
+        if slow_after is not None:
+            # A too-slow probe is a symptom as a failed one is: service was not back when it was invoked.
+            slow = [
+                x.invoke_ns
+                for x in samples
+                if x.source == PROBE_SOURCE
+                and x.complete_ns - x.invoke_ns > slow_after
+                and start <= x.invoke_ns < recovered_at
+            ]
+            broken_until = max([broken_until, *slow])
         if interrupted and detect is not None:
             # A sample may show service working before the first symptom is seen (a probe that gave up late):
             # a recovery is only known once the failure is, so it is never dated before the detection. The
