@@ -87,12 +87,18 @@ class LedgerCounts(CardModel):
     recovered: int | None
 
 
+class InFault(CardModel):
+    good_probes: int
+    acknowledged: int
+
+
 class MeasurementsCard(CardModel):
     """Every figure in seconds; null when not measured, with the reason in ``not_measured``."""
 
     time_to_detect_s: Seconds
     time_to_detect_bound_s: Bound = None
     time_to_detect_by_plan_s: Seconds
+    time_to_detect_by_plan_bound_s: Bound = None
     time_to_failover_s: Seconds
     time_to_failover_bound_s: Bound = None
     time_to_recover_s: Seconds
@@ -100,10 +106,20 @@ class MeasurementsCard(CardModel):
     time_to_failback_s: Seconds
     time_to_failback_bound_s: Bound = None
     projected_rto_s: Seconds
+    # Added within /2 (a card of an earlier /2 release has none): whether the samples saw any interruption.
+    interruption_seen: bool | None = None
+    unseen_gap_s: Seconds = None
+    in_fault: InFault | None = None
+    recovery_held_s: Seconds = None
+    fault_held_s: Seconds = None
+    baseline_probe_latency_s: Seconds = None
+    slow_probe_threshold_s: Seconds = None
     probes: int
     failed_probes: int
     ledger: LedgerCounts
     lost_ids: list[str]
+    unexpected_ids: list[str] = Field(default_factory=list)
+    not_done_ids: list[str] = Field(default_factory=list)
     lost_window_s: Seconds
     not_measured: dict[str, str] = Field(default_factory=dict)
 
