@@ -56,26 +56,39 @@ class FaultWindow:
     end_ns: int | None  # None while the fault is still held
 
 
-def probe_results(events: Sequence[Event]) -> list[ProbeResult]:
-    """Pair probe invocations with their completions, in invocation order; pending probes are left out."""
+def _paired(events: Sequence[Event], source: str) -> list[Sample]:
+    """Operations of one source paired invoke -> completion, in invocation order; pending ones are left out.
+
+    Probes are keyed by their process, writes by their value (the unit's id).
+    """
     started: dict[str, int] = {}
-    results: list[ProbeResult] = []
+    found: list[Sample] = []
     for event in events:
-        if event.kind is not Kind.PROBE or event.process is None:
+        if source == PROBE_SOURCE:
+            key = event.process if event.kind is Kind.PROBE else None
+        else:
+            key = event.value if event.kind is Kind.OP and event.name == SUBMIT else None
+        if key is None:
             continue
         if event.type is Type.INVOKE:
-            started[event.process] = event.t_ns
-        elif event.process in started and event.type in (Type.OK, Type.FAIL, Type.INFO):
-            results.append(
-                ProbeResult(
-                    invoke_ns=started.pop(event.process),
+            started[key] = event.t_ns
+        elif key in started and event.type in (Type.OK, Type.FAIL, Type.INFO):
+            found.append(
+                Sample(
+                    invoke_ns=started.pop(key),
                     complete_ns=event.t_ns,
                     ok=event.type is Type.OK,
                     detail=str(event.data.get("detail", "")),
+                    source=source,
                 )
             )
-    results.sort(key=lambda p: p.invoke_ns)
-    return results
+    found.sort(key=lambda sample: sample.invoke_ns)
+    return found
+
+
+def probe_results(events: Sequence[Event]) -> list[ProbeResult]:
+    """Pair probe invocations with their completions, in invocation order; pending probes are left out."""
+    return _paired(events, PROBE_SOURCE)
 
 
 def write_samples(events: Sequence[Event]) -> list[Sample]:
@@ -83,24 +96,7 @@ def write_samples(events: Sequence[Event]) -> list[Sample]:
 
     A write that never completed says nothing about when the service broke, so it is left out.
     """
-    started: dict[str, int] = {}
-    samples: list[Sample] = []
-    for event in events:
-        if event.kind is not Kind.OP or event.name != SUBMIT or event.value is None:
-            continue
-        if event.type is Type.INVOKE:
-            started[event.value] = event.t_ns
-        elif event.value in started and event.type in (Type.OK, Type.FAIL, Type.INFO):
-            samples.append(
-                Sample(
-                    invoke_ns=started.pop(event.value),
-                    complete_ns=event.t_ns,
-                    ok=event.type is Type.OK,
-                    detail=str(event.data.get("detail", "")),
-                    source=WRITE_SOURCE,
-                )
-            )
-    return samples
+    return _paired(events, WRITE_SOURCE)
 
 
 def all_samples(events: Sequence[Event]) -> list[Sample]:
