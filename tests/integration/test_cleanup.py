@@ -150,6 +150,17 @@ def test_a_replica_that_cannot_start_is_errored_not_failed_and_leaves_nothing(
     assert verdicts["rpo"]["outcome"] == "unknown"  # never judged: the drill did not get that far
 
 
+def _refused_drill(pytester: pytest.Pytester, plan_dir: Path) -> pytest.RunResult:
+    """``pytest --drill=provider-outage`` on ``plan_dir``, for a drill that must be refused before it starts."""
+    return pytester.runpytest_subprocess(
+        "--drill=provider-outage",
+        f"--drill-plan={plan_dir}",
+        f"--drill-report-dir={pytester.path / 'reports'}",
+        "-p",
+        "no:cacheprovider",
+    )
+
+
 def test_a_missing_image_is_refused_before_anything_starts(
     pytester: pytest.Pytester, docker_ready: docker.DockerClient, plan_copy: Path, tmp_path: Path
 ) -> None:
@@ -164,14 +175,7 @@ def test_a_missing_image_is_refused_before_anything_starts(
     compose.write_text(text)
     _plan_with_compose(plan_copy, compose)
     before = {c.id for c in docker_ready.containers.list(all=True)}
-    reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess(
-        "--drill=provider-outage",
-        f"--drill-plan={plan_copy}",
-        f"--drill-report-dir={reports}",
-        "-p",
-        "no:cacheprovider",
-    )
+    result = _refused_drill(pytester, plan_copy)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -182,3 +186,25 @@ def test_a_missing_image_is_refused_before_anything_starts(
         ]
     )
     assert {c.id for c in docker_ready.containers.list(all=True)} == before
+
+
+def test_a_plan_naming_services_its_compose_file_lacks_is_refused_and_starts_nothing(
+    pytester: pytest.Pytester, docker_ready: docker.DockerClient, plan_copy: Path
+) -> None:
+    plan = plan_copy / "plan.yaml"
+    text = plan.read_text()
+    assert "staging: {service: worker}" in text
+    plan.write_text(text.replace("staging: {service: worker}", "staging: {service: wroker}"))
+    before = {c.id for c in docker_ready.containers.list(all=True)}
+    result = _refused_drill(pytester, plan_copy)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"*{plan_copy.name}/plan.yaml:*: components.classifier-worker.staging.service: unknown compose service "
+            "'wroker'; did you mean 'worker'? (known in *compose.yaml: intake, postgres, provider-backup, "
+            "provider-primary, worker)"
+        ]
+    )
+    assert {c.id for c in docker_ready.containers.list(all=True)} == before
+    reports = pytester.path / "reports"
+    assert not reports.exists() or list(reports.iterdir()) == []
