@@ -35,8 +35,8 @@ def test_page_states_the_outcome_objectives_and_ledger(plan: Plan) -> None:
     assert "Passed: every objective was met" in page
     assert "<h1>Primary AI provider outage</h1>" in page
     assert "<td>Automated recovery (staging)</td><td>within 30.0 s, steady for 10.0 s</td>" in page
-    assert "<td class='num'>4.25 s (+0/-1.75 s)</td><td><span class='pass'>met</span></td>" in page
-    assert "the service was back after 4.25 s (+0/-1.75 s)" in page
+    assert "<td class='num'>3.60 s (+0.65/-1.10 s)</td><td><span class='pass'>met</span></td>" in page
+    assert "the service was back after 3.60 s (+0.65/-1.10 s)" in page
     assert "<td>First symptom seen</td><td>—</td><td class='num'>0.75 s (+0/-0.75 s)</td>" in page
     assert "<td class='num'>1.00 s (+0/-0.05 s)</td>" in page  # when the plan's criteria held
     assert "<td class='num'>3.50 s (+0/-3.50 s)</td>" in page  # failed over

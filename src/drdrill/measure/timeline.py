@@ -272,6 +272,9 @@ class Recovery:
     # completion times of the final run's samples, in order, one tuple per source that had to recover: for
     # re-dating after a failover (a detail, not compared)
     runs: tuple[tuple[int, ...], ...] = field(default=(), compare=False)
+    # when every source that had to recover was seen working again (the latest of them); recovered_at_ns is the
+    # earliest good sample after the last symptom of any source, so the true instant lies between the two
+    confirmed_at_ns: int | None = None
 
 
 def recovery_point(
@@ -329,9 +332,22 @@ def service_recovery(
     runs = tuple(run for r in hit for run in r.runs)
     if any(r.recovered_at_ns is None for r in hit):
         return Recovery(None, held, broken, True, runs)
-    return Recovery(
-        max(r.recovered_at_ns for r in hit if r.recovered_at_ns is not None), held, broken, True, runs
-    )
+    confirmed = max(r.recovered_at_ns for r in hit if r.recovered_at_ns is not None)
+    # Every sample of a hit source invoked after the last symptom (of any of them) was good: the first of them
+    # to come back is the earliest the service can be said to work again, and the last source's return
+    # confirms it. The true recovery lies between the two (the + of its bound).
+    hit_sources = {source for source, r in found.items() if r.interrupted}
+    end_ns = window.end_ns if window.end_ns is not None else now_ns
+    after = [
+        x.complete_ns
+        for x in samples
+        if x.source in hit_sources
+        and x.ok
+        and x.invoke_ns > broken
+        and (end_ns is None or x.invoke_ns < end_ns)
+    ]
+    earliest = min(after, default=confirmed)
+    return Recovery(min(earliest, confirmed), held, broken, True, runs, confirmed_at_ns=confirmed)
 
 
 def first_signal_after(

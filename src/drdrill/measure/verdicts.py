@@ -321,7 +321,12 @@ def _fault_timing(
         if not interrupted:  # nothing to recover from: no time lost, up to the widest unseen gap
             recover = Bounded(0, plus_ns=longest_unseen_ns(samples, start, end))
         else:
-            recover = Bounded(recovered_at - start, minus_ns=recovered_at - max(start, broken_until))
+            confirmed = recovery.confirmed_at_ns if recovery.confirmed_at_ns is not None else recovered_at
+            recover = Bounded(
+                recovered_at - start,
+                minus_ns=recovered_at - max(start, broken_until),
+                plus_ns=max(0, confirmed - recovered_at),
+            )
     failback = None
     if window.end_ns is not None:
         failback = signal_change(events, FAILOVER, "normal", window.end_ns)
@@ -497,8 +502,10 @@ def _recovery_bound(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
                 "; dated from the failover, since the system's failover signal had not switched yet when "
                 "good samples first came back"
             )
-    if ttr > o.recovery_bound_ns:
-        over = seconds(ttr - o.recovery_bound_ns)
+    # Judged at the latest the recovery may have been (its upper bound): the uncertainty never flatters.
+    latest = ttr + (m.time_to_recover_bound_ns[1] if m.time_to_recover_bound_ns else 0)
+    if latest > o.recovery_bound_ns:
+        over = seconds(latest - o.recovery_bound_ns)
         message = f"RTO missed: recovered in {measured}, {over} over the staging bound of {bound}"
         return _verdict("recovery_bound", False, measured, objective, message)
     if m.good_probes_in_fault < MIN_GOOD_PROBES_IN_FAULT:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from drdrill.report import words
 
@@ -26,6 +27,18 @@ V1 = "drdrill.scorecard/1"
 SCHEMA_FILE = "scorecard.schema.json"
 SCHEMA_ID = "https://drdrill.dev/schema/scorecard.schema.json"
 
+
+def _iso_time(text: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("should be an ISO 8601 time with its UTC offset") from None
+    if parsed.tzinfo is None:
+        raise ValueError("should be an ISO 8601 time with its UTC offset")
+    return text
+
+
+IsoTime = Annotated[str, AfterValidator(_iso_time)]
 Seconds = float | None
 Bound = tuple[float, float] | None  # [minus, plus]: the true value lies in [figure - minus, figure + plus]
 
@@ -140,7 +153,7 @@ class EventCard(CardModel):
     kind: str
     type: str
     name: str
-    t_s: float | None
+    t_s: float
     process: str | None = None
     value: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
@@ -154,8 +167,8 @@ class Scorecard(CardModel):
     run_id: str
     status: Literal["passed", "failed", "errored", "aborted"]
     error: str | None
-    started_utc: str | None
-    finished_utc: str | None
+    started_utc: IsoTime | None  # every view dates a drill by it
+    finished_utc: IsoTime | None
     duration_s: Seconds
     plan: PlanRef
     unit: UnitWords
@@ -215,7 +228,7 @@ def check_scorecard(data: object, source: str) -> dict[str, Any]:
         more = len(exc.errors()) - 1
         also = f" (and {more} more problem(s))" if more else ""
         raise ScorecardError(
-            f"{source}: not a valid {SCHEMA} scorecard: {_where(first)}: {first['msg'].lower()}{also}; it was "
+            f"{source}: not a valid {SCHEMA} scorecard: {_where(first)}: {first['msg'][:1].lower() + first['msg'][1:]}{also}; it was "
             "changed or cut short since the drill wrote it: re-run the drill, or restore the file"
         ) from None
     return card

@@ -73,12 +73,12 @@ def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None
     assert measurements["time_to_failover_bound_s"] == [3.5, 0.0]  # no previous poll in the script
     # when the first probe of the final run completed (writes were back earlier); the last symptom began at
     # F+2.5 s
-    assert measurements["time_to_recover_s"] == 4.25
-    assert measurements["time_to_recover_bound_s"] == [1.75, 0.0]
+    assert measurements["time_to_recover_s"] == 3.6
+    assert measurements["time_to_recover_bound_s"] == [1.1, 0.65]
     assert measurements["time_to_failback_bound_s"] is None
     assert (measurements["interruption_seen"], measurements["unseen_gap_s"]) == (True, None)
     assert measurements["in_fault"] == {"good_probes": 12, "acknowledged": 5}
-    assert measurements["projected_rto_s"] == 4.25 + 45 * 60
+    assert measurements["projected_rto_s"] == 3.6 + 45 * 60
     assert measurements["ledger"] == {
         "attempted": 10,
         "acknowledged": 7,
@@ -202,14 +202,14 @@ def test_summary_lines_read_in_human_units(plan: Plan) -> None:
         "  faults: down primary-provider",
         "  time to detect: 0.75 s (+0/-0.75 s)",
         "  time to fail over: 3.50 s (+0/-3.50 s)",
-        "  time to recover: 4.25 s (+0/-1.75 s); staging bound 30.0 s",
+        "  time to recover: 3.60 s (+0.65/-1.10 s); staging bound 30.0 s",
         "  the plan's detection criteria held 1.00 s (+0/-0.05 s) after the fault started",
         "  fail back after the revert: the failover signal never said normal again after the revert; "
         "projected RTO 45.1 min against the tier RTO 4.00 h",
         "  claims: 7 acknowledged, 7 done, 0 lost, 0 never done, 2 unknown",
         "  [PASS] baseline: steady state held before the fault",
-        "  [PASS] recovery_bound: recovered in 4.25 s (+0/-1.75 s), within the staging bound of 30.0 s",
-        "  [PASS] projected_rto: projected RTO 45.1 min (4.25 s measured + 45.0 min manual) meets the tier RTO "
+        "  [PASS] recovery_bound: recovered in 3.60 s (+0.65/-1.10 s), within the staging bound of 30.0 s",
+        "  [PASS] projected_rto: projected RTO 45.1 min (3.60 s measured + 45.0 min manual) meets the tier RTO "
         "4.00 h",
         "  [PASS] rpo: no acknowledged claim lost (7 checked against the final read)",
         "  [PASS] drained: every acknowledged claim held was done after the fault",

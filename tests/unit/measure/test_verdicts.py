@@ -125,8 +125,8 @@ def test_measure_a_realistic_drill() -> None:
     assert m == Measurements(
         time_to_detect_ns=s(0.75),
         time_to_failover_ns=s(3.5),
-        # writes are back at F+3.6 s, probes only at F+4.25 s; the last symptom was invoked at F+2.5 s
-        time_to_recover_ns=s(4.25),
+        # writes are back at F+3.6 s, probes only at F+4.25 s (the +0.65 s), the last symptom invoked at F+2.5 s
+        time_to_recover_ns=s(3.6),
         recovery_held_ns=s(11),  # the probes' run, shorter than the writes' (F+3.5 s to F+15.25 s)
         fault_held_ns=s(16),
         baseline_probes=5,
@@ -140,7 +140,7 @@ def test_measure_a_realistic_drill() -> None:
         time_to_detect_bound_ns=(s(0.75), 0),
         # the scripted signal has no previous poll: the switch happened somewhere after the fault
         time_to_failover_bound_ns=(s(3.5), 0),
-        time_to_recover_bound_ns=(s(1.75), 0),
+        time_to_recover_bound_ns=(s(1.1), s(0.65)),
         good_probes_in_fault=12,
         acknowledged_in_fault=5,
         stopped_in="fault",
@@ -233,17 +233,17 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
             "name": "recovery_bound",
             "outcome": "pass",
             "passed": True,
-            "measured": "4.25 s (+0/-1.75 s)",
+            "measured": "3.60 s (+0.65/-1.10 s)",
             "objective": "recover within 30.0 s, steady for 10.0 s",
-            "message": "recovered in 4.25 s (+0/-1.75 s), within the staging bound of 30.0 s",
+            "message": "recovered in 3.60 s (+0.65/-1.10 s), within the staging bound of 30.0 s",
         },
         {
             "name": "projected_rto",
             "outcome": "pass",
             "passed": True,
-            "measured": "10.1 min (4.25 s measured + 10.0 min manual)",
+            "measured": "10.1 min (3.60 s measured + 10.0 min manual)",
             "objective": "tier RTO 1.00 h",
-            "message": "projected RTO 10.1 min (4.25 s measured + 10.0 min manual) meets the tier RTO 1.00 h",
+            "message": "projected RTO 10.1 min (3.60 s measured + 10.0 min manual) meets the tier RTO 1.00 h",
         },
         {
             "name": "rpo",
