@@ -5,13 +5,15 @@ The workload, the steady-state probe and the signal poll differ only in what one
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from drdrill.clock import Clock
 from drdrill.journal import Journal
 from drdrill.pacing import PacedLoop
 from drdrill.system import DrillSystem
 
 
-class Observer:
+class Observer(ABC):
     """Runs :meth:`tick` every ``interval_s`` on ``workers`` threads until stopped or the bounds run out."""
 
     thread_name = "drdrill-observer"
@@ -54,6 +56,6 @@ class Observer:
         """Stop starting ticks and wait for those in flight to finish."""
         self._loop.stop()
 
+    @abstractmethod
     def tick(self, n: int) -> None:
         """One unit of the observer's work (the n-th, from 1)."""
-        raise NotImplementedError
