@@ -28,7 +28,6 @@ from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
 from drdrill.plan import Plan
-from drdrill.plan.system import SERVICE_PORT
 from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
@@ -41,6 +40,7 @@ from drdrill.staging.override import (
     proxy_plans,
     toxiproxy_config,
 )
+from drdrill.system.http import render
 
 __all__ = [
     "LABEL_MANAGED",
@@ -388,7 +388,7 @@ class StagingStack:
 
     def _readiness(self) -> dict[str, str]:
         checks = {
-            f"{service} {spec.ready}": render_address(spec.ready, self)
+            f"{service} {spec.ready}": render(spec.ready, self, {})
             for service, spec in self.plan.staging_topology.services.items()
         }
         if self.proxies:
@@ -506,11 +506,6 @@ def sweep_run_dirs(temp: Path, keep: Path) -> list[str]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder.name)
     return removed
-
-
-def render_address(template: str, stack: StagingStack) -> str:
-    """A readiness URL with its ``{service:port}`` filled for the running replica."""
-    return SERVICE_PORT.sub(lambda m: "{}:{}".format(*stack.address(m["service"], int(m["port"]))), template)
 
 
 def _answers(http: httpx.Client, url: str) -> bool:
