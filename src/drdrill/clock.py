@@ -110,11 +110,3 @@ class FakeClock:
             self._timers = [timer for due, timer in dues if due is not None]
         ready = [(due, timer) for due, timer in dues if due is not None and due <= until_ns]
         return min(ready, key=lambda pair: pair[0]) if ready else None
-
-
-NS_PER_S = 1_000_000_000
-
-
-def ns_to_s(ns: int) -> float:
-    """Nanoseconds to seconds, for reports."""
-    return ns / NS_PER_S

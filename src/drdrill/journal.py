@@ -31,6 +31,30 @@ class Kind(StrEnum):
     NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
 
 
+class Phase(StrEnum):
+    """The runner's phases, in the order a drill goes through them (a phase event's ``name``)."""
+
+    SWEEP = "sweep"
+    STACK_START = "stack-start"
+    BASELINE = "baseline"
+    FAULT = "fault"
+    DRAIN = "drain"
+    FINAL_READ = "final-read"
+    TEARDOWN = "teardown"
+
+
+# Event names shared by the writers (runner, workload, probes, steps) and the readers (measure/, views). The
+# journal owns them, as Jepsen's history owns its op vocabulary: no writer imports a reader to learn a name.
+SUBMIT = "submit"  # an op: one write of the workload
+FINAL_READ = "final-read"  # a read: what the system holds after the drill
+CANARY = "canary"  # a probe: the steady-state probe
+SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
+FAILOVER = "failover"  # a signal: its state dates failover and fail-back
+PREVIOUS_POLL = (
+    "previous_poll_ns"  # in a signal's data: when the poll before the one that saw the change began
+)
+
+
 class Type(StrEnum):
     """The step of an event."""
 

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from drdrill.clock import NS_PER_S, Clock, FakeClock
+from drdrill.clock import Clock, FakeClock
+from drdrill.units import NS_PER_S
 
 
 class PacedLoop:

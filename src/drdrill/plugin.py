@@ -18,16 +18,16 @@ import pytest
 
 from drdrill import hookspecs
 from drdrill.errors import DrdrillError, EnvironmentNotReadyError
-from drdrill.measure import seconds
 from drdrill.plan import Plan, PlanError, Scenario, load_plan
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
 from drdrill.report.scorecard import tabletop_figures
 from drdrill.report.terminal import summary_lines
-from drdrill.runner import DrillResult, DrillRunner, DrillSettings, ns
+from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import DrillSystem
 from drdrill.tabletop import write_tabletop
+from drdrill.units import ns, seconds
 
 REQUIRE_DOCKER_ENV = "DRDRILL_REQUIRE_DOCKER"
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 import docker.errors
 
-from drdrill.clock import NS_PER_S, Clock
+from drdrill.clock import Clock
 from drdrill.errors import DrdrillError
 from drdrill.faults.container import ServiceControl, bring_back
-from drdrill.journal import Journal, Kind, Type
-from drdrill.measure.timeline import PREVIOUS_POLL
+from drdrill.journal import PREVIOUS_POLL, Journal, Kind, Type
 from drdrill.plan.system import FAILOVER_SIGNAL, SignalSpec
 from drdrill.system import DrillSystem, Replica
+from drdrill.units import NS_PER_S
 
 
 @dataclass(frozen=True)

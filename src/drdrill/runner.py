@@ -13,18 +13,18 @@ import random
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from drdrill.clock import NS_PER_S, Clock, SystemClock
+from drdrill.clock import Clock, SystemClock
 from drdrill.errors import DrdrillError
 from drdrill.faults import InjectedFault, ToxiproxyClient, build_faults
-from drdrill.journal import Journal, Kind, Type
+from drdrill.journal import FINAL_READ, Journal, Kind, Phase, Type
 from drdrill.measure import Measurements, Objectives, Verdict, measure_and_judge
-from drdrill.measure.ledger import FINAL_READ, build_ledger
-from drdrill.measure.timeline import Criterion, FaultWindow, all_samples, probe_results, service_recovery
-from drdrill.measure.verdicts import BASELINE_PHASE, DrillEnd, Words
+from drdrill.measure.ledger import build_ledger
+from drdrill.measure.objectives import objectives_for
+from drdrill.measure.timeline import FaultWindow, all_samples, probe_results, service_recovery
+from drdrill.measure.verdicts import DrillEnd
 from drdrill.plan import Plan, RecoveryStep, Scenario
 from drdrill.plan.faults import Fault
 from drdrill.plan.system import FAILOVER_SIGNAL
@@ -35,17 +35,13 @@ from drdrill.report.scorecard import build_scorecard, write_scorecard
 from drdrill.staging.backend import StagingBackend, StagingFactory
 from drdrill.staging.stack import StagingStack
 from drdrill.system import DrillSystem, HttpSystem, NotDeclared, SystemContext
+from drdrill.units import ns
 from drdrill.workload import Workload
 
 Log = Callable[[str], None]
 HOLD_POLL_S = 0.1
 DRAIN_POLL_S = 0.5
 SIGNAL_POLL_S = 0.2
-
-
-def ns(delta: timedelta) -> int:
-    """A plan duration in nanoseconds."""
-    return round(delta.total_seconds() * NS_PER_S)
 
 
 @dataclass(frozen=True)
@@ -207,8 +203,8 @@ class DrillRunner:
         try:
             if not self.preflight_done:
                 self.preflight()
-            self._phase(journal, "sweep", lambda: self._sweep(journal))
-            self._phase(journal, "stack-start", self._start_stack)
+            self._phase(journal, Phase.SWEEP, lambda: self._sweep(journal))
+            self._phase(journal, Phase.STACK_START, self._start_stack)
             self._drill(journal)
             status = "completed"
         except KeyboardInterrupt as exc:
@@ -239,7 +235,7 @@ class DrillRunner:
     def _teardown_keeping_the_result(self, journal: Journal) -> str | KeyboardInterrupt | None:
         """Teardown, with a second Ctrl-C (inside ``compose down``, say) returned rather than raised."""
         try:
-            teardown_error: str | None = self._phase(journal, "teardown", lambda: self._teardown(journal))
+            teardown_error: str | None = self._phase(journal, Phase.TEARDOWN, lambda: self._teardown(journal))
         except KeyboardInterrupt as exc:
             journal.record(Kind.NOTE, Type.FAIL, "cleanup", data={"problem": "interrupted during teardown"})
             return exc
@@ -261,17 +257,17 @@ class DrillRunner:
         self.system.open(SystemContext(stack, self.clock, self.plan, self.settings.run_id, stack.secrets))
         self._system_open = True
         self._start_observers(journal)
-        self._phase(journal, BASELINE_PHASE, self._baseline)
+        self._phase(journal, Phase.BASELINE, self._baseline)
         if not self._steady_during_baseline(journal):
             journal.record(
                 Kind.NOTE, Type.INFO, "skipped", data={"why": "steady state did not hold before the fault"}
             )
         else:
-            self._phase(journal, "fault", lambda: self._inject_and_hold(journal))
+            self._phase(journal, Phase.FAULT, lambda: self._inject_and_hold(journal))
         self._stop_observers(kinds=(Workload,))
-        self._phase(journal, "drain", lambda: self._drain(journal))
+        self._phase(journal, Phase.DRAIN, lambda: self._drain(journal))
         self._stop_observers()
-        self._phase(journal, "final-read", lambda: self._final_read(journal))
+        self._phase(journal, Phase.FINAL_READ, lambda: self._final_read(journal))
 
     def _phase(self, journal: Journal, name: str, body: Callable[[], Any]) -> Any:
         journal.record(Kind.PHASE, Type.START, name)
@@ -483,48 +479,7 @@ class DrillRunner:
         return "; ".join(problems) or None
 
     def objectives(self) -> Objectives:
-        objective = self.plan.objectives_for(self.scenario)
-        s = self.scenario.staging
-        return Objectives(
-            rto_ns=ns(objective.rto),
-            rpo_ns=ns(objective.rpo),
-            recovery_bound_ns=ns(s.recovery_bound),
-            steady_window_ns=ns(s.steady_window),
-            manual_ns=ns(self.scenario.manual_estimate),
-            slow_factor=self._latency_factor(),
-            criteria=tuple(self._criteria()),
-            criteria_match_all=self.scenario.detection.match == "all",
-            unit=Words(self.plan.staging_topology.unit.one, self.plan.staging_topology.unit.many),
-            failover_signal=self._declares_failover(),
-        )
-
-    def _declares_failover(self) -> bool:
-        contract = self.plan.staging_topology.system
-        return contract is not None and FAILOVER_SIGNAL in contract.signals
-
-    def _criteria(self) -> list[Criterion]:
-        """The plan's detection criteria the canary probes can evaluate, at staging time scale."""
-        return [
-            Criterion(
-                metric=c.metric,
-                window_ns=ns(self.scenario.staging_window(c)),
-                above=c.above,
-                factor=c.baseline_factor,
-                description=c.describe(),
-            )
-            for c in self.scenario.detection.criteria
-            if (c.metric == "error_rate" and c.above is not None)
-            or (c.metric == "latency" and c.baseline_factor is not None)
-        ]
-
-    def _latency_factor(self) -> float | None:
-        """The plan's own latency criterion (e.g. 10x baseline) decides when a slow probe is a symptom."""
-        factors = [
-            c.baseline_factor
-            for c in self.scenario.detection.criteria
-            if c.metric == "latency" and c.baseline_factor is not None
-        ]
-        return min(factors) if factors else None
+        return objectives_for(self.plan, self.scenario)
 
     def _finish(self, journal: Journal, status: str, error: str | None) -> DrillResult:
         events = journal.events()

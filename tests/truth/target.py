@@ -24,11 +24,11 @@ from typing import Any
 
 import httpx
 
-from drdrill.clock import NS_PER_S
 from drdrill.faults.provider import SIMULATOR_PORT
 from drdrill.journal import Kind, Type
 from drdrill.plan.durations import parse_duration
 from drdrill.recovery import RecoveryContext, RecoveryHook, RecoveryStepFailed
+from drdrill.units import NS_PER_S
 
 TRUTH_NOTE = "ground-truth"
 PROBE = "canary"

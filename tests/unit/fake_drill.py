@@ -15,11 +15,12 @@ from typing import cast
 
 from docker.models.containers import Container
 
-from drdrill.clock import NS_PER_S, FakeClock
+from drdrill.clock import FakeClock
 from drdrill.plan import Plan
 from drdrill.staging.backend import Log, StagingBackend
 from drdrill.staging.override import ProxyPlan
 from drdrill.system import FinalRead, ProbeResult, SystemContext, WriteResult
+from drdrill.units import NS_PER_S
 
 
 def ns(seconds: float) -> int:

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from drdrill.journal import Type
-from drdrill.measure.verdicts import BASELINE_PHASE
+from drdrill.journal import Phase, Type
 from drdrill.plan import Plan, load_plan
 from drdrill.report import words
 from drdrill.report.html import render_html
@@ -92,10 +91,10 @@ def test_a_ticket_plans_page_speaks_of_tickets_only(tmp_path: Path) -> None:
 def test_a_page_without_a_final_read_says_loss_is_unknown_and_why(tmp_path: Path) -> None:
     tickets = write_ticket_plan(tmp_path / "helpdesk")
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.submit("t1", Type.OK)
     d.probes(True, 3)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.fault(Type.START)
     d.probes(True, 12)
     d.fault(Type.END)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from drdrill.clock import FakeClock, ns_to_s
+from drdrill.clock import FakeClock
 from drdrill.journal import Event, Journal, Kind, Type, read_journal
+from drdrill.units import ns_to_s
 
 START_NS = 1_000_000_000
 

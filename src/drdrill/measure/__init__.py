@@ -8,7 +8,6 @@ from drdrill.measure.verdicts import (
     judge,
     measure,
     measure_and_judge,
-    seconds,
 )
 
 __all__ = [
@@ -20,5 +19,4 @@ __all__ = [
     "judge",
     "measure",
     "measure_and_judge",
-    "seconds",
 ]

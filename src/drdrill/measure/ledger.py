@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from drdrill.journal import Event, Kind, Type
-
-SUBMIT = "submit"
-FINAL_READ = "final-read"
+from drdrill.journal import FINAL_READ, SUBMIT, Event, Kind, Type
 
 
 @dataclass(frozen=True)

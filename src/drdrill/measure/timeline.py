@@ -18,8 +18,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from drdrill.journal import Event, Kind, Type
-from drdrill.measure.ledger import SUBMIT
+from drdrill.journal import PREVIOUS_POLL, SUBMIT, Event, Kind, Type
 
 PROBE_SOURCE = "probe"
 WRITE_SOURCE = "write"
@@ -363,11 +362,6 @@ def first_signal_after(
         ):
             return event.t_ns if before_ns is None or event.t_ns < before_ns else None
     return None
-
-
-PREVIOUS_POLL = (
-    "previous_poll_ns"  # in a signal's data: when the poll before the one that saw the change began
-)
 
 
 def signal_change(

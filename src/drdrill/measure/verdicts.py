@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from drdrill.clock import NS_PER_S
-from drdrill.journal import Event, Kind, Type
+from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.timeline import (
     GRID_NS,
@@ -33,12 +32,7 @@ from drdrill.measure.timeline import (
     signal_change,
     time_to_detect_by_criteria,
 )
-
-BASELINE_PHASE = "baseline"
-FAULT_PHASE = "fault"
-TEARDOWN_PHASE = "teardown"
-SKIPPED = "skipped"  # the runner's note when the baseline was not steady and the fault was not applied
-FAILOVER = "failover"  # the signal whose state dates failover and fail-back
+from drdrill.units import Bound, bounded, seconds, span
 
 # No vacuous pass (Jepsen's lesson: a check passes when nothing happened). Data loss is judged on the writes
 # acknowledged while the fault was held: five is the fewest that still spread over a short outage at the
@@ -47,8 +41,6 @@ FAILOVER = "failover"  # the signal whose state dates failover and fail-back
 # not one probe that got lucky.
 MIN_ACKNOWLEDGED_IN_FAULT = 5
 MIN_GOOD_PROBES_IN_FAULT = 3
-
-Bound = tuple[int, int]  # (minus, plus) in ns: the true time lies in [value - minus, value + plus]
 
 
 @dataclass(frozen=True)
@@ -167,38 +159,6 @@ def _verdict(name: str, ok: bool, measured: str, objective: str, message: str) -
     return Verdict(name, "pass" if ok else "fail", measured, objective, message)
 
 
-def seconds(ns: int | None) -> str:
-    """A duration for people: '12.3 s', or 'not observed'."""
-    if ns is None:
-        return "not observed"
-    value = ns / NS_PER_S
-    if value >= 3600:
-        return f"{value / 3600:.2f} h"
-    if value >= 120:
-        return f"{value / 60:.1f} min"
-    return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
-
-
-def span(ns: int) -> str:
-    """A short span for people: '120 ms' under a second, else as :func:`seconds`."""
-    return f"{round(ns / 1_000_000)} ms" if ns < NS_PER_S else seconds(ns)
-
-
-def _offset(ns: int) -> str:
-    if ns == 0:
-        return "0"
-    value = ns / NS_PER_S
-    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def bounded(ns: int | None, bound: Bound | None) -> str:
-    """A time with its sampling bound: '0.61 s (+0/-0.50 s)'; without a bound, as :func:`seconds`."""
-    if ns is None or bound is None:
-        return seconds(ns)
-    minus, plus = bound
-    return f"{seconds(ns)} (+{_offset(plus)}/-{_offset(minus)} s)"
-
-
 def no_interruption(gap_ns: int) -> str:
     """What a drill whose samples saw no symptom during the fault says instead of a recovery time."""
     return (
@@ -215,7 +175,7 @@ def _last_phase(events: Sequence[Event]) -> str | None:
     """The last runner phase started before teardown: where a drill that stopped early stopped."""
     last = None
     for event in events:
-        if event.kind is Kind.PHASE and event.type is Type.START and event.name != TEARDOWN_PHASE:
+        if event.kind is Kind.PHASE and event.type is Type.START and event.name != Phase.TEARDOWN:
             last = event.name
     return last
 
@@ -223,7 +183,7 @@ def _last_phase(events: Sequence[Event]) -> str | None:
 def _baseline_probes(probes: Sequence[Sample], events: Sequence[Event]) -> list[Sample]:
     # Only probes that finished before the baseline ended judge it: one still running then may fail because
     # of the fault, and says nothing about the steady state before it.
-    baseline = phase_span(events, BASELINE_PHASE)
+    baseline = phase_span(events, Phase.BASELINE)
     if baseline is None:
         return []
     return [
@@ -442,7 +402,7 @@ def _no_fault_why(m: Measurements, end: DrillEnd) -> str:
 
 def _baseline_reached(m: Measurements, end: DrillEnd) -> bool:
     """The baseline ran to its end: the drill did not stop in it or before it."""
-    return not end.stopped or m.stopped_in not in (None, "sweep", "stack-start", BASELINE_PHASE)
+    return not end.stopped or m.stopped_in not in (None, Phase.SWEEP, Phase.STACK_START, Phase.BASELINE)
 
 
 def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) -> list[Verdict]:
@@ -477,7 +437,7 @@ def _recovery_unjudged(m: Measurements, end: DrillEnd) -> str | None:
     """Why recovery cannot be judged on this drill, or None when it can."""
     if m.fault_start_ns is None:
         return _no_fault_why(m, end)
-    if end.stopped and m.stopped_in == FAULT_PHASE and m.time_to_recover_ns is None:
+    if end.stopped and m.stopped_in == Phase.FAULT and m.time_to_recover_ns is None:
         return f"not judged: {_how(m, end)}, before steady state returned"
     return None
 
@@ -689,7 +649,7 @@ def _fault_reasons(m: Measurements, o: Objectives, end: DrillEnd) -> dict[str, s
         if m.time_to_failback_ns is None:
             reasons["time_to_failback_s"] = "the failover signal never said normal again after the revert"
     if m.time_to_recover_ns is None:
-        if end.stopped and m.stopped_in == FAULT_PHASE:
+        if end.stopped and m.stopped_in == Phase.FAULT:
             reasons["time_to_recover_s"] = (
                 f"not measured, because {_how(m, end)}, before steady state returned"
             )

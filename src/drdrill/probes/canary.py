@@ -13,11 +13,10 @@ import threading
 from collections.abc import Sequence
 
 from drdrill.clock import Clock
-from drdrill.journal import Journal, Kind, Type
+from drdrill.journal import CANARY, Journal, Kind, Type
 from drdrill.probes.observer import Observer
 from drdrill.system import DrillSystem
 
-PROBE = "canary"
 # Eight read-back probes polling every 50 ms are at most 160 reads a second, and with the workload's 8 writers
 # and the signal poll they stay inside the 32 connections the HTTP system keeps.
 MAX_IN_FLIGHT = 8
@@ -71,12 +70,12 @@ class CanaryProbe(Observer):
 
     def _probe(self, n: int) -> None:
         probe_id = f"{self._run_id}-canary-{n:05d}"
-        self.journal.record(Kind.PROBE, Type.INVOKE, PROBE, process=probe_id)
+        self.journal.record(Kind.PROBE, Type.INVOKE, CANARY, process=probe_id)
         try:
             result = self.system.probe(probe_id, self._payloads[n % len(self._payloads)], self._timeout_s)
             ok, detail = result.ok, result.detail
         except Exception as exc:  # a system's probe that raises has failed, and the drill goes on
             ok, detail = False, f"the probe raised {type(exc).__name__}: {exc}"
         self.journal.record(
-            Kind.PROBE, Type.OK if ok else Type.FAIL, PROBE, process=probe_id, data={"detail": detail[:500]}
+            Kind.PROBE, Type.OK if ok else Type.FAIL, CANARY, process=probe_id, data={"detail": detail[:500]}
         )

@@ -26,10 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from drdrill.clock import NS_PER_S
-from drdrill.measure import seconds
 from drdrill.report import words
 from drdrill.report.schema import ScorecardError, check_scorecard
+from drdrill.units import NS_PER_S, seconds
 
 SCHEMAS = ("drdrill.scorecard/1", "drdrill.scorecard/2")
 Outcome = Literal["pass", "fail", "unknown"]

@@ -11,10 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from drdrill.clock import NS_PER_S
-from drdrill.measure import seconds
-from drdrill.measure.verdicts import span
 from drdrill.report import words
+from drdrill.units import NS_PER_S, seconds, span
 
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "errored": "#bc4c00", "aborted": "#57606a"}
 STATUS_WORDS = {

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from drdrill import __version__
-from drdrill.clock import NS_PER_S
 from drdrill.journal import Event, Kind
 from drdrill.measure import Measurements, Objectives, Verdict
-from drdrill.measure.verdicts import Bound, DrillEnd, not_measured
+from drdrill.measure.verdicts import DrillEnd, not_measured
 from drdrill.plan import Plan, Scenario
 from drdrill.report.schema import SCHEMA, check_scorecard, load_checked
+from drdrill.units import NS_PER_S, Bound
 
 
 def _s(ns: int | None) -> float | None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drdrill.clock import NS_PER_S
-from drdrill.measure import seconds
 from drdrill.report import words
+from drdrill.units import NS_PER_S, seconds
 
 
 def _fmt(value: Any, missing: str = "not observed") -> str:

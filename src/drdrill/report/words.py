@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drdrill.clock import NS_PER_S
-from drdrill.measure.verdicts import bounded, no_interruption
+from drdrill.measure.verdicts import no_interruption
+from drdrill.units import NS_PER_S, bounded
 
 V1_LEDGER_NAMES = {"processed": "done", "unprocessed": "not_done"}
 

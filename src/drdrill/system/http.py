@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from drdrill.clock import NS_PER_S, Clock
+from drdrill.clock import Clock
 from drdrill.plan import Plan
 from drdrill.plan.system import PLACEHOLDER, SERVICE_PORT, Match, SystemContract
 from drdrill.system.contract import (
@@ -28,6 +28,7 @@ from drdrill.system.contract import (
     WriteResult,
 )
 from drdrill.system.jsonpath import PathNotFound, lookup
+from drdrill.units import NS_PER_S
 
 
 def render(template: str, replica: Replica, values: Mapping[str, str]) -> str:

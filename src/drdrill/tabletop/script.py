@@ -9,8 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from drdrill.clock import NS_PER_S
-from drdrill.measure.verdicts import bounded, no_interruption
+from drdrill.measure.verdicts import no_interruption
 from drdrill.plan.durations import humanize_duration
 from drdrill.plan.models import Plan, RecoveryStep, Role, Scenario, projected_rto
 from drdrill.tabletop.document import (
@@ -24,6 +23,7 @@ from drdrill.tabletop.document import (
     to_html,
     to_markdown,
 )
+from drdrill.units import NS_PER_S, bounded
 
 Format = Literal["md", "html"]
 Measured = Mapping[str, object]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from drdrill.clock import Clock
-from drdrill.journal import Journal, Kind, Type
-from drdrill.measure.ledger import SUBMIT
+from drdrill.journal import SUBMIT, Journal, Kind, Type
 from drdrill.probes.observer import Observer
 from drdrill.system import DrillSystem
 

@@ -9,14 +9,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from drdrill.clock import NS_PER_S, FakeClock
-from drdrill.journal import Event, Journal, Kind, Type
-from drdrill.measure.ledger import FINAL_READ, SUBMIT
-from drdrill.measure.timeline import PREVIOUS_POLL, Criterion
-from drdrill.measure.verdicts import (
-    BASELINE_PHASE,
+from drdrill.clock import FakeClock
+from drdrill.journal import (
     FAILOVER,
+    FINAL_READ,
+    PREVIOUS_POLL,
     SKIPPED,
+    SUBMIT,
+    Event,
+    Journal,
+    Kind,
+    Phase,
+    Type,
+)
+from drdrill.measure.timeline import Criterion
+from drdrill.measure.verdicts import (
     DrillEnd,
     Objectives,
     Words,
@@ -24,6 +31,7 @@ from drdrill.measure.verdicts import (
 )
 from drdrill.plan import Plan
 from drdrill.report.scorecard import build_scorecard
+from drdrill.units import NS_PER_S
 
 START_NS = 1_000_000_000
 
@@ -132,12 +140,12 @@ class StandardDrill:
 
     def __init__(self) -> None:
         d = self.script = DrillScript()
-        d.phase(BASELINE_PHASE, Type.START)
+        d.phase(Phase.BASELINE, Type.START)
         d.submit("c1", Type.OK)
         d.submit("c2", Type.OK)
         d.wait(0.8)
         self.baseline_probe_ns = d.probes(True, 5)
-        d.phase(BASELINE_PHASE, Type.END)
+        d.phase(Phase.BASELINE, Type.END)
         d.phase("fault", Type.START)
         self.fault_start_ns = d.fault(Type.START)
         d.wait(0.5)

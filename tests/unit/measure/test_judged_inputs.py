@@ -7,7 +7,7 @@ sentence a reader would see is asserted exactly.
 
 from __future__ import annotations
 
-from drdrill.journal import Kind, Type
+from drdrill.journal import FAILOVER, Kind, Phase, Type
 from drdrill.measure.timeline import (
     PROBE_SOURCE,
     WRITE_SOURCE,
@@ -21,19 +21,17 @@ from drdrill.measure.timeline import (
     signal_change,
 )
 from drdrill.measure.verdicts import (
-    BASELINE_PHASE,
-    FAILOVER,
     MIN_ACKNOWLEDGED_IN_FAULT,
     MIN_GOOD_PROBES_IN_FAULT,
     DrillEnd,
     Objectives,
     Verdict,
     Words,
-    bounded,
     measure,
     measure_and_judge,
     not_measured,
 )
+from drdrill.units import bounded
 from tests.unit.measure.drill_timeline import DrillScript, s
 
 OBJECTIVES = Objectives(
@@ -71,10 +69,10 @@ def started() -> DrillScript:
 
 
 def baseline(d: DrillScript) -> None:
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.submit("t0", Type.OK)
     d.probes(True, 3, every=0.5)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
 
 
 def outage_and_recovery(d: DrillScript, *, writes: bool = True) -> int:
@@ -133,14 +131,14 @@ def test_a_drill_that_errored_in_preflight_says_it_errored_before_it_started() -
 
 def test_a_drill_aborted_during_the_baseline_never_says_the_baseline_was_not_steady() -> None:
     d = started()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(True, 2, every=0.5)
     d.probe(False)  # the Ctrl-C broke the probe in flight
-    d.phase(BASELINE_PHASE, Type.END)  # the runner ends the phase on the way out
+    d.phase(Phase.BASELINE, Type.END)  # the runner ends the phase on the way out
     teardown(d)
     why = "not judged: the fault was never applied; the drill was interrupted (Ctrl-C) during the baseline phase"
 
-    assert messages(d, aborted_in(BASELINE_PHASE)) == [
+    assert messages(d, aborted_in(Phase.BASELINE)) == [
         ("unknown", "not judged: the drill was interrupted (Ctrl-C) during the baseline phase"),
         *[("unknown", why)] * 5,
     ]
@@ -246,11 +244,11 @@ def test_the_abort_reason_is_the_runners_own_words_when_it_gives_them() -> None:
 
 def test_a_drill_that_skipped_the_fault_fails_its_baseline_and_judges_nothing_else() -> None:
     d = started()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.submit("t0", Type.OK)
     d.probes(True, 2, every=0.5)
     d.probes(False, 1, every=0.5)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.skipped()
     d.phase("final-read", Type.START)
     d.final_read(held=["t0"], done=["t0"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drdrill.journal import Kind, Type
-from drdrill.measure.ledger import FINAL_READ, SUBMIT, Ledger, build_ledger
+from drdrill.journal import FINAL_READ, SUBMIT, Kind, Type
+from drdrill.measure.ledger import Ledger, build_ledger
 from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, s
 
 

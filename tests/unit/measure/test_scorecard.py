@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from drdrill.journal import Type
-from drdrill.measure.verdicts import BASELINE_PHASE
+from drdrill.journal import Phase, Type
 from drdrill.plan import Plan, load_plan
 from drdrill.report.schema import SCHEMA
 from drdrill.report.scorecard import load_scorecard, tabletop_figures, write_scorecard
@@ -35,10 +34,10 @@ def tickets(tmp_path_factory: pytest.TempPathFactory) -> Plan:
 def unread_drill() -> DrillScript:
     """A drill that recovered, but whose final read failed: 2 tickets acknowledged, 1 unknown."""
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.submit("t1", Type.OK)
     d.probes(True, 3)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.fault(Type.START, "kill responder (SIGKILL)")
     d.probes(False, 2)
     d.submit("t2", Type.OK)
@@ -230,9 +229,9 @@ def test_summary_without_a_final_read_says_why_and_never_zero_lost(tickets: Plan
 
 def test_summary_of_a_drill_stopped_before_the_fault_says_no_fault_was_applied(tickets: Plan) -> None:
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(False, 3)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.skipped()
     d.final_read(held=[], done=[])
     card = standard_scorecard(tickets, "failed", scenario="responder-crash", faults=[], events=d.events())

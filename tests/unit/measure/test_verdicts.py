@@ -9,10 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from drdrill.journal import Kind, Type
+from drdrill.journal import Kind, Phase, Type
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.verdicts import (
-    BASELINE_PHASE,
     MIN_ACKNOWLEDGED_IN_FAULT,
     MIN_GOOD_PROBES_IN_FAULT,
     Measurements,
@@ -23,8 +22,8 @@ from drdrill.measure.verdicts import (
     measure,
     measure_and_judge,
     not_measured,
-    seconds,
 )
+from drdrill.units import seconds
 from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, s
 
 TICKETS = Words("ticket", "tickets")
@@ -149,7 +148,7 @@ def test_measure_a_realistic_drill() -> None:
 
 def test_measure_without_a_fault() -> None:
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(True, 3)
     d.probes(False, 1)
     d.failover("failed_over", "backup")
@@ -274,9 +273,9 @@ def test_a_realistic_drill_passes_every_verdict() -> None:
 
 def test_a_drill_that_never_recovers_misses_the_rto() -> None:
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(True, 3)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.fault(Type.START)
     d.probes(False, 30)
     d.probes(True, 5)  # not long enough for the 10 s steady window
@@ -304,10 +303,10 @@ def test_a_drill_that_never_recovers_misses_the_rto() -> None:
 
 def test_a_drill_whose_final_read_failed_judges_no_data_verdict() -> None:
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.submit("t1", Type.OK)
     d.probes(True, 3)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.fault(Type.START)
     d.probes(True, 12)
     d.fault(Type.END)
@@ -445,9 +444,9 @@ def test_no_recovery_says_rto_missed_and_how_long_the_fault_was_held() -> None:
 def test_no_recovery_while_the_fault_is_still_held_reads_as_a_sentence() -> None:
     # A journal that ends with the fault in place (a drill aborted before the revert) has no fault_held_ns.
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(True, 3)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.fault(Type.START)
     d.probes(False, 40)
     m, _ = measure_and_judge(d.events(), OBJECTIVES)
@@ -697,11 +696,11 @@ def test_time_to_failback_counts_from_the_revert_to_the_normal_signal() -> None:
 
 def test_a_baseline_probe_still_running_at_the_fault_does_not_judge_the_baseline() -> None:
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(True, 3)
     d.journal.record(Kind.PROBE, Type.INVOKE, "health", process="late")
     d.wait(0.5)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.fault(Type.START)
     d.wait(2.5)
     d.journal.record(Kind.PROBE, Type.FAIL, "health", process="late")  # failed because of the fault
@@ -713,9 +712,9 @@ def test_a_baseline_probe_still_running_at_the_fault_does_not_judge_the_baseline
 
 def test_without_a_fault_the_recovery_is_not_judged_and_says_why() -> None:
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(False, 3)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.skipped()
 
     verdicts = {v.name: v for v in judge(measure(d.events(), s(1)), OBJECTIVES)}

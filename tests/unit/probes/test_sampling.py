@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from drdrill.clock import FakeClock
-from drdrill.journal import Journal, Kind, Type
-from drdrill.measure.timeline import PREVIOUS_POLL
+from drdrill.journal import PREVIOUS_POLL, Journal, Kind, Type
 from drdrill.plan.system import SignalSpec
 from drdrill.probes import CanaryProbe, SystemSignals
 from drdrill.probes.canary import MAX_IN_FLIGHT

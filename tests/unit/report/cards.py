@@ -9,8 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from drdrill.journal import Kind, Type
-from drdrill.measure.verdicts import BASELINE_PHASE
+from drdrill.journal import Kind, Phase, Type
 from drdrill.plan import Plan
 from drdrill.report.scorecard import write_scorecard
 from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, standard_scorecard
@@ -81,10 +80,10 @@ def unread_card(plan: Plan, why: str) -> dict[str, Any]:
 def unrecovered_card(plan: Plan) -> dict[str, Any]:
     """A drill whose steady state never returned while the fault was held: no time to recover."""
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.submit("c1", Type.OK)
     d.probes(True, 5)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.phase("fault", Type.START)
     d.fault(Type.START)
     d.probes(False, 20)
@@ -98,11 +97,11 @@ def unrecovered_card(plan: Plan) -> dict[str, Any]:
 def unfaulted_card(plan: Plan) -> dict[str, Any]:
     """A drill whose baseline did not hold, so it stopped before the fault: nothing to recover from."""
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.submit("c1", Type.OK)
     d.probes(True, 3)
     d.probes(False, 2)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.final_read(held=["c1"], done=["c1"])
     return standard_scorecard(plan, "failed", events=d.events(), faults=())
 

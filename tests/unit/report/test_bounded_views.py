@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drdrill.journal import Type
-from drdrill.measure.verdicts import BASELINE_PHASE
+from drdrill.journal import Phase, Type
 from drdrill.plan import Plan
 from drdrill.report.html import render_html
 from drdrill.report.scorecard import tabletop_figures
@@ -17,9 +16,9 @@ from tests.unit.measure.drill_timeline import DrillScript, standard_scorecard
 def quiet_card(plan: Plan) -> dict[str, Any]:
     """A drill in which no probe or write during the fault failed: probes every 0.5 s, a write after each."""
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(True, 3, every=0.5)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.phase("fault", Type.START)
     d.fault(Type.START)
     for n in range(24):
@@ -36,9 +35,9 @@ def quiet_card(plan: Plan) -> dict[str, Any]:
 def aborted_card(plan: Plan) -> dict[str, Any]:
     """Ctrl-C two seconds into an outage nobody recovered from."""
     d = DrillScript()
-    d.phase(BASELINE_PHASE, Type.START)
+    d.phase(Phase.BASELINE, Type.START)
     d.probes(True, 3, every=0.5)
-    d.phase(BASELINE_PHASE, Type.END)
+    d.phase(Phase.BASELINE, Type.END)
     d.phase("fault", Type.START)
     d.fault(Type.START)
     d.probes(False, 4, every=0.5)
