@@ -7,8 +7,35 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Timer(Protocol):
+    """Work a clock runs at due times (a :class:`~drdrill.pacing.PacedLoop`): the real clock on a thread of its
+    own, the fake one from its sleeps. Either way the schedule is the timer's own, so tests of a fake clock check
+    the same schedule the real drill keeps."""
+
+    def next_due_ns(self) -> int | None:
+        """When it next wants to run; None once it is over."""
+
+    def fire(self) -> None:
+        """Run once, now."""
+
+
+class Driven(Protocol):
+    """A timer a clock is running."""
+
+    def cancel(self) -> None:
+        """Run it no more (a tick in progress finishes)."""
+
+    def join(self, timeout_s: float | None = None) -> bool:
+        """Wait until it is over; True when it is."""
 
 
 class Clock(Protocol):
@@ -22,6 +49,38 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None:
         """Wait for ``seconds``."""
+
+    def drive(self, timer: Timer, name: str) -> Driven:
+        """Run ``timer`` at its due times until it says it is over or is cancelled."""
+
+    def executor(self, workers: int, name: str) -> Executor:
+        """Where a timer's work runs: a pool of ``workers`` threads (or, on a fake clock, inline)."""
+
+
+class _Thread:
+    """A timer on a thread of its own: it sleeps until the next due time, then fires, until the timer is over."""
+
+    def __init__(self, clock: Clock, timer: Timer, name: str) -> None:
+        self._clock = clock
+        self._timer = timer
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{name}-scheduler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._cancel.is_set() and (due := self._timer.next_due_ns()) is not None:
+            wait_ns = due - self._clock.monotonic_ns()
+            if wait_ns > 0 and self._cancel.wait(wait_ns / 1e9):
+                return
+            self._timer.fire()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def join(self, timeout_s: float | None = None) -> bool:
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+        return not self._thread.is_alive()
 
 
 class SystemClock:
@@ -37,15 +96,43 @@ class SystemClock:
         if seconds > 0:
             time.sleep(seconds)
 
+    def drive(self, timer: Timer, name: str) -> Driven:
+        return _Thread(self, timer, name)
 
-class Timer(Protocol):
-    """Work a :class:`FakeClock` runs from its sleeps (a :class:`~drdrill.pacing.PacedLoop` started on one)."""
+    def executor(self, workers: int, name: str) -> Executor:
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
 
-    def next_due_ns(self) -> int | None:
-        """When it next wants to run; None once it is over."""
 
-    def fire(self) -> None:
-        """Run once, now."""
+class InlineExecutor(Executor):
+    """Runs each submitted call at once, on the caller's thread: a fake clock's drill stays one thread.
+
+    An error goes to the future, as a pool's would; a KeyboardInterrupt goes on up, as Ctrl-C reaches the
+    main thread wherever it is, so a test can land one anywhere in a drill.
+    """
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+class _Fired:
+    """A timer a fake clock runs from its sleeps."""
+
+    def __init__(self, clock: FakeClock, timer: Timer) -> None:
+        self._clock = clock
+        self._timer = timer
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self._clock.forget(self._timer)
+
+    def join(self, timeout_s: float | None = None) -> bool:
+        return self.cancelled or self._timer.next_due_ns() is None
 
 
 class FakeClock:
@@ -80,10 +167,19 @@ class FakeClock:
         with self._lock:
             self._now_ns += round(seconds * 1e9)
 
-    def drive(self, timer: Timer) -> None:
+    def drive(self, timer: Timer, name: str = "timer") -> Driven:
         """Run ``timer`` from this clock's sleeps, rather than on a thread of its own."""
         with self._lock:
             self._timers.append(timer)
+        return _Fired(self, timer)
+
+    def forget(self, timer: Timer) -> None:
+        """Run ``timer`` no more."""
+        with self._lock:
+            self._timers = [t for t in self._timers if t is not timer]
+
+    def executor(self, workers: int, name: str) -> Executor:
+        return InlineExecutor()
 
     def sleep(self, seconds: float) -> None:
         """Advance by ``seconds``, first running every timer due on the way at its due time."""

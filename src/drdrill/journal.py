@@ -161,6 +161,11 @@ class Journal:
         with self._lock:
             return list(self._events)
 
+    def since(self, seq: int) -> list[Event]:
+        """The events recorded from ``seq`` on (a reader that keeps its place reads each event once)."""
+        with self._lock:
+            return self._events[seq:]
+
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events())
 

@@ -1,18 +1,19 @@
 """A steady, bounded background loop: the one scheduler behind the workload, the probes and the signals.
 
-Ticks are due at ``start + n * interval`` on the injected monotonic clock, so a slow tick does not shift the
-ones after it. The loop is bounded in count and in time and stops by itself; ``stop()`` ends it early and
-waits for every tick in flight. On a :class:`~drdrill.clock.FakeClock` the loop has no thread: the clock
-runs each tick inline, at its due time, from its ``sleep`` (so unit tests of the runner are deterministic).
+Ticks are due at ``start + offset + n * interval`` on the injected monotonic clock, so a slow tick does not
+shift the ones after it. The loop is bounded in count and in time and stops by itself; ``stop()`` ends it early
+and waits for every tick in flight. The loop only says when its next tick is due and what a tick does; the clock
+runs it (the real clock on a thread, a fake one from its sleeps), so there is one schedule, tested on a fake clock
+and kept by the real one.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 
-from drdrill.clock import Clock, FakeClock
+from drdrill.clock import Clock, Driven
 from drdrill.units import NS_PER_S
 
 
@@ -33,6 +34,7 @@ class PacedLoop:
         if interval_s <= 0:
             raise ValueError(f"{name}: the interval must be positive, got {interval_s}")
         self._clock = clock
+        self._name = name
         self._action = action
         self._interval_ns = round(interval_s * NS_PER_S)
         # The first tick comes this long after the start: two loops offset by half a period interleave their
@@ -40,59 +42,47 @@ class PacedLoop:
         self._offset_ns = round(offset_s * NS_PER_S)
         self._max_ns = round(max_seconds * NS_PER_S)
         self._max_ticks = max_ticks
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) if workers else None
+        self._pool: Executor | None = clock.executor(workers, name) if workers else None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"{name}-scheduler", daemon=True)
-        self._start_ns: int | None = None  # set when a fake clock drives the loop
+        self._start_ns: int | None = None
+        self._driven: Driven | None = None
         self.ticks = 0
 
     def start(self) -> None:
-        if isinstance(self._clock, FakeClock):
-            self._start_ns = self._clock.monotonic_ns()
-            self._clock.drive(self)
-            return
-        self._thread.start()
+        self._start_ns = self._clock.monotonic_ns()
+        self._driven = self._clock.drive(self, self._name)
 
     def join(self, timeout_s: float | None = None) -> bool:
         """Wait for the loop to end by itself (its bounds); True when it has."""
-        if self._start_ns is not None:
-            return self.next_due_ns() is None
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        return self._driven is not None and self._driven.join(timeout_s)
+
+    def due_ns(self, tick: int) -> int:
+        """When tick ``tick`` (from 1) is due on the clock."""
+        assert self._start_ns is not None, "the loop has not started"
+        return self._start_ns + self._offset_ns + (tick - 1) * self._interval_ns
 
     def next_due_ns(self) -> int | None:
-        """On a fake clock: when the next tick is due, or None once the loop is stopped or out of bounds."""
+        """When the next tick is due, or None once the loop is stopped or out of bounds."""
         if self._start_ns is None or self._stop.is_set():
             return None
         if self._max_ticks is not None and self.ticks >= self._max_ticks:
             return None
-        due = self._start_ns + self._offset_ns + self.ticks * self._interval_ns
+        due = self.due_ns(self.ticks + 1)
         return None if due - self._start_ns >= self._max_ns else due
 
     def fire(self) -> None:
-        """On a fake clock: run the next tick inline (the clock calls this at its due time)."""
+        """Run the next tick now (the clock calls this at its due time)."""
         self.ticks += 1
-        self._action(self.ticks)
+        if self._pool is None:
+            self._action(self.ticks)
+        else:
+            self._pool.submit(self._action, self.ticks)
 
     def stop(self) -> None:
         """Start no more ticks and wait for those in flight."""
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        if self._driven is not None:
+            self._driven.cancel()
+            self._driven.join()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-
-    def _run(self) -> None:
-        start = self._clock.monotonic_ns()
-        while not self._stop.is_set() and (self._max_ticks is None or self.ticks < self._max_ticks):
-            due = start + self._offset_ns + self.ticks * self._interval_ns
-            now = self._clock.monotonic_ns()
-            if now - start >= self._max_ns:
-                break
-            if due > now and self._stop.wait((due - now) / NS_PER_S):
-                break
-            self.ticks += 1
-            if self._pool is None:
-                self._action(self.ticks)
-            else:
-                self._pool.submit(self._action, self.ticks)

@@ -13,10 +13,10 @@ import docker.errors
 
 from drdrill.clock import Clock
 from drdrill.errors import DrdrillError
-from drdrill.faults.container import ServiceControl, bring_back
-from drdrill.journal import PREVIOUS_POLL, Journal, Kind, Type
-from drdrill.plan.system import FAILOVER_SIGNAL, SignalSpec
-from drdrill.system import DrillSystem, Replica
+from drdrill.faults.container import bring_back
+from drdrill.journal import FAILOVER, PREVIOUS_POLL, Journal, Kind, Type
+from drdrill.replica import Replica
+from drdrill.system import DrillSystem, SignalMeaning
 from drdrill.units import NS_PER_S
 
 
@@ -25,7 +25,7 @@ class RecoveryContext:
     """What a hook may use: the running replica, the system under drill, the journal, the clock, the time left.
 
     ``components`` are the plan components the step names; ``services`` maps components to compose services;
-    ``failover`` is the plan's failover signal, if it declares one.
+    ``failover`` is what the system's failover signal means, if it has one.
     """
 
     replica: Replica
@@ -35,12 +35,7 @@ class RecoveryContext:
     deadline_ns: int
     services: Mapping[str, str] = field(default_factory=dict)
     components: tuple[str, ...] = ()
-    failover: SignalSpec | None = None
-
-    @property
-    def control(self) -> ServiceControl:
-        """The replica's containers (for hooks written against the container faults' protocol)."""
-        return self.replica
+    failover: SignalMeaning | None = None
 
 
 @dataclass(frozen=True)
@@ -68,15 +63,16 @@ def await_failback(ctx: RecoveryContext) -> str:
 def _await_state(ctx: RecoveryContext, wanted: str) -> str:
     if ctx.failover is None:
         raise RecoveryStepFailed(
-            f"this step waits for the failover signal to say {wanted!r}, but the plan declares none; add "
-            "staging_topology.system.signals.failover (normal / failed_over) to plan.yaml"
+            f"this step waits for the failover signal to say {wanted!r}, but the system has none; add "
+            "staging_topology.system.signals.failover (normal / failed_over) to plan.yaml, or give a Python "
+            "system's signal_meanings() a 'failover' entry"
         )
     seen = "unknown"
     previous_poll: int | None = None
     while ctx.clock.monotonic_ns() < ctx.deadline_ns:
         polled = ctx.clock.monotonic_ns()
         try:
-            seen = str(ctx.system.signals().get(FAILOVER_SIGNAL))
+            seen = str(ctx.system.signals().get(FAILOVER))
         except Exception as exc:  # a system that cannot say is not yet where we wait for it to be
             seen = f"unreadable ({type(exc).__name__})"
         if ctx.failover.state(seen) == wanted:
@@ -84,7 +80,7 @@ def _await_state(ctx: RecoveryContext, wanted: str) -> str:
             data: dict[str, str | int] = {"raw": seen, "seen_by": "step"}
             if previous_poll is not None:
                 data[PREVIOUS_POLL] = previous_poll  # the change came after this poll: measure/ bounds it so
-            ctx.journal.record(Kind.SIGNAL, Type.INFO, FAILOVER_SIGNAL, value=wanted, data=data)
+            ctx.journal.record(Kind.SIGNAL, Type.INFO, FAILOVER, value=wanted, data=data)
             return f"the failover signal says {seen!r} ({wanted.replace('_', ' ')})"
         previous_poll = polled
         ctx.clock.sleep(0.05)

@@ -10,14 +10,15 @@ import pytest
 from docker.models.containers import Container
 
 from drdrill.faults.container import ContainerFault
+from drdrill.replica import NotRunning
 from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, owner_tag
 from tests.integration.conftest import run_drill
 
 pytestmark = pytest.mark.integration
 
 
-class _One:
-    """A ServiceControl over one container."""
+class _One(NotRunning):
+    """A replica of one container."""
 
     def __init__(self, container: Container) -> None:
         self._container = container

@@ -10,13 +10,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from drdrill.errors import FaultError
 from drdrill.faults import ToxiproxyClient
 from drdrill.faults.network import network_fault
+from drdrill.plan.faults import Down, Latency
 from drdrill.staging.images import find_toxiproxy_server
 
 pytestmark = pytest.mark.integration
@@ -103,7 +103,7 @@ def test_down_refuses_connections_and_revert_restores_them(
     toxiproxy: ToxiproxyClient, proxy: tuple[str, int]
 ) -> None:
     name, port = proxy
-    fault = network_fault(toxiproxy, SimpleNamespace(kind="down", target="echo-service"), name, 0)
+    fault = network_fault(lambda: toxiproxy, Down(kind="down", target="echo-service"), name, 0)
     _roundtrip(port)
     fault.apply()
     assert toxiproxy.proxies()[name].enabled is False
@@ -119,10 +119,10 @@ def test_latency_toxic_delays_and_is_removed_on_revert(
     toxiproxy: ToxiproxyClient, proxy: tuple[str, int]
 ) -> None:
     name, port = proxy
-    decl = SimpleNamespace(
+    decl = Latency(
         kind="latency", target="echo-service", latency_ms=300, jitter_ms=0, stream="downstream", toxicity=1.0
     )
-    fault = network_fault(toxiproxy, decl, name, 3)
+    fault = network_fault(lambda: toxiproxy, decl, name, 3)
     assert fault.label == "latency echo-service (jitter=0, latency=300)"
     fault.apply()
     assert toxiproxy.proxies()[name].toxics == ("drdrill-3-latency",)

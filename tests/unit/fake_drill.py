@@ -8,7 +8,7 @@ is a function of the fake clock, so a drill of it runs the same way every time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -19,7 +19,7 @@ from drdrill.clock import FakeClock
 from drdrill.plan import Plan
 from drdrill.staging.backend import Log, StagingBackend
 from drdrill.staging.override import ProxyPlan
-from drdrill.system import FinalRead, ProbeResult, SystemContext, WriteResult
+from drdrill.system import FinalRead, ProbeResult, SignalMeaning, SystemContext, WriteResult
 from drdrill.units import NS_PER_S
 
 
@@ -110,6 +110,14 @@ class FakeHelpdesk:
 
     def close(self) -> None:
         self.closed += 1
+
+    def payloads(self) -> Sequence[str]:
+        return ("My printer prints only blank pages.", "The invoice total is wrong.")
+
+    def signal_meanings(self) -> Mapping[str, SignalMeaning]:
+        if self.failover is None:
+            return {}
+        return {"failover": SignalMeaning(normal="main", failed_over=frozenset({self.failover}))}
 
 
 @dataclass

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 import docker.errors
 from docker.models.containers import Container
 
 from drdrill.errors import FaultError
+from drdrill.faults.base import FaultTargets, InjectedFault
+from drdrill.plan.faults import Fault, Kill, Pause, Stop
+from drdrill.replica import Replica
 
 CONTAINER_KINDS = frozenset({"stop", "kill", "pause"})
 STOP_TIMEOUT_S = 2
-
-
-class ServiceControl(Protocol):
-    """What container faults and restart hooks need from the staging replica."""
-
-    def container(self, service: str) -> Container:
-        """The container of a compose service, running or not."""
 
 
 def bring_back(container: Container) -> bool:
@@ -36,16 +30,15 @@ class ContainerFault:
     """Stop, kill or pause one service's container; reverting starts (or unpauses) it if it is down."""
 
     def __init__(
-        self, control: ServiceControl, service: str, target: str, kind: str, signal: str = "SIGKILL"
+        self, replica: Replica, service: str, target: str, kind: str, signal: str = "SIGKILL"
     ) -> None:
         if kind not in CONTAINER_KINDS:
             raise ValueError(f"not a container fault: {kind!r}")
-        self._control = control
+        self._replica = replica
         self._service = service
         self._target = target
         self._kind = kind
         self._signal = signal
-        self._applied = False
 
     @property
     def label(self) -> str:
@@ -70,27 +63,30 @@ class ContainerFault:
                 container.pause()
         except docker.errors.APIError as exc:
             raise FaultError(f"could not {self._kind} the container of {self._target}: {exc}") from exc
-        self._applied = True
 
     def revert(self) -> None:
-        if not self._applied:
-            return
         container = self._container("revert")
         try:
             bring_back(container)
         except docker.errors.APIError as exc:
             raise FaultError(f"could not bring back the container of {self._target}: {exc}") from exc
-        self._applied = False
 
     def _container(self, what: str) -> Container:
         try:
-            return self._control.container(self._service)
+            return self._replica.container(self._service)
         except (docker.errors.APIError, LookupError) as exc:
             raise FaultError(
                 f"cannot {what} {self.label}: no container for service {self._service!r}: {exc}"
             ) from exc
 
 
-def container_fault(control: ServiceControl, fault: Any, service: str) -> ContainerFault:
-    """Build the injected fault for a plan fault of the container family."""
-    return ContainerFault(control, service, fault.target, fault.kind, getattr(fault, "signal", "SIGKILL"))
+class ContainerFamily:
+    """Faults on the container of a component's compose service."""
+
+    kinds = CONTAINER_KINDS
+
+    def build(self, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        if not isinstance(fault, Stop | Kill | Pause):
+            raise TypeError(f"not a container fault: {fault.kind!r}")
+        signal = fault.signal if isinstance(fault, Kill) else "SIGKILL"
+        return ContainerFault(targets.replica, targets.service_of(fault), fault.target, fault.kind, signal)

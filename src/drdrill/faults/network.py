@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.faults.toxiproxy import ToxiproxyClient
+from drdrill.plan.faults import (
+    Bandwidth,
+    Down,
+    Fault,
+    Latency,
+    LimitData,
+    ResetPeer,
+    Slicer,
+    SlowClose,
+    Timeout,
+)
+
+Toxic = Latency | Timeout | Bandwidth | ResetPeer | SlowClose | Slicer | LimitData
+NetworkFault = Down | Toxic
 
 # Plan field -> Toxiproxy attribute, per toxic type.
 TOXIC_ATTRIBUTES: dict[str, dict[str, str]] = {
@@ -17,16 +33,16 @@ TOXIC_ATTRIBUTES: dict[str, dict[str, str]] = {
     "limit_data": {"bytes": "bytes"},
 }
 NETWORK_KINDS = frozenset({"down", *TOXIC_ATTRIBUTES})
+Connect = Callable[[], ToxiproxyClient]
 
 
 class ProxyDown:
     """Disable the proxy in front of a component: its listener closes and connections are refused."""
 
-    def __init__(self, client: ToxiproxyClient, proxy: str, target: str) -> None:
+    def __init__(self, client: Connect, proxy: str, target: str) -> None:
         self._client = client
         self._proxy = proxy
         self._target = target
-        self._applied = False
 
     @property
     def label(self) -> str:
@@ -37,13 +53,10 @@ class ProxyDown:
         return self._target
 
     def apply(self) -> None:
-        self._client.set_enabled(self._proxy, False)
-        self._applied = True
+        self._client().set_enabled(self._proxy, False)
 
     def revert(self) -> None:
-        if self._applied:
-            self._client.set_enabled(self._proxy, True)
-            self._applied = False
+        self._client().set_enabled(self._proxy, True)
 
 
 class ProxyToxic:
@@ -51,7 +64,7 @@ class ProxyToxic:
 
     def __init__(
         self,
-        client: ToxiproxyClient,
+        client: Connect,
         proxy: str,
         target: str,
         type_: str,
@@ -68,7 +81,6 @@ class ProxyToxic:
         self._stream = stream
         self._toxicity = toxicity
         self._name = name
-        self._applied = False
 
     @property
     def label(self) -> str:
@@ -80,20 +92,17 @@ class ProxyToxic:
         return self._target
 
     def apply(self) -> None:
-        self._client.add_toxic(
+        self._client().add_toxic(
             self._proxy, self._name, self._type, self._attributes, self._stream, self._toxicity
         )
-        self._applied = True
 
     def revert(self) -> None:
-        if self._applied:
-            self._client.remove_toxic(self._proxy, self._name)
-            self._applied = False
+        self._client().remove_toxic(self._proxy, self._name)  # a toxic already gone is fine
 
 
-def network_fault(client: ToxiproxyClient, fault: Any, proxy: str, index: int) -> ProxyDown | ProxyToxic:
+def network_fault(client: Connect, fault: NetworkFault, proxy: str, index: int) -> ProxyDown | ProxyToxic:
     """Build the injected fault for a plan fault of the network family."""
-    if fault.kind == "down":
+    if isinstance(fault, Down):
         return ProxyDown(client, proxy, fault.target)
     mapping = TOXIC_ATTRIBUTES[fault.kind]
     attributes = {wire: getattr(fault, field) for field, wire in mapping.items()}
@@ -107,3 +116,14 @@ def network_fault(client: ToxiproxyClient, fault: Any, proxy: str, index: int) -
         toxicity=fault.toxicity,
         name=f"drdrill-{index}-{fault.kind}",
     )
+
+
+class NetworkFamily:
+    """Faults on a plan's links, played by the run's Toxiproxy."""
+
+    kinds = NETWORK_KINDS
+
+    def build(self, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        if not isinstance(fault, Down | Toxic):
+            raise TypeError(f"not a network fault: {fault.kind!r}")
+        return network_fault(targets.toxiproxy, fault, targets.proxy_of(fault), index)

@@ -6,36 +6,32 @@ breaks its own format is an HTTP-level failure, which the simulator plays on req
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from drdrill.errors import FaultError, UnsupportedFaultError
+from drdrill.faults.base import FaultTargets, InjectedFault
+from drdrill.plan.faults import Fault, HttpError, MalformedBody, SlowFirstToken
+from drdrill.replica import Replica
 
 PROVIDER_KINDS = frozenset({"http_error", "slow_first_token", "malformed_body"})
 SIMULATOR_PORT = 8000  # drdrill/provider-sim's port in its container (chat completions and /_sim admin)
 
 
-class ServiceUrls(Protocol):
-    """Where the runner reaches a service of the replica from the host."""
-
-    def url(self, service: str, port: int, scheme: str = "http") -> str:
-        """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
-
-
-def simulator_fault(fault: Any, where: str) -> dict[str, Any]:
+def simulator_fault(fault: Fault, where: str) -> dict[str, Any]:
     """The simulator's admin body for a plan fault of the provider_http family."""
-    if fault.kind == "http_error":
+    if isinstance(fault, HttpError):
         body: dict[str, Any] = {"status": fault.status, "error_rate": fault.error_rate}
         if fault.retry_after is not None:
             body["retry_after_s"] = round(fault.retry_after.total_seconds())
         if fault.heal_after is not None:
             body["heal_after_ms"] = round(fault.heal_after.total_seconds() * 1000)
         return body
-    if fault.kind == "slow_first_token":
+    if isinstance(fault, SlowFirstToken):
         # The replica does not stream: the first token is the whole answer, so the delay is the answer's.
         return {"status": 200, "error_rate": 1.0, "latency_ms": round(fault.delay.total_seconds() * 1000)}
-    if fault.kind == "malformed_body":
+    if isinstance(fault, MalformedBody):
         return {"malformed": True, "error_rate": fault.error_rate}
     raise UnsupportedFaultError(f"{where}: the provider simulator cannot play {fault.kind!r}")
 
@@ -43,16 +39,23 @@ def simulator_fault(fault: Any, where: str) -> dict[str, Any]:
 class ProviderFault:
     """Set a fault on one provider simulator; reverting clears it (clearing twice is safe)."""
 
-    def __init__(self, urls: ServiceUrls, service: str, target: str, kind: str, body: dict[str, Any]) -> None:
-        self._urls = urls
+    def __init__(
+        self,
+        replica: Replica,
+        service: str,
+        target: str,
+        kind: str,
+        body: dict[str, Any],
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._replica = replica
         self._service = service
         self._target = target
         self._kind = kind
         self._body = body
-        self._applied = False
         # Built now, not in apply(): building a client (its TLS context) takes ~40 ms, which would sit between
         # the runner's stamp of the fault's start and the fault itself, and lengthen every measured time.
-        self._http = httpx.Client(timeout=5.0)
+        self._http = httpx.Client(timeout=5.0, transport=transport)
 
     @property
     def label(self) -> str:
@@ -64,10 +67,10 @@ class ProviderFault:
         return self._target
 
     def _admin(self, method: str, what: str, body: dict[str, Any] | None = None) -> None:
-        url = f"{self._urls.url(self._service, SIMULATOR_PORT)}/_sim/fault"
         try:
+            url = f"{self._replica.url(self._service, SIMULATOR_PORT)}/_sim/fault"
             response = self._http.request(method, url, json=body)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, LookupError) as exc:
             raise FaultError(
                 f"the {self._target} simulator did not answer while trying to {what}: {exc}"
             ) from exc
@@ -78,10 +81,20 @@ class ProviderFault:
 
     def apply(self) -> None:
         self._admin("POST", f"set {self.label}", self._body)
-        self._applied = True
 
     def revert(self) -> None:
-        if self._applied:
-            self._admin("DELETE", f"clear {self._kind}")
-            self._applied = False
-            self._http.close()
+        self._admin("DELETE", f"clear {self._kind}")
+
+    def close(self) -> None:
+        """Release the admin client (after the last revert)."""
+        self._http.close()
+
+
+class ProviderFamily:
+    """HTTP-level faults of an AI provider played by drdrill's simulator."""
+
+    kinds = PROVIDER_KINDS
+
+    def build(self, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        body = simulator_fault(fault, targets.where)
+        return ProviderFault(targets.replica, targets.service_of(fault), fault.target, fault.kind, body)

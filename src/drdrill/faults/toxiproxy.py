@@ -130,7 +130,12 @@ class ToxiproxyClient:
 
     def remove_toxic(self, proxy: str, name: str) -> bool:
         """Remove a toxic; False when it was already gone (removing twice is safe)."""
-        response = self._http.delete(f"/proxies/{proxy}/toxics/{name}")
+        try:
+            response = self._http.delete(f"/proxies/{proxy}/toxics/{name}")
+        except httpx.HTTPError as exc:
+            raise FaultError(
+                f"Toxiproxy at {self.base_url} did not answer while trying to remove toxic {name!r}: {exc}"
+            ) from exc
         if response.status_code == 404:
             return False
         if response.status_code >= 400:

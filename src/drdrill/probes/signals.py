@@ -1,6 +1,6 @@
 """System signals: what the system says about itself (which provider, which mode), journalled when it changes.
 
-A signal the plan describes (``normal`` / ``failed_over`` values) is journalled with its state, which is what
+A signal the system gives a meaning (``normal`` / ``failed_over`` values) is journalled with its state, which is what
 time to fail over and time to fail back are measured from; its raw value goes alongside, and so does when the
 poll before began (``previous_poll_ns``): the change happened between the two, which bounds those times.
 """
@@ -11,9 +11,8 @@ from collections.abc import Mapping
 
 from drdrill.clock import Clock
 from drdrill.journal import PREVIOUS_POLL, Journal, Kind, Type
-from drdrill.plan.system import SignalSpec
 from drdrill.probes.observer import Observer
-from drdrill.system import DrillSystem
+from drdrill.system import DrillSystem, SignalMeaning
 
 
 class SystemSignals(Observer):
@@ -26,12 +25,12 @@ class SystemSignals(Observer):
         system: DrillSystem,
         journal: Journal,
         clock: Clock,
-        specs: Mapping[str, SignalSpec],
+        meanings: Mapping[str, SignalMeaning],
         interval_s: float,
         max_seconds: float,
     ) -> None:
         super().__init__(system, journal, clock, interval_s, max_seconds)
-        self._specs = dict(specs)
+        self._meanings = dict(meanings)
         self._current: dict[str, str] = {}
         self._polled_ns: int | None = None  # when the last poll began
         self.last: dict[str, str] = {}
@@ -46,13 +45,13 @@ class SystemSignals(Observer):
         try:
             values = dict(self.system.signals())
         except Exception as exc:  # an unreadable signal is itself worth journalling, not a crash
-            values = {name: f"unreadable ({type(exc).__name__})" for name in self._specs}
+            values = {name: f"unreadable ({type(exc).__name__})" for name in self._meanings}
         self.last = values
         for name, raw in values.items():
             if self._current.get(name) == raw:
                 continue
-            spec = self._specs.get(name)
-            state = spec.state(raw) if spec is not None else raw
+            meaning = self._meanings.get(name)
+            state = meaning.state(raw) if meaning is not None else raw
             data: dict[str, object] = {"raw": raw}
             if previous is not None:
                 data[PREVIOUS_POLL] = previous

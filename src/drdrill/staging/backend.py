@@ -7,16 +7,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from docker.models.containers import Container
-
 from drdrill.plan import Plan
+from drdrill.replica import Replica
 from drdrill.staging.override import ProxyPlan
 
 Log = Callable[[str], None]
 
 
-class StagingBackend(Protocol):
-    """One run's replica: prepared with nothing started, started, reached from the host, stopped."""
+class StagingBackend(Replica, Protocol):
+    """One run's replica: prepared with nothing started, started, reached from the host (:class:`Replica`),
+    stopped."""
 
     project: str
     compose_file: Path
@@ -55,15 +55,6 @@ class StagingBackend(Protocol):
 
     def images(self) -> dict[str, str]:
         """Image id per service."""
-
-    def address(self, service: str, port: int) -> tuple[str, int]:
-        """Where the host reaches ``service``'s container ``port``."""
-
-    def url(self, service: str, port: int, scheme: str = "http") -> str:
-        """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
-
-    def container(self, service: str) -> Container:
-        """The container of ``service``, running or not."""
 
 
 StagingFactory = Callable[[Plan, str, Log], StagingBackend]

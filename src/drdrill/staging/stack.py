@@ -40,7 +40,7 @@ from drdrill.staging.override import (
     proxy_plans,
     toxiproxy_config,
 )
-from drdrill.system.http import render
+from drdrill.templates import render
 
 __all__ = [
     "LABEL_MANAGED",

@@ -1,12 +1,13 @@
 """The system under drill: the contract the runner speaks, and its declarative HTTP form."""
 
+from drdrill.replica import Replica
 from drdrill.system.contract import (
     DrillSystem,
     FinalRead,
     NotDeclared,
     Outcome,
     ProbeResult,
-    Replica,
+    SignalMeaning,
     SystemContext,
     WriteResult,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Outcome",
     "ProbeResult",
     "Replica",
+    "SignalMeaning",
     "SystemContext",
     "WriteResult",
 ]

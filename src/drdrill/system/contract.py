@@ -10,14 +10,13 @@ Every operation completes as Jepsen's ``ok`` (took effect), ``fail`` (certainly 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from docker.models.containers import Container
-
 from drdrill.clock import Clock
 from drdrill.plan import Plan
+from drdrill.replica import Replica
 
 Outcome = Literal["ok", "fail", "info"]
 
@@ -52,17 +51,20 @@ class FinalRead:
     detail: str = ""
 
 
-class Replica(Protocol):
-    """The running staging replica, as systems, faults and recovery hooks reach it from the host."""
+@dataclass(frozen=True)
+class SignalMeaning:
+    """What a signal's raw values mean: which one is normal operation, which ones mean "on the fallback"."""
 
-    def address(self, service: str, port: int) -> tuple[str, int]:
-        """``("127.0.0.1", host_port)`` where the host reaches ``service``'s container ``port``."""
+    normal: str | None = None
+    failed_over: frozenset[str] = frozenset()
 
-    def url(self, service: str, port: int, scheme: str = "http") -> str:
-        """``http://127.0.0.1:<host port>`` of ``service``'s container ``port``."""
-
-    def container(self, service: str) -> Container:
-        """The container of a compose service, running or not."""
+    def state(self, raw: str | None) -> str:
+        """``normal``, ``failed_over``, or ``other`` for a raw value the system did not name."""
+        if raw is not None and raw in self.failed_over:
+            return "failed_over"
+        if raw is not None and raw == self.normal:
+            return "normal"
+        return "other"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class SystemContext:
 class DrillSystem(Protocol):
     """A client of the system under drill. ``open`` is called once the replica is ready, ``close`` at teardown.
 
+    Check an implementation with :func:`drdrill.system.conformance.check_conformance`.
+
     ``write``, ``probe`` and ``signals`` are called from several threads at once: keep them thread-safe.
     """
 
@@ -98,6 +102,12 @@ class DrillSystem(Protocol):
 
     def signals(self) -> Mapping[str, str]:
         """The current value of each signal (e.g. ``{"failover": "backup"}``); empty when it declares none."""
+
+    def payloads(self) -> Sequence[str]:
+        """Sample payloads the workload and the probes cycle through (at least one)."""
+
+    def signal_meanings(self) -> Mapping[str, SignalMeaning]:
+        """What each signal's values mean; ``failover`` (normal / failed over) dates failover and fail-back."""
 
     def close(self) -> None:
         """Release connections; safe to call twice, and before ``open``."""

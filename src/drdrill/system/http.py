@@ -11,43 +11,26 @@ Subclass it to replace one part in Python, e.g. a final read that goes straight 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from drdrill.clock import Clock
 from drdrill.plan import Plan
-from drdrill.plan.system import PLACEHOLDER, SERVICE_PORT, Match, SystemContract
+from drdrill.plan.system import Match, SystemContract
+from drdrill.replica import Replica
 from drdrill.system.contract import (
     FinalRead,
     NotDeclared,
     ProbeResult,
-    Replica,
+    SignalMeaning,
     SystemContext,
     WriteResult,
 )
 from drdrill.system.jsonpath import PathNotFound, lookup
+from drdrill.templates import render, render_body
 from drdrill.units import NS_PER_S
-
-
-def render(template: str, replica: Replica, values: Mapping[str, str]) -> str:
-    """Fill ``{service:port}`` with where the host reaches it, and ``{name}`` from ``values``."""
-    located = SERVICE_PORT.sub(
-        lambda m: "{}:{}".format(*replica.address(m["service"], int(m["port"]))), template
-    )
-    return PLACEHOLDER.sub(lambda m: values[m["name"]], located)
-
-
-def render_body(body: Any, values: Mapping[str, str]) -> Any:
-    """A JSON body template with every string's placeholders filled."""
-    if isinstance(body, str):
-        return PLACEHOLDER.sub(lambda m: values[m["name"]], body)
-    if isinstance(body, list):
-        return [render_body(item, values) for item in body]
-    if isinstance(body, dict):
-        return {key: render_body(value, values) for key, value in body.items()}
-    return body
 
 
 def _json(response: httpx.Response) -> Any:
@@ -67,8 +50,9 @@ def _matches(match: Match, document: Any) -> bool:
 class HttpSystem:
     """The system contract of ``staging_topology.system``, spoken over HTTP with httpx."""
 
-    def __init__(self, contract: SystemContract | None) -> None:
+    def __init__(self, contract: SystemContract | None, transport: httpx.BaseTransport | None = None) -> None:
         self.contract = contract or SystemContract()
+        self._transport = transport  # None: the network; tests give an httpx.MockTransport
         self._http: httpx.Client | None = None
         self._context: SystemContext | None = None
 
@@ -83,7 +67,7 @@ class HttpSystem:
         self._context = context
         # Enough connections for the workload, the probes and the signal poll at once.
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-        self._http = httpx.Client(limits=limits, timeout=5.0)
+        self._http = httpx.Client(limits=limits, timeout=5.0, transport=self._transport)
 
     def close(self) -> None:
         if self._http is not None:
@@ -117,6 +101,15 @@ class HttpSystem:
         return render(template, self.replica, values)
 
     # -- the contract ----------------------------------------------------------------------------------
+
+    def payloads(self) -> Sequence[str]:
+        return tuple(self.contract.payloads)
+
+    def signal_meanings(self) -> Mapping[str, SignalMeaning]:
+        return {
+            name: SignalMeaning(spec.normal, frozenset(spec.failed_over))
+            for name, spec in self.contract.signals.items()
+        }
 
     def write(self, unit_id: str, payload: str) -> WriteResult:
         spec = self.contract.write

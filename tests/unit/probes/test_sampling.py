@@ -6,10 +6,9 @@ from collections.abc import Mapping
 
 from drdrill.clock import FakeClock
 from drdrill.journal import PREVIOUS_POLL, Journal, Kind, Type
-from drdrill.plan.system import SignalSpec
 from drdrill.probes import CanaryProbe, SystemSignals
 from drdrill.probes.canary import MAX_IN_FLIGHT
-from drdrill.system import ProbeResult
+from drdrill.system import ProbeResult, SignalMeaning
 
 
 class Sayer:
@@ -69,7 +68,7 @@ def test_a_signal_change_carries_when_the_poll_before_it_began() -> None:
     clock = FakeClock()
     journal = Journal(clock)
     system = Sayer()
-    spec = SignalSpec(normal="primary", failed_over=["backup"])
+    spec = SignalMeaning(normal="primary", failed_over=frozenset({"backup"}))
     signals = SystemSignals(system, journal, clock, {"failover": spec}, 0.2, 60)  # type: ignore[arg-type]
 
     signals.tick(1)

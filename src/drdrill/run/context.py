@@ -1,0 +1,92 @@
+"""What the phases of one drill share: the plan, the settings, the clock, the journal, the undo stack, and what
+the phases acquire on the way (the replica, the system, the faults, the observers)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drdrill.clock import Clock
+from drdrill.faults import FaultInjector
+from drdrill.journal import Journal
+from drdrill.plan import Plan, Scenario
+from drdrill.plan.faults import Fault
+from drdrill.probes import Observer
+from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
+from drdrill.replica import ReplicaSlot
+from drdrill.run.steps import PlannedStep
+from drdrill.staging.backend import StagingBackend, StagingFactory
+from drdrill.staging.stack import StagingStack
+from drdrill.system import DrillSystem
+from drdrill.undo import Undo, UndoStack
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DrillSettings:
+    """How to run a drill, apart from the scenario itself."""
+
+    report_dir: Path = Path("reports")
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    hooks: Mapping[str, RecoveryHook] = field(default_factory=lambda: dict(BUILTIN_HOOKS))
+    extra_faults: tuple[Fault, ...] = ()  # added to the scenario's own (e.g. a broken backup as well)
+    log: Log = print
+    # A Python system (from pytest_drdrill_system); None drills the plan's declarative HTTP contract.
+    system: DrillSystem | None = None
+    staging: StagingFactory = StagingStack  # the replica's back-end; unit tests give a fake one
+    # Where in a probe interval the fault lands, as a share of it; None: drawn from the run id (see baseline).
+    fault_phase: float | None = None
+
+
+@dataclass
+class Prepared:
+    """What preflight built, checked, before any container starts."""
+
+    system_kind: str
+    system: DrillSystem
+    injector: FaultInjector
+    steps: tuple[PlannedStep, ...]
+    stack: StagingBackend
+    environment: dict[str, Any] = field(default_factory=dict)  # engine and tool versions, for the scorecard
+
+
+@dataclass
+class DrillContext:
+    """One drill's shared state. Phases read the plan and settings and record what they acquire here; whatever
+    must be undone is pushed onto ``undo`` by the phase that acquired it."""
+
+    plan: Plan
+    scenario: Scenario
+    settings: DrillSettings
+    clock: Clock
+    run_dir: Path
+    journal: Journal
+    prepared: Prepared
+    replica: ReplicaSlot = field(default_factory=ReplicaSlot)
+    undo: UndoStack = field(default_factory=UndoStack)
+    observers: dict[str, tuple[Observer, Undo]] = field(default_factory=dict)
+    cleanup: list[str] = field(default_factory=list)
+    steady_before_fault: bool = False
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        """Versions and image ids for the scorecard (preflight's, and what the start adds)."""
+        return self.prepared.environment
+
+    @property
+    def system(self) -> DrillSystem:
+        return self.prepared.system
+
+    @property
+    def stack(self) -> StagingBackend:
+        return self.prepared.stack
+
+    def stop_observer(self, name: str) -> None:
+        """Stop one observer now (the normal path); teardown stops whatever is left."""
+        found = self.observers.pop(name, None)
+        if found is not None:
+            self.undo.release(found[1])

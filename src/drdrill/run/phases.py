@@ -1,0 +1,207 @@
+"""The phases of a drill between preflight and teardown, each a small function of the drill's context.
+
+    sweep -> stack-start -> baseline -> fault (inject, recovery steps, hold, revert) -> drain -> final-read
+
+Whoever acquires or applies something pushes its undo; the fault and drain phases release what they undo on
+the normal path. Each phase is journalled by the runner, which treats its outcome as a value.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from drdrill.faults import InjectedFault
+from drdrill.journal import FINAL_READ, SKIPPED, Journal, Kind, Type
+from drdrill.measure.ledger import build_ledger
+from drdrill.measure.timeline import probe_results
+from drdrill.probes import CanaryProbe, Observer, SystemSignals
+from drdrill.run.context import DrillContext
+from drdrill.run.hold import hold_until_steady
+from drdrill.run.steps import StepRunner
+from drdrill.system import NotDeclared, SystemContext
+from drdrill.undo import Undo
+from drdrill.units import ns
+from drdrill.workload import Workload
+
+DRAIN_POLL_S = 0.5
+SIGNAL_POLL_S = 0.2
+
+
+def sweep(ctx: DrillContext) -> None:
+    """Remove what killed runs left behind (containers, networks, volumes, temporary files)."""
+    removed = ctx.stack.sweep()
+    if removed:
+        ctx.journal.record(Kind.NOTE, Type.INFO, "sweep", data={"removed": removed})
+
+
+def start_replica(ctx: DrillContext) -> None:
+    """Start the replica and connect to it: Toxiproxy, the system, then the observers."""
+    stack = ctx.stack
+    ctx.settings.log(f"starting staging replica {stack.project} from {stack.compose_file}")
+    stack.start()
+    ctx.replica.attach(stack)
+    injector = ctx.prepared.injector
+    ctx.undo.push("close the fault clients", injector.close)
+    if stack.proxies:
+        ctx.environment["toxiproxy"] = injector.connect(*stack.toxiproxy_address)
+    ctx.environment["images"] = stack.images()
+    ctx.system.open(SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets))
+    ctx.undo.push("close the system", ctx.system.close, _close_problem)
+    for observer in _observers(ctx):
+        observer.start()
+        ctx.observers[observer.thread_name] = (
+            observer,
+            ctx.undo.push(f"stop {observer.thread_name}", observer.stop),
+        )
+
+
+def remove_replica(ctx: DrillContext) -> None:
+    """Remove the replica (or, if it never started, its temporary files) and say what went."""
+    stack = ctx.stack
+    was_started = stack.started
+    removed = stack.stop()
+    if was_started:
+        ctx.cleanup.append(f"replica {stack.project} removed")
+    if removed:
+        ctx.cleanup.append(f"{removed} object(s) left by compose were removed by label")
+
+
+def _close_problem(what: str, exc: BaseException) -> str:
+    return f"the system's close() raised {type(exc).__name__}: {exc}"
+
+
+def _fault_problem(what: str, exc: BaseException) -> str:
+    return f"FAULT NOT REVERTED: {type(exc).__name__}: {exc}"
+
+
+def _observation_budget_s(ctx: DrillContext) -> float:
+    s = ctx.scenario.staging
+    return (
+        s.baseline + s.recovery_bound + s.steady_window + s.probe_timeout * 2 + s.drain_timeout
+    ).total_seconds()
+
+
+def _observers(ctx: DrillContext) -> list[Observer]:
+    s = ctx.scenario.staging
+    budget = _observation_budget_s(ctx)
+    run_id, system, journal, clock = ctx.settings.run_id, ctx.system, ctx.journal, ctx.clock
+    payloads = tuple(system.payloads()) or ("drdrill sample payload",)
+    interval_s = s.probe_interval.total_seconds()
+    return [
+        SystemSignals(system, journal, clock, system.signal_meanings(), SIGNAL_POLL_S, budget),
+        CanaryProbe(
+            system, journal, clock, run_id, payloads, interval_s, s.probe_timeout.total_seconds(), budget
+        ),
+        Workload(
+            system,
+            journal,
+            clock,
+            run_id,
+            payloads,
+            s.workload_rate,
+            budget,
+            # Writes land between the probes, not on them: every sample narrows when a change happened.
+            offset_s=min(1 / s.workload_rate, interval_s) / 2,
+        ),
+    ]
+
+
+def baseline(ctx: DrillContext) -> None:
+    """The baseline, ending at a random instant of a probe interval: a real outage does not start just after a
+    sample, so the fault should not either (at a fixed phase every error would be the worst one)."""
+    s = ctx.scenario.staging
+    share = ctx.settings.fault_phase
+    if share is None:
+        share = random.Random(ctx.settings.run_id).random()
+    ctx.clock.sleep(s.baseline.total_seconds() + share * s.probe_interval.total_seconds())
+    probes = probe_results(ctx.journal.events())
+    ctx.steady_before_fault = bool(probes) and all(p.ok for p in probes)
+    if not ctx.steady_before_fault:
+        ctx.journal.record(
+            Kind.NOTE, Type.INFO, SKIPPED, data={"why": "steady state did not hold before the fault"}
+        )
+
+
+def fault(ctx: DrillContext) -> None:
+    """Apply every fault, run the recovery steps, hold until steady state is back (or the bound), revert."""
+    s = ctx.scenario.staging
+    journal = ctx.journal
+    reverts: list[Undo] = []
+    start_ns: int | None = None
+    for injected in ctx.prepared.injector.faults:
+        # Stamped before apply(): a fault may act before the call returns (a kill does), and starting the clock
+        # early can only make the measured times longer, never flatter the system.
+        started = journal.record(Kind.FAULT, Type.START, injected.label, value=injected.target).t_ns
+        start_ns = started if start_ns is None else start_ns
+        # Pushed before apply(): a fault that half-applied and raised is reverted too (reverting is always safe).
+        reverts.append(ctx.undo.push(f"revert {injected.label}", _revert(journal, injected), _fault_problem))
+        injected.apply()
+    assert start_ns is not None  # preflight refuses a scenario without faults
+    bound_ns = start_ns + ns(s.recovery_bound)
+    _steps(ctx).run(ctx.prepared.steps, "recovery", bound_ns)
+    hold_until_steady(
+        ctx.journal,
+        ctx.clock,
+        start_ns,
+        bound_ns + ns(s.steady_window) + ns(s.probe_timeout),
+        ns(s.steady_window),
+    )
+    for entry in reversed(reverts):
+        ctx.undo.release(entry)
+
+
+def _revert(journal: Journal, injected: InjectedFault) -> Callable[[], None]:
+    def revert() -> None:
+        injected.revert()
+        journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target)
+
+    return revert
+
+
+def _steps(ctx: DrillContext) -> StepRunner:
+    return StepRunner(ctx.plan, ctx.journal, ctx.clock, ctx.replica, ctx.system)
+
+
+def drain(ctx: DrillContext) -> None:
+    """Stop the writes, run the after-revert steps, then wait until every acknowledged unit is done (or the
+    drain times out); then stop the probes and the signal poll."""
+    ctx.stop_observer(Workload.thread_name)
+    deadline = ctx.clock.monotonic_ns() + ns(ctx.scenario.staging.drain_timeout)
+    _steps(ctx).run(ctx.prepared.steps, "failback", deadline)
+    _await_drained(ctx, deadline)
+    for name in list(ctx.observers):
+        ctx.stop_observer(name)
+
+
+def _await_drained(ctx: DrillContext, deadline_ns: int) -> None:
+    acknowledged = build_ledger(ctx.journal.events()).acknowledged
+    pending: frozenset[str] = acknowledged
+    while True:
+        try:
+            pending = acknowledged - ctx.system.final_read().done
+        except NotDeclared:
+            ctx.journal.record(Kind.NOTE, Type.INFO, "drain", data={"why": "no final read to wait on"})
+            return
+        except Exception as exc:  # the final read is judged in its own phase; here it only paces the wait
+            ctx.journal.record(Kind.NOTE, Type.INFO, "drain", data={"why": f"read failed: {exc}"[:300]})
+        if not pending or ctx.clock.monotonic_ns() >= deadline_ns:
+            break
+        ctx.clock.sleep(DRAIN_POLL_S)
+    ctx.journal.record(Kind.NOTE, Type.INFO, "drain", data={"pending": len(pending)})
+
+
+def final_read(ctx: DrillContext) -> None:
+    """What the system holds now: the ledger's input. A read that fails leaves every figure it feeds unknown."""
+    try:
+        read = ctx.system.final_read()
+    except NotDeclared as exc:
+        why = f"not measured, because {exc}"
+        ctx.journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why})
+        return
+    except Exception as exc:  # the system's read failed: data loss is unknown, never "0 lost"
+        why = f"not measured, because the final read failed: {type(exc).__name__}: {exc}"
+        ctx.journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why[:1000]})
+        return
+    data = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
+    ctx.journal.record(Kind.READ, Type.OK, FINAL_READ, data=data)

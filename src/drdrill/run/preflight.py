@@ -1,0 +1,39 @@
+"""Preflight: everything a drill needs, built and checked before any container starts.
+
+The system's contract, every fault (typed, built once, the same objects later applied), every recovery step's
+hook, and the replica's images, ports and override. A drill that cannot run says so here, with nothing started;
+whatever preflight made (the replica's temporary files) is removed when it refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drdrill.errors import DrdrillError
+from drdrill.faults import FaultInjector
+from drdrill.plan import Plan, Scenario
+from drdrill.replica import Replica
+from drdrill.run.context import DrillSettings, Prepared
+from drdrill.run.steps import plan_steps
+from drdrill.system.kinds import resolve_system
+
+
+def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: Replica) -> Prepared:
+    """Build and check the drill; raises :class:`DrdrillError` (or a subclass) with what to fix or install."""
+    faults = [*scenario.faults, *settings.extra_faults]
+    if not faults:
+        raise DrdrillError(
+            f"{scenario.source}: the scenario declares no fault, so a drill has nothing to inject; "
+            "add a `faults:` entry, or exercise it as a tabletop (drdrill tabletop)"
+        )
+    kind, system = resolve_system(plan, settings.system)
+    injector = FaultInjector(plan, faults, str(scenario.source), replica)
+    steps = plan_steps(scenario, settings.hooks)
+    stack = settings.staging(plan, settings.run_id, settings.log)
+    try:
+        environment: dict[str, Any] = dict(stack.environment())
+        stack.prepare()
+    except BaseException:
+        stack.stop()  # nothing runs yet: this removes the run's temporary files
+        raise
+    return Prepared(kind, system, injector, steps, stack, environment)
