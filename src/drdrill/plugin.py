@@ -250,7 +250,9 @@ class DrillItem(pytest.Item):
     def _system(self, session: DrillSession) -> DrillSystem | None:
         """The Python system a ``pytest_drdrill_system`` hook returns, or None for the plan's HTTP contract; the
         runner's preflight checks it (:mod:`drdrill.system.kinds`)."""
-        found: DrillSystem | None = self.config.hook.pytest_drdrill_system(config=self.config, plan=session.plan)
+        found: DrillSystem | None = self.config.hook.pytest_drdrill_system(
+            config=self.config, plan=session.plan
+        )
         return found
 
     def _log(self, message: str) -> None:
@@ -268,8 +270,16 @@ class DrillItem(pytest.Item):
     def runtest(self) -> None:
         assert self.runner is not None
         session = self.config.stash[SESSION_KEY]
-        with _sigterm_as_interrupt():
-            result = self.result = self.runner.run()
+        try:
+            with _sigterm_as_interrupt():
+                result = self.result = self.runner.run()
+        except KeyboardInterrupt:
+            if self.runner.result is not None:  # the scorecard was written before the interrupt went on
+                session.results.append(self.runner.result)
+                self._log(
+                    f"drill {self.scenario.name} aborted; scorecard: {self.runner.result.scorecard_path}"
+                )
+            raise
         session.results.append(result)
         self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
         self.user_properties.extend(junit_properties(result.scorecard))

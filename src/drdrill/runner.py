@@ -105,6 +105,7 @@ class DrillRunner:
         )
         self._replica = ReplicaSlot()
         self.prepared: Prepared | None = None
+        self.result: DrillResult | None = None  # set once the scorecard is written, even if run() then raises
 
     def preflight(self) -> None:
         """Check and build everything a drill needs before any container starts; raises with what to fix."""
@@ -142,7 +143,12 @@ class DrillRunner:
         finally:
             journal.record(Kind.PHASE, Type.END, Phase.TEARDOWN)
         end = settle(outcome, down)
-        result = finish(
+        cleanup = ctx.cleanup if ctx is not None else []
+        if down.ignored_signals:
+            cleanup.append(
+                f"{', '.join(down.ignored_signals)} during teardown: noted and ignored until it finished"
+            )
+        result = self.result = finish(
             plan=self.plan,
             scenario=self.scenario,
             settings=self.settings,
@@ -151,7 +157,7 @@ class DrillRunner:
             run_dir=self.run_dir,
             end=end,
             environment=ctx.environment if ctx is not None else {},
-            cleanup=ctx.cleanup if ctx is not None else [],
+            cleanup=cleanup,
         )
         if isinstance(outcome.error, KeyboardInterrupt):
             raise outcome.error

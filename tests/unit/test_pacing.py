@@ -27,7 +27,23 @@ def test_stops_by_itself_after_max_seconds() -> None:
     loop.start()
     assert loop.join(timeout_s=5)
     assert time.monotonic() - started < 2
-    assert 1 <= len(seen) <= 11
+    # due at 0, 10, ..., 90 ms; a tick due at 100 ms is outside the 0.1 s bound, however late the thread runs
+    assert seen == list(range(1, 11))
+
+
+def test_on_the_real_clock_no_tick_starts_before_its_due_time_offset_included() -> None:
+    clock = SystemClock()
+    started: list[int] = []
+    loop = PacedLoop(
+        clock, "t", lambda n: started.append(clock.monotonic_ns()), 0.02, 10, max_ticks=4, offset_s=0.05
+    )
+    before = clock.monotonic_ns()
+    loop.start()
+    assert loop.join(timeout_s=5)
+    loop.stop()
+    # the same schedule a fake clock runs: offset, then one interval apart, never early
+    assert started[0] - before >= 50_000_000
+    assert all(at >= loop.due_ns(n) for n, at in enumerate(started, start=1))
 
 
 def test_stop_waits_for_ticks_in_flight_on_the_pool() -> None:

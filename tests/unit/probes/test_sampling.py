@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 
-from drdrill.clock import FakeClock
+from drdrill.clock import FakeClock, SystemClock
 from drdrill.journal import PREVIOUS_POLL, Journal, Kind, Type
 from drdrill.probes import CanaryProbe, SystemSignals
 from drdrill.probes.canary import MAX_IN_FLIGHT
@@ -86,3 +88,38 @@ def test_a_signal_change_carries_when_the_poll_before_it_began() -> None:
         ("failed_over", {"raw": "backup", PREVIOUS_POLL: second}),
     ]
     assert second - first == 200_000_000
+
+
+class Hanging:
+    """A system whose every probe hangs until released, counting how many wait at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.waiting = 0
+        self.most = 0
+
+    def probe(self, probe_id: str, payload: str, timeout_s: float) -> ProbeResult:
+        with self.lock:
+            self.waiting += 1
+            self.most = max(self.most, self.waiting)
+        self.release.wait(10)
+        with self.lock:
+            self.waiting -= 1
+        return ProbeResult(False, "hung")
+
+
+def test_on_real_threads_probes_that_hang_never_exceed_the_cap_and_the_rest_are_skipped() -> None:
+    clock = SystemClock()
+    journal = Journal(clock)
+    system = Hanging()
+    # 5 ms ticks with a 3 s timeout would put 600 probes on the system in 3 s; the cap is 8
+    probe = CanaryProbe(system, journal, clock, "r1", ["x"], 0.005, 3.0, 60)  # type: ignore[arg-type]
+    probe.start()
+    deadline = time.monotonic() + 5
+    while probe.skipped < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    system.release.set()
+    probe.stop()
+    assert system.most == probe.max_in_flight == MAX_IN_FLIGHT
+    assert probe.skipped >= 20

@@ -1,0 +1,134 @@
+"""Preflight, the phases and the runner's settling, on the fake help desk, replica and clock."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from drdrill.clock import FakeClock
+from drdrill.errors import DrdrillError
+from drdrill.plan import Plan
+from drdrill.runner import DrillRunner, DrillSettings
+from drdrill.system import HttpSystem
+from drdrill.system.kinds import resolve_system
+from tests.unit.fake_drill import FakeContainer, FakeHelpdesk, FakeStaging
+from tests.unit.test_runner import Drill, helpdesk
+from tests.unit.ticket_plan import write_ticket_plan
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    return write_ticket_plan(tmp_path_factory.mktemp("helpdesk"))
+
+
+def test_the_declarative_kind_names_what_the_plan_lacks(plan: Plan) -> None:
+    with pytest.raises(DrdrillError) as refused:
+        resolve_system(plan, None)
+    assert str(refused.value) == (
+        f"{plan.source_dir / 'plan.yaml'}: staging_topology.system declares no write and no probe, so the drill "
+        "has no workload and no steady-state probe; declare them (see docs/drill-your-own-system.md) or return a "
+        "system from a pytest_drdrill_system hook"
+    )
+
+
+def test_a_python_system_missing_parts_of_the_contract_is_refused_by_name(plan: Plan) -> None:
+    class Half:
+        def open(self) -> None: ...
+        def write(self) -> None: ...
+
+    with pytest.raises(
+        DrdrillError,
+        match=r"returned Half, which is not a DrillSystem: it has no probe, final_read, "
+        r"signals, payloads, signal_meanings, close",
+    ):
+        resolve_system(plan, Half())  # type: ignore[arg-type]
+
+
+def test_an_http_subclass_that_replaces_nothing_the_plan_lacks_is_refused(plan: Plan) -> None:
+    class OnlyRead(HttpSystem):
+        pass
+
+    with pytest.raises(
+        DrdrillError, match="OnlyRead neither replaces write nor probe nor does staging_topology"
+    ):
+        resolve_system(plan, OnlyRead(None))
+    assert resolve_system(plan, FakeHelpdesk(FakeClock()))[0] == "python"
+
+
+def test_a_refused_preflight_removes_what_it_made_and_starts_nothing(plan: Plan, tmp_path: Path) -> None:
+    staging = FakeStaging({})
+    settings = DrillSettings(
+        report_dir=tmp_path, run_id="r1", system=helpdesk(), staging=staging.factory, hooks={}
+    )
+    runner = DrillRunner(plan, plan.scenarios["responder-restart"], settings, clock=FakeClock())
+    with pytest.raises(
+        DrdrillError, match="recovery step hook 'restart-service' is not registered; known hooks: none"
+    ):
+        runner.preflight()
+    assert staging.calls == []  # refused before the replica was even made
+
+    result = DrillRunner(plan, plan.scenarios["responder-restart"], settings, clock=FakeClock()).run()
+    assert result.status == "errored"
+    assert "known hooks: none" in str(result.scorecard["error"])
+    assert staging.calls == []
+
+
+def test_a_fault_that_raises_half_applied_is_still_reverted(plan: Plan, tmp_path: Path) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=1.0))
+
+    def kill_then_fail(signal: str = "SIGKILL") -> None:
+        FakeContainer.kill(drill.container, signal)
+        raise RuntimeError("the engine lost the answer")
+
+    drill.container.kill = kill_then_fail  # type: ignore[method-assign]
+    result = drill.run()
+
+    assert result.status == "errored"
+    assert result.scorecard["error"] == "RuntimeError: the engine lost the answer"
+    assert drill.container.calls == ["kill SIGKILL", "start"]  # pushed before apply, so reverted
+    faults = [(e["type"], e["name"]) for e in result.scorecard["timeline"] if e["kind"] == "fault"]
+    assert faults == [("start", "kill responder (SIGKILL)"), ("end", "kill responder (SIGKILL)")]
+
+
+def test_writes_stop_before_the_drain_and_the_probes_after_it(plan: Plan, tmp_path: Path) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+    drill.run()
+    timeline = drill.scorecard["timeline"]
+    (drain_start,) = [
+        e["t_ns"] for e in timeline if e["kind"] == "phase" and e["name"] == "drain" and e["type"] == "start"
+    ]
+    (drain_end,) = [
+        e["t_ns"] for e in timeline if e["kind"] == "phase" and e["name"] == "drain" and e["type"] == "end"
+    ]
+    writes = [e["t_ns"] for e in timeline if e["kind"] == "op" and e["type"] == "invoke"]
+    probes = [e["t_ns"] for e in timeline if e["kind"] == "probe" and e["type"] == "invoke"]
+    assert max(writes) < drain_start
+    assert max(probes) <= drain_end
+
+
+def test_a_signal_during_teardown_keeps_the_result_writes_the_scorecard_and_goes_on_up(
+    plan: Plan, tmp_path: Path
+) -> None:
+    system = helpdesk(heal_after_s=3.2)
+    drill = Drill(plan, tmp_path, system)
+    closes = system.close
+
+    def close_with_ctrl_c() -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C while the replica is being removed
+        closes()
+
+    system.close = close_with_ctrl_c  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt, match="SIGINT during teardown"):
+        drill.run()
+
+    card = drill.scorecard
+    assert card["status"] == "passed"  # every phase ran; the signal only came in teardown, which finished
+    assert card["cleanup"] == [
+        "replica drdrill-test removed",
+        "SIGINT during teardown: noted and ignored until it finished",
+    ]
+    assert drill.staging.calls[-1] == "stop"
+    assert drill.runner.result is not None and drill.runner.result.status == "passed"
