@@ -57,17 +57,29 @@ _drdrill_apt_install() {
     fi
 }
 
+# The venv is stamped with a hash of pyproject.toml: a checkout whose dependencies changed (a new test tool, say)
+# gets them installed on its next run, instead of failing later on an import.
+_drdrill_deps_stamp() {
+    { cat "$DRDRILL_ROOT/pyproject.toml" 2>/dev/null || true; } | sha256sum | cut -c1-16
+}
+
 drdrill_ensure_venv() {
-    local venv="$DRDRILL_ROOT/.venv"
+    local venv="$DRDRILL_ROOT/.venv" want have
+    want=$(_drdrill_deps_stamp)
+    have=$(cat "$venv/.drdrill-deps" 2>/dev/null || true)
     if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import drdrill, pytest, testcontainers, redis' 2>/dev/null; then
-        _drdrill_say "python venv: present ($venv, $("$venv/bin/python" -V 2>&1))"
-        return 0
+        if [ "$have" = "$want" ]; then
+            _drdrill_say "python venv: present ($venv, $("$venv/bin/python" -V 2>&1))"
+            return 0
+        fi
+        _drdrill_say "python venv: pyproject.toml changed, updating drdrill[dev] in $venv (~1 min)..."
+    else
+        command -v python3 >/dev/null || {
+            _drdrill_fail "python3 not found: install Python >= 3.11 (apt-get install python3 python3-venv)"
+            return 1
+        }
+        _drdrill_say "python venv: creating $venv and installing drdrill[dev] (~1 min)..."
     fi
-    command -v python3 >/dev/null || {
-        _drdrill_fail "python3 not found: install Python >= 3.11 (apt-get install python3 python3-venv)"
-        return 1
-    }
-    _drdrill_say "python venv: creating $venv and installing drdrill[dev] (~1 min)..."
     mkdir -p "$DRDRILL_CACHE"
     if ! { [ -x "$venv/bin/python" ] || python3 -m venv "$venv"; } >"$DRDRILL_CACHE/venv.log" 2>&1; then
         _drdrill_fail "python3 -m venv failed (apt-get install python3-venv?); log: $DRDRILL_CACHE/venv.log"
@@ -77,6 +89,7 @@ drdrill_ensure_venv() {
         _drdrill_fail "pip install -e .[dev] failed; log: $DRDRILL_CACHE/venv.log"
         return 1
     }
+    printf '%s\n' "$want" >"$venv/.drdrill-deps"
     _drdrill_say "python venv: ready ($venv)"
 }
 

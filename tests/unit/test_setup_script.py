@@ -8,6 +8,7 @@ stand-ins, so an install branch runs end to end and the real apt-get or Docker e
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import textwrap
@@ -23,6 +24,7 @@ REAL_TOOLS = (
     "awk",
     "basename",
     "cat",
+    "cut",
     "dirname",
     "grep",
     "head",
@@ -32,6 +34,7 @@ REAL_TOOLS = (
     "nohup",
     "rm",
     "setsid",
+    "sha256sum",
     "sleep",
     "timeout",
     "touch",
@@ -202,6 +205,11 @@ def machine(tmp_path: Path) -> Machine:
     _write_shims(tmp_path / "bin", shims)
     _write_shims(tmp_path / "project" / ".venv" / "bin", {"python": python})
     _write_shims(tmp_path / "spare", SPARE)
+    # A venv made for this very pyproject.toml (the stamp is its hash, as setup.sh writes it).
+    pyproject = b"[project]\nname = 'drdrill'\n"
+    (tmp_path / "project" / "pyproject.toml").write_bytes(pyproject)
+    stamp = hashlib.sha256(pyproject).hexdigest()[:16]
+    (tmp_path / "project" / ".venv" / ".drdrill-deps").write_text(f"{stamp}\n", encoding="utf-8")
     return Machine(tmp_path)
 
 
@@ -312,3 +320,20 @@ def test_a_fresh_machine_gets_everything_in_order(machine: Machine) -> None:
     assert status == 0, output
     assert _installs(calls) == []
     assert [c for c in calls if c.startswith(("apt-get", "dpkg", "go", "dockerd"))] == []
+
+
+def test_a_venv_made_for_other_dependencies_is_updated_once(machine: Machine) -> None:
+    (machine.root / "project" / "pyproject.toml").write_text(
+        "[project]\nname = 'drdrill'\n# a new dev tool\n"
+    )
+    status, output, calls = machine.run("drdrill_ensure_venv")
+    assert status == 0, output
+    venv = machine.root / "project" / ".venv"
+    assert output.splitlines() == [
+        f"python venv: pyproject.toml changed, updating drdrill[dev] in {venv} (~1 min)...",
+        f"python venv: ready ({venv})",
+    ]
+    assert f"python -m pip install -q -e {machine.root / 'project'}[dev]" in calls
+    status, output, calls = machine.run("drdrill_ensure_venv")
+    assert output == f"python venv: present ({venv}, Python 3.11.7)\n"
+    assert not [c for c in calls if "pip" in c]
