@@ -94,7 +94,7 @@ def _events(card: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
     return [e for e in card["timeline"] if e["kind"] == kind]
 
 
-def _probe_spans(card: Mapping[str, Any]) -> list[tuple[int, int]]:
+def probe_spans(card: Mapping[str, Any]) -> list[tuple[int, int]]:
     """(invoke, completion) of every probe that completed, in invocation order."""
     started: dict[str, int] = {}
     spans: list[tuple[int, int]] = []
@@ -173,7 +173,7 @@ def drill_truth(card: Mapping[str, Any]) -> DrillTruth:
     fault_start = starts[0]
     m = card["measurements"]
     ttd, ttr = _seconds_to_ns(m["time_to_detect_s"]), _seconds_to_ns(m["time_to_recover_s"])
-    spans = _probe_spans(card)
+    spans = probe_spans(card)
     interval = parse_duration(card["config"]["staging"]["probe_interval"])
     bracket = note["after_ns"] - note["before_ns"]
     outage_ns = outage["end_ns"] - outage["set_ns"]

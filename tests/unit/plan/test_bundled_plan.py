@@ -59,9 +59,10 @@ def test_projected_rto_adds_manual_estimates_to_the_measured_time() -> None:
 
 def test_region_disruption_overrides_the_tier_rto() -> None:
     plan = load_plan(SCENARIOS)
-    regional = plan.scenarios.get("regional-failure")
-    if regional is not None:
-        assert plan.objectives_for(regional).rto == timedelta(hours=8)
+    regional = plan.scenarios["regional-failure"]
+    assert plan.scenarios["provider-outage"].tier == regional.tier == 1
+    assert plan.objectives_for(plan.scenarios["provider-outage"]).rto == timedelta(hours=4)
+    assert plan.objectives_for(regional).rto == timedelta(hours=8)  # the region disruption's override
 
 
 def test_staging_detection_windows() -> None:

@@ -56,7 +56,14 @@ def _dump(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
-def _answers_clearly(load: Callable[[], object]) -> None:
+# A scenario without any of these is refused: a loader that accepts what lacks them accepts everything.
+REQUIRED = frozenset(
+    {"title", "tier", "disruption", "narrative", "impact", "detection", "recovery", "staging"}
+)
+
+
+def _answers_clearly(load: Callable[[], object]) -> bool:
+    """Load, and check a refusal is clear; True when the file was accepted."""
     try:
         load()
     except PlanError as exc:
@@ -67,30 +74,33 @@ def _answers_clearly(load: Callable[[], object]) -> None:
             assert issue.line >= 0
             assert issue.col >= 0
             assert "Traceback" not in str(issue)
+        return False
+    return True
 
 
-def _load_answers_clearly(plan_dir: tuple[Path, Plan], content: bytes) -> None:
+def _load_answers_clearly(plan_dir: tuple[Path, Plan], content: bytes) -> bool:
     directory, plan = plan_dir
     (directory / "s.yaml").write_bytes(content)
-    _answers_clearly(lambda: load_scenario(plan, directory / "s.yaml"))
+    return _answers_clearly(lambda: load_scenario(plan, directory / "s.yaml"))
 
 
 @QUICK
 @given(content=st.binary(max_size=300))
 def test_arbitrary_bytes(plan_dir: tuple[Path, Plan], content: bytes) -> None:
-    _load_answers_clearly(plan_dir, content)
+    assert not _load_answers_clearly(plan_dir, content)  # 300 random bytes are never a whole scenario
 
 
 @QUICK
 @given(content=st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"#%@`,? \n\t0.5")), max_size=200))
 def test_yaml_punctuation_soup(plan_dir: tuple[Path, Plan], content: str) -> None:
-    _load_answers_clearly(plan_dir, content.encode("utf-8"))
+    assert not _load_answers_clearly(plan_dir, content.encode("utf-8"))
 
 
 @SETTINGS
 @given(data=structures)
 def test_random_structures(plan_dir: tuple[Path, Plan], data: Any) -> None:
-    _load_answers_clearly(plan_dir, _dump(data).encode("utf-8"))
+    accepted = _load_answers_clearly(plan_dir, _dump(data).encode("utf-8"))
+    assert not accepted or (isinstance(data, dict) and data.keys() >= REQUIRED)
 
 
 def _valid_scenario() -> dict[str, Any]:
@@ -115,6 +125,8 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @given(st.data())
 def test_mutated_valid_scenarios(plan_dir: tuple[Path, Plan], data: st.DataObject) -> None:
     scenario = _valid_scenario()
+    assert _load_answers_clearly(plan_dir, _dump(scenario).encode("utf-8"))  # valid before it is mutated
+    lost: set[str] = set()  # required top-level keys deleted (and not added back)
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
         paths = [p for p in _paths(scenario) if p]
         path = data.draw(st.sampled_from(paths), label="path")
@@ -126,11 +138,17 @@ def test_mutated_valid_scenarios(plan_dir: tuple[Path, Plan], data: st.DataObjec
             parent[path[-1]] = data.draw(structures, label="value")
         elif action == "delete":
             del parent[path[-1]]
+            if len(path) == 1 and path[0] in REQUIRED:
+                lost.add(path[0])
         elif isinstance(parent, dict):
-            parent[data.draw(keys, label="key")] = data.draw(structures, label="value")
+            key = data.draw(keys, label="key")
+            parent[key] = data.draw(structures, label="value")
+            if parent is scenario:
+                lost.discard(key)
         if not scenario:
             break
-    _load_answers_clearly(plan_dir, _dump(scenario).encode("utf-8"))
+    accepted = _load_answers_clearly(plan_dir, _dump(scenario).encode("utf-8"))
+    assert not (lost and accepted), f"a scenario without {sorted(lost)} was accepted"
 
 
 @QUICK
