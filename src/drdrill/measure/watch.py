@@ -17,24 +17,29 @@ from dataclasses import dataclass, field
 from drdrill.journal import SUBMIT, Event, Kind, Type
 from drdrill.measure.timeline import PROBE_SOURCE, WRITE_SOURCE
 
+# A sample's place in the scorecard's order: by invocation, and among samples invoked at the same instant, by
+# when they completed (the journal's sequence of the completion), as the scorecard's stable sort orders them.
+Key = tuple[int, int]
+
 
 @dataclass
 class _Source:
-    last_symptom_ns: int | None = None  # invocation of the latest symptom invoked during the fault
-    good: list[int] = field(default_factory=list)  # invocations of good samples after it, sorted
+    last_symptom: Key | None = None  # the latest symptom invoked during the fault
+    good: list[Key] = field(default_factory=list)  # good samples after it, in order
 
-    def add(self, invoke_ns: int, ok: bool) -> None:
+    def add(self, key: Key, ok: bool) -> None:
+        if self.last_symptom is not None and key < self.last_symptom:
+            return  # a sample before the latest symptom is not part of the run after it
         if ok:
-            if self.last_symptom_ns is None or invoke_ns > self.last_symptom_ns:
-                insort(self.good, invoke_ns)
-        elif self.last_symptom_ns is None or invoke_ns > self.last_symptom_ns:
-            self.last_symptom_ns = invoke_ns
-            del self.good[: bisect_right(self.good, invoke_ns)]
+            insort(self.good, key)
+        else:
+            self.last_symptom = key
+            del self.good[: bisect_right(self.good, key)]
 
     def held_ns(self, before_ns: int) -> int:
         """How long the run of good samples after the last symptom, invoked before ``before_ns``, spans."""
-        last = bisect_left(self.good, before_ns) - 1
-        return self.good[last] - self.good[0] if last >= 0 else -1
+        last = bisect_left(self.good, (before_ns, -1)) - 1
+        return self.good[last][0] - self.good[0][0] if last >= 0 else -1
 
 
 class RecoveryWatch:
@@ -62,13 +67,16 @@ class RecoveryWatch:
             invoked = self._pending.pop(key, None)
             if invoked is None or event.type not in (Type.OK, Type.FAIL, Type.INFO):
                 continue
-            if invoked >= self._start_ns:  # only samples invoked while the fault is held count
-                self._sources.setdefault(key[0], _Source()).add(invoked, event.type is Type.OK)
+            # A source counts once it has a sample (the probes decide when no source saw a symptom, even before
+            # one of theirs ran during the fault), but only samples invoked while the fault is held are judged.
+            source = self._sources.setdefault(key[0], _Source())
+            if invoked >= self._start_ns:
+                source.add((invoked, event.seq), event.type is Type.OK)
 
     def recovered(self, now_ns: int) -> bool:
         """Steady state is back by the samples invoked before ``now_ns`` (the revert, if it came now, would
         end the fault window there, and a sample invoked at the revert is not one of the fault's)."""
-        hit = [s for s in self._sources.values() if s.last_symptom_ns is not None]
+        hit = [s for s in self._sources.values() if s.last_symptom is not None]
         if not hit:
             probes = self._sources.get(PROBE_SOURCE) or next(iter(self._sources.values()), None)
             return probes is not None and probes.held_ns(now_ns) >= self._steady_ns

@@ -39,7 +39,7 @@ def _journal(history: list[Op]) -> tuple[Journal, FakeClock]:
     return journal, clock
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(history=ops, start=st.integers(0, 1500), steady=st.integers(0, 1500), now=st.integers(0, 3500))
 def test_the_watch_says_recovered_exactly_when_the_scorecards_rule_does(
     history: list[Op], start: int, steady: int, now: int
