@@ -32,7 +32,7 @@ class FakeHelpdesk:
     """A :class:`~drdrill.system.DrillSystem` whose health follows its responder's container.
 
     ``lose_while_down``: writes acknowledged while the responder is down are dropped (acknowledged, then lost).
-    ``read_error``: the final read raises it. ``interrupt_after_s``: a probe this long into the outage raises
+    ``read_error``: the final read raises it (after ``reads_ok`` reads that work). ``interrupt_after_s``: a probe this long into the outage raises
     KeyboardInterrupt, as Ctrl-C would mid-fault. ``failover``: the raw failover signal while down (else it
     says ``main``).
     """
@@ -42,6 +42,7 @@ class FakeHelpdesk:
     boot_s: float = 0.0
     lose_while_down: bool = False
     read_error: BaseException | None = None
+    reads_ok: int = 0  # reads that work before read_error (the runner reads once right after the start)
     interrupt_after_s: float | None = None
     failover: str | None = None
     down_since_ns: int | None = None
@@ -98,7 +99,7 @@ class FakeHelpdesk:
 
     def final_read(self) -> FinalRead:
         self.reads += 1
-        if self.read_error is not None:
+        if self.read_error is not None and self.reads > self.reads_ok:
             raise self.read_error
         done = frozenset(self.held) if self.healthy() else frozenset()
         return FinalRead(frozenset(self.held), done, f"{len(self.held)} held")

@@ -171,7 +171,9 @@ def test_a_system_that_never_comes_back_misses_the_recovery_bound(plan: Plan, tm
 
 
 def test_a_final_read_that_fails_leaves_data_loss_unknown_never_zero(plan: Plan, tmp_path: Path) -> None:
-    system = helpdesk(heal_after_s=3.2, read_error=ConnectionRefusedError(111, "Connection refused"))
+    system = helpdesk(
+        heal_after_s=3.2, read_error=ConnectionRefusedError(111, "Connection refused"), reads_ok=1
+    )
     drill = Drill(plan, tmp_path, system)
 
     result = drill.run()
@@ -210,7 +212,7 @@ def test_a_system_that_declares_no_final_read_is_not_measured_and_says_why(
     assert drill.scorecard["measurements"]["not_measured"]["ledger.done"] == why
     drains = [e for e in drill.scorecard["timeline"] if e["kind"] == "note" and e["name"] == "drain"]
     assert [e["data"] for e in drains] == [{"why": "no final read to wait on"}]  # the drain did not wait
-    assert system.reads == 2  # once to pace the drain, once for the final read
+    assert system.reads == 3  # once on the fresh replica, once to pace the drain, once for the final read
 
 
 def test_acknowledged_writes_the_system_loses_miss_the_rpo(plan: Plan, tmp_path: Path) -> None:
@@ -292,3 +294,22 @@ def test_a_drill_on_a_fake_clock_runs_the_same_way_every_time(plan: Plan, tmp_pa
         ]
 
     assert timeline(tmp_path / "one") == timeline(tmp_path / "two")
+
+
+def test_a_final_read_that_fails_on_the_fresh_replica_errors_the_drill_in_seconds(
+    plan: Plan, tmp_path: Path
+) -> None:
+    system = helpdesk(read_error=ConnectionRefusedError(111, "Connection refused"))
+    drill = Drill(plan, tmp_path, system)
+
+    result = drill.run()
+
+    assert result.status == "errored"
+    assert drill.scorecard["error"] == (
+        "the system's final read fails on the fresh replica, before any fault: ConnectionRefusedError: [Errno "
+        "111] Connection refused; fix the final read (staging_topology.system.final_read, or your system's "
+        "final_read()) and drill again"
+    )
+    assert drill.container.calls == []  # no fault was applied
+    assert drill.system.probed == []  # and no load started
+    assert drill.staging.calls[-1] == "stop"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from drdrill.errors import StagingError
 from drdrill.faults import InjectedFault
 from drdrill.journal import FINAL_READ, SKIPPED, Journal, Kind, Type
 from drdrill.measure.ledger import build_ledger
@@ -48,12 +49,31 @@ def start_replica(ctx: DrillContext) -> None:
     ctx.environment["images"] = stack.images()
     ctx.system.open(SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets))
     ctx.undo.push("close the system", ctx.system.close, _close_problem)
+    _check_final_read(ctx)
     for observer in _observers(ctx):
         observer.start()
         ctx.observers[observer.thread_name] = (
             observer,
             ctx.undo.push(f"stop {observer.thread_name}", observer.stop),
         )
+
+
+def _check_final_read(ctx: DrillContext) -> None:
+    """Read once before any load or fault: a final read that cannot work (a port the plan never names, a
+    wrong path, a store it cannot reach) is a set-up mistake to report in seconds, not a FAILED drill a minute
+    later with its data figures unknown."""
+    try:
+        ctx.system.final_read()
+    except NotDeclared:
+        return  # no final read: the data figures say "not measured", which is honest
+    except Exception as exc:
+        raise StagingError(
+            f"the system's final read fails on the fresh replica, before any fault: {type(exc).__name__}: {exc}"[
+                :1000
+            ]
+            + "; fix the final read (staging_topology.system.final_read, or your system's final_read()) and "
+            "drill again"
+        ) from exc
 
 
 def remove_replica(ctx: DrillContext) -> None:
