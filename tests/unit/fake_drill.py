@@ -18,6 +18,7 @@ from docker.models.containers import Container
 from drdrill.clock import FakeClock
 from drdrill.plan import Plan
 from drdrill.staging.backend import Log, StagingBackend
+from drdrill.staging.configuration import Configuration
 from drdrill.staging.override import ProxyPlan
 from drdrill.system import FinalRead, ProbeResult, SignalMeaning, SystemContext, WriteResult
 from drdrill.units import NS_PER_S
@@ -202,6 +203,14 @@ class FakeStaging:
 
     def images(self) -> dict[str, str]:
         return {service: f"sha256:{service}" for service in self.containers}
+
+    def configuration(self) -> Configuration:
+        return Configuration(
+            compose_file=str(self.compose_file),
+            compose_digest="sha256:compose",
+            environment={"RESPONDER_MODEL": "small (default)"},
+            plan_digest="sha256:plan",
+        )
 
     def address(self, service: str, port: int) -> tuple[str, int]:
         return "127.0.0.1", 40000 + port

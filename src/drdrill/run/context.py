@@ -19,6 +19,7 @@ from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.replica import ReplicaSlot
 from drdrill.run.steps import PlannedStep
 from drdrill.staging.backend import StagingBackend, StagingFactory
+from drdrill.staging.configuration import Configuration
 from drdrill.staging.stack import StagingStack
 from drdrill.system import DrillSystem
 from drdrill.undo import Undo, UndoStack
@@ -52,6 +53,7 @@ class Prepared:
     steps: tuple[PlannedStep, ...]
     stack: StagingBackend
     environment: dict[str, Any] = field(default_factory=dict)  # engine and tool versions, for the scorecard
+    configuration: Configuration | None = None  # what shapes the system under drill
 
 
 @dataclass

@@ -33,7 +33,8 @@ def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: 
     try:
         environment: dict[str, Any] = dict(stack.environment())
         stack.prepare()
+        configuration = stack.configuration()
     except BaseException:
         stack.stop()  # nothing runs yet: this removes the run's temporary files
         raise
-    return Prepared(kind, system, injector, steps, stack, environment)
+    return Prepared(kind, system, injector, steps, stack, environment, configuration)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,18 @@ def finish(
             "compose_file": str(stack.compose_file) if stack is not None else None,
             "compose_override": stack.override_text if stack is not None else None,
             "system": type(prepared.system).__qualname__ if prepared is not None else None,
+            "configuration": _configuration(prepared, environment),
         },
     )
     path = write_scorecard(scorecard, run_dir / "scorecard.json")
     write_html(scorecard, run_dir / "scorecard.html", str(path))
     return DrillResult(status, scorecard, path, verdicts, measurements)
+
+
+def _configuration(prepared: Prepared | None, environment: dict[str, Any]) -> dict[str, Any] | None:
+    """What shaped the system under drill, with the image each service ran (known once it started)."""
+    if prepared is None or prepared.configuration is None:
+        return None
+    found = asdict(prepared.configuration)
+    found["images"] = dict(environment.get("images") or {})
+    return found

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from drdrill.plan import Plan
 from drdrill.replica import Replica
+from drdrill.staging.configuration import Configuration
 from drdrill.staging.override import ProxyPlan
 
 Log = Callable[[str], None]
@@ -55,6 +56,9 @@ class StagingBackend(Replica, Protocol):
 
     def images(self) -> dict[str, str]:
         """Image id per service."""
+
+    def configuration(self) -> Configuration:
+        """What shapes the replica (after ``prepare``): compose file and plan digests, substituted variables."""
 
 
 StagingFactory = Callable[[Plan, str, Log], StagingBackend]

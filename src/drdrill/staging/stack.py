@@ -28,6 +28,14 @@ from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
 from drdrill.plan import Plan
+from drdrill.staging.configuration import (
+    Configuration,
+    digest,
+    dotenv,
+    parse_variables,
+    plan_digest,
+    substituted,
+)
 from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
@@ -351,6 +359,26 @@ class StagingStack:
         )
         self._override_text = override.render()
         self._override_file.write_text(self._override_text, encoding="utf-8")
+
+    def configuration(self) -> Configuration:
+        """What shapes this replica: the compose file's digest and the value each of its variables gets."""
+        try:
+            table = self._compose.run("config", "--variables").stdout.decode(errors="replace")
+        except subprocess.CalledProcessError as exc:
+            raise StagingError(
+                f"docker compose cannot list the variables of {self.compose_file}: {_stderr(exc)}"
+            ) from exc
+        return Configuration(
+            compose_file=str(self.compose_file),
+            compose_digest=digest([self.compose_file]),
+            environment=substituted(
+                parse_variables(table),
+                {**os.environ, **self.secrets},
+                dotenv(self.compose_file.parent / ".env"),
+                self.secrets,
+            ),
+            plan_digest=plan_digest(self.plan.source_dir),
+        )
 
     @property
     def override_text(self) -> str:

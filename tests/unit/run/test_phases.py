@@ -132,3 +132,15 @@ def test_a_signal_during_teardown_keeps_the_result_writes_the_scorecard_and_goes
     ]
     assert drill.staging.calls[-1] == "stop"
     assert drill.runner.result is not None and drill.runner.result.status == "passed"
+
+
+def test_the_scorecard_records_what_shaped_the_system_under_drill(plan: Plan, tmp_path: Path) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+    drill.run()
+    assert drill.scorecard["config"]["configuration"] == {
+        "compose_file": "compose.yaml",
+        "compose_digest": "sha256:compose",
+        "environment": {"RESPONDER_MODEL": "small (default)"},
+        "plan_digest": "sha256:plan",
+        "images": {"api": "sha256:api", "responder": "sha256:responder"},
+    }
