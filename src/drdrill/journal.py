@@ -48,6 +48,7 @@ class Phase(StrEnum):
 SUBMIT = "submit"  # an op: one write of the workload
 FINAL_READ = "final-read"  # a read: what the system holds after the drill
 CANARY = "canary"  # a probe: the steady-state probe
+LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
 PREVIOUS_POLL = (

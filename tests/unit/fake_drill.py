@@ -172,6 +172,9 @@ class FakeStaging:
     def proxies(self) -> list[ProxyPlan]:
         return []  # no link: the drill needs no Toxiproxy
 
+    def link_address(self, link: str) -> tuple[str, int]:
+        raise AssertionError("a replica without links has no link to reach")
+
     @property
     def toxiproxy_address(self) -> tuple[str, int]:
         raise AssertionError("a replica without links has no Toxiproxy")

@@ -22,27 +22,55 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
         steady_window_ns=ns(s.steady_window),
         manual_ns=ns(scenario.manual_estimate),
         slow_factor=latency_factor(scenario),
-        criteria=tuple(criteria(scenario)),
+        criteria=tuple(criteria(scenario, plan)),
         criteria_match_all=scenario.detection.match == "all",
         unit=Words(plan.staging_topology.unit.one, plan.staging_topology.unit.many),
         failover_signal=contract is not None and FAILOVER in contract.signals,
     )
 
 
-def criteria(scenario: Scenario) -> list[Criterion]:
-    """The plan's detection criteria the canary probes can evaluate, at staging time scale."""
-    return [
-        Criterion(
-            metric=c.metric,
-            window_ns=ns(scenario.staging_window(c)),
-            above=c.above,
-            factor=c.baseline_factor,
-            description=c.describe(),
+def criteria(scenario: Scenario, plan: Plan | None = None) -> list[Criterion]:
+    """The plan's detection criteria a drill can evaluate, at staging time scale, each on what it names."""
+    found = []
+    for c in scenario.detection.criteria:
+        if not (
+            (c.metric == "error_rate" and c.above is not None)
+            or (c.metric == "latency" and c.baseline_factor is not None)
+        ):
+            continue
+        component, measured_on = measured_on_what(plan, c.component, c.measured_on)
+        found.append(
+            Criterion(
+                metric=c.metric,
+                window_ns=ns(scenario.staging_window(c)),
+                above=c.above,
+                factor=c.baseline_factor,
+                description=c.describe(),
+                component=component,
+                measured_on=measured_on,
+            )
         )
-        for c in scenario.detection.criteria
-        if (c.metric == "error_rate" and c.above is not None)
-        or (c.metric == "latency" and c.baseline_factor is not None)
-    ]
+    return found
+
+
+def link_of(plan: Plan, component: str) -> str | None:
+    """The link (Toxiproxy proxy) in front of ``component``, if the plan gives it one."""
+    found = plan.components.get(component)
+    proxy = found.staging.proxy if found is not None and found.staging is not None else None
+    return proxy if proxy is not None and proxy in plan.staging_topology.links else None
+
+
+def measured_on_what(plan: Plan | None, component: str | None, wanted: str) -> tuple[str | None, str]:
+    """Which samples judge a criterion on ``component``, and that choice in words for the page."""
+    system = "the system's steady-state probes"
+    if component is None:
+        return None, system
+    if wanted == "system":
+        return None, f"{system}, as the plan says"
+    link = link_of(plan, component) if plan is not None else None
+    if link is None:
+        return None, f"{system}: {component} has no link of its own to measure"
+    return component, f"{component}'s own traffic: drdrill's requests through its link {link!r}"
 
 
 def latency_factor(scenario: Scenario) -> float | None:

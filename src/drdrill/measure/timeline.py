@@ -15,10 +15,10 @@ neither dates nor bounds recovery.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from drdrill.journal import PREVIOUS_POLL, SUBMIT, Event, Kind, Type
+from drdrill.journal import LINK, PREVIOUS_POLL, SUBMIT, Event, Kind, Type
 
 PROBE_SOURCE = "probe"
 WRITE_SOURCE = "write"
@@ -55,16 +55,18 @@ class FaultWindow:
     end_ns: int | None  # None while the fault is still held
 
 
-def _paired(events: Sequence[Event], source: str) -> list[Sample]:
+def _paired(events: Sequence[Event], source: str, links: bool = False) -> list[Sample]:
     """Operations of one source paired invoke -> completion, in invocation order; pending ones are left out.
 
-    Probes are keyed by their process, writes by their value (the unit's id).
+    Probes (the steady-state probes, or with ``links`` the ``link`` probes of a component's link) are keyed by
+    their process, writes by their value (the unit's id).
     """
     started: dict[str, int] = {}
     found: list[Sample] = []
     for event in events:
         if source == PROBE_SOURCE:
-            key = event.process if event.kind is Kind.PROBE else None
+            wanted = event.kind is Kind.PROBE and (event.name == LINK) is links
+            key = event.process if wanted else None
         else:
             key = event.value if event.kind is Kind.OP and event.name == SUBMIT else None
         if key is None:
@@ -88,6 +90,15 @@ def _paired(events: Sequence[Event], source: str) -> list[Sample]:
 def probe_results(events: Sequence[Event]) -> list[ProbeResult]:
     """Pair probe invocations with their completions, in invocation order; pending probes are left out."""
     return _paired(events, PROBE_SOURCE)
+
+
+def link_samples(events: Sequence[Event]) -> dict[str, list[Sample]]:
+    """drdrill's own requests through each component's link, by component (the journal's ``link`` probes)."""
+    components = sorted({e.value for e in events if e.kind is Kind.PROBE and e.name == LINK and e.value})
+    return {
+        component: _paired([e for e in events if e.name != LINK or e.value == component], PROBE_SOURCE, True)
+        for component in components
+    }
 
 
 def write_samples(events: Sequence[Event]) -> list[Sample]:
@@ -390,11 +401,14 @@ def signal_change(
 
 @dataclass(frozen=True)
 class Criterion:
-    """A detection criterion of the plan, on the canary probes, at staging time scale.
+    """A detection criterion of the plan, at staging time scale, on the samples of what it names.
 
     ``error_rate``: the share of failed probes among those that finished in the window is above ``above``.
     ``latency``: the median latency of the probes started in the window is above ``factor`` times the
     baseline median (a probe still running counts as slow once it has waited that long).
+    ``component``: None measures it on the system's steady-state probes; a component's name measures it on
+    drdrill's own requests through that component's link (``link`` probes), so "error rate of llm-main" is
+    llm-main's, not the whole system's.
     """
 
     metric: str  # "error_rate" | "latency"
@@ -402,6 +416,8 @@ class Criterion:
     above: float | None = None
     factor: float | None = None
     description: str = ""
+    component: str | None = None
+    measured_on: str = "the system's steady-state probes"
 
 
 GRID_NS = 50_000_000  # criteria are evaluated every 50 ms, finer than any probe interval
@@ -433,20 +449,36 @@ def time_to_detect_by_criteria(
     criteria: Sequence[Criterion],
     baseline_ns: int | None,
     match_all: bool = False,
+    links: Mapping[str, Sequence[Sample]] | None = None,
+    link_baselines: Mapping[str, int | None] | None = None,
 ) -> int | None:
     """Nanoseconds from the fault until the plan's criteria first held over a whole window of the fault.
 
     Windows start at the fault at the earliest, so a criterion holds only on what the fault caused; they end
-    at the revert at the latest. ``match_all`` wants every criterion at once, else any one is enough.
+    at the revert at the latest. ``match_all`` wants every criterion at once, else any one is enough. A
+    criterion on a component is judged on that component's ``links`` samples against its own baseline.
     """
     usable = [c for c in criteria if c.metric in ("error_rate", "latency")]
-    if not usable or not probes:
+    links = links or {}
+    link_baselines = link_baselines or {}
+
+    def source(c: Criterion) -> tuple[Sequence[Sample], int | None]:
+        if c.component is None:
+            return probes, baseline_ns
+        return links.get(c.component, ()), link_baselines.get(c.component)
+
+    sources = [source(c) for c in usable]
+    completions = [s.complete_ns for samples, _ in sources for s in samples]
+    if not usable or not completions:
         return None
-    last = max(p.complete_ns for p in probes)
+    last = max(completions)
     end = min(last, window.end_ns) if window.end_ns is not None else last
     t = window.start_ns + min(c.window_ns for c in usable)
     while t <= end:
-        held = [t - c.window_ns >= window.start_ns and _holds(c, probes, t, baseline_ns) for c in usable]
+        held = [
+            t - c.window_ns >= window.start_ns and _holds(c, samples, t, baseline)
+            for c, (samples, baseline) in zip(usable, sources, strict=True)
+        ]
         if all(held) if match_all else any(held):
             return t - window.start_ns
         t += GRID_NS

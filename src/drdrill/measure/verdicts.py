@@ -7,7 +7,7 @@ nothing happened (too few writes or probes while the fault was held) does not pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from drdrill.measure.timeline import (
     all_samples,
     detection,
     fault_window,
+    link_samples,
     longest_unseen_ns,
     median_latency,
     phase_span,
@@ -237,11 +238,15 @@ def _fault_timing(
     criteria: Sequence[Criterion],
     baseline_latency: int | None,
     criteria_match_all: bool,
+    links: Mapping[str, Sequence[Sample]],
+    link_baselines: Mapping[str, int | None],
 ) -> _Timing:
     start = window.start_ns
     probes = [s for s in samples if s.source == PROBE_SOURCE]
     detect = detection(samples, window, slow_after)
-    by_plan = time_to_detect_by_criteria(probes, window, criteria, baseline_latency, criteria_match_all)
+    by_plan = time_to_detect_by_criteria(
+        probes, window, criteria, baseline_latency, criteria_match_all, links, link_baselines
+    )
     # The criteria are evaluated on a 50 ms grid: they first held within one step before the time found.
     plan = None if by_plan is None else Bounded(by_plan, minus_ns=min(GRID_NS, by_plan))
     # A switch after the revert is no failover (with both providers down, the backup may answer first).
@@ -324,6 +329,8 @@ def measure(
     timing = _Timing()
     ledger = build_ledger(events)
     acknowledged_in_fault = 0
+    links = link_samples(events)
+    link_baselines = {name: median_latency(_baseline_probes(found, events)) for name, found in links.items()}
     if window is not None:
         timing = _fault_timing(
             events,
@@ -334,6 +341,8 @@ def measure(
             criteria,
             baseline_latency,
             criteria_match_all,
+            links,
+            link_baselines,
         )
         acknowledged_in_fault = sum(
             1

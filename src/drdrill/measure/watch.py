@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from drdrill.journal import SUBMIT, Event, Kind, Type
+from drdrill.journal import LINK, SUBMIT, Event, Kind, Type
 from drdrill.measure.timeline import PROBE_SOURCE, WRITE_SOURCE
 
 # A sample's place in the scorecard's order: by invocation, and among samples invoked at the same instant, by
@@ -55,7 +55,7 @@ class RecoveryWatch:
     def feed(self, events: Iterable[Event]) -> None:
         for event in events:
             self.seen += 1
-            if event.kind is Kind.PROBE and event.process is not None:
+            if event.kind is Kind.PROBE and event.name != LINK and event.process is not None:
                 key = (PROBE_SOURCE, event.process)
             elif event.kind is Kind.OP and event.name == SUBMIT and event.value is not None:
                 key = (WRITE_SOURCE, event.value)

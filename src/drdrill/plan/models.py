@@ -156,6 +156,13 @@ class DetectionCriterion(PlanModel):
         default=None,
         description="Window a staging drill uses; defaults to the scenario's staging.detection_window.",
     )
+    measured_on: Literal["component", "system"] = Field(
+        default="component",
+        description=(
+            "What a drill measures it on: the named component's own traffic (drdrill's requests through the "
+            "component's link) when it has a link, or the system's steady-state probes."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_threshold(self) -> DetectionCriterion:

@@ -92,6 +92,14 @@ class Link(PlanModel):
         min_length=1,
         description="Variables set on the consumer to point it at the proxy, e.g. LLM_URL: http://{proxy}/v1.",
     )
+    probe: Literal["request", "connect"] = Field(
+        default="request",
+        description=(
+            "How drdrill samples this link's own traffic for a detection criterion on its component: `request` "
+            "sends a small HTTP request through the proxy and waits for the first byte of any answer (or the "
+            "upstream closing); `connect` only opens a connection (for an upstream that must not be sent bytes)."
+        ),
+    )
 
     @field_validator("upstream")
     @classmethod

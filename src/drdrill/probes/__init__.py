@@ -1,7 +1,8 @@
-"""Steady-state probes and system signals, each an :class:`Observer` of the system under drill."""
+"""Steady-state probes, link probes and system signals, each an :class:`Observer` of the system under drill."""
 
 from drdrill.probes.canary import CanaryProbe
+from drdrill.probes.link import LinkProbe
 from drdrill.probes.observer import Observer
 from drdrill.probes.signals import SystemSignals
 
-__all__ = ["CanaryProbe", "Observer", "SystemSignals"]
+__all__ = ["CanaryProbe", "LinkProbe", "Observer", "SystemSignals"]

@@ -10,6 +10,7 @@ threads or connections against the system and the drill's own HTTP pool.
 from __future__ import annotations
 
 import threading
+from abc import abstractmethod
 from collections.abc import Sequence
 
 from drdrill.clock import Clock
@@ -22,7 +23,57 @@ from drdrill.system import DrillSystem
 MAX_IN_FLIGHT = 8
 
 
-class CanaryProbe(Observer):
+class CappedProbe(Observer):
+    """A probe every ``interval_s`` with at most :data:`MAX_IN_FLIGHT` waiting at once; the rest are skipped,
+    counted, and said in one note when the probe stops."""
+
+    note_name = "probe"
+
+    def __init__(
+        self,
+        system: DrillSystem,
+        journal: Journal,
+        clock: Clock,
+        interval_s: float,
+        timeout_s: float,
+        max_seconds: float,
+    ) -> None:
+        # Enough threads for every probe that can be in flight at once, up to the cap, and one more so a tick
+        # that finds the cap reached can say so at once instead of waiting for a thread.
+        self.max_in_flight = min(MAX_IN_FLIGHT, max(2, int(timeout_s / interval_s) + 2))
+        super().__init__(system, journal, clock, interval_s, max_seconds, workers=self.max_in_flight + 1)
+        self._timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self.skipped = 0
+
+    def stop(self) -> None:
+        """Stop probing; a drill that skipped ticks says how many in its journal."""
+        super().stop()
+        if self.skipped:
+            why = f"{self.max_in_flight} probes were already waiting on the system"
+            self.journal.record(
+                Kind.NOTE, Type.INFO, self.note_name, data={"skipped": self.skipped, "why": why}
+            )
+
+    def tick(self, n: int) -> None:
+        with self._lock:
+            if self._in_flight >= self.max_in_flight:
+                self.skipped += 1
+                return
+            self._in_flight += 1
+        try:
+            self._probe(n)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    @abstractmethod
+    def _probe(self, n: int) -> None:
+        """One probe, journalled as an invoke and its completion."""
+
+
+class CanaryProbe(CappedProbe):
     """Run the system's probe every ``interval_s`` and record each as a probe that passed or failed."""
 
     thread_name = "drdrill-probe"
@@ -38,35 +89,9 @@ class CanaryProbe(Observer):
         timeout_s: float,
         max_seconds: float,
     ) -> None:
-        # Enough threads for every probe that can be in flight at once, up to the cap, and one more so a tick
-        # that finds the cap reached can say so at once instead of waiting for a thread.
-        self.max_in_flight = min(MAX_IN_FLIGHT, max(2, int(timeout_s / interval_s) + 2))
-        super().__init__(system, journal, clock, interval_s, max_seconds, workers=self.max_in_flight + 1)
+        super().__init__(system, journal, clock, interval_s, timeout_s, max_seconds)
         self._run_id = run_id
         self._payloads = tuple(payloads)
-        self._timeout_s = timeout_s
-        self._lock = threading.Lock()
-        self._in_flight = 0
-        self.skipped = 0
-
-    def stop(self) -> None:
-        """Stop probing; a drill that skipped ticks says how many in its journal."""
-        super().stop()
-        if self.skipped:
-            why = f"{self.max_in_flight} probes were already waiting on the system"
-            self.journal.record(Kind.NOTE, Type.INFO, "probe", data={"skipped": self.skipped, "why": why})
-
-    def tick(self, n: int) -> None:
-        with self._lock:
-            if self._in_flight >= self.max_in_flight:
-                self.skipped += 1
-                return
-            self._in_flight += 1
-        try:
-            self._probe(n)
-        finally:
-            with self._lock:
-                self._in_flight -= 1
 
     def _probe(self, n: int) -> None:
         probe_id = f"{self._run_id}-canary-{n:05d}"

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 
 from drdrill.errors import StagingError
 from drdrill.faults import InjectedFault
 from drdrill.journal import FINAL_READ, SKIPPED, Journal, Kind, Type
 from drdrill.measure.ledger import build_ledger
+from drdrill.measure.objectives import criteria, link_of
 from drdrill.measure.timeline import probe_results
-from drdrill.probes import CanaryProbe, Observer, SystemSignals
+from drdrill.probes import CanaryProbe, LinkProbe, Observer, SystemSignals
 from drdrill.run.context import DrillContext
 from drdrill.run.hold import hold_until_steady
 from drdrill.run.steps import StepRunner
@@ -108,7 +110,20 @@ def _observers(ctx: DrillContext) -> list[Observer]:
     run_id, system, journal, clock = ctx.settings.run_id, ctx.system, ctx.journal, ctx.clock
     payloads = tuple(system.payloads()) or ("drdrill sample payload",)
     interval_s = s.probe_interval.total_seconds()
+    timeout_s = s.probe_timeout.total_seconds()
+    links: list[Observer] = []
+    for component in sorted(
+        {c.component for c in criteria(ctx.scenario, ctx.plan) if c.component is not None}
+    ):
+        link = link_of(ctx.plan, component)
+        assert link is not None  # a criterion is measured on a component only through its link
+        mode = ctx.plan.staging_topology.links[link].probe
+        address = partial(ctx.stack.link_address, link)
+        links.append(
+            LinkProbe(system, journal, clock, component, address, mode, interval_s, timeout_s, budget)
+        )
     return [
+        *links,
         SystemSignals(system, journal, clock, system.signal_meanings(), SIGNAL_POLL_S, budget),
         CanaryProbe(
             system, journal, clock, run_id, payloads, interval_s, s.probe_timeout.total_seconds(), budget

@@ -35,6 +35,9 @@ class StagingBackend(Replica, Protocol):
     def toxiproxy_address(self) -> tuple[str, int]:
         """Where the host reaches the run's Toxiproxy API."""
 
+    def link_address(self, link: str) -> tuple[str, int]:
+        """Where the host reaches the listener of a link's proxy."""
+
     @property
     def override_text(self) -> str:
         """The generated compose override, for the scorecard."""

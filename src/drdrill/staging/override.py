@@ -199,8 +199,10 @@ def build_override(
     host_ports: Mapping[tuple[str, int], int],
     toxiproxy_api_port: int,
     proxies_file: str,
+    link_ports: Mapping[str, int] | None = None,
 ) -> Override:
-    """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port."""
+    """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port, and
+    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener."""
     labels = {LABEL_MANAGED: "true", LABEL_RUN: run_id, LABEL_OWNER: owner}
     zones = service_zones(plan)
     proxies = proxy_plans(plan)
@@ -253,7 +255,15 @@ def build_override(
                 PROXIES_IN_CONTAINER,
             ],
             "volumes": [f"{proxies_file}:{PROXIES_IN_CONTAINER}:ro"],
-            "ports": [f"127.0.0.1:{toxiproxy_api_port}:{TOXIPROXY_API_PORT}"],
+            # The API, and each link's listener: drdrill samples a link's own traffic through it (loopback only).
+            "ports": [
+                f"127.0.0.1:{toxiproxy_api_port}:{TOXIPROXY_API_PORT}",
+                *(
+                    f"127.0.0.1:{(link_ports or {})[p.name]}:{p.listen_port}"
+                    for p in proxies
+                    if p.name in (link_ports or {})
+                ),
+            ],
             "networks": sorted(reach),
             "labels": {**labels, LABEL_COMPONENT: "drdrill-toxiproxy"},
             "stop_grace_period": "1s",

@@ -229,6 +229,7 @@ class StagingStack:
         self.proxies = proxy_plans(plan)
         self._host_ports: dict[tuple[str, int], int] = {}
         self._toxiproxy_port: int | None = None
+        self._link_ports: dict[str, int] = {}
         self._override_text = ""
         self.started = False
 
@@ -344,9 +345,12 @@ class StagingStack:
         assert self.model is not None
         wanted = needed_ports(self.plan, self.model)
         pairs = [(service, port) for service, ports in wanted.items() for port in ports]
-        chosen = free_ports(len(pairs) + 1)
-        self._host_ports = dict(zip(pairs, chosen[:-1], strict=True))
-        self._toxiproxy_port = chosen[-1] if self.proxies else None
+        chosen = free_ports(len(pairs) + 1 + len(self.proxies))
+        self._host_ports = dict(zip(pairs, chosen[: len(pairs)], strict=True))
+        self._toxiproxy_port = chosen[len(pairs)] if self.proxies else None
+        self._link_ports = {
+            p.name: port for p, port in zip(self.proxies, chosen[len(pairs) + 1 :], strict=True)
+        }
         self._proxies_file.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
         override = build_override(
             self.plan,
@@ -354,7 +358,8 @@ class StagingStack:
             run_id=self.run_id,
             owner=owner_tag(),
             host_ports=self._host_ports,
-            toxiproxy_api_port=chosen[-1],
+            toxiproxy_api_port=chosen[len(pairs)],
+            link_ports=self._link_ports,
             proxies_file=str(self._proxies_file),
         )
         self._override_text = override.render()
@@ -462,6 +467,13 @@ class StagingStack:
         if self._toxiproxy_port is None:
             raise StagingError("the plan declares no links, so this replica runs no Toxiproxy")
         return "127.0.0.1", self._toxiproxy_port
+
+    def link_address(self, link: str) -> tuple[str, int]:
+        """Where the host reaches the listener of a link's proxy: the same path the link's consumer takes."""
+        found = self._link_ports.get(link)
+        if found is None:
+            raise StagingError(f"the plan has no link {link!r} in this replica")
+        return "127.0.0.1", found
 
     @property
     def toxiproxy_url(self) -> str:

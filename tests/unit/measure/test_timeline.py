@@ -559,3 +559,18 @@ def test_a_healthy_system_never_meets_the_criteria() -> None:
     probes, window = _criteria_drill(fail=False, latency=0.1)
     assert time_to_detect_by_criteria(probes, window, [ERRORS, SLOW], baseline_ns=s(0.1)) is None
     assert time_to_detect_by_criteria(probes, window, [], baseline_ns=s(0.1)) is None
+
+
+def test_a_criterion_on_a_component_is_judged_on_its_own_link_not_on_the_system() -> None:
+    from drdrill.measure.timeline import Sample  # noqa: PLC0415
+
+    window = FaultWindow(s(10), s(20))
+    # the system's probes stay good (the worker failed over); the component's link refuses everything
+    probes = [Sample(s(t), s(t) + s(0.05), True) for t in range(0, 20)]
+    link = [Sample(s(t / 2), s(t / 2) + s(0.01), t / 2 < 10) for t in range(0, 40)]
+    on_link = Criterion(metric="error_rate", window_ns=s(2), above=0.5, component="llm-main")
+    on_system = Criterion(metric="error_rate", window_ns=s(2), above=0.5)
+    assert time_to_detect_by_criteria(probes, window, [on_system], s(0.05)) is None
+    assert time_to_detect_by_criteria(probes, window, [on_link], s(0.05)) is None  # no link samples given
+    found = time_to_detect_by_criteria(probes, window, [on_link], s(0.05), links={"llm-main": link})
+    assert found == s(2)  # a whole 2 s window of refusals after the fault
