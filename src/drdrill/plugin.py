@@ -22,7 +22,6 @@ from drdrill.plan import Plan, PlanError, Scenario, load_plan
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
-from drdrill.report.scorecard import tabletop_figures
 from drdrill.report.terminal import summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import DrillSystem
@@ -163,7 +162,7 @@ class DrillSession:
                 extras.url(href, name="scorecard"),
                 extras.html(verdict_table(result.scorecard)),
                 extras.text(summary, name="drill summary"),
-                extras.json(result.scorecard, name="scorecard"),
+                extras.json(result.scorecard.to_json(), name="scorecard"),
             ]
         return report
 
@@ -286,11 +285,12 @@ class DrillItem(pytest.Item):
                 session.plan,
                 self.scenario,
                 result.scorecard_path.parent,
-                measured=tabletop_figures(result.scorecard, result.scorecard_path),
+                drill=result.scorecard,
+                scorecard_path=str(result.scorecard_path),
             )
             session.tabletops.extend(written)
         if result.status == "errored":
-            raise DrdrillError(f"drill errored (the tool, not the system): {result.scorecard['error']}")
+            raise DrdrillError(f"drill errored (the tool, not the system): {result.scorecard.error}")
         if result.status != "passed":
             raise DrillFailedError(result)
 

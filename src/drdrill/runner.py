@@ -31,6 +31,7 @@ from drdrill.plan.system import FAILOVER_SIGNAL
 from drdrill.probes import CanaryProbe, Observer, SystemSignals
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryContext, RecoveryHook
 from drdrill.report.html import write_html
+from drdrill.report.schema import Scorecard
 from drdrill.report.scorecard import build_scorecard, write_scorecard
 from drdrill.staging.backend import StagingBackend, StagingFactory
 from drdrill.staging.stack import StagingStack
@@ -65,7 +66,7 @@ class DrillResult:
     """What a drill produced: the scorecard (the one artifact every view is built from) and where it is."""
 
     status: str  # passed | failed | errored | aborted
-    scorecard: dict[str, Any]
+    scorecard: Scorecard
     scorecard_path: Path
     verdicts: list[Verdict]
     measurements: Measurements
