@@ -383,8 +383,12 @@ def _scenario_lines(draft: _Draft) -> Iterator[str]:
                 "Automated steps wait for the system's failover signal: uncomment these two once plan.yaml",
                 "declares signals.failover (its system contract); drdrill validate refuses them without it.",
             ],
-            ["title: Fail over to the backup provider", "hook: provider-failover", "owner: platform-engineer"]
-            + [f"components: [{', '.join(_q(c) for c in touched)}]"],
+            [
+                "title: Fail over to the backup provider",
+                "hook: provider-failover",
+                "owner: platform-engineer",
+                f"components: [{', '.join(_q(c) for c in touched)}]",
+            ],
         )
     yield "  - title: Send the first notice to the client"
     yield "    owner: client-liaison"

@@ -104,8 +104,14 @@ def _opening(card: Scorecard) -> str:
         # One line here; the whole text (a replica's logs, say) is kept under "How the drill ran".
         first = card.error.splitlines()[0]
         head = f"The drill could not run to its end: {first if len(first) <= 300 else first[:299] + '…'}. "
-    if found:
-        head += f"{len(found)} objective(s) were missed or could not be judged:"
+    missed = sum(1 for v in card.verdicts if v.outcome == "fail")
+    unknown = len(found) - missed
+    if missed and unknown:
+        head += f"{missed} objective(s) missed and {unknown} not judged:"
+    elif missed:
+        head += f"{missed} objective(s) missed:"
+    elif unknown:
+        head += f"{unknown} objective(s) could not be judged:"
     elif card.status == "passed":
         head += "Every objective was met."
     faults = ", ".join(card.scenario.faults) or "no disruption"

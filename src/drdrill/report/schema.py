@@ -27,8 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, Va
 
 SCHEMA = "drdrill.scorecard/2"
 V1 = "drdrill.scorecard/1"
-# Schema /1 came from the bundled claims system only, and named no unit: its unit is the claim.
-V1_UNIT = ("claim", "claims")
+V1_UNIT = ("claim", "claims")  # /1 scorecards came from the claims system only, and named no unit
 V1_LEDGER_NAMES = {"processed": "done", "unprocessed": "not_done"}
 # A drill that ran to its verdicts counts as a drill, whatever the verdicts; one that errored (the tool
 # failed) or was aborted (interrupted) exercised nothing and says nothing about the system.

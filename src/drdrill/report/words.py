@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drdrill.report.schema import Scorecard, TimeFigure
-from drdrill.units import bounded_s, duration_s, unseen_outage
+from drdrill.units import bounded_s, duration_s, span_s, unseen_outage
 
 ID_LIMIT = 50  # ids listed in full up to this many; beyond, the first ones and a count
 
@@ -70,13 +70,17 @@ def timed(card: Scorecard, key: TimeFigure, missing: str = "not observed") -> st
 
 def recovery_text(card: Scorecard) -> str:
     """How the service came back on staging, as a clause: "the service was back after 3.60 s", or why not."""
-    why = card.measurements.reason("time_to_recover_s") or ""
-    if card.measurements.time_to_recover_s is None and why.startswith("not measured"):
-        return f"recovery was {why}"
-    if card.measurements.time_to_recover_s is None:
+    m = card.measurements
+    why = m.reason("time_to_recover_s") or ""
+    if m.time_to_recover_s is None and why.startswith("not measured"):
+        return f"the recovery was {why}"
+    if m.time_to_recover_s is None:
         return "the service did not come back while the fault was held"
     if no_interruption_seen(card):
-        return unseen_outage(card.measurements.unseen_gap_s or 0.0)
+        return (
+            f"the probes and writes saw no interruption (an outage of at most {span_s(m.unseen_gap_s or 0.0)} "
+            "could fall between their samples)"
+        )
     return f"the service was back after {timed(card, 'time_to_recover_s')}"
 
 

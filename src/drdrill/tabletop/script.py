@@ -408,7 +408,7 @@ class _Builder:
             ("Projected RTO (measured + manual estimates)", humanize_duration(o.rto)),
             (
                 f"Acknowledged {unit.many} lost",
-                f"0 (RPO {humanize_duration(o.rpo)})"
+                "0 (an RPO of zero)"
                 if o.rpo == timedelta(0)
                 else f"within the RPO of {humanize_duration(o.rpo)}",
             ),

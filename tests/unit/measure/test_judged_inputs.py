@@ -414,10 +414,10 @@ def test_a_failover_without_recovery_says_the_system_failed_over_but_did_not_com
     assert messages(d)[1:3] == [
         (
             "fail",
-            "RTO missed: the system failed over after 1.00 s (+0/-0.20 s), but steady state did not return "
+            "staging bound missed: the system failed over after 1.00 s (+0/-0.20 s), but steady state did not return "
             "during the 11.0 s the fault was held (staging bound 30.0 s)",
         ),
-        ("fail", "no projected RTO: the automated recovery never completed"),
+        ("fail", "no projected RTO: the service did not recover on staging while the fault was held"),
     ]
 
 
