@@ -378,6 +378,20 @@ def measure(
     )
 
 
+# The phases a client reads about in words of their own; the others read as "during the fault phase".
+_PHASE_WORDS: dict[str, str] = {
+    Phase.SWEEP: "while clearing what earlier runs left",
+    Phase.STACK_START: "while starting the staging replica",
+    Phase.FINAL_READ: "during the final read",
+}
+
+
+def _during(phase: str | None) -> str:
+    if phase is None:
+        return "during the preflight phase"
+    return _PHASE_WORDS.get(phase, f"during the {phase} phase")
+
+
 def _how(m: Measurements, end: DrillEnd) -> str:
     """Where and how a drill that stopped early stopped, as a clause: 'the drill errored during the fault phase'."""
     phase = m.stopped_in
@@ -385,10 +399,10 @@ def _how(m: Measurements, end: DrillEnd) -> str:
         first = (end.error or "").split("; ")[0]
         if first.startswith("interrupted"):
             return f"the drill was {first}"
-        return f"the drill was interrupted during the {phase or 'preflight'} phase"
+        return f"the drill was interrupted {_during(phase)}"
     if phase is None:
         return "the drill errored before it started"
-    return f"the drill errored during the {phase} phase"
+    return f"the drill errored {_during(phase)}"
 
 
 def _no_fault_why(m: Measurements, end: DrillEnd) -> str:

@@ -76,13 +76,29 @@ def render_html(card: Scorecard, scorecard_path: str | None = None) -> str:
 # --- the opening: what the client must read first -----------------------------------------------------
 
 
+# The units of work behind a missed objective, named in the opening (the full lists are further down).
+_IDS_OF = {
+    "rpo": ("lost_ids", "lost"),
+    "drained": ("not_done_ids", "stuck"),
+    "no_unexpected_data": ("unexpected_ids", "never written"),
+}
+OPENING_IDS = 10
+
+
 def findings(card: Scorecard) -> list[str]:
-    """Every objective missed, then every one not judged, each in the plan's words with the reason."""
-    missed = [v for v in card.verdicts if v.outcome == "fail"]
-    unknown = [v for v in card.verdicts if v.outcome == "unknown"]
-    return [f"Missed: {words.objective_name(card, v.name)}: {v.message}." for v in missed] + [
-        f"Not judged: {words.objective_name(card, v.name)}: {v.message}." for v in unknown
-    ]
+    """Every objective missed, then every one not judged, each in the plan's words with the reason (and the
+    units of work it concerns)."""
+    out = []
+    for v in [v for v in card.verdicts if v.outcome == "fail"]:
+        key, label = _IDS_OF.get(v.name, ("", ""))
+        ids: list[str] = getattr(card.measurements, key, [])
+        which = f" ({label}: {words.ids_text(ids, OPENING_IDS)})" if ids else ""
+        out.append(f"Missed: {words.objective_name(card, v.name)}: {v.message}{which}.")
+    for v in [v for v in card.verdicts if v.outcome == "unknown"]:
+        out.append(
+            f"Not judged: {words.objective_name(card, v.name)}: {v.message.removeprefix('not judged: ')}."
+        )
+    return out
 
 
 def _lost_text(card: Scorecard) -> str:
@@ -120,6 +136,11 @@ def _opening(card: Scorecard) -> str:
         f"arriving, {words.recovery_text(card)}, and {_lost_text(card)} "
         f"({card.measurements.ledger.acknowledged} acknowledged during the drill)."
     )
+    if not any(e.kind == "fault" for e in card.timeline):
+        story = (
+            "The drill stopped before it disrupted the system, so nothing was measured of its recovery "
+            f"or of its {card.unit.many}."
+        )
     listed = "".join(f"<li>{_e(line)}</li>" for line in found)
     lead = f"<p>{_e(head)}</p>" if head else ""
     return (
@@ -155,7 +176,11 @@ def _objectives(card: Scorecard) -> str:
     verdict = {v.name: v.outcome for v in card.verdicts}
     one, many = card.unit.one, card.unit.many
     criteria = "; ".join(c.production for c in o.detection_criteria) or "none declared"
-    projected = duration_s(m.projected_rto_s, "unknown")
+    projected = (
+        f"{duration_s(m.projected_rto_s)} (measured + {duration_s(o.manual_steps_s)} of manual steps)"
+        if m.projected_rto_s is not None
+        else m.reason("time_to_recover_s") or "not measured"
+    )
     rows = [
         _row(
             "Recovery on staging",
@@ -167,7 +192,7 @@ def _objectives(card: Scorecard) -> str:
         _row(
             "Projected recovery time",
             f"the tier {card.scenario.tier} RTO: {duration_s(o.rto_s)}",
-            f"{projected} (measured + {duration_s(o.manual_steps_s)} of manual steps)",
+            projected,
             verdict.get("projected_rto"),
         ),
         _row(
@@ -246,14 +271,14 @@ def _steps(card: Scorecard) -> str:
             )
         return title + "<p>The scenario declares no recovery step.</p>"
     rows = []
+    stopped = card.status in ("errored", "aborted")
     for s in card.steps:
-        cls = STEP_CLASS[s.outcome]
-        outcome = (
-            f"<span class='{cls}'>{_e(words.STEP_OUTCOMES[s.outcome])}</span>"
-            if cls
-            else _e(words.STEP_OUTCOMES[s.outcome])
-        )
-        said = s.detail or ("—" if s.outcome == "manual" else "nothing recorded")
+        # A step the drill never reached because it stopped early is not judged, not failed.
+        cls = "unknown" if stopped and s.outcome == "not_run" else STEP_CLASS[s.outcome]
+        word = "not run: the drill stopped first" if cls == "unknown" and s.outcome == "not_run" else None
+        word = word or words.STEP_OUTCOMES[s.outcome]
+        outcome = f"<span class='{cls}'>{_e(word)}</span>" if cls else _e(word)
+        said = s.detail or ("nothing recorded" if s.outcome in ("ok", "failed") else "—")
         rows.append(
             f"<tr><td>{_e(s.title)}</td><td>{_e(step_how(s))}</td><td>{_e(s.owner or 'no owner named')}</td>"
             f"<td>{outcome}</td><td class='num'>{_e(step_duration(s))}</td><td>{_e(said)}</td></tr>"
@@ -311,8 +336,8 @@ def _timeline_svg(card: Scorecard, width: int = 940, height: int = 200) -> str:
     def x(t: float) -> float:
         return left + width_in * max(t - origin, 0.0) / end
 
-    shapes = [*_phases(events, x, top), *_probes(events, x, top), *_marks(events, x, top)]
-    shapes += _step_bars(card.steps, x, top)
+    shapes = [*_phases(events, x, top), *_probes(events, x, top), *_marks(events, x, top, width)]
+    shapes += _step_bars(card.steps, x, top, width)
     every = max(1, round(end / 10))
     ticks = [
         f"<text x='{x(origin + t):.1f}' y='{top + 158}' font-size='10' text-anchor='middle'>{t}s</text>"
@@ -363,7 +388,17 @@ def _probes(events: Sequence[EventCard], x: Scale, top: int) -> list[str]:
     return shapes
 
 
-def _marks(events: Sequence[EventCard], x: Scale, top: int) -> list[str]:
+def _label(at: float, y: int, text: str, colour: str, width: int) -> str:
+    """A label beside a mark, on its left when the mark is in the right third (so it stays on the chart)."""
+    anchor = "end" if at > width * 2 / 3 else "start"
+    shift = -2 if anchor == "end" else 2
+    return (
+        f"<text x='{at + shift:.1f}' y='{y}' font-size='10' fill='{colour}' text-anchor='{anchor}'>"
+        f"{_e(text)}</text>"
+    )
+
+
+def _marks(events: Sequence[EventCard], x: Scale, top: int, width: int) -> list[str]:
     """The system's failover signal and each fault applied or reverted, as vertical marks."""
     shapes: list[str] = []
     for e in events:
@@ -373,9 +408,7 @@ def _marks(events: Sequence[EventCard], x: Scale, top: int) -> list[str]:
             shapes.append(
                 f"<line x1='{at:.1f}' y1='{top + 75}' x2='{at:.1f}' y2='{top + 105}' stroke='#8250df'/>"
             )
-            shapes.append(
-                f"<text x='{at + 2:.1f}' y='{top + 102}' font-size='10' fill='#8250df'>{_e(raw)}</text>"
-            )
+            shapes.append(_label(at, top + 102, str(raw), "#8250df", width))
         elif e.kind == "fault":
             shapes.append(
                 f"<line x1='{at:.1f}' y1='{top}' x2='{at:.1f}' y2='{top + 140}' stroke='#cf222e' "
@@ -384,7 +417,7 @@ def _marks(events: Sequence[EventCard], x: Scale, top: int) -> list[str]:
     return shapes
 
 
-def _step_bars(steps: Sequence[StepCard], x: Scale, top: int) -> list[str]:
+def _step_bars(steps: Sequence[StepCard], x: Scale, top: int, width: int) -> list[str]:
     """Each automated step the drill ran, from its start for as long as it took, coloured by its outcome."""
     shapes: list[str] = []
     y = top + 118
@@ -399,9 +432,8 @@ def _step_bars(steps: Sequence[StepCard], x: Scale, top: int) -> list[str]:
             f"<rect x='{x0:.1f}' y='{y}' width='{max(x1 - x0, 3):.1f}' height='10' fill='{colour}' "
             f"fill-opacity='.6'><title>{_e(tip)}</title></rect>"
         )
-        shapes.append(
-            f"<text x='{x0 + 2:.1f}' y='{y + 22}' font-size='10' fill='{colour}'>{_e(step.title)}</text>"
-        )
+        title = step.title if len(step.title) <= 60 else step.title[:59] + "…"
+        shapes.append(_label(x0 if x0 <= width * 2 / 3 else x1, y + 22, title, colour, width))
     return shapes
 
 

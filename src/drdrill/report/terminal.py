@@ -62,7 +62,11 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
             lines.append(f"  {many} {label}: {words.ids_text(ids, limit=10)}")
     for step in card.steps:
         if step.automated:
-            took = f" in {duration_s(step.duration_s)}" if step.duration_s is not None else ""
+            took = (
+                ""
+                if step.duration_s is None
+                else f" {'after' if step.outcome == 'failed' else 'in'} {duration_s(step.duration_s)}"
+            )
             said = f": {step.detail}" if step.detail else ""
             lines.append(
                 f"  step '{step.title}' ({step.hook}): {words.STEP_OUTCOMES[step.outcome]}{took}{said}"

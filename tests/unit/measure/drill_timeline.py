@@ -128,12 +128,16 @@ class DrillScript:
         *,
         took: float = 0.5,
         serves: str | None = None,
+        signal: tuple[str, str] | None = None,
     ) -> int:
         """An automated recovery step as the runner journals it: invoke, ``took`` seconds, then ok/fail (``None``:
-        never completes); ``serves`` as the runner's invoke says it, when it does. Returns the invoke time."""
+        never completes); ``serves`` as the runner's invoke says it, when it does; ``signal``: the failover
+        signal's (state, raw value) a completed step saw. Returns the invoke time."""
         data = {} if serves is None else {"serves": serves}
         invoked = self.journal.record(Kind.STEP, Type.INVOKE, title, value=hook, data=data).t_ns
         self.wait(took)
+        if outcome is Type.OK and signal is not None:  # a step that waits on the signal journals what it saw
+            self.failover(*signal)
         if outcome is not None:
             self.journal.record(Kind.STEP, outcome, title, value=hook, data={"detail": detail})
         return invoked
@@ -288,6 +292,7 @@ def stepped_drill(
         failover_detail,
         took=1.5,
         serves="recovery" if serves else None,
+        signal=("failed_over", "backup"),
     )
     d.probes(False, 2)
     written = []
@@ -307,6 +312,7 @@ def stepped_drill(
             failback_detail,
             took=1.2,
             serves="failback" if serves else None,
+            signal=("normal", "primary"),
         )
     d.phase(Phase.DRAIN, Type.END)
     d.final_read(held=written, done=[w for w in written if w not in stuck])

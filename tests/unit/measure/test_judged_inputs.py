@@ -108,14 +108,14 @@ def test_a_drill_that_errored_before_the_baseline_judges_nothing_and_says_where_
     d = started()
     teardown(d)
     end = DrillEnd("errored", "DrdrillError: compose up failed")
-    why = "not judged: the fault was never applied; the drill errored during the stack-start phase"
+    why = "not judged: the fault was never applied; the drill errored while starting the staging replica"
 
     assert messages(d, end) == [
-        ("unknown", "not judged: the drill errored during the stack-start phase"),
+        ("unknown", "not judged: the drill errored while starting the staging replica"),
         *[("unknown", why)] * 5,
     ]
     assert not_measured(measure(d.events(), s(5)), OBJECTIVES, end)["time_to_recover_s"] == (
-        "not measured, because the fault was never applied: the drill errored during the stack-start phase"
+        "not measured, because the fault was never applied: the drill errored while starting the staging replica"
     )
 
 

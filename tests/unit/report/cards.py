@@ -14,7 +14,13 @@ from drdrill.journal import Kind, Phase, Type
 from drdrill.plan import Plan
 from drdrill.report.schema import Scorecard, parse_scorecard
 from drdrill.report.scorecard import write_scorecard
-from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, edited, standard_scorecard
+from tests.unit.measure.drill_timeline import (
+    DrillScript,
+    StandardDrill,
+    edited,
+    standard_scorecard,
+    stepped_drill,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 V1_SCORECARD = ROOT / "tests" / "unit" / "data" / "scorecard-v1.json"  # written by drdrill 0.1.0 (schema /1)
@@ -170,3 +176,43 @@ def write_run(reports: Path, run: str, card: Scorecard | dict[str, Any]) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(card, indent=2), encoding="utf-8")
     return path
+
+
+# What the provider-failover hook says when the system never switches to its fallback before the staging bound.
+STEP_ERROR = "the failover signal still says 'primary', not failed over, at the deadline (0.0 s left)"
+ERRORED = "the staging replica did not start: service 'postgres' exited (code 1) before it was ready"
+
+
+def errored_events() -> list[Any]:
+    """A drill whose replica never started: the runner's phases up to the error, then its teardown."""
+    d = DrillScript()
+    d.phase(Phase.SWEEP, Type.START)
+    d.phase(Phase.SWEEP, Type.END)
+    d.phase(Phase.STACK_START, Type.START)
+    d.wait(4.0)
+    d.phase(Phase.STACK_START, Type.END)
+    d.phase(Phase.TEARDOWN, Type.START)
+    d.wait(1.0)
+    d.phase(Phase.TEARDOWN, Type.END)
+    return d.events()
+
+
+def page_cards(plan: Plan) -> dict[str, Scorecard]:
+    """The four drills every page must tell right, as the bundled provider-outage scenario with its steps: one
+    that passed, one whose automated failover step failed (the service came back by itself), one that left a
+    unit acknowledged and never done, and one that errored before the replica started."""
+    return {
+        "passed": standard_scorecard(plan, "passed", events=stepped_drill().events(), with_steps=True),
+        "failed-step": standard_scorecard(
+            plan,
+            "failed",
+            events=stepped_drill(failover=Type.FAIL, failover_detail=STEP_ERROR).events(),
+            with_steps=True,
+        ),
+        "drained": standard_scorecard(
+            plan, "failed", events=stepped_drill(stuck=["c7"]).events(), with_steps=True
+        ),
+        "errored": standard_scorecard(
+            plan, "errored", events=errored_events(), error=ERRORED, faults=(), with_steps=True
+        ),
+    }
