@@ -22,7 +22,7 @@ from drdrill.plan import Plan, PlanError, Scenario, load_plan
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
-from drdrill.report.terminal import summary_lines
+from drdrill.report.terminal import printable, summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import DrillSystem
 from drdrill.tabletop import write_tabletop
@@ -307,9 +307,9 @@ class DrillItem(pytest.Item):
             lines = [f"drill {self.scenario.name} FAILED: {head}"]
             lines += [f"  {v.name}: {v.message}" for v in [*missed, *unknown]]
             lines.append(f"  scorecard: {result.scorecard_path}")
-            return "\n".join(lines)
+            return printable("\n".join(lines))
         if isinstance(excinfo.value, DrdrillError):
-            return f"drill {self.scenario.name} ERRORED: {excinfo.value}"
+            return printable(f"drill {self.scenario.name} ERRORED: {excinfo.value}")
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -147,9 +147,7 @@ def test_report_page_shows_each_run_as_it_was(plan: Plan, reports: Path, tmp_pat
     assert page.count("not counted as a drill") == 2
     assert "<td>not measured (the final read timed out)</td>" in page  # r3, schema /2
     # a run that did not pass says why, in the plan's words
-    assert (
-        "<li class='sub'>Not judged: no acknowledged claim lost: the final read timed out.</li>"
-    ) in page
+    assert ("<li class='sub'>Not judged: no acknowledged claim lost: the final read timed out.</li>") in page
     assert "<td>3 claims</td>" in page and "<td>0 claims</td>" in page  # r2 and r1, schema /1
     assert "no lost claim for an RPO of zero" in page
     assert "href='r1/scorecard.json'" in page  # relative to the page, beside the reports
