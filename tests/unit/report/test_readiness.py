@@ -16,6 +16,7 @@ from drdrill.report.history import configuration_changes, lapsed, read_history, 
 from drdrill.report.readiness import SERIES, render_readiness, trend_svg
 from drdrill.report.schema import ConfigurationCard, Scorecard
 from tests.unit.measure.drill_timeline import edited
+from tests.unit.report.test_bounded_views import quiet_card
 from tests.unit.report.cards import (
     as_v1,
     read_v1,
@@ -255,3 +256,14 @@ def test_configuration_changes_name_each_part_that_differs() -> None:
         "variable Y unset (was '2')",
     ]
     assert configuration_changes(before, before) == []
+
+
+def test_a_run_nothing_interrupted_reads_as_such_never_as_zero_seconds(plan: Plan, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    write_run(reports, "q", restamp(quiet_card(plan), "passed", "2026-11-01T02:00:00+00:00", run_id="q"))
+
+    page = render_readiness(plan, read_history(reports), assess_maturity(plan), TODAY, reports)
+
+    runs = page.split("<h2>Every run</h2>")[1]
+    assert "<td class='num'>no interruption seen</td>" in runs
+    assert "0.00 s" not in runs
