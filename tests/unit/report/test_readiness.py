@@ -16,7 +16,6 @@ from drdrill.report.history import configuration_changes, lapsed, read_history, 
 from drdrill.report.readiness import SERIES, render_readiness, trend_svg
 from drdrill.report.schema import ConfigurationCard, Scorecard
 from tests.unit.measure.drill_timeline import edited
-from tests.unit.report.test_bounded_views import quiet_card
 from tests.unit.report.cards import (
     as_v1,
     read_v1,
@@ -26,6 +25,7 @@ from tests.unit.report.cards import (
     varied_card,
     write_run,
 )
+from tests.unit.report.test_bounded_views import quiet_card
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = date(2026, 11, 22)
