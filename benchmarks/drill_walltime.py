@@ -46,7 +46,7 @@ def one_run(scenario: str, report_dir: Path) -> dict[str, float]:
     started = time.perf_counter()
     result = runner.run()
     wall = time.perf_counter() - started
-    phases = phase_seconds(result.scorecard)
+    phases = phase_seconds(result.scorecard.to_json())
     stack = phases.get("stack-start", 0.0)
     teardown = phases.get("teardown", 0.0)
     return {

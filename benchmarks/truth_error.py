@@ -44,7 +44,7 @@ def one_drill(report_dir: Path) -> tuple[str, DrillTruth | str]:
     settings = DrillSettings(report_dir=report_dir, hooks={**BUILTIN_HOOKS, **HOOKS}, log=lambda _m: None)
     result = DrillRunner(plan, plan.scenarios[SCENARIO], settings).run()
     try:
-        return result.status, drill_truth(result.scorecard)
+        return result.status, drill_truth(result.scorecard.to_json())
     except NoTruth as exc:
         return result.status, str(exc)
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from drdrill.plan import Plan, PlanError, load_plan
 from drdrill.plan.compose import ComposeError, read_compose
@@ -22,8 +22,8 @@ from drdrill.report.chaostoolkit import write_chaostoolkit_journal
 from drdrill.report.history import DrillHistory, lapsed, read_history, readiness
 from drdrill.report.html import write_html
 from drdrill.report.readiness import write_readiness
-from drdrill.report.scorecard import load_scorecard, tabletop_figures
-from drdrill.report.terminal import summary_lines
+from drdrill.report.schema import Scorecard, load_checked
+from drdrill.report.terminal import printable, summary_lines
 from drdrill.tabletop import write_tabletop
 from drdrill.tabletop.script import Format
 
@@ -47,12 +47,23 @@ def subcommand(builder: Builder) -> Builder:
     return builder
 
 
-def _load(path: str) -> Plan:
+DEFAULT_PLAN = "scenarios"
+
+
+def _load(path: str, how: str) -> Plan:
+    """The plan in directory ``path``; when that is the default and there is none, say how to name one
+    (``how``: the command line that would, e.g. ``drdrill tabletop provider-outage --plan DIR``)."""
+    if path == DEFAULT_PLAN and not Path(path).exists():
+        raise UsageError(
+            f"no plan directory {DEFAULT_PLAN!r} here (the default); name yours: {how}, "
+            "or create one with drdrill init --compose <your compose file>"
+        )
     return load_plan(Path(path))
 
 
 def _out(text: str = "", stream: TextIO | None = None) -> None:
-    print(text, file=stream or sys.stdout)
+    """Write a line for a person: text from a plan or a scorecard never acts on the terminal."""
+    print(printable(text), file=stream or sys.stdout)
 
 
 # --- validate -----------------------------------------------------------------------------------------
@@ -69,7 +80,7 @@ def _is_valid(plan: Plan) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    _out(_is_valid(_load(args.path)))
+    _out(_is_valid(_load(args.path, "drdrill validate DIR")))
     return EXIT_OK
 
 
@@ -101,7 +112,7 @@ def _init(args: argparse.Namespace) -> int:
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
         _out(f"wrote {display_path(path)}")
-    plan = _load(args.out)  # the scaffold validates as written; a PlanError here is drdrill's own bug
+    plan = load_plan(out)  # the scaffold validates as written; a PlanError here is drdrill's own bug
     _out(_is_valid(plan))
     _out(
         f"next: fill in the TODOs and the system contract, then drdrill validate {display_path(plan.source_dir)}"
@@ -145,7 +156,7 @@ def _read_reports(reports: str, what: str) -> DrillHistory:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    plan = _load(args.path)
+    plan = _load(args.path, "drdrill lint DIR")
     today = args.today or date.today()
     history = _read_reports(args.reports, "--reports ") if args.reports else DrillHistory()
     report = lint_plan(plan, today=today, drilled=history.last_drilled)
@@ -195,7 +206,7 @@ def _build_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _history(args: argparse.Namespace) -> int:
-    plan = _load(args.plan)
+    plan = _load(args.plan, "drdrill history --plan DIR")
     today = args.today or date.today()
     history = _read_reports(args.reports, "")
     out = Path(args.output) if args.output else Path(args.reports) / "readiness.html"
@@ -205,6 +216,11 @@ def _history(args: argparse.Namespace) -> int:
         state = "never drilled" if st.never_drilled else ("OVERDUE" if st.overdue else f"due by {st.due}")
         last = f"last drilled {st.last}" if st.last else "no drill"
         _out(f"  {row.scenario.name} (tier {row.scenario.tier}): {last}, {state}")
+        for change in history.configuration_changes(row.scenario.name):
+            _out(
+                f"    runs {change.before.card.run_id} and {change.after.card.run_id} drilled different "
+                f"configurations: {'; '.join(change.changes)}"
+            )
     _out(f"wrote {display_path(out)}")
     return EXIT_OK
 
@@ -231,7 +247,7 @@ def _build_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _tabletop(args: argparse.Namespace) -> int:
-    plan = _load(args.plan)
+    plan = _load(args.plan, f"drdrill tabletop {args.scenario} --plan DIR")
     scenario = plan.scenarios.get(args.scenario)
     if scenario is None:
         known = ", ".join(plan.scenarios) or "none"
@@ -239,15 +255,17 @@ def _tabletop(args: argparse.Namespace) -> int:
             f"unknown scenario {args.scenario!r} in {display_path(plan.source_dir)}; known: {known}"
         )
     formats: tuple[Format, ...] = ("md", "html") if args.format == "both" else (args.format,)
-    measured = None
+    card = None
     if args.scorecard:
         card = _read_scorecard(args.scorecard)
-        if card["scenario"]["name"] != scenario.name:
+        if card.scenario.name != scenario.name:
             raise UsageError(
-                f"{args.scorecard} is a scorecard of {card['scenario']['name']!r}, not of {scenario.name!r}"
+                f"{args.scorecard} is a scorecard of {card.scenario.name!r}, not of {scenario.name!r}"
             )
-        measured = tabletop_figures(card, Path(args.scorecard))
-    for path in write_tabletop(plan, scenario, Path(args.out), formats=formats, measured=measured):
+    written = write_tabletop(
+        plan, scenario, Path(args.out), formats=formats, drill=card, scorecard_path=args.scorecard
+    )
+    for path in written:
         _out(f"wrote {display_path(path)}")
     return EXIT_OK
 
@@ -270,10 +288,10 @@ def _build_tabletop(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 # --- report -------------------------------------------------------------------------------------------
 
 
-def _read_scorecard(path: str) -> dict[str, Any]:
+def _read_scorecard(path: str) -> Scorecard:
     """The scorecard at ``path``, checked against its schema (one of schema /1 comes back as /2)."""
     try:
-        return load_scorecard(Path(path))
+        return load_checked(Path(path))
     except (
         ValueError
     ) as exc:  # not JSON, or JSON that does not match the scorecard schema: one line says which
@@ -286,7 +304,7 @@ def _report(args: argparse.Namespace) -> int:
         _out(line)
     if args.html:
         _out(f"wrote {display_path(write_html(card, Path(args.html), args.scorecard))}")
-    return EXIT_OK if card["status"] == "passed" else EXIT_FINDINGS
+    return EXIT_OK if card.status == "passed" else EXIT_FINDINGS
 
 
 @subcommand

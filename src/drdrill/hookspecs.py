@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 import pytest
@@ -12,6 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from drdrill.plan import Plan
     from drdrill.recovery import RecoveryHook
+    from drdrill.report.schema import Scorecard
     from drdrill.system import DrillSystem
 
 
@@ -27,8 +28,9 @@ def pytest_drdrill_recovery_hooks(config: pytest.Config) -> Mapping[str, Recover
 
 
 @spec
-def pytest_drdrill_scorecard(config: pytest.Config, scorecard: dict[str, Any], path: Path) -> None:
-    """Called after each drill with its scorecard (already written to ``path``)."""
+def pytest_drdrill_scorecard(config: pytest.Config, scorecard: Scorecard, path: Path) -> None:
+    """Called after each drill with its typed scorecard (already written to ``path``; ``scorecard.to_json()``
+    gives the file's JSON)."""
 
 
 @pluggy.HookspecMarker("pytest")(firstresult=True)

@@ -22,8 +22,7 @@ from drdrill.plan import Plan, PlanError, Scenario, load_plan
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
-from drdrill.report.scorecard import tabletop_figures
-from drdrill.report.terminal import summary_lines
+from drdrill.report.terminal import printable, summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import DrillSystem
 from drdrill.tabletop import write_tabletop
@@ -163,7 +162,7 @@ class DrillSession:
                 extras.url(href, name="scorecard"),
                 extras.html(verdict_table(result.scorecard)),
                 extras.text(summary, name="drill summary"),
-                extras.json(result.scorecard, name="scorecard"),
+                extras.json(result.scorecard.to_json(), name="scorecard"),
             ]
         return report
 
@@ -291,11 +290,12 @@ class DrillItem(pytest.Item):
                 session.plan,
                 self.scenario,
                 result.scorecard_path.parent,
-                measured=tabletop_figures(result.scorecard, result.scorecard_path),
+                drill=result.scorecard,
+                scorecard_path=str(result.scorecard_path),
             )
             session.tabletops.extend(written)
         if result.status == "errored":
-            raise DrdrillError(f"drill errored (the tool, not the system): {result.scorecard['error']}")
+            raise DrdrillError(f"drill errored (the tool, not the system): {result.scorecard.error}")
         if result.status != "passed":
             raise DrillFailedError(result)
 
@@ -312,9 +312,9 @@ class DrillItem(pytest.Item):
             lines = [f"drill {self.scenario.name} FAILED: {head}"]
             lines += [f"  {v.name}: {v.message}" for v in [*missed, *unknown]]
             lines.append(f"  scorecard: {result.scorecard_path}")
-            return "\n".join(lines)
+            return printable("\n".join(lines))
         if isinstance(excinfo.value, DrdrillError):
-            return f"drill {self.scenario.name} ERRORED: {excinfo.value}"
+            return printable(f"drill {self.scenario.name} ERRORED: {excinfo.value}")
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -17,6 +17,7 @@ from chaoslib.experiment import ensure_experiment_is_valid
 
 from drdrill.cli import main
 from drdrill.report.chaostoolkit import chaostoolkit_journal
+from drdrill.report.schema import parse_scorecard
 from tests.integration.conftest import run_drill
 from tests.integration.test_cleanup import _start_drill, _wait_for_event
 
@@ -100,7 +101,7 @@ def test_history_of_passed_failed_and_aborted_drills(
     assert "provider-outage" not in lapsed and BOTH_DOWN not in lapsed  # a failed drill is still a drill
 
     # Chaos Toolkit: the failed drill deviates, and chaoslib accepts its experiment.
-    journal = chaostoolkit_journal(failed.card)
+    journal = chaostoolkit_journal(parse_scorecard(failed.card, "the failed drill"))
     assert (journal["status"], journal["deviated"]) == ("completed", True)
     ensure_experiment_is_valid(journal["experiment"])
     assert [r["activity"]["name"] for r in journal["rollbacks"]] == [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,7 +93,13 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     assert topo.system is None
     outage = plan.scenarios["provider-outage"]
     assert [(f.kind, f.target) for f in outage.faults] == [("down", "provider-primary")]
-    assert [s.hook for s in outage.automated_steps] == ["provider-failover", "provider-failback"]
+    # The failover steps wait for a failover signal, which the scaffold cannot declare: they are written
+    # commented out, to be uncommented with the system contract, never as steps that fail every drill.
+    assert outage.automated_steps == []
+    assert [s.title for s in outage.recovery] == [
+        "Send the first notice to the client",
+        "If no provider answers, switch on queue-and-hold",
+    ]
 
 
 def test_init_from_a_small_compose_file(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,6 +147,77 @@ def test_the_commented_system_contract_validates_once_uncommented(small: Path) -
     assert system.write is not None
     assert system.write.request.url == "http://{api:8000}/TODO"
     assert system.signals["failover"].failed_over == ["backup"]
+
+
+def _uncomment_steps(text: str) -> str:
+    """``text`` with every commented-out recovery step uncommented (``  # - title: ...``, ``  #   hook: ...``)."""
+    return re.sub(r"^  # (?=- |  )", "  ", text, flags=re.MULTILINE)
+
+
+def test_the_scaffolded_failover_steps_are_refused_without_the_signal_and_valid_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--compose", str(CLAIMS), "--out", "dr"]) == 0
+    scenario = Path("dr/provider-outage.yaml")
+    scenario.write_text(_uncomment_steps(scenario.read_text(encoding="utf-8")), encoding="utf-8")
+    capsys.readouterr()
+
+    assert main(["validate", "dr"]) == 2
+
+    fix = (
+        "waits for the system's failover signal, but plan.yaml declares none; declare "
+        "staging_topology.system.signals.failover (its `normal` and `failed_over` values) in plan.yaml, or make "
+        "the step manual (`owner` and `estimate` instead of `hook`)"
+    )
+    assert capsys.readouterr().err.splitlines() == [
+        f"dr/provider-outage.yaml:20:11: recovery[0].hook: hook 'provider-failover' {fix}",
+        f"dr/provider-outage.yaml:30:11: recovery[3].hook: hook 'provider-failback' {fix}",
+        "2 problem(s) in the plan",
+    ]
+    plan_file = Path("dr/plan.yaml")
+    head, block = plan_file.read_text(encoding="utf-8").split(SYSTEM_BEGIN + "\n")
+    uncommented = "".join(line.replace("  # ", "  ", 1) + "\n" for line in block.splitlines())
+    plan_file.write_text(head + uncommented, encoding="utf-8")
+    assert main(["validate", "dr"]) == 0
+    hooks = [s.hook for s in load_plan(Path("dr")).scenarios["provider-outage"].automated_steps]
+    assert hooks == ["provider-failover", "provider-failback"]
+
+
+@pytest.mark.parametrize(
+    ("step", "where", "message"),
+    [
+        (
+            "{title: Restart the API, hook: restart-service}",
+            "12:36: recovery[0].hook",
+            "hook 'restart-service' restarts the step's components, but the step names none; add `components: "
+            "[<component>]` with the components whose containers it restarts",
+        ),
+        (
+            "{title: Restart the DB, hook: restart-service, components: [db]}",
+            "12:65: recovery[0].components[0]",
+            "hook 'restart-service' restarts the container of 'db', but that component has no staging service; "
+            "give it `staging: {service: <compose service>}` in plan.yaml, or name another component",
+        ),
+    ],
+)
+def test_a_restart_step_needs_components_with_a_staging_service(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    step: str,
+    where: str,
+    message: str,
+) -> None:
+    shutil.copytree(REPO / "tests" / "unit" / "plan" / "data" / "mistakes", tmp_path / "plan")
+    crash = tmp_path / "plan" / "api-crash.yaml"
+    text = crash.read_text(encoding="utf-8")
+    crash.write_text(text.replace("{title: Restart the API, hook: restart-service, components: [api]}", step))
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["validate", "plan"]) == 2
+
+    assert f"plan/api-crash.yaml:{where}: {message}" in capsys.readouterr().err.splitlines()
 
 
 def test_init_never_overwrites_a_file(small: Path, capsys: pytest.CaptureFixture[str]) -> None:

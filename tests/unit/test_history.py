@@ -12,7 +12,7 @@ from drdrill.plan import Plan, load_plan
 from drdrill.plan.lints import lint_plan
 from drdrill.report.history import read_history
 from drdrill.report.scorecard import write_scorecard
-from tests.unit.measure.drill_timeline import standard_scorecard
+from tests.unit.measure.drill_timeline import edited, standard_scorecard
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,8 +23,7 @@ def plan() -> Plan:
 
 
 def _write(plan: Plan, reports: Path, run: str, status: str, started: str) -> Path:
-    card = standard_scorecard(plan, status)
-    card["started_utc"] = started
+    card = edited(standard_scorecard(plan, status), lambda d: d.update(started_utc=started))
     return write_scorecard(card, reports / run / "scorecard.json")
 
 

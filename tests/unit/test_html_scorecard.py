@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,10 @@ import pytest
 
 from drdrill.journal import Phase, Type
 from drdrill.plan import Plan, load_plan
-from drdrill.report import words
 from drdrill.report.html import render_html
-from drdrill.report.scorecard import load_scorecard
+from drdrill.report.schema import load_checked
 from drdrill.report.terminal import summary_lines
-from tests.unit.measure.drill_timeline import DrillScript, standard_scorecard
+from tests.unit.measure.drill_timeline import DrillScript, edited, standard_scorecard
 from tests.unit.ticket_plan import write_ticket_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +31,9 @@ def test_page_states_the_outcome_objectives_and_ledger(plan: Plan) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert "Passed: every objective was met" in page
     assert "<h1>Primary AI provider outage</h1>" in page
-    assert "<td>Automated recovery (staging)</td><td>within 30.0 s, steady for 10.0 s</td>" in page
+    assert (
+        "<td>Recovery on staging</td><td>within the staging bound of 30.0 s, steady for 10.0 s</td>" in page
+    )
     assert "<td class='num'>3.60 s (+0.65/-1.10 s)</td><td><span class='pass'>met</span></td>" in page
     assert "the service was back after 3.60 s (+0.65/-1.10 s)" in page
     assert "<td>First symptom seen</td><td>—</td><td class='num'>0.75 s (+0/-0.75 s)</td>" in page
@@ -46,20 +46,28 @@ def test_page_states_the_outcome_objectives_and_ledger(plan: Plan) -> None:
 
 
 def test_everything_from_the_plan_or_the_system_is_escaped(plan: Plan) -> None:
-    card = copy.deepcopy(standard_scorecard(plan, "failed"))
-    card["scenario"]["title"] = "<script>alert('x')</script>"
-    card["error"] = "compose said <b>no</b> & left"
-    card["scenario"]["faults"] = ["down <img src=x onerror=alert(1)>"]
-    page = render_html(card)
+    def hostile(card: dict[str, Any]) -> None:
+        card["scenario"]["title"] = "<script>alert('x')</script>"
+        card["error"] = "compose said <b>no</b> & left"
+        card["scenario"]["faults"] = ["down <img src=x onerror=alert(1)>"]
+        card["measurements"]["not_done_ids"] = ["<i>t1</i>"]
+        card["steps"] = [
+            {"title": "<u>step</u>", "automated": True, "outcome": "failed", "detail": "<s>x</s>"}
+        ]
+
+    page = render_html(edited(standard_scorecard(plan, "failed"), hostile))
     assert "<script>" not in page and "<img" not in page and "<b>no</b>" not in page
+    assert "<i>t1" not in page and "<u>step" not in page and "<s>x" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert "compose said &lt;b&gt;no&lt;/b&gt; &amp; left" in page
     assert re.search(r"Failed: the system missed at least one objective", page)
 
 
 def test_the_plans_unit_words_are_escaped_too(plan: Plan) -> None:
-    card = copy.deepcopy(standard_scorecard(plan, "passed"))
-    card["unit"] = {"one": "<u>job</u>", "many": "<u>jobs</u>"}
+    card = edited(
+        standard_scorecard(plan, "passed"),
+        lambda d: d.update(unit={"one": "<u>job</u>", "many": "<u>jobs</u>"}),
+    )
 
     page = render_html(card)
 
@@ -108,13 +116,16 @@ def test_a_page_without_a_final_read_says_loss_is_unknown_and_why(tmp_path: Path
         f"<tr><td>Data lost (RPO)</td><td>none</td><td class='num'>{READ_FAILED}</td>"
         "<td><span class='unknown'>not judged</span></td></tr>"
     ) in page
-    assert f"<li><span class='unknown'>UNKNOWN</span> rpo: not judged: {READ_FAILED}</li>" in page
+    assert (
+        f"<li><span class='unknown'>UNKNOWN</span> no acknowledged ticket lost: not judged: {READ_FAILED}</li>"
+        in page
+    )
     assert f"<tr><td>acknowledged but missing</td><td class='num'>{READ_FAILED}</td></tr>" in page
     assert "0 acknowledged tickets lost" not in page
 
 
 def test_a_schema_1_scorecard_still_renders_in_the_claims_words() -> None:
-    card = load_scorecard(V1_SCORECARD)
+    card = load_checked(V1_SCORECARD)
 
     page = render_html(card)
 
@@ -125,26 +136,9 @@ def test_a_schema_1_scorecard_still_renders_in_the_claims_words() -> None:
     assert "<tr><td>acknowledged but never done</td><td class='num'>0</td></tr>" in page
     assert "<td class='num'>0 acknowledged claims lost</td><td><span class='pass'>met</span></td>" in page
     # a /1 verdict has no outcome, only passed
-    assert "<li><span class='pass'>PASS</span> rpo: no acknowledged claim lost (3 checked)</li>" in page
+    assert (
+        "<li><span class='pass'>PASS</span> no acknowledged claim lost: no acknowledged claim lost (3 checked)</li>"
+        in page
+    )
+    assert "This scorecard does not record its recovery steps (an earlier drdrill wrote it)." in page
     assert page.count("<circle") == 22
-
-
-def test_words_read_schema_1_and_schema_2_alike(plan: Plan) -> None:
-    v1, v2 = load_scorecard(V1_SCORECARD), standard_scorecard(plan, "passed")
-
-    assert words.unit(v1) == words.unit(v2) == ("claim", "claims")
-    # the same /2 names from both, the /1 file's own counts kept
-    assert list(words.ledger(v1)) == list(words.ledger(v2))
-    assert (words.ledger(v1)["done"], words.ledger(v1)["not_done"]) == (3, 0)
-    assert [words.outcome(v) for v in v1["verdicts"]] == [words.outcome(v) for v in v2["verdicts"]]
-    assert words.count(v1, 1) == "1 claim"
-    assert words.reason(v1, "ledger.lost") is None  # /1 had every figure, so no reason to give
-
-
-def test_words_of_a_scorecard_without_unit_fall_back_to_writes() -> None:
-    card: dict[str, Any] = {"schema": "drdrill.scorecard/2", "measurements": {"ledger": {}}}
-
-    assert words.unit(card) == ("write", "writes")
-    assert words.count(card, 2) == "2 writes"
-    assert words.outcome({"passed": False}) == "fail"
-    assert words.outcome({"outcome": "unknown", "passed": False}) == "unknown"

@@ -1,12 +1,13 @@
 """The plan's words turned into what a drill is judged against: the tier's RTO/RPO, the staging bounds, the
-detection criteria at staging time scale. Pure: plan data in, :class:`Objectives` out."""
+detection criteria at staging time scale, the recovery steps. Pure: plan data in, :class:`Objectives` out."""
 
 from __future__ import annotations
 
-from drdrill.journal import FAILOVER
+from drdrill.measure.steps import PlannedStep
 from drdrill.measure.timeline import Criterion
 from drdrill.measure.verdicts import Objectives, Words
 from drdrill.plan import Plan, Scenario
+from drdrill.plan.steps import has_failover_signal, step_serves
 from drdrill.units import ns
 
 
@@ -14,7 +15,6 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
     """What a drill of ``scenario`` is judged against."""
     objective = plan.objectives_for(scenario)
     s = scenario.staging
-    contract = plan.staging_topology.system
     return Objectives(
         rto_ns=ns(objective.rto),
         rpo_ns=ns(objective.rpo),
@@ -25,7 +25,22 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
         criteria=tuple(criteria(scenario, plan)),
         criteria_match_all=scenario.detection.match == "all",
         unit=Words(plan.staging_topology.unit.one, plan.staging_topology.unit.many),
-        failover_signal=contract is not None and FAILOVER in contract.signals,
+        failover_signal=has_failover_signal(plan),
+        steps=planned_steps(scenario),
+    )
+
+
+def planned_steps(scenario: Scenario) -> tuple[PlannedStep, ...]:
+    """The scenario's recovery steps in order, so a drill knows an automated step it never ran."""
+    return tuple(
+        PlannedStep(
+            title=step.title,
+            hook=step.hook,
+            owner=step.owner,
+            estimate_ns=None if step.estimate is None else ns(step.estimate),
+            serves=step_serves(step),
+        )
+        for step in scenario.recovery
     )
 
 

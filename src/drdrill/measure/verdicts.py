@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
     GRID_NS,
     PROBE_SOURCE,
@@ -33,7 +34,7 @@ from drdrill.measure.timeline import (
     signal_change,
     time_to_detect_by_criteria,
 )
-from drdrill.units import Bound, bounded, seconds, span
+from drdrill.units import NS_PER_S, Bound, bounded, seconds, unseen_outage
 
 # No vacuous pass (Jepsen's lesson: a check passes when nothing happened). Data loss is judged on the writes
 # acknowledged while the fault was held: five is the fewest that still spread over a short outage at the
@@ -58,6 +59,7 @@ class Objectives:
     criteria_match_all: bool = False
     unit: Words = field(default_factory=lambda: Words("write", "writes"))  # the plan's unit of work
     failover_signal: bool = True  # the system declares a failover signal, so failover can be dated
+    steps: tuple[PlannedStep, ...] = ()  # the scenario's recovery steps, automated and manual, in order
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Measurements:
     recovery_after_failover: bool = (
         False  # recovery was dated from the failover, not from the first good sample
     )
+    steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -162,10 +165,7 @@ def _verdict(name: str, ok: bool, measured: str, objective: str, message: str) -
 
 def no_interruption(gap_ns: int) -> str:
     """What a drill whose samples saw no symptom during the fault says instead of a recovery time."""
-    return (
-        f"no interruption seen by the probes and writes (an outage of at most {span(gap_ns)} could fall "
-        "between their samples)"
-    )
+    return unseen_outage(gap_ns / NS_PER_S)
 
 
 # A read-back probe polls every 50 ms, so "slow" below a few polls would be noise, not a symptom.
@@ -316,8 +316,10 @@ def measure(
     slow_factor: float | None = None,
     criteria: Sequence[Criterion] = (),
     criteria_match_all: bool = False,
+    steps: Sequence[PlannedStep] = (),
 ) -> Measurements:
-    """Take every figure from the journal: detection and recovery from every probe and write, with bounds."""
+    """Take every figure from the journal: detection and recovery from every probe and write, with bounds,
+    and what each of the plan's recovery ``steps`` did."""
     probes = probe_results(events)
     samples = all_samples(events)
     window = fault_window(events)
@@ -381,7 +383,22 @@ def measure(
         stopped_in=_last_phase(events),
         fault_skipped=any(e.kind is Kind.NOTE and e.name == SKIPPED for e in events),
         recovery_after_failover=timing.after_failover,
+        steps=step_results(events, steps),
     )
+
+
+# The phases a client reads about in words of their own; the others read as "during the fault phase".
+_PHASE_WORDS: dict[str, str] = {
+    Phase.SWEEP: "while clearing what earlier runs left",
+    Phase.STACK_START: "while starting the staging replica",
+    Phase.FINAL_READ: "during the final read",
+}
+
+
+def _during(phase: str | None) -> str:
+    if phase is None:
+        return "during the preflight phase"
+    return _PHASE_WORDS.get(phase, f"during the {phase} phase")
 
 
 def _how(m: Measurements, end: DrillEnd) -> str:
@@ -391,10 +408,10 @@ def _how(m: Measurements, end: DrillEnd) -> str:
         first = (end.error or "").split("; ")[0]
         if first.startswith("interrupted"):
             return f"the drill was {first}"
-        return f"the drill was interrupted during the {phase or 'preflight'} phase"
+        return f"the drill was interrupted {_during(phase)}"
     if phase is None:
         return "the drill errored before it started"
-    return f"the drill errored during the {phase} phase"
+    return f"the drill errored {_during(phase)}"
 
 
 def _no_fault_why(m: Measurements, end: DrillEnd) -> str:
@@ -418,14 +435,64 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
     """Every verdict of a drill, in the order a reader wants them; ``end`` says how the runner ended it."""
     end = end or DrillEnd()
     recovery = _recovery_bound(m, objectives, end)
-    return [
+    verdicts = [
         _baseline(m, end),
-        recovery,
+        _with_steps(recovery, _let_down(m, end, "recovery")),
         _projected_rto(m, objectives, end, recovery),
         _rpo(m, objectives, end),
         _drained(m, objectives, end),
         _unexpected(m, objectives, end),
     ]
+    failback = _failback(m, end)
+    return verdicts if failback is None else [*verdicts, failback]
+
+
+def _let_down(m: Measurements, end: DrillEnd, serves: Serves) -> list[str]:
+    """What each automated step serving ``serves`` that did not complete says, in its own words.
+
+    A step that ran and failed always counts. One never run (or cut off) counts when the drill went on to its
+    end with a fault applied: then nothing excused it. In a drill that stopped early, or never applied its
+    fault, the verdict it serves is not judged for that reason, and says so itself.
+    """
+    found = []
+    for step in m.steps:
+        if not step.automated or step.serves != serves:
+            continue
+        if step.outcome == "failed":
+            found.append(f"the automated step '{step.title}' failed: {step.detail or 'it gave no reason'}")
+        elif step.outcome in ("not_run", "unfinished") and not end.stopped and m.fault_start_ns is not None:
+            never = "never ran" if step.outcome == "not_run" else "never completed"
+            found.append(f"the automated step '{step.title}' {never}")
+    return found
+
+
+def _with_steps(verdict: Verdict, let_down: Sequence[str]) -> Verdict:
+    """``verdict`` failed by the steps that served it and did not complete: a recovery the plan's own steps
+    did not earn is no pass, whatever the service did by itself."""
+    if not let_down:
+        return verdict
+    message = "; ".join(let_down) + f"; the service: {verdict.message}"
+    return Verdict(verdict.name, "fail", verdict.measured, verdict.objective, message)
+
+
+def _failback(m: Measurements, end: DrillEnd) -> Verdict | None:
+    """The fail-back steps (run after the revert) completed; None when the scenario has none."""
+    steps = [s for s in m.steps if s.automated and s.serves == "failback"]
+    if not steps:
+        return None
+    objective = "every automated fail-back step completes"
+    done = [s for s in steps if s.outcome == "ok"]
+    measured = f"{len(done)} of {len(steps)} completed"
+    let_down = _let_down(m, end, "failback")
+    if let_down:
+        return Verdict("failback", "fail", measured, objective, "; ".join(let_down))
+    if len(done) < len(steps):
+        why = _no_fault_why(m, end) if m.fault_start_ns is None else f"not judged: {_how(m, end)}"
+        return Verdict("failback", "unknown", measured, objective, why)
+    ran = ", ".join(
+        f"'{s.title}' in {seconds(s.duration_ns)}" + (f" ({s.detail})" if s.detail else "") for s in done
+    )
+    return Verdict("failback", "pass", measured, objective, f"every fail-back step completed: {ran}")
 
 
 def _baseline(m: Measurements, end: DrillEnd) -> Verdict:
@@ -475,7 +542,7 @@ def _recovery_bound(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     latest = ttr + (m.time_to_recover_bound_ns[1] if m.time_to_recover_bound_ns else 0)
     if latest > o.recovery_bound_ns:
         over = seconds(latest - o.recovery_bound_ns)
-        message = f"RTO missed: recovered in {measured}, {over} over the staging bound of {bound}"
+        message = f"staging bound missed: recovered in {measured}, {over} over the bound of {bound}"
         return _verdict("recovery_bound", False, measured, objective, message)
     if m.good_probes_in_fault < MIN_GOOD_PROBES_IN_FAULT:
         message = (
@@ -496,12 +563,12 @@ def _not_recovered(m: Measurements, o: Objectives) -> str:
         )
     if m.fault_held_ns is None:
         return (
-            f"RTO missed: {failed_over}steady state did not return while the fault was in place "
+            f"staging bound missed: {failed_over}steady state did not return while the fault was in place "
             f"(staging bound {bound})"
         )
     held = seconds(m.fault_held_ns)
     return (
-        f"RTO missed: {failed_over}steady state did not return during the {held} the fault was held "
+        f"staging bound missed: {failed_over}steady state did not return during the {held} the fault was held "
         f"(staging bound {bound})"
     )
 
@@ -517,7 +584,7 @@ def _projected_rto(m: Measurements, o: Objectives, end: DrillEnd, recovery: Verd
             False,
             "unknown",
             objective,
-            "no projected RTO: the automated recovery never completed",
+            "no projected RTO: the service did not recover on staging while the fault was held",
         )
     # the recovery verdict gives the measured time's bound; here it would only crowd the sum
     automated = "no interruption seen" if not m.interrupted else f"{seconds(m.time_to_recover_ns)} measured"
@@ -648,7 +715,7 @@ def _fault_reasons(m: Measurements, o: Objectives, end: DrillEnd) -> dict[str, s
     if m.time_to_detect_by_plan_ns is None and o.criteria:
         reasons["time_to_detect_by_plan_s"] = "never held over a whole staging window of the fault"
     if not o.failover_signal:
-        why = "not measured, because the plan declares no failover signal (staging_topology.system.signals.failover)"
+        why = "not measured, because the plan declares no failover signal"
         reasons["time_to_failover_s"] = reasons["time_to_failback_s"] = why
     else:
         if m.time_to_failover_ns is None:
@@ -677,5 +744,6 @@ def measure_and_judge(
         objectives.slow_factor,
         objectives.criteria,
         objectives.criteria_match_all,
+        objectives.steps,
     )
     return m, judge(m, objectives, end)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from drdrill.plan import faults as f
 from drdrill.plan.errors import PlanIssue, dotted, unknown_name
 from drdrill.plan.models import Plan, Scenario
+from drdrill.plan.steps import step_prerequisite_issues
 from drdrill.plan.topology import check_topology
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
@@ -71,6 +72,7 @@ class _Checker:
                 self.need(doc, ["recovery", i, "components", j], "component", comp_name, plan.components)
         for i, mode in enumerate(scenario.degraded_modes):
             self.need(doc, ["degraded_modes", i], "degraded mode", mode, plan.degraded_modes)
+        self.issues.extend(step_prerequisite_issues(plan, scenario, doc))
 
     def check_fault(self, fault: f.Fault, doc: YamlDoc, loc: list[str | int]) -> None:
         plan = self.plan

@@ -376,13 +376,20 @@ def _scenario_lines(draft: _Draft) -> Iterator[str]:
     yield from _fault_lines(draft, primary)
     yield "recovery:"
     if backup is not None:
-        yield "  # Automated: measured by the drill. It waits for signals.failover in plan.yaml to say failed_over."
-        yield "  - title: Fail over to the backup provider"
-        yield "    hook: provider-failover"
-        yield "    owner: platform-engineer"
         consumer = draft.links[backup].consumer if backup in draft.links else None
         touched = [consumer, backup] if consumer else [backup]
-        yield f"    components: [{', '.join(_q(c) for c in touched)}]"
+        yield from _commented_step(
+            [
+                "Automated steps wait for the system's failover signal: uncomment these two once plan.yaml",
+                "declares signals.failover (its system contract); drdrill validate refuses them without it.",
+            ],
+            [
+                "title: Fail over to the backup provider",
+                "hook: provider-failover",
+                "owner: platform-engineer",
+                f"components: [{', '.join(_q(c) for c in touched)}]",
+            ],
+        )
     yield "  - title: Send the first notice to the client"
     yield "    owner: client-liaison"
     yield "    estimate: 10m"
@@ -390,13 +397,28 @@ def _scenario_lines(draft: _Draft) -> Iterator[str]:
     yield "    owner: incident-lead"
     yield "    estimate: 5m"
     if backup is not None:
-        yield "  - title: After the primary recovers, fail back"
-        yield "    hook: provider-failback"
-        yield f"    components: [{_q(primary or backup)}]"
+        yield from _commented_step(
+            [],
+            [
+                "title: After the primary recovers, fail back",
+                "hook: provider-failback",
+                f"components: [{_q(primary or backup)}]",
+            ],
+        )
     yield "degraded_modes: [queue-and-hold]"
     yield "staging:"
     yield "  recovery_bound: 30s      # the automated recovery must finish within this in staging"
     yield "  workload_rate: 10        # writes per second"
+
+
+def _commented_step(why: list[str], keys: list[str]) -> Iterator[str]:
+    """A recovery step written commented out: its hook needs what the scaffold cannot declare for you."""
+    for line in why:
+        yield f"  # {line}"
+    first, *rest = keys
+    yield f"  # - {first}"
+    for key in rest:
+        yield f"  #   {key}"
 
 
 def _fault_lines(draft: _Draft, primary: str | None) -> Iterator[str]:

@@ -1,6 +1,6 @@
 """A drill's scorecard as a Chaos Toolkit journal, so tools that read Chaos Toolkit results can read drills.
 
-The mapping, from the scorecard JSON alone:
+The mapping, from the typed scorecard alone:
 
 - the experiment is the scenario: its faults and automated recovery steps are the method's actions (in the
   order the timeline shows them), the fault reverts are its rollbacks, and each verdict is a probe of the
@@ -24,13 +24,12 @@ chaoslib, and running it replays the recorded results and acts on nothing (the r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from drdrill import __version__
-from drdrill.report.cardview import CardView, VerdictView
+from drdrill.report.schema import EventCard, Scorecard, VerdictCard
 
 Activity = dict[str, Any]
 RunRecord = dict[str, Any]
@@ -71,36 +70,36 @@ def _run(activity: Activity, start: str, end: str, status: str, output: Any) -> 
     }
 
 
-def _method_and_rollbacks(timeline: Sequence[Mapping[str, Any]]) -> tuple[list[RunRecord], list[RunRecord]]:
+def _method_and_rollbacks(timeline: Sequence[EventCard]) -> tuple[list[RunRecord], list[RunRecord]]:
     """Fault and recovery-step runs (by start) and fault reverts, from the timeline."""
     runs: list[RunRecord] = []
     rollbacks: list[RunRecord] = []
-    faults: dict[str, Mapping[str, Any]] = {}
-    steps: dict[str, Mapping[str, Any]] = {}
+    faults: dict[str, EventCard] = {}
+    steps: dict[str, EventCard] = {}
     for e in timeline:
-        kind, type_, name, utc = e.get("kind"), e.get("type"), str(e.get("name")), str(e.get("utc"))
+        kind, type_, name, utc = e.kind, e.type, e.name, e.utc
         if kind == "fault" and type_ == "start":
             faults[name] = e
         elif kind == "fault" and type_ == "end" and name in faults:
-            start = str(faults.pop(name)["utc"])
+            start = faults.pop(name).utc
             output = f"held {_duration(start, utc):g} s, then reverted"
             runs.append(_run(_activity("action", f"inject {name}"), start, utc, "succeeded", output))
             rollbacks.append(_run(_activity("action", f"revert {name}"), utc, utc, "succeeded", "reverted"))
         elif kind == "step" and type_ == "invoke":
             steps[name] = e
         elif kind == "step" and type_ in ("ok", "fail") and name in steps:
-            start = str(steps.pop(name)["utc"])
+            start = steps.pop(name).utc
             status = "succeeded" if type_ == "ok" else "failed"
-            detail = (e.get("data") or {}).get("detail")
+            detail = e.data.get("detail")
             runs.append(_run(_activity("action", name), start, utc, status, detail))
     # A fault never reverted (the run was cut short) still ran: it is an action that did not finish.
     for name, e in faults.items():
-        runs.append(_run(_activity("action", f"inject {name}"), str(e["utc"]), str(e["utc"]), "failed", None))
+        runs.append(_run(_activity("action", f"inject {name}"), e.utc, e.utc, "failed", None))
     runs.sort(key=lambda r: str(r["start"]))
     return runs, rollbacks
 
 
-def _probe_run(verdict: VerdictView, when: str) -> RunRecord:
+def _probe_run(verdict: VerdictCard, when: str) -> RunRecord:
     activity = _activity("probe", verdict.name, verdict.outcome == "pass", tolerance=True)
     status = "failed" if verdict.outcome == "unknown" else "succeeded"
     record = _run(activity, when, when, status, verdict.message)
@@ -108,7 +107,7 @@ def _probe_run(verdict: VerdictView, when: str) -> RunRecord:
     return record
 
 
-def _steady_state(verdicts: Sequence[VerdictView], when: str | None) -> dict[str, Any] | None:
+def _steady_state(verdicts: Sequence[VerdictCard], when: str | None) -> dict[str, Any] | None:
     if not verdicts or when is None:
         return None
     return {
@@ -117,14 +116,15 @@ def _steady_state(verdicts: Sequence[VerdictView], when: str | None) -> dict[str
     }
 
 
-def _experiment(card: CardView, method: list[Activity], rollbacks: list[Activity]) -> dict[str, Any]:
-    tags = ["drdrill", f"tier-{card.tier}", card.disruption or "unclassified"]
+def _experiment(card: Scorecard, method: list[Activity], rollbacks: list[Activity]) -> dict[str, Any]:
+    sc = card.scenario
+    tags = ["drdrill", f"tier-{sc.tier}", sc.disruption or "unclassified"]
     return {
         "version": "1.0.0",
-        "title": card.scenario_title,
+        "title": sc.title,
         "description": (
-            f"drdrill staging drill of scenario {card.scenario_name!r} ({card.plan_name} for {card.client}); "
-            f"faults: {', '.join(card.faults) or 'none'}"
+            f"drdrill staging drill of scenario {sc.name!r} ({card.plan.name} for {card.plan.client}); "
+            f"faults: {', '.join(sc.faults) or 'none'}"
         ),
         "tags": tags,
         "steady-state-hypothesis": {
@@ -135,18 +135,15 @@ def _experiment(card: CardView, method: list[Activity], rollbacks: list[Activity
         },
         "method": method,
         "rollbacks": rollbacks,
-        "extensions": [{"name": "drdrill", "run_id": card.run_id, "schema": card.schema}],
+        "extensions": [{"name": "drdrill", "run_id": card.run_id, "schema": card.schema_id}],
     }
 
 
-def _phase_end(timeline: Sequence[Mapping[str, Any]], phase: str) -> str | None:
-    for e in timeline:
-        if e.get("kind") == "phase" and e.get("type") == "end" and e.get("name") == phase:
-            return str(e["utc"])
-    return None
+def _phase_end(timeline: Sequence[EventCard], phase: str) -> str | None:
+    return next((e.utc for e in timeline if e.kind == "phase" and e.type == "end" and e.name == phase), None)
 
 
-def _status(card: CardView, before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[str, bool]:
+def _status(card: Scorecard, before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[str, bool]:
     """(status, deviated) as chaoslib sets them: ``failed`` when a probe could not run; deviated when the
     steady state held before the method and not after it."""
     if card.status not in ("passed", "failed"):
@@ -160,26 +157,24 @@ def _status(card: CardView, before: dict[str, Any] | None, after: dict[str, Any]
     return ("failed" if probe_failed else "completed"), deviated
 
 
-def chaostoolkit_journal(scorecard: Mapping[str, Any], scorecard_path: str | None = None) -> dict[str, Any]:
+def chaostoolkit_journal(card: Scorecard, scorecard_path: str | None = None) -> dict[str, Any]:
     """The Chaos Toolkit journal of a drill."""
-    card = CardView(scorecard)
     timeline = card.timeline
     runs, rollbacks = _method_and_rollbacks(timeline)
     verdicts = card.verdicts
-    end = card.data.get("finished_utc")
+    end = card.finished_utc
     before = _steady_state([v for v in verdicts if v.name == _BEFORE], _phase_end(timeline, _BEFORE))
     after = _steady_state([v for v in verdicts if v.name != _BEFORE], end or _phase_end(timeline, "fault"))
     status, deviated = _status(card, before, after)
-    environment = card.data.get("environment") or {}
     journal: dict[str, Any] = {
         "chaoslib-version": None,  # written by drdrill, not by chaoslib
-        "drdrill-version": card.data.get("drdrill_version", __version__),
-        "platform": environment.get("platform", ""),
-        "node": environment.get("node", ""),
+        "drdrill-version": card.drdrill_version,
+        "platform": card.environment.get("platform", ""),
+        "node": card.environment.get("node", ""),
         "experiment": _experiment(card, [r["activity"] for r in runs], [r["activity"] for r in rollbacks]),
         "start": card.started_utc,
         "end": end,
-        "duration": card.data.get("duration_s"),
+        "duration": card.duration_s,
         "status": status,
         "deviated": deviated,
         "steady_states": {"before": before, "after": after, "during": []},
@@ -193,7 +188,7 @@ def chaostoolkit_journal(scorecard: Mapping[str, Any], scorecard_path: str | Non
     return journal
 
 
-def write_chaostoolkit_journal(scorecard: Mapping[str, Any], path: Path, scorecard_path: str | None) -> Path:
+def write_chaostoolkit_journal(card: Scorecard, path: Path, scorecard_path: str | None) -> Path:
     """Write the journal as JSON, as ``chaos run`` writes ``journal.json``."""
-    path.write_text(json.dumps(chaostoolkit_journal(scorecard, scorecard_path), indent=2) + "\n")
+    path.write_text(json.dumps(chaostoolkit_journal(card, scorecard_path), indent=2) + "\n")
     return path

@@ -1,24 +1,29 @@
 """Drill history from the scorecards a reports directory holds, and each plan scenario's readiness.
 
 This is the one history model: ``drdrill lint --reports`` and ``drdrill history`` both read it, and both judge
-"overdue" with :func:`drdrill.plan.standing.drill_standing`.
+"overdue" with :func:`drdrill.plan.standing.drill_standing`. It also tells when two runs of one scenario drilled
+different configurations (compose file, environment, images, plan), so a changed result is not read as a
+changed system when the drill itself changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 from drdrill.plan import Plan, Scenario
 from drdrill.plan.standing import DrillStanding, drill_standing
-from drdrill.report.cardview import COUNTS_AS_DRILL, CardView, load_card
+from drdrill.report.schema import COUNTS_AS_DRILL, ConfigurationCard, Scorecard, load_checked
 
 __all__ = [
     "COUNTS_AS_DRILL",
+    "ConfigurationChange",
     "DrillHistory",
     "DrillRun",
     "ScenarioReadiness",
+    "configuration_changes",
     "lapsed",
     "read_history",
     "readiness",
@@ -32,7 +37,7 @@ class DrillRun:
     """One run's scorecard: a drill when it passed or failed; an errored or aborted run is kept to be shown."""
 
     path: Path
-    card: CardView
+    card: Scorecard
 
     @property
     def started(self) -> datetime | None:
@@ -62,12 +67,23 @@ class DrillHistory:
         out: dict[str, date] = {}
         for run in self.drills:
             assert run.started is not None  # counts implies a start
-            out[run.card.scenario_name] = run.started.date()  # runs are in order: the last one wins
+            out[run.card.scenario.name] = run.started.date()  # runs are in order: the last one wins
         return out
 
     def of(self, scenario: str) -> list[DrillRun]:
         """Every run of ``scenario``, oldest first."""
-        return [r for r in self.runs if r.card.scenario_name == scenario]
+        return [r for r in self.runs if r.card.scenario.name == scenario]
+
+    def configuration_changes(self, scenario: str) -> list[ConfigurationChange]:
+        """Each pair of consecutive runs of ``scenario`` (among those that recorded their configuration) that
+        drilled different configurations, oldest first."""
+        recorded = [(r, r.card.configuration) for r in self.of(scenario) if r.card.configuration is not None]
+        out = []
+        for (before, was), (after, now) in pairwise(recorded):
+            changes = configuration_changes(was, now)
+            if changes:
+                out.append(ConfigurationChange(before, after, changes))
+        return out
 
 
 def read_history(report_dir: Path) -> DrillHistory:
@@ -75,7 +91,7 @@ def read_history(report_dir: Path) -> DrillHistory:
     history = DrillHistory()
     for path in sorted(report_dir.glob("*/scorecard.json")):
         try:
-            run = DrillRun(path, load_card(path))
+            run = DrillRun(path, load_checked(path))
         except (OSError, ValueError) as exc:
             history.unreadable.append(f"{path}: {exc}")
             continue
@@ -120,3 +136,47 @@ def readiness(plan: Plan, history: DrillHistory, today: date) -> list[ScenarioRe
 def lapsed(rows: list[ScenarioReadiness], tier: int | None = 1) -> list[ScenarioReadiness]:
     """Rows never drilled or overdue, of ``tier`` only (``None``: every tier)."""
     return [r for r in rows if r.standing.lapsed and (tier is None or r.scenario.tier == tier)]
+
+
+@dataclass(frozen=True)
+class ConfigurationChange:
+    """Two consecutive runs of one scenario that drilled different configurations, and what differed."""
+
+    before: DrillRun
+    after: DrillRun
+    changes: list[str]
+
+
+def _short(value: str | None) -> str:
+    if value is None:
+        return "not recorded"
+    return value if len(value) <= 24 else value[:23] + "…"
+
+
+def _mapping_changes(what: str, before: dict[str, str], after: dict[str, str]) -> list[str]:
+    out = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if old is None:
+            out.append(f"{what} {key} set to {new!r} (unset before)")
+        elif new is None:
+            out.append(f"{what} {key} unset (was {old!r})")
+        else:
+            out.append(f"{what} {key} changed from {_short(old)!r} to {_short(new)!r}")
+    return out
+
+
+def configuration_changes(before: ConfigurationCard, after: ConfigurationCard) -> list[str]:
+    """What differs between two runs' configurations, in words; empty when they drilled the same thing."""
+    out = []
+    if before.compose_digest != after.compose_digest:
+        out.append(
+            f"compose file changed ({_short(before.compose_digest)} to {_short(after.compose_digest)})"
+        )
+    if before.plan_digest != after.plan_digest:
+        out.append(f"plan changed ({_short(before.plan_digest)} to {_short(after.plan_digest)})")
+    out += _mapping_changes("variable", before.environment, after.environment)
+    out += _mapping_changes("image of", before.images, after.images)
+    return out

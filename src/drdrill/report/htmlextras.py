@@ -1,18 +1,16 @@
 """What a drill adds to its row in pytest-html's report: a link to its scorecard and the verdict table.
 
-Pure functions over the scorecard JSON; the plugin hands their output to pytest-html's ``extras``. pytest-html
+Pure functions over the typed scorecard; the plugin hands their output to pytest-html's ``extras``. pytest-html
 puts link targets into ``href`` as they are, so the link is escaped here.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from html import escape
 from pathlib import Path
-from typing import Any
 
-from drdrill.report.cardview import CardView
+from drdrill.report.schema import Scorecard
 
 _OUTCOME_STYLE = {"pass": "color:#1a7f37", "fail": "color:#cf222e", "unknown": "color:#9a6700"}
 
@@ -27,9 +25,8 @@ def scorecard_href(scorecard_json: Path, html_report: Path | None) -> str:
     return escape(os.path.relpath(target, html_report.resolve().parent), quote=True)
 
 
-def verdict_table(scorecard: Mapping[str, Any]) -> str:
+def verdict_table(card: Scorecard) -> str:
     """The drill's verdicts as an HTML table, every value escaped."""
-    card = CardView(scorecard)
     rows = "".join(
         f"<tr><td>{escape(v.name)}</td><td style='{_OUTCOME_STYLE[v.outcome]};font-weight:600'>"
         f"{escape(v.outcome.upper())}</td><td>{escape(v.measured)}</td><td>{escape(v.objective)}</td>"
@@ -37,7 +34,7 @@ def verdict_table(scorecard: Mapping[str, Any]) -> str:
         for v in card.verdicts
     )
     head = "<tr><th>verdict</th><th>outcome</th><th>measured</th><th>objective</th><th>why</th></tr>"
-    caption = f"drill {escape(card.scenario_name)}: {escape(card.status.upper())}"
+    caption = f"drill {escape(card.scenario.name)}: {escape(card.status.upper())}"
     return (
         "<table class='drdrill-verdicts' style='border-collapse:collapse;margin:.4rem 0' border='1' "
         f"cellpadding='4'><caption style='text-align:left;font-weight:600'>{caption}</caption>{head}{rows}"

@@ -18,8 +18,12 @@ from pathlib import Path
 from drdrill.plan import Plan
 from drdrill.plan.durations import humanize_duration
 from drdrill.plan.lints import Maturity
-from drdrill.report.cardview import CardView, Figure, fmt_seconds
+from drdrill.report import words
 from drdrill.report.history import DrillHistory, DrillRun, ScenarioReadiness, readiness
+from drdrill.report.html import findings
+from drdrill.report.schema import Scorecard
+from drdrill.report.words import Figure
+from drdrill.units import duration_s
 
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "errored": "#bc4c00", "aborted": "#57606a"}
 CSS = """
@@ -62,8 +66,8 @@ class Series:
     """One trend chart: a figure across a scenario's drills, and the objective it is judged against."""
 
     title: str
-    figure: Callable[[CardView], Figure]
-    objective: Callable[[CardView], float | None]
+    figure: Callable[[Scorecard], Figure]
+    objective: Callable[[Scorecard], float | None]
     fmt: Callable[[float], str]
     no_objective: str = "no objective"
 
@@ -72,30 +76,33 @@ def _count(value: float) -> str:
     return f"{value:g}"
 
 
-def _lost_objective(card: CardView) -> float | None:
+def _lost_objective(card: Scorecard) -> float | None:
     # The RPO is a span of work; with an RPO of zero it is also a count: no acknowledged unit of work may be lost.
-    rpo = card.objective("rpo_s")
-    return 0.0 if rpo == 0 else None
+    return 0.0 if card.objectives.rpo_s == 0 else None
+
+
+def _fmt(value: float) -> str:
+    return duration_s(value)
 
 
 SERIES = (
     Series(
         "time to detect",
-        lambda c: c.time_to_detect,
+        lambda c: words.figure(c, "time_to_detect_s"),
         lambda c: None,
-        fmt_seconds,
+        _fmt,
     ),
     Series(
         "time to recover",
-        lambda c: c.time_to_recover,
-        lambda c: c.objective("staging_recovery_bound_s"),
-        fmt_seconds,
+        lambda c: words.figure(c, "time_to_recover_s"),
+        lambda c: c.objectives.staging_recovery_bound_s,
+        _fmt,
     ),
-    Series("data lost", lambda c: c.lost, _lost_objective, _count, "RPO above zero"),
+    Series("data lost", words.lost, _lost_objective, _count, "RPO above zero"),
 )
 
 
-def trend_svg(series: Series, drills: Sequence[CardView], width: int = 168, height: int = 46) -> str:
+def trend_svg(series: Series, drills: Sequence[Scorecard], width: int = 168, height: int = 46) -> str:
     """A small chart of ``series`` over ``drills`` (oldest first), the objective as a dashed line.
 
     A drill whose figure was not measured is a hollow grey mark on the axis, never a zero.
@@ -261,25 +268,55 @@ def _figure_text(run: DrillRun, figure: Figure, fmt: Callable[[float], str]) -> 
     return fmt(figure.value)
 
 
+def _recover_text(run: DrillRun) -> str:
+    """Time to recover, or "no interruption seen" for a drill whose samples saw none (never "0.00 s")."""
+    if (
+        run.counts
+        and words.no_interruption_seen(run.card)
+        and run.card.measurements.time_to_recover_s is not None
+    ):
+        return "no interruption seen"
+    return _figure_text(run, words.figure(run.card, "time_to_recover_s"), duration_s)
+
+
 def _lost_text(run: DrillRun) -> str:
     """Data lost in the drill's own words: ``1 ticket``, ``3 tickets``, or why it was not measured."""
-    return _figure_text(run, run.card.lost, lambda n: run.card.count(round(n)))
+    return _figure_text(run, words.lost(run.card), lambda n: run.card.unit.count(round(n)))
+
+
+def _reasons(run: DrillRun, changed: dict[str, list[str]]) -> str:
+    """Why a run did not pass (each objective missed or not judged, or the error), and what configuration
+    changed since the scenario's previous run."""
+    c = run.card
+    lines: list[str] = []
+    if c.error:
+        lines.append(c.error.splitlines()[0])
+    if c.status != "passed":
+        lines += findings(c)
+    lines += [f"configuration differs from the previous run: {x}" for x in changed.get(str(run.path), [])]
+    if not lines:
+        return ""
+    return "<ul class='plain'>" + "".join(f"<li class='sub'>{_e(line)}</li>" for line in lines) + "</ul>"
 
 
 def _runs_table(history: DrillHistory, out_dir: Path) -> str:
     if not history.runs:
         return "<p>No scorecard was found.</p>"
+    changed = {
+        str(change.after.path): change.changes
+        for scenario in {r.card.scenario.name for r in history.runs}
+        for change in history.configuration_changes(scenario)
+    }
     rows = []
     for run in reversed(history.runs):
         c = run.card
         when = run.started.strftime("%Y-%m-%d %H:%M UTC") if run.started else "before any event"
         note = "" if run.counts else " <span class='sub'>not counted as a drill</span>"
-        error = f"<br><span class='sub'>{_e(c.error)}</span>" if c.error else ""
         rows.append(
-            f"<tr><td class='num'>{_e(when)}</td><td>{_e(c.scenario_name)}</td>"
-            f"<td>{_badge(c.status)}{note}{error}</td>"
-            f"<td class='num'>{_e(_figure_text(run, c.time_to_detect, fmt_seconds))}</td>"
-            f"<td class='num'>{_e(_figure_text(run, c.time_to_recover, fmt_seconds))}</td>"
+            f"<tr><td class='num'>{_e(when)}</td><td>{_e(c.scenario.name)}</td>"
+            f"<td>{_badge(c.status)}{note}{_reasons(run, changed)}</td>"
+            f"<td class='num'>{_e(_figure_text(run, words.figure(c, 'time_to_detect_s'), duration_s))}</td>"
+            f"<td class='num'>{_e(_recover_text(run))}</td>"
             f"<td>{_e(_lost_text(run))}</td>"
             f"<td><a href='{_e(_link(run, out_dir))}'>{_e(c.run_id)}</a></td></tr>"
         )
@@ -306,7 +343,7 @@ def render_readiness(
     # Most critical first; within a tier, the plan's order.
     body = "".join(_scenario_row(plan, r, out_dir) for r in sorted(rows, key=lambda r: r.scenario.tier))
     known = set(plan.scenarios)
-    strangers = sorted({r.card.scenario_name for r in history.runs} - known)
+    strangers = sorted({r.card.scenario.name for r in history.runs} - known)
     extra = (
         f"<p class='sub'>Scorecards of scenarios not in this plan: {_e(', '.join(strangers))}</p>"
         if strangers

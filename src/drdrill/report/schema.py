@@ -1,10 +1,15 @@
-"""The scorecard's typed, versioned schema: what every view may rely on, published as JSON Schema.
+"""The scorecard: one typed, versioned model from the builder to every view, JSON only at the boundary.
 
 ``drdrill.scorecard/2`` is the current major version. Within a major version keys are only ever added, so a
-model here allows keys it does not know (a scorecard of a later minor release still reads), but every key a
-view reads is required and typed. A scorecard of schema /1 (written by drdrill before the system contract, for
-the bundled system only) is upgraded to /2 before it is checked, so old scorecards still render. Anything else
-is refused with one line that says which key is wrong and what to do.
+model here allows keys it does not know (a scorecard of a later minor release still reads, and writes back
+with them), but every key a view reads is required and typed, and a key added later has a default so that an
+earlier card still reads. A scorecard of schema /1 (written by drdrill before the system contract, for the
+bundled system only) is upgraded to /2 once, as it is read, so old scorecards still render. Anything else is
+refused with one line that says which key is wrong and what to do.
+
+The builder (:mod:`drdrill.report.scorecard`) makes a :class:`Scorecard`; every view takes one; the JSON file
+is written by :meth:`Scorecard.dumps` and read by :func:`load_checked`, the one place a scorecard file is read
+(pytest's ``TestReport`` does the same: typed in memory, serialised only to cross a process or a file).
 
     python -m drdrill.report.schema schema/     # writes schema/scorecard.schema.json
 """
@@ -18,12 +23,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-
-from drdrill.report import words
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 SCHEMA = "drdrill.scorecard/2"
 V1 = "drdrill.scorecard/1"
+V1_UNIT = ("claim", "claims")  # /1 scorecards came from the claims system only, and named no unit
+V1_LEDGER_NAMES = {"processed": "done", "unprocessed": "not_done"}
+# A drill that ran to its verdicts counts as a drill, whatever the verdicts; one that errored (the tool
+# failed) or was aborted (interrupted) exercised nothing and says nothing about the system.
+COUNTS_AS_DRILL = frozenset({"passed", "failed"})
 SCHEMA_FILE = "scorecard.schema.json"
 SCHEMA_ID = "https://drdrill.dev/schema/scorecard.schema.json"
 
@@ -44,14 +52,20 @@ Bound = tuple[float, float] | None  # [minus, plus]: the true value lies in [fig
 
 
 class CardModel(BaseModel):
-    """A part of a scorecard: typed, keys added by later minor versions allowed."""
+    """A part of a scorecard: typed, keys added by later minor versions allowed, no infinite or NaN number."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
 
 class UnitWords(CardModel):
+    """What the plan calls one unit of work and many (``ticket`` / ``tickets``)."""
+
     one: str
     many: str
+
+    def count(self, n: int) -> str:
+        """``1 ticket``, ``3 tickets``."""
+        return f"{n} {self.one if n == 1 else self.many}"
 
 
 class PlanRef(CardModel):
@@ -83,6 +97,28 @@ class ObjectivesCard(CardModel):
     manual_steps_s: float
     detection_criteria: list[CriterionRef]
     detection_match: Literal["any", "all"]
+
+
+LedgerName = Literal[
+    "attempted",
+    "acknowledged",
+    "failed",
+    "indeterminate",
+    "read",
+    "done",
+    "not_done",
+    "lost",
+    "unexpected",
+    "recovered",
+]
+TimeFigure = Literal[
+    "time_to_detect_s",
+    "time_to_detect_by_plan_s",
+    "time_to_failover_s",
+    "time_to_recover_s",
+    "time_to_failback_s",
+    "projected_rto_s",
+]
 
 
 class LedgerCounts(CardModel):
@@ -136,17 +172,80 @@ class MeasurementsCard(CardModel):
     lost_window_s: Seconds
     not_measured: dict[str, str] = Field(default_factory=dict)
 
+    def reason(self, figure: str) -> str | None:
+        """Why ``figure`` (``time_to_recover_s``, or ``ledger.<name>``) is null, when the card says."""
+        return self.not_measured.get(figure) or None
+
+    def time(self, figure: TimeFigure) -> float | None:
+        """A time in seconds, e.g. ``time_to_detect_s``; None when not measured."""
+        value: float | None = getattr(self, figure)
+        return value
+
+    def bound(self, figure: TimeFigure) -> Bound:
+        """``(minus, plus)`` seconds of ``figure``, when the card gives its sampling bound."""
+        value: Bound = getattr(self, figure.removesuffix("_s") + "_bound_s", None)
+        return value
+
+    def ledger_count(self, name: LedgerName) -> int | None:
+        """A ledger count; None when it was not measured."""
+        value: int | None = getattr(self.ledger, name)
+        return value
+
+
+Outcome = Literal["pass", "fail", "unknown"]
+Status = Literal["passed", "failed", "errored", "aborted"]
+STATUSES: tuple[Status, ...] = ("passed", "failed", "errored", "aborted")
+
 
 class VerdictCard(CardModel):
+    """One objective: met (``pass``), missed (``fail``) or not judged (``unknown``), and why."""
+
     name: str
-    outcome: Literal["pass", "fail", "unknown"]
+    outcome: Outcome
     passed: bool
     measured: str
     objective: str
     message: str
 
 
+class StepCard(CardModel):
+    """One recovery step of the scenario and what the drill made of it (added within /2; older cards have
+    no ``steps``).
+
+    ``outcome``: ``ok`` or ``failed`` (its hook completed or raised), ``unfinished`` (the drill stopped during
+    it), ``not_run`` (an automated step the drill never carried out), ``manual`` (a person's step: its
+    estimate is what the projected RTO adds). ``serves`` is the verdict an automated step earns: ``recovery``
+    (while the fault is held) or ``failback`` (after the revert).
+    """
+
+    title: str
+    automated: bool
+    outcome: Literal["ok", "failed", "not_run", "unfinished", "manual"]
+    serves: Literal["recovery", "failback"] = "recovery"
+    hook: str | None = None
+    owner: str | None = None
+    estimate_s: Seconds = None
+    started_s: Seconds = None  # seconds from the start of the timeline
+    duration_s: Seconds = None
+    detail: str | None = None  # what the hook said it did, or why it failed
+
+
+class ConfigurationCard(CardModel):
+    """What shaped the system under drill (added within /2, filled by the runner; older cards have none).
+
+    Two runs of one scenario that differ here did not drill the same system.
+    """
+
+    compose_file: str | None = None
+    compose_digest: str | None = None  # "sha256:<hex>" of the compose file as compose read it
+    environment: dict[str, str] = Field(default_factory=dict)  # variables compose substituted; secrets masked
+    images: dict[str, str] = Field(default_factory=dict)  # compose service -> image id
+    plan_digest: str | None = None  # "sha256:<hex>" of the plan's files
+
+
 class EventCard(CardModel):
+    """One journal event, its time also as seconds from the first event (``t_s``)."""
+
     seq: int
     t_ns: int
     utc: str
@@ -156,7 +255,7 @@ class EventCard(CardModel):
     t_s: float
     process: str | None = None
     value: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, JsonValue] = Field(default_factory=dict)
 
 
 class Scorecard(CardModel):
@@ -165,7 +264,7 @@ class Scorecard(CardModel):
     schema_id: Literal["drdrill.scorecard/2"] = Field(alias="schema")
     drdrill_version: str
     run_id: str
-    status: Literal["passed", "failed", "errored", "aborted"]
+    status: Status
     error: str | None
     started_utc: IsoTime | None  # every view dates a drill by it
     finished_utc: IsoTime | None
@@ -177,9 +276,33 @@ class Scorecard(CardModel):
     measurements: MeasurementsCard
     verdicts: list[VerdictCard]
     cleanup: list[str]
-    config: dict[str, Any]
-    environment: dict[str, Any]
+    config: dict[str, JsonValue]
+    environment: dict[str, JsonValue]
     timeline: list[EventCard]
+    steps: list[StepCard] = Field(default_factory=list)
+    configuration: ConfigurationCard | None = None
+
+    @property
+    def counts_as_drill(self) -> bool:
+        """Passed or failed: the drill ran to its verdicts."""
+        return self.status in COUNTS_AS_DRILL
+
+    @property
+    def started(self) -> datetime | None:
+        """Wall-clock start (UTC); None when the run recorded no event (it errored before starting)."""
+        return None if self.started_utc is None else datetime.fromisoformat(self.started_utc)
+
+    def verdict(self, name: str) -> VerdictCard | None:
+        """The verdict called ``name`` (``recovery_bound``, ``rpo``, ...), if the drill judged it."""
+        return next((v for v in self.verdicts if v.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The card as plain JSON data, keys as the schema names them (``schema``), unknown keys kept."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def dumps(self) -> str:
+        """The card as the JSON text of a ``scorecard.json``."""
+        return json.dumps(self.to_json(), indent=2) + "\n"
 
 
 class ScorecardError(ValueError):
@@ -191,14 +314,16 @@ def upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
     if data.get("schema") != V1:
         return dict(data)
     card: dict[str, Any] = json.loads(json.dumps(data))  # a deep copy of plain JSON
-    one, many = words.unit(card)
     card["schema"] = SCHEMA
-    card.setdefault("unit", {"one": one, "many": many})
+    if not card.get("unit"):
+        card["unit"] = {"one": V1_UNIT[0], "many": V1_UNIT[1]}
     measurements = card.get("measurements")
     if isinstance(measurements, dict):
         ledger = measurements.get("ledger")
         if isinstance(ledger, dict):
-            measurements["ledger"] = {words.V1_LEDGER_NAMES.get(k, k): v for k, v in ledger.items()}
+            measurements["ledger"] = {V1_LEDGER_NAMES.get(k, k): v for k, v in ledger.items()}
+        if "unprocessed_ids" in measurements and "not_done_ids" not in measurements:
+            measurements["not_done_ids"] = measurements.pop("unprocessed_ids")
     for verdict in card.get("verdicts") or []:
         if isinstance(verdict, dict) and "outcome" not in verdict:
             verdict["outcome"] = "pass" if verdict.get("passed") else "fail"
@@ -209,8 +334,9 @@ def _where(error: Mapping[str, Any]) -> str:
     return ".".join(str(part) for part in error.get("loc", ())) or "the top level"
 
 
-def check_scorecard(data: object, source: str) -> dict[str, Any]:
-    """The scorecard ``data`` (from ``source``, for the message) as /2, checked; raises :class:`ScorecardError`."""
+def parse_scorecard(data: object, source: str) -> Scorecard:
+    """The scorecard JSON ``data`` (from ``source``, for the message) as a /2 :class:`Scorecard`; raises
+    :class:`ScorecardError` with one line when it is none."""
     if not isinstance(data, dict):
         raise ScorecardError(f"{source}: not a drdrill scorecard: the file holds no JSON object")
     found = data.get("schema")
@@ -222,7 +348,7 @@ def check_scorecard(data: object, source: str) -> dict[str, Any]:
         )
     card = upgrade(data)
     try:
-        Scorecard.model_validate(card)
+        return Scorecard.model_validate(card)
     except ValidationError as exc:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
@@ -231,11 +357,13 @@ def check_scorecard(data: object, source: str) -> dict[str, Any]:
             f"{source}: not a valid {SCHEMA} scorecard: {_where(first)}: {first['msg'][:1].lower() + first['msg'][1:]}{also}; it was "
             "changed or cut short since the drill wrote it: re-run the drill, or restore the file"
         ) from None
-    return card
 
 
-def load_checked(path: Path) -> dict[str, Any]:
-    """Read and check the scorecard at ``path``; raises :class:`ScorecardError` with one line."""
+def load_checked(path: Path) -> Scorecard:
+    """Read and check the scorecard at ``path``: the one place a scorecard file is read.
+
+    Raises :class:`ScorecardError` (a ValueError) with one line saying what is wrong.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -246,7 +374,7 @@ def load_checked(path: Path) -> dict[str, Any]:
         raise ScorecardError(
             f"{path}: not a drdrill scorecard: not JSON ({exc.msg} at line {exc.lineno})"
         ) from None
-    return check_scorecard(data, str(path))
+    return parse_scorecard(data, str(path))
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,29 +1,138 @@
-"""The scorecard: the one JSON artifact of a drill. Every view (terminal, HTML, history) is built from it."""
+"""The builder of the scorecard: the one artifact of a drill, typed, that every view is built from.
+
+:func:`build_scorecard` turns what measure/ found into a :class:`~drdrill.report.schema.Scorecard` (times in
+seconds, the whole timeline); :func:`write_scorecard` writes it as JSON. Reading one back is
+:func:`drdrill.report.schema.load_checked`.
+"""
 
 from __future__ import annotations
 
-import json
 import platform
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+
+from pydantic import JsonValue
 
 from drdrill import __version__
 from drdrill.journal import Event, Kind
 from drdrill.measure import Measurements, Objectives, Verdict
+from drdrill.measure.steps import StepResult
 from drdrill.measure.verdicts import DrillEnd, not_measured
 from drdrill.plan import Plan, Scenario
-from drdrill.report.schema import SCHEMA, check_scorecard, load_checked
+from drdrill.report.schema import (
+    STATUSES,
+    ConfigurationCard,
+    CriterionRef,
+    EventCard,
+    InFault,
+    LedgerCounts,
+    MeasurementsCard,
+    ObjectivesCard,
+    PlanRef,
+    ScenarioRef,
+    Scorecard,
+    Status,
+    StepCard,
+    UnitWords,
+    VerdictCard,
+)
 from drdrill.units import NS_PER_S, Bound
 
 
+def _secs(ns: int) -> float:
+    return round(ns / NS_PER_S, 6)
+
+
 def _s(ns: int | None) -> float | None:
-    return None if ns is None else round(ns / NS_PER_S, 6)
+    return None if ns is None else _secs(ns)
 
 
-def _bound(bound: Bound | None) -> list[float] | None:
-    """``[minus, plus]`` in seconds: the true time lies in [figure - minus, figure + plus]."""
-    return None if bound is None else [round(bound[0] / NS_PER_S, 6), round(bound[1] / NS_PER_S, 6)]
+def _bound(bound: Bound | None) -> tuple[float, float] | None:
+    """``(minus, plus)`` in seconds: the true time lies in [figure - minus, figure + plus]."""
+    return None if bound is None else (round(bound[0] / NS_PER_S, 6), round(bound[1] / NS_PER_S, 6))
+
+
+def _status(status: str) -> Status:
+    found = next((s for s in STATUSES if s == status), None)
+    if found is None:
+        raise ValueError(f"unknown drill status {status!r}; known: {', '.join(STATUSES)}")
+    return found
+
+
+def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> MeasurementsCard:
+    ledger = m.ledger
+    return MeasurementsCard(
+        time_to_detect_s=_s(m.time_to_detect_ns),
+        time_to_detect_bound_s=_bound(m.time_to_detect_bound_ns),
+        time_to_detect_by_plan_s=_s(m.time_to_detect_by_plan_ns),
+        time_to_detect_by_plan_bound_s=_bound(m.time_to_detect_by_plan_bound_ns),
+        time_to_failover_s=_s(m.time_to_failover_ns),
+        time_to_failover_bound_s=_bound(m.time_to_failover_bound_ns),
+        time_to_recover_s=_s(m.time_to_recover_ns),
+        time_to_recover_bound_s=_bound(m.time_to_recover_bound_ns),
+        time_to_failback_s=_s(m.time_to_failback_ns),
+        time_to_failback_bound_s=_bound(m.time_to_failback_bound_ns),
+        # False when no probe or write during the fault was a symptom; then time_to_recover_s is 0 and
+        # unseen_gap_s the longest outage the samples could have missed
+        interruption_seen=None if m.fault_start_ns is None else m.interrupted,
+        unseen_gap_s=_s(m.unseen_gap_ns),
+        in_fault=InFault(good_probes=m.good_probes_in_fault, acknowledged=m.acknowledged_in_fault),
+        projected_rto_s=_s(m.projected_rto_ns(objectives.manual_ns)),
+        recovery_held_s=_s(m.recovery_held_ns),
+        fault_held_s=_s(m.fault_held_ns),
+        baseline_probe_latency_s=_s(m.baseline_latency_ns),
+        slow_probe_threshold_s=_s(m.slow_after_ns),
+        probes=m.probes,
+        failed_probes=m.failed_probes,
+        ledger=LedgerCounts(**ledger.counts()),
+        lost_ids=sorted(ledger.lost),
+        unexpected_ids=sorted(ledger.unexpected),
+        not_done_ids=sorted(ledger.unprocessed),
+        lost_window_s=_s(m.lost_window_ns()) if ledger.read_done else None,
+        not_measured=not_measured(m, objectives, end),
+    )
+
+
+def _step(step: StepResult, origin: int) -> StepCard:
+    return StepCard(
+        title=step.title,
+        automated=step.automated,
+        outcome=step.outcome,
+        serves=step.serves,
+        hook=step.hook,
+        owner=step.owner,
+        estimate_s=_s(step.estimate_ns),
+        started_s=None if step.invoked_ns is None else _s(step.invoked_ns - origin),
+        duration_s=_s(step.duration_ns),
+        detail=step.detail,
+    )
+
+
+def _verdict(v: Verdict) -> VerdictCard:
+    return VerdictCard(
+        name=v.name,
+        outcome=v.outcome,
+        passed=v.passed,
+        measured=v.measured,
+        objective=v.objective,
+        message=v.message,
+    )
+
+
+def _event(e: Event, origin: int) -> EventCard:
+    data: dict[str, JsonValue] = dict(e.data)
+    return EventCard(
+        seq=e.seq,
+        t_ns=e.t_ns,
+        utc=e.utc,
+        kind=e.kind.value,
+        type=e.type.value,
+        name=e.name,
+        t_s=_secs(e.t_ns - origin),
+        process=e.process,
+        value=e.value,
+        data=data,
+    )
 
 
 def build_scorecard(
@@ -39,124 +148,68 @@ def build_scorecard(
     events: Sequence[Event],
     faults: Sequence[str],
     cleanup: Sequence[str],
-    environment: Mapping[str, Any] | None = None,
-    config: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Everything a reader or a later view needs, with times in seconds and the whole timeline."""
+    environment: Mapping[str, JsonValue] | None = None,
+    config: Mapping[str, JsonValue] | None = None,
+    configuration: ConfigurationCard | None = None,
+) -> Scorecard:
+    """Everything a reader or a later view needs, with times in seconds and the whole timeline.
+
+    ``configuration`` is what shaped the system under drill (compose file and plan digests, the environment
+    compose substituted, image ids), when the runner recorded it.
+    """
     origin = events[0].t_ns if events else 0
-    ledger = measurements.ledger
-    m = measurements
-    card: dict[str, Any] = {
-        "schema": SCHEMA,
-        "drdrill_version": __version__,
-        "run_id": run_id,
-        "status": status,
-        "error": error,
-        "started_utc": events[0].utc if events else None,
-        "finished_utc": events[-1].utc if events else None,
-        "duration_s": _s(events[-1].t_ns - origin) if events else None,
-        "plan": {"name": plan.name, "client": plan.client, "source": str(plan.source_dir)},
-        "unit": {"one": objectives.unit.one, "many": objectives.unit.many},
-        "scenario": {
-            "name": scenario.name,
-            "title": scenario.title,
-            "tier": scenario.tier,
-            "disruption": str(scenario.disruption),
-            "source": str(scenario.source),
-            "faults": list(faults),
-        },
-        "objectives": {
-            "rto_s": _s(objectives.rto_ns),
-            "rpo_s": _s(objectives.rpo_ns),
-            "staging_recovery_bound_s": _s(objectives.recovery_bound_ns),
-            "steady_window_s": _s(objectives.steady_window_ns),
-            "manual_steps_s": _s(objectives.manual_ns),
-            "detection_criteria": [
-                {"metric": c.metric, "staging_window_s": _s(c.window_ns), "production": c.description}
+    # Every model validates as it is made, so a card the builder returns is one its schema accepts.
+    return Scorecard(
+        schema="drdrill.scorecard/2",
+        drdrill_version=__version__,
+        run_id=run_id,
+        status=_status(status),
+        error=error,
+        started_utc=events[0].utc if events else None,
+        finished_utc=events[-1].utc if events else None,
+        duration_s=_s(events[-1].t_ns - origin) if events else None,
+        plan=PlanRef(name=plan.name, client=plan.client, source=str(plan.source_dir)),
+        unit=UnitWords(one=objectives.unit.one, many=objectives.unit.many),
+        scenario=ScenarioRef(
+            name=scenario.name,
+            title=scenario.title,
+            tier=scenario.tier,
+            disruption=str(scenario.disruption),
+            source=str(scenario.source),
+            faults=list(faults),
+        ),
+        objectives=ObjectivesCard(
+            rto_s=_secs(objectives.rto_ns),
+            rpo_s=_secs(objectives.rpo_ns),
+            staging_recovery_bound_s=_secs(objectives.recovery_bound_ns),
+            steady_window_s=_secs(objectives.steady_window_ns),
+            manual_steps_s=_secs(objectives.manual_ns),
+            detection_criteria=[
+                CriterionRef(metric=c.metric, staging_window_s=_s(c.window_ns), production=c.description)
                 for c in objectives.criteria
             ],
-            "detection_match": "all" if objectives.criteria_match_all else "any",
-        },
-        "measurements": {
-            "time_to_detect_s": _s(m.time_to_detect_ns),
-            "time_to_detect_bound_s": _bound(m.time_to_detect_bound_ns),
-            "time_to_detect_by_plan_s": _s(m.time_to_detect_by_plan_ns),
-            "time_to_detect_by_plan_bound_s": _bound(m.time_to_detect_by_plan_bound_ns),
-            "time_to_failover_s": _s(m.time_to_failover_ns),
-            "time_to_failover_bound_s": _bound(m.time_to_failover_bound_ns),
-            "time_to_recover_s": _s(m.time_to_recover_ns),
-            "time_to_recover_bound_s": _bound(m.time_to_recover_bound_ns),
-            "time_to_failback_s": _s(m.time_to_failback_ns),
-            "time_to_failback_bound_s": _bound(m.time_to_failback_bound_ns),
-            # False when no probe or write during the fault was a symptom; then time_to_recover_s is 0 and
-            # unseen_gap_s the longest outage the samples could have missed
-            "interruption_seen": None if m.fault_start_ns is None else m.interrupted,
-            "unseen_gap_s": _s(m.unseen_gap_ns),
-            "in_fault": {"good_probes": m.good_probes_in_fault, "acknowledged": m.acknowledged_in_fault},
-            "projected_rto_s": _s(m.projected_rto_ns(objectives.manual_ns)),
-            "recovery_held_s": _s(m.recovery_held_ns),
-            "fault_held_s": _s(m.fault_held_ns),
-            "baseline_probe_latency_s": _s(m.baseline_latency_ns),
-            "slow_probe_threshold_s": _s(m.slow_after_ns),
-            "probes": m.probes,
-            "failed_probes": m.failed_probes,
-            "ledger": ledger.counts(),
-            "lost_ids": sorted(ledger.lost),
-            "unexpected_ids": sorted(ledger.unexpected),
-            "not_done_ids": sorted(ledger.unprocessed),
-            "lost_window_s": _s(m.lost_window_ns()) if ledger.read_done else None,
-            "not_measured": not_measured(m, objectives, DrillEnd(status, error)),
-        },
-        "verdicts": [v.to_json() for v in verdicts],
-        "cleanup": list(cleanup),
+            detection_match="all" if objectives.criteria_match_all else "any",
+        ),
+        measurements=_measurements(measurements, objectives, DrillEnd(status, error)),
+        verdicts=[_verdict(v) for v in verdicts],
+        cleanup=list(cleanup),
         # What this run was, frozen: a re-run that differs can be told apart from a system that changed.
-        "config": dict(config or {}),
-        "environment": {
+        config=dict(config or {}),
+        environment={
             "python": platform.python_version(),
             "platform": platform.platform(),
             **dict(environment or {}),
         },
-        "timeline": [{**e.to_json(), "t_s": _s(e.t_ns - origin)} for e in events if e.kind is not Kind.READ],
-    }
-    # The builder holds itself to the published schema: a scorecard it writes always reads back.
-    return check_scorecard(card, f"the scorecard of run {run_id}")
+        timeline=[_event(e, origin) for e in events if e.kind is not Kind.READ],
+        steps=[_step(s, origin) for s in measurements.steps],
+        configuration=configuration,
+    )
 
 
-def write_scorecard(scorecard: dict[str, Any], path: Path) -> Path:
+def write_scorecard(scorecard: Scorecard, path: Path) -> Path:
     """Write the scorecard atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(scorecard, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.write_text(scorecard.dumps(), encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-def load_scorecard(path: Path) -> dict[str, Any]:
-    """Read a scorecard back, checked against its versioned schema (a /1 one upgraded to /2).
-
-    Raises :class:`~drdrill.report.schema.ScorecardError` (a ValueError) with one line saying what is wrong.
-    """
-    return load_checked(path)
-
-
-def tabletop_figures(scorecard: dict[str, Any], path: Path | None = None) -> dict[str, object]:
-    """The measured figures that fill a tabletop script's after-action report."""
-    m = scorecard["measurements"]
-    figures: dict[str, object] = {
-        "time_to_detect_s": m["time_to_detect_s"],
-        "time_to_detect_bound_s": m.get("time_to_detect_bound_s"),
-        "time_to_recover_s": m["time_to_recover_s"],
-        "time_to_recover_bound_s": m.get("time_to_recover_bound_s"),
-        "interruption_seen": m.get("interruption_seen"),
-        "unseen_gap_s": m.get("unseen_gap_s"),
-        "lost": m["ledger"]["lost"],
-        "lost_not_measured": (m.get("not_measured") or {}).get("ledger.lost"),
-        "verdict": str(scorecard["status"]).upper(),
-        "time_to_fail_over_s": m["time_to_failover_s"],
-        "time_to_fail_over_bound_s": m.get("time_to_failover_bound_s"),
-        "projected_rto_s": m["projected_rto_s"],
-        "drill run": f"{scorecard['run_id']} at {scorecard['started_utc']}",
-    }
-    if path is not None:
-        figures["scorecard"] = str(path)
-    return figures

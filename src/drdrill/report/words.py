@@ -1,95 +1,99 @@
-"""Reading a scorecard in the plan's own words: its unit of work, and why a figure is missing.
+"""A scorecard in the plan's own words: its unit of work, each objective, and why a figure is missing.
 
-Every view goes through these, so none speaks of one system's units in another system's words, or shows a
-figure that was not measured as 0 or as a pass. Scorecards of schema /1 (written by the bundled system only,
-every figure present) still read.
+Every view says a figure through these, so none speaks of one system's units in another system's words, or
+shows a figure that was not measured as 0 or as a pass. They read the typed
+:class:`~drdrill.report.schema.Scorecard` (a schema /1 card was upgraded when it was read) and format
+seconds with :mod:`drdrill.units`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from drdrill.measure.verdicts import no_interruption
-from drdrill.units import NS_PER_S, bounded
+from drdrill.report.schema import Scorecard, TimeFigure
+from drdrill.units import bounded_s, duration_s, span_s, unseen_outage
 
-V1_LEDGER_NAMES = {"processed": "done", "unprocessed": "not_done"}
-
-
-def unit(card: dict[str, Any]) -> tuple[str, str]:
-    """``(one, many)``: what the plan calls one unit of work and many."""
-    words = card.get("unit") or {}
-    if card.get("schema") == "drdrill.scorecard/1" and not words:
-        return "claim", "claims"  # /1 scorecards came from the claims system only
-    return str(words.get("one", "write")), str(words.get("many", "writes"))
+ID_LIMIT = 50  # ids listed in full up to this many; beyond, the first ones and a count
 
 
-def count(card: dict[str, Any], n: int) -> str:
-    one, many = unit(card)
-    return f"{n} {one if n == 1 else many}"
+@dataclass(frozen=True)
+class Figure:
+    """A measured figure, or the reason it was not measured (``value`` None)."""
+
+    value: float | None
+    reason: str | None = None
+
+    @property
+    def measured(self) -> bool:
+        """True when there is a value."""
+        return self.value is not None
+
+    def missing_text(self) -> str:
+        """What a view shows in place of a null figure: "not measured", with the reason when there is one.
+
+        Some reasons already say so ("not measured, because no fault was applied"); they are not repeated.
+        """
+        if not self.reason:
+            return "not measured"
+        return self.reason if self.reason.startswith("not measured") else f"not measured ({self.reason})"
 
 
-def ledger(card: dict[str, Any]) -> dict[str, int | None]:
-    """The ledger counts, with /1 names mapped to /2 (``processed`` -> ``done``)."""
-    raw = card["measurements"]["ledger"]
-    return {V1_LEDGER_NAMES.get(k, k): v for k, v in raw.items()}
+def figure(card: Scorecard, key: TimeFigure) -> Figure:
+    """A time in seconds, or why it was not measured."""
+    m = card.measurements
+    return Figure(m.time(key), m.reason(key))
 
 
-def reason(card: dict[str, Any], figure: str) -> str | None:
-    """Why ``figure`` (a measurements key, or ``ledger.<name>``) is missing, if the scorecard says."""
-    reasons = card["measurements"].get("not_measured") or {}
-    found = reasons.get(figure)
-    return None if found is None else str(found)
+def lost(card: Scorecard) -> Figure:
+    """Acknowledged units of work missing from the final read, or why that is unknown."""
+    value = card.measurements.ledger.lost
+    return Figure(None if value is None else float(value), card.measurements.reason("ledger.lost"))
 
 
-def outcome(verdict: dict[str, Any]) -> str:
-    """``pass``, ``fail`` or ``unknown`` (a /1 verdict has only ``passed``)."""
-    found = verdict.get("outcome")
-    if found in ("pass", "fail", "unknown"):
-        return str(found)
-    return "pass" if verdict.get("passed") else "fail"
-
-
-def _ns(value: float) -> int:
-    return round(float(value) * NS_PER_S)
-
-
-def bound(card: dict[str, Any], figure: str) -> tuple[float, float] | None:
-    """``(minus, plus)`` seconds of ``figure`` (``time_to_detect_s``), when the scorecard gives its bound."""
-    found = card["measurements"].get(figure.removesuffix("_s") + "_bound_s")
-    if not isinstance(found, list) or len(found) != 2:
-        return None
-    return float(found[0]), float(found[1])
-
-
-def no_interruption_seen(card: dict[str, Any]) -> bool:
+def no_interruption_seen(card: Scorecard) -> bool:
     """The probes and writes saw no symptom while the fault was held (older scorecards never say so)."""
-    return card["measurements"].get("interruption_seen") is False
+    return card.measurements.interruption_seen is False
 
 
-def timed(card: dict[str, Any], figure: str, missing: str = "not observed") -> str:
+def timed(card: Scorecard, key: TimeFigure, missing: str = "not observed") -> str:
     """A time as every view shows it: '0.61 s (+0/-0.50 s)', the no-interruption sentence for a recovery
     nothing interrupted, or why it is missing."""
-    m = card["measurements"]
-    value = m.get(figure)
-    if figure == "time_to_recover_s" and value is not None and no_interruption_seen(card):
-        gap = m.get("unseen_gap_s")
-        return no_interruption(_ns(gap) if isinstance(gap, int | float) else 0)
+    m = card.measurements
+    value = m.time(key)
+    if key == "time_to_recover_s" and value is not None and no_interruption_seen(card):
+        return unseen_outage(m.unseen_gap_s or 0.0)
     if value is None:
-        return reason(card, figure) or missing
-    found = bound(card, figure)
-    return bounded(_ns(value), None if found is None else (_ns(found[0]), _ns(found[1])))
+        return m.reason(key) or missing
+    return bounded_s(value, m.bound(key))
 
 
-def criteria_sentence(card: dict[str, Any]) -> str:
+def recovery_text(card: Scorecard) -> str:
+    """How the service came back on staging, as a clause: "the service was back after 3.60 s", or why not."""
+    m = card.measurements
+    why = m.reason("time_to_recover_s") or ""
+    if m.time_to_recover_s is None and why.startswith("not measured"):
+        return f"the recovery was {why}"
+    if m.time_to_recover_s is None:
+        return "the service did not come back while the fault was held"
+    if no_interruption_seen(card):
+        return (
+            f"the probes and writes saw no interruption (an outage of at most {span_s(m.unseen_gap_s or 0.0)} "
+            "could fall between their samples)"
+        )
+    return f"the service was back after {timed(card, 'time_to_recover_s')}"
+
+
+def criteria_sentence(card: Scorecard) -> str:
     """When the plan's detection criteria held, as a sentence: held after a time, never held, not checked."""
-    held = card["measurements"].get("time_to_detect_by_plan_s")
-    if not (card.get("objectives") or {}).get("detection_criteria"):
+    m = card.measurements
+    if not card.objectives.detection_criteria:
         return "the plan declares no detection criteria that the probes can evaluate"
-    if held is not None:
+    if m.time_to_detect_by_plan_s is not None:
         return f"the plan's detection criteria held {timed(card, 'time_to_detect_by_plan_s')} after the fault started"
-    why = reason(card, "time_to_detect_by_plan_s")
+    why = m.reason("time_to_detect_by_plan_s")
     if why is None:  # scorecards before the reason was kept
-        no_fault = (reason(card, "time_to_detect_s") or "").endswith("no fault was applied")
+        no_fault = (m.reason("time_to_detect_s") or "").endswith("no fault was applied")
         why = (
             "not checked, because no fault was applied"
             if no_fault
@@ -100,3 +104,38 @@ def criteria_sentence(card: dict[str, Any]) -> str:
         if why.startswith("not checked")
         else f"the plan's detection criteria {why}"
     )
+
+
+def objective_name(card: Scorecard, verdict: str) -> str:
+    """The objective a verdict judges, in the plan's words (its unit, its tier's RTO), never a tool's key."""
+    o, unit = card.objectives, card.unit
+    names = {
+        "baseline": "steady state before the fault",
+        "recovery_bound": f"recovery on staging within the staging bound of {duration_s(o.staging_recovery_bound_s)}",
+        "projected_rto": f"the tier {card.scenario.tier} RTO of {duration_s(o.rto_s)}",
+        "rpo": f"no acknowledged {unit.one} lost" if not o.rpo_s else f"the RPO of {duration_s(o.rpo_s)}",
+        "drained": f"every acknowledged {unit.one} done after the fault",
+        "no_unexpected_data": f"no {unit.many} the drill never wrote",
+        "failback": "the automated fail-back steps",
+    }
+    return names.get(verdict, verdict.replace("_", " "))
+
+
+def ids_text(ids: Sequence[str], limit: int = ID_LIMIT) -> str:
+    """Unit ids for people: all of them, or the first ``limit`` and how many more."""
+    shown = ", ".join(ids[:limit])
+    return shown if len(ids) <= limit else f"{shown} and {len(ids) - limit} more ({len(ids)} in all)"
+
+
+def outcome_word(outcome: str) -> str:
+    """``PASS``, ``FAIL`` or ``UNKNOWN``."""
+    return {"pass": "PASS", "fail": "FAIL"}.get(outcome, "UNKNOWN")
+
+
+STEP_OUTCOMES = {
+    "ok": "completed",
+    "failed": "failed",
+    "not_run": "not run",
+    "unfinished": "cut off: the drill stopped during it",
+    "manual": "manual: not run by the drill",
+}

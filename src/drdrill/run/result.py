@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from drdrill.measure.objectives import objectives_for
 from drdrill.measure.verdicts import DrillEnd
 from drdrill.plan import Plan, Scenario
 from drdrill.report.html import write_html
+from drdrill.report.schema import ConfigurationCard, Scorecard
 from drdrill.report.scorecard import build_scorecard, write_scorecard
 from drdrill.run.context import DrillSettings, Prepared
 
@@ -21,7 +22,7 @@ class DrillResult:
     """What a drill produced: the scorecard (the one artifact every view is built from) and where it is."""
 
     status: str  # passed | failed | errored | aborted
-    scorecard: dict[str, Any]
+    scorecard: Scorecard
     scorecard_path: Path
     verdicts: list[Verdict]
     measurements: Measurements
@@ -78,18 +79,23 @@ def finish(
             "compose_file": str(stack.compose_file) if stack is not None else None,
             "compose_override": stack.override_text if stack is not None else None,
             "system": type(prepared.system).__qualname__ if prepared is not None else None,
-            "configuration": _configuration(prepared, environment),
         },
+        configuration=_configuration(prepared, environment),
     )
     path = write_scorecard(scorecard, run_dir / "scorecard.json")
     write_html(scorecard, run_dir / "scorecard.html", str(path))
     return DrillResult(status, scorecard, path, verdicts, measurements)
 
 
-def _configuration(prepared: Prepared | None, environment: dict[str, Any]) -> dict[str, Any] | None:
+def _configuration(prepared: Prepared | None, environment: dict[str, Any]) -> ConfigurationCard | None:
     """What shaped the system under drill, with the image each service ran (known once it started)."""
     if prepared is None or prepared.configuration is None:
         return None
-    found = asdict(prepared.configuration)
-    found["images"] = dict(environment.get("images") or {})
-    return found
+    found = prepared.configuration
+    return ConfigurationCard(
+        compose_file=found.compose_file,
+        compose_digest=found.compose_digest,
+        environment=dict(found.environment),
+        images={str(k): str(v) for k, v in (environment.get("images") or {}).items()},
+        plan_digest=found.plan_digest,
+    )

@@ -9,9 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from drdrill.measure.verdicts import no_interruption
 from drdrill.plan.durations import humanize_duration
-from drdrill.plan.models import Plan, RecoveryStep, Role, Scenario, projected_rto
+from drdrill.plan.models import Plan, RecoveryStep, Role, Scenario
+from drdrill.report import words
+from drdrill.report.schema import Scorecard, TimeFigure
 from drdrill.tabletop.document import (
     Block,
     Bullets,
@@ -23,10 +24,10 @@ from drdrill.tabletop.document import (
     to_html,
     to_markdown,
 )
-from drdrill.units import NS_PER_S, bounded
+from drdrill.units import duration_s
 
 Format = Literal["md", "html"]
-Measured = Mapping[str, object]
+NO_DRILL = "not measured: no staging drill was given; fill in from the exercise notes"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -66,11 +67,14 @@ def _step_line(step: RecoveryStep) -> str:
 
 
 class _Builder:
-    def __init__(self, plan: Plan, scenario: Scenario, measured: Measured | None) -> None:
+    def __init__(
+        self, plan: Plan, scenario: Scenario, drill: Scorecard | None, scorecard_path: str | None
+    ) -> None:
         self.plan = plan
         self.s = scenario
         self.objective = plan.objectives_for(scenario)
-        self.measured = dict(measured or {})
+        self.drill = drill
+        self.scorecard_path = scorecard_path
         modes = [plan.degraded_modes[m] for m in scenario.degraded_modes if m in plan.degraded_modes]
         self.modes = modes
         self.values = {
@@ -265,7 +269,7 @@ class _Builder:
                 time = f"measured; staging bound {humanize_duration(self.s.staging.recovery_bound)}"
             else:
                 how = "manual"
-                time = humanize_duration(step.estimate) if step.estimate is not None else ""
+                time = humanize_duration(step.estimate) if step.estimate is not None else "no estimate"
             owner = step.owner or "—"
             rows.append(
                 [
@@ -372,101 +376,125 @@ class _Builder:
         )
 
     def after_action(self) -> Section:
-        m = self.measured
-        rows = [["Recovery time objective", humanize_duration(self.objective.rto), ""]]
-        rows.append(["Recovery point objective", humanize_duration(self.objective.rpo), ""])
-        detect = _seconds(m.get("time_to_detect_s"))
-        recover = _seconds(m.get("time_to_recover_s"))
-        rows.append(
-            [
-                "Time to detect (staging)",
-                f"within {humanize_duration(self.s.staging.detection_window)}",
-                _fmt_s(detect, m.get("time_to_detect_bound_s")),
-            ]
-        )
-        recovered = _fmt_s(recover, m.get("time_to_recover_bound_s"))
-        if recover is not None and m.get("interruption_seen") is False:
-            recovered = no_interruption(_ns(m.get("unseen_gap_s")))
-        rows.append(
-            [
-                "Automated recovery (staging)",
-                f"within {humanize_duration(self.s.staging.recovery_bound)}",
-                recovered,
-            ]
-        )
-        failover = _seconds(m.get("time_to_fail_over_s"))
-        if failover is not None:
-            rows.append(
-                ["Time to fail over (staging)", "", _fmt_s(failover, m.get("time_to_fail_over_bound_s"))]
-            )
-        projected = projected_rto(self.s, recover) if recover is not None else None
-        rows.append(
-            [
-                "Projected RTO (measured + manual estimates)",
-                humanize_duration(self.objective.rto),
-                humanize_duration(projected) if projected is not None else "",
-            ]
-        )
-        lost = m.get("lost")
-        rows.append(
-            [
-                f"Acknowledged {self.plan.staging_topology.unit.many} lost",
-                "0" if self.objective.rpo == timedelta(0) else "within RPO",
-                str(m.get("lost_not_measured") or "not measured") if lost is None else str(lost),
-            ]
-        )
-        rows.append(["Verdict", "", "" if m.get("verdict") is None else str(m.get("verdict"))])
-        known = {
-            "time_to_detect_s",
-            "time_to_detect_bound_s",
-            "time_to_recover_s",
-            "time_to_recover_bound_s",
-            "time_to_fail_over_s",
-            "time_to_fail_over_bound_s",
-            "interruption_seen",
-            "unseen_gap_s",
-            "lost",
-            "verdict",
-            "lost_not_measured",
-        }
-        rows += [[key.replace("_", " "), "", str(value)] for key, value in m.items() if key not in known]
+        card = self.drill
+        rows = self._figures(card) if card is not None else self._blank_figures()
         blank = [["", "", "", ""] for _ in range(4)]
+        source = (
+            "Measured figures come from the staging drill named in the last row."
+            if card is not None
+            else "No staging drill was given for this exercise: fill in the results from the exercise notes."
+        )
         return Section(
             "After-action report and improvement plan",
             [
-                Para(
-                    "Measured figures come from a staging drill of the same scenario when one was run; "
-                    "otherwise fill them from the exercise notes."
-                ),
+                Para(source),
                 Table(["Measure", "Objective", "Result"], rows),
                 Para("Improvement plan", "meta"),
                 Table(["Issue found", "Corrective action", "Owner", "Due date"], blank),
             ],
         )
 
+    def _measures(self) -> list[tuple[str, str]]:
+        """(measure, objective) of every row, in the plan's words."""
+        s, o = self.s, self.objective
+        unit = self.plan.staging_topology.unit
+        return [
+            ("Time to detect (staging)", f"within {humanize_duration(s.staging.detection_window)}"),
+            (
+                "Recovery on staging",
+                f"within the staging bound of {humanize_duration(s.staging.recovery_bound)}",
+            ),
+            ("Time to fail over (staging)", "dated by the system's own failover signal"),
+            ("Projected RTO (measured + manual estimates)", humanize_duration(o.rto)),
+            (
+                f"Acknowledged {unit.many} lost",
+                "0 (an RPO of zero)"
+                if o.rpo == timedelta(0)
+                else f"within the RPO of {humanize_duration(o.rpo)}",
+            ),
+        ]
 
-def _seconds(value: object) -> timedelta | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return timedelta(seconds=float(value))
+    def _blank_figures(self) -> list[list[str]]:
+        rows = [[measure, objective, NO_DRILL] for measure, objective in self._measures()]
+        rows += [
+            [f"Step: {step.title} (automated)", "completes", NO_DRILL]
+            for step in self.s.recovery
+            if step.automated
+        ]
+        rows.append(["Verdict", "every objective met", NO_DRILL])
+        return rows
+
+    def _figures(self, card: Scorecard) -> list[list[str]]:
+        m = card.measurements
+        lost = m.ledger.lost
+        results = [
+            _time(card, "time_to_detect_s"),
+            _time(card, "time_to_recover_s"),
+            _time(card, "time_to_failover_s"),
+            humanize_duration(timedelta(seconds=m.projected_rto_s))
+            if m.projected_rto_s is not None
+            else _why_not(m.reason("time_to_recover_s") or "the service did not recover on staging"),
+            card.unit.count(lost) if lost is not None else _why_not(m.reason("ledger.lost")),
+        ]
+        rows = [
+            [measure, objective, result]
+            for (measure, objective), result in zip(self._measures(), results, strict=True)
+        ]
+        for step in card.steps:
+            if step.automated:
+                rows.append(
+                    [
+                        f"Step: {step.title} (automated)",
+                        "completes",
+                        _step_result(step.outcome, step.duration_s, step.detail),
+                    ]
+                )
+        missed = [
+            f"{words.objective_name(card, v.name)} ({'missed' if v.outcome == 'fail' else 'not judged'})"
+            for v in card.verdicts
+            if v.outcome != "pass"
+        ]
+        verdict = card.status.upper() + (": " + "; ".join(missed) if missed else "")
+        rows.append(["Verdict", "every objective met", verdict])
+        where = f"; scorecard {self.scorecard_path}" if self.scorecard_path else ""
+        when = card.started_utc or "an unknown time"
+        rows.append(
+            ["Drill run", "the staging drill these figures come from", f"{card.run_id} at {when}{where}"]
+        )
+        return rows
 
 
-def _ns(value: object) -> int:
-    return 0 if isinstance(value, bool) or not isinstance(value, int | float) else round(value * NS_PER_S)
+def _why_not(reason: str | None) -> str:
+    """ "not measured: why", from a scorecard's reason (which may already say "not measured, because ...")."""
+    if not reason:
+        return "not measured: the scorecard gives no reason"
+    return "not measured: " + reason.removeprefix("not measured, because ").removeprefix("not measured: ")
 
 
-def _fmt_s(value: timedelta | None, bound: object = None) -> str:
-    """Seconds, with the sampling bound a scorecard gives as ``[minus, plus]``: '0.6 s (+0/-0.50 s)'."""
-    if value is None:
-        return ""
-    if isinstance(bound, list | tuple) and len(bound) == 2:
-        return bounded(round(value.total_seconds() * NS_PER_S), (_ns(bound[0]), _ns(bound[1])))
-    return f"{value.total_seconds():.1f} s"
+def _time(card: Scorecard, key: TimeFigure) -> str:
+    """A time with its bound (or the no-interruption sentence), or "not measured: why"."""
+    if card.measurements.time(key) is None:
+        return _why_not(card.measurements.reason(key))
+    return words.timed(card, key)
 
 
-def build_document(plan: Plan, scenario: Scenario, measured: Measured | None = None) -> Document:
-    """The tabletop script of ``scenario`` as a format-neutral document."""
-    b = _Builder(plan, scenario, measured)
+def _step_result(outcome: str, took: float | None, detail: str | None) -> str:
+    said = f" ({detail})" if detail else ""
+    if outcome == "ok":
+        return f"completed in {duration_s(took)}{said}"
+    if outcome == "failed":
+        return f"failed after {duration_s(took)}{said}"
+    if outcome == "unfinished":
+        return "not measured: the drill stopped during the step"
+    return "not measured: the step never ran"
+
+
+def build_document(
+    plan: Plan, scenario: Scenario, drill: Scorecard | None = None, scorecard_path: str | None = None
+) -> Document:
+    """The tabletop script of ``scenario`` as a format-neutral document; a drill's scorecard fills the
+    after-action report."""
+    b = _Builder(plan, scenario, drill, scorecard_path)
     narrative = Section(
         "Narrative",
         [
@@ -492,9 +520,15 @@ def build_document(plan: Plan, scenario: Scenario, measured: Measured | None = N
     )
 
 
-def render_tabletop(plan: Plan, scenario: Scenario, fmt: Format, measured: Measured | None = None) -> str:
+def render_tabletop(
+    plan: Plan,
+    scenario: Scenario,
+    fmt: Format,
+    drill: Scorecard | None = None,
+    scorecard_path: str | None = None,
+) -> str:
     """The tabletop script as Markdown (``fmt="md"``) or self-contained HTML (``fmt="html"``)."""
-    doc = build_document(plan, scenario, measured)
+    doc = build_document(plan, scenario, drill, scorecard_path)
     if fmt == "md":
         return to_markdown(doc)
     if fmt == "html":
@@ -507,13 +541,14 @@ def write_tabletop(
     scenario: Scenario,
     out_dir: Path,
     formats: tuple[Format, ...] = ("md", "html"),
-    measured: Measured | None = None,
+    drill: Scorecard | None = None,
+    scorecard_path: str | None = None,
 ) -> list[Path]:
     """Write ``<out_dir>/<scenario>.md`` and/or ``.html``; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         path = out_dir / f"{scenario.name}.{fmt}"
-        path.write_text(render_tabletop(plan, scenario, fmt, measured), encoding="utf-8")
+        path.write_text(render_tabletop(plan, scenario, fmt, drill, scorecard_path), encoding="utf-8")
         written.append(path)
     return written

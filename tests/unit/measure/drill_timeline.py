@@ -5,7 +5,7 @@ Every helper records through a real :class:`Journal`, so the tests see the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from drdrill.journal import (
     Phase,
     Type,
 )
+from drdrill.measure.objectives import planned_steps
 from drdrill.measure.timeline import Criterion
 from drdrill.measure.verdicts import (
     DrillEnd,
@@ -30,6 +31,7 @@ from drdrill.measure.verdicts import (
     measure_and_judge,
 )
 from drdrill.plan import Plan
+from drdrill.report.schema import Scorecard, parse_scorecard
 from drdrill.report.scorecard import build_scorecard
 from drdrill.units import NS_PER_S
 
@@ -117,6 +119,29 @@ class DrillScript:
         data = {"held": sorted(held), "done": sorted(done), "detail": "scripted"}
         self.journal.record(Kind.READ, Type.OK, FINAL_READ, data=data)
 
+    def step(
+        self,
+        title: str,
+        hook: str,
+        outcome: Type | None,
+        detail: str,
+        *,
+        took: float = 0.5,
+        serves: str | None = None,
+        signal: tuple[str, str] | None = None,
+    ) -> int:
+        """An automated recovery step as the runner journals it: invoke, ``took`` seconds, then ok/fail (``None``:
+        never completes); ``serves`` as the runner's invoke says it, when it does; ``signal``: the failover
+        signal's (state, raw value) a completed step saw. Returns the invoke time."""
+        data = {} if serves is None else {"serves": serves}
+        invoked = self.journal.record(Kind.STEP, Type.INVOKE, title, value=hook, data=data).t_ns
+        self.wait(took)
+        if outcome is Type.OK and signal is not None:  # a step that waits on the signal journals what it saw
+            self.failover(*signal)
+        if outcome is not None:
+            self.journal.record(Kind.STEP, outcome, title, value=hook, data={"detail": detail})
+        return invoked
+
     def final_read_failed(self, why: str) -> None:
         """A final read that did not happen, with the reason the runner journals."""
         self.wait(0.5)
@@ -198,11 +223,16 @@ def standard_scorecard(
     faults: Sequence[str] = ("down primary-provider",),
     events: Sequence[Event] | None = None,
     error: str | None = None,
-) -> dict[str, Any]:
+    with_steps: bool = False,
+) -> Scorecard:
     """The scorecard of :class:`StandardDrill` (or of ``events``) run as one of the plan's scenarios; an
-    ``errored`` or ``aborted`` status is judged as the runner judges it, with ``error`` its error text."""
+    ``errored`` or ``aborted`` status is judged as the runner judges it, with ``error`` its error text.
+    ``with_steps``: judged against the scenario's recovery steps, as the runner judges (the standard drill
+    journals none, so its cards leave them out by default)."""
     journal = StandardDrill().events if events is None else list(events)
     objectives = plan_objectives(plan)
+    if with_steps:
+        objectives = replace(objectives, steps=planned_steps(plan.scenarios[scenario]))
     measurements, verdicts = measure_and_judge(journal, objectives, DrillEnd(status, error))
     return build_scorecard(
         plan=plan,
@@ -217,3 +247,73 @@ def standard_scorecard(
         faults=list(faults),
         cleanup=["replica drdrill-abc123 removed"],
     )
+
+
+def edited(card: Scorecard, change: Callable[[dict[str, Any]], None]) -> Scorecard:
+    """``card`` changed as its JSON (``change`` edits it in place), read back as a scorecard file would be."""
+    data = card.to_json()
+    change(data)
+    return parse_scorecard(data, "an edited scorecard")
+
+
+FAILOVER_STEP = "Worker fails over to the backup provider after repeated primary failures"
+FAILBACK_STEP = "After the primary recovers, let the worker fail back and drain anything queued"
+NO_SIGNAL = (
+    "this step waits for the failover signal to say 'failed_over', but the plan declares none; add "
+    "staging_topology.system.signals.failover (normal / failed_over) to plan.yaml"
+)
+
+
+def stepped_drill(
+    failover: Type | None = Type.OK,
+    failback: Type | None = Type.OK,
+    *,
+    failover_detail: str = "the failover signal says 'backup' (failed over)",
+    failback_detail: str = "the failover signal says 'primary' (normal)",
+    run_failback: bool = True,
+    serves: bool = False,
+    stuck: Sequence[str] = (),
+) -> DrillScript:
+    """The bundled provider-outage scenario's drill with its two automated steps, as the runner journals
+    them: the failover step from the fault's start (``failover``: its completion, ``None`` never), the
+    fail-back step after the revert (not run when ``run_failback`` is false). Otherwise a drill that passes:
+    a steady baseline, two failed probes, then twelve good ones with a write after each; the final read
+    holds every write, and all but ``stuck`` are done. ``serves``: the invoke events say what they serve."""
+    d = DrillScript()
+    d.phase(Phase.BASELINE, Type.START)
+    d.probes(True, 5)
+    d.phase(Phase.BASELINE, Type.END)
+    d.phase(Phase.FAULT, Type.START)
+    d.fault(Type.START)
+    d.step(
+        FAILOVER_STEP,
+        "provider-failover",
+        failover,
+        failover_detail,
+        took=1.5,
+        serves="recovery" if serves else None,
+        signal=("failed_over", "backup"),
+    )
+    d.probes(False, 2)
+    written = []
+    for n in range(12):
+        d.probe(True)
+        d.submit(f"c{n}", Type.OK)
+        written.append(f"c{n}")
+        d.wait(0.65)
+    d.fault(Type.END)
+    d.phase(Phase.FAULT, Type.END)
+    d.phase(Phase.DRAIN, Type.START)
+    if run_failback:
+        d.step(
+            FAILBACK_STEP,
+            "provider-failback",
+            failback,
+            failback_detail,
+            took=1.2,
+            serves="failback" if serves else None,
+            signal=("normal", "primary"),
+        )
+    d.phase(Phase.DRAIN, Type.END)
+    d.final_read(held=written, done=[w for w in written if w not in stuck])
+    return d

@@ -108,14 +108,14 @@ def test_a_drill_that_errored_before_the_baseline_judges_nothing_and_says_where_
     d = started()
     teardown(d)
     end = DrillEnd("errored", "DrdrillError: compose up failed")
-    why = "not judged: the fault was never applied; the drill errored during the stack-start phase"
+    why = "not judged: the fault was never applied; the drill errored while starting the staging replica"
 
     assert messages(d, end) == [
-        ("unknown", "not judged: the drill errored during the stack-start phase"),
+        ("unknown", "not judged: the drill errored while starting the staging replica"),
         *[("unknown", why)] * 5,
     ]
     assert not_measured(measure(d.events(), s(5)), OBJECTIVES, end)["time_to_recover_s"] == (
-        "not measured, because the fault was never applied: the drill errored during the stack-start phase"
+        "not measured, because the fault was never applied: the drill errored while starting the staging replica"
     )
 
 
@@ -414,10 +414,10 @@ def test_a_failover_without_recovery_says_the_system_failed_over_but_did_not_com
     assert messages(d)[1:3] == [
         (
             "fail",
-            "RTO missed: the system failed over after 1.00 s (+0/-0.20 s), but steady state did not return "
+            "staging bound missed: the system failed over after 1.00 s (+0/-0.20 s), but steady state did not return "
             "during the 11.0 s the fault was held (staging bound 30.0 s)",
         ),
-        ("fail", "no projected RTO: the automated recovery never completed"),
+        ("fail", "no projected RTO: the service did not recover on staging while the fault was held"),
     ]
 
 

@@ -1,17 +1,16 @@
-"""The scorecard JSON and the terminal summary, built from a scripted journal (no Docker)."""
+"""The scorecard (its JSON at the boundary) and the terminal summary, built from a scripted journal (no Docker)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from drdrill.journal import Phase, Type
 from drdrill.plan import Plan, load_plan
-from drdrill.report.schema import SCHEMA
-from drdrill.report.scorecard import load_scorecard, tabletop_figures, write_scorecard
+from drdrill.report.schema import SCHEMA, Scorecard, UnitWords, load_checked
+from drdrill.report.scorecard import write_scorecard
 from drdrill.report.terminal import summary_lines
 from tests.unit.measure.drill_timeline import DrillScript, standard_scorecard
 from tests.unit.ticket_plan import write_ticket_plan
@@ -48,7 +47,7 @@ def unread_drill() -> DrillScript:
     return d
 
 
-def unread_scorecard(plan: Plan) -> dict[str, Any]:
+def unread_scorecard(plan: Plan) -> Scorecard:
     return standard_scorecard(
         plan,
         "failed",
@@ -59,7 +58,7 @@ def unread_scorecard(plan: Plan) -> dict[str, Any]:
 
 
 def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None:
-    card = standard_scorecard(plan)
+    card = standard_scorecard(plan).to_json()
     assert card["schema"] == SCHEMA == "drdrill.scorecard/2"
     assert card["unit"] == {"one": "claim", "many": "claims"}  # the bundled plan's own words
     measurements = card["measurements"]
@@ -114,7 +113,7 @@ def test_scorecard_holds_figures_in_seconds_and_the_timeline(plan: Plan) -> None
 
 
 def test_scorecard_without_a_final_read_has_no_figure_the_read_feeds_and_says_why(tickets: Plan) -> None:
-    card = unread_scorecard(tickets)
+    card = unread_scorecard(tickets).to_json()
     m = card["measurements"]
 
     assert card["unit"] == {"one": "ticket", "many": "tickets"}
@@ -154,7 +153,8 @@ def test_scorecard_without_a_final_read_has_no_figure_the_read_feeds_and_says_wh
 def test_scorecard_round_trips_through_json(plan: Plan, tmp_path: Path) -> None:
     card = standard_scorecard(plan)
     path = write_scorecard(card, tmp_path / "run" / "scorecard.json")
-    assert load_scorecard(path) == json.loads(json.dumps(card))
+    assert load_checked(path) == card
+    assert json.loads(path.read_text(encoding="utf-8")) == card.to_json()
     assert not list(tmp_path.glob("run/*.tmp"))
 
 
@@ -162,7 +162,7 @@ def test_load_scorecard_rejects_other_json(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text('{"schema": "something-else"}')
     with pytest.raises(ValueError) as info:
-        load_scorecard(other)
+        load_checked(other)
     assert str(info.value) == (
         f"{other}: not a drdrill scorecard this drdrill reads (its schema is 'something-else'; it reads "
         "'drdrill.scorecard/2' and 'drdrill.scorecard/1'); give the scorecard.json a drill wrote, or render it "
@@ -173,11 +173,12 @@ def test_load_scorecard_rejects_other_json(tmp_path: Path) -> None:
 def test_load_scorecard_refuses_a_cut_scorecard_with_one_line_naming_the_key(
     tmp_path: Path, plan: Plan
 ) -> None:
-    card = standard_scorecard(plan, status="passed")
+    card = standard_scorecard(plan, status="passed").to_json()
     del card["measurements"]["ledger"]["acknowledged"]
-    cut = write_scorecard(card, tmp_path / "scorecard.json")
+    cut = tmp_path / "scorecard.json"
+    cut.write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(ValueError) as info:
-        load_scorecard(cut)
+        load_checked(cut)
     assert str(info.value) == (
         f"{cut}: not a valid drdrill.scorecard/2 scorecard: measurements.ledger.acknowledged: field required; "
         "it was changed or cut short since the drill wrote it: re-run the drill, or restore the file"
@@ -185,13 +186,15 @@ def test_load_scorecard_refuses_a_cut_scorecard_with_one_line_naming_the_key(
 
 
 def test_load_scorecard_still_reads_schema_1() -> None:
-    card = load_scorecard(V1_SCORECARD)
+    card = load_checked(V1_SCORECARD)
 
     # Upgraded to /2 on the way in: the words it was written in, /2's ledger names, verdict outcomes.
-    assert card["schema"] == "drdrill.scorecard/2"
-    assert card["unit"] == {"one": "claim", "many": "claims"}
-    assert "done" in card["measurements"]["ledger"] and "processed" not in card["measurements"]["ledger"]
-    assert {v["outcome"] for v in card["verdicts"]} <= {"pass", "fail"}
+    assert card.schema_id == "drdrill.scorecard/2"
+    assert card.unit == UnitWords(one="claim", many="claims")
+    ledger = card.measurements.ledger
+    assert (ledger.done, ledger.not_done) == (3, 0) and "processed" not in (ledger.model_extra or {})
+    assert "unprocessed_ids" not in (card.measurements.model_extra or {})
+    assert {v.outcome for v in card.verdicts} == {"pass"}
 
 
 def test_summary_lines_read_in_human_units(plan: Plan) -> None:
@@ -260,7 +263,7 @@ def test_summary_of_a_drill_stopped_before_the_fault_says_no_fault_was_applied(t
 
 
 def test_summary_of_a_schema_1_scorecard_reads_through_the_old_names() -> None:
-    lines = summary_lines(load_scorecard(V1_SCORECARD))
+    lines = summary_lines(load_checked(V1_SCORECARD))
 
     assert lines[0] == "drill provider-outage (tier 1, software): PASSED"
     # /1 came from the claims system only: its unit is claims, its ledger said processed / unprocessed
@@ -272,11 +275,3 @@ def test_summary_of_a_schema_1_scorecard_reads_through_the_old_names() -> None:
         "  fail back after the revert: not observed; projected RTO 45.1 min against the tier RTO 4.00 h"
         in lines
     )
-
-
-def test_tabletop_figures_carry_why_loss_was_not_measured(tickets: Plan) -> None:
-    figures = tabletop_figures(unread_scorecard(tickets))
-
-    assert figures["lost"] is None
-    assert figures["lost_not_measured"] == READ_FAILED
-    assert figures["verdict"] == "FAILED"

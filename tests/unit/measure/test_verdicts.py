@@ -293,7 +293,7 @@ def test_a_drill_that_never_recovers_misses_the_rto() -> None:
         ("no_unexpected_data", "pass"),
     ]
     assert verdicts[1].message == (
-        "RTO missed: steady state did not return during the 35.0 s the fault was held (staging bound 30.0 s)"
+        "staging bound missed: steady state did not return during the 35.0 s the fault was held (staging bound 30.0 s)"
     )
     assert verdicts[3].message == (
         "not judged: only 0 tickets acknowledged while the fault was held; at least 5 are needed to say none "
@@ -392,7 +392,7 @@ def test_recovery_exactly_at_the_staging_bound_passes() -> None:
     )
 
 
-def test_recovery_over_the_staging_bound_says_rto_missed_and_by_how_much() -> None:
+def test_recovery_over_the_staging_bound_says_it_missed_the_bound_and_by_how_much() -> None:
     m = replace(GOOD, time_to_recover_ns=s(42.5))
 
     assert verdict(m, "recovery_bound") == Verdict(
@@ -400,7 +400,7 @@ def test_recovery_over_the_staging_bound_says_rto_missed_and_by_how_much() -> No
         "fail",
         "42.5 s (+0/-0.50 s)",
         "recover within 30.0 s, steady for 10.0 s",
-        "RTO missed: recovered in 42.5 s (+0/-0.50 s), 12.5 s over the staging bound of 30.0 s",
+        "staging bound missed: recovered in 42.5 s (+0/-0.50 s), 12.5 s over the bound of 30.0 s",
     )
 
 
@@ -409,7 +409,7 @@ def test_recovery_one_nanosecond_over_the_bound_fails() -> None:
 
     assert verdict(m, "recovery_bound").outcome == "fail"
     assert verdict(m, "recovery_bound").message == (
-        "RTO missed: recovered in 30.0 s (+0/-0.50 s), 0.00 s over the staging bound of 30.0 s"
+        "staging bound missed: recovered in 30.0 s (+0/-0.50 s), 0.00 s over the bound of 30.0 s"
     )
 
 
@@ -421,10 +421,13 @@ def test_a_failover_without_recovery_says_the_system_failed_over_but_did_not_com
         "fail",
         "not recovered",
         "recover within 30.0 s, steady for 10.0 s",
-        "RTO missed: the system failed over after 3.50 s (+0/-0.20 s), but steady state did not return during "
+        "staging bound missed: the system failed over after 3.50 s (+0/-0.20 s), but steady state did not return during "
         "the 90.0 s the fault was held (staging bound 30.0 s)",
     )
-    assert verdict(m, "projected_rto").message == "no projected RTO: the automated recovery never completed"
+    assert (
+        verdict(m, "projected_rto").message
+        == "no projected RTO: the service did not recover on staging while the fault was held"
+    )
 
 
 def test_no_recovery_says_rto_missed_and_how_long_the_fault_was_held() -> None:
@@ -437,7 +440,7 @@ def test_no_recovery_says_rto_missed_and_how_long_the_fault_was_held() -> None:
         "fail",
         "not recovered",
         "recover within 30.0 s, steady for 10.0 s",
-        "RTO missed: steady state did not return during the 90.0 s the fault was held (staging bound 30.0 s)",
+        "staging bound missed: steady state did not return during the 90.0 s the fault was held (staging bound 30.0 s)",
     )
 
 
@@ -457,7 +460,7 @@ def test_no_recovery_while_the_fault_is_still_held_reads_as_a_sentence() -> None
         "fail",
         "not recovered",
         "recover within 30.0 s, steady for 10.0 s",
-        "RTO missed: steady state did not return while the fault was in place (staging bound 30.0 s)",
+        "staging bound missed: steady state did not return while the fault was in place (staging bound 30.0 s)",
     )
 
 
@@ -505,7 +508,7 @@ def test_projected_rto_fails_when_the_fault_was_held_and_recovery_never_complete
         "fail",
         "unknown",
         "tier RTO 1.00 h",
-        "no projected RTO: the automated recovery never completed",
+        "no projected RTO: the service did not recover on staging while the fault was held",
     )
 
 
@@ -779,7 +782,7 @@ def test_without_a_fault_no_time_is_measured_because_no_fault_was_applied() -> N
 
 def test_without_a_failover_signal_failover_and_failback_are_not_measured_and_say_what_to_declare() -> None:
     m = replace(GOOD, time_to_failover_ns=None, time_to_failback_ns=None)
-    why = "not measured, because the plan declares no failover signal (staging_topology.system.signals.failover)"
+    why = "not measured, because the plan declares no failover signal"
 
     assert not_measured(m, replace(OBJECTIVES, failover_signal=False)) == {
         "time_to_failover_s": why,

@@ -1,18 +1,26 @@
-"""Scorecards for the report tests: the cards ``build_scorecard`` writes (schema /2) for the standard drill and
-for drills that left figures unmeasured, the same cards as schema /1 wrote them, and a reports directory laid
-out the way drills lay it out (``<reports>/<run>/scorecard.json``)."""
+"""Scorecards for the report tests: the cards ``build_scorecard`` makes (schema /2) for the standard drill and
+for drills that left figures unmeasured, the same cards as schema /1 wrote them (as JSON: /1 is only ever
+read from a file), and a reports directory laid out the way drills lay it out (``<reports>/<run>/scorecard.json``)."""
 
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from drdrill.journal import Kind, Phase, Type
 from drdrill.plan import Plan
+from drdrill.report.schema import Scorecard, parse_scorecard
 from drdrill.report.scorecard import write_scorecard
-from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, standard_scorecard
+from tests.unit.measure.drill_timeline import (
+    DrillScript,
+    StandardDrill,
+    edited,
+    standard_scorecard,
+    stepped_drill,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 V1_SCORECARD = ROOT / "tests" / "unit" / "data" / "scorecard-v1.json"  # written by drdrill 0.1.0 (schema /1)
@@ -20,21 +28,23 @@ START = "2026-06-01T02:00:00.000000+00:00"
 
 
 def restamp(
-    card: dict[str, Any],
+    card: Scorecard,
     status: str | None = None,
     started: str = START,
     *,
     scenario: str = "provider-outage",
     run_id: str = "abc123",
     error: str | None = None,
-) -> dict[str, Any]:
-    """A copy of ``card`` as another run: its identity, start and status replaced (``None``: kept)."""
-    out = copy.deepcopy(card)
-    out.update(started_utc=started, run_id=run_id, error=error)
-    if status is not None:
-        out["status"] = status
-    out["scenario"]["name"] = scenario
-    return out
+) -> Scorecard:
+    """``card`` as another run: its identity, start and status replaced (``None``: kept)."""
+
+    def change(out: dict[str, Any]) -> None:
+        out.update(started_utc=started, run_id=run_id, error=error)
+        if status is not None:
+            out["status"] = status
+        out["scenario"]["name"] = scenario
+
+    return edited(card, change)
 
 
 def varied_card(
@@ -48,26 +58,29 @@ def varied_card(
     lost: int = 0,
     run_id: str = "abc123",
     error: str | None = None,
-) -> dict[str, Any]:
+) -> Scorecard:
     """The standard drill's scorecard with its identity and headline figures replaced (every one measured:
     a figure that was not is the card of a drill that left it so, below)."""
     card = restamp(_standard(plan), status, started, scenario=scenario, run_id=run_id, error=error)
-    m = card["measurements"]
-    m["time_to_detect_s"], m["time_to_recover_s"] = detect, recover
-    m["ledger"]["lost"] = lost
-    return card
+
+    def change(out: dict[str, Any]) -> None:
+        m = out["measurements"]
+        m["time_to_detect_s"], m["time_to_recover_s"] = detect, recover
+        m["ledger"]["lost"] = lost
+
+    return edited(card, change)
 
 
-_CACHE: dict[int, dict[str, Any]] = {}
+_CACHE: dict[int, Scorecard] = {}
 
 
-def _standard(plan: Plan) -> dict[str, Any]:
+def _standard(plan: Plan) -> Scorecard:
     if id(plan) not in _CACHE:
         _CACHE[id(plan)] = standard_scorecard(plan, "passed")
     return _CACHE[id(plan)]
 
 
-def unread_card(plan: Plan, why: str) -> dict[str, Any]:
+def unread_card(plan: Plan, why: str) -> Scorecard:
     """The standard drill whose final read failed with ``why``, as the runner journals it: no count that
     needs the read, the verdicts that do unknown, so the run failed."""
     events = [
@@ -77,7 +90,7 @@ def unread_card(plan: Plan, why: str) -> dict[str, Any]:
     return standard_scorecard(plan, "failed", events=events)
 
 
-def unrecovered_card(plan: Plan) -> dict[str, Any]:
+def unrecovered_card(plan: Plan) -> Scorecard:
     """A drill whose steady state never returned while the fault was held: no time to recover."""
     d = DrillScript()
     d.phase(Phase.BASELINE, Type.START)
@@ -94,7 +107,7 @@ def unrecovered_card(plan: Plan) -> dict[str, Any]:
     return standard_scorecard(plan, "failed", events=d.events())
 
 
-def unfaulted_card(plan: Plan) -> dict[str, Any]:
+def unfaulted_card(plan: Plan) -> Scorecard:
     """A drill whose baseline did not hold, so it stopped before the fault: nothing to recover from."""
     d = DrillScript()
     d.phase(Phase.BASELINE, Type.START)
@@ -106,10 +119,12 @@ def unfaulted_card(plan: Plan) -> dict[str, Any]:
     return standard_scorecard(plan, "failed", events=d.events(), faults=())
 
 
-def as_v1(card: dict[str, Any]) -> dict[str, Any]:
-    """``card`` as schema /1 wrote it: no unit, no verdict outcome, ``processed``/``unprocessed``, every count
-    taken (a /1 drill always had its final read), a null figure without its reason."""
-    out = copy.deepcopy(card)
+def as_v1(card: Scorecard) -> dict[str, Any]:
+    """``card`` as schema /1 wrote it (JSON): no unit, no verdict outcome, ``processed``/``unprocessed``, every
+    count taken (a /1 drill always had its final read), a null figure without its reason."""
+    out = copy.deepcopy(card.to_json())
+    for added in ("steps", "configuration"):
+        del out[added]
     out["schema"] = "drdrill.scorecard/1"
     del out["unit"]
     assert all(v["outcome"] != "unknown" for v in out["verdicts"]), "schema /1 had no unknown verdict"
@@ -148,6 +163,56 @@ _V1_MEASUREMENTS = (
 )
 
 
-def write_run(reports: Path, run: str, card: dict[str, Any]) -> Path:
-    """Write ``card`` as the scorecard of run folder ``run``."""
-    return write_scorecard(card, reports / run / "scorecard.json")
+def read_v1(card: Scorecard) -> Scorecard:
+    """``card`` written as schema /1 and read back, upgraded, as every view gets it."""
+    return parse_scorecard(as_v1(card), "a /1 scorecard")
+
+
+def write_run(reports: Path, run: str, card: Scorecard | dict[str, Any]) -> Path:
+    """Write ``card`` as the scorecard of run folder ``run`` (a /1 card as the JSON it is)."""
+    path = reports / run / "scorecard.json"
+    if isinstance(card, Scorecard):
+        return write_scorecard(card, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(card, indent=2), encoding="utf-8")
+    return path
+
+
+# What the provider-failover hook says when the system never switches to its fallback before the staging bound.
+STEP_ERROR = "the failover signal still says 'primary', not failed over, at the deadline (0.0 s left)"
+ERRORED = "the staging replica did not start: service 'postgres' exited (code 1) before it was ready"
+
+
+def errored_events() -> list[Any]:
+    """A drill whose replica never started: the runner's phases up to the error, then its teardown."""
+    d = DrillScript()
+    d.phase(Phase.SWEEP, Type.START)
+    d.phase(Phase.SWEEP, Type.END)
+    d.phase(Phase.STACK_START, Type.START)
+    d.wait(4.0)
+    d.phase(Phase.STACK_START, Type.END)
+    d.phase(Phase.TEARDOWN, Type.START)
+    d.wait(1.0)
+    d.phase(Phase.TEARDOWN, Type.END)
+    return d.events()
+
+
+def page_cards(plan: Plan) -> dict[str, Scorecard]:
+    """The four drills every page must tell right, as the bundled provider-outage scenario with its steps: one
+    that passed, one whose automated failover step failed (the service came back by itself), one that left a
+    unit acknowledged and never done, and one that errored before the replica started."""
+    return {
+        "passed": standard_scorecard(plan, "passed", events=stepped_drill().events(), with_steps=True),
+        "failed-step": standard_scorecard(
+            plan,
+            "failed",
+            events=stepped_drill(failover=Type.FAIL, failover_detail=STEP_ERROR).events(),
+            with_steps=True,
+        ),
+        "drained": standard_scorecard(
+            plan, "failed", events=stepped_drill(stuck=["c7"]).events(), with_steps=True
+        ),
+        "errored": standard_scorecard(
+            plan, "errored", events=errored_events(), error=ERRORED, faults=(), with_steps=True
+        ),
+    }

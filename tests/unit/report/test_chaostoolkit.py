@@ -13,17 +13,21 @@ from chaoslib.loader import load_experiment
 from drdrill.cli import main
 from drdrill.plan import Plan
 from drdrill.report.chaostoolkit import chaostoolkit_journal
-from tests.unit.report.cards import as_v1, unfaulted_card, unread_card, varied_card, write_run
+from drdrill.report.schema import Scorecard
+from tests.unit.measure.drill_timeline import edited
+from tests.unit.report.cards import read_v1, unfaulted_card, unread_card, varied_card, write_run
 
 CHAOSLIB_STATUSES = {"completed", "failed", "aborted", "interrupted"}  # chaoslib.run: "the spec only allows"
 
 
-def _failed(plan: Plan) -> dict[str, Any]:
+def _failed(plan: Plan) -> Scorecard:
     """Recovered in 41 s, over the staging bound of 30 s: the recovery bound missed, the tier RTO met."""
-    card = varied_card(plan, "failed", recover=41.0)
-    bound = next(v for v in card["verdicts"] if v["name"] == "recovery_bound")
-    bound.update(outcome="fail", passed=False, measured="41.0 s")
-    return card
+
+    def miss(data: dict[str, Any]) -> None:
+        bound = next(v for v in data["verdicts"] if v["name"] == "recovery_bound")
+        bound.update(outcome="fail", passed=False, measured="41.0 s")
+
+    return edited(varied_card(plan, "failed", recover=41.0), miss)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +156,7 @@ def test_export_of_a_file_that_is_no_scorecard_is_a_usage_error(
 
 def test_a_v1_scorecard_exports_alike(plan: Plan) -> None:
     v2 = chaostoolkit_journal(_failed(plan))
-    v1 = chaostoolkit_journal(as_v1(_failed(plan)))
-    assert v1["experiment"]["extensions"][0]["schema"] == "drdrill.scorecard/1"
+    v1 = chaostoolkit_journal(read_v1(_failed(plan)))
+    assert v1["experiment"]["extensions"][0]["schema"] == "drdrill.scorecard/2"  # upgraded as it was read
     assert (v1["status"], v1["deviated"]) == (v2["status"], v2["deviated"]) == ("completed", True)
     assert v1["steady_states"] == v2["steady_states"]

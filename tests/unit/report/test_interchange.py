@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import pytest
 from drdrill.plan import Plan
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
+from drdrill.report.schema import parse_scorecard
+from tests.unit.measure.drill_timeline import edited
 from tests.unit.report.cards import (
     as_v1,
     unfaulted_card,
@@ -33,7 +34,7 @@ def test_junit_properties_carry_status_figures_and_every_verdict(plan: Plan) -> 
     assert props["drdrill_lost"] == "3"
     assert props["drdrill_unit"] == "claims"
     verdicts = {k.removeprefix("drdrill_verdict_"): v for k, v in props.items() if "_verdict_" in k}
-    assert verdicts == {v["name"]: v["outcome"] for v in card["verdicts"]}
+    assert verdicts == {v.name: v.outcome for v in card.verdicts}
     assert list(verdicts) == [
         "baseline",
         "recovery_bound",
@@ -45,9 +46,9 @@ def test_junit_properties_carry_status_figures_and_every_verdict(plan: Plan) -> 
 
 
 def test_junit_properties_of_a_v1_card_take_outcomes_from_passed(plan: Plan) -> None:
-    card = as_v1(varied_card(plan, "failed", lost=3))
-    card["verdicts"][3]["passed"] = False
-    props = dict(junit_properties(card))
+    raw = as_v1(varied_card(plan, "failed", lost=3))
+    raw["verdicts"][3]["passed"] = False
+    props = dict(junit_properties(parse_scorecard(raw, "a /1 scorecard")))
     assert (props["drdrill_lost"], props["drdrill_unit"]) == ("3", "claims")
     assert (props["drdrill_verdict_baseline"], props["drdrill_verdict_rpo"]) == ("pass", "fail")
 
@@ -70,17 +71,17 @@ def test_junit_properties_say_not_measured_never_zero(plan: Plan) -> None:
 
 def test_junit_properties_land_in_pytest_junit_xml(plan: Plan, pytester: pytest.Pytester) -> None:
     card = pytester.path / "card.json"
-    card.write_text(json.dumps(varied_card(plan, "passed")))
+    card.write_text(varied_card(plan, "passed").dumps())
     pytester.makepyfile(
         f"""
-        import json
         from pathlib import Path
         from drdrill.report.junit import junit_properties
+        from drdrill.report.schema import load_checked
 
         def test_drill(request):
             # As DrillItem.runtest does: user_properties, which pytest writes in every junit_family
             # (the record_property fixture warns under the default xunit2).
-            request.node.user_properties.extend(junit_properties(json.loads(Path({str(card)!r}).read_text())))
+            request.node.user_properties.extend(junit_properties(load_checked(Path({str(card)!r}))))
         """
     )
     pytester.runpytest("--junitxml=out.xml", "-p", "no:cacheprovider").assert_outcomes(passed=1)
@@ -104,10 +105,11 @@ def test_scorecard_link_is_escaped_for_an_attribute(plan: Plan, tmp_path: Path) 
 
 
 def test_verdict_table_lists_each_verdict_escaped(plan: Plan) -> None:
-    card = unread_card(plan, "no final read")
-    card["verdicts"][0]["message"] = "<b>held</b> & fine"
+    card = edited(
+        unread_card(plan, "no final read"), lambda d: d["verdicts"][0].update(message="<b>held</b> & fine")
+    )
     table = verdict_table(card)
-    assert table.count("<tr><td>") == len(card["verdicts"]) == 6
+    assert table.count("<tr><td>") == len(card.verdicts) == 6
     assert "&lt;b&gt;held&lt;/b&gt; &amp; fine" in table and "<b>held" not in table
     assert table.count("font-weight:600'>UNKNOWN</td>") == 3
     assert "<td>rpo</td><td style='color:#9a6700;font-weight:600'>UNKNOWN</td><td>not measured</td>" in table

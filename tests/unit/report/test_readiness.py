@@ -12,10 +12,20 @@ from drdrill.cli import main
 from drdrill.plan import Plan
 from drdrill.plan.lints import assess_maturity, lint_plan
 from drdrill.plan.standing import drill_standing
-from drdrill.report.cardview import CardView
-from drdrill.report.history import lapsed, read_history, readiness
+from drdrill.report.history import configuration_changes, lapsed, read_history, readiness
 from drdrill.report.readiness import SERIES, render_readiness, trend_svg
-from tests.unit.report.cards import as_v1, restamp, unread_card, unrecovered_card, varied_card, write_run
+from drdrill.report.schema import ConfigurationCard, Scorecard
+from tests.unit.measure.drill_timeline import edited
+from tests.unit.report.cards import (
+    as_v1,
+    read_v1,
+    restamp,
+    unread_card,
+    unrecovered_card,
+    varied_card,
+    write_run,
+)
+from tests.unit.report.test_bounded_views import quiet_card
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = date(2026, 11, 22)
@@ -111,8 +121,8 @@ def test_lapsed_picks_tier_one_unless_asked_for_every_tier(plan: Plan, reports: 
 
 
 def test_trend_chart_draws_every_drill_the_objective_and_a_hollow_mark_when_not_measured(plan: Plan) -> None:
-    cards = [CardView(as_v1(varied_card(plan, recover=4.0))), CardView(varied_card(plan, recover=41.0))]
-    cards.append(CardView(restamp(unrecovered_card(plan), started="2026-06-02T02:00:00.000000+00:00")))
+    cards = [read_v1(varied_card(plan, recover=4.0)), varied_card(plan, recover=41.0)]
+    cards.append(restamp(unrecovered_card(plan), started="2026-06-02T02:00:00.000000+00:00"))
     recover = next(s for s in SERIES if s.title == "time to recover")
     svg = trend_svg(recover, cards)
     assert svg.count("<circle") == 3
@@ -137,6 +147,8 @@ def test_report_page_shows_each_run_as_it_was(plan: Plan, reports: Path, tmp_pat
     assert "<port" not in page
     assert page.count("not counted as a drill") == 2
     assert "<td>not measured (the final read timed out)</td>" in page  # r3, schema /2
+    # a run that did not pass says why, in the plan's words
+    assert ("<li class='sub'>Not judged: no acknowledged claim lost: the final read timed out.</li>") in page
     assert "<td>3 claims</td>" in page and "<td>0 claims</td>" in page  # r2 and r1, schema /1
     assert "no lost claim for an RPO of zero" in page
     assert "href='r1/scorecard.json'" in page  # relative to the page, beside the reports
@@ -188,3 +200,70 @@ def test_lint_fail_on_overdue_fails_for_a_lapsed_tier_one_scenario(
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("--fail-on overdue: tier-1 scenario(s) never drilled or overdue: ")
     assert "provider-hang" in last and "provider-outage" not in last
+
+
+def _configured(card_plan: Plan, run_id: str, started: str, **configuration: object) -> Scorecard:
+    card = varied_card(card_plan, "passed", started, run_id=run_id)
+    base = {
+        "compose_file": "compose.yaml",
+        "compose_digest": "sha256:aaaa",
+        "environment": {"H1_PRIMARY_URL": "http://llm-main:8000"},
+        "images": {"worker": "sha256:1111"},
+        "plan_digest": "sha256:pppp",
+    }
+    return edited(card, lambda d: d.update(configuration={**base, **configuration}))
+
+
+def test_history_says_when_two_runs_drilled_different_configurations(
+    plan: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = tmp_path / "reports"
+    write_run(
+        reports, "a", varied_card(plan, "passed", "2026-10-01T02:00:00+00:00", run_id="a")
+    )  # none recorded
+    write_run(reports, "b", _configured(plan, "b", "2026-10-02T02:00:00+00:00"))
+    write_run(reports, "c", _configured(plan, "c", "2026-10-03T02:00:00+00:00"))
+    changed = _configured(
+        plan,
+        "d",
+        "2026-10-04T02:00:00+00:00",
+        environment={"H1_PRIMARY_URL": "http://llm-main:8000", "H1_FALLBACK_URL": ""},
+        images={"worker": "sha256:2222"},
+    )
+    write_run(reports, "d", changed)
+
+    assert main(["history", str(reports), "--plan", str(ROOT / "scenarios"), "--today", "2026-11-22"]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        "    runs c and d drilled different configurations: variable H1_FALLBACK_URL set to '' (unset before); "
+        "image of worker changed from 'sha256:1111' to 'sha256:2222'"
+    ) in out
+    assert not [line for line in out if "runs b and c" in line or "runs a and b" in line]
+    page = (reports / "readiness.html").read_text()
+    assert "configuration differs from the previous run: variable H1_FALLBACK_URL set to &#x27;&#x27;" in page
+
+
+def test_configuration_changes_name_each_part_that_differs() -> None:
+    before = ConfigurationCard(
+        compose_digest="sha256:a", plan_digest="sha256:p", environment={"X": "1", "Y": "2"}
+    )
+    after = ConfigurationCard(compose_digest="sha256:b", plan_digest="sha256:p", environment={"X": "3"})
+
+    assert configuration_changes(before, after) == [
+        "compose file changed (sha256:a to sha256:b)",
+        "variable X changed from '1' to '3'",
+        "variable Y unset (was '2')",
+    ]
+    assert configuration_changes(before, before) == []
+
+
+def test_a_run_nothing_interrupted_reads_as_such_never_as_zero_seconds(plan: Plan, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    write_run(reports, "q", restamp(quiet_card(plan), "passed", "2026-11-01T02:00:00+00:00", run_id="q"))
+
+    page = render_readiness(plan, read_history(reports), assess_maturity(plan), TODAY, reports)
+
+    runs = page.split("<h2>Every run</h2>")[1]
+    assert "<td class='num'>no interruption seen</td>" in runs
+    assert "0.00 s" not in runs

@@ -72,7 +72,7 @@ def test_a_refused_preflight_removes_what_it_made_and_starts_nothing(plan: Plan,
 
     result = DrillRunner(plan, plan.scenarios["responder-restart"], settings, clock=FakeClock()).run()
     assert result.status == "errored"
-    assert "known hooks: none" in str(result.scorecard["error"])
+    assert "known hooks: none" in str(result.scorecard.error)
     assert staging.calls == []
 
 
@@ -87,9 +87,9 @@ def test_a_fault_that_raises_half_applied_is_still_reverted(plan: Plan, tmp_path
     result = drill.run()
 
     assert result.status == "errored"
-    assert result.scorecard["error"] == "RuntimeError: the engine lost the answer"
+    assert result.scorecard.error == "RuntimeError: the engine lost the answer"
     assert drill.container.calls == ["kill SIGKILL", "start"]  # pushed before apply, so reverted
-    faults = [(e["type"], e["name"]) for e in result.scorecard["timeline"] if e["kind"] == "fault"]
+    faults = [(e.type, e.name) for e in result.scorecard.timeline if e.kind == "fault"]
     assert faults == [("start", "kill responder (SIGKILL)"), ("end", "kill responder (SIGKILL)")]
 
 
@@ -137,7 +137,7 @@ def test_a_signal_during_teardown_keeps_the_result_writes_the_scorecard_and_goes
 def test_the_scorecard_records_what_shaped_the_system_under_drill(plan: Plan, tmp_path: Path) -> None:
     drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
     drill.run()
-    assert drill.scorecard["config"]["configuration"] == {
+    assert drill.scorecard["configuration"] == {
         "compose_file": "compose.yaml",
         "compose_digest": "sha256:compose",
         "environment": {"RESPONDER_MODEL": "small (default)"},

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from drdrill.journal import Type
 from drdrill.plan import Plan, load_plan
 from drdrill.tabletop import fill_template, render_tabletop, write_tabletop
+from tests.unit.measure.drill_timeline import FAILBACK_STEP, FAILOVER_STEP, standard_scorecard, stepped_drill
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -63,26 +65,82 @@ def test_communication_deadlines(plan: Plan) -> None:
     assert "| Post-incident report | within 2 days of detection |" in text
 
 
-def test_measured_figures_fill_the_after_action_report(plan: Plan) -> None:
-    measured = {
-        "time_to_detect_s": 2.4,
-        "time_to_recover_s": 11.8,
-        "lost": 0,
-        "verdict": "pass",
-        "failovers": 1,
+def _after_action(text: str) -> list[list[str]]:
+    """The rows of the after-action report's measures table, cells unescaped of Markdown."""
+    table = text.split("## After-action report and improvement plan")[1].split(
+        "*Improvement plan*", maxsplit=1
+    )[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
+    return [[cell.strip().replace("\\", "") for cell in row.strip("|").split(" | ")] for row in rows]
+
+
+def test_a_drills_scorecard_fills_every_cell_of_the_after_action_report(plan: Plan) -> None:
+    events = stepped_drill(failover=Type.FAIL, failover_detail="no signal", stuck=["c3"]).events()
+    card = standard_scorecard(plan, "failed", events=events, with_steps=True)
+
+    rows = _after_action(
+        render_tabletop(plan, plan.scenarios["provider-outage"], "md", card, "r/scorecard.json")
+    )
+
+    assert rows == [
+        ["Time to detect (staging)", "within 2 seconds", "1.75 s (+0/-1.75 s)"],
+        ["Recovery on staging", "within the staging bound of 30 seconds", "3.75 s (+0/-1.25 s)"],
+        [
+            "Time to fail over (staging)",
+            "dated by the system's own failover signal",
+            "not measured: the failover signal never said failed over while the fault was held",
+        ],
+        ["Projected RTO (measured + manual estimates)", "4 hours", "45 minutes 4 seconds"],
+        ["Acknowledged claims lost", "0 (an RPO of zero)", "0 claims"],
+        [f"Step: {FAILOVER_STEP} (automated)", "completes", "failed after 1.50 s (no signal)"],
+        [
+            f"Step: {FAILBACK_STEP} (automated)",
+            "completes",
+            "completed in 1.20 s (the failover signal says 'primary' (normal))",
+        ],
+        [
+            "Verdict",
+            "every objective met",
+            "FAILED: recovery on staging within the staging bound of 30.0 s (missed); every acknowledged claim "
+            "done after the fault (missed)",
+        ],
+        [
+            "Drill run",
+            "the staging drill these figures come from",
+            "abc123 at 2026-01-01T00:00:00.000000+00:00; scorecard r/scorecard.json",
+        ],
+    ]
+
+
+def test_a_figure_the_drill_did_not_measure_says_why_never_none_or_blank(plan: Plan) -> None:
+    d = stepped_drill(run_failback=False)
+    events = [e for e in d.events() if e.kind != "read"]  # the drill stopped before its final read
+    card = standard_scorecard(plan, "aborted", events=events, error="interrupted (Ctrl-C)", with_steps=True)
+
+    rows = _after_action(render_tabletop(plan, plan.scenarios["provider-outage"], "md", card))
+
+    assert rows[4][2] == "not measured: the final read did not happen: the drill was interrupted (Ctrl-C)"
+    assert rows[6][2] == "not measured: the step never ran"
+    for row in rows:
+        assert all(cell and cell != "None" and "_s" not in cell for cell in row), row
+
+
+def test_without_a_drill_every_result_says_it_was_not_measured(plan: Plan) -> None:
+    rows = _after_action(render_tabletop(plan, plan.scenarios["provider-outage"], "md"))
+
+    assert [row[0] for row in rows] == [
+        "Time to detect (staging)",
+        "Recovery on staging",
+        "Time to fail over (staging)",
+        "Projected RTO (measured + manual estimates)",
+        "Acknowledged claims lost",
+        f"Step: {FAILOVER_STEP} (automated)",
+        f"Step: {FAILBACK_STEP} (automated)",
+        "Verdict",
+    ]
+    assert {row[2] for row in rows} == {
+        "not measured: no staging drill was given; fill in from the exercise notes"
     }
-    text = render_tabletop(plan, plan.scenarios["provider-outage"], "md", measured)
-    assert "| Time to detect (staging) | within 2 seconds | 2.4 s |" in text
-    assert "| Automated recovery (staging) | within 30 seconds | 11.8 s |" in text
-    assert "| Projected RTO (measured + manual estimates) | 4 hours | 45 minutes 12 seconds |" in text
-    assert "| Acknowledged claims lost | 0 | 0 |" in text
-    assert "| Verdict |  | pass |" in text
-    assert "| failovers |  | 1 |" in text
-
-
-def test_without_figures_the_report_is_a_blank_form(plan: Plan) -> None:
-    text = render_tabletop(plan, plan.scenarios["provider-outage"], "md")
-    assert "| Time to detect (staging) | within 2 seconds |  |" in text
 
 
 def test_html_is_self_contained_and_escapes_plan_text(plan: Plan) -> None:
