@@ -85,7 +85,7 @@ def measured_on_what(plan: Plan | None, component: str | None, wanted: str) -> t
     link = link_of(plan, component) if plan is not None else None
     if link is None:
         return None, f"{system}: {component} has no link of its own to measure"
-    return component, f"{component}'s own traffic: drdrill's requests through its link {link!r}"
+    return component, f"{component}'s own traffic: test requests through its link {link!r}"
 
 
 def latency_factor(scenario: Scenario) -> float | None:

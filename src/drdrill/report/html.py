@@ -175,7 +175,13 @@ def _objectives(card: Scorecard) -> str:
     m, o = card.measurements, card.objectives
     verdict = {v.name: v.outcome for v in card.verdicts}
     one, many = card.unit.one, card.unit.many
-    criteria = "; ".join(c.production for c in o.detection_criteria) or "none declared"
+    criteria = (
+        "; ".join(
+            c.production + (f" (measured on {c.measured_on})" if c.measured_on else "")
+            for c in o.detection_criteria
+        )
+        or "none declared"
+    )
     projected = (
         f"{duration_s(m.projected_rto_s)} (measured + {duration_s(o.manual_steps_s)} of manual steps)"
         if m.projected_rto_s is not None

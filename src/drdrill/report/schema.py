@@ -87,6 +87,7 @@ class CriterionRef(CardModel):
     metric: str
     staging_window_s: Seconds
     production: str
+    measured_on: str | None = None  # what the drill judged it on (added within /2; older cards lack it)
 
 
 class ObjectivesCard(CardModel):

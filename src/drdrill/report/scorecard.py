@@ -185,7 +185,12 @@ def build_scorecard(
             steady_window_s=_secs(objectives.steady_window_ns),
             manual_steps_s=_secs(objectives.manual_ns),
             detection_criteria=[
-                CriterionRef(metric=c.metric, staging_window_s=_s(c.window_ns), production=c.description)
+                CriterionRef(
+                    metric=c.metric,
+                    staging_window_s=_s(c.window_ns),
+                    production=c.description,
+                    measured_on=c.measured_on,
+                )
                 for c in objectives.criteria
             ],
             detection_match="all" if objectives.criteria_match_all else "any",

@@ -17,12 +17,12 @@ def test_criteria_on_a_linked_component_are_measured_on_its_link() -> None:
         (
             "error_rate",
             "primary-provider",
-            "primary-provider's own traffic: drdrill's requests through its link 'primary-provider'",
+            "primary-provider's own traffic: test requests through its link 'primary-provider'",
         ),
         (
             "latency",
             "primary-provider",
-            "primary-provider's own traffic: drdrill's requests through its link 'primary-provider'",
+            "primary-provider's own traffic: test requests through its link 'primary-provider'",
         ),
     ]
 
