@@ -92,7 +92,7 @@ def test_the_page_of_a_drill_nothing_interrupted_says_so_in_words(plan: Plan) ->
     )
     assert f"<td class='num'>{QUIET}</td><td><span class='pass'>met</span></td>" in page
     assert (
-        "<td>Detection criteria of the plan held</td><td>error rate above 0.5 for 5 minutes</td>"
+        "<td>Detection criteria of the plan held</td><td>error rate above 0.5 for 5 minutes (measured on the system&#x27;s steady-state probes)</td>"
         "<td class='num'>never held over a whole staging window of the fault</td>" in page
     )
 
