@@ -28,6 +28,7 @@ class Kind(StrEnum):
     SIGNAL = "signal"  # something the system reported (failover, provider switch)
     READ = "read"  # the final read of the data store
     STEP = "step"  # an automated recovery step the runner carried out
+    REPLICA = "replica"  # what the engine said of a container of the replica (it died, restarted, ...)
     NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
 
 
@@ -49,6 +50,8 @@ SUBMIT = "submit"  # an op: one write of the workload
 FINAL_READ = "final-read"  # a read: what the system holds after the drill
 CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
+CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened
+STOPS = "stops"  # in a fault's start event: the compose services the fault itself stops or replaces
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
 PREVIOUS_POLL = (

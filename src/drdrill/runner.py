@@ -22,7 +22,7 @@ from drdrill.journal import Journal, Kind, Phase, Type
 from drdrill.measure.verdicts import DrillEnd
 from drdrill.plan import Plan, Scenario
 from drdrill.replica import ReplicaSlot
-from drdrill.run import phases
+from drdrill.run import connect, phases
 from drdrill.run.context import DrillContext, DrillSettings, Prepared
 from drdrill.run.preflight import preflight
 from drdrill.run.result import DrillResult, finish
@@ -34,7 +34,7 @@ __all__ = ["DrillResult", "DrillRunner", "DrillSettings"]
 PhaseBody = Callable[[DrillContext], None]
 PHASES: tuple[tuple[Phase, PhaseBody], ...] = (
     (Phase.SWEEP, phases.sweep),
-    (Phase.STACK_START, phases.start_replica),
+    (Phase.STACK_START, connect.start_replica),
     (Phase.BASELINE, phases.baseline),
     (Phase.FAULT, phases.fault),
     (Phase.DRAIN, phases.drain),
@@ -134,7 +134,7 @@ class DrillRunner:
                 undo=undo,
             )
             undo.push(
-                f"remove replica {ctx.stack.project}", lambda: phases.remove_replica(ctx), _replica_problem
+                f"remove replica {ctx.stack.project}", lambda: connect.remove_replica(ctx), _replica_problem
             )
             outcome = self._phases(ctx)
         journal.record(Kind.PHASE, Type.START, Phase.TEARDOWN)

@@ -7,7 +7,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from drdrill.run.phases import SIGNAL_POLL_S
+from drdrill.run.connect import SIGNAL_POLL_S
 from tests.integration.conftest import run_drill
 
 pytestmark = pytest.mark.integration

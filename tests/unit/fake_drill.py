@@ -8,7 +8,7 @@ is a function of the fake clock, so a drill of it runs the same way every time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -20,6 +20,7 @@ from drdrill.plan import Plan
 from drdrill.staging.backend import Log, StagingBackend
 from drdrill.staging.configuration import Configuration
 from drdrill.staging.override import ProxyPlan
+from drdrill.staging.watch import ContainerEvent
 from drdrill.system import FinalRead, ProbeResult, SignalMeaning, SystemContext, WriteResult
 from drdrill.units import NS_PER_S
 
@@ -154,6 +155,21 @@ class FakeContainer:
 
 
 @dataclass
+class FakeWatch:
+    """The replica watch of a fake replica: the test says what the engine saw."""
+
+    on_event: Callable[[ContainerEvent], None]
+    stopped: bool = False
+
+    def emit(self, service: str, action: str, exit_code: int | None = None) -> None:
+        if not self.stopped:
+            self.on_event(ContainerEvent(service, action, exit_code))
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+@dataclass
 class FakeStaging:
     """A :class:`~drdrill.staging.backend.StagingBackend` with no engine: one container per service."""
 
@@ -163,6 +179,7 @@ class FakeStaging:
     started: bool = False
     calls: list[str] = field(default_factory=list)
     stop_error: BaseException | None = None
+    watcher: FakeWatch | None = None
 
     @property
     def secrets(self) -> Mapping[str, str]:
@@ -171,6 +188,11 @@ class FakeStaging:
     @property
     def proxies(self) -> list[ProxyPlan]:
         return []  # no link: the drill needs no Toxiproxy
+
+    def watch(self, on_event: Callable[[ContainerEvent], None], on_error: Callable[[str], None]) -> FakeWatch:
+        """Container events come from the test: ``staging.watcher.emit(...)``."""
+        self.watcher = FakeWatch(on_event)
+        return self.watcher
 
     def link_address(self, link: str) -> tuple[str, int]:
         raise AssertionError("a replica without links has no link to reach")

@@ -37,6 +37,15 @@ class InjectedFault(Protocol):
         """Take it away; a no-op when it is not in place. Raises :class:`FaultError` when it cannot."""
 
 
+@runtime_checkable
+class StopsServices(Protocol):
+    """A fault that itself stops (or replaces) containers: their going down is the fault, not a finding."""
+
+    @property
+    def stops(self) -> tuple[str, ...]:
+        """The compose services whose containers this fault takes down."""
+
+
 @dataclass(frozen=True)
 class FaultTargets:
     """What a family builds its faults against: the plan's mapping of components to the replica, and the

@@ -52,6 +52,10 @@ class ContainerFault:
     def target(self) -> str:
         return self._target
 
+    @property
+    def stops(self) -> tuple[str, ...]:
+        return () if self._kind == "pause" else (self._service,)
+
     def apply(self) -> None:
         container = self._container("apply")
         try:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
+from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
@@ -116,6 +117,7 @@ class Measurements:
         False  # recovery was dated from the failover, not from the first good sample
     )
     steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
+    containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -384,6 +386,7 @@ def measure(
         fault_skipped=any(e.kind is Kind.NOTE and e.name == SKIPPED for e in events),
         recovery_after_failover=timing.after_failover,
         steps=step_results(events, steps),
+        containers_down=unexpected_downs(events),
     )
 
 
@@ -444,7 +447,23 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         _unexpected(m, objectives, end),
     ]
     failback = _failback(m, end)
-    return verdicts if failback is None else [*verdicts, failback]
+    if failback is not None:
+        verdicts.append(failback)
+    if m.containers_down:
+        verdicts.append(_containers(m))
+    return verdicts
+
+
+def _containers(m: Measurements) -> Verdict:
+    """A container of the replica that went down by itself is named: it explains whatever else failed."""
+    found = "; ".join(down.describe() for down in m.containers_down)
+    return _verdict(
+        "replica",
+        False,
+        f"{len(m.containers_down)} went down",
+        "no container down unless a fault stopped it",
+        f"{found}, and no fault of the drill stopped it",
+    )
 
 
 def _let_down(m: Measurements, end: DrillEnd, serves: Serves) -> list[str]:

@@ -117,6 +117,7 @@ def objective_name(card: Scorecard, verdict: str) -> str:
         "drained": f"every acknowledged {unit.one} done after the fault",
         "no_unexpected_data": f"no {unit.many} the drill never wrote",
         "failback": "the automated fail-back steps",
+        "replica": "every part of the system stays up unless the disaster itself stops it",
     }
     return names.get(verdict, verdict.replace("_", " "))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from drdrill.clock import Clock
+from drdrill.errors import StagingError
 from drdrill.faults import FaultInjector
 from drdrill.journal import Journal
 from drdrill.plan import Plan, Scenario
@@ -25,6 +26,7 @@ from drdrill.system import DrillSystem
 from drdrill.undo import Undo, UndoStack
 
 Log = Callable[[str], None]
+WAIT_SLICE_S = 0.1  # how soon a dead Toxiproxy ends a wait
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,20 @@ class DrillContext:
     observers: dict[str, tuple[Observer, Undo]] = field(default_factory=dict)
     cleanup: list[str] = field(default_factory=list)
     steady_before_fault: bool = False
+    fatal: str | None = None  # set by the replica watch when the drill cannot go on (Toxiproxy died)
+
+    def check(self) -> None:
+        """Raise if the drill cannot go on; phases call it while they wait."""
+        if self.fatal is not None:
+            raise StagingError(self.fatal)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep ``seconds`` on the drill's clock, checking every tenth of a second that it can go on."""
+        deadline = self.clock.monotonic_ns() + round(seconds * 1e9)
+        while (left := deadline - self.clock.monotonic_ns()) > 0:
+            self.check()
+            self.clock.sleep(min(left / 1e9, WAIT_SLICE_S))
+        self.check()
 
     @property
     def environment(self) -> dict[str, Any]:

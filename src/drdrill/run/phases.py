@@ -1,6 +1,6 @@
 """The phases of a drill between preflight and teardown, each a small function of the drill's context.
 
-    sweep -> stack-start -> baseline -> fault (inject, recovery steps, hold, revert) -> drain -> final-read
+    sweep -> stack-start (run/connect.py) -> baseline -> fault (inject, recovery steps, hold, revert) -> drain -> final-read
 
 Whoever acquires or applies something pushes its undo; the fault and drain phases release what they undo on
 the normal path. Each phase is journalled by the runner, which treats its outcome as a value.
@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from functools import partial
 
-from drdrill.errors import StagingError
-from drdrill.faults import InjectedFault
-from drdrill.journal import FINAL_READ, SKIPPED, Journal, Kind, Type
+from drdrill.faults import InjectedFault, StopsServices
+from drdrill.faults.network import ProxyDown, ProxyToxic
+from drdrill.journal import FINAL_READ, SKIPPED, STOPS, Kind, Type
 from drdrill.measure.ledger import build_ledger
-from drdrill.measure.objectives import criteria, link_of
 from drdrill.measure.timeline import probe_results
-from drdrill.probes import CanaryProbe, LinkProbe, Observer, SystemSignals
 from drdrill.run.context import DrillContext
 from drdrill.run.hold import hold_until_steady
 from drdrill.run.steps import StepRunner
-from drdrill.system import NotDeclared, SystemContext
+from drdrill.system import NotDeclared
 from drdrill.undo import Undo
 from drdrill.units import ns
 from drdrill.workload import Workload
 
 DRAIN_POLL_S = 0.5
-SIGNAL_POLL_S = 0.2
 
 
 def sweep(ctx: DrillContext) -> None:
@@ -38,108 +34,8 @@ def sweep(ctx: DrillContext) -> None:
         ctx.journal.record(Kind.NOTE, Type.INFO, "sweep", data={"removed": removed})
 
 
-def start_replica(ctx: DrillContext) -> None:
-    """Start the replica and connect to it: Toxiproxy, the system, then the observers."""
-    stack = ctx.stack
-    ctx.settings.log(f"starting staging replica {stack.project} from {stack.compose_file}")
-    stack.start()
-    ctx.replica.attach(stack)
-    injector = ctx.prepared.injector
-    ctx.undo.push("close the fault clients", injector.close)
-    if stack.proxies:
-        ctx.environment["toxiproxy"] = injector.connect(*stack.toxiproxy_address)
-    ctx.environment["images"] = stack.images()
-    ctx.system.open(SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets))
-    ctx.undo.push("close the system", ctx.system.close, _close_problem)
-    _check_final_read(ctx)
-    for observer in _observers(ctx):
-        observer.start()
-        ctx.observers[observer.thread_name] = (
-            observer,
-            ctx.undo.push(f"stop {observer.thread_name}", observer.stop),
-        )
-
-
-def _check_final_read(ctx: DrillContext) -> None:
-    """Read once before any load or fault: a final read that cannot work (a port the plan never names, a
-    wrong path, a store it cannot reach) is a set-up mistake to report in seconds, not a FAILED drill a minute
-    later with its data figures unknown."""
-    try:
-        ctx.system.final_read()
-    except NotDeclared:
-        return  # no final read: the data figures say "not measured", which is honest
-    except Exception as exc:
-        raise StagingError(
-            f"the system's final read fails on the fresh replica, before any fault: {type(exc).__name__}: {exc}"[
-                :1000
-            ]
-            + "; fix the final read (staging_topology.system.final_read, or your system's final_read()) and "
-            "drill again"
-        ) from exc
-
-
-def remove_replica(ctx: DrillContext) -> None:
-    """Remove the replica (or, if it never started, its temporary files) and say what went."""
-    stack = ctx.stack
-    was_started = stack.started
-    removed = stack.stop()
-    if was_started:
-        ctx.cleanup.append(f"replica {stack.project} removed")
-    if removed:
-        ctx.cleanup.append(f"{removed} object(s) left by compose were removed by label")
-
-
-def _close_problem(what: str, exc: BaseException) -> str:
-    return f"the system's close() raised {type(exc).__name__}: {exc}"
-
-
 def _fault_problem(what: str, exc: BaseException) -> str:
     return f"FAULT NOT REVERTED: {type(exc).__name__}: {exc}"
-
-
-def _observation_budget_s(ctx: DrillContext) -> float:
-    s = ctx.scenario.staging
-    return (
-        s.baseline + s.recovery_bound + s.steady_window + s.probe_timeout * 2 + s.drain_timeout
-    ).total_seconds()
-
-
-def _observers(ctx: DrillContext) -> list[Observer]:
-    s = ctx.scenario.staging
-    budget = _observation_budget_s(ctx)
-    run_id, system, journal, clock = ctx.settings.run_id, ctx.system, ctx.journal, ctx.clock
-    payloads = tuple(system.payloads()) or ("drdrill sample payload",)
-    interval_s = s.probe_interval.total_seconds()
-    timeout_s = s.probe_timeout.total_seconds()
-    links: list[Observer] = []
-    for component in sorted(
-        {c.component for c in criteria(ctx.scenario, ctx.plan) if c.component is not None}
-    ):
-        link = link_of(ctx.plan, component)
-        assert link is not None  # a criterion is measured on a component only through its link
-        mode = ctx.plan.staging_topology.links[link].probe
-        address = partial(ctx.stack.link_address, link)
-        links.append(
-            LinkProbe(system, journal, clock, component, address, mode, interval_s, timeout_s, budget)
-        )
-    return [
-        *links,
-        SystemSignals(system, journal, clock, system.signal_meanings(), SIGNAL_POLL_S, budget),
-        CanaryProbe(
-            system, journal, clock, run_id, payloads, interval_s, s.probe_timeout.total_seconds(), budget
-        ),
-        Workload(
-            system,
-            journal,
-            clock,
-            run_id,
-            payloads,
-            s.workload_rate,
-            budget,
-            # Writes land between the probes, not on them: every sample narrows when a change happened.
-            offset_s=min(1 / s.workload_rate, interval_s) / 2,
-        ),
-    ]
 
 
 def baseline(ctx: DrillContext) -> None:
@@ -149,7 +45,7 @@ def baseline(ctx: DrillContext) -> None:
     share = ctx.settings.fault_phase
     if share is None:
         share = random.Random(ctx.settings.run_id).random()
-    ctx.clock.sleep(s.baseline.total_seconds() + share * s.probe_interval.total_seconds())
+    ctx.wait(s.baseline.total_seconds() + share * s.probe_interval.total_seconds())
     probes = probe_results(ctx.journal.events())
     ctx.steady_before_fault = bool(probes) and all(p.ok for p in probes)
     if not ctx.steady_before_fault:
@@ -167,15 +63,23 @@ def fault(ctx: DrillContext) -> None:
     for injected in ctx.prepared.injector.faults:
         # Stamped before apply(): a fault may act before the call returns (a kill does), and starting the clock
         # early can only make the measured times longer, never flatter the system.
-        started = journal.record(Kind.FAULT, Type.START, injected.label, value=injected.target).t_ns
+        stops = list(injected.stops) if isinstance(injected, StopsServices) else []
+        started = journal.record(
+            Kind.FAULT,
+            Type.START,
+            injected.label,
+            value=injected.target,
+            data={STOPS: stops} if stops else None,
+        ).t_ns
         start_ns = started if start_ns is None else start_ns
         # Pushed before apply(): a fault that half-applied and raised is reverted too (reverting is always safe).
-        reverts.append(ctx.undo.push(f"revert {injected.label}", _revert(journal, injected), _fault_problem))
+        reverts.append(ctx.undo.push(f"revert {injected.label}", _revert(ctx, injected), _fault_problem))
         injected.apply()
     assert start_ns is not None  # preflight refuses a scenario without faults
     bound_ns = start_ns + ns(s.recovery_bound)
     _steps(ctx).run(ctx.prepared.steps, "recovery", bound_ns)
     hold_until_steady(
+        ctx.check,
         ctx.journal,
         ctx.clock,
         start_ns,
@@ -186,10 +90,16 @@ def fault(ctx: DrillContext) -> None:
         ctx.undo.release(entry)
 
 
-def _revert(journal: Journal, injected: InjectedFault) -> Callable[[], None]:
+def _revert(ctx: DrillContext, injected: InjectedFault) -> Callable[[], None]:
     def revert() -> None:
+        if ctx.fatal is not None and isinstance(injected, ProxyDown | ProxyToxic):
+            # Toxiproxy is gone, and every toxic with it: nothing is left to revert, and saying it failed
+            # would only repeat the one error that stopped the drill.
+            why = {"note": "not reverted: the run's Toxiproxy is gone, and its faults with it"}
+            ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=why)
+            return
         injected.revert()
-        journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target)
+        ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target)
 
     return revert
 
@@ -222,7 +132,7 @@ def _await_drained(ctx: DrillContext, deadline_ns: int) -> None:
             ctx.journal.record(Kind.NOTE, Type.INFO, "drain", data={"why": f"read failed: {exc}"[:300]})
         if not pending or ctx.clock.monotonic_ns() >= deadline_ns:
             break
-        ctx.clock.sleep(DRAIN_POLL_S)
+        ctx.wait(DRAIN_POLL_S)
     ctx.journal.record(Kind.NOTE, Type.INFO, "drain", data={"pending": len(pending)})
 
 

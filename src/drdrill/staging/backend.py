@@ -11,8 +11,14 @@ from drdrill.plan import Plan
 from drdrill.replica import Replica
 from drdrill.staging.configuration import Configuration
 from drdrill.staging.override import ProxyPlan
+from drdrill.staging.watch import ContainerEvent
 
 Log = Callable[[str], None]
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None:
+        """Stop (safe twice)."""
 
 
 class StagingBackend(Replica, Protocol):
@@ -34,6 +40,9 @@ class StagingBackend(Replica, Protocol):
     @property
     def toxiproxy_address(self) -> tuple[str, int]:
         """Where the host reaches the run's Toxiproxy API."""
+
+    def watch(self, on_event: Callable[[ContainerEvent], None], on_error: Callable[[str], None]) -> Stoppable:
+        """Hand every container event of the running replica to ``on_event`` until stopped."""
 
     def link_address(self, link: str) -> tuple[str, int]:
         """Where the host reaches the listener of a link's proxy."""

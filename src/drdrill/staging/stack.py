@@ -48,6 +48,7 @@ from drdrill.staging.override import (
     proxy_plans,
     toxiproxy_config,
 )
+from drdrill.staging.watch import ContainerEvent, Watcher
 from drdrill.templates import render
 
 __all__ = [
@@ -467,6 +468,12 @@ class StagingStack:
         if self._toxiproxy_port is None:
             raise StagingError("the plan declares no links, so this replica runs no Toxiproxy")
         return "127.0.0.1", self._toxiproxy_port
+
+    def watch(self, on_event: Callable[[ContainerEvent], None], on_error: Callable[[str], None]) -> Watcher:
+        """Hand every container event of this replica (die, oom, restart, ...) to ``on_event`` from now on."""
+        labels = [f"com.docker.compose.project={self.project}"]
+        source = docker_client().events(filters={"label": labels, "type": "container"}, decode=True)
+        return Watcher(source, on_event, on_error)
 
     def link_address(self, link: str) -> tuple[str, int]:
         """Where the host reaches the listener of a link's proxy: the same path the link's consumer takes."""

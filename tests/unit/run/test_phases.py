@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,79 @@ def test_the_scorecard_records_what_shaped_the_system_under_drill(plan: Plan, tm
         "plan_digest": "sha256:plan",
         "images": {"api": "sha256:api", "responder": "sha256:responder"},
     }
+
+
+class At:
+    """A one-off event at a time on a fake clock (the engine's, in these tests)."""
+
+    def __init__(self, clock: FakeClock, at_s: float, action: Callable[[], None]) -> None:
+        self.due: int | None = clock.monotonic_ns() + round(at_s * 1e9)
+        self.action = action
+        clock.drive(self)
+
+    def next_due_ns(self) -> int | None:
+        return self.due
+
+    def fire(self) -> None:
+        self.due = None
+        self.action()
+
+
+def test_a_container_that_goes_down_by_itself_is_named_and_fails_the_drill(
+    plan: Plan, tmp_path: Path
+) -> None:
+    system = helpdesk(heal_after_s=3.2)
+    drill = Drill(plan, tmp_path, system)
+
+    def engine() -> None:
+        assert drill.staging.watcher is not None
+        drill.staging.watcher.emit("responder", "die", 137)  # the fault's own kill: expected
+        drill.staging.watcher.emit("api", "die", 137)  # nobody stopped the api
+
+    # 2 s of baseline, then the kill; the api dies 1 s into the fault
+    At(system.clock, 3.0, engine)
+    result = drill.run()
+
+    assert result.status == "failed"
+    assert drill.verdict("replica") == (
+        "fail",
+        "api exited (code 137) 3.0 s into the drill, and no fault of the drill stopped it",
+    )
+    replica = [(e["value"], e["data"]) for e in drill.scorecard["timeline"] if e["kind"] == "replica"]
+    assert replica == [
+        ("responder", {"action": "die", "exit_code": 137}),
+        ("api", {"action": "die", "exit_code": 137}),
+    ]
+    (start,) = [e for e in drill.scorecard["timeline"] if e["kind"] == "fault" and e["type"] == "start"]
+    assert start["data"] == {"stops": ["responder"]}
+
+
+def test_a_drill_where_nothing_went_down_by_itself_has_no_replica_verdict(plan: Plan, tmp_path: Path) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+    assert drill.run().status == "passed"
+    assert "replica" not in [v["name"] for v in drill.scorecard["verdicts"]]
+
+
+def test_a_dead_toxiproxy_ends_the_drill_as_errored_within_a_tenth_of_a_second(
+    plan: Plan, tmp_path: Path
+) -> None:
+    system = helpdesk(heal_after_s=3.2)
+    drill = Drill(plan, tmp_path, system)
+    died_at: list[int] = []
+
+    def engine() -> None:
+        assert drill.staging.watcher is not None
+        died_at.append(system.clock.monotonic_ns())
+        drill.staging.watcher.emit("drdrill-toxiproxy", "die", 137)
+
+    At(system.clock, 1.0, engine)  # during the baseline
+    result = drill.run()
+
+    assert result.status == "errored"
+    assert result.scorecard.error == (
+        "the run's Toxiproxy exited (code 137): the links' faults can be neither held nor measured, so the drill "
+        "stopped; a process on this machine may have killed it (its API is open on 127.0.0.1)"
+    )
+    (baseline_end,) = [e.t_ns for e in result.scorecard.timeline if e.name == "baseline" and e.type == "end"]
+    assert baseline_end - died_at[0] <= 100_000_000
+    assert drill.container.calls == []  # the fault was never applied
