@@ -297,14 +297,6 @@ class SignalSpec(PlanModel):
             _path(self.path)
         return self
 
-    def state(self, raw: str | None) -> str:
-        """``normal``, ``failed_over``, or ``other`` for a raw value the plan did not name."""
-        if raw is not None and raw in self.failed_over:
-            return "failed_over"
-        if raw is not None and raw == self.normal:
-            return "normal"
-        return "other"
-
 
 FAILOVER_SIGNAL = "failover"
 
