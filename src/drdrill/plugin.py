@@ -6,6 +6,7 @@ and collects one test item per scenario asked for.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -67,10 +68,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def _resolve(config: pytest.Config, option: str, ini: str) -> Path:
+    # os.path.realpath, not Path.resolve: a link loop or an over-long name is left for the plan loader to
+    # report as one line (resolve raises RuntimeError, which pytest shows as INTERNALERROR).
     given = config.getoption(option)
     if given:
-        return (config.invocation_params.dir / str(given)).resolve()
-    return (config.rootpath / str(config.getini(ini))).resolve()
+        return Path(os.path.realpath(config.invocation_params.dir / str(given)))
+    return Path(os.path.realpath(config.rootpath / str(config.getini(ini))))
 
 
 def pytest_configure(config: pytest.Config) -> None:
