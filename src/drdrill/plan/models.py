@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,7 +12,14 @@ from pydantic import Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from drdrill.plan.base import PlanModel
-from drdrill.plan.durations import Duration, humanize_duration
+from drdrill.plan.durations import (
+    GRID,
+    ON_THE_GRID,
+    Duration,
+    StagingDuration,
+    format_duration,
+    humanize_duration,
+)
 from drdrill.plan.faults import Fault
 from drdrill.plan.system import Link, ServiceReadiness, SystemContract, UnitWords
 
@@ -34,6 +42,8 @@ Metric = Literal[
 ]
 # Metrics that are a pass/fail signal: no threshold to declare.
 BOOLEAN_METRICS = frozenset({"health_check", "integrity_check", "security_alert", "contract_check"})
+# Metrics a staging drill judges on its probes over a window.
+PROBE_METRICS = frozenset({"error_rate", "latency"})
 
 
 # --- the system ---------------------------------------------------------------------------------------
@@ -156,6 +166,22 @@ class DetectionCriterion(PlanModel):
         default=None,
         description="Window a staging drill uses; defaults to the scenario's staging.detection_window.",
     )
+
+    @model_validator(mode="after")
+    def _window_on_the_grid(self) -> DetectionCriterion:
+        # A drill judges error_rate and latency on the probes that finished in the window: a window shorter than
+        # the grid holds none, so the criterion could never hold. A pass/fail signal needs no window (0s: at once).
+        if (
+            self.metric in PROBE_METRICS
+            and self.staging_sustained is not None
+            and self.staging_sustained < GRID
+        ):
+            raise ValueError(
+                f"staging_sustained {format_duration(self.staging_sustained)} is shorter than drdrill can honour "
+                f"for {self.metric}: {ON_THE_GRID}, and a shorter window holds no probe; give at least "
+                f"{format_duration(GRID)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_threshold(self) -> DetectionCriterion:
@@ -328,17 +354,52 @@ class Verification(PlanModel):
     data_checks: list[DataCheck] = Field(default_factory=list)
 
 
-class StagingValues(PlanModel):
-    """The time scale of a staging drill: seconds where production counts minutes and hours."""
+MAX_WORKLOAD_RATE = 100.0
+"""The most writes a second the workload is asked for. Its 8 writers, the journal and the HTTP client kept up
+with 100/s and topped out at ~180/s against a system that answers at once (a separate process on a 2-core
+machine, with no probes running); asked for more, writes queue behind the writers, so the rate a scorecard
+states would not be the rate that ran."""
 
-    recovery_bound: Duration = Field(description="Bound on the measured automated recovery.")
-    detection_window: Duration = timedelta(seconds=2)
-    steady_window: Duration = timedelta(seconds=5)
-    baseline: Duration = timedelta(seconds=5)
-    workload_rate: float = Field(default=10.0, gt=0)
-    probe_interval: Duration = timedelta(milliseconds=500)
-    probe_timeout: Duration = timedelta(seconds=3)
-    drain_timeout: Duration = timedelta(seconds=30)
+
+class StagingValues(PlanModel):
+    """The time scale of a staging drill: seconds where production counts minutes and hours.
+
+    Every window and timeout is at least 50ms (:data:`~drdrill.plan.durations.GRID`): a drill resolves nothing
+    finer, so a shorter value is refused rather than silently rounded.
+    """
+
+    recovery_bound: StagingDuration = Field(description="Bound on the measured automated recovery.")
+    detection_window: StagingDuration = timedelta(seconds=2)
+    steady_window: StagingDuration = timedelta(seconds=5)
+    baseline: StagingDuration = Field(
+        default=timedelta(seconds=5), description="At least one probe_interval, so a probe runs in it."
+    )
+    workload_rate: float = Field(default=10.0, gt=0, description="Writes a second; at most 100.")
+    probe_interval: StagingDuration = timedelta(milliseconds=500)
+    probe_timeout: StagingDuration = timedelta(seconds=3)
+    drain_timeout: StagingDuration = timedelta(seconds=30)
+
+    @field_validator("workload_rate")
+    @classmethod
+    def _honest_rate(cls, rate: float) -> float:
+        if not math.isfinite(rate) or rate > MAX_WORKLOAD_RATE:
+            raise ValueError(
+                f"{rate:g} writes a second is more than the workload can keep up with: it is trusted up to "
+                f"{MAX_WORKLOAD_RATE:g} (its 8 writers top out at ~180 a second on a 2-core machine; beyond, "
+                f"writes queue and the scorecard's rate is not the rate that ran); give at most "
+                f"{MAX_WORKLOAD_RATE:g}"
+            )
+        return rate
+
+    @model_validator(mode="after")
+    def _baseline_holds_a_probe(self) -> StagingValues:
+        if self.baseline < self.probe_interval:
+            raise ValueError(
+                f"baseline {format_duration(self.baseline)} is shorter than probe_interval "
+                f"{format_duration(self.probe_interval)}: no probe would measure the steady state before the "
+                f"fault; give a baseline of at least {format_duration(self.probe_interval)}"
+            )
+        return self
 
 
 class DrillRecord(PlanModel):
