@@ -6,9 +6,9 @@ import math
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from drdrill.plan.base import PlanModel
@@ -21,6 +21,7 @@ from drdrill.plan.durations import (
     humanize_duration,
 )
 from drdrill.plan.faults import Fault
+from drdrill.plan.hostaccess import allowance_problem
 from drdrill.plan.system import Link, ServiceReadiness, SystemContract, UnitWords
 
 Tier = Literal[1, 2, 3]
@@ -490,6 +491,17 @@ def projected_rto(scenario: Scenario, measured_automated: timedelta) -> timedelt
 # --- the plan -----------------------------------------------------------------------------------------
 
 
+def _allowance(entry: str) -> str:
+    problem = allowance_problem(entry)
+    if problem is not None:
+        raise ValueError(problem)
+    return entry
+
+
+HostAccessAllowance = Annotated[str, AfterValidator(_allowance)]
+"""One entry of ``allow_host_access``: a setting drdrill would refuse, named as its refusal names it."""
+
+
 class StagingTopology(PlanModel):
     """The staging replica: your compose file, and the contract drdrill drills it through."""
 
@@ -515,6 +527,15 @@ class StagingTopology(PlanModel):
         description=(
             "Variables drdrill sets to a new random value for each run, for the compose file to interpolate "
             "(e.g. a database password: ${DB_PASSWORD}); never written to the scorecard."
+        ),
+    )
+
+    allow_host_access: dict[str, list[HostAccessAllowance]] = Field(
+        default_factory=dict,
+        description=(
+            "Compose settings that give one service part of the host, allowed knowingly, by service: e.g. "
+            '{worker: [privileged, "bind:/data"]}. Without an entry drdrill refuses each such setting; every '
+            "entry is shown on the scorecard. See docs/plan-format.md."
         ),
     )
 

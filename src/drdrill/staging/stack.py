@@ -31,7 +31,10 @@ from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
 from drdrill.plan import Plan
+from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.files import FileRefusedError, exists, read_guarded
+from drdrill.plan.hostaccess import allowed as host_access_allowed
+from drdrill.plan.hostaccess import locate, resolved_host_access
 from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
@@ -376,6 +379,7 @@ class StagingStack:
             config = json.loads(self._compose.run("config", "--format", "json").stdout)
         except subprocess.CalledProcessError as exc:
             raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
+        self._refuse_host_access(config)
         self.model = ComposeModel.from_config(config)
         self._ensure_images(self.model)
         self._write_override()
@@ -387,6 +391,25 @@ class StagingStack:
                 f"docker compose rejects drdrill's override of {self.compose_file} "
                 f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
             ) from exc
+
+    def _refuse_host_access(self, config: Mapping[str, Any]) -> None:
+        """Refuse what the plan loader could not see: settings that give the stack the host once compose has
+        filled in ``${...}`` values and merged includes and extends (the loader refused the rest already)."""
+        allowances = self.plan.staging_topology.allow_host_access
+        found = resolved_host_access(config, self.compose_file)
+        tree = Path(os.path.realpath(self.compose_file.parent))
+        refused = [a for a in found if not host_access_allowed(a, allowances, tree)]
+        if not refused:
+            return
+        try:
+            doc = read_compose(self.compose_file).doc
+        except ComposeError as exc:
+            raise StagingError(f"{self.compose_file}: {exc}") from None
+        issues = sorted({locate(a, doc) for a in refused})
+        raise StagingError(
+            "the compose file, as docker compose resolves it, gives the stack the host:\n"
+            + "\n".join(str(issue) for issue in issues)
+        )
 
     def _ensure_images(self, model: ComposeModel) -> None:
         needed = [TOXIPROXY_IMAGE] if self.proxies else []
