@@ -408,10 +408,12 @@ class _Tree:
         self.issues: list[PlanIssue] = []
         self.finder = _Finder(self.tree, frozenset())
         self._seen: set[Path] = set()
+        self.brought: frozenset[str] = frozenset()
+        """Services of included files outside the folder (not read for settings, but part of the stack)."""
 
     def run(self) -> list[HostAccess]:
         sources = list(self._included(self.root, 0))
-        stack = frozenset(name for source in sources for name in _services(source.data))
+        stack = frozenset(str(name) for source in sources for name in _services(source.data)) | self.brought
         self.finder.stack = stack
         for source in sources:
             for name in _services(source.data):
@@ -502,6 +504,7 @@ class _Tree:
                     ),
                 )
             )
+        self.brought |= {str(name) for name in _services(loaded.data)}
         for name in _services(loaded.data):
             self.finder.found.append(
                 HostAccess(
