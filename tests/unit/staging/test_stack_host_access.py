@@ -12,7 +12,6 @@ import pytest
 from drdrill.errors import StagingError
 from drdrill.plan import load_plan
 from drdrill.staging.stack import StagingStack
-from tests.unit.plan.conftest import WritePlan, write_plan  # noqa: F401 - the fixture
 from tests.unit.plan.test_host_access import PLAN, SCENARIO, TOPOLOGY, refusal
 
 pytestmark = pytest.mark.skipif(
@@ -36,19 +35,27 @@ def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _stack(write_plan: WritePlan, compose: str, allow: str = "") -> StagingStack:
-    directory = write_plan(PLAN + TOPOLOGY + allow, s=SCENARIO)
-    (directory / "stack").mkdir()
+@pytest.fixture
+def plan_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the plan is written; the working directory is its parent, so errors read ``plan/...``."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "plan"
+
+
+def _stack(directory: Path, compose: str, allow: str = "") -> StagingStack:
+    (directory / "stack").mkdir(parents=True)
+    (directory / "plan.yaml").write_text(PLAN + TOPOLOGY + allow, encoding="utf-8")
+    (directory / "s.yaml").write_text(SCENARIO, encoding="utf-8")
     (directory / "stack" / "compose.yaml").write_text(compose, encoding="utf-8")
     return StagingStack(load_plan(directory), "hostcheck", lambda _: None)
 
 
 def test_an_interpolated_setting_is_refused_on_the_resolved_model_at_its_line(
-    write_plan: WritePlan, temp: Path, monkeypatch: pytest.MonkeyPatch
+    plan_dir: Path, temp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PRIV", raising=False)
     monkeypatch.setenv("NET", "host")
-    stack = _stack(write_plan, COMPOSE)  # the loader cannot know ${...}: it loads
+    stack = _stack(plan_dir, COMPOSE)  # the loader cannot know ${...}: it loads
     with pytest.raises(StagingError) as info:
         stack.prepare()
     assert str(info.value).splitlines() == [
@@ -74,11 +81,11 @@ def test_an_interpolated_setting_is_refused_on_the_resolved_model_at_its_line(
 
 
 def test_the_resolved_model_honours_the_plans_allowances(
-    write_plan: WritePlan, temp: Path, monkeypatch: pytest.MonkeyPatch
+    plan_dir: Path, temp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PRIV", raising=False)
     monkeypatch.delenv("NET", raising=False)
-    stack = _stack(write_plan, COMPOSE, "  allow_host_access: {web: [privileged]}\n")
+    stack = _stack(plan_dir, COMPOSE, "  allow_host_access: {web: [privileged]}\n")
     try:
         stack.prepare()  # refused nothing: the image is local, the override is written
         assert "privileged" not in stack.override_text
@@ -87,14 +94,14 @@ def test_the_resolved_model_honours_the_plans_allowances(
 
 
 def test_settings_of_an_allowed_include_from_outside_still_need_their_own_allowance(
-    write_plan: WritePlan, temp: Path, tmp_path: Path
+    plan_dir: Path, temp: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "tools.yaml").write_text(
         "services:\n  tools:\n    image: drdrill/base:local\n    pid: host\n", encoding="utf-8"
     )
     compose = "include:\n  - ../../shared/tools.yaml\nservices:\n  web:\n    image: drdrill/base:local\n"
-    stack = _stack(write_plan, compose, '  allow_host_access: {tools: ["include:../../shared/tools.yaml"]}\n')
+    stack = _stack(plan_dir, compose, '  allow_host_access: {tools: ["include:../../shared/tools.yaml"]}\n')
     with pytest.raises(StagingError) as info:
         stack.prepare()
     assert str(info.value).splitlines()[1:] == [
