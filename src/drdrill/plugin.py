@@ -20,6 +20,7 @@ import pytest
 from drdrill import hookspecs
 from drdrill.errors import DrdrillError, EnvironmentNotReadyError
 from drdrill.plan import Plan, PlanError, Scenario, load_plan
+from drdrill.plan.files import exists
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
@@ -56,6 +57,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="also write the tabletop-exercise script (Markdown and HTML) of each drilled scenario",
+    )
+    group.addoption(
+        "--drill-scorecard-list",
+        default=None,
+        metavar="FILE",
+        help="write one line per scorecard this run's drills wrote to FILE: the scenario, a tab, the path "
+        "(FILE is emptied first, so it lists this run's scorecards only)",
     )
     parser.addini(
         "drdrill_plan", "plan directory holding plan.yaml and one file per scenario", default="scenarios"
@@ -100,8 +108,25 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     report_dir = _resolve(config, "drill_report_dir", "drdrill_report_dir")
     session = DrillSession(config, plan, [plan.scenarios[n] for n in dict.fromkeys(wanted)], report_dir)
+    session.scorecard_list = _scorecard_list(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "drdrill-session")
+
+
+def _scorecard_list(config: pytest.Config) -> Path | None:
+    """The ``--drill-scorecard-list`` file, emptied now: a run that writes no scorecard leaves it empty."""
+    given = config.getoption("drill_scorecard_list")
+    if not given:
+        return None
+    path = config.invocation_params.dir / str(given)
+    try:
+        path.write_text("", encoding="utf-8")
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"drdrill: --drill-scorecard-list {given}: cannot write it ({exc.strerror or exc}); give a file "
+            "in a writable folder"
+        ) from None
+    return path
 
 
 class DrillSession:
@@ -116,6 +141,13 @@ class DrillSession:
         self.report_dir = report_dir
         self.results: list[DrillResult] = []
         self.tabletops: list[Path] = []
+        self.scorecard_list: Path | None = None
+
+    def list_scorecard(self, scenario: str, path: Path) -> None:
+        """Add a scorecard a drill of this run wrote to ``--drill-scorecard-list``, as soon as it is written."""
+        if self.scorecard_list is not None and exists(path):
+            with self.scorecard_list.open("a", encoding="utf-8") as listing:
+                listing.write(f"{scenario}\t{path}\n")
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = [f"drdrill: plan {self.plan.name!r} for {self.plan.client} ({self.plan.source_dir})"]
@@ -276,8 +308,14 @@ class DrillItem(pytest.Item):
     def runtest(self) -> None:
         assert self.runner is not None
         session = self.config.stash[SESSION_KEY]
-        with _sigterm_as_interrupt():
-            result = self.result = self.runner.run()
+        try:
+            with _sigterm_as_interrupt():
+                result = self.result = self.runner.run()
+        except BaseException:
+            # The runner writes the scorecard before it re-raises an interrupt: list it all the same.
+            session.list_scorecard(self.scenario.name, self.runner.run_dir / "scorecard.json")
+            raise
+        session.list_scorecard(self.scenario.name, result.scorecard_path)
         session.results.append(result)
         self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
         self.user_properties.extend(junit_properties(result.scorecard))
