@@ -143,7 +143,14 @@ def summarize(outcomes: list[Outcome]) -> list[dict[str, Any]]:
     for o in outcomes:
         row = rows.setdefault(
             (o.suite, o.family),
-            {"suite": o.suite, "family": o.family, "tried": 0, "mishandled": 0, "hangs": 0, "max_seconds": 0.0},
+            {
+                "suite": o.suite,
+                "family": o.family,
+                "tried": 0,
+                "mishandled": 0,
+                "hangs": 0,
+                "max_seconds": 0.0,
+            },
         )
         row["tried"] += 1
         row["mishandled"] += bool(o.failure)

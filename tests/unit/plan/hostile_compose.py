@@ -30,9 +30,10 @@ from tests.unit.plan.plan_samples import MINIMAL_PLAN, MINIMAL_SCENARIO
 PLAN = MINIMAL_PLAN.replace("    staging: {service: api}\n", "").replace(
     "    staging: {proxy: model, service: model}\n", ""
 )
-SCENARIO = MINIMAL_SCENARIO[: MINIMAL_SCENARIO.index("faults:")] + MINIMAL_SCENARIO[
-    MINIMAL_SCENARIO.index("recovery:") :
-]
+SCENARIO = (
+    MINIMAL_SCENARIO[: MINIMAL_SCENARIO.index("faults:")]
+    + MINIMAL_SCENARIO[MINIMAL_SCENARIO.index("recovery:") :]
+)
 
 
 def _settings() -> list[tuple[str, str]]:
@@ -140,7 +141,11 @@ def _host_setting(directory: Path, rng: random.Random) -> ComposeCase:
 
 
 def _resolve_escape(allowance: str, directory: Path) -> str:
-    return f"bind:{os.path.realpath(directory / 'stack' / '../../../escape')}" if allowance == "bind:" else allowance
+    return (
+        f"bind:{os.path.realpath(directory / 'stack' / '../../../escape')}"
+        if allowance == "bind:"
+        else allowance
+    )
 
 
 def _safe_setting(directory: Path, rng: random.Random) -> ComposeCase:
@@ -160,7 +165,9 @@ def _hostile_name(directory: Path, rng: random.Random) -> ComposeCase:
 
 
 def _link(directory: Path, rng: random.Random) -> ComposeCase:
-    kind = rng.choice(["compose-loop", "compose-dev-zero", "bind-link-out", "include-link-out", "extends-loop"])
+    kind = rng.choice(
+        ["compose-loop", "compose-dev-zero", "bind-link-out", "include-link-out", "extends-loop"]
+    )
     case = ComposeCase("link", directory)
     _write(directory, None)
     stack = directory / "stack"

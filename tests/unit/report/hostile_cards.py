@@ -97,7 +97,17 @@ def _huge(path: Path, card: dict[str, Any], rng: random.Random) -> None:
 def _control(path: Path, card: dict[str, Any], rng: random.Random) -> None:
     copy = json.loads(json.dumps(card))
     sequence = rng.choice(["\x1b[2J\x1b[H", "\x1b]0;owned\x07", "\r\x1b[K", "\x9b31m", "\x07\x08\x7f"])
-    for _ in range(1 + rng.randrange(5)):
+    # One text every view prints (the title, the plan, a verdict, the error), then random others.
+    printed = rng.choice(["title", "plan", "verdict", "error"])
+    if printed == "title":
+        copy["scenario"]["title"] += sequence
+    elif printed == "plan":
+        copy["plan"]["name"] += sequence
+    elif printed == "verdict":
+        copy["verdicts"][0]["message"] += sequence
+    else:
+        copy["error"] = f"the tool failed{sequence}"
+    for _ in range(rng.randrange(5)):
         container, key = rng.choice(list(_leaves(copy, str)))
         container[key] = f"{container[key]}{sequence}"  # type: ignore[index]
     _text(path, json.dumps(copy))
