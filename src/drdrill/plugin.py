@@ -6,6 +6,7 @@ and collects one test item per scenario asked for.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import pytest
 from drdrill import hookspecs
 from drdrill.errors import DrdrillError, EnvironmentNotReadyError
 from drdrill.plan import Plan, PlanError, Scenario, load_plan
+from drdrill.plan.files import exists
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
@@ -55,6 +57,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="also write the tabletop-exercise script (Markdown and HTML) of each drilled scenario",
     )
+    group.addoption(
+        "--drill-scorecard-list",
+        default=None,
+        metavar="FILE",
+        help="write one line per scorecard this run's drills wrote to FILE: the scenario, a tab, the path "
+        "(FILE is emptied first, so it lists this run's scorecards only)",
+    )
     parser.addini(
         "drdrill_plan", "plan directory holding plan.yaml and one file per scenario", default="scenarios"
     )
@@ -66,10 +75,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def _resolve(config: pytest.Config, option: str, ini: str) -> Path:
+    # os.path.realpath, not Path.resolve: a link loop or an over-long name is left for the plan loader to
+    # report as one line (resolve raises RuntimeError, which pytest shows as INTERNALERROR).
     given = config.getoption(option)
     if given:
-        return (config.invocation_params.dir / str(given)).resolve()
-    return (config.rootpath / str(config.getini(ini))).resolve()
+        return Path(os.path.realpath(config.invocation_params.dir / str(given)))
+    return Path(os.path.realpath(config.rootpath / str(config.getini(ini))))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -96,8 +107,25 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     report_dir = _resolve(config, "drill_report_dir", "drdrill_report_dir")
     session = DrillSession(config, plan, [plan.scenarios[n] for n in dict.fromkeys(wanted)], report_dir)
+    session.scorecard_list = _scorecard_list(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "drdrill-session")
+
+
+def _scorecard_list(config: pytest.Config) -> Path | None:
+    """The ``--drill-scorecard-list`` file, emptied now: a run that writes no scorecard leaves it empty."""
+    given = config.getoption("drill_scorecard_list")
+    if not given:
+        return None
+    path = config.invocation_params.dir / str(given)
+    try:
+        path.write_text("", encoding="utf-8")
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"drdrill: --drill-scorecard-list {given}: cannot write it ({exc.strerror or exc}); give a file "
+            "in a writable folder"
+        ) from None
+    return path
 
 
 class DrillSession:
@@ -112,6 +140,13 @@ class DrillSession:
         self.report_dir = report_dir
         self.results: list[DrillResult] = []
         self.tabletops: list[Path] = []
+        self.scorecard_list: Path | None = None
+
+    def list_scorecard(self, scenario: str, path: Path) -> None:
+        """Add a scorecard a drill of this run wrote to ``--drill-scorecard-list``, as soon as it is written."""
+        if self.scorecard_list is not None and exists(path):
+            with self.scorecard_list.open("a", encoding="utf-8") as listing:
+                listing.write(f"{scenario}\t{path}\n")
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = [f"drdrill: plan {self.plan.name!r} for {self.plan.client} ({self.plan.source_dir})"]
@@ -273,12 +308,15 @@ class DrillItem(pytest.Item):
             with _sigterm_as_interrupt():
                 result = self.result = self.runner.run()
         except KeyboardInterrupt:
-            if self.runner.result is not None:  # the scorecard was written before the interrupt went on
+            # The runner writes the scorecard before it re-raises an interrupt: list it and say where it is.
+            session.list_scorecard(self.scenario.name, self.runner.run_dir / "scorecard.json")
+            if self.runner.result is not None:
                 session.results.append(self.runner.result)
                 self._log(
                     f"drill {self.scenario.name} aborted; scorecard: {self.runner.result.scorecard_path}"
                 )
             raise
+        session.list_scorecard(self.scenario.name, result.scorecard_path)
         session.results.append(result)
         self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
         self.user_properties.extend(junit_properties(result.scorecard))

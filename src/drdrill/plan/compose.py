@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from drdrill.plan.errors import PlanIssue, dotted
-from drdrill.plan.files import read_plan_file
+from drdrill.plan.files import FileRefusedError, read_guarded
 from drdrill.plan.yamlsource import Loc, YamlDoc, parse_yaml
 
 # A compose file is a few kilobytes; anything far larger is the wrong file, and is not read into memory.
@@ -73,13 +73,17 @@ def read_compose(path: Path, within: Path | None = None) -> ComposeFile:
     With ``within`` (a plan's project folder) it is read like a plan file: a regular file inside that folder,
     with a size limit, never followed out of it and never quoted (a plan may arrive in a pull request).
     """
-    if within is None:
-        raw = _read_bytes(path)
-    else:
-        found = read_plan_file(path, within, limit=MAX_COMPOSE_BYTES)
-        if isinstance(found, PlanIssue):
-            raise ComposeError(found.message.removeprefix(f"{path}: "))
-        raw = found
+    try:
+        raw = read_guarded(
+            path,
+            limit=MAX_COMPOSE_BYTES,
+            within=within,
+            kind_fix="name the compose file itself",
+            size_fix="name the compose file itself",
+            noun="compose file",
+        )
+    except FileRefusedError as exc:
+        raise ComposeError(exc.reason) from None
     doc = parse_yaml(path, raw)
     if isinstance(doc, PlanIssue):
         raise ComposeError("does not parse", [doc])
@@ -105,20 +109,6 @@ def read_compose(path: Path, within: Path | None = None) -> ComposeFile:
         volumes=_names(doc.data.get("volumes")),
         doc=doc,
     )
-
-
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise ComposeError("no such file")
-    if not path.is_file():
-        raise ComposeError("is not a regular file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_COMPOSE_BYTES:
-            raise ComposeError(f"is {size} bytes, over the {MAX_COMPOSE_BYTES} a compose file may have")
-        return path.read_bytes()
-    except OSError as exc:
-        raise ComposeError(f"cannot be read: {exc.strerror or exc}") from None
 
 
 def _names(section: Any) -> tuple[str, ...]:

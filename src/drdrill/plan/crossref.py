@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from drdrill.plan import faults as f
-from drdrill.plan.errors import PlanIssue, dotted, unknown_name
+from drdrill.plan.compose import ComposeError, read_compose
+from drdrill.plan.errors import PlanIssue, display_path, dotted, unknown_name
+from drdrill.plan.hostaccess import find_host_access
 from drdrill.plan.models import Plan, Scenario
 from drdrill.plan.steps import step_prerequisite_issues
-from drdrill.plan.topology import check_topology
+from drdrill.plan.topology import check_topology, compose_path
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
 
@@ -120,14 +122,38 @@ class _Checker:
             self.need(doc, [*loc, "secret"], "secret", fault.secret, plan.secrets)
 
 
+def check_host_access_of(plan: Plan, plan_doc: YamlDoc) -> list[PlanIssue]:
+    """The compose file's settings that give the stack the host and the plan does not allow, at their
+    file:line, and allowances keyed by no service of the stack (a compose file that cannot be read is
+    reported by :func:`~drdrill.plan.topology.check_topology`)."""
+    path = compose_path(plan)
+    if path is None:
+        return []
+    try:
+        compose = read_compose(path)
+    except ComposeError:
+        return []
+    allowances = plan.staging_topology.allow_host_access
+    report = find_host_access(compose)
+    issues = [*report.issues, *(a.issue() for a in report.refused(allowances))]
+    for service in allowances:
+        if service not in report.services:
+            loc = ["staging_topology", "allow_host_access", service]
+            known = unknown_name("compose service", service, report.services, known_in=display_path(path))
+            issues.append(plan_doc.issue(loc, f"{dotted(loc)}: {known}", key=True))
+    return issues
+
+
 def check_references(plan: Plan, plan_doc: YamlDoc, scenario_docs: dict[str, YamlDoc]) -> list[PlanIssue]:
     """Every issue of names that do not resolve, or faults that do not fit their target.
 
-    Names of the staging replica (services, ports, proxies) are checked against the plan's compose file.
+    Names of the staging replica (services, ports, proxies) are checked against the plan's compose file, and
+    so are the compose settings that would give the drilled stack the host.
     """
     checker = _Checker(plan)
     checker.check_plan(plan_doc)
     checker.issues.extend(check_topology(plan, plan_doc))
+    checker.issues.extend(check_host_access_of(plan, plan_doc))
     for name, scenario in plan.scenarios.items():
         checker.check_scenario(scenario, scenario_docs[name])
     return checker.issues

@@ -15,7 +15,8 @@ from typing import Literal
 from drdrill.plan import faults as f
 from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.durations import humanize_duration
-from drdrill.plan.errors import display_path, shorten
+from drdrill.plan.errors import display_path, dotted, shorten
+from drdrill.plan.hostaccess import find_host_access
 from drdrill.plan.loader import PLAN_FILE
 from drdrill.plan.models import NOTICE_STAGES, Plan, Scenario
 from drdrill.plan.standing import drill_standing
@@ -272,6 +273,41 @@ class _Linter:
                     key=True,
                 )
         yield from self._compose()
+        yield from self._host_access()
+
+    def _host_access(self) -> Iterator[Finding]:
+        """Host access the plan allows knowingly is said on every lint; an allowance that allows nothing goes.
+
+        (What the plan does not allow was refused when it loaded.)
+        """
+        path = compose_path(self.plan)
+        if path is None:
+            return
+        try:
+            report = find_host_access(read_compose(path))
+        except ComposeError:
+            return  # said by topology-unreadable
+        allowances = self.plan.staging_topology.allow_host_access
+        for access in report.allowed(allowances):
+            line, col = access.doc.position(access.loc) if access.doc is not None else (0, 0)
+            where = access.doc.path if access.doc is not None else path
+            yield Finding(
+                where,
+                line,
+                col,
+                "host-access-allowed",
+                "warning",
+                f"{dotted(access.loc)}: {access.what} {access.why}; the plan allows it for service "
+                f"{access.service!r} (staging_topology.allow_host_access), so a drill gives this service the host",
+            )
+        for service, index, entry in report.unused(allowances):
+            yield self.docs.at(
+                self.plan_path,
+                ["staging_topology", "allow_host_access", service, index],
+                "host-access-unused",
+                "warning",
+                f"allowance {entry!r} of service {service!r} allows nothing its compose settings do: remove it",
+            )
 
     def _compose(self) -> Iterator[Finding]:
         # The loader already refused a compose file that is missing or lacks a service the plan names; what

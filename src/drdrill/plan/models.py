@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from drdrill.plan.base import PlanModel
-from drdrill.plan.durations import Duration, humanize_duration
+from drdrill.plan.durations import (
+    GRID,
+    ON_THE_GRID,
+    Duration,
+    StagingDuration,
+    format_duration,
+    humanize_duration,
+)
 from drdrill.plan.faults import Fault
+from drdrill.plan.hostaccess import allowance_problem
 from drdrill.plan.system import Link, ServiceReadiness, SystemContract, UnitWords
 
 Tier = Literal[1, 2, 3]
@@ -34,6 +43,8 @@ Metric = Literal[
 ]
 # Metrics that are a pass/fail signal: no threshold to declare.
 BOOLEAN_METRICS = frozenset({"health_check", "integrity_check", "security_alert", "contract_check"})
+# Metrics a staging drill judges on its probes over a window.
+PROBE_METRICS = frozenset({"error_rate", "latency"})
 
 
 # --- the system ---------------------------------------------------------------------------------------
@@ -163,6 +174,22 @@ class DetectionCriterion(PlanModel):
             "component's link) when it has a link, or the system's steady-state probes."
         ),
     )
+
+    @model_validator(mode="after")
+    def _window_on_the_grid(self) -> DetectionCriterion:
+        # A drill judges error_rate and latency on the probes that finished in the window: a window shorter than
+        # the grid holds none, so the criterion could never hold. A pass/fail signal needs no window (0s: at once).
+        if (
+            self.metric in PROBE_METRICS
+            and self.staging_sustained is not None
+            and self.staging_sustained < GRID
+        ):
+            raise ValueError(
+                f"staging_sustained {format_duration(self.staging_sustained)} is shorter than drdrill can honour "
+                f"for {self.metric}: {ON_THE_GRID}, and a shorter window holds no probe; give at least "
+                f"{format_duration(GRID)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_threshold(self) -> DetectionCriterion:
@@ -335,17 +362,52 @@ class Verification(PlanModel):
     data_checks: list[DataCheck] = Field(default_factory=list)
 
 
-class StagingValues(PlanModel):
-    """The time scale of a staging drill: seconds where production counts minutes and hours."""
+MAX_WORKLOAD_RATE = 100.0
+"""The most writes a second the workload is asked for. Its 8 writers, the journal and the HTTP client kept up
+with 100/s and topped out at ~180/s against a system that answers at once (a separate process on a 2-core
+machine, with no probes running); asked for more, writes queue behind the writers, so the rate a scorecard
+states would not be the rate that ran."""
 
-    recovery_bound: Duration = Field(description="Bound on the measured automated recovery.")
-    detection_window: Duration = timedelta(seconds=2)
-    steady_window: Duration = timedelta(seconds=5)
-    baseline: Duration = timedelta(seconds=5)
-    workload_rate: float = Field(default=10.0, gt=0)
-    probe_interval: Duration = timedelta(milliseconds=500)
-    probe_timeout: Duration = timedelta(seconds=3)
-    drain_timeout: Duration = timedelta(seconds=30)
+
+class StagingValues(PlanModel):
+    """The time scale of a staging drill: seconds where production counts minutes and hours.
+
+    Every window and timeout is at least 50ms (:data:`~drdrill.plan.durations.GRID`): a drill resolves nothing
+    finer, so a shorter value is refused rather than silently rounded.
+    """
+
+    recovery_bound: StagingDuration = Field(description="Bound on the measured automated recovery.")
+    detection_window: StagingDuration = timedelta(seconds=2)
+    steady_window: StagingDuration = timedelta(seconds=5)
+    baseline: StagingDuration = Field(
+        default=timedelta(seconds=5), description="At least one probe_interval, so a probe runs in it."
+    )
+    workload_rate: float = Field(default=10.0, gt=0, description="Writes a second; at most 100.")
+    probe_interval: StagingDuration = timedelta(milliseconds=500)
+    probe_timeout: StagingDuration = timedelta(seconds=3)
+    drain_timeout: StagingDuration = timedelta(seconds=30)
+
+    @field_validator("workload_rate")
+    @classmethod
+    def _honest_rate(cls, rate: float) -> float:
+        if not math.isfinite(rate) or rate > MAX_WORKLOAD_RATE:
+            raise ValueError(
+                f"{rate:g} writes a second is more than the workload can keep up with: it is trusted up to "
+                f"{MAX_WORKLOAD_RATE:g} (its 8 writers top out at ~180 a second on a 2-core machine; beyond, "
+                f"writes queue and the scorecard's rate is not the rate that ran); give at most "
+                f"{MAX_WORKLOAD_RATE:g}"
+            )
+        return rate
+
+    @model_validator(mode="after")
+    def _baseline_holds_a_probe(self) -> StagingValues:
+        if self.baseline < self.probe_interval:
+            raise ValueError(
+                f"baseline {format_duration(self.baseline)} is shorter than probe_interval "
+                f"{format_duration(self.probe_interval)}: no probe would measure the steady state before the "
+                f"fault; give a baseline of at least {format_duration(self.probe_interval)}"
+            )
+        return self
 
 
 class DrillRecord(PlanModel):
@@ -436,6 +498,17 @@ def projected_rto(scenario: Scenario, measured_automated: timedelta) -> timedelt
 # --- the plan -----------------------------------------------------------------------------------------
 
 
+def _allowance(entry: str) -> str:
+    problem = allowance_problem(entry)
+    if problem is not None:
+        raise ValueError(problem)
+    return entry
+
+
+HostAccessAllowance = Annotated[str, AfterValidator(_allowance)]
+"""One entry of ``allow_host_access``: a setting drdrill would refuse, named as its refusal names it."""
+
+
 class StagingTopology(PlanModel):
     """The staging replica: your compose file, and the contract drdrill drills it through."""
 
@@ -461,6 +534,15 @@ class StagingTopology(PlanModel):
         description=(
             "Variables drdrill sets to a new random value for each run, for the compose file to interpolate "
             "(e.g. a database password: ${DB_PASSWORD}); never written to the scorecard."
+        ),
+    )
+
+    allow_host_access: dict[str, list[HostAccessAllowance]] = Field(
+        default_factory=dict,
+        description=(
+            "Compose settings that give one service part of the host, allowed knowingly, by service: e.g. "
+            '{worker: [privileged, "bind:/data"]}. Without an entry drdrill refuses each such setting; every '
+            "entry is shown on the scorecard. See docs/plan-format.md."
         ),
     )
 

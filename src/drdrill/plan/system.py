@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from drdrill.plan.base import PlanModel
-from drdrill.plan.durations import Duration
+from drdrill.plan.durations import Duration, StagingDuration, at_least
 
 # {service:port} inside a URL template: a compose service name and a container port.
 SERVICE_PORT = re.compile(r"\{(?P<service>[A-Za-z0-9][A-Za-z0-9_.-]*):(?P<port>\d{1,5})\}")
@@ -31,6 +31,9 @@ JSON_PATH = re.compile(r"^(\$\.)?[^.\s]+(\.[^.\s]+)*$")
 # What a write may be answered with, so that templates are checked at load time rather than mid-drill.
 WRITE_PLACEHOLDERS = frozenset({"id", "payload"})
 READ_PLACEHOLDERS = frozenset({"id", "job_id"})
+MIN_POLL = timedelta(milliseconds=10)
+"""The shortest read-back poll: each poll is an HTTP request, and one every 10ms per probe already loads a
+staging system more than its probes do."""
 
 
 def template_problem(template: str, allowed: frozenset[str], what: str) -> str | None:
@@ -163,7 +166,7 @@ class HttpRequest(PlanModel):
         default=None, alias="json", description="JSON body; strings may hold placeholders."
     )
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration = timedelta(seconds=2)
+    timeout: StagingDuration = timedelta(seconds=2)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -211,7 +214,9 @@ class ReadBack(PlanModel):
     url: str = Field(description="Where the unit's state is read, e.g. http://{api:8080}/jobs/{job_id}.")
     done: Match
     failed: Match | None = Field(default=None, description="A state that means the unit will never be done.")
-    poll: Duration = timedelta(milliseconds=50)
+    poll: Annotated[Duration, at_least(MIN_POLL, "a shorter poll only spins on the system")] = timedelta(
+        milliseconds=50
+    )
 
     @field_validator("url")
     @classmethod
@@ -257,7 +262,7 @@ class FinalReadSpec(PlanModel):
         default=None,
         description="When an item is done (processed); without it every item held counts as done.",
     )
-    timeout: Duration = timedelta(seconds=10)
+    timeout: StagingDuration = timedelta(seconds=10)
 
     @field_validator("url")
     @classmethod

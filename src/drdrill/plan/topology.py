@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from drdrill.plan.compose import ComposeError, ComposeFile, format_ports, read_compose
-from drdrill.plan.errors import PlanIssue, display_path, dotted, unknown_name
+from drdrill.plan.errors import MAX_VALUE_CHARS, PlanIssue, display_path, dotted, shorten, unknown_name
+from drdrill.plan.files import exists
 from drdrill.plan.models import Plan, StagingTopology
 from drdrill.plan.system import SERVICE_PORT
 from drdrill.plan.yamlsource import YamlDoc
@@ -155,6 +156,11 @@ def check_topology(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
         if exc.issues:
             return exc.issues
         loc = [*_TOPOLOGY, "compose_file"]
-        hint = " (compose_file is relative to plan.yaml)" if not path.exists() else ""
-        return [doc.issue(loc, f"{dotted(loc)}: {display_path(path)}: {exc.reason}{hint}")]
+        hint = (
+            " (compose_file is relative to plan.yaml)"
+            if exc.reason == "no such file" and not exists(path)
+            else ""
+        )
+        shown = shorten(display_path(path), 2 * MAX_VALUE_CHARS)
+        return [doc.issue(loc, f"{dotted(loc)}: {shown}: {exc.reason}{hint}")]
     return _TopologyChecker(plan, doc, compose).run()

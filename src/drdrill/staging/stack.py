@@ -4,6 +4,8 @@ behind (found by label, since Ryuk cannot run without a registry)."""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -14,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 from types import MappingProxyType
@@ -28,6 +31,10 @@ from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
 from drdrill.plan import Plan
+from drdrill.plan.compose import ComposeError, read_compose
+from drdrill.plan.files import FileRefusedError, exists, read_guarded
+from drdrill.plan.hostaccess import allowed as host_access_allowed
+from drdrill.plan.hostaccess import locate, resolved_host_access
 from drdrill.staging.configuration import (
     Configuration,
     digest,
@@ -55,14 +62,17 @@ __all__ = [
     "LABEL_MANAGED",
     "LABEL_OWNER",
     "LABEL_RUN",
+    "Engine",
     "StagingStack",
     "check_compose",
     "docker_client",
     "engine_refusal",
+    "is_local",
     "leftovers",
     "owner_gone",
     "owner_tag",
     "remove_by_label",
+    "resolve_engine",
     "sweep_leftovers",
     "sweep_run_dirs",
 ]
@@ -96,31 +106,132 @@ def owner_tag() -> str:
 
 
 ALLOW_REMOTE_ENV = "DRDRILL_ALLOW_REMOTE_DOCKER"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"
+_DOCKER_CONFIG_BYTES = 1024 * 1024  # a Docker config is a few hundred bytes
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The engine the Docker CLI (and so ``docker compose``) talks to, and what named it."""
+
+    host: str
+    named_by: str
+    """In words: ``DOCKER_HOST``, ``DOCKER_CONTEXT=x``, ``the current context 'x' of <config>``, or the default."""
+    fix: str
+    """How to make drdrill use the local engine instead."""
+
+
+def _docker_config_dir(environ: Mapping[str, str]) -> Path:
+    if environ.get("DOCKER_CONFIG"):
+        return Path(environ["DOCKER_CONFIG"])
+    home = environ.get("HOME") or str(Path.home())
+    return Path(home) / ".docker"
+
+
+def _read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A small JSON object from the Docker config directory; :class:`StagingError` with one line otherwise."""
+    try:
+        raw = read_guarded(path, limit=_DOCKER_CONFIG_BYTES, noun=what)
+        data = json.loads(raw.decode("utf-8"))
+    except FileRefusedError as exc:
+        raise StagingError(
+            f"{exc}; the Docker CLI cannot read it either: fix it, or set DOCKER_HOST"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise StagingError(
+            f"{path}: not JSON; the Docker CLI cannot read it either: fix it, or set DOCKER_HOST"
+        ) from None
+    if not isinstance(data, dict):
+        raise StagingError(f"{path}: not a JSON object; fix it, or set DOCKER_HOST")
+    return data
+
+
+def _context_host(config_dir: Path, name: str) -> str | None:
+    """The docker endpoint of context ``name`` (stored under the SHA-256 of its name), None if undefined."""
+    meta = config_dir / "contexts" / "meta" / hashlib.sha256(name.encode("utf-8")).hexdigest() / "meta.json"
+    if not exists(meta):
+        return None
+    endpoints = _read_json_object(meta, "context file").get("Endpoints")
+    docker_endpoint = endpoints.get("docker") if isinstance(endpoints, dict) else None
+    host = docker_endpoint.get("Host") if isinstance(docker_endpoint, dict) else None
+    return host if isinstance(host, str) and host else DEFAULT_ENGINE
+
+
+def resolve_engine(environ: Mapping[str, str]) -> Engine:
+    """The engine as the Docker CLI resolves it: ``DOCKER_HOST``, then ``DOCKER_CONTEXT``, then the
+    ``currentContext`` of ``$DOCKER_CONFIG/config.json`` (default ``~/.docker``), then the local socket.
+
+    ``docker compose`` resolves it the same way, so this is the engine a drill's containers start on. Raises
+    :class:`StagingError` when a context is named but not defined, or the config cannot be read.
+    """
+    allow = f"or set {ALLOW_REMOTE_ENV}=1 to drill on that engine on purpose"
+    host = environ.get("DOCKER_HOST", "")
+    if host:
+        return Engine(host, f"DOCKER_HOST={host}", f"unset DOCKER_HOST, {allow}")
+    config_dir = _docker_config_dir(environ)
+    context = environ.get("DOCKER_CONTEXT", "")
+    named_by = f"DOCKER_CONTEXT={context}"
+    fix = f"unset DOCKER_CONTEXT, {allow}"
+    if not context:
+        config = config_dir / "config.json"
+        if not exists(config):
+            return Engine(DEFAULT_ENGINE, "the default", "")
+        current = _read_json_object(config, "Docker config").get("currentContext")
+        context = current if isinstance(current, str) else ""
+        named_by = f"the Docker CLI's current context {context!r} (currentContext in {config})"
+        fix = f"switch to the local engine with `docker context use default`, {allow}"
+    if context in ("", "default"):
+        return Engine(DEFAULT_ENGINE, "the default", "")
+    found = _context_host(config_dir, context)
+    if found is None:
+        raise StagingError(
+            f"{named_by} is not defined in {config_dir / 'contexts'}, so the engine it means is unknown; "
+            f"{fix.replace(f', {allow}', '')} (docker context ls lists the defined ones)"
+        )
+    return Engine(found, named_by, fix)
+
+
+def is_local(host: str) -> bool:
+    """A unix socket, a Windows named pipe, or TCP to a loopback address: this machine's engine.
+
+    Anything else (another address, ``ssh://``, a scheme drdrill does not know) is another machine's.
+    """
+    if host.startswith(("unix://", "npipe://")):
+        return True
+    try:
+        parts = urlsplit(host if "://" in host else f"tcp://{host}")
+        name = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme not in ("tcp", "http", "https"):
+        return False
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def engine_refusal(environ: Mapping[str, str]) -> str | None:
-    """Why drdrill will not drive the engine ``DOCKER_HOST`` / ``DOCKER_CONTEXT`` name, or None if it is local.
+    """Why drdrill will not drive the engine the Docker CLI would use in ``environ``, or None if it is local.
 
     A drill kills and floods what it starts: only this machine's engine is driven unless the user says otherwise.
+    The engine is resolved as the CLI resolves it (:func:`resolve_engine`), so a remote current context of the
+    Docker config is refused like a remote ``DOCKER_HOST``.
     """
     if environ.get(ALLOW_REMOTE_ENV) == "1":
         return None
-    host = environ.get("DOCKER_HOST", "")
-    if host and not host.startswith(("unix://", "npipe://")):
-        name = urlsplit(host if "://" in host else f"tcp://{host}").hostname or ""
-        if name not in LOOPBACK_HOSTS:
-            return (
-                f"DOCKER_HOST={host} is not this machine's Docker engine, and drdrill only drives the local "
-                f"one; unset DOCKER_HOST, or set {ALLOW_REMOTE_ENV}=1 to drill on that engine on purpose"
-            )
-    context = environ.get("DOCKER_CONTEXT", "")
-    if context and context != "default" and not host:
-        return (
-            f"DOCKER_CONTEXT={context} may name another machine's engine, and drdrill only drives the local "
-            f"one; unset DOCKER_CONTEXT, or set {ALLOW_REMOTE_ENV}=1 to use that context on purpose"
-        )
-    return None
+    try:
+        engine = resolve_engine(environ)
+    except StagingError as exc:
+        return str(exc)
+    if is_local(engine.host):
+        return None
+    who = engine.named_by
+    if not who.startswith("DOCKER_HOST="):  # a context: say where it points
+        who += f", whose endpoint is {engine.host},"
+    return f"{who} is not this machine's Docker engine, and drdrill only drives the local one; {engine.fix}"
 
 
 def docker_client() -> docker.DockerClient:
@@ -200,6 +311,14 @@ def _image_present(image: str) -> bool:
 DRDRILL_IMAGES = ("drdrill/toxiproxy:local", "drdrill/provider-sim:local", "drdrill/base:local")
 
 
+@dataclass(frozen=True)
+class _RunFiles:
+    """The files one run writes in its temporary folder."""
+
+    override: Path
+    proxies: Path
+
+
 class StagingStack:
     """One run of the plan's own compose file, plus drdrill's generated override, labelled with the run id.
 
@@ -219,12 +338,11 @@ class StagingStack:
         self.run_id = run_id
         self.project = f"drdrill-{run_id}"
         self._log = log
-        self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{run_id}-"))
-        self._override_file = self._envdir / "drdrill.override.yaml"
-        self._proxies_file = self._envdir / "proxies.json"
+        # The run's temporary folder is made by prepare(), not here: a refusal before it (an engine that is
+        # not local, a missing compose plugin) leaves nothing on disk.
+        self._envdir: Path | None = None
         # New for every run: a replica's database password is good for one drill only.
         self.secrets = {name: secrets.token_urlsafe(24) for name in topology.generated_secrets}
-        (self._envdir / "owner").write_text(owner_tag(), encoding="utf-8")
         self._compose = self._compose_for(str(self.compose_file.name))
         self.model: ComposeModel | None = None
         self.proxies = proxy_plans(plan)
@@ -255,20 +373,27 @@ class StagingStack:
     def sweep(self) -> int:
         """Remove what runs whose owner process is dead left behind: Docker objects and temporary files."""
         removed = sweep_leftovers(docker_client(), self._log)
-        for stale in sweep_run_dirs(self._envdir.parent, keep=self._envdir):
+        for stale in sweep_run_dirs(Path(tempfile.gettempdir()), keep=self._envdir):
             self._log(f"removed the temporary files of killed run {stale}")
         return removed
 
     def prepare(self) -> None:
-        """Read the compose model, make sure every image is here (built, never pulled), write the override."""
+        """Read the compose model, make sure every image is here (built, never pulled), write the override.
+
+        Makes the run's temporary folder; :meth:`stop` removes it, also after this raised.
+        """
+        if self._envdir is None:
+            self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{self.run_id}-"))
+            (self._envdir / "owner").write_text(owner_tag(), encoding="utf-8")
         try:
             config = json.loads(self._compose.run("config", "--format", "json").stdout)
         except subprocess.CalledProcessError as exc:
             raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
+        self._refuse_host_access(config)
         self.model = ComposeModel.from_config(config)
         self._ensure_images(self.model)
         self._write_override()
-        self._compose = self._compose_for(self.compose_file.name, str(self._override_file))
+        self._compose = self._compose_for(self.compose_file.name, str(self._files.override))
         try:
             self._compose.run("config", "--quiet")
         except subprocess.CalledProcessError as exc:
@@ -276,6 +401,25 @@ class StagingStack:
                 f"docker compose rejects drdrill's override of {self.compose_file} "
                 f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
             ) from exc
+
+    def _refuse_host_access(self, config: Mapping[str, Any]) -> None:
+        """Refuse what the plan loader could not see: settings that give the stack the host once compose has
+        filled in ``${...}`` values and merged includes and extends (the loader refused the rest already)."""
+        allowances = self.plan.staging_topology.allow_host_access
+        found = resolved_host_access(config, self.compose_file)
+        tree = Path(os.path.realpath(self.compose_file.parent))
+        refused = [a for a in found if not host_access_allowed(a, allowances, tree)]
+        if not refused:
+            return
+        try:
+            doc = read_compose(self.compose_file).doc
+        except ComposeError as exc:
+            raise StagingError(f"{self.compose_file}: {exc}") from None
+        issues = sorted({locate(a, doc) for a in refused})
+        raise StagingError(
+            "the compose file, as docker compose resolves it, gives the stack the host:\n"
+            + "\n".join(str(issue) for issue in issues)
+        )
 
     def _ensure_images(self, model: ComposeModel) -> None:
         needed = [TOXIPROXY_IMAGE] if self.proxies else []
@@ -352,7 +496,7 @@ class StagingStack:
         self._link_ports = {
             p.name: port for p, port in zip(self.proxies, chosen[len(pairs) + 1 :], strict=True)
         }
-        self._proxies_file.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
+        self._files.proxies.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
         override = build_override(
             self.plan,
             self.model,
@@ -361,10 +505,21 @@ class StagingStack:
             host_ports=self._host_ports,
             toxiproxy_api_port=chosen[len(pairs)],
             link_ports=self._link_ports,
-            proxies_file=str(self._proxies_file),
+            proxies_file=str(self._files.proxies),
         )
         self._override_text = override.render()
-        self._override_file.write_text(self._override_text, encoding="utf-8")
+        self._files.override.write_text(self._override_text, encoding="utf-8")
+
+    @property
+    def _files(self) -> _RunFiles:
+        if self._envdir is None:
+            raise StagingError("the staging replica is not prepared: prepare() makes its files")
+        return _RunFiles(self._envdir / "drdrill.override.yaml", self._envdir / "proxies.json")
+
+    def _remove_envdir(self) -> None:
+        if self._envdir is not None:
+            shutil.rmtree(self._envdir, ignore_errors=True)
+            self._envdir = None
 
     def configuration(self) -> Configuration:
         """What shapes this replica: the compose file's digest and the value each of its variables gets."""
@@ -518,7 +673,7 @@ class StagingStack:
     def stop(self) -> int:
         """Remove the stack (containers, network, volumes); returns how many leftovers the label sweep removed."""
         if not self.started:
-            shutil.rmtree(self._envdir, ignore_errors=True)
+            self._remove_envdir()
             return 0
         errors: list[str] = []
         try:
@@ -528,7 +683,7 @@ class StagingStack:
         client = docker_client()
         removed = remove_by_label(client, f"{LABEL_RUN}={self.run_id}")
         removed += remove_by_label(client, f"com.docker.compose.project={self.project}")
-        shutil.rmtree(self._envdir, ignore_errors=True)
+        self._remove_envdir()
         left = leftovers(client, f"{LABEL_RUN}={self.run_id}")
         if left:
             raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
@@ -538,21 +693,32 @@ class StagingStack:
         return removed
 
 
-def sweep_run_dirs(temp: Path, keep: Path) -> list[str]:
-    """Remove ``drdrill-<run>-*`` folders under ``temp`` whose owner process is gone; returns their names."""
+def sweep_run_dirs(temp: Path, keep: Path | None) -> list[str]:
+    """Remove ``drdrill-<run>-*`` folders under ``temp`` whose owner process is gone; returns their names.
+
+    ``keep`` is this run's own folder. A folder whose ``owner`` file is anything but a small regular file
+    (a link, a FIFO) is not drdrill's and is left alone.
+    """
     removed: list[str] = []
     for folder in sorted(temp.glob("drdrill-*-*")):
         owner = folder / "owner"
-        if folder == keep or not owner.is_file() or owner.is_symlink():
+        if folder == keep or _is_link(owner):
             continue
         try:
-            tag = owner.read_text(encoding="utf-8")[:300]
-        except OSError:
+            tag = read_guarded(owner, limit=300, within=folder).decode("utf-8", "replace")
+        except FileRefusedError:
             continue
         if owner_gone(tag):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder.name)
     return removed
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except OSError:
+        return True  # a name the system refuses: not a folder drdrill made
 
 
 def _answers(http: httpx.Client, url: str) -> bool:
