@@ -500,6 +500,10 @@ def _configuration(card: Scorecard) -> str:
         ("compose file digest", c.compose_digest or "not recorded"),
         ("plan digest", c.plan_digest or "not recorded"),
     ]
+    rows += [
+        (f"host access allowed to {service}", ", ".join(entries))
+        for service, entries in sorted(c.host_access_allowed.items())
+    ]
     rows += [(f"image of {service}", image) for service, image in sorted(c.images.items())]
     rows += [(f"${name}", value) for name, value in sorted(c.environment.items())]
     body = "".join(f"<tr><td>{_e(k)}</td><td class='ids'>{_e(v)}</td></tr>" for k, v in rows)

@@ -246,6 +246,8 @@ class ConfigurationCard(CardModel):
     environment: dict[str, str] = Field(default_factory=dict)  # variables compose substituted; secrets masked
     images: dict[str, str] = Field(default_factory=dict)  # compose service -> image id
     plan_digest: str | None = None  # "sha256:<hex>" of the plan's files
+    # Compose settings that gave a service part of the host, allowed knowingly by the plan (allow_host_access)
+    host_access_allowed: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class EventCard(CardModel):
