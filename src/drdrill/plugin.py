@@ -250,7 +250,9 @@ class DrillItem(pytest.Item):
     def _system(self, session: DrillSession) -> DrillSystem | None:
         """The Python system a ``pytest_drdrill_system`` hook returns, or None for the plan's HTTP contract; the
         runner's preflight checks it (:mod:`drdrill.system.kinds`)."""
-        found: DrillSystem | None = self.config.hook.pytest_drdrill_system(config=self.config, plan=session.plan)
+        found: DrillSystem | None = self.config.hook.pytest_drdrill_system(
+            config=self.config, plan=session.plan
+        )
         return found
 
     def _log(self, message: str) -> None:

@@ -21,12 +21,12 @@ from drdrill.errors import DrdrillError
 from drdrill.journal import Journal, Kind, Phase, Type
 from drdrill.measure.verdicts import DrillEnd
 from drdrill.plan import Plan, Scenario
-from drdrill.replica import ReplicaSlot
 from drdrill.run import phases
 from drdrill.run.context import DrillContext, DrillSettings, Prepared
 from drdrill.run.preflight import preflight
 from drdrill.run.result import DrillResult, finish
 from drdrill.run.teardown import Teardown, teardown
+from drdrill.staging.backend import ControlSlot
 from drdrill.undo import UndoStack
 
 __all__ = ["DrillResult", "DrillRunner", "DrillSettings"]
@@ -103,7 +103,7 @@ class DrillRunner:
         self.run_dir = (
             settings.report_dir / f"{self.clock.wall():%Y%m%dT%H%M%SZ}-{scenario.name}-{settings.run_id}"
         )
-        self._replica = ReplicaSlot()
+        self._replica = ControlSlot()
         self.prepared: Prepared | None = None
 
     def preflight(self) -> None:

@@ -109,7 +109,9 @@ class WaitUntilAction(PlanModel):
     """Wait until a signal of the system has a value (``signal`` with ``equals`` / ``one_of``) or a
     steady-state probe passes (``probe: true``)."""
 
-    signal: str | None = Field(default=None, description="Name of a signal (staging_topology.system.signals).")
+    signal: str | None = Field(
+        default=None, description="Name of a signal (staging_topology.system.signals)."
+    )
     equals: str | int | float | bool | None = None
     one_of: list[str | int | float | bool] | None = None
     probe: bool = Field(default=False, description="Wait until a steady-state probe passes.")

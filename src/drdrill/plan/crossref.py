@@ -107,8 +107,10 @@ class _Checker:
                     [*loc, "target"],
                     f"fault {fault.kind!r} targets an ai_provider; {fault.target!r} is a {comp.kind}",
                 )
-        elif fault.kind in f.DATA_KINDS and fault.kind not in f.STORE_KINDS and (
-            staging is None or staging.service is None
+        elif (
+            fault.kind in f.DATA_KINDS
+            and fault.kind not in f.STORE_KINDS
+            and (staging is None or staging.service is None)
         ):
             self.fail(
                 doc,

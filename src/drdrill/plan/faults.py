@@ -300,7 +300,9 @@ class CorruptFile(_DataFault):
     @classmethod
     def _absolute(cls, value: str) -> str:
         if not value.startswith("/") or "\x00" in value:
-            raise ValueError(f"path must be absolute inside the container, e.g. /data/index.bin; got {value!r}")
+            raise ValueError(
+                f"path must be absolute inside the container, e.g. /data/index.bin; got {value!r}"
+            )
         return value
 
 

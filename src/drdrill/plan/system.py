@@ -263,6 +263,10 @@ class FinalReadSpec(PlanModel):
         default=None,
         description="When an item is done (processed); without it every item held counts as done.",
     )
+    times: str | None = Field(
+        default=None,
+        description="JSON path of how many times an item was done, so work done twice is counted.",
+    )
     timeout: Duration = timedelta(seconds=10)
 
     @field_validator("url")
@@ -274,6 +278,11 @@ class FinalReadSpec(PlanModel):
     @classmethod
     def _paths(cls, value: str) -> str:
         return _path(value)
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, value: str | None) -> str | None:
+        return None if value is None else _path(value)
 
 
 class SignalSpec(PlanModel):

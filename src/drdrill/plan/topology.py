@@ -129,7 +129,9 @@ class _TopologyChecker:
         for name, link in self.plan.staging_topology.links.items():
             base: _Loc = [*_TOPOLOGY, "links", name]
             for i, consumer in enumerate(link.consumers):
-                where: _Loc = [*base, "consumer"] if isinstance(link.consumer, str) else [*base, "consumer", i]
+                where: _Loc = (
+                    [*base, "consumer"] if isinstance(link.consumer, str) else [*base, "consumer", i]
+                )
                 self.service(where, consumer)
             if self.service([*base, "upstream"], link.upstream_service):
                 self.port([*base, "upstream"], link.upstream_service, link.upstream_port)
@@ -144,13 +146,18 @@ class _TopologyChecker:
         topo = self.plan.staging_topology
         for name, store in topo.data_stores.items():
             base: _Loc = [*_TOPOLOGY, "data_stores", name]
-            if store.service is not None and store.port is not None:
-                if self.service([*base, "at"], store.service):
-                    self.port([*base, "at"], store.service, store.port)
+            if (
+                store.service is not None
+                and store.port is not None
+                and self.service([*base, "at"], store.service)
+            ):
+                self.port([*base, "at"], store.service, store.port)
             if store.link is not None and store.link not in topo.links:
                 self.fail([*base, "link"], unknown_name("link", store.link, topo.links))
             if store.component is not None and store.component not in self.plan.components:
-                self.fail([*base, "component"], unknown_name("component", store.component, self.plan.components))
+                self.fail(
+                    [*base, "component"], unknown_name("component", store.component, self.plan.components)
+                )
             if store.password_from is not None and store.password_from not in topo.generated_secrets:
                 self.fail(
                     [*base, "password_from"],

@@ -203,5 +203,8 @@ def final_read(ctx: DrillContext) -> None:
         why = f"not measured, because the final read failed: {type(exc).__name__}: {exc}"
         ctx.journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why[:1000]})
         return
-    data = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
+    data: dict[str, object] = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
+    twice = {unit: n for unit, n in read.times_done.items() if n > 1}
+    if read.times_done:
+        data["done_more_than_once"] = twice  # by unit: how many times; empty when nothing was done twice
     ctx.journal.record(Kind.READ, Type.OK, FINAL_READ, data=data)

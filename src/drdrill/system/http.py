@@ -213,12 +213,18 @@ class HttpSystem:
             raise ValueError(f"{spec.items!r} of the answer of {url} is not a list")
         held: set[str] = set()
         done: set[str] = set()
+        times: dict[str, int] = {}
         for item in items:
             unit = str(lookup(item, spec.id))
             held.add(unit)
             if spec.done is None or _matches(spec.done, item):
                 done.add(unit)
-        return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}")
+            if spec.times is not None:
+                try:
+                    times[unit] = int(lookup(item, spec.times))
+                except (PathNotFound, TypeError, ValueError):
+                    pass  # an item that does not say is not counted as done twice
+        return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}", times)
 
     def signals(self) -> Mapping[str, str]:
         found: dict[str, str] = {}
