@@ -28,6 +28,7 @@ class Kind(StrEnum):
     SIGNAL = "signal"  # something the system reported (failover, provider switch)
     READ = "read"  # the final read of the data store
     STEP = "step"  # an automated recovery step the runner carried out
+    CHECK = "check"  # a verification after recovery (a data check of the plan)
     NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
 
 
@@ -40,6 +41,7 @@ class Phase(StrEnum):
     FAULT = "fault"
     DRAIN = "drain"
     FINAL_READ = "final-read"
+    VERIFY = "verify"
     TEARDOWN = "teardown"
 
 
@@ -50,6 +52,10 @@ FINAL_READ = "final-read"  # a read: what the system holds after the drill
 CANARY = "canary"  # a probe: the steady-state probe
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
+DATA_CHECK = "data-check"  # a check: one of the scenario's data_checks, run through a data store
+DONE_TWICE = (
+    "done_more_than_once"  # in the final read's data: unit -> times done, for units done more than once
+)
 PREVIOUS_POLL = (
     "previous_poll_ns"  # in a signal's data: when the poll before the one that saw the change began
 )

@@ -1,7 +1,7 @@
 """Runs one drill, phase by phase, and writes the journal as it goes.
 
     preflight -> sweep -> stack-start -> baseline -> fault (inject, recovery steps, hold, revert) -> drain
-    -> final-read -> teardown (always) -> measure, scorecard, views
+    -> final-read -> verify (data checks) -> teardown (always) -> measure, scorecard, views
 
 Each phase is a small function of the drill's context (:mod:`drdrill.run.phases`); its outcome is a value
 (pytest's ``CallInfo.from_call``), so the runner only sequences them and settles what the drill's status is.
@@ -39,6 +39,7 @@ PHASES: tuple[tuple[Phase, PhaseBody], ...] = (
     (Phase.FAULT, phases.fault),
     (Phase.DRAIN, phases.drain),
     (Phase.FINAL_READ, phases.final_read),
+    (Phase.VERIFY, phases.verify),
 )
 
 

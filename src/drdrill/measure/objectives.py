@@ -26,6 +26,10 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
         criteria_match_all=scenario.detection.match == "all",
         unit=Words(plan.staging_topology.unit.one, plan.staging_topology.unit.many),
         failover_signal=contract is not None and FAILOVER in contract.signals,
+        rpo_bound_ns=None if s.rpo_bound is None else ns(s.rpo_bound),
+        counts_done=contract is not None
+        and contract.final_read is not None
+        and contract.final_read.times is not None,
     )
 
 

@@ -25,7 +25,7 @@ SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 def _sql_name(value: str) -> str:
     if not SQL_NAME.match(value):
-        raise ValueError(f"{value!r} is not a table or column name (letters, digits and _, e.g. claims)")
+        raise ValueError(f"{value!r} is not a table or column name (letters, digits and _, e.g. orders)")
     return value
 
 

@@ -76,6 +76,7 @@ def build_scorecard(
                 for c in objectives.criteria
             ],
             "detection_match": "all" if objectives.criteria_match_all else "any",
+            "staging_rpo_bound_s": _s(objectives.rpo_bound_ns),
         },
         "measurements": {
             "time_to_detect_s": _s(m.time_to_detect_ns),
@@ -106,6 +107,34 @@ def build_scorecard(
             "not_done_ids": sorted(ledger.unprocessed),
             "lost_window_s": _s(m.lost_window_ns()) if ledger.read_done else None,
             "not_measured": not_measured(m, objectives, DrillEnd(status, error)),
+            # The lost writes and when they were acknowledged, counted back from the failure (null: none lost).
+            "rpo_window": None
+            if m.loss is None
+            else {
+                "ids": list(m.loss.ids),
+                "oldest_before_failure_s": _s(m.loss.oldest_before_ns),
+                "newest_before_failure_s": _s(m.loss.newest_before_ns),
+                "span_s": _s(m.loss.span_ns),
+            },
+            # Units done more than once, with how many times (null: the system does not say).
+            "done_twice": None if m.done_twice is None else dict(sorted(m.done_twice.items())),
+            "data_checks": [
+                {"name": c.name, "outcome": c.outcome, "value": c.value, "expect": c.expect, "why": c.why}
+                for c in m.data_checks
+            ],
+            # Every automated step (hook or declarative action) as it ran: what it served, its outcome, its time.
+            "actions": [
+                {
+                    "title": r.title,
+                    "carried_by": r.carried_by,
+                    "action": r.action,
+                    "serves": r.serves,
+                    "outcome": r.outcome,
+                    "duration_s": _s(r.duration_ns),
+                    "detail": r.detail,
+                }
+                for r in m.steps
+            ],
         },
         "verdicts": [v.to_json() for v in verdicts],
         "cleanup": list(cleanup),

@@ -10,6 +10,7 @@ Subclass it to replace one part in Python, e.g. a final read that goes straight 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -220,10 +221,9 @@ class HttpSystem:
             if spec.done is None or _matches(spec.done, item):
                 done.add(unit)
             if spec.times is not None:
-                try:
+                # an item that does not say is not counted as done twice
+                with contextlib.suppress(PathNotFound, TypeError, ValueError):
                     times[unit] = int(lookup(item, spec.times))
-                except (PathNotFound, TypeError, ValueError):
-                    pass  # an item that does not say is not counted as done twice
         return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}", times)
 
     def signals(self) -> Mapping[str, str]:
