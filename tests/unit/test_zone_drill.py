@@ -273,9 +273,12 @@ def test_every_action_is_journalled_with_what_it_serves_and_its_data(plan: Plan,
         "z1-wait-until-0002",
     ]
     assert [e.type for e in waits if e.type is not Type.INVOKE] == [Type.FAIL, Type.FAIL, Type.OK]
-    assert json.loads((drill.runner.run_dir / "scorecard.json").read_text())["measurements"]["ledger"][
-        "unexpected"
-    ] == 0
+    assert (
+        json.loads((drill.runner.run_dir / "scorecard.json").read_text())["measurements"]["ledger"][
+            "unexpected"
+        ]
+        == 0
+    )
 
 
 def test_a_failed_action_is_a_failed_step_with_its_output_and_the_drill_misses_its_rto(

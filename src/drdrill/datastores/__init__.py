@@ -9,7 +9,7 @@ recovery that repointed the link to a promoted standby reads the standby.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,6 +39,13 @@ class SqlSession(Protocol):
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run a statement; how many rows it touched."""
+
+
+class SqlStores(Protocol):
+    """Where SQL sessions come from (:class:`Stores`, or a fake one in unit tests)."""
+
+    def sql(self, name: str) -> AbstractContextManager[SqlSession]:
+        """A connection to SQL store ``name``."""
 
 
 class KeyValueSession(Protocol):

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import docker.errors
 
-from drdrill.datastores import StoreError, Stores
+from drdrill.datastores import SqlStores, StoreError
 from drdrill.errors import DrdrillError, FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.plan.faults import CorruptFile, CorruptRows, DropTable, Fault, LoseVolume
@@ -41,7 +41,7 @@ class _Permanent:
 class CorruptedRows(_Permanent):
     """``UPDATE table SET column = value`` on ``rows`` rows (matching ``where``), through the data store."""
 
-    def __init__(self, stores: Stores, store: str, fault: CorruptRows) -> None:
+    def __init__(self, stores: SqlStores, store: str, fault: CorruptRows) -> None:
         self._stores = stores
         self._store = store
         self._fault = fault
@@ -76,7 +76,7 @@ class CorruptedRows(_Permanent):
 class DroppedTable(_Permanent):
     """``DROP TABLE`` through the data store."""
 
-    def __init__(self, stores: Stores, store: str, fault: DropTable) -> None:
+    def __init__(self, stores: SqlStores, store: str, fault: DropTable) -> None:
         self._stores = stores
         self._store = store
         self._fault = fault
