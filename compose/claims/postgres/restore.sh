@@ -29,42 +29,64 @@ say() { echo "{\"event\": \"$1\"${2:+, $2}}"; }
 
 [ -d "$BACKUPS/base/latest" ] || { echo "no base backup in $BACKUPS/base/latest" >&2; exit 1; }
 
+archived_after() {
+    # An archived segment written after $1 (seconds since the epoch, with a fraction) exists.
+    find "$BACKUPS/wal" -type f ! -name '*.part' -printf '%T@\n' | awk -v t="$1" '$1 > t { found = 1 } END { exit !found }'
+}
+
+attempt() {
+    rm -rf "$TARGET"
+    cp -a "$BACKUPS/base/latest" "$TARGET"
+    chown -R postgres:postgres "$TARGET"
+    chmod 700 "$TARGET"
+    rm -f "$TARGET/postmaster.pid" "$TARGET/standby.signal"
+    {
+        echo "synchronous_standby_names = ''"
+        echo "archive_mode = off"
+        if [ "$wal" = yes ]; then
+            echo "restore_command = 'cp $BACKUPS/wal/%f %p'"
+            echo "recovery_target_action = 'promote'"
+            [ -z "$target_time" ] || echo "recovery_target_time = '$target_time'"
+            [ -z "$target_time" ] || echo "recovery_target_inclusive = false"
+        fi
+    } >>"$TARGET/postgresql.auto.conf"
+    [ "$wal" = no ] || touch "$TARGET/recovery.signal"
+    as_postgres "$PGBIN/pg_ctl" -D "$TARGET" -l /tmp/restore.log -w -t 120 start >/dev/null
+}
+
+mkdir -p /run/postgresql && chown postgres:postgres /run/postgresql
 if [ -n "$target_time" ] && [ "$wal" = yes ]; then
-    # The archive must reach past the target, or recovery ends before it (a segment is archived every second).
-    wanted=$(( $(date -u -d "$target_time" +%s) + 2 ))
+    # The archive must reach past the target, or recovery ends before it (a segment is archived every second
+    # there was a write): wait for one archived after it.
+    since=$(date -u -d "$target_time" +%s.%N)
     for _ in $(seq 1 100); do
-        newest=$(find "$BACKUPS/wal" -type f ! -name '*.part' -printf '%T@\n' | sort -n | tail -n 1 | cut -d. -f1)
-        [ "${newest:-0}" -ge "$wanted" ] && break
+        archived_after "$since" && break
         sleep 0.1
     done
 fi
-
-mkdir -p /run/postgresql && chown postgres:postgres /run/postgresql
-rm -rf "$TARGET"
-cp -a "$BACKUPS/base/latest" "$TARGET"
-chown -R postgres:postgres "$TARGET"
-chmod 700 "$TARGET"
-rm -f "$TARGET/postmaster.pid" "$TARGET/standby.signal"
-say base_backup_copied "\"from\": \"$BACKUPS/base/latest\""
-
-{
-    echo "synchronous_standby_names = ''"
-    echo "archive_mode = off"
-    if [ "$wal" = yes ]; then
-        echo "restore_command = 'cp $BACKUPS/wal/%f %p'"
-        echo "recovery_target_action = 'promote'"
-        [ -z "$target_time" ] || echo "recovery_target_time = '$target_time'"
-        [ -z "$target_time" ] || echo "recovery_target_inclusive = false"
+say base_backup_copying "\"from\": \"$BACKUPS/base/latest\""
+# A segment archived in the instant between the target and the disaster's own write ends the replay before the
+# target (the server stops): then the next segment (at most a second later) carries it, and it is tried again.
+promoted() {
+    for _ in $(seq 1 1200); do
+        state=$(as_postgres "$PGBIN/psql" -h 127.0.0.1 -U postgres -d claims -tAc "SELECT pg_is_in_recovery()" 2>/dev/null || true)
+        [ "$state" = f ] && return 0
+        as_postgres "$PGBIN/pg_ctl" -D "$TARGET" status >/dev/null 2>&1 || return 1
+        sleep 0.1
+    done
+    return 1
+}
+tries=0
+until attempt && promoted; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 3 ]; then
+        tail -n 20 /tmp/restore.log >&2
+        echo "the restored database never left recovery" >&2
+        exit 1
     fi
-} >>"$TARGET/postgresql.auto.conf"
-[ "$wal" = no ] || touch "$TARGET/recovery.signal"
-
-as_postgres "$PGBIN/pg_ctl" -D "$TARGET" -l /tmp/restore.log -w -t 120 start >/dev/null
-for _ in $(seq 1 1200); do
-    state=$(as_postgres "$PGBIN/psql" -h 127.0.0.1 -U postgres -d claims -tAc "SELECT pg_is_in_recovery()" 2>/dev/null || true)
-    [ "$state" = f ] && break
-    sleep 0.1
+    as_postgres "$PGBIN/pg_ctl" -D "$TARGET" -m immediate stop >/dev/null 2>&1 || true
+    say restore_retried "\"why\": \"$(tail -n 1 /tmp/restore.log | tr -d '\"\\\\')\""
+    sleep 1.2
 done
-[ "$state" = f ] || { tail -n 20 /tmp/restore.log >&2; echo "the restored database never left recovery" >&2; exit 1; }
 rows=$(as_postgres "$PGBIN/psql" -h 127.0.0.1 -U postgres -d claims -tAc "SELECT count(*) FROM claims" 2>/dev/null || echo "?")
 say restored "\"wal_replayed\": \"$wal\", \"target_time\": \"$target_time\", \"claims\": \"$rows\""
