@@ -124,12 +124,6 @@ case "$mode" in
     primary=${PRIMARY:-postgres:5432}
     host=${primary%:*}
     port=${primary##*:}
-    if [ "${STANDBY_LAG_MS:-0}" -gt 0 ]; then
-        # The replication stream through a relay that holds every chunk STANDBY_LAG_MS: a standby that trails.
-        python3 /opt/drdrill/apps/relay.py 127.0.0.1:15432 "$primary" "$STANDBY_LAG_MS" &
-        host=127.0.0.1
-        port=15432
-    fi
     rm -rf "${PGDATA:?}"/*
     for _ in $(seq 1 600); do
         PGPASSWORD=${POSTGRES_PASSWORD:-} as_postgres "$PGBIN/pg_basebackup" -h "$host" -p "$port" -U postgres \
@@ -139,6 +133,13 @@ case "$mode" in
         sleep 0.2
     done
     [ -s "$PGDATA/PG_VERSION" ] || { echo "no base backup from $primary" >&2; exit 1; }
+    if [ "${STANDBY_LAG_MS:-0}" -gt 0 ]; then
+        # The replication stream (not the base backup) through a relay that holds every chunk STANDBY_LAG_MS:
+        # a standby that trails its primary, as one does under load.
+        python3 /opt/drdrill/apps/relay.py 127.0.0.1:15432 "$primary" "$STANDBY_LAG_MS" &
+        echo "primary_conninfo = 'host=127.0.0.1 port=15432 user=postgres application_name=standby'" \
+            >>"$PGDATA/postgresql.auto.conf"
+    fi
     echo '{"event": "standby", "primary": "'"$primary"'", "lag_ms": '"${STANDBY_LAG_MS:-0}"'}'
     export PGPASSWORD=${POSTGRES_PASSWORD:-}
     exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" \

@@ -639,13 +639,24 @@ def sweep_run_dirs(temp: Path, keep: Path) -> list[str]:
     return removed
 
 
+TCP_SETTLE_S = 0.1
+
+
 def _answers(http: httpx.Client, url: str) -> bool:
-    """An http:// URL answering 2xx, or a tcp:// address accepting a connection."""
+    """An http:// URL answering 2xx, or a tcp:// address accepting a connection and keeping it open.
+
+    Docker's port publishing accepts a connection on the host even when nothing listens in the container yet,
+    then closes it at once: a connection closed within a moment is no listener (one that waits for the client
+    to speak first, as Postgres and Redis do, or that greets it, is)."""
     if url.startswith("tcp://"):
         host, _, port = url.removeprefix("tcp://").split("/", 1)[0].rpartition(":")
         try:
-            with socket.create_connection((host, int(port)), timeout=1.0):
-                return True
+            with socket.create_connection((host, int(port)), timeout=1.0) as conn:
+                conn.settimeout(TCP_SETTLE_S)
+                try:
+                    return conn.recv(1) != b""
+                except TimeoutError:
+                    return True
         except OSError:
             return False
     try:
