@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import docker.errors
 import httpx
 
-from drdrill.errors import DrdrillError
+from drdrill.errors import DrdrillError, FaultError
 from drdrill.faults.toxiproxy import Proxies
 from drdrill.faults.zone import LOST_TOXIC
 from drdrill.journal import Kind, Type
@@ -52,6 +53,20 @@ class ActionDone:
 
 def _tail(text: str) -> str:
     return text[-OUTPUT_KEPT:]
+
+
+TOXIPROXY_ATTEMPTS = 4
+
+
+def _patiently(call: Callable[[], object]) -> None:
+    """One Toxiproxy call, tried again when its API did not answer in time (it frees itself within seconds)."""
+    for attempt in range(TOXIPROXY_ATTEMPTS):
+        try:
+            call()
+            return
+        except FaultError:
+            if attempt == TOXIPROXY_ATTEMPTS - 1:
+                raise
 
 
 @dataclass(frozen=True)
@@ -133,11 +148,13 @@ class ActionRunner:
         found = client.proxies().get(spec.link)
         if found is None:
             raise RecoveryStepFailed(f"the run's Toxiproxy has no proxy for link {spec.link!r}")
-        # The link leads out of a lost place now: the black-hole that place put on it goes with the move.
+        # The move first: Toxiproxy closes every connection open through the link, including those a lost
+        # place's black-hole holds, so lifting that black-hole afterwards touches no live connection (removing
+        # a toxic under load can hang Toxiproxy's API: Shopify/toxiproxy#558).
+        _patiently(lambda: client.set_upstream(spec.link, spec.to))
         lifted = [t for t in found.toxics if t.startswith(LOST_TOXIC)]
         for toxic in lifted:
-            client.remove_toxic(spec.link, toxic)
-        client.set_upstream(spec.link, spec.to)
+            _patiently(partial(client.remove_toxic, spec.link, toxic))
         data: dict[str, object] = {"link": spec.link, "from": found.upstream, "to": spec.to}
         if lifted:
             data["lifted"] = lifted
