@@ -3,13 +3,14 @@
 Which containers are in a zone comes from the plan's components (their ``zone`` and ``staging.service``), and a
 region's zones from the plan's ``regions``; never from service names.
 
-- ``power``: every link whose upstream is in the place is black-holed first (Toxiproxy ``timeout`` toxics of 0 in
-  both directions: peers see silence, as after a real power cut, not the fast reset a killed process sends),
-  then every container there is killed (SIGKILL; volumes kept). Reverting starts them and lifts the black-hole.
+- ``power``: every container there is cut from its networks first (peers see silence, as after a real power cut,
+  not the fast reset a killed process sends), then killed (SIGKILL; volumes kept). Reverting attaches them again
+  and starts them. (Cutting the networks rather than black-holing the links with Toxiproxy ``timeout`` toxics:
+  lifting such a toxic while connections are held in it can hang Toxiproxy's API, Shopify/toxiproxy#558.)
 - ``freeze``: every container there is paused: connections are accepted and never answered (a hang, not a
   power cut); reverting unpauses them, and their state resumes.
-- ``isolate``: the containers keep running, cut from every network (a partition), the links into the place
-  black-holed as for a power cut; reverting attaches them again under the same names.
+- ``isolate``: the containers keep running, cut from every network (a partition); reverting attaches them again
+  under the same names.
 
 A place that does not come back (``comes_back: false``, the default for a region) is not reverted: it stays lost
 until the drill removes the replica. A recovery that repoints a link out of the lost place lifts that link's
@@ -68,7 +69,6 @@ class PlaceLoss:
         self._replica = replica
         self._toxiproxy = toxiproxy
         self._toxic = f"{LOST_TOXIC}{index}"
-        self._blackholed: list[str] = []
 
     @property
     def label(self) -> str:
@@ -81,25 +81,33 @@ class PlaceLoss:
 
     def apply(self) -> None:
         if self._mode in ("power", "isolate"):
-            self._blackhole()
+            for service in self.services:
+                self._cut(service, "lose")
         for service in self.services:
             self._act(service, "lose")
 
     def revert(self) -> None:
         if not self._comes_back:
             return  # the place stays lost; the replica goes with it at teardown
+        if self._mode in ("power", "isolate"):
+            for service in self.services:
+                self._cut(service, "bring back")
         for service in self.services:
             self._act(service, "bring back")
-        self._lift()
+
+    def _cut(self, service: str, what: str) -> None:
+        try:
+            if what == "lose":
+                self._replica.disconnect(service)
+            else:
+                self._replica.reconnect(service)
+        except (docker.errors.APIError, LookupError) as exc:
+            raise FaultError(f"could not {what} the networks of {service} ({self.label}): {exc}") from exc
 
     def _act(self, service: str, what: str) -> None:
+        if self._mode == "isolate":
+            return  # cut from its networks, and running
         try:
-            if self._mode == "isolate":
-                if what == "lose":
-                    self._replica.disconnect(service)
-                else:
-                    self._replica.reconnect(service)
-                return
             container = self._replica.container(service)
             container.reload()
             if what == "bring back":
@@ -110,28 +118,6 @@ class PlaceLoss:
                 container.pause()
         except (docker.errors.APIError, LookupError) as exc:
             raise FaultError(f"could not {what} {service} ({self.label}): {exc}") from exc
-
-    def _blackhole(self) -> None:
-        """Black-hole every link whose upstream is now in the place (a link a recovery repointed is followed)."""
-        client = self._toxiproxy()
-        inside = set(self.services)
-        for name, proxy in client.proxies().items():
-            if proxy.upstream.rsplit(":", 1)[0] not in inside:
-                continue
-            self._blackholed.append(name)
-            for stream in STREAMS:
-                client.add_toxic(name, f"{self._toxic}-{stream}", "timeout", {"timeout": 0}, stream, 1.0)
-
-    def _lift(self) -> None:
-        if not self._blackholed:
-            return
-        client = self._toxiproxy()
-        for name in self._blackholed:
-            for stream in STREAMS:
-                client.remove_toxic(
-                    name, f"{self._toxic}-{stream}"
-                )  # gone already (a repoint lifted it): fine
-        self._blackholed = []
 
 
 class PlaceFamily:
