@@ -247,7 +247,9 @@ class FakeStaging:
 
     def reconnect(self, service: str) -> None:
         self.calls.append(f"reconnect {service}")
-        self.containers[service].system.started()
+        container = self.containers[service]
+        if container.status == "running":  # a container that kept running serves again once attached
+            container.system.started()
 
     def remove_volume(self, volume: str) -> list[str]:
         self.calls.append(f"remove_volume {volume}")
