@@ -48,8 +48,14 @@ def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica
     }
     for name, card in cards.items():
         assert set(outcomes(card).values()) == {"pass"}, (name, card["verdicts"])
-        assert card["measurements"]["ledger"]["lost"] == 0, name
         assert card["measurements"]["done_twice"] == {}, name
+    # A standby with synchronous replication and a repaired table lose nothing (tier RPO 0) ...
+    for name in ("zone-failure", "data-corruption"):
+        assert cards[name]["measurements"]["ledger"]["lost"] == 0, name
+    # ... a restore from the archive may lose what was acknowledged in its last second, within the 3 s bound.
+    for name in ("regional-failure", "backup-restore"):
+        window = cards[name]["measurements"]["rpo_window"]
+        assert window is None or window["span_s"] <= 3.0, (name, window)
 
     zone = cards["zone-failure"]
     assert zone["scenario"]["faults"] == ["zone_loss zone-a (power: intake, postgres, worker)"]
@@ -123,10 +129,11 @@ def test_twin_an_asynchronous_standby_promoted_under_load_misses_the_rpo(
     assert outcomes(card)["rpo"] == "fail"
     assert outcomes(card)["recovery_bound"] == "pass"  # the failover itself worked
     text = message(card, "rpo")
-    assert text.startswith("RPO missed: ") and "before the failure (ids " in text, text
+    assert text.startswith("RPO missed: ") and " the failure (ids " in text, text
     window = card["measurements"]["rpo_window"]
     assert window["ids"] == card["measurements"]["lost_ids"] and window["ids"]
-    assert 0 <= window["newest_before_failure_s"] <= window["oldest_before_failure_s"] <= 2.0
+    # lost: what the standby had not received, up to the moment the zone went (the write in flight then too)
+    assert window["newest_before_failure_s"] <= 0.5 and 0.5 <= window["oldest_before_failure_s"] <= 15.0
     run.result.stdout.fnmatch_lines(["*rpo: RPO missed: * acknowledged and lost, spanning *"])
 
 
