@@ -29,6 +29,7 @@ class Kind(StrEnum):
     READ = "read"  # the final read of the data store
     STEP = "step"  # an automated recovery step the runner carried out
     REPLICA = "replica"  # what the engine said of a container of the replica (it died, restarted, ...)
+    CHECK = "check"  # a verification after recovery (a data check of the plan)
     NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
 
 
@@ -41,6 +42,7 @@ class Phase(StrEnum):
     FAULT = "fault"
     DRAIN = "drain"
     FINAL_READ = "final-read"
+    VERIFY = "verify"
     TEARDOWN = "teardown"
 
 
@@ -54,6 +56,10 @@ CONTAINER = "container"  # a replica event: value is the compose service, data.a
 STOPS = "stops"  # in a fault's start event: the compose services the fault itself stops or replaces
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
+DATA_CHECK = "data-check"  # a check: one of the scenario's data_checks, run through a data store
+DONE_TWICE = (
+    "done_more_than_once"  # in the final read's data: unit -> times done, for units done more than once
+)
 PREVIOUS_POLL = (
     "previous_poll_ns"  # in a signal's data: when the poll before the one that saw the change began
 )

@@ -224,7 +224,9 @@ def test_acknowledged_writes_the_system_loses_miss_the_rpo(plan: Plan, tmp_path:
     assert len(system.dropped) == 16
     assert drill.verdict("rpo") == (
         "fail",
-        "RPO missed: 16 tickets acknowledged and lost, spanning 3.00 s; RPO 0 (no acknowledged ticket lost)",
+        "RPO missed: 16 tickets acknowledged and lost, spanning 3.00 s, acknowledged between 0.10 s and 3.10 s "
+        "after the failure (ids r1-000010, r1-000011, r1-000012, r1-000013, r1-000014 and 11 more); RPO 0 (no "
+        "acknowledged ticket lost)",
     )
     m = drill.scorecard["measurements"]
     assert m["lost_ids"] == sorted(system.dropped)

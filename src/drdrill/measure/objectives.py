@@ -15,6 +15,7 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
     """What a drill of ``scenario`` is judged against."""
     objective = plan.objectives_for(scenario)
     s = scenario.staging
+    contract = plan.staging_topology.system
     return Objectives(
         rto_ns=ns(objective.rto),
         rpo_ns=ns(objective.rpo),
@@ -27,6 +28,10 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
         unit=Words(plan.staging_topology.unit.one, plan.staging_topology.unit.many),
         failover_signal=has_failover_signal(plan),
         steps=planned_steps(scenario),
+        rpo_bound_ns=None if s.rpo_bound is None else ns(s.rpo_bound),
+        counts_done=contract is not None
+        and contract.final_read is not None
+        and contract.final_read.times is not None,
     )
 
 
@@ -35,7 +40,7 @@ def planned_steps(scenario: Scenario) -> tuple[PlannedStep, ...]:
     return tuple(
         PlannedStep(
             title=step.title,
-            hook=step.hook,
+            hook=step.hook if step.action is None else step.action.kind,
             owner=step.owner,
             estimate_ns=None if step.estimate is None else ns(step.estimate),
             serves=step_serves(step),

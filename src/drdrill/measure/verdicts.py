@@ -12,8 +12,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
+from drdrill.measure.checks import CheckResult, data_check_results
 from drdrill.measure.containers import ContainerDown, unexpected_downs
+from drdrill.measure.duplicates import done_twice
 from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.recovery_point import LossWindow, loss_window
 from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
     GRID_NS,
@@ -61,6 +64,8 @@ class Objectives:
     unit: Words = field(default_factory=lambda: Words("write", "writes"))  # the plan's unit of work
     failover_signal: bool = True  # the system declares a failover signal, so failover can be dated
     steps: tuple[PlannedStep, ...] = ()  # the scenario's recovery steps, automated and manual, in order
+    rpo_bound_ns: int | None = None  # the RPO at staging time scale (staging.rpo_bound); None: the tier's RPO
+    counts_done: bool = False  # the system says how many times it did each unit (duplicates can be judged)
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,11 @@ class Measurements:
     recovery_after_failover: bool = (
         False  # recovery was dated from the failover, not from the first good sample
     )
-    steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
+    steps: tuple[StepResult, ...] = ()  # each recovery step's outcome (hook or action), in the plan's order
     containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
+    loss: LossWindow | None = None  # the lost writes and when they were acknowledged, before the failure
+    done_twice: Mapping[str, int] | None = None  # units done more than once; None: the system does not say
+    data_checks: tuple[CheckResult, ...] = ()  # the scenario's data checks as run after recovery
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -387,6 +395,11 @@ def measure(
         recovery_after_failover=timing.after_failover,
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
+        loss=loss_window(ledger, None if window is None else window.start_ns),
+        done_twice=done_twice(
+            events, frozenset(e.process for e in events if e.kind is Kind.PROBE and e.process)
+        ),
+        data_checks=data_check_results(events),
     )
 
 
@@ -445,6 +458,8 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         _rpo(m, objectives, end),
         _drained(m, objectives, end),
         _unexpected(m, objectives, end),
+        *([_duplicates(m, objectives, end)] if objectives.counts_done else []),
+        *([_data_checks(m)] if m.data_checks else []),
     ]
     failback = _failback(m, end)
     if failback is not None:
@@ -644,16 +659,19 @@ def _few_writes(m: Measurements, o: Objectives) -> str:
 
 def _rpo(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     ledger, unit = m.ledger, o.unit
-    objective = f"RPO {seconds(o.rpo_ns)}" if o.rpo_ns else f"RPO 0 (no acknowledged {unit.one} lost)"
+    bound_ns = o.rpo_ns if o.rpo_bound_ns is None else o.rpo_bound_ns
+    scaled = "" if o.rpo_bound_ns is None else f" (the tier's RPO {seconds(o.rpo_ns)} at staging scale)"
+    objective = f"RPO {seconds(bound_ns)}{scaled}" if bound_ns else f"RPO 0 (no acknowledged {unit.one} lost)"
     unjudged = _data_unjudged(m, end)
     if unjudged is not None:
         return Verdict("rpo", "unknown", "not measured", objective, unjudged)
     lost = len(ledger.lost)
     measured = f"{lost} lost of {len(ledger.acknowledged)} acknowledged"
     window = m.lost_window_ns()
-    if lost and (o.rpo_ns == 0 or window > o.rpo_ns):
+    if lost and (bound_ns == 0 or window > bound_ns):
         message = (
-            f"RPO missed: {unit.count(lost)} acknowledged and lost, spanning {seconds(window)}; {objective}"
+            f"RPO missed: {unit.count(lost)} acknowledged and lost, spanning {seconds(window)}"
+            f"{_when_lost(m.loss)}; {objective}"
         )
         return _verdict("rpo", False, measured, objective, message)
     if m.acknowledged_in_fault < MIN_ACKNOWLEDGED_IN_FAULT:
@@ -663,8 +681,62 @@ def _rpo(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
             f"no acknowledged {unit.one} lost ({len(ledger.acknowledged)} checked against the final read)"
         )
         return _verdict("rpo", True, measured, objective, message)
-    message = f"{unit.count(lost)} lost spanning {seconds(window)}, within {objective}"
+    message = f"{unit.count(lost)} lost spanning {seconds(window)}{_when_lost(m.loss)}, within {objective}"
     return _verdict("rpo", True, measured, objective, message)
+
+
+SHOWN_IDS = 5  # lost ids named in a verdict; the scorecard lists them all
+
+
+def _when_lost(loss: LossWindow | None) -> str:
+    """', acknowledged between 2.31 s and 0.05 s before the failure (ids a, b, ...)': what the RPO verdict adds."""
+    if loss is None:
+        return ""
+    first, last = loss.oldest_before_ns, loss.newest_before_ns
+    if first == last:
+        when = f"{seconds(abs(first))} {'before' if first >= 0 else 'after'}"
+    elif last >= 0:
+        when = f"between {seconds(first)} and {seconds(last)} before"
+    elif first < 0:
+        when = f"between {seconds(-first)} and {seconds(-last)} after"
+    else:
+        when = f"from {seconds(first)} before to {seconds(-last)} after"
+    more = len(loss.ids) - SHOWN_IDS
+    ids = ", ".join(loss.ids[:SHOWN_IDS]) + (f" and {more} more" if more > 0 else "")
+    return f", acknowledged {when} the failure (ids {ids})"
+
+
+def _duplicates(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
+    unit = o.unit
+    objective = f"no {unit.one} done twice"
+    unjudged = _data_unjudged(m, end)
+    if unjudged is None and m.done_twice is None:
+        unjudged = "not judged: the final read did not say how many times each was done (final_read.times)"
+    if unjudged is not None:
+        return Verdict("no_duplicates", "unknown", "not measured", objective, unjudged)
+    assert m.done_twice is not None
+    twice = sorted(m.done_twice)
+    if not twice:
+        return _verdict("no_duplicates", True, "0", objective, f"no {unit.one} was done more than once")
+    shown = ", ".join(f"{i} ({m.done_twice[i]} times)" for i in twice[:SHOWN_IDS])
+    message = f"{unit.count(len(twice))} done more than once: {shown}"
+    return _verdict("no_duplicates", False, str(len(twice)), objective, message)
+
+
+def _data_checks(m: Measurements) -> Verdict:
+    checks = m.data_checks
+    failed = [c for c in checks if c.outcome == "fail"]
+    unknown = [c for c in checks if c.outcome == "unknown"]
+    measured = f"{sum(c.outcome == 'pass' for c in checks)}/{len(checks)} passed"
+    objective = "every data check gives its expected value"
+    if failed:
+        said = "; ".join(f"{c.name}: found {c.value!r}, expected {c.expect!r}" for c in failed)
+        return _verdict("data_checks", False, measured, objective, f"data check failed: {said}")
+    if unknown:
+        said = "; ".join(f"{c.name}: {c.why}" for c in unknown)
+        return Verdict("data_checks", "unknown", measured, objective, f"not judged: {said}")
+    names = ", ".join(c.name for c in checks)
+    return _verdict("data_checks", True, measured, objective, f"every data check passed ({names})")
 
 
 def _drained(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:

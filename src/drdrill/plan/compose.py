@@ -39,6 +39,8 @@ class ComposeService:
     environment: Mapping[str, str | None] = field(default_factory=dict)
     profiles: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    named_volumes: tuple[str, ...] = ()
+    """Named volumes it mounts (``name:/path``), not bind mounts."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class _Reader:
         container_name = merged.get("container_name")
         profiles = merged.get("profiles")
         depends_on = merged.get("depends_on")
+        volumes = merged.get("volumes")
         return ComposeService(
             name=name,
             image=str(image) if isinstance(image, str) else None,
@@ -182,6 +185,7 @@ class _Reader:
             environment=environment,
             profiles=tuple(str(p) for p in profiles) if isinstance(profiles, list) else (),
             depends_on=tuple(str(d) for d in depends_on) if isinstance(depends_on, list | dict) else (),
+            named_volumes=_named_volumes(volumes),
         )
 
     def _chain(self, name: str, seen: list[str]) -> list[str]:
@@ -252,6 +256,23 @@ class _Reader:
             return out
         self.fail(loc, "should be a list of NAME=value entries or a mapping of names to values")
         return {}
+
+
+def _named_volumes(entries: Any) -> tuple[str, ...]:
+    """The named volumes of a service's ``volumes:`` (short ``name:/path[:mode]`` or long ``{source: name}``)."""
+    if not isinstance(entries, list):
+        return ()
+    found: list[str] = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            source = entry.get("source") if entry.get("type", "volume") == "volume" else None
+        elif isinstance(entry, str) and ":" in entry:
+            source = entry.split(":", 1)[0]
+        else:
+            source = None
+        if isinstance(source, str) and source and not source.startswith((".", "/", "~", "$")):
+            found.append(source)
+    return tuple(dict.fromkeys(found))
 
 
 def _env_text(value: Any) -> str:

@@ -10,7 +10,7 @@ from drdrill.plan.errors import PlanIssue, display_path, dotted, unknown_name
 from drdrill.plan.hostaccess import find_host_access
 from drdrill.plan.models import Plan, Scenario
 from drdrill.plan.steps import step_prerequisite_issues
-from drdrill.plan.topology import check_topology, compose_path
+from drdrill.plan.topology import check_scenario_staging, check_topology, compose_path
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
 
@@ -111,6 +111,16 @@ class _Checker:
                     [*loc, "target"],
                     f"fault {fault.kind!r} targets an ai_provider; {fault.target!r} is a {comp.kind}",
                 )
+        elif (
+            fault.kind in f.DATA_KINDS
+            and fault.kind not in f.STORE_KINDS
+            and (staging is None or staging.service is None)
+        ):
+            self.fail(
+                doc,
+                [*loc, "target"],
+                f"data fault {fault.kind!r} acts on a container's files; {fault.target!r} has no staging service",
+            )
         elif isinstance(fault, f.CorruptRows | f.DropTable):
             if comp.kind not in ("data_store", "vector_index", "queue"):
                 self.fail(
@@ -156,11 +166,13 @@ def check_references(plan: Plan, plan_doc: YamlDoc, scenario_docs: dict[str, Yam
     checker.issues.extend(check_host_access_of(plan, plan_doc))
     for name, scenario in plan.scenarios.items():
         checker.check_scenario(scenario, scenario_docs[name])
+        checker.issues.extend(check_scenario_staging(plan, scenario, scenario_docs[name]))
     return checker.issues
 
 
 def check_scenario_references(plan: Plan, scenario: Scenario, doc: YamlDoc) -> list[PlanIssue]:
-    """Issues of one scenario's names against ``plan``."""
+    """Issues of one scenario's names against ``plan`` (and its compose file)."""
     checker = _Checker(plan)
     checker.check_scenario(scenario, doc)
+    checker.issues.extend(check_scenario_staging(plan, scenario, doc))
     return checker.issues

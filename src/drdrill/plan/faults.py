@@ -1,11 +1,13 @@
 """Fault declarations, typed per family and told apart by ``kind``.
 
 A fault names the component it hits by ``target``. Zone and region loss hit a place, not one component:
-their ``target`` is the zone or region name.
+their ``target`` is the zone or region name, and which containers are there comes from the plan's components
+(their ``zone`` and ``staging.service``, and the plan's ``regions``), never from service names.
 """
 
 from __future__ import annotations
 
+import re
 import typing
 from datetime import timedelta
 from typing import Annotated, ClassVar, Literal
@@ -16,6 +18,15 @@ from drdrill.plan.base import PlanModel
 from drdrill.plan.durations import Duration, format_duration
 
 Stream = Literal["upstream", "downstream"]
+LossMode = Literal["power", "freeze", "isolate"]
+# A table or column a data fault names: plain SQL identifiers (optionally schema-qualified), never SQL text.
+SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _sql_name(value: str) -> str:
+    if not SQL_NAME.match(value):
+        raise ValueError(f"{value!r} is not a table or column name (letters, digits and _, e.g. orders)")
+    return value
 
 
 class _Fault(PlanModel):
@@ -126,14 +137,36 @@ class Pause(_ContainerFault):
     kind: Literal["pause"]
 
 
+class Replace(_ContainerFault):
+    """Throw the target's container away and create a new one, as an orchestrator does after a node loss: a new
+    id, a new hostname, empty anonymous volumes (named volumes stay, as a network disk would)."""
+
+    kind: Literal["replace"]
+
+
 # --- zone and region ----------------------------------------------------------------------------------
 
 
-class ZoneLoss(_Fault):
+class _PlaceLoss(_Fault):
+    mode: LossMode = Field(
+        default="power",
+        description=(
+            "power: every link into the place black-holed, then its containers killed (SIGKILL), as a power "
+            "cut; freeze: its containers paused (they accept connections and answer nothing); isolate: its "
+            "containers keep running, cut from every network (a partition)."
+        ),
+    )
+
+
+class ZoneLoss(_PlaceLoss):
     """Every component in ``zone`` becomes unreachable at once."""
 
     kind: Literal["zone_loss"]
     zone: str
+    comes_back: bool = Field(
+        default=True,
+        description="The zone returns when the fault is reverted (false: it stays lost until the drill ends).",
+    )
 
     family: ClassVar[str] = "zone"
 
@@ -143,11 +176,15 @@ class ZoneLoss(_Fault):
         return self.zone
 
 
-class RegionLoss(_Fault):
+class RegionLoss(_PlaceLoss):
     """Every zone of ``region`` is lost."""
 
     kind: Literal["region_loss"]
     region: str
+    comes_back: bool = Field(
+        default=False,
+        description="The region returns when the fault is reverted (a lost region usually does not).",
+    )
 
     family: ClassVar[str] = "region"
 
@@ -210,24 +247,71 @@ class MalformedBody(_ProviderFault):
 
 
 class _DataFault(_TargetedFault):
-    hook: str = Field(description="Name of the SQL hook the runner executes against the target.")
-
     family: ClassVar[str] = "data"
 
 
-class CorruptRows(_DataFault):
-    """Overwrite rows of ``table`` with wrong values through a named SQL hook."""
+class _StoreFault(_DataFault):
+    store: str | None = Field(
+        default=None,
+        description="The data store (staging_topology.data_stores) it goes through; default: the target's own.",
+    )
+    table: str = Field(description="The table it hits.")
+
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str) -> str:
+        return _sql_name(value)
+
+
+class CorruptRows(_StoreFault):
+    """Overwrite ``column`` of ``rows`` rows of ``table`` with a wrong ``value``, through the data store: what
+    a faulty migration does. Nothing crashes; the damage stays until a recovery repairs it."""
 
     kind: Literal["corrupt_rows"]
-    table: str
+    column: str = Field(description="The column overwritten.")
+    value: str | int | float | bool | None = Field(default=None, description="The wrong value (null: NULL).")
     rows: int = Field(default=1, ge=1)
+    where: str | None = Field(
+        default=None, description="SQL condition picking the rows, e.g. status = 'processed'."
+    )
+
+    @field_validator("column")
+    @classmethod
+    def _column(cls, value: str) -> str:
+        return _sql_name(value)
 
 
-class DropTable(_DataFault):
-    """Drop ``table`` through a named SQL hook."""
+class DropTable(_StoreFault):
+    """Drop ``table`` through the data store."""
 
     kind: Literal["drop_table"]
-    table: str
+
+
+class CorruptFile(_DataFault):
+    """Flip ``bytes`` bytes of a file inside the target's container (a file of its volume, or every file of a
+    directory), at positions drawn from ``seed``: a disk that returns other bytes than were written."""
+
+    kind: Literal["corrupt_file"]
+    path: str = Field(description="Absolute path of a file or directory inside the target's container.")
+    bytes: int = Field(default=64, ge=1, le=1_000_000)
+    seed: int = Field(default=0, description="Picks the positions: the same seed flips the same bytes.")
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or "\x00" in value:
+            raise ValueError(
+                f"path must be absolute inside the container, e.g. /data/index.bin; got {value!r}"
+            )
+        return value
+
+
+class LoseVolume(_DataFault):
+    """The disk under the target's named ``volume`` is gone: its container is removed and the volume with it.
+    The service stays down until a recovery starts it again (on a new, empty volume)."""
+
+    kind: Literal["lose_volume"]
+    volume: str = Field(description="A named volume of the compose file that the target's service mounts.")
 
 
 # --- model --------------------------------------------------------------------------------------------
@@ -275,6 +359,7 @@ Fault = Annotated[
     | Stop
     | Kill
     | Pause
+    | Replace
     | ZoneLoss
     | RegionLoss
     | HttpError
@@ -283,6 +368,8 @@ Fault = Annotated[
     | MalformedBody
     | CorruptRows
     | DropTable
+    | CorruptFile
+    | LoseVolume
     | DegradeAccuracy
     | LeakSecret
     | RevokeSecret,
@@ -300,9 +387,10 @@ NETWORK_KINDS = (
     "slicer",
     "limit_data",
 )
-CONTAINER_KINDS = ("stop", "kill", "pause")
+CONTAINER_KINDS = ("stop", "kill", "pause", "replace")
 PROVIDER_KINDS = ("http_error", "slow_first_token", "truncated_stream", "malformed_body")
-DATA_KINDS = ("corrupt_rows", "drop_table")
+DATA_KINDS = ("corrupt_rows", "drop_table", "corrupt_file", "lose_volume")
+STORE_KINDS = ("corrupt_rows", "drop_table")
 FAULT_KINDS = tuple(
     sorted(
         typing.get_args(member.model_fields["kind"].annotation)[0]

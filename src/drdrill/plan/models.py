@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from drdrill.plan.actions import RecoveryAction
 from drdrill.plan.base import PlanModel
 from drdrill.plan.durations import (
     GRID,
@@ -22,6 +23,7 @@ from drdrill.plan.durations import (
 )
 from drdrill.plan.faults import Fault
 from drdrill.plan.hostaccess import allowance_problem
+from drdrill.plan.stores import DataStore
 from drdrill.plan.system import Link, ServiceReadiness, SystemContract, UnitWords
 
 Tier = Literal[1, 2, 3]
@@ -312,10 +314,17 @@ class Backup(PlanModel):
 
 
 class RecoveryStep(PlanModel):
-    """One recovery step: automated (a ``hook`` the runner executes) or manual (``owner`` + ``estimate``)."""
+    """One recovery step: automated (a ``hook`` or a declarative ``action`` the runner carries out) or manual
+    (``owner`` + ``estimate``)."""
 
     title: str
     hook: str | None = Field(default=None, description="Automated step: the hook the runner executes.")
+    action: RecoveryAction | None = Field(
+        default=None, description="Automated step: exec, http, repoint, start or wait_until, no Python."
+    )
+    after_revert: bool = Field(
+        default=False, description="Runs once the fault is reverted (a fail-back, a drain), not during it."
+    )
     owner: str | None = Field(default=None, description="Role that carries out (or watches) the step.")
     estimate: Duration | None = Field(default=None, description="Manual step: declared duration.")
     components: list[str] = Field(default_factory=list)
@@ -324,20 +333,27 @@ class RecoveryStep(PlanModel):
 
     @model_validator(mode="after")
     def _automated_or_manual(self) -> RecoveryStep:
-        if self.hook is not None:
+        if self.hook is not None and self.action is not None:
+            raise ValueError("a step has a 'hook' or an 'action', not both")
+        if self.automated:
+            which = "hook" if self.hook is not None else "action"
             if self.estimate is not None:
                 raise ValueError(
-                    "an automated step (with 'hook') is measured, not estimated: remove 'estimate'"
+                    f"an automated step (with '{which}') is measured, not estimated: remove 'estimate'"
                 )
         elif self.owner is None or self.estimate is None:
             missing = " and ".join(n for n in ("owner", "estimate") if getattr(self, n) is None)
-            raise ValueError(f"a manual step needs 'owner' and 'estimate' (missing {missing}), or a 'hook'")
+            raise ValueError(
+                f"a manual step needs 'owner' and 'estimate' (missing {missing}), or a 'hook' or an 'action'"
+            )
+        elif self.after_revert:
+            raise ValueError("'after_revert' is for automated steps (a 'hook' or an 'action')")
         return self
 
     @property
     def automated(self) -> bool:
-        """True when a hook carries out this step."""
-        return self.hook is not None
+        """True when a hook or a declarative action carries out this step."""
+        return self.hook is not None or self.action is not None
 
 
 class GoldenSet(PlanModel):
@@ -348,11 +364,18 @@ class GoldenSet(PlanModel):
 
 
 class DataCheck(PlanModel):
-    """A data check run after recovery."""
+    """A data check run after recovery: with ``sql``, run for real through a data store, and its first value
+    compared with ``expect``; without, a check for the people running the recovery."""
 
     name: str
     description: str
     sql: str | None = None
+    store: str | None = Field(
+        default=None, description="The data store it runs in (default: the plan's only SQL store)."
+    )
+    expect: str | int | float | bool | None = Field(
+        default=0, description="The value the query's first column of its first row must have."
+    )
 
 
 class Verification(PlanModel):
@@ -386,6 +409,13 @@ class StagingValues(PlanModel):
     probe_interval: StagingDuration = timedelta(milliseconds=500)
     probe_timeout: StagingDuration = timedelta(seconds=3)
     drain_timeout: StagingDuration = timedelta(seconds=30)
+    rpo_bound: Duration | None = Field(
+        default=None,
+        description=(
+            "The tier's RPO at staging time scale (e.g. 2s where production allows 1m): acknowledged writes "
+            "lost over a longer span miss it; default: the tier's RPO itself."
+        ),
+    )
 
     @field_validator("workload_rate")
     @classmethod
@@ -475,7 +505,7 @@ class Scenario(PlanModel):
 
     @property
     def automated_steps(self) -> list[RecoveryStep]:
-        """Steps carried out by hooks."""
+        """Steps carried out by hooks or declarative actions."""
         return [s for s in self.recovery if s.automated]
 
     def staging_window(self, criterion: DetectionCriterion) -> timedelta:
@@ -528,6 +558,10 @@ class StagingTopology(PlanModel):
     )
     infrastructure: list[str] = Field(
         default_factory=list, description="Compose services that belong to no plan component (lint only)."
+    )
+    data_stores: dict[str, DataStore] = Field(
+        default_factory=dict,
+        description="Postgres or Redis stores drdrill reaches itself: data faults, data checks, final read.",
     )
     generated_secrets: list[str] = Field(
         default_factory=list,

@@ -87,9 +87,11 @@ class ServiceReadiness(PlanModel):
 
 
 class Link(PlanModel):
-    """A connection drdrill cuts through Toxiproxy: which consumer reaches which upstream, and how it is told."""
+    """A connection drdrill cuts through Toxiproxy: which consumers reach which upstream, and how they are told."""
 
-    consumer: str = Field(description="Compose service that opens the connection.")
+    consumer: str | list[str] = Field(
+        description="Compose service that opens the connection (or a list of them, all told the same)."
+    )
     upstream: str = Field(description="service:port it connects to, e.g. provider:8000.")
     env: dict[str, str] = Field(
         min_length=1,
@@ -123,6 +125,18 @@ class Link(PlanModel):
             if problem:
                 raise ValueError(problem)
         return env
+
+    @field_validator("consumer")
+    @classmethod
+    def _consumers(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError("consumer: give one service, or a list of distinct services")
+        return value
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        """Every service that reaches the upstream through this link."""
+        return (self.consumer,) if isinstance(self.consumer, str) else tuple(self.consumer)
 
     @property
     def upstream_service(self) -> str:
@@ -262,6 +276,10 @@ class FinalReadSpec(PlanModel):
         default=None,
         description="When an item is done (processed); without it every item held counts as done.",
     )
+    times: str | None = Field(
+        default=None,
+        description="JSON path of how many times an item was done, so work done twice is counted.",
+    )
     timeout: StagingDuration = timedelta(seconds=10)
 
     @field_validator("url")
@@ -273,6 +291,11 @@ class FinalReadSpec(PlanModel):
     @classmethod
     def _paths(cls, value: str) -> str:
         return _path(value)
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, value: str | None) -> str | None:
+        return None if value is None else _path(value)
 
 
 class SignalSpec(PlanModel):

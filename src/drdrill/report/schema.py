@@ -102,6 +102,7 @@ class ObjectivesCard(CardModel):
     manual_steps_s: float
     detection_criteria: list[CriterionRef]
     detection_match: Literal["any", "all"]
+    staging_rpo_bound_s: Seconds = None  # the RPO at staging time scale, when the scenario gives one
 
 
 LedgerName = Literal[
@@ -146,6 +147,25 @@ class InFault(CardModel):
     acknowledged: int
 
 
+class RpoWindowCard(CardModel):
+    """The acknowledged writes lost, and when they were acknowledged counted back from the failure."""
+
+    ids: list[str]
+    oldest_before_failure_s: float
+    newest_before_failure_s: float
+    span_s: float
+
+
+class DataCheckCard(CardModel):
+    """One of the scenario's data checks as run after recovery: pass, fail, or unknown (``why``)."""
+
+    name: str
+    outcome: Literal["pass", "fail", "unknown"]
+    value: JsonValue = None
+    expect: JsonValue = None
+    why: str | None = None
+
+
 class MeasurementsCard(CardModel):
     """Every figure in seconds; null when not measured, with the reason in ``not_measured``."""
 
@@ -176,6 +196,10 @@ class MeasurementsCard(CardModel):
     not_done_ids: list[str] = Field(default_factory=list)
     lost_window_s: Seconds
     not_measured: dict[str, str] = Field(default_factory=dict)
+    # Added within /2 (zone, region and data drills): the RPO window, work done twice, the data checks.
+    rpo_window: RpoWindowCard | None = None
+    done_twice: dict[str, int] | None = None  # null: the system does not say how many times it did a unit
+    data_checks: list[DataCheckCard] = Field(default_factory=list)
 
     def reason(self, figure: str) -> str | None:
         """Why ``figure`` (``time_to_recover_s``, or ``ledger.<name>``) is null, when the card says."""
@@ -228,6 +252,7 @@ class StepCard(CardModel):
     outcome: Literal["ok", "failed", "not_run", "unfinished", "manual"]
     serves: Literal["recovery", "failback"] = "recovery"
     hook: str | None = None
+    action: str | None = None  # a declarative action's kind (exec, http, repoint, start, wait_until)
     owner: str | None = None
     estimate_s: Seconds = None
     started_s: Seconds = None  # seconds from the start of the timeline

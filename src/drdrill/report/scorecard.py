@@ -23,12 +23,14 @@ from drdrill.report.schema import (
     STATUSES,
     ConfigurationCard,
     CriterionRef,
+    DataCheckCard,
     EventCard,
     InFault,
     LedgerCounts,
     MeasurementsCard,
     ObjectivesCard,
     PlanRef,
+    RpoWindowCard,
     ScenarioRef,
     Scorecard,
     Status,
@@ -50,6 +52,13 @@ def _s(ns: int | None) -> float | None:
 def _bound(bound: Bound | None) -> tuple[float, float] | None:
     """``(minus, plus)`` in seconds: the true time lies in [figure - minus, figure + plus]."""
     return None if bound is None else (round(bound[0] / NS_PER_S, 6), round(bound[1] / NS_PER_S, 6))
+
+
+def _json(value: object) -> JsonValue:
+    """A data check's value as JSON: numbers, strings, booleans and null as they are, anything else as text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
 
 
 def _status(status: str) -> Status:
@@ -90,6 +99,21 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
         not_done_ids=sorted(ledger.unprocessed),
         lost_window_s=_s(m.lost_window_ns()) if ledger.read_done else None,
         not_measured=not_measured(m, objectives, end),
+        rpo_window=None
+        if m.loss is None
+        else RpoWindowCard(
+            ids=list(m.loss.ids),
+            oldest_before_failure_s=_secs(m.loss.oldest_before_ns),
+            newest_before_failure_s=_secs(m.loss.newest_before_ns),
+            span_s=_secs(m.loss.span_ns),
+        ),
+        done_twice=None if m.done_twice is None else dict(sorted(m.done_twice.items())),
+        data_checks=[
+            DataCheckCard(
+                name=c.name, outcome=c.outcome, value=_json(c.value), expect=_json(c.expect), why=c.why
+            )
+            for c in m.data_checks
+        ],
     )
 
 
@@ -100,6 +124,7 @@ def _step(step: StepResult, origin: int) -> StepCard:
         outcome=step.outcome,
         serves=step.serves,
         hook=step.hook,
+        action=step.action,
         owner=step.owner,
         estimate_s=_s(step.estimate_ns),
         started_s=None if step.invoked_ns is None else _s(step.invoked_ns - origin),
@@ -194,6 +219,7 @@ def build_scorecard(
                 for c in objectives.criteria
             ],
             detection_match="all" if objectives.criteria_match_all else "any",
+            staging_rpo_bound_s=_s(objectives.rpo_bound_ns),
         ),
         measurements=_measurements(measurements, objectives, DrillEnd(status, error)),
         verdicts=[_verdict(v) for v in verdicts],

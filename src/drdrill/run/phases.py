@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from drdrill.datastores import StoreError
 from drdrill.faults import InjectedFault, StopsServices
 from drdrill.faults.network import ProxyDown, ProxyToxic
-from drdrill.journal import FINAL_READ, SKIPPED, STOPS, Kind, Type
+from drdrill.journal import DATA_CHECK, DONE_TWICE, FINAL_READ, SKIPPED, STOPS, Kind, Type
 from drdrill.measure.ledger import build_ledger
 from drdrill.measure.timeline import probe_results
 from drdrill.run.context import DrillContext
@@ -148,5 +149,43 @@ def final_read(ctx: DrillContext) -> None:
         why = f"not measured, because the final read failed: {type(exc).__name__}: {exc}"
         ctx.journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why[:1000]})
         return
-    data = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
+    data: dict[str, object] = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
+    if read.times_done:  # by unit: how many times; empty when nothing was done twice
+        data[DONE_TWICE] = {unit: n for unit, n in read.times_done.items() if n > 1}
     ctx.journal.record(Kind.READ, Type.OK, FINAL_READ, data=data)
+
+
+def verify(ctx: DrillContext) -> None:
+    """The scenario's data checks that have SQL, run for real through a data store after recovery: each one
+    journalled as a check (invoke, then ok or fail with the value found)."""
+    stores = ctx.prepared.injector.stores
+    for check in ctx.scenario.verification.data_checks:
+        if check.sql is None:
+            continue  # a check for the people running the recovery: the tabletop script lists it
+        ctx.journal.record(Kind.CHECK, Type.INVOKE, DATA_CHECK, process=check.name, data={"sql": check.sql})
+        store = check.store or stores.only_sql()
+        if store is None:
+            why = (
+                "not run, because the plan declares no data store to run it in (or several SQL ones): add "
+                "staging_topology.data_stores, or name one with the check's `store:`"
+            )
+            ctx.journal.record(Kind.CHECK, Type.INFO, DATA_CHECK, process=check.name, data={"why": why})
+            continue
+        try:
+            with stores.sql(store) as db:
+                rows = db.query(check.sql)
+        except StoreError as exc:
+            why = f"not run, because the query failed: {exc}"[:1000]
+            ctx.journal.record(Kind.CHECK, Type.INFO, DATA_CHECK, process=check.name, data={"why": why})
+            continue
+        found = rows[0][0] if rows and rows[0] else None
+        ok = found == check.expect or str(found) == str(check.expect)
+        data = {"store": store, "value": _plain(found), "expect": check.expect}
+        ctx.journal.record(
+            Kind.CHECK, Type.OK if ok else Type.FAIL, DATA_CHECK, process=check.name, data=data
+        )
+
+
+def _plain(value: object) -> object:
+    """A value a query returned, as JSON can hold it."""
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)

@@ -12,13 +12,14 @@ from typing import Any
 from drdrill.errors import DrdrillError
 from drdrill.faults import FaultInjector
 from drdrill.plan import Plan, Scenario
-from drdrill.replica import Replica
+from drdrill.run.actions import ActionBuilder
 from drdrill.run.context import DrillSettings, Prepared
 from drdrill.run.steps import plan_steps
+from drdrill.staging.backend import ReplicaControl
 from drdrill.system.kinds import resolve_system
 
 
-def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: Replica) -> Prepared:
+def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: ReplicaControl) -> Prepared:
     """Build and check the drill; raises :class:`DrdrillError` (or a subclass) with what to fix or install."""
     faults = [*scenario.faults, *settings.extra_faults]
     if not faults:
@@ -27,8 +28,8 @@ def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: 
             "add a `faults:` entry, or exercise it as a tabletop (drdrill tabletop)"
         )
     kind, system = resolve_system(plan, settings.system)
-    injector = FaultInjector(plan, faults, str(scenario.source), replica)
-    steps = plan_steps(scenario, settings.hooks)
+    injector = FaultInjector(plan, faults, str(scenario.source), replica, proxies=settings.proxies)
+    steps = plan_steps(scenario, settings.hooks, ActionBuilder(replica, injector.toxiproxy, settings.run_id))
     stack = settings.staging(plan, settings.run_id, settings.log)
     try:
         environment: dict[str, Any] = dict(stack.environment())

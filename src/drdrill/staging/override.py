@@ -43,6 +43,7 @@ class ComposeService:
     ports: tuple[int, ...]  # container ports it publishes or exposes
     networks: tuple[str, ...]
     has_container_name: bool = False
+    profiles: tuple[str, ...] = ()  # a service in a profile is not started with the replica, only when asked
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,15 @@ class ComposeModel:
     services: Mapping[str, ComposeService]
     networks: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
+
+    def in_profile(self, profile: str) -> list[str]:
+        """The services of compose profile ``profile``."""
+        return [name for name, service in self.services.items() if profile in service.profiles]
+
+    @property
+    def started_with_replica(self) -> list[str]:
+        """The services ``compose up`` starts: those in no profile."""
+        return [name for name, service in self.services.items() if not service.profiles]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ComposeModel:
@@ -76,6 +86,7 @@ class ComposeModel:
                 ports=tuple(dict.fromkeys(ports)),
                 networks=names or ("default",),
                 has_container_name=bool(raw.get("container_name")),
+                profiles=tuple(str(p) for p in raw.get("profiles") or ()),
             )
 
         def own(section: str) -> tuple[str, ...]:
@@ -92,7 +103,7 @@ class ProxyPlan:
     name: str
     listen_port: int
     upstream: str
-    consumer: str
+    consumers: tuple[str, ...]
     env: Mapping[str, str]
 
     @property
@@ -104,7 +115,7 @@ class ProxyPlan:
 def proxy_plans(plan: Plan) -> list[ProxyPlan]:
     """The plan's links as proxies, each on its own listen port, in declaration order."""
     return [
-        ProxyPlan(name, TOXIPROXY_FIRST_LISTEN_PORT + i, link.upstream, link.consumer, link.env)
+        ProxyPlan(name, TOXIPROXY_FIRST_LISTEN_PORT + i, link.upstream, link.consumers, link.env)
         for i, (name, link) in enumerate(plan.staging_topology.links.items())
     ]
 
@@ -137,11 +148,45 @@ def needed_ports(plan: Plan, model: ComposeModel) -> dict[str, list[int]]:
         if system.final_read is not None:
             templates.append(system.final_read.url)
         templates += [s.url for s in system.signals.values() if s.url is not None]
+    for scenario in plan.scenarios.values():
+        for step in scenario.recovery:
+            if step.action is not None and step.action.http is not None:
+                templates.append(step.action.http.url)
     for template in templates:
         for named, port in service_ports(template):
             if named in wanted and port not in wanted[named]:
                 wanted[named].append(port)
+    # drdrill reaches data stores itself (data faults, data checks): where they are, and, for a store behind a
+    # link, every place a recovery may repoint that link to.
+    for named, port in store_addresses(plan):
+        if named in wanted and port not in wanted[named]:
+            wanted[named].append(port)
     return wanted
+
+
+def repoint_targets(plan: Plan) -> dict[str, list[tuple[str, int]]]:
+    """Per link, every ``(service, port)`` a recovery action of some scenario may repoint it to."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for scenario in plan.scenarios.values():
+        for step in scenario.recovery:
+            repoint = step.action.repoint if step.action is not None else None
+            if repoint is not None:
+                found.setdefault(repoint.link, []).append((repoint.service, repoint.port))
+    return found
+
+
+def store_addresses(plan: Plan) -> list[tuple[str, int]]:
+    """Every ``(service, port)`` a data store of the plan may be reached at during a drill."""
+    topo = plan.staging_topology
+    found: list[tuple[str, int]] = []
+    for store in topo.data_stores.values():
+        if store.service is not None and store.port is not None:
+            found.append((store.service, store.port))
+        elif store.link is not None and store.link in topo.links:
+            link = topo.links[store.link]
+            found.append((link.upstream_service, link.upstream_port))
+            found += repoint_targets(plan).get(store.link, [])
+    return list(dict.fromkeys(found))
 
 
 def service_zones(plan: Plan) -> dict[str, tuple[str, str | None]]:
@@ -227,7 +272,7 @@ def build_override(
         consumer_env = {
             var: value.replace("{proxy}", p.address)
             for p in proxies
-            if p.consumer == name
+            if name in p.consumers
             for var, value in p.env.items()
         }
         if consumer_env:
@@ -235,10 +280,13 @@ def build_override(
             settings["depends_on"] = {TOXIPROXY_SERVICE: {"condition": "service_started"}}
         out.services[name] = settings
     if proxies:
+        # Toxiproxy joins every network its consumers, upstreams and possible repoint targets are on.
+        targets = repoint_targets(plan)
         reach = {
             n
             for p in proxies
-            for s in (p.consumer, p.upstream.rsplit(":", 1)[0])
+            for s in (*p.consumers, p.upstream.rsplit(":", 1)[0], *(t for t, _ in targets.get(p.name, [])))
+            if s in model.services
             for n in model.services[s].networks
         }
         out.services[TOXIPROXY_SERVICE] = {

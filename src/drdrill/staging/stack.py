@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -35,6 +35,7 @@ from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.files import FileRefusedError, exists, read_guarded
 from drdrill.plan.hostaccess import allowed as host_access_allowed
 from drdrill.plan.hostaccess import locate, resolved_host_access
+from drdrill.staging.backend import ExecResult
 from drdrill.staging.configuration import (
     Configuration,
     digest,
@@ -78,6 +79,7 @@ __all__ = [
 ]
 
 STOP_TIMEOUT_S = 5
+ALL_PROFILES = ("--profile", "*")
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
 PORT_ATTEMPTS = 3
@@ -350,6 +352,7 @@ class StagingStack:
         self._toxiproxy_port: int | None = None
         self._link_ports: dict[str, int] = {}
         self._override_text = ""
+        self._cut: dict[str, list[tuple[str, list[str]]]] = {}  # networks a service was disconnected from
         self.started = False
 
     def _compose_for(self, *files: str) -> _ProjectCompose:
@@ -386,7 +389,8 @@ class StagingStack:
             self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{self.run_id}-"))
             (self._envdir / "owner").write_text(owner_tag(), encoding="utf-8")
         try:
-            config = json.loads(self._compose.run("config", "--format", "json").stdout)
+            # Every profile's services too: a profile started by a recovery step gets drdrill's settings as well.
+            config = json.loads(self._compose.run(*ALL_PROFILES, "config", "--format", "json").stdout)
         except subprocess.CalledProcessError as exc:
             raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
         self._refuse_host_access(config)
@@ -575,18 +579,21 @@ class StagingStack:
                 ) from exc
         self._await_ready()
 
-    def _readiness(self) -> dict[str, str]:
+    def _readiness(self, services: Sequence[str] | None = None) -> dict[str, str]:
+        """Readiness URL per check: of ``services``, or (None) of everything the replica starts with."""
+        started = set(self.model.started_with_replica) if self.model is not None else None
         checks = {
             f"{service} {spec.ready}": render(spec.ready, self, {})
             for service, spec in self.plan.staging_topology.services.items()
+            if (service in services if services is not None else started is None or service in started)
         }
-        if self.proxies:
+        if self.proxies and services is None:
             checks["drdrill-toxiproxy /version"] = f"{self.toxiproxy_url}/version"
         return checks
 
-    def _await_ready(self) -> None:
-        waiting = self._readiness()
-        deadline = time.monotonic() + READY_TIMEOUT_S
+    def _await_ready(self, services: Sequence[str] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:
+        waiting = self._readiness(services)
+        deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=1.0) as http:
             while waiting:
                 for name, url in list(waiting.items()):
@@ -595,11 +602,133 @@ class StagingStack:
                 if not waiting:
                     break
                 if time.monotonic() > deadline:
+                    what = "the staging replica" if services is None else ", ".join(services)
                     raise StagingError(
-                        f"the staging replica did not become ready within {READY_TIMEOUT_S:g} s; "
+                        f"{what} did not become ready within {timeout_s:g} s; "
                         f"still waiting for: {', '.join(sorted(waiting))}\n{self._logs_tail()}"
                     )
                 time.sleep(READY_POLL_S)
+
+    # -- what only the back-end can do (faults of the zone, region and data families; recovery actions) ----
+
+    def replace(self, service: str) -> None:
+        """SIGKILL ``service``'s container, remove it with its anonymous volumes, create a new one."""
+        try:
+            old = self.container(service)
+            old.reload()
+            if old.status in ("running", "paused"):
+                old.kill()
+        except docker.errors.NotFound:
+            pass  # gone already: the new one is created all the same
+        self._compose_run(
+            f"replace the container of {service}",
+            "up",
+            "--detach",
+            "--no-deps",
+            "--force-recreate",
+            "--renew-anon-volumes",
+            "--timeout",
+            "0",
+            service,
+        )
+
+    def start_services(self, services: Sequence[str] = (), profile: str | None = None) -> list[str]:
+        """``compose up --no-deps`` of exactly these services (a profile's, when given): nothing else restarts."""
+        names = list(services)
+        if profile is not None:
+            if self.model is None:
+                raise StagingError("the replica's compose model is not read yet")
+            names = self.model.in_profile(profile)
+            if not names:
+                raise StagingError(f"compose profile {profile!r} has no services in {self.compose_file}")
+        self._compose_run(f"start {', '.join(names)}", "up", "--detach", "--no-deps", *names)
+        return names
+
+    def await_ready(self, services: Sequence[str], timeout_s: float) -> None:
+        """Wait for the plan's readiness of ``services`` (services it declares none for only need to run)."""
+        self._await_ready(list(services), timeout_s)
+
+    def disconnect(self, service: str) -> None:
+        """Cut the container from every network, remembering its names there for :meth:`reconnect`."""
+        container = self.container(service)
+        container.reload()
+        networks = dict(container.attrs.get("NetworkSettings", {}).get("Networks") or {})
+        client = docker_client()
+        saved: list[tuple[str, list[str]]] = []
+        for name, settings in networks.items():
+            aliases = [str(a) for a in (settings or {}).get("Aliases") or [] if a]
+            client.networks.get(name).disconnect(container, force=True)
+            saved.append((name, aliases))
+        self._cut.setdefault(service, []).extend(saved)
+
+    def reconnect(self, service: str) -> None:
+        """Attach the container again to the networks :meth:`disconnect` cut, under the same names."""
+        saved = self._cut.pop(service, [])
+        if not saved:
+            return
+        container = self.container(service)
+        client = docker_client()
+        for name, aliases in saved:
+            try:
+                client.networks.get(name).connect(container, aliases=aliases or None)
+            except docker.errors.APIError as exc:
+                if "already exists" not in str(exc):
+                    raise
+
+    def remove_volume(self, volume: str) -> list[str]:
+        """Remove the containers that mount compose volume ``volume``, then the volume itself."""
+        client = docker_client()
+        labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.volume={volume}"]
+        found = client.volumes.list(filters={"label": labels})
+        if not found:
+            raise StagingError(f"no volume {volume!r} in {self.project}")
+        services: list[str] = []
+        for vol in found:
+            for container in client.containers.list(
+                all=True, filters={"volume": vol.name}, ignore_removed=True
+            ):
+                services.append(
+                    str((container.labels or {}).get("com.docker.compose.service", container.name))
+                )
+                container.remove(force=True)
+            vol.remove(force=True)
+        return services
+
+    def exec(
+        self,
+        service: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> ExecResult:
+        """``docker exec`` in the service's container, output (stdout and stderr) kept; a command that does not
+        end in time has no exit status."""
+        container = self.container(service)
+        command = ["docker", "exec"]
+        if user:
+            command += ["--user", user]
+        for name, value in (env or {}).items():
+            command += ["--env", f"{name}={value}"]
+        try:
+            done = subprocess.run(
+                [*command, str(container.id), *argv],
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            late = bytes(exc.stdout or b"") + bytes(exc.stderr or b"")
+            return ExecResult(None, ANSI_CODES.sub("", late.decode(errors="replace")))
+        output = ANSI_CODES.sub("", (done.stdout + done.stderr).decode(errors="replace"))
+        return ExecResult(done.returncode, output)
+
+    def _compose_run(self, what: str, *args: str) -> None:
+        try:
+            self._compose.run(*args)
+        except subprocess.CalledProcessError as exc:
+            raise StagingError(f"could not {what}: {_stderr(exc)}") from exc
 
     def address(self, service: str, port: int) -> tuple[str, int]:
         """Where the host reaches ``service``'s container ``port``: always 127.0.0.1."""
@@ -677,7 +806,9 @@ class StagingStack:
             return 0
         errors: list[str] = []
         try:
-            self._compose.run("down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S))
+            self._compose.run(
+                *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S)
+            )
         except subprocess.CalledProcessError as exc:
             errors.append(_stderr(exc))
         client = docker_client()
@@ -721,13 +852,24 @@ def _is_link(path: Path) -> bool:
         return True  # a name the system refuses: not a folder drdrill made
 
 
+TCP_SETTLE_S = 0.1
+
+
 def _answers(http: httpx.Client, url: str) -> bool:
-    """An http:// URL answering 2xx, or a tcp:// address accepting a connection."""
+    """An http:// URL answering 2xx, or a tcp:// address accepting a connection and keeping it open.
+
+    Docker's port publishing accepts a connection on the host even when nothing listens in the container yet,
+    then closes it at once: a connection closed within a moment is no listener (one that waits for the client
+    to speak first, as Postgres and Redis do, or that greets it, is)."""
     if url.startswith("tcp://"):
         host, _, port = url.removeprefix("tcp://").split("/", 1)[0].rpartition(":")
         try:
-            with socket.create_connection((host, int(port)), timeout=1.0):
-                return True
+            with socket.create_connection((host, int(port)), timeout=1.0) as conn:
+                conn.settimeout(TCP_SETTLE_S)
+                try:
+                    return conn.recv(1) != b""
+                except TimeoutError:
+                    return True
         except OSError:
             return False
     try:

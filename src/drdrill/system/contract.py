@@ -44,11 +44,13 @@ class ProbeResult:
 
 @dataclass(frozen=True)
 class FinalRead:
-    """What the system holds after the drill: ids of units it kept, and of those, the ones it finished."""
+    """What the system holds after the drill: ids of units it kept, and of those, the ones it finished;
+    ``times_done``, when the system says it, how many times each unit was done (more than once: done twice)."""
 
     held: frozenset[str]
     done: frozenset[str]
     detail: str = ""
+    times_done: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -56,10 +56,17 @@ class _Module:
     expected: list[str] = field(default_factory=list)
 
 
+def _automation(step: RecoveryStep, quoted: bool = True) -> str:
+    """What carries out an automated step: its hook, or its declarative action in words."""
+    if step.action is not None:
+        return f"action: {step.action.describe()}"
+    return f"hook '{step.hook}'" if quoted else f"hook {step.hook}"
+
+
 def _step_line(step: RecoveryStep) -> str:
     if step.automated:
         who = f" (watched by {step.owner})" if step.owner else ""
-        text = f"{step.title} — automated by hook '{step.hook}'{who}"
+        text = f"{step.title} — automated by {_automation(step)}{who}"
     else:
         estimate = humanize_duration(step.estimate) if step.estimate is not None else "?"
         text = f"{step.title} — {step.owner}, about {estimate}"
@@ -265,7 +272,7 @@ class _Builder:
         rows = []
         for i, step in enumerate(self.s.recovery, 1):
             if step.automated:
-                how = f"automated (hook {step.hook})"
+                how = f"automated ({_automation(step, quoted=False)})"
                 time = f"measured; staging bound {humanize_duration(self.s.staging.recovery_bound)}"
             else:
                 how = "manual"

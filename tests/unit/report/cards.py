@@ -138,6 +138,7 @@ def as_v1(card: Scorecard) -> dict[str, Any]:
     m["ledger"] = {{"done": "processed", "not_done": "unprocessed"}.get(k, k): v for k, v in ledger.items()}
     m["unprocessed_ids"] = m.pop("not_done_ids")
     out["measurements"] = {k: m[k] for k in _V1_MEASUREMENTS}
+    out["objectives"].pop("staging_rpo_bound_s", None)  # /1 had no staging RPO bound
     return out
 
 

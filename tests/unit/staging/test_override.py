@@ -126,11 +126,11 @@ def test_every_service_is_labelled_runs_under_init_and_publishes_on_loopback_onl
 
 def test_links_become_proxies_listening_inside_the_toxiproxy_container(plan: Plan) -> None:
     (proxy,) = proxy_plans(plan)
-    assert (proxy.name, proxy.listen_port, proxy.upstream, proxy.consumer) == (
+    assert (proxy.name, proxy.listen_port, proxy.upstream, proxy.consumers) == (
         "llm",
         18001,
         "model:9000",
-        "responder",
+        ("responder",),
     )
     assert json.loads(toxiproxy_config([proxy])) == [
         {"name": "llm", "listen": "0.0.0.0:18001", "upstream": "model:9000", "enabled": True}
