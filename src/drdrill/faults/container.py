@@ -104,6 +104,10 @@ class ReplacedContainer:
     def target(self) -> str:
         return self._target
 
+    @property
+    def stops(self) -> tuple[str, ...]:
+        return (self._service,)
+
     def apply(self) -> None:
         try:
             self._replica.replace(self._service)

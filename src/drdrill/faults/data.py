@@ -166,14 +166,20 @@ class LostVolume(_Permanent):
         self._replica = replica
         self._fault = fault
         self._target = fault.target
+        self._gone: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         return f"lose_volume {self._fault.target} ({self._fault.volume})"
 
+    @property
+    def stops(self) -> tuple[str, ...]:
+        """The services whose containers went with the volume (known once it is lost)."""
+        return self._gone
+
     def apply(self) -> None:
         try:
-            self._replica.remove_volume(self._fault.volume)
+            self._gone = tuple(self._replica.remove_volume(self._fault.volume))
         except (docker.errors.APIError, LookupError, DrdrillError) as exc:
             raise FaultError(f"could not lose volume {self._fault.volume}: {exc}") from exc
 

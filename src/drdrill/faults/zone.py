@@ -79,6 +79,11 @@ class PlaceLoss:
     def target(self) -> str:
         return self._place
 
+    @property
+    def stops(self) -> tuple[str, ...]:
+        """A power cut kills the place's containers; frozen or isolated ones keep running."""
+        return self.services if self._mode == "power" else ()
+
     def apply(self) -> None:
         if self._mode in ("power", "isolate"):
             for service in self.services:

@@ -415,7 +415,7 @@ def _marks(events: Sequence[EventCard], x: Scale, top: int, width: int) -> list[
                 f"<line x1='{at:.1f}' y1='{top + 75}' x2='{at:.1f}' y2='{top + 105}' stroke='#8250df'/>"
             )
             shapes.append(_label(at, top + 102, str(raw), "#8250df", width))
-        elif e.kind == "fault":
+        elif e.kind == "fault" and e.type in ("start", "end"):
             shapes.append(
                 f"<line x1='{at:.1f}' y1='{top}' x2='{at:.1f}' y2='{top + 140}' stroke='#cf222e' "
                 "stroke-dasharray='4 3'/>"

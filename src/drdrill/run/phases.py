@@ -76,6 +76,15 @@ def fault(ctx: DrillContext) -> None:
         # Pushed before apply(): a fault that half-applied and raised is reverted too (reverting is always safe).
         reverts.append(ctx.undo.push(f"revert {injected.label}", _revert(ctx, injected), _fault_problem))
         injected.apply()
+        if isinstance(injected, StopsServices) and list(injected.stops) != stops:
+            # what it stopped is known only now (the containers mounting a lost volume)
+            journal.record(
+                Kind.FAULT,
+                Type.INFO,
+                injected.label,
+                value=injected.target,
+                data={STOPS: list(injected.stops)},
+            )
     assert start_ns is not None  # preflight refuses a scenario without faults
     bound_ns = start_ns + ns(s.recovery_bound)
     _steps(ctx).run(ctx.prepared.steps, "recovery", bound_ns)
