@@ -52,6 +52,7 @@ CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
 CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened
 STOPS = "stops"  # in a fault's start event: the compose services the fault itself stops or replaces
+REPORT = "report"  # in a fault's end event: what its target counted while it was in place (a provider's calls)
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
 PREVIOUS_POLL = (

@@ -100,9 +100,7 @@ class _Checker:
                 [*loc, "target"],
                 f"container fault {fault.kind!r} needs a staging service; {fault.target!r} has none",
             )
-        elif isinstance(
-            fault, f.HttpError | f.SlowFirstToken | f.TruncatedStream | f.MalformedBody | f.DegradeAccuracy
-        ):
+        elif fault.kind in f.PROVIDER_KINDS or isinstance(fault, f.DegradeAccuracy):
             if comp.kind != "ai_provider":
                 self.fail(
                     doc,

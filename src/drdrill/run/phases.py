@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from drdrill.faults import InjectedFault, StopsServices
+from drdrill.faults import InjectedFault, Reports, StopsServices
 from drdrill.faults.network import ProxyDown, ProxyToxic
-from drdrill.journal import FINAL_READ, SKIPPED, STOPS, Kind, Type
+from drdrill.journal import FINAL_READ, REPORT, SKIPPED, STOPS, Kind, Type
 from drdrill.measure.ledger import build_ledger
 from drdrill.measure.timeline import probe_results
 from drdrill.run.context import DrillContext
@@ -99,7 +99,9 @@ def _revert(ctx: DrillContext, injected: InjectedFault) -> Callable[[], None]:
             ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=why)
             return
         injected.revert()
-        ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target)
+        report = dict(injected.report()) if isinstance(injected, Reports) else {}
+        data = {REPORT: report} if report else None
+        ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=data)
 
     return revert
 

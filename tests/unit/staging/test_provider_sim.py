@@ -504,7 +504,7 @@ def test_http_stored_completions_read_back_and_listed(serve: Serve) -> None:
 def test_a_plans_self_healing_http_error_is_a_body_the_simulator_takes() -> None:
     fault = HttpError(kind="http_error", target="llm", status=503, heal_after="1.5s", retry_after="2s")
     body = simulator_fault(fault, "s.yaml")
-    assert body == {"status": 503, "error_rate": 1.0, "retry_after_s": 2, "heal_after_ms": 1500}
+    assert body == {"status": 503, "error_rate": 1.0, "retry_after_ms": 2000, "heal_after_ms": 1500}
     assert sim.parse_fault(body) == sim.Fault(status=503, retry_after_ms=2000, heal_after_ms=1500)
     assert "heal_after_ms" not in simulator_fault(HttpError(kind="http_error", target="llm", status=503), "s")
     with pytest.raises(ValidationError, match="heal_after must be at least 1ms, got 0s"):
