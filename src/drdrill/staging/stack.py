@@ -197,7 +197,12 @@ def _image_present(image: str) -> bool:
     return done.returncode == 0
 
 
-DRDRILL_IMAGES = ("drdrill/toxiproxy:local", "drdrill/provider-sim:local", "drdrill/base:local")
+DRDRILL_IMAGES = (
+    "drdrill/toxiproxy:local",
+    "drdrill/provider-sim:local",
+    "drdrill/notify-sink:local",
+    "drdrill/base:local",
+)
 
 
 class StagingStack:
