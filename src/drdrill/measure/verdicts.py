@@ -14,6 +14,14 @@ from typing import Any, Literal
 from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.modes import ModeObjectives, ModeReport, judge_modes, mode_report
+from drdrill.measure.notices import (
+    Communication,
+    NoticeObjectives,
+    StageResult,
+    communication,
+    wording_result,
+)
 from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
     GRID_NS,
@@ -61,6 +69,10 @@ class Objectives:
     unit: Words = field(default_factory=lambda: Words("write", "writes"))  # the plan's unit of work
     failover_signal: bool = True  # the system declares a failover signal, so failover can be dated
     steps: tuple[PlannedStep, ...] = ()  # the scenario's recovery steps, automated and manual, in order
+    notices: NoticeObjectives | None = None  # the communication protocol; None: the plan routes no message
+    alert_within_ns: int | None = None  # the system's own alerting must fire within this of the fault
+    alert_within_source: str = ""  # where that bound comes from, in words
+    modes: ModeObjectives | None = None  # None: the system declares no mode signal
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,8 @@ class Measurements:
     )
     steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
     containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
+    communication: Communication | None = None  # the alerts and notices the sink received, judged
+    modes: ModeReport | None = None  # the degraded modes the system reported
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -319,6 +333,8 @@ def measure(
     criteria: Sequence[Criterion] = (),
     criteria_match_all: bool = False,
     steps: Sequence[PlannedStep] = (),
+    notices: NoticeObjectives | None = None,
+    modes: ModeObjectives | None = None,
 ) -> Measurements:
     """Take every figure from the journal: detection and recovery from every probe and write, with bounds,
     and what each of the plan's recovery ``steps`` did."""
@@ -357,6 +373,13 @@ def measure(
     def value(b: Bounded | None) -> int | None:
         return None if b is None else b.value_ns
 
+    comm = report = None
+    if window is not None and notices is not None:
+        recovered = value(timing.recover) if timing.interrupted else 0
+        comm = communication(events, notices, window.start_ns, value(timing.detect), recovered)
+    if window is not None and modes is not None:
+        report = mode_report(events, window.start_ns, window.end_ns, modes.allowed)
+
     return Measurements(
         time_to_detect_ns=value(timing.detect),
         time_to_failover_ns=value(timing.failover),
@@ -387,6 +410,8 @@ def measure(
         recovery_after_failover=timing.after_failover,
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
+        communication=comm,
+        modes=report,
     )
 
 
@@ -451,7 +476,85 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         verdicts.append(failback)
     if m.containers_down:
         verdicts.append(_containers(m))
+    verdicts += _communication(m, objectives, end)
+    if objectives.modes is not None:
+        verdicts.append(_modes(m, objectives.modes, end))
     return verdicts
+
+
+def _communication(m: Measurements, o: Objectives, end: DrillEnd) -> list[Verdict]:
+    """The system's own alert in time, each notice stage by its deadline, and the words of the notices."""
+    if o.notices is None:
+        return []
+    if m.communication is None:
+        why = _no_fault_why(m, end)
+        names = (["system_alert"] if o.notices.has_alerts else []) + (
+            [r.stage for r in o.notices.stages if r.stage != "degraded"] if o.notices.has_notices else []
+        )
+        return [Verdict(name, "unknown", "not measured", "", why) for name in names]
+    comm = m.communication
+    found: list[Verdict] = []
+    if o.notices.has_alerts:
+        found.append(_system_alert(comm, o))
+    results: list[StageResult] = list(comm.stages)
+    wording = wording_result(comm)
+    if wording is not None:
+        results.append(wording)
+    found += [
+        Verdict(_STAGE_VERDICT.get(r.stage, r.stage), r.outcome, r.measured, r.objective, r.message)
+        for r in results
+    ]
+    return found
+
+
+_STAGE_VERDICT = {"wording": "notice_wording"}
+
+
+def _system_alert(comm: Communication, o: Objectives) -> Verdict:
+    bound = o.alert_within_ns
+    objective = "the system's own alerting fires" + (
+        f" within {seconds(bound)} of the fault ({o.alert_within_source})" if bound is not None else ""
+    )
+    ttd = comm.time_to_detect_by_system_ns
+    if ttd is None:
+        return _verdict(
+            "system_alert",
+            False,
+            "no alert",
+            objective,
+            f"the system's own alerting never alerted during the {seconds(comm.drill_end_ns)} after the fault",
+        )
+    measured = f"first alert after {seconds(ttd)}"
+    if bound is not None and ttd > bound:
+        return _verdict(
+            "system_alert",
+            False,
+            measured,
+            objective,
+            f"the system's own alerting alerted after {seconds(ttd)}, {seconds(ttd - bound)} over the bound of {seconds(bound)}",
+        )
+    return _verdict(
+        "system_alert",
+        True,
+        measured,
+        objective,
+        f"the system's own alerting alerted {seconds(ttd)} after the fault",
+    )
+
+
+def _modes(m: Measurements, objectives: ModeObjectives, end: DrillEnd) -> Verdict:
+    allowed = ", ".join(repr(x) for x in objectives.allowed) or "none"
+    objective = f"enter one of {allowed} during the fault, and return to normal"
+    if m.modes is None:
+        return Verdict("degraded_mode", "unknown", "not measured", objective, _no_fault_why(m, end))
+    judged = judge_modes(m.modes, objectives)
+    return Verdict(
+        "degraded_mode",
+        "pass" if judged.outcome == "pass" else "fail",
+        judged.measured,
+        judged.objective,
+        judged.message,
+    )
 
 
 def _containers(m: Measurements) -> Verdict:
@@ -764,5 +867,7 @@ def measure_and_judge(
         objectives.criteria,
         objectives.criteria_match_all,
         objectives.steps,
+        objectives.notices,
+        objectives.modes,
     )
     return m, judge(m, objectives, end)

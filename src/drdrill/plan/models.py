@@ -376,6 +376,14 @@ class StagingValues(PlanModel):
     probe_interval: Duration = timedelta(milliseconds=500)
     probe_timeout: Duration = timedelta(seconds=3)
     drain_timeout: Duration = timedelta(seconds=30)
+    alert_within: Duration | None = Field(
+        default=None,
+        description=(
+            "The system's own alerting must fire within this of the fault (when the plan routes its alerts to "
+            "the sink); default: the longest staging window of the scenario's detection criteria plus the "
+            "detection window."
+        ),
+    )
     notices: StagingNotices | None = Field(
         default=None,
         description=(

@@ -799,7 +799,11 @@ class Responses(Api):
         }
 
     def _message(self, item_id: str, text: str, status: str, schema_changed: bool) -> dict[str, Any]:
-        part: dict[str, Any] = {"type": "text" if schema_changed else "output_text", "text": text, "annotations": []}
+        part: dict[str, Any] = {
+            "type": "text" if schema_changed else "output_text",
+            "text": text,
+            "annotations": [],
+        }
         return {
             "id": item_id,
             "type": "message",

@@ -40,6 +40,9 @@ from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
     LABEL_RUN,
+    SINK_HTTP_PORT,
+    SINK_IMAGE,
+    SINK_SERVICE,
     TOXIPROXY_IMAGE,
     ComposeModel,
     build_image_name,
@@ -284,6 +287,8 @@ class StagingStack:
 
     def _ensure_images(self, model: ComposeModel) -> None:
         needed = [TOXIPROXY_IMAGE] if self.proxies else []
+        if self.plan.staging_topology.notifications:
+            needed.append(SINK_IMAGE)
         for image in needed:
             if not _image_present(image):
                 raise EnvironmentNotReadyError(
@@ -351,8 +356,11 @@ class StagingStack:
         assert self.model is not None
         wanted = needed_ports(self.plan, self.model)
         pairs = [(service, port) for service, ports in wanted.items() for port in ports]
-        chosen = free_ports(len(pairs) + 1 + len(self.proxies))
+        sink = 1 if self.plan.staging_topology.notifications else 0
+        chosen = free_ports(len(pairs) + 1 + len(self.proxies) + sink)
         self._host_ports = dict(zip(pairs, chosen[: len(pairs)], strict=True))
+        if sink:
+            self._host_ports[(SINK_SERVICE, SINK_HTTP_PORT)] = chosen[-1]
         self._toxiproxy_port = chosen[len(pairs)] if self.proxies else None
         self._link_ports = {
             p.name: port for p, port in zip(self.proxies, chosen[len(pairs) + 1 :], strict=True)
@@ -367,6 +375,7 @@ class StagingStack:
             toxiproxy_api_port=chosen[len(pairs)],
             link_ports=self._link_ports,
             proxies_file=str(self._proxies_file),
+            sink_port=chosen[-1] if sink else None,
         )
         self._override_text = override.render()
         self._override_file.write_text(self._override_text, encoding="utf-8")
@@ -432,6 +441,8 @@ class StagingStack:
         }
         if self.proxies:
             checks["drdrill-toxiproxy /version"] = f"{self.toxiproxy_url}/version"
+        if self.plan.staging_topology.notifications:
+            checks[f"{SINK_SERVICE} /health"] = f"{self.url(SINK_SERVICE, SINK_HTTP_PORT)}/health"
         return checks
 
     def _await_ready(self) -> None:

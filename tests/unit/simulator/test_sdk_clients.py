@@ -7,6 +7,7 @@ would and check what the SDK did (how many calls reached the simulator, when, an
 
 from __future__ import annotations
 
+import threading
 import time
 
 import anthropic
@@ -153,11 +154,22 @@ def test_a_client_that_ignores_retry_after_is_counted_early(provider: Provider) 
 
 def test_anthropic_sdk_retries_a_503_after_its_retry_after(provider: Provider) -> None:
     simulator, url = provider
-    set_fault(url, status=503, retry_after_ms=200, heal_after_ms=150)
+    client = ant(url, max_retries=2)
+    set_fault(url, status=503, retry_after_ms=200)
+
+    def heal_after_the_first_error() -> None:
+        deadline = time.monotonic() + 10
+        while simulator.stats.errors < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        simulator.set_fault(None)
+
+    healer = threading.Thread(target=heal_after_the_first_error)
+    healer.start()
     started = time.monotonic()
-    answer = ant(url, max_retries=2).messages.create(
+    answer = client.messages.create(
         model="sim-primary", max_tokens=8, messages=[{"role": "user", "content": CAR}]
     )
+    healer.join()
     assert answer.content[0].type == "text" and answer.content[0].text == "car"
     assert time.monotonic() - started >= 0.2
     assert (simulator.stats.requests, simulator.stats.errors, simulator.stats.early_calls) == (2, 1, 0)
