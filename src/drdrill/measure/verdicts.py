@@ -819,6 +819,13 @@ def not_measured(m: Measurements, o: Objectives, end: DrillEnd | None = None) ->
             )
     else:
         reasons.update(_fault_reasons(m, o, end))
+    if o.notices is not None and o.notices.has_alerts:
+        if m.communication is None:
+            reasons["time_to_detect_by_system_s"] = "not measured, because no fault was applied"
+        elif m.communication.time_to_detect_by_system_ns is None:
+            reasons["time_to_detect_by_system_s"] = (
+                "not measured, because the system's own alerting sent no alert after the fault"
+            )
     if not m.ledger.read_done:
         why = m.ledger.read_failure or "not measured, because the final read did not happen"
         if m.ledger.read_failure is None and end.stopped:

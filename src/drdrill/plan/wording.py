@@ -31,7 +31,7 @@ KNOWN_VENDORS = (
     "Mistral",
 )
 # Words of the people who run the system, not of the client who reads the notice. The plan's own component
-# names (e.g. classifier-worker) are added: they are the team's names for its parts. "Failover" is not here:
+# names (e.g. ranker-service) are added: they are the team's names for its parts. "Failover" is not here:
 # the guidance itself tells the client "we have activated our failover procedures".
 JARGON = (
     "5xx",
