@@ -309,7 +309,7 @@ def _judge_updates(
             "restoration" if restored is not None else "the end of the drill",
         )
     )
-    times = [m.at_ns for m in notices if first.at_ns <= m.at_ns <= stop] + [stop]
+    times = [m.at_ns for m in notices if first.at_ns <= m.at_ns < stop] + [stop]
     gaps = [(b - a, a, b) for a, b in pairwise(times)]
     longest = max(gaps, default=(0, first.at_ns, stop))
     measured = f"longest gap {seconds(longest[0])}"
