@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
+from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.ledger import Ledger, build_ledger
 from drdrill.measure.modes import ModeObjectives, ModeReport, judge_modes, mode_report
@@ -131,6 +131,9 @@ class Measurements:
     steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
     containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
     communication: Communication | None = None  # the alerts and notices the sink received, judged
+    # What each fault's target counted while it was in place: (target, counts), e.g. a provider's calls made
+    # before a Retry-After allowed them.
+    fault_reports: tuple[tuple[str, Mapping[str, int]], ...] = ()
     modes: ModeReport | None = None  # the degraded modes the system reported
 
     def lost_window_ns(self) -> int:
@@ -412,6 +415,11 @@ def measure(
         containers_down=unexpected_downs(events),
         communication=comm,
         modes=report,
+        fault_reports=tuple(
+            (e.value or e.name, dict(e.data[REPORT]))
+            for e in events
+            if e.kind is Kind.FAULT and e.type is Type.END and isinstance(e.data.get(REPORT), dict)
+        ),
     )
 
 
@@ -476,10 +484,36 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         verdicts.append(failback)
     if m.containers_down:
         verdicts.append(_containers(m))
+    retry_after = _retry_after(m)
+    if retry_after is not None:
+        verdicts.append(retry_after)
     verdicts += _communication(m, objectives, end)
     if objectives.modes is not None:
         verdicts.append(_modes(m, objectives.modes, end))
     return verdicts
+
+
+def _retry_after(m: Measurements) -> Verdict | None:
+    """Retry-After honoured: no call reached a provider before the Retry-After it sent allowed it. None when no
+    provider sent one (nothing to honour)."""
+    told = [(target, counts) for target, counts in m.fault_reports if counts.get("retry_after_sent", 0) > 0]
+    if not told:
+        return None
+    objective = "no call before a provider's Retry-After allowed it"
+    early = [(t, c["early_calls"]) for t, c in told if c.get("early_calls", 0) > 0]
+    sent = sum(c["retry_after_sent"] for _, c in told)
+    if early:
+        named = ", ".join(f"{n} call(s) reached {t} before its Retry-After allowed them" for t, n in early)
+        return _verdict(
+            "retry_after",
+            False,
+            f"{sum(n for _, n in early)} early",
+            objective,
+            f"{named} ({sent} Retry-After sent)",
+        )
+    return _verdict(
+        "retry_after", True, "0 early", objective, f"every one of {sent} Retry-After was honoured"
+    )
 
 
 def _communication(m: Measurements, o: Objectives, end: DrillEnd) -> list[Verdict]:

@@ -165,7 +165,9 @@ def system_detection(card: Scorecard) -> str:
     """The system's own time to detect, in words, beside drdrill's; or why it was not measured."""
     comm = card.communication
     if comm is None:
-        return "not measured, because the plan routes no alert of the system to drdrill's notification sink"
+        return card.measurements.reason("time_to_detect_by_system_s") or (
+            "not measured, because the plan routes no alert of the system to drdrill's notification sink"
+        )
     value = card.measurements.time_to_detect_by_system_s
     if value is None:
         return (

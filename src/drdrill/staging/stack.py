@@ -363,7 +363,8 @@ class StagingStack:
             self._host_ports[(SINK_SERVICE, SINK_HTTP_PORT)] = chosen[-1]
         self._toxiproxy_port = chosen[len(pairs)] if self.proxies else None
         self._link_ports = {
-            p.name: port for p, port in zip(self.proxies, chosen[len(pairs) + 1 :], strict=True)
+            p.name: port
+            for p, port in zip(self.proxies, chosen[len(pairs) + 1 : len(chosen) - sink], strict=True)
         }
         self._proxies_file.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
         override = build_override(

@@ -111,7 +111,11 @@ def test_local_tags_point_at_the_hashed_builds(fake_docker: Path) -> None:
     base = images.base_tag()
     assert state["drdrill/base:local"] == state[base]  # what users' Dockerfiles build FROM
     local_tags = [spec.local_tag for spec in images.image_specs(images.find_toxiproxy_server())]
-    assert local_tags == ["drdrill/provider-sim:local", "drdrill/notify-sink:local", "drdrill/toxiproxy:local"]
+    assert local_tags == [
+        "drdrill/provider-sim:local",
+        "drdrill/notify-sink:local",
+        "drdrill/toxiproxy:local",
+    ]
     for spec in images.image_specs(images.find_toxiproxy_server()):
         assert state[spec.local_tag] == state[images.image_tag(spec, base)]
 
