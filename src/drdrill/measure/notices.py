@@ -10,6 +10,7 @@ judged against the plan's communication protocol at staging time scale. Pure: ev
   and drdrill's probes: the client's clock starts when the failure could be known), or restoration (drdrill's
   measured recovery). Updates: no gap between two notices, from the first notice to the resolution, longer than
   the cadence. A stage never sent is missed once its deadline passed within the drill; not judged otherwise.
+  Restoration is full operation back: a system that failed over is restored when it fails back.
 """
 
 from __future__ import annotations
@@ -258,7 +259,7 @@ def _judge_stage(
             None,
             due,
         )
-    took = sent.at_ns - start
+    took = max(0, sent.at_ns - start)  # a notice sent as the system came back is sent at restoration
     measured = f"sent {seconds(took)} after {rule.after}"
     if sent.at_ns > due:
         return StageResult(

@@ -329,6 +329,17 @@ def _fault_timing(
     )
 
 
+def _restored(window: FaultWindow, timing: _Timing) -> int | None:
+    """When full operation came back, from the fault's start, for the client notices: a system that failed over
+    is restored when it fails back (at the earliest its signal allows); else when drdrill saw it recover; one
+    whose outage no sample saw, at the revert."""
+    if timing.failover is not None and timing.failback is not None and window.end_ns is not None:
+        return window.end_ns - window.start_ns + timing.failback.value_ns - timing.failback.minus_ns
+    if timing.interrupted and timing.recover is not None:
+        return timing.recover.value_ns
+    return None if window.end_ns is None else window.end_ns - window.start_ns
+
+
 def measure(
     events: Sequence[Event],
     steady_window_ns: int,
@@ -378,8 +389,9 @@ def measure(
 
     comm = report = None
     if window is not None and notices is not None:
-        recovered = value(timing.recover) if timing.interrupted else 0
-        comm = communication(events, notices, window.start_ns, value(timing.detect), recovered)
+        comm = communication(
+            events, notices, window.start_ns, value(timing.detect), _restored(window, timing)
+        )
     if window is not None and modes is not None:
         report = mode_report(events, window.start_ns, window.end_ns, modes.allowed)
 

@@ -161,6 +161,13 @@ PROVIDER_COUNTS = (
 )
 
 
+def routes_alerts(card: Scorecard) -> bool:
+    """The drill read the system's own alerts (the plan routes them to the sink)."""
+    return (
+        card.communication is not None or card.measurements.reason("time_to_detect_by_system_s") is not None
+    )
+
+
 def system_detection(card: Scorecard) -> str:
     """The system's own time to detect, in words, beside drdrill's; or why it was not measured."""
     comm = card.communication
