@@ -310,6 +310,9 @@ def _judge_updates(
             "restoration" if restored is not None else "the end of the drill",
         )
     )
+    if stop <= first.at_ns:
+        why = f"not judged: the first notice came at {seconds(first.at_ns)}, after {stop_words}, so no update was due"
+        return StageResult(rule.stage, "unknown", "none due", objective, why, rule.deadline_ns)
     times = [m.at_ns for m in notices if first.at_ns <= m.at_ns < stop] + [stop]
     gaps = [(b - a, a, b) for a, b in pairwise(times)]
     longest = max(gaps, default=(0, first.at_ns, stop))

@@ -249,3 +249,20 @@ def test_journal_owns_the_new_names() -> None:
     journal = Journal(FakeClock())
     event = journal.record(Kind.MESSAGE, Type.INFO, "client", value=NOTICE, data={RECEIVED: 1})
     assert (event.kind.value, event.value) == ("message", "notice")
+
+
+def test_no_update_is_due_when_the_first_notice_comes_after_restoration() -> None:
+    events = [
+        message(
+            7.0,
+            NOTICE,
+            "We have detected a problem affecting claims. Our team is investigating now. Next update by 9.",
+        ),
+        end(12.0),
+    ]
+    comm = communication(events, RULES, T0, probe_detect_ns=s(0.5), recovered_ns=s(3.0))
+    updates = next(r for r in comm.stages if r.stage == "updates")
+    assert (updates.outcome, updates.message) == (
+        "unknown",
+        "not judged: the first notice came at 7.00 s, after restoration, so no update was due",
+    )
