@@ -111,3 +111,15 @@ def test_the_careless_twin_fails_on_retry_after_the_late_first_notice_and_its_wo
     run.result.stdout.fnmatch_lines(
         ["*retry_after: * call(s) reached primary-provider before its Retry-After*"]
     )
+
+
+def test_a_stream_cut_mid_answer_is_a_failure_the_service_fails_over_from(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, drill_env: None, sdk_wheels: Path
+) -> None:
+    run = run_drill(pytester, PLAN, "provider-stream-cut")
+    run.result.assert_outcomes(passed=1)
+    [report] = run.card["fault_reports"]
+    # Every call the primary took while the fault held was cut mid-answer, and none was labelled from it.
+    assert report["counts"]["cut"] == report["counts"]["requests"] > 0
+    assert run.card["measurements"]["ledger"]["lost"] == 0
+    assert run.card["measurements"]["time_to_failover_s"] is not None

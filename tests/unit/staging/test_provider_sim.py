@@ -509,3 +509,17 @@ def test_a_plans_self_healing_http_error_is_a_body_the_simulator_takes() -> None
     assert "heal_after_ms" not in simulator_fault(HttpError(kind="http_error", target="llm", status=503), "s")
     with pytest.raises(ValidationError, match="heal_after must be at least 1ms, got 0s"):
         HttpError(kind="http_error", target="llm", status=503, heal_after="0s")
+
+
+def test_a_flapping_fault_is_in_place_only_in_the_on_part_of_each_period() -> None:
+    clock = Ticks()
+    simulator = sim.Simulator(name="p", model="m", clock=clock)
+    simulator.set_fault(sim.Fault(status=503, flap_period_ms=400, flap_on_ms=100))
+    seen = []
+    for _ in range(8):  # every 100 ms over two periods: on, off, off, off, on, off, off, off
+        fault = simulator.draw_fault()
+        seen.append(None if fault is None else fault.status)
+        clock.advance_ms(100)
+    assert seen == [503, None, None, None, 503, None, None, None]
+    [outage] = simulator.truth()["outages"]
+    assert outage["first_sound_ns"] is None  # an off phase is no end of the outage
