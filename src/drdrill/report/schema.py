@@ -180,6 +180,7 @@ class MeasurementsCard(CardModel):
     time_to_failback_s: Seconds
     time_to_failback_bound_s: Bound = None
     projected_rto_s: Seconds
+    time_to_detect_by_system_s: Seconds = None  # the system's own alerting (added within /2)
     # Added within /2 (a card of an earlier /2 release has none): whether the samples saw any interruption.
     interruption_seen: bool | None = None
     unseen_gap_s: Seconds = None
@@ -275,6 +276,72 @@ class ConfigurationCard(CardModel):
     host_access_allowed: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class MessageCard(CardModel):
+    """A message the notification sink received (added within /2): when, by which channel, and its words."""
+
+    at_s: float  # seconds from the fault's start (negative: before it)
+    channel: str
+    role: str  # alert | notice
+    shape: str  # slack | teams | pagerduty | opsgenie | generic | email
+    text: str
+    action: str | None = None
+    subject: str | None = None
+    stage: str | None = None  # a notice's recognised stage of the protocol
+    problems: list[str] = Field(default_factory=list)  # what its words should not have said
+
+
+class NoticeStageCard(CardModel):
+    """One stage of the communication protocol judged against its staging deadline (added within /2)."""
+
+    stage: str
+    outcome: Outcome
+    measured: str
+    objective: str
+    message: str
+    deadline_s: Seconds = None
+    due_s: Seconds = None  # from the fault's start
+    sent_s: Seconds = None  # from the fault's start
+
+
+class CommunicationCard(CardModel):
+    """The system's own alerts and its client notices (added within /2; present when the plan routes them)."""
+
+    time_to_detect_by_system_s: Seconds
+    alerts_before_fault: int = 0
+    detected_s: Seconds = None  # the client clock's start, from the fault's start
+    detected_by: str | None = None
+    restored_s: Seconds = None
+    messages: list[MessageCard] = Field(default_factory=list)
+    stages: list[NoticeStageCard] = Field(default_factory=list)
+
+
+class ModeSpanCard(CardModel):
+    """A stretch in a degraded mode, in seconds from the fault's start; ``left_s`` null: never left."""
+
+    mode: str
+    raw: str
+    allowed: bool
+    entered_s: float
+    entered_minus_s: float = 0.0
+    left_s: Seconds = None
+    left_minus_s: float = 0.0
+
+
+class ModesCard(CardModel):
+    """The degraded modes the system reported (added within /2; present when it has a mode signal)."""
+
+    allowed: list[str]
+    spans: list[ModeSpanCard] = Field(default_factory=list)
+
+
+class FaultReportCard(CardModel):
+    """What a fault's target counted while the fault was in place (a provider's calls; added within /2)."""
+
+    fault: str
+    target: str
+    counts: dict[str, int]
+
+
 class EventCard(CardModel):
     """One journal event, its time also as seconds from the first event (``t_s``)."""
 
@@ -313,6 +380,9 @@ class Scorecard(CardModel):
     timeline: list[EventCard]
     steps: list[StepCard] = Field(default_factory=list)
     configuration: ConfigurationCard | None = None
+    communication: CommunicationCard | None = None
+    degraded_modes: ModesCard | None = None
+    fault_reports: list[FaultReportCard] = Field(default_factory=list)
 
     @property
     def counts_as_drill(self) -> bool:

@@ -12,9 +12,9 @@ from functools import partial
 from drdrill.errors import StagingError
 from drdrill.journal import CONTAINER, Kind, Type
 from drdrill.measure.objectives import criteria, link_of
-from drdrill.probes import CanaryProbe, LinkProbe, Observer, SystemSignals
+from drdrill.probes import CanaryProbe, LinkProbe, NotificationReader, Observer, SystemSignals
 from drdrill.run.context import DrillContext
-from drdrill.staging.override import TOXIPROXY_SERVICE
+from drdrill.staging.override import SINK_HTTP_PORT, SINK_SERVICE, TOXIPROXY_SERVICE
 from drdrill.staging.watch import ContainerEvent
 from drdrill.system import NotDeclared, SystemContext
 from drdrill.workload import Workload
@@ -124,6 +124,11 @@ def _observers(ctx: DrillContext) -> list[Observer]:
         links.append(
             LinkProbe(system, journal, clock, component, address, mode, interval_s, timeout_s, budget)
         )
+    channels = ctx.plan.staging_topology.notifications
+    if channels:
+        roles = {name: channel.role for name, channel in channels.items()}
+        sink = partial(ctx.replica.url, SINK_SERVICE, SINK_HTTP_PORT)
+        links.append(NotificationReader(system, journal, clock, sink, roles, SIGNAL_POLL_S, budget))
     return [
         *links,
         SystemSignals(system, journal, clock, system.signal_meanings(), SIGNAL_POLL_S, budget),

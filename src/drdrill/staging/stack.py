@@ -48,6 +48,9 @@ from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
     LABEL_RUN,
+    SINK_HTTP_PORT,
+    SINK_IMAGE,
+    SINK_SERVICE,
     TOXIPROXY_IMAGE,
     ComposeModel,
     build_image_name,
@@ -310,7 +313,12 @@ def _image_present(image: str) -> bool:
     return done.returncode == 0
 
 
-DRDRILL_IMAGES = ("drdrill/toxiproxy:local", "drdrill/provider-sim:local", "drdrill/base:local")
+DRDRILL_IMAGES = (
+    "drdrill/toxiproxy:local",
+    "drdrill/provider-sim:local",
+    "drdrill/notify-sink:local",
+    "drdrill/base:local",
+)
 
 
 @dataclass(frozen=True)
@@ -427,6 +435,8 @@ class StagingStack:
 
     def _ensure_images(self, model: ComposeModel) -> None:
         needed = [TOXIPROXY_IMAGE] if self.proxies else []
+        if self.plan.staging_topology.notifications:
+            needed.append(SINK_IMAGE)
         for image in needed:
             if not _image_present(image):
                 raise EnvironmentNotReadyError(
@@ -494,11 +504,15 @@ class StagingStack:
         assert self.model is not None
         wanted = needed_ports(self.plan, self.model)
         pairs = [(service, port) for service, ports in wanted.items() for port in ports]
-        chosen = free_ports(len(pairs) + 1 + len(self.proxies))
+        sink = 1 if self.plan.staging_topology.notifications else 0
+        chosen = free_ports(len(pairs) + 1 + len(self.proxies) + sink)
         self._host_ports = dict(zip(pairs, chosen[: len(pairs)], strict=True))
+        if sink:
+            self._host_ports[(SINK_SERVICE, SINK_HTTP_PORT)] = chosen[-1]
         self._toxiproxy_port = chosen[len(pairs)] if self.proxies else None
         self._link_ports = {
-            p.name: port for p, port in zip(self.proxies, chosen[len(pairs) + 1 :], strict=True)
+            p.name: port
+            for p, port in zip(self.proxies, chosen[len(pairs) + 1 : len(chosen) - sink], strict=True)
         }
         self._files.proxies.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
         override = build_override(
@@ -510,6 +524,7 @@ class StagingStack:
             toxiproxy_api_port=chosen[len(pairs)],
             link_ports=self._link_ports,
             proxies_file=str(self._files.proxies),
+            sink_port=chosen[-1] if sink else None,
         )
         self._override_text = override.render()
         self._files.override.write_text(self._override_text, encoding="utf-8")
@@ -589,6 +604,8 @@ class StagingStack:
         }
         if self.proxies and services is None:
             checks["drdrill-toxiproxy /version"] = f"{self.toxiproxy_url}/version"
+        if self.plan.staging_topology.notifications:
+            checks[f"{SINK_SERVICE} /health"] = f"{self.url(SINK_SERVICE, SINK_HTTP_PORT)}/health"
         return checks
 
     def _await_ready(self, services: Sequence[str] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:

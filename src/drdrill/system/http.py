@@ -108,7 +108,7 @@ class HttpSystem:
 
     def signal_meanings(self) -> Mapping[str, SignalMeaning]:
         return {
-            name: SignalMeaning(spec.normal, frozenset(spec.failed_over))
+            name: SignalMeaning(spec.normal, frozenset(spec.failed_over), dict(spec.modes))
             for name, spec in self.contract.signals.items()
         }
 
