@@ -3,7 +3,7 @@
 #
 #   source scripts/setup.sh
 #   drdrill_ensure_venv && drdrill_ensure_docker && drdrill_ensure_compose \
-#     && drdrill_ensure_toxiproxy && drdrill_ensure_images
+#     && drdrill_ensure_toxiproxy && drdrill_ensure_images && drdrill_ensure_wheels
 #   # or all at once: drdrill_ensure_all
 #
 # Every function is idempotent: when its piece is already in place it prints one line and returns.
@@ -285,7 +285,29 @@ drdrill_ensure_images() {
     "$python" -m drdrill.staging.images ensure
 }
 
+# The build contexts of this repository's own stacks whose images unpack pinned wheels (each one's wheels.txt:
+# the official AI SDKs, a vector index library): fetched on the host by hash, cached, never committed, so an
+# image build reaches no package index. A drill fetches them too before it builds; here a fresh machine gets
+# them at set-up, while it is online.
+DRDRILL_WHEEL_CONTEXTS=(compose/claims examples/qa-service tests/ai/app)
+
+drdrill_ensure_wheels() {
+    local python="$DRDRILL_ROOT/.venv/bin/python" context contexts=()
+    [ -x "$python" ] || python="python3"
+    for context in "${DRDRILL_WHEEL_CONTEXTS[@]}"; do
+        [ -f "$DRDRILL_ROOT/$context/wheels.txt" ] && contexts+=("$DRDRILL_ROOT/$context")
+    done
+    if [ "${#contexts[@]}" -eq 0 ]; then
+        _drdrill_say "wheels: no build context lists any"
+        return 0
+    fi
+    "$python" -m drdrill.staging.images wheels "${contexts[@]}" || {
+        _drdrill_fail "fetching the pinned wheels failed (pip needs the package index once; then they are cached)"
+        return 1
+    }
+}
+
 drdrill_ensure_all() {
     drdrill_ensure_venv && drdrill_ensure_docker && drdrill_ensure_compose &&
-        drdrill_ensure_toxiproxy && drdrill_ensure_images
+        drdrill_ensure_toxiproxy && drdrill_ensure_images && drdrill_ensure_wheels
 }

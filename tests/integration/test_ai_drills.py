@@ -8,9 +8,6 @@ is late and names the vendor. It must fail for exactly those reasons, each named
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import docker
@@ -22,26 +19,6 @@ pytestmark = pytest.mark.integration
 
 STACK = ROOT / "tests" / "ai"
 PLAN = STACK / "plan"
-WHEELS = STACK / "app" / "wheels"
-
-
-@pytest.fixture(scope="module")
-def sdk_wheels() -> Path:
-    """The official SDKs as cp311 wheels in the app's build context (Debian has neither); pip's cache makes a
-    second download quick, and the image build unpacks them."""
-    WHEELS.mkdir(exist_ok=True)
-    if not any(WHEELS.glob("openai-*.whl")) or not any(WHEELS.glob("anthropic-*.whl")):
-        subprocess.run(
-            [
-                sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3",
-                "--abi", "none", "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_17_x86_64",
-                "-d", str(WHEELS), "openai>=1.50", "anthropic>=0.40",
-            ],
-            check=True,
-            timeout=600,
-        )  # fmt: skip
-    return WHEELS
 
 
 def verdicts(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -49,7 +26,7 @@ def verdicts(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_rate_limit_storm_passes_with_alerts_notices_and_the_degraded_mode_on_time(
-    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, drill_env: None, sdk_wheels: Path
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, drill_env: None
 ) -> None:
     run = run_drill(pytester, PLAN, "provider-rate-limit")
     run.result.assert_outcomes(passed=1)
@@ -85,7 +62,6 @@ def test_the_careless_twin_fails_on_retry_after_the_late_first_notice_and_its_wo
     pytester: pytest.Pytester,
     no_leftovers: docker.DockerClient,
     drill_env: None,
-    sdk_wheels: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CARELESS", "1")  # compose substitutes it into the service (the only difference)
@@ -114,7 +90,7 @@ def test_the_careless_twin_fails_on_retry_after_the_late_first_notice_and_its_wo
 
 
 def test_a_stream_cut_mid_answer_is_a_failure_the_service_fails_over_from(
-    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, drill_env: None, sdk_wheels: Path
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, drill_env: None
 ) -> None:
     run = run_drill(pytester, PLAN, "provider-stream-cut")
     run.result.assert_outcomes(passed=1)

@@ -85,6 +85,8 @@ SHIMS = {
         "-m drdrill.staging.images status")
             printf '%s\\n' "$FAKE_IMAGES_STATUS"
             case "$FAKE_IMAGES_STATUS" in *": missing"*) exit 1 ;; esac ;;
+        "-m drdrill.staging.images wheels "*)
+            [ -z "${FAKE_PIP_OFFLINE:-}" ] || exit 1 ;;
         "-V") echo "Python 3.11.7" ;;
         esac
         """,
@@ -210,6 +212,10 @@ def machine(tmp_path: Path) -> Machine:
     (tmp_path / "project" / "pyproject.toml").write_bytes(pyproject)
     stamp = hashlib.sha256(pyproject).hexdigest()[:16]
     (tmp_path / "project" / ".venv" / ".drdrill-deps").write_text(f"{stamp}\n", encoding="utf-8")
+    # The repository's stacks that unpack pinned wheels (one of the contexts setup.sh knows has none here).
+    for context in ("compose/claims", "tests/ai/app"):
+        (tmp_path / "project" / context).mkdir(parents=True)
+        (tmp_path / "project" / context / "wheels.txt").write_text("openai==1 --hash=sha256:00\n")
     return Machine(tmp_path)
 
 
@@ -314,7 +320,11 @@ def test_a_fresh_machine_gets_everything_in_order(machine: Machine) -> None:
         "toxiproxy server",
         "debootstrap",
     ]
-    assert calls[-1] == "python -m drdrill.staging.images ensure"
+    project = machine.root / "project"
+    assert calls[-2:] == [
+        "python -m drdrill.staging.images ensure",
+        f"python -m drdrill.staging.images wheels {project}/compose/claims {project}/tests/ai/app",
+    ]
     # A second run finds every piece in place and installs nothing.
     status, output, calls = machine.run("drdrill_ensure_all", images_status=BASE_PRESENT)
     assert status == 0, output
@@ -337,3 +347,28 @@ def test_a_venv_made_for_other_dependencies_is_updated_once(machine: Machine) ->
     status, output, calls = machine.run("drdrill_ensure_venv")
     assert output == f"python venv: present ({venv}, Python 3.11.7)\n"
     assert not [c for c in calls if "pip" in c]
+
+
+def test_wheels_fetched_for_every_build_context_that_lists_them(machine: Machine) -> None:
+    status, output, calls = machine.run("drdrill_ensure_wheels")
+    assert status == 0, output
+    project = machine.root / "project"
+    # examples/qa-service is one of the contexts, but this project gives it no wheels.txt: it is not asked for
+    assert calls == [
+        f"python -m drdrill.staging.images wheels {project}/compose/claims {project}/tests/ai/app"
+    ]
+
+
+def test_wheels_that_cannot_be_fetched_fail_the_set_up_with_the_reason(machine: Machine) -> None:
+    status, output, _ = machine.run("FAKE_PIP_OFFLINE=1 drdrill_ensure_wheels")
+    assert status == 1
+    assert output == (
+        "error: fetching the pinned wheels failed (pip needs the package index once; then they are cached)\n"
+    )
+
+
+def test_no_wheels_file_no_fetch(machine: Machine) -> None:
+    for context in ("compose/claims", "tests/ai/app"):
+        (machine.root / "project" / context / "wheels.txt").unlink()
+    status, output, calls = machine.run("drdrill_ensure_wheels")
+    assert (status, output, calls) == (0, "wheels: no build context lists any\n", [])
