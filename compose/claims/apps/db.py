@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS claims (
     processed_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS claims_pending ON claims (created_at) WHERE status = 'pending';
+-- The fleet's shared settings, written by the monitor's operations API and read by every worker.
+CREATE TABLE IF NOT EXISTS settings (
+    name       text PRIMARY KEY,
+    value      text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
 """
 
 # The system's own integrity check: a label is written with a digest of (id, label) in the same statement, so

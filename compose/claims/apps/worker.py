@@ -1,27 +1,45 @@
-"""Classifier worker of the staging claims system, with provider failover.
+"""Classifier worker of the staging claims system: each claim labelled by an AI provider through the vendor's
+official SDK, with failover.
 
-It takes pending claims (`FOR UPDATE SKIP LOCKED`), asks an OpenAI-compatible provider for the label
-and marks them processed. After FAILOVER_AFTER consecutive primary failures it switches to the backup;
-while on the backup it retries the primary every FAILBACK_INTERVAL seconds and fails back when it
-answers. A claim that no provider could classify stays pending and is retried: never dropped.
+It takes pending claims (`FOR UPDATE SKIP LOCKED`) and asks the primary provider for the label through the openai
+SDK (the Responses API, streamed), or the backup through the anthropic SDK (the messages API). The SDKs' own
+timeouts, retries and backoff are part of the worker, as in production. An answer counts only when it is whole and
+is one of the five labels: a stream that breaks off (no `response.completed`) or text that is not a label is a
+failure, never a label.
+
+After FAILOVER_AFTER consecutive primary failures it labels on the backup; from there it asks the primary again
+every FAILBACK_INTERVAL seconds with a real claim and fails back after FAILBACK_AFTER good answers in a row (a
+primary that comes and goes does not get the traffic back). A claim no provider could label stays pending and is
+retried: never dropped. A 429's (or 503's) Retry-After is honoured: no call to that provider before it allows one.
+
+The fleet's shared settings (table `settings`, written by the monitor's operations API) are read every
+SETTINGS_POLL seconds: `primary_hold` (labelling kept off the primary, e.g. while its key is rotated or its quality
+is in doubt) and `primary_model_pin` (a model version to ask for instead of the model name). The primary's key is
+PRIMARY_API_KEY, or the contents of PRIMARY_KEY_FILE once a rotation wrote it there (read again when it changes).
 
 Each failover / failback is logged to stdout as one JSON line with a UTC timestamp.
+
+Careless settings, for the broken twins of the drills: RETRY_AFTER=ignore (call again at once after a 429),
+STREAM_CHECK=lenient (keep whatever text arrived before a stream broke off, and take any text as a label),
+FAILBACK_AFTER=1 (fail back at the first good answer).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import anthropic
 import db
+import openai
 import serving
 
 LABELS = frozenset({"auto", "property", "health", "liability", "other"})
@@ -36,8 +54,20 @@ def log(event: str, **fields: Any) -> None:
     print(json.dumps({"ts": stamp, "event": event, **fields}), flush=True)
 
 
+def fingerprint(key: str) -> str:
+    """What the worker says of a key: enough to tell keys apart (as the provider's usage report does), never
+    the key."""
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
 class ProviderError(Exception):
-    """The provider did not give a usable answer (network error, timeout, HTTP error, bad content)."""
+    """The provider did not give a usable answer (network error, timeout, HTTP error, cut stream, bad content).
+
+    ``retry_after_s``: the provider said when to call again (429/503 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -51,68 +81,211 @@ class Config:
     batch_size: int
     idle_poll: float
     lease: str
+    failback_after: int = 3
+    backup_model: str = "claims-classifier-backup"
+    primary_key: str = "sk-claims-dev"
+    primary_key_file: str = ""
+    backup_key: str = "sk-ant-claims-dev"
+    max_retries: int = 1
+    retry_after: str = "honour"  # honour | ignore
+    stream_check: str = "strict"  # strict | lenient
+    settings_poll: float = 0.25
 
     @classmethod
     def from_env(cls) -> Config:
         env = os.environ
         return cls(
-            primary_url=env.get("PRIMARY_URL", "http://toxiproxy:18001/v1").rstrip("/"),
-            backup_url=env.get("BACKUP_URL", "http://toxiproxy:18002/v1").rstrip("/"),
+            primary_url=env.get("PRIMARY_URL", "http://provider-primary:8000/v1").rstrip("/"),
+            backup_url=env.get("BACKUP_URL", "http://provider-backup:8000").rstrip("/"),
             failover_after=int(env.get("FAILOVER_AFTER", "3")),
             request_timeout=float(env.get("REQUEST_TIMEOUT", "1.0")),
-            failback_interval=float(env.get("FAILBACK_INTERVAL", "5")),
+            failback_interval=float(env.get("FAILBACK_INTERVAL", "1")),
+            failback_after=int(env.get("FAILBACK_AFTER", "3")),
             model=env.get("MODEL_NAME", "claims-classifier"),
+            backup_model=env.get("BACKUP_MODEL_NAME", "claims-classifier-backup"),
             batch_size=int(env.get("BATCH_SIZE", "10")),
             idle_poll=float(env.get("IDLE_POLL", "0.1")),
             lease=env.get("LEASE", "lock"),
+            primary_key=env.get("PRIMARY_API_KEY", "sk-claims-dev"),
+            primary_key_file=env.get("PRIMARY_KEY_FILE", ""),
+            backup_key=env.get("BACKUP_API_KEY", "sk-ant-claims-dev"),
+            max_retries=int(env.get("MAX_RETRIES", "1")),
+            retry_after=env.get("RETRY_AFTER", "honour"),
+            stream_check=env.get("STREAM_CHECK", "strict"),
+            settings_poll=float(env.get("SETTINGS_POLL", "0.25")),
         )
 
+    def problems(self) -> list[str]:
+        """Settings that cannot work, in words."""
+        found = []
+        if self.lease not in ("lock", "hostname"):
+            found.append(f"LEASE must be lock or hostname, not {self.lease!r}")
+        if self.retry_after not in ("honour", "ignore"):
+            found.append(f"RETRY_AFTER must be honour or ignore, not {self.retry_after!r}")
+        if self.stream_check not in ("strict", "lenient"):
+            found.append(f"STREAM_CHECK must be strict or lenient, not {self.stream_check!r}")
+        if self.failback_after < 1 or self.failover_after < 1:
+            found.append("FAILOVER_AFTER and FAILBACK_AFTER must be at least 1")
+        return found
 
-def call_provider(base_url: str, model: str, text: str, timeout: float) -> str:
-    """Ask one provider for the label of a claim text; raise ProviderError on anything unusable."""
-    body = json.dumps(
-        {
-            "model": model,
-            "temperature": 0,
-            "messages": [
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": text},
-            ],
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{base_url}/chat/completions",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            answer = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raise ProviderError(f"HTTP {exc.code}") from exc
-    except (OSError, ValueError) as exc:  # URLError, timeouts, resets and bad JSON
-        raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
-    try:
-        label = str(answer["choices"][0]["message"]["content"]).strip().lower()
-    except (KeyError, IndexError, TypeError) as exc:
-        raise ProviderError(f"malformed completion: {exc!r}") from exc
-    if label not in LABELS:
-        # A truncated or off-script answer is a failure, not a success with a wrong label.
-        raise ProviderError(f"unexpected label {label[:40]!r}")
-    return label
+
+class Key:
+    """The primary's API key: PRIMARY_API_KEY, or PRIMARY_KEY_FILE once a rotation wrote it (read again when its
+    modification time changes, so a rotated key is taken up without a restart)."""
+
+    def __init__(self, value: str, path: str) -> None:
+        self._value = value
+        self._path = path
+        self._seen: float | None = None
+        self._from_file: str | None = None
+
+    def current(self) -> str:
+        if not self._path:
+            return self._value
+        try:
+            changed = os.stat(self._path).st_mtime
+        except OSError:
+            return self._from_file or self._value
+        if changed != self._seen:
+            try:
+                with open(self._path, encoding="utf-8") as handle:
+                    text = handle.read().strip()
+            except OSError:
+                text = ""
+            if text:
+                self._from_file, self._seen = text, changed
+        return self._from_file or self._value
+
+
+def _retry_after(response: Any) -> float | None:
+    """The wait a provider asked for: retry-after-ms (as the SDKs read it first), else Retry-After seconds."""
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return float(value) * scale
+            except ValueError:
+                continue
+    return None
+
+
+@dataclass(frozen=True)
+class Answer:
+    label: str
+    version: str  # the model version that answered, as the provider names it
+
+
+class PrimaryProvider:
+    """The primary, through the openai SDK: the Responses API, streamed."""
+
+    def __init__(self, config: Config, key: Key) -> None:
+        self._config = config
+        self._key = key
+        self._clients: dict[str, openai.OpenAI] = {}
+
+    def client(self) -> tuple[openai.OpenAI, str]:
+        key = self._key.current()
+        found = self._clients.get(key)
+        if found is None:
+            found = openai.OpenAI(
+                base_url=self._config.primary_url,
+                api_key=key,
+                timeout=self._config.request_timeout,
+                max_retries=self._config.max_retries,
+            )
+            self._clients = {key: found}  # one client per key: a rotated key gets a fresh one
+        return found, key
+
+    def ask(self, text: str, model: str, key_used: Callable[[str], None]) -> Answer:
+        client, key = self.client()
+        key_used(key)
+        parts: list[str] = []
+        completed: Any = None
+        broke: Exception | None = None
+        try:
+            stream = client.responses.create(model=model, instructions=SYSTEM_PROMPT, input=text, stream=True)
+            for event in stream:
+                if event.type == "response.output_text.delta":
+                    parts.append(event.delta)
+                elif event.type == "response.completed":
+                    completed = event.response
+        except openai.APIStatusError as exc:
+            raise ProviderError(f"HTTP {exc.status_code}", _retry_after(exc.response)) from exc
+        except (openai.APIError, OSError, ValueError) as exc:  # cut streams, timeouts, broken chunks
+            broke = exc
+        lenient = self._config.stream_check == "lenient"
+        if broke is not None and not (lenient and parts):
+            raise ProviderError(f"{type(broke).__name__}: {broke}"[:300]) from broke
+        if completed is None and not lenient:
+            raise ProviderError("the answer's stream ended without response.completed: half an answer")
+        label = "".join(parts).strip().lower()
+        version = str(getattr(completed, "model", "") or model)
+        return Answer(label, version)
+
+
+class BackupProvider:
+    """The backup, through the anthropic SDK: the messages API."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._client = anthropic.Anthropic(
+            base_url=config.backup_url,
+            api_key=config.backup_key,
+            timeout=config.request_timeout,
+            max_retries=config.max_retries,
+        )
+
+    def ask(self, text: str, model: str, key_used: Callable[[str], None]) -> Answer:
+        try:
+            message = self._client.messages.create(
+                model=model, max_tokens=8, system=SYSTEM_PROMPT, messages=[{"role": "user", "content": text}]
+            )
+        except anthropic.APIStatusError as exc:
+            raise ProviderError(f"HTTP {exc.status_code}", _retry_after(exc.response)) from exc
+        except (anthropic.APIError, OSError, ValueError) as exc:
+            raise ProviderError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+        texts = [block.text for block in message.content if block.type == "text"]
+        if not texts:
+            raise ProviderError("the answer holds no text block")
+        return Answer("".join(texts).strip().lower(), message.model)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The fleet's shared settings (table `settings`)."""
+
+    primary_hold: str = ""  # why labelling is kept off the primary ("" : it is not)
+    primary_model_pin: str = ""  # the model version to ask the primary for ("" : the model name)
 
 
 class Router:
     """Provider selection with failover and fail-back; thread-safe counters for /status."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self,
+        config: Config,
+        primary: PrimaryProvider | None = None,
+        backup: BackupProvider | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
+        self.primary = primary or PrimaryProvider(config, Key(config.primary_key, config.primary_key_file))
+        self.backup = backup or BackupProvider(config)
+        self.clock = clock
         self.active = PRIMARY
         self.failovers = 0
         self.failbacks = 0
         self.processed = 0
         self.consecutive_failures = 0
+        self.failback_streak = 0
+        self.settings = Settings()
+        self.calls_by_key: dict[str, int] = {}
+        self.held_back = 0  # calls not made because a Retry-After had not run out
+        self.last_version = ""
+        self._blocked_until = {PRIMARY: 0.0, BACKUP: 0.0}
         self._last_primary_try = 0.0
         self._lock = threading.Lock()
 
@@ -124,11 +297,31 @@ class Router:
                 "failbacks": self.failbacks,
                 "processed": self.processed,
                 "consecutive_failures": self.consecutive_failures,
+                "primary_hold": self.settings.primary_hold,
+                "model_pin": self.settings.primary_model_pin,
+                "model_version": self.last_version,
+                "calls_by_key": dict(self.calls_by_key),
+                "held_back": self.held_back,
             }
 
     def count_processed(self) -> None:
         with self._lock:
             self.processed += 1
+
+    def apply(self, settings: Settings) -> None:
+        """Take the fleet's settings: a hold moves labelling off the primary at once; lifting it lets the
+        fail-back probing bring it back."""
+        with self._lock:
+            before, self.settings = self.settings, settings
+        if settings.primary_hold and self.active == PRIMARY:
+            self._switch(BACKUP, f"labelling held off the primary: {settings.primary_hold}")
+        if before.primary_model_pin != settings.primary_model_pin:
+            log("model_pin", pin=settings.primary_model_pin or None)
+
+    def _count_key(self, key: str) -> None:
+        with self._lock:
+            name = fingerprint(key)
+            self.calls_by_key[name] = self.calls_by_key.get(name, 0) + 1
 
     def _switch(self, to: str, reason: str) -> None:
         with self._lock:
@@ -143,6 +336,7 @@ class Router:
                 event = "provider_change"
             self.active = to
             self.consecutive_failures = 0
+            self.failback_streak = 0
             counts = {"failovers": self.failovers, "failbacks": self.failbacks}
         log(event, from_provider=before, to_provider=to, reason=reason, **counts)
 
@@ -151,11 +345,31 @@ class Router:
             self.consecutive_failures += 1
             return self.consecutive_failures
 
-    def _url(self, provider: str) -> str:
-        return self.config.primary_url if provider == PRIMARY else self.config.backup_url
-
     def _try(self, provider: str, text: str) -> str:
-        return call_provider(self._url(provider), self.config.model, text, self.config.request_timeout)
+        now = self.clock()
+        if self.config.retry_after == "honour" and now < self._blocked_until[provider]:
+            with self._lock:
+                self.held_back += 1
+            left = self._blocked_until[provider] - now
+            raise ProviderError(f"{provider} asked us to wait {left:.2f} s more (Retry-After)")
+        try:
+            if provider == PRIMARY:
+                model = self.settings.primary_model_pin or self.config.model
+                answer = self.primary.ask(text, model, self._count_key)
+            else:
+                answer = self.backup.ask(text, self.config.backup_model, lambda key: None)
+        except ProviderError as exc:
+            if exc.retry_after_s is not None:
+                self._blocked_until[provider] = self.clock() + exc.retry_after_s
+            raise
+        if answer.label not in LABELS and self.config.stream_check == "strict":
+            # A truncated or off-script answer is a failure, not a success with a wrong label.
+            raise ProviderError(f"unexpected label {answer.label[:40]!r}")
+        if not answer.label:
+            raise ProviderError("empty answer")
+        if provider == PRIMARY:
+            self.last_version = answer.version
+        return answer.label
 
     def classify(self, text: str) -> tuple[str, str] | None:
         """Return (label, provider) or None when no provider answered (the claim stays pending)."""
@@ -169,24 +383,37 @@ class Router:
         except ProviderError as exc:
             failures = self._fail()
             if failures >= self.config.failover_after:
-                self._last_primary_try = time.monotonic()
+                self._last_primary_try = self.clock()
                 self._switch(BACKUP, f"{failures} consecutive primary failures, last: {exc}")
             return None
         with self._lock:
             self.consecutive_failures = 0
         return label, PRIMARY
 
+    def _probe_primary(self, text: str) -> tuple[str, str] | None:
+        """Ask the primary again (every FAILBACK_INTERVAL), and fail back after FAILBACK_AFTER good answers in a
+        row; the label of a good answer is kept."""
+        now = self.clock()
+        if self.settings.primary_hold or now - self._last_primary_try < self.config.failback_interval:
+            return None
+        self._last_primary_try = now
+        try:
+            label = self._try(PRIMARY, text)
+        except ProviderError:
+            with self._lock:
+                self.failback_streak = 0
+            return None
+        with self._lock:
+            self.failback_streak += 1
+            streak = self.failback_streak
+        if streak >= self.config.failback_after:
+            self._switch(PRIMARY, f"primary answered {streak} time(s) in a row")
+        return label, PRIMARY
+
     def _on_fallback(self, text: str) -> tuple[str, str] | None:
-        now = time.monotonic()
-        if now - self._last_primary_try >= self.config.failback_interval:
-            self._last_primary_try = now
-            try:
-                label = self._try(PRIMARY, text)
-            except ProviderError:
-                pass
-            else:
-                self._switch(PRIMARY, "primary answered again")
-                return label, PRIMARY
+        probed = self._probe_primary(text)
+        if probed is not None:
+            return probed
         try:
             label = self._try(BACKUP, text)
         except ProviderError as exc:
@@ -257,11 +484,27 @@ def process_batch(pool: db.Pool, router: Router, batch_size: int, lease: str = "
     return len(rows)
 
 
+def read_settings(pool: db.Pool) -> Settings:
+    """The fleet's shared settings, as the monitor's operations API last wrote them."""
+    with pool.connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, value FROM settings")
+        found = dict(cur.fetchall())
+        conn.rollback()
+    return Settings(
+        primary_hold=str(found.get("primary_hold") or ""),
+        primary_model_pin=str(found.get("primary_model_pin") or ""),
+    )
+
+
 def work_loop(pool: db.Pool, router: Router, stop: threading.Event) -> None:
     config = router.config
     db_down = False
+    next_settings = 0.0
     while not stop.is_set():
         try:
+            if time.monotonic() >= next_settings:
+                router.apply(read_settings(pool))
+                next_settings = time.monotonic() + config.settings_poll
             taken = process_batch(pool, router, config.batch_size, config.lease)
         except db.Error as exc:
             if not db_down:
@@ -283,7 +526,7 @@ def work_loop(pool: db.Pool, router: Router, stop: threading.Event) -> None:
 
 
 class StatusHandler(serving.JsonHandler):
-    server_version = "drdrill-worker/1"
+    server_version = "drdrill-worker/2"
     router: Router  # set on the class by main()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
@@ -297,8 +540,9 @@ class StatusHandler(serving.JsonHandler):
 
 def main() -> None:
     config = Config.from_env()
-    if config.lease not in ("lock", "hostname"):
-        raise SystemExit(f"LEASE must be lock or hostname, not {config.lease!r}")
+    problems = config.problems()
+    if problems:
+        raise SystemExit("; ".join(problems))
     pool = db.Pool(db.dsn(), size=2)
     db.with_retries(
         lambda: db.ensure_schema(pool),

@@ -1,10 +1,14 @@
-# Application image of the claims system: intake, worker and the Postgres entrypoint, on top of drdrill's
+# Application image of the claims system: intake, worker, monitor and the Postgres entrypoint, on top of drdrill's
 # locally built base image (BASE_IMAGE=drdrill/base:local, set by compose.yaml's build args; never pulled).
 # The providers are not in it: compose runs drdrill's own simulator image (drdrill/provider-sim:local).
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 LABEL io.drdrill.managed="true" io.drdrill.image="claims-app"
-ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=/opt/drdrill/site
+# The workers' official AI SDKs (openai, anthropic) and what they need, from pinned wheels (wheels.txt) that
+# drdrill fetched on the host before the build (no registry is reached from here); a wheel is a zip to unpack.
+COPY wheels/ /tmp/wheels/
+RUN for wheel in /tmp/wheels/*.whl; do python3 -m zipfile -e "$wheel" /opt/drdrill/site; done && rm -rf /tmp/wheels
 COPY postgres/ /opt/drdrill/postgres/
 # A ready cluster in the image: the postgres service starts in well under a second, no initdb.
 RUN /opt/drdrill/postgres/entrypoint.sh --init-only

@@ -1,103 +1,237 @@
-"""The worker's provider routing: failover after N primary failures, fail-back, both providers down."""
+"""The claims worker's provider routing, with the official SDKs it runs on as clients of two real simulators (a
+primary asked through openai's Responses API, streamed, and a backup through anthropic's messages API): failover
+after N failures, fail-back only after good answers in a row, Retry-After honoured, a cut stream never taken as a
+label, the fleet's hold and model pin, a rotated key taken up from its file."""
 
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from drdrill.simulator import provider_sim as sim
+from tests.unit.simulator.conftest import Serve, serve  # noqa: F401 - the fixture, shared
 from tests.unit.staging.claims_apps import load_app
 
 worker = load_app("worker")
+RULES = sim.load_rules(str(Path(worker.__file__).parents[1] / "sim" / "labels.json"))
+CAR = "My car was rear-ended at a traffic light."
+HOUSE = "A burst pipe flooded the kitchen of the house."
 
 
-class Providers:
-    """Stands in for call_provider: each provider is up or down, calls are recorded."""
+class Clock:
+    """The router's monotonic clock, moved by the test."""
 
     def __init__(self) -> None:
-        self.up = {"primary": True, "backup": True}
-        self.calls: list[str] = []
+        self.now = 1000.0
 
-    def __call__(self, base_url: str, model: str, text: str, timeout: float) -> str:
-        provider = "primary" if "18001" in base_url else "backup"
-        self.calls.append(provider)
-        if not self.up[provider]:
-            raise worker.ProviderError(f"{provider} down")
-        return "auto"
+    def __call__(self) -> float:
+        return self.now
+
+
+class Stack:
+    """A primary and a backup simulator, and a router over them."""
+
+    def __init__(self, start: Serve, tmp_path: Path) -> None:
+        self.primary = sim.Simulator(
+            name="primary", model="sim-primary", rules=RULES, keys=frozenset({"sk-a", "sk-a2"})
+        )
+        self.backup = sim.Simulator(name="backup", model="sim-backup", rules=RULES)
+        self.primary_url, self.backup_url = start(self.primary), start(self.backup)
+        self.key_file = tmp_path / "primary-provider-key"
+        self.clock = Clock()
+        self.config = worker.Config(
+            primary_url=f"{self.primary_url}/v1",
+            backup_url=self.backup_url,
+            failover_after=3,
+            request_timeout=2.0,
+            failback_interval=1.0,
+            failback_after=3,
+            model="sim-primary",
+            backup_model="sim-backup",
+            batch_size=10,
+            idle_poll=0.1,
+            lease="lock",
+            primary_key="sk-a",
+            primary_key_file=str(self.key_file),
+            max_retries=0,
+        )
+
+    def router(self, **changes: Any) -> Any:
+        return worker.Router(replace(self.config, **changes), clock=self.clock)
+
+    def fault(self, **body: object) -> None:
+        httpx.post(f"{self.primary_url}/_sim/fault", json=body, timeout=5).raise_for_status()
+
+    def clear(self) -> None:
+        httpx.delete(f"{self.primary_url}/_sim/fault", timeout=5).raise_for_status()
 
 
 @pytest.fixture
-def providers(monkeypatch: pytest.MonkeyPatch) -> Providers:
-    fake = Providers()
-    monkeypatch.setattr(worker, "call_provider", fake)
-    return fake
+def stack(serve: Serve, tmp_path: Path) -> Stack:  # noqa: F811 - the shared fixture, used
+    return Stack(serve, tmp_path)
 
 
-def router(failback_interval: float = 0.0) -> Any:
-    config = worker.Config(
-        primary_url="http://toxiproxy:18001/v1",
-        backup_url="http://toxiproxy:18002/v1",
-        failover_after=3,
-        request_timeout=1.0,
-        failback_interval=failback_interval,
-        model="m",
-        batch_size=10,
-        idle_poll=0.1,
-        lease="lock",
-    )
-    return worker.Router(config)
-
-
-def test_fails_over_after_three_primary_failures(providers: Providers) -> None:
-    r = router(failback_interval=3600)
-    providers.up["primary"] = False
-    assert [r.classify("x") for _ in range(2)] == [None, None]
-    assert r.status()["consecutive_failures"] == 2
-    assert r.classify("x") is None
-    assert r.status() == {
-        "active_provider": "backup",
-        "failovers": 1,
-        "failbacks": 0,
-        "processed": 0,
-        "consecutive_failures": 0,
-    }
-    assert r.classify("x") == ("auto", "backup")
-    assert providers.calls == ["primary", "primary", "primary", "backup"]
-
-
-def test_fails_back_when_the_primary_answers(providers: Providers) -> None:
-    r = router(failback_interval=0.0)
-    providers.up["primary"] = False
+def fail_over(r: Any) -> None:
     for _ in range(3):
-        r.classify("x")
-    assert r.classify("x") == ("auto", "backup")
-    providers.up["primary"] = True
-    assert r.classify("x") == ("auto", "primary")
+        assert r.classify(CAR) is None
+
+
+def test_labels_on_the_primary_through_the_responses_api_streamed(stack: Stack) -> None:
+    r = stack.router()
+    assert r.classify(CAR) == ("auto", "primary")
+    assert r.classify(HOUSE) == ("property", "primary")
+    assert stack.primary.by_api == {"responses": 2} and stack.primary.stats.streams == 2
     status = r.status()
-    assert (status["active_provider"], status["failovers"], status["failbacks"]) == ("primary", 1, 1)
+    assert status["model_version"] == "sim-primary-v1"  # the version that answered, from response.completed
+    assert status["calls_by_key"] == {worker.fingerprint("sk-a"): 2}
 
 
-def test_both_down_keeps_claims_pending_and_reports_none(providers: Providers) -> None:
-    r = router(failback_interval=3600)
-    providers.up["primary"] = False
-    providers.up["backup"] = False
-    results = [r.classify("x") for _ in range(6)]
-    assert results == [None] * 6
-    assert r.status()["active_provider"] == "none"
-    providers.up["backup"] = True
-    assert r.classify("x") == ("auto", "backup")
-    assert r.status()["active_provider"] == "backup"
+def test_fails_over_after_three_primary_failures_and_labels_with_the_backups_sdk(stack: Stack) -> None:
+    r = stack.router()
+    stack.fault(status=503)
+    assert [r.classify(CAR) for _ in range(2)] == [None, None]
+    assert r.status()["consecutive_failures"] == 2
+    assert r.classify(CAR) is None
+    status = r.status()
+    assert (status["active_provider"], status["failovers"], status["consecutive_failures"]) == (
+        "backup",
+        1,
+        0,
+    )
+    assert r.classify(CAR) == ("auto", "backup")
+    assert stack.backup.by_api == {"messages": 1}
 
 
-def test_logs_failover_as_json_with_utc_timestamp(
-    providers: Providers, capsys: pytest.CaptureFixture[str]
-) -> None:
-    r = router(failback_interval=3600)
-    providers.up["primary"] = False
+def test_fails_back_only_after_three_good_primary_answers_in_a_row(stack: Stack) -> None:
+    r = stack.router()
+    stack.fault(status=503)
+    fail_over(r)
+    stack.clear()
+    # Each second the primary is asked with a real claim (its label kept); the third good answer brings it back.
+    for probe in range(1, 3):
+        stack.clock.now += 1.0
+        assert r.classify(CAR) == ("auto", "primary")
+        assert (r.status()["active_provider"], r.failback_streak) == ("backup", probe)
+        assert r.classify(CAR) == ("auto", "backup")  # between probes the backup labels
+    stack.fault(status=503)  # the primary fails again: the streak starts over
+    stack.clock.now += 1.0
+    assert r.classify(CAR) == ("auto", "backup")
+    assert r.failback_streak == 0
+    stack.clear()
     for _ in range(3):
-        r.classify("x")
+        stack.clock.now += 1.0
+        assert r.classify(CAR) == ("auto", "primary")
+    assert (r.status()["active_provider"], r.status()["failbacks"]) == ("primary", 1)
+
+
+def test_a_careless_fail_back_takes_the_first_good_answer(stack: Stack) -> None:
+    r = stack.router(failback_after=1)
+    stack.fault(status=503)
+    fail_over(r)
+    stack.clear()
+    stack.clock.now += 1.0
+    assert r.classify(CAR) == ("auto", "primary")
+    assert r.status()["active_provider"] == "primary"
+
+
+def test_retry_after_is_honoured_no_call_before_it_runs_out(stack: Stack) -> None:
+    r = stack.router()
+    stack.fault(status=429, retry_after_ms=5000)
+    fail_over(r)
+    # One call was made and told to wait; the next two were held back without calling.
+    assert stack.primary.stats.requests == 1
+    assert (r.status()["held_back"], stack.primary.stats.early_calls) == (2, 0)
+    stack.clock.now += 1.0  # a fail-back probe is due, but the Retry-After has not run out: no call
+    assert r.classify(CAR) == ("auto", "backup")
+    assert stack.primary.stats.requests == 1
+
+
+def test_a_careless_worker_ignores_retry_after_and_the_provider_counts_its_early_calls(stack: Stack) -> None:
+    r = stack.router(retry_after="ignore")
+    stack.fault(status=429, retry_after_ms=5000)
+    fail_over(r)
+    assert (stack.primary.stats.requests, stack.primary.stats.early_calls) == (3, 2)
+
+
+def test_a_stream_cut_mid_answer_is_a_failure_never_a_label(stack: Stack) -> None:
+    r = stack.router()
+    stack.fault(kind="cut", after_chunks=1)
+    assert r.classify(HOUSE) is None
+    assert stack.primary.stats.cut == 1
+
+
+def test_a_careless_worker_keeps_half_an_answer_as_its_label(stack: Stack) -> None:
+    r = stack.router(stream_check="lenient")
+    stack.fault(kind="cut", after_chunks=1)
+    # The stream broke after its first piece: "prop" of "property", taken as the label.
+    assert r.classify(HOUSE) == ("prop", "primary")
+
+
+def test_a_hold_moves_labelling_off_the_primary_and_no_probe_asks_it_until_lifted(stack: Stack) -> None:
+    r = stack.router()
+    r.apply(worker.Settings(primary_hold="key rotation"))
+    assert r.status()["active_provider"] == "backup"
+    stack.clock.now += 5.0
+    assert r.classify(CAR) == ("auto", "backup")
+    assert stack.primary.stats.requests == 0
+    r.apply(worker.Settings())
+    for _ in range(3):
+        stack.clock.now += 1.0
+        assert r.classify(CAR) == ("auto", "primary")
+    assert r.status()["active_provider"] == "primary"
+
+
+def test_a_model_pin_asks_for_the_previous_version(stack: Stack) -> None:
+    r = stack.router()
+    stack.primary.update_model(1.0)  # the provider ships a version that gets every claim wrong
+    assert r.classify(CAR) == ("property", "primary")  # well formed, wrong: the next label of the rules
+    assert r.status()["model_version"] == "sim-primary-v2"
+    r.apply(worker.Settings(primary_model_pin="sim-primary-v1"))
+    assert r.classify(CAR) == ("auto", "primary")
+    status = r.status()
+    assert (status["model_pin"], status["model_version"]) == ("sim-primary-v1", "sim-primary-v1")
+
+
+def test_a_rotated_key_is_taken_from_its_file_without_a_restart(stack: Stack) -> None:
+    r = stack.router()
+    assert r.classify(CAR) == ("auto", "primary")
+    stack.key_file.write_text("sk-a2\n")
+    os.utime(stack.key_file, (1, 1))  # a modification time of its own, whatever the file system's resolution
+    assert r.classify(CAR) == ("auto", "primary")
+    assert r.status()["calls_by_key"] == {worker.fingerprint("sk-a"): 1, worker.fingerprint("sk-a2"): 1}
+    assert stack.primary.by_key[sim.fingerprint("sk-a2")] == {"accepted": 1, "refused": 0}
+
+
+def test_both_down_keeps_claims_pending_and_reports_none(stack: Stack) -> None:
+    r = stack.router(backup_url="http://127.0.0.1:9")  # nothing listens there
+    stack.fault(status=503)
+    assert [r.classify(CAR) for _ in range(6)] == [None] * 6
+    assert r.status()["active_provider"] == "none"
+
+
+def test_logs_failover_as_json_with_utc_timestamp(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    r = stack.router()
+    stack.fault(status=503)
+    fail_over(r)
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["event"] == "failover"
     assert line["ts"].endswith("Z")
     assert (line["from_provider"], line["to_provider"]) == ("primary", "backup")
+    assert line["reason"].startswith("3 consecutive primary failures, last: HTTP 503")
+
+
+def test_settings_that_cannot_work_are_named() -> None:
+    config = worker.Config.from_env()
+    assert config.problems() == []
+    bad = replace(config, retry_after="sometimes", stream_check="loose", lease="nobody")
+    assert bad.problems() == [
+        "LEASE must be lock or hostname, not 'nobody'",
+        "RETRY_AFTER must be honour or ignore, not 'sometimes'",
+        "STREAM_CHECK must be strict or lenient, not 'loose'",
+    ]
