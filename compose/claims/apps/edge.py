@@ -32,7 +32,9 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
             writer.close()
 
 
-async def forward(host: str, port: int, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+async def forward(
+    host: str, port: int, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
+) -> None:
     try:
         up_r, up_w = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=5.0)
     except (OSError, TimeoutError):

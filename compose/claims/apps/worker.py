@@ -47,6 +47,7 @@ PRIMARY, BACKUP, NONE = "primary", "backup", "none"
 SYSTEM_PROMPT = (
     "Classify the insurance claim. Answer with one word: auto, property, health, liability or other."
 )
+IDLE_PROBE = "Is the primary back? My car was rear-ended at a traffic light."
 
 
 def log(event: str, **fields: Any) -> None:
@@ -179,34 +180,38 @@ class Answer:
 
 
 class PrimaryProvider:
-    """The primary, through the openai SDK: the Responses API, streamed."""
+    """The primary, through the openai SDK: the Responses API, streamed. The key is read for every request (a
+    rotated key is taken up at once), and every HTTP request the SDK makes, its own retries included, is counted
+    by the key it carried (``on_request``): what the provider's usage report can be set against."""
 
-    def __init__(self, config: Config, key: Key) -> None:
+    def __init__(
+        self, config: Config, key: Key, on_request: Callable[[str], None] = lambda key: None
+    ) -> None:
         self._config = config
-        self._key = key
-        self._clients: dict[str, openai.OpenAI] = {}
+        self._on_request = on_request
+        self._client = openai.OpenAI(
+            base_url=config.primary_url,
+            api_key=key.current,
+            timeout=config.request_timeout,
+            max_retries=config.max_retries,
+            http_client=openai.DefaultHttpx2Client(event_hooks={"request": [self._counted]}),
+        )
 
-    def client(self) -> tuple[openai.OpenAI, str]:
-        key = self._key.current()
-        found = self._clients.get(key)
-        if found is None:
-            found = openai.OpenAI(
-                base_url=self._config.primary_url,
-                api_key=key,
-                timeout=self._config.request_timeout,
-                max_retries=self._config.max_retries,
-            )
-            self._clients = {key: found}  # one client per key: a rotated key gets a fresh one
-        return found, key
+    def close(self) -> None:
+        self._client.close()
 
-    def ask(self, text: str, model: str, key_used: Callable[[str], None]) -> Answer:
-        client, key = self.client()
-        key_used(key)
+    def _counted(self, request: Any) -> None:
+        auth = str(request.headers.get("authorization") or "")
+        self._on_request(auth[7:] if auth.lower().startswith("bearer ") else auth)
+
+    def ask(self, text: str, model: str) -> Answer:
         parts: list[str] = []
         completed: Any = None
         broke: Exception | None = None
         try:
-            stream = client.responses.create(model=model, instructions=SYSTEM_PROMPT, input=text, stream=True)
+            stream = self._client.responses.create(
+                model=model, instructions=SYSTEM_PROMPT, input=text, stream=True
+            )
             for event in stream:
                 if event.type == "response.output_text.delta":
                     parts.append(event.delta)
@@ -238,7 +243,10 @@ class BackupProvider:
             max_retries=config.max_retries,
         )
 
-    def ask(self, text: str, model: str, key_used: Callable[[str], None]) -> Answer:
+    def close(self) -> None:
+        self._client.close()
+
+    def ask(self, text: str, model: str) -> Answer:
         try:
             message = self._client.messages.create(
                 model=model, max_tokens=8, system=SYSTEM_PROMPT, messages=[{"role": "user", "content": text}]
@@ -272,8 +280,6 @@ class Router:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.primary = primary or PrimaryProvider(config, Key(config.primary_key, config.primary_key_file))
-        self.backup = backup or BackupProvider(config)
         self.clock = clock
         self.active = PRIMARY
         self.failovers = 0
@@ -288,6 +294,10 @@ class Router:
         self._blocked_until = {PRIMARY: 0.0, BACKUP: 0.0}
         self._last_primary_try = 0.0
         self._lock = threading.Lock()
+        self.primary = primary or PrimaryProvider(
+            config, Key(config.primary_key, config.primary_key_file), self._count_key
+        )
+        self.backup = backup or BackupProvider(config)
 
     def status(self) -> dict[str, Any]:
         with self._lock:
@@ -303,6 +313,11 @@ class Router:
                 "calls_by_key": dict(self.calls_by_key),
                 "held_back": self.held_back,
             }
+
+    def close(self) -> None:
+        """Release both SDK clients' connections."""
+        self.primary.close()
+        self.backup.close()
 
     def count_processed(self) -> None:
         with self._lock:
@@ -355,9 +370,9 @@ class Router:
         try:
             if provider == PRIMARY:
                 model = self.settings.primary_model_pin or self.config.model
-                answer = self.primary.ask(text, model, self._count_key)
+                answer = self.primary.ask(text, model)
             else:
-                answer = self.backup.ask(text, self.config.backup_model, lambda key: None)
+                answer = self.backup.ask(text, self.config.backup_model)
         except ProviderError as exc:
             if exc.retry_after_s is not None:
                 self._blocked_until[provider] = self.clock() + exc.retry_after_s
@@ -409,6 +424,12 @@ class Router:
         if streak >= self.config.failback_after:
             self._switch(PRIMARY, f"primary answered {streak} time(s) in a row")
         return label, PRIMARY
+
+    def probe_idle(self) -> None:
+        """With no claim to label while off the primary, ask it a question of our own: the fail-back does not
+        wait for traffic."""
+        if self.active != PRIMARY:
+            self._probe_primary(IDLE_PROBE)
 
     def _on_fallback(self, text: str) -> tuple[str, str] | None:
         probed = self._probe_primary(text)
@@ -520,6 +541,7 @@ def work_loop(pool: db.Pool, router: Router, stop: threading.Event) -> None:
             log("database_back")
             db_down = False
         if taken == 0:
+            router.probe_idle()
             stop.wait(config.idle_poll)
         elif router.active == NONE:
             stop.wait(0.2)  # both providers down: do not spin on the same pending claims

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ import pytest
 
 from drdrill.simulator import provider_sim as sim
 from tests.unit.simulator.conftest import Serve, serve  # noqa: F401 - the fixture, shared
-from tests.unit.staging.claims_apps import load_app
+from tests.unit.staging.claims_apps import APPS, load_app
 
 worker = load_app("worker")
-RULES = sim.load_rules(str(Path(worker.__file__).parents[1] / "sim" / "labels.json"))
+RULES = sim.load_rules(str(APPS.parent / "sim" / "labels.json"))
 CAR = "My car was rear-ended at a traffic light."
 HOUSE = "A burst pipe flooded the kitchen of the house."
 
@@ -45,6 +46,7 @@ class Stack:
         self.primary_url, self.backup_url = start(self.primary), start(self.backup)
         self.key_file = tmp_path / "primary-provider-key"
         self.clock = Clock()
+        self.routers: list[Any] = []
         self.config = worker.Config(
             primary_url=f"{self.primary_url}/v1",
             backup_url=self.backup_url,
@@ -63,7 +65,9 @@ class Stack:
         )
 
     def router(self, **changes: Any) -> Any:
-        return worker.Router(replace(self.config, **changes), clock=self.clock)
+        made = worker.Router(replace(self.config, **changes), clock=self.clock)
+        self.routers.append(made)
+        return made
 
     def fault(self, **body: object) -> None:
         httpx.post(f"{self.primary_url}/_sim/fault", json=body, timeout=5).raise_for_status()
@@ -73,8 +77,11 @@ class Stack:
 
 
 @pytest.fixture
-def stack(serve: Serve, tmp_path: Path) -> Stack:  # noqa: F811 - the shared fixture, used
-    return Stack(serve, tmp_path)
+def stack(serve: Serve, tmp_path: Path) -> Iterator[Stack]:  # noqa: F811 - the shared fixture, used
+    made = Stack(serve, tmp_path)
+    yield made
+    for router in made.routers:
+        router.close()
 
 
 def fail_over(r: Any) -> None:
@@ -235,3 +242,24 @@ def test_settings_that_cannot_work_are_named() -> None:
         "RETRY_AFTER must be honour or ignore, not 'sometimes'",
         "STREAM_CHECK must be strict or lenient, not 'loose'",
     ]
+
+
+def test_an_idle_worker_off_the_primary_asks_it_a_question_of_its_own(stack: Stack) -> None:
+    r = stack.router()
+    stack.fault(status=503)
+    fail_over(r)
+    stack.clear()
+    for _ in range(3):
+        stack.clock.now += 1.0
+        r.probe_idle()
+    assert r.status()["active_provider"] == "primary"
+    r.probe_idle()  # on the primary: nothing to ask
+    assert stack.primary.stats.requests == 3 + 3
+
+
+def test_the_sdks_own_retries_are_counted_by_the_key_they_carried(stack: Stack) -> None:
+    r = stack.router(max_retries=1)
+    stack.fault(status=503, retry_after_ms=10)
+    assert r.classify(CAR) is None
+    assert r.status()["calls_by_key"] == {worker.fingerprint("sk-a"): 2}
+    assert stack.primary.stats.requests == 2
