@@ -5,7 +5,8 @@ Every TICK seconds it looks at:
 
 - the claims endpoint (EDGE_URL: /health) and the database behind it (/integrity: labels that no longer match
   their digest, or no answer at all while the endpoint answers);
-- every worker's /status (WORKERS: region=host:port, ...): up or not, which provider it labels on;
+- every worker's /status (WORKERS: region=host:port, ...): up or not, which provider it labels on, whether its
+  last calls to the primary failed;
 - the primary model's quality (QUALITY_MONITOR=on): every CANARY_EVERY seconds its canary set (40 claims of known
   label) is asked of the primary with the model the workers use (pinned or not); below QUALITY_FLOOR, labelling
   is held off the primary (the workers move to the backup) until the canary set passes again;
@@ -222,6 +223,11 @@ def assess(look: Look, watch: Watch, floor: float) -> tuple[str, list[str]]:
     missing = sorted(expected - up)
     statuses = [s for s in look.workers.values() if s is not None]
     on_backup = [s for s in statuses if s.get("active_provider") == "backup"]
+    failing = [
+        s
+        for s in statuses
+        if s.get("active_provider") == "primary" and int(s.get("consecutive_failures") or 0) > 0
+    ]
     labelling = [s for s in statuses if s.get("active_provider") in ("primary", "backup")]
     problems: list[str] = []
     if not look.edge_ok:
@@ -236,6 +242,8 @@ def assess(look: Look, watch: Watch, floor: float) -> tuple[str, list[str]]:
         problems.append("no model answers, so labelling waits")
     if missing:
         problems.append("part of our processing capacity is unavailable")
+    if failing:
+        problems.append("our main model is failing to answer")
     if on_backup:
         problems.append("labels come from our standby model")
     quality_low = look.quality is not None and look.quality < floor

@@ -7,9 +7,9 @@ timeouts, retries and backoff are part of the worker, as in production. An answe
 is one of the five labels: a stream that breaks off (no `response.completed`) or text that is not a label is a
 failure, never a label.
 
-After FAILOVER_AFTER consecutive primary failures it labels on the backup; from there it asks the primary again
-every FAILBACK_INTERVAL seconds with a real claim and fails back after FAILBACK_AFTER good answers in a row (a
-primary that comes and goes does not get the traffic back). A claim no provider could label stays pending and is
+After FAILOVER_AFTER consecutive primary failures it labels on the backup; from there a prober of its own asks the
+primary a question every FAILBACK_INTERVAL seconds, and labelling fails back after FAILBACK_AFTER good answers in a
+row (a primary that comes and goes does not get the traffic back). A claim no provider could label stays pending and is
 retried: never dropped. A 429's (or 503's) Retry-After is honoured: no call to that provider before it allows one.
 
 The fleet's shared settings (table `settings`, written by the monitor's operations API) are read every
@@ -47,7 +47,7 @@ PRIMARY, BACKUP, NONE = "primary", "backup", "none"
 SYSTEM_PROMPT = (
     "Classify the insurance claim. Answer with one word: auto, property, health, liability or other."
 )
-IDLE_PROBE = "Is the primary back? My car was rear-ended at a traffic light."
+PROBE_QUESTION = "Is the primary back? My car was rear-ended at a traffic light."
 
 
 def log(event: str, **fields: Any) -> None:
@@ -292,7 +292,6 @@ class Router:
         self.held_back = 0  # calls not made because a Retry-After had not run out
         self.last_version = ""
         self._blocked_until = {PRIMARY: 0.0, BACKUP: 0.0}
-        self._last_primary_try = 0.0
         self._lock = threading.Lock()
         self.primary = primary or PrimaryProvider(
             config, Key(config.primary_key, config.primary_key_file), self._count_key
@@ -398,43 +397,32 @@ class Router:
         except ProviderError as exc:
             failures = self._fail()
             if failures >= self.config.failover_after:
-                self._last_primary_try = self.clock()
                 self._switch(BACKUP, f"{failures} consecutive primary failures, last: {exc}")
             return None
         with self._lock:
             self.consecutive_failures = 0
         return label, PRIMARY
 
-    def _probe_primary(self, text: str) -> tuple[str, str] | None:
-        """Ask the primary again (every FAILBACK_INTERVAL), and fail back after FAILBACK_AFTER good answers in a
-        row; the label of a good answer is kept."""
-        now = self.clock()
-        if self.settings.primary_hold or now - self._last_primary_try < self.config.failback_interval:
-            return None
-        self._last_primary_try = now
+    def probe(self) -> bool:
+        """Ask the primary a question of our own while labelling is off it (the fail-back prober, in a thread of its
+        own so that a primary that hangs never holds up the labelling); after FAILBACK_AFTER good answers in a row
+        labelling goes back to it. True when it answered."""
+        if self.active == PRIMARY or self.settings.primary_hold:
+            return False
         try:
-            label = self._try(PRIMARY, text)
+            self._try(PRIMARY, PROBE_QUESTION)
         except ProviderError:
             with self._lock:
                 self.failback_streak = 0
-            return None
+            return False
         with self._lock:
             self.failback_streak += 1
             streak = self.failback_streak
-        if streak >= self.config.failback_after:
+        if streak >= self.config.failback_after and not self.settings.primary_hold:
             self._switch(PRIMARY, f"primary answered {streak} time(s) in a row")
-        return label, PRIMARY
-
-    def probe_idle(self) -> None:
-        """With no claim to label while off the primary, ask it a question of our own: the fail-back does not
-        wait for traffic."""
-        if self.active != PRIMARY:
-            self._probe_primary(IDLE_PROBE)
+        return True
 
     def _on_fallback(self, text: str) -> tuple[str, str] | None:
-        probed = self._probe_primary(text)
-        if probed is not None:
-            return probed
         try:
             label = self._try(BACKUP, text)
         except ProviderError as exc:
@@ -447,6 +435,17 @@ class Router:
         with self._lock:
             self.consecutive_failures = 0
         return label, BACKUP
+
+
+def probe_loop(router: Router, stop: threading.Event) -> None:
+    """The fail-back prober: every FAILBACK_INTERVAL while labelling is off the primary."""
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            router.probe()
+        except Exception as exc:  # the prober must outlive any bug, or the worker never fails back
+            log("worker_error", detail=f"prober: {type(exc).__name__}: {exc}"[:300])
+        stop.wait(max(0.05, router.config.failback_interval - (time.monotonic() - started)))
 
 
 def _take(cur: Any, batch_size: int, lease: str) -> list[tuple[str, str]]:
@@ -541,7 +540,6 @@ def work_loop(pool: db.Pool, router: Router, stop: threading.Event) -> None:
             log("database_back")
             db_down = False
         if taken == 0:
-            router.probe_idle()
             stop.wait(config.idle_poll)
         elif router.active == NONE:
             stop.wait(0.2)  # both providers down: do not spin on the same pending claims
@@ -578,6 +576,7 @@ def main() -> None:
     server = serving.Server(("0.0.0.0", port), StatusHandler)
     stop = threading.Event()  # never set: the process exits from serve_until_signalled
     threading.Thread(target=work_loop, args=(pool, router, stop), daemon=True).start()
+    threading.Thread(target=probe_loop, args=(router, stop), daemon=True).start()
     log("started", port=port, primary_url=config.primary_url, backup_url=config.backup_url)
     serving.serve_until_signalled(server)
 

@@ -61,6 +61,11 @@ def test_the_mode_for_what_the_monitor_sees() -> None:
     assert mode_of(look(edge=False, corrupt=None, worker=None, worker_b=None))[0] == "manual-fallback"
     # labels that fail their integrity check cannot be trusted
     assert mode_of(look(corrupt=3)) == ("manual-fallback", ["3 stored labels failed our integrity check"])
+    # the primary fails a worker's last call: a problem before any failover
+    assert mode_of(look(worker={"active_provider": "primary", "consecutive_failures": 1})) == (
+        "normal",
+        ["our main model is failing to answer"],
+    )
     # no provider answers either worker
     assert mode_of(look(worker={"active_provider": "none"}, worker_b={"active_provider": "none"}))[0] == (
         "queue-and-hold"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -120,21 +121,19 @@ def test_fails_back_only_after_three_good_primary_answers_in_a_row(stack: Stack)
     stack.fault(status=503)
     fail_over(r)
     stack.clear()
-    # Each second the primary is asked with a real claim (its label kept); the third good answer brings it back.
-    for probe in range(1, 3):
-        stack.clock.now += 1.0
-        assert r.classify(CAR) == ("auto", "primary")
-        assert (r.status()["active_provider"], r.failback_streak) == ("backup", probe)
-        assert r.classify(CAR) == ("auto", "backup")  # between probes the backup labels
+    # The prober asks the primary a question of its own; the third good answer in a row brings labelling back.
+    for streak in range(1, 3):
+        assert r.probe() is True
+        assert (r.status()["active_provider"], r.failback_streak) == ("backup", streak)
+        assert r.classify(CAR) == ("auto", "backup")  # meanwhile the backup labels
     stack.fault(status=503)  # the primary fails again: the streak starts over
-    stack.clock.now += 1.0
-    assert r.classify(CAR) == ("auto", "backup")
+    assert r.probe() is False
     assert r.failback_streak == 0
     stack.clear()
-    for _ in range(3):
-        stack.clock.now += 1.0
-        assert r.classify(CAR) == ("auto", "primary")
+    assert [r.probe() for _ in range(3)] == [True, True, True]
     assert (r.status()["active_provider"], r.status()["failbacks"]) == ("primary", 1)
+    assert r.probe() is False  # on the primary: nothing to ask
+    assert r.classify(CAR) == ("auto", "primary")
 
 
 def test_a_careless_fail_back_takes_the_first_good_answer(stack: Stack) -> None:
@@ -142,21 +141,24 @@ def test_a_careless_fail_back_takes_the_first_good_answer(stack: Stack) -> None:
     stack.fault(status=503)
     fail_over(r)
     stack.clear()
-    stack.clock.now += 1.0
-    assert r.classify(CAR) == ("auto", "primary")
+    assert r.probe() is True
     assert r.status()["active_provider"] == "primary"
 
 
 def test_retry_after_is_honoured_no_call_before_it_runs_out(stack: Stack) -> None:
-    r = stack.router()
-    stack.fault(status=429, retry_after_ms=5000)
+    r = worker.Router(stack.config)  # the real clock: the provider's is real too
+    stack.routers.append(r)
+    stack.fault(status=429, retry_after_ms=400)
     fail_over(r)
     # One call was made and told to wait; the next two were held back without calling.
     assert stack.primary.stats.requests == 1
     assert (r.status()["held_back"], stack.primary.stats.early_calls) == (2, 0)
-    stack.clock.now += 1.0  # a fail-back probe is due, but the Retry-After has not run out: no call
+    assert r.probe() is False  # the prober too waits until the Retry-After runs out: no call
     assert r.classify(CAR) == ("auto", "backup")
     assert stack.primary.stats.requests == 1
+    time.sleep(0.45)
+    assert r.probe() is False  # now it asks, and is told to wait again
+    assert (stack.primary.stats.requests, stack.primary.stats.early_calls) == (2, 0)
 
 
 def test_a_careless_worker_ignores_retry_after_and_the_provider_counts_its_early_calls(stack: Stack) -> None:
@@ -184,13 +186,11 @@ def test_a_hold_moves_labelling_off_the_primary_and_no_probe_asks_it_until_lifte
     r = stack.router()
     r.apply(worker.Settings(primary_hold="key rotation"))
     assert r.status()["active_provider"] == "backup"
-    stack.clock.now += 5.0
+    assert r.probe() is False
     assert r.classify(CAR) == ("auto", "backup")
     assert stack.primary.stats.requests == 0
     r.apply(worker.Settings())
-    for _ in range(3):
-        stack.clock.now += 1.0
-        assert r.classify(CAR) == ("auto", "primary")
+    assert [r.probe() for _ in range(3)] == [True, True, True]
     assert r.status()["active_provider"] == "primary"
 
 
@@ -242,19 +242,6 @@ def test_settings_that_cannot_work_are_named() -> None:
         "RETRY_AFTER must be honour or ignore, not 'sometimes'",
         "STREAM_CHECK must be strict or lenient, not 'loose'",
     ]
-
-
-def test_an_idle_worker_off_the_primary_asks_it_a_question_of_its_own(stack: Stack) -> None:
-    r = stack.router()
-    stack.fault(status=503)
-    fail_over(r)
-    stack.clear()
-    for _ in range(3):
-        stack.clock.now += 1.0
-        r.probe_idle()
-    assert r.status()["active_provider"] == "primary"
-    r.probe_idle()  # on the primary: nothing to ask
-    assert stack.primary.stats.requests == 3 + 3
 
 
 def test_the_sdks_own_retries_are_counted_by_the_key_they_carried(stack: Stack) -> None:
