@@ -3,8 +3,8 @@ which mode the system runs in, and keeps the fleet's settings (its operations AP
 
 Every TICK seconds it looks at:
 
-- the claims endpoint (EDGE_URL: /health) and the database behind it (/integrity: labels that no longer match
-  their digest, or no answer at all while the endpoint answers);
+- the claims endpoint (EDGE_URL) and the database behind it, with one request (/integrity: labels that no longer
+  match their digest; an error while the endpoint answers: the database is unusable);
 - every worker's /status (WORKERS: region=host:port, ...): up or not, which provider it labels on, whether its
   last calls to the primary failed;
 - the primary model's quality (QUALITY_MONITOR=on): every CANARY_EVERY seconds its canary set (40 claims of known
@@ -155,7 +155,7 @@ class Config:
     quality_monitor: bool = True
     quality_floor: float = 0.85
     canary_every: float = 2.0
-    tick: float = 0.2
+    tick: float = 0.25
     open_after: float = 0.3
     clear_after: float = 1.0
     assess_after: float = 1.0
@@ -178,7 +178,7 @@ class Config:
             quality_monitor=env.get("QUALITY_MONITOR", "on") == "on",
             quality_floor=float(env.get("QUALITY_FLOOR", "0.85")),
             canary_every=float(env.get("CANARY_EVERY", "2.0")),
-            tick=float(env.get("TICK", "0.2")),
+            tick=float(env.get("TICK", "0.25")),
             open_after=float(env.get("OPEN_AFTER", "0.3")),
             clear_after=float(env.get("CLEAR_AFTER", "1.0")),
             assess_after=float(env.get("ASSESS_AFTER", "1.0")),
@@ -545,7 +545,8 @@ class Monitor:
 
     def look(self) -> Look:
         timeout = self.config.request_timeout
-        edge, _ = _get_json(f"{self.config.edge_url}/health", timeout)
+        # One request through the endpoint tells both: it answers (the endpoint works), and with a count (the
+        # database does). Few requests: the endpoint is the clients', not the monitor's.
         status, integrity = _get_json(f"{self.config.edge_url}/integrity", timeout)
         corrupt = int(integrity["corrupt"]) if status == 200 and isinstance(integrity, dict) else None
         workers: dict[str, Mapping[str, Any] | None] = {}
@@ -554,7 +555,7 @@ class Monitor:
             workers[ref.name] = found if code == 200 and isinstance(found, dict) else None
         with self.lock:
             quality, misuse, hold = self.quality, self.key_misuse, self.hold
-        return Look(edge == 200, corrupt, workers, quality, misuse, hold)
+        return Look(status != 0, corrupt, workers, quality, misuse, hold)
 
     def tick(self) -> None:
         look = self.look()
