@@ -13,27 +13,22 @@ region's zones from the plan's ``regions``; never from service names.
   under the same names.
 
 A place that does not come back (``comes_back: false``, the default for a region) is not reverted: it stays lost
-until the drill removes the replica. A recovery that repoints a link out of the lost place lifts that link's
-black-hole with it (:data:`LOST_TOXIC` names the toxics this module adds).
+until the drill removes the replica. No link is touched: clients of a lost place see it go silent by themselves,
+and a recovery that repoints a link moves it to a place that is still there.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import docker.errors
 
 from drdrill.errors import FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.faults.container import bring_back
-from drdrill.faults.toxiproxy import Proxies
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault, LossMode, RegionLoss, ZoneLoss
 from drdrill.staging.backend import ReplicaControl
 
 PLACE_KINDS = frozenset({"zone_loss", "region_loss"})
-LOST_TOXIC = "drdrill-lost-"  # prefix of the black-hole toxics a lost place puts on the links into it
-STREAMS = ("upstream", "downstream")
 
 
 def services_in(plan: Plan, zones: frozenset[str]) -> list[str]:
@@ -58,8 +53,6 @@ class PlaceLoss:
         mode: LossMode,
         comes_back: bool,
         replica: ReplicaControl,
-        toxiproxy: Callable[[], Proxies],
-        index: int,
     ) -> None:
         self._kind = kind
         self._place = place
@@ -67,8 +60,6 @@ class PlaceLoss:
         self._mode = mode
         self._comes_back = comes_back
         self._replica = replica
-        self._toxiproxy = toxiproxy
-        self._toxic = f"{LOST_TOXIC}{index}"
 
     @property
     def label(self) -> str:
@@ -153,6 +144,4 @@ class PlaceFamily:
             mode=fault.mode,
             comes_back=fault.comes_back,
             replica=targets.replica,
-            toxiproxy=targets.toxiproxy,
-            index=index,
         )

@@ -151,9 +151,9 @@ class _PlaceLoss(_Fault):
     mode: LossMode = Field(
         default="power",
         description=(
-            "power: every link into the place black-holed, then its containers killed (SIGKILL), as a power "
-            "cut; freeze: its containers paused (they accept connections and answer nothing); isolate: its "
-            "containers keep running, cut from every network (a partition)."
+            "power: its containers cut from their networks, then killed (SIGKILL), as a power cut; freeze: its "
+            "containers paused (they accept connections and answer nothing); isolate: its containers keep "
+            "running, cut from every network (a partition)."
         ),
     )
 

@@ -12,14 +12,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 
 import docker.errors
 import httpx
 
 from drdrill.errors import DrdrillError, FaultError
 from drdrill.faults.toxiproxy import Proxies
-from drdrill.faults.zone import LOST_TOXIC
 from drdrill.journal import Kind, Type
 from drdrill.plan import RecoveryStep
 from drdrill.plan.actions import (
@@ -148,16 +146,10 @@ class ActionRunner:
         found = client.proxies().get(spec.link)
         if found is None:
             raise RecoveryStepFailed(f"the run's Toxiproxy has no proxy for link {spec.link!r}")
-        # The move first: Toxiproxy closes every connection open through the link, including those a lost
-        # place's black-hole holds, so lifting that black-hole afterwards touches no live connection (removing
-        # a toxic under load can hang Toxiproxy's API: Shopify/toxiproxy#558).
+        # Toxiproxy closes every connection open through the link as it moves, so clients reconnect to the new
+        # upstream rather than wait on the old one.
         _patiently(lambda: client.set_upstream(spec.link, spec.to))
-        lifted = [t for t in found.toxics if t.startswith(LOST_TOXIC)]
-        for toxic in lifted:
-            _patiently(partial(client.remove_toxic, spec.link, toxic))
         data: dict[str, object] = {"link": spec.link, "from": found.upstream, "to": spec.to}
-        if lifted:
-            data["lifted"] = lifted
         return ActionDone(f"link {spec.link} moved from {found.upstream} to {spec.to}", data)
 
     def _start(self, spec: StartAction) -> ActionDone:
