@@ -56,9 +56,12 @@ def criteria(scenario: Scenario, plan: Plan | None = None) -> list[Criterion]:
         if not (
             (c.metric == "error_rate" and c.above is not None)
             or (c.metric == "latency" and c.baseline_factor is not None)
+            or c.signal is not None
         ):
             continue
         component, measured_on = measured_on_what(plan, c.component, c.measured_on)
+        if c.signal is not None:
+            component, measured_on = None, f"the system's own signal {c.signal!r}"
         found.append(
             Criterion(
                 metric=c.metric,
@@ -68,6 +71,7 @@ def criteria(scenario: Scenario, plan: Plan | None = None) -> list[Criterion]:
                 description=c.describe(),
                 component=component,
                 measured_on=measured_on,
+                signal=c.signal,
             )
         )
     return found

@@ -411,13 +411,56 @@ class Criterion:
     llm-main's, not the whole system's.
     """
 
-    metric: str  # "error_rate" | "latency"
+    metric: str  # "error_rate" | "latency", or a pass/fail metric measured on ``signal``
     window_ns: int
     above: float | None = None
     factor: float | None = None
     description: str = ""
     component: str | None = None
     measured_on: str = "the system's steady-state probes"
+    signal: str | None = None  # a signal of the system: the criterion holds while it is not normal
+
+
+@dataclass(frozen=True)
+class SignalState:
+    """A system signal as a poll saw it change: at ``t_ns`` it was ``normal`` or not; the change happened after
+    ``since_ns`` (the poll before), so it is known to the poll interval."""
+
+    t_ns: int
+    normal: bool
+    since_ns: int
+
+
+def signal_states(events: Sequence[Event]) -> dict[str, list[SignalState]]:
+    """Each signal's changes, in journal order (a signal's value is journalled only when it changes)."""
+    found: dict[str, list[SignalState]] = {}
+    for event in events:
+        if event.kind is Kind.SIGNAL:
+            previous = event.data.get(PREVIOUS_POLL)
+            since = int(previous) if isinstance(previous, int) else event.t_ns
+            state = SignalState(event.t_ns, event.value == "normal", min(since, event.t_ns))
+            found.setdefault(event.name, []).append(state)
+    return found
+
+
+def _signal_holds(states: Sequence[SignalState], since: int, t: int) -> bool:
+    """The signal was seen not normal at ``since`` at the latest and stayed so through ``t``."""
+    current: SignalState | None = None
+    for state in states:
+        if state.t_ns > t:
+            break
+        if current is None or current.normal != state.normal:
+            current = state
+    return current is not None and not current.normal and current.t_ns <= since
+
+
+def signal_lag_ns(events: Sequence[Event], names: Sequence[str]) -> int:
+    """The widest gap between a change of one of ``names`` and the poll before it: how much earlier than seen
+    a criterion on those signals may really have held."""
+    return max(
+        (s.t_ns - s.since_ns for name in names for s in signal_states(events).get(name, ())),
+        default=0,
+    )
 
 
 GRID_NS = 50_000_000  # criteria are evaluated every 50 ms, finer than any probe interval
@@ -451,32 +494,46 @@ def time_to_detect_by_criteria(
     match_all: bool = False,
     links: Mapping[str, Sequence[Sample]] | None = None,
     link_baselines: Mapping[str, int | None] | None = None,
+    signals: Mapping[str, Sequence[SignalState]] | None = None,
 ) -> int | None:
     """Nanoseconds from the fault until the plan's criteria first held over a whole window of the fault.
 
     Windows start at the fault at the earliest, so a criterion holds only on what the fault caused; they end
     at the revert at the latest. ``match_all`` wants every criterion at once, else any one is enough. A
-    criterion on a component is judged on that component's ``links`` samples against its own baseline.
+    criterion on a component is judged on that component's ``links`` samples against its own baseline; one on
+    a signal of the system, on that signal's ``signals`` states (it holds while the signal is not normal).
     """
-    usable = [c for c in criteria if c.metric in ("error_rate", "latency")]
+    usable = [c for c in criteria if c.signal is not None or c.metric in ("error_rate", "latency")]
     links = links or {}
     link_baselines = link_baselines or {}
+    signals = signals or {}
 
     def source(c: Criterion) -> tuple[Sequence[Sample], int | None]:
-        if c.component is None:
+        if c.component is None or c.signal is not None:
             return probes, baseline_ns
         return links.get(c.component, ()), link_baselines.get(c.component)
 
+    def holds(c: Criterion, samples: Sequence[Sample], t: int, baseline: int | None) -> bool:
+        if c.signal is not None:
+            return _signal_holds(signals.get(c.signal, ()), t - c.window_ns, t)
+        return _holds(c, samples, t, baseline)
+
     sources = [source(c) for c in usable]
-    completions = [s.complete_ns for samples, _ in sources for s in samples]
-    if not usable or not completions:
+    seen = [s.complete_ns for samples, _ in sources for s in samples]
+    on_signals = [c.signal for c in usable if c.signal is not None]
+    if on_signals:
+        # A signal is journalled only when it changes: one still not normal holds for as long as the drill
+        # was watching, which the probes' completions say.
+        seen += [state.t_ns for name in on_signals for state in signals.get(name, ())]
+        seen += [p.complete_ns for p in probes]
+    if not usable or not seen:
         return None
-    last = max(completions)
+    last = max(seen)
     end = min(last, window.end_ns) if window.end_ns is not None else last
     t = window.start_ns + min(c.window_ns for c in usable)
     while t <= end:
         held = [
-            t - c.window_ns >= window.start_ns and _holds(c, samples, t, baseline)
+            t - c.window_ns >= window.start_ns and holds(c, samples, t, baseline)
             for c, (samples, baseline) in zip(usable, sources, strict=True)
         ]
         if all(held) if match_all else any(held):

@@ -36,6 +36,8 @@ from drdrill.measure.timeline import (
     probe_results,
     service_recovery,
     signal_change,
+    signal_lag_ns,
+    signal_states,
     time_to_detect_by_criteria,
 )
 from drdrill.units import NS_PER_S, Bound, bounded, seconds, unseen_outage
@@ -255,10 +257,19 @@ def _fault_timing(
     probes = [s for s in samples if s.source == PROBE_SOURCE]
     detect = detection(samples, window, slow_after)
     by_plan = time_to_detect_by_criteria(
-        probes, window, criteria, baseline_latency, criteria_match_all, links, link_baselines
+        probes,
+        window,
+        criteria,
+        baseline_latency,
+        criteria_match_all,
+        links,
+        link_baselines,
+        signal_states(events),
     )
-    # The criteria are evaluated on a 50 ms grid: they first held within one step before the time found.
-    plan = None if by_plan is None else Bounded(by_plan, minus_ns=min(GRID_NS, by_plan))
+    # The criteria are evaluated on a 50 ms grid: they first held within one step before the time found; a
+    # signal is polled, so one on a signal may have held up to a poll interval before it was seen.
+    lag = signal_lag_ns(events, [c.signal for c in criteria if c.signal is not None])
+    plan = None if by_plan is None else Bounded(by_plan, minus_ns=min(max(GRID_NS, lag), by_plan))
     # A switch after the revert is no failover (with both providers down, the backup may answer first).
     failover = signal_change(events, FAILOVER, "failed_over", start, window.end_ns)
     recovery = service_recovery(samples, window, steady_window_ns)

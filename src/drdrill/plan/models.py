@@ -169,6 +169,14 @@ class DetectionCriterion(PlanModel):
         default=None,
         description="Window a staging drill uses; defaults to the scenario's staging.detection_window.",
     )
+    signal: str | None = Field(
+        default=None,
+        description=(
+            "A pass/fail check the system reports itself, as one of its signals (staging_topology.system.signals, "
+            "with `normal`): the criterion holds while that signal is not its normal value, e.g. an integrity "
+            "check that counts corrupted rows."
+        ),
+    )
     measured_on: Literal["component", "system"] = Field(
         default="component",
         description=(
@@ -195,6 +203,11 @@ class DetectionCriterion(PlanModel):
 
     @model_validator(mode="after")
     def _one_threshold(self) -> DetectionCriterion:
+        if self.signal is not None and self.metric not in BOOLEAN_METRICS:
+            raise ValueError(
+                f"a signal is a pass/fail check: give `signal` to a metric among "
+                f"{', '.join(sorted(BOOLEAN_METRICS))}, not {self.metric!r}"
+            )
         given = [n for n in ("above", "below", "baseline_factor") if getattr(self, n) is not None]
         if self.metric in BOOLEAN_METRICS:
             if given:

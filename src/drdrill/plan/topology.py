@@ -180,12 +180,31 @@ class _TopologyChecker:
             for match in SERVICE_PORT.finditer(template):
                 if self.service(loc, match["service"], prefix=f"{match[0]}: "):
                     self.port(loc, match["service"], int(match["port"]), prefix=f"{match[0]}: ")
+        self.criteria_signals(scenario)
         stores = self.plan.staging_topology.data_stores
         for i, check in enumerate(scenario.verification.data_checks):
             if check.store is not None and check.store not in stores:
                 at: _Loc = ["verification", "data_checks", i, "store"]
                 self.fail(at, unknown_name("data store", check.store, stores))
         return self.issues
+
+    def criteria_signals(self, scenario: Scenario) -> None:
+        """A criterion measured on a signal names one the system declares, with its normal value."""
+        system = self.plan.staging_topology.system
+        signals = system.signals if system is not None else {}
+        for i, criterion in enumerate(scenario.detection.criteria):
+            if criterion.signal is None:
+                continue
+            at: _Loc = ["detection", "criteria", i, "signal"]
+            found = signals.get(criterion.signal)
+            if found is None:
+                self.fail(at, unknown_name("signal", criterion.signal, signals))
+            elif found.normal is None:
+                self.fail(
+                    at,
+                    f"signal {criterion.signal!r} declares no `normal` value, so a drill cannot tell when the "
+                    f"check fails; give staging_topology.system.signals.{criterion.signal}.normal",
+                )
 
     def fault(self, fault: f.Fault, loc: _Loc) -> None:
         topo = self.plan.staging_topology
