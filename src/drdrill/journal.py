@@ -57,6 +57,8 @@ STOPS = "stops"  # in a fault's start event: the compose services the fault itse
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
 DATA_CHECK = "data-check"  # a check: one of the scenario's data_checks, run through a data store
+GOLDEN_SET = "golden-set"  # a check: the golden set submitted through the system and scored after recovery
+INDEX_RECALL = "index-recall"  # a check: recall@k of the system's search on the scenario's query set
 DONE_TWICE = (
     "done_more_than_once"  # in the final read's data: unit -> times done, for units done more than once
 )

@@ -16,6 +16,7 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
     objective = plan.objectives_for(scenario)
     s = scenario.staging
     contract = plan.staging_topology.system
+    golden, recall = scenario.verification.golden_set, scenario.verification.index_recall
     return Objectives(
         rto_ns=ns(objective.rto),
         rpo_ns=ns(objective.rpo),
@@ -32,6 +33,9 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
         counts_done=contract is not None
         and contract.final_read is not None
         and contract.final_read.times is not None,
+        min_accuracy=None if golden is None else golden.min_accuracy,
+        min_recall=None if recall is None else recall.min_recall,
+        recall_k=10 if recall is None else recall.k,
     )
 
 

@@ -12,7 +12,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
-from drdrill.measure.checks import CheckResult, data_check_results
+from drdrill.measure.checks import (
+    CheckResult,
+    ScoreResult,
+    data_check_results,
+    golden_set_result,
+    index_recall_result,
+)
 from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.duplicates import done_twice
 from drdrill.measure.ledger import Ledger, build_ledger
@@ -68,6 +74,9 @@ class Objectives:
     steps: tuple[PlannedStep, ...] = ()  # the scenario's recovery steps, automated and manual, in order
     rpo_bound_ns: int | None = None  # the RPO at staging time scale (staging.rpo_bound); None: the tier's RPO
     counts_done: bool = False  # the system says how many times it did each unit (duplicates can be judged)
+    min_accuracy: float | None = None  # the scenario's golden set must score this much (None: it has none)
+    min_recall: float | None = None  # the scenario's index must reach this recall@k (None: no query set)
+    recall_k: int = 10
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,8 @@ class Measurements:
     loss: LossWindow | None = None  # the lost writes and when they were acknowledged, before the failure
     done_twice: Mapping[str, int] | None = None  # units done more than once; None: the system does not say
     data_checks: tuple[CheckResult, ...] = ()  # the scenario's data checks as run after recovery
+    golden_set: ScoreResult | None = None  # the golden set's accuracy after recovery; None: never started
+    index_recall: ScoreResult | None = None  # the index's recall@k after recovery; None: never started
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -411,6 +422,8 @@ def measure(
             events, frozenset(e.process for e in events if e.kind is Kind.PROBE and e.process)
         ),
         data_checks=data_check_results(events),
+        golden_set=golden_set_result(events),
+        index_recall=index_recall_result(events),
     )
 
 
@@ -471,6 +484,8 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         _unexpected(m, objectives, end),
         *([_duplicates(m, objectives, end)] if objectives.counts_done else []),
         *([_data_checks(m)] if m.data_checks else []),
+        *([_golden(m, objectives, end)] if objectives.min_accuracy is not None else []),
+        *([_recall(m, objectives, end)] if objectives.min_recall is not None else []),
     ]
     failback = _failback(m, end)
     if failback is not None:
@@ -748,6 +763,65 @@ def _data_checks(m: Measurements) -> Verdict:
         return Verdict("data_checks", "unknown", measured, objective, f"not judged: {said}")
     names = ", ".join(c.name for c in checks)
     return _verdict("data_checks", True, measured, objective, f"every data check passed ({names})")
+
+
+def _score_unjudged(m: Measurements, end: DrillEnd, result: ScoreResult | None, what: str) -> str | None:
+    """Why a score taken after recovery cannot be judged, or None when it can."""
+    unjudged = _data_unjudged(m, end)
+    if unjudged is not None:
+        return unjudged
+    if result is None:
+        return f"not judged: {what} was never run" + (f"; {_how(m, end)}" if end.stopped else "")
+    if result.outcome == "unknown":
+        return f"not judged: {result.why}"
+    return None
+
+
+def _misses(result: ScoreResult, shown: int = 3) -> str:
+    said = "; ".join(
+        f"{x.text[:80]!r} gave {x.got!r}, expected {x.expected!r}" for x in result.misses[:shown]
+    )
+    return f" (e.g. {said})" if said else ""
+
+
+def _golden(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
+    assert o.min_accuracy is not None
+    objective = f"golden-set accuracy at least {o.min_accuracy:.2f}"
+    result = m.golden_set
+    unjudged = _score_unjudged(m, end, result, "the golden set")
+    if unjudged is not None:
+        return Verdict("golden_set", "unknown", "not measured", objective, unjudged)
+    assert result is not None and result.score is not None
+    never = result.total - result.answered
+    measured = f"{result.score:.2f} ({result.right:g} of {result.total} right)"
+    unanswered = f"; {never} never answered" if never else ""
+    if result.score >= o.min_accuracy:
+        message = f"golden-set accuracy {measured}{unanswered} after recovery, at least {o.min_accuracy:.2f}"
+        return _verdict("golden_set", True, measured, objective, message)
+    message = (
+        f"golden-set accuracy missed: {measured}{unanswered} after recovery, below {o.min_accuracy:.2f}"
+        f"{_misses(result)}"
+    )
+    return _verdict("golden_set", False, measured, objective, message)
+
+
+def _recall(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
+    assert o.min_recall is not None
+    objective = f"recall@{o.recall_k} at least {o.min_recall:.2f}"
+    result = m.index_recall
+    unjudged = _score_unjudged(m, end, result, "the query set")
+    if unjudged is not None:
+        return Verdict("index_recall", "unknown", "not measured", objective, unjudged)
+    assert result is not None and result.score is not None
+    k = result.k or o.recall_k
+    measured = f"{result.score:.2f} on {result.total} queries"
+    empty = result.total - result.answered
+    nothing = f"; the index returned nothing for {empty} of them" if empty else ""
+    if result.score >= o.min_recall:
+        message = f"recall@{k} {measured} after recovery, at least {o.min_recall:.2f}"
+        return _verdict("index_recall", True, measured, objective, message)
+    message = f"recall@{k} missed: {measured}{nothing} after recovery, below {o.min_recall:.2f}"
+    return _verdict("index_recall", False, measured, objective, message)
 
 
 def _drained(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:

@@ -370,10 +370,32 @@ class RecoveryStep(PlanModel):
 
 
 class GoldenSet(PlanModel):
-    """A labelled test set the system must score on before returning to full operation."""
+    """A labelled test set the system must score on before returning to full operation.
+
+    ``path`` (relative to the scenario file) is a JSON-lines file, one ``{"input": ..., "expected": ...}`` a
+    line. After recovery a drill submits every input through the system contract (``write``), waits until the
+    final read says each is done, and compares what the system made of it (``final_read.output``) with the
+    expected output.
+    """
 
     path: str
     min_accuracy: float = Field(ge=0.0, le=1.0)
+    timeout: StagingDuration = Field(
+        default=timedelta(seconds=30), description="How long a drill waits for every input to be done."
+    )
+
+
+class IndexRecall(PlanModel):
+    """A derived index (a vector index) judged after recovery by recall@k on a fixed query set.
+
+    ``queries`` (relative to the scenario file) is a JSON-lines file, one ``{"query": ..., "expected": [ids]}``
+    a line, ``expected`` being the exact nearest neighbours (at least ``k``). A drill asks the system's
+    ``search`` for the ``k`` nearest of each query and counts how many of the expected ``k`` it returned.
+    """
+
+    queries: str
+    k: int = Field(default=10, ge=1, le=1000)
+    min_recall: float = Field(ge=0.0, le=1.0, description="The least mean recall@k that passes.")
 
 
 class DataCheck(PlanModel):
@@ -395,6 +417,7 @@ class Verification(PlanModel):
     """How recovery is verified."""
 
     golden_set: GoldenSet | None = None
+    index_recall: IndexRecall | None = None
     data_checks: list[DataCheck] = Field(default_factory=list)
 
 

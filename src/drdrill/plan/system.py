@@ -280,6 +280,10 @@ class FinalReadSpec(PlanModel):
         default=None,
         description="JSON path of how many times an item was done, so work done twice is counted.",
     )
+    output: str | None = Field(
+        default=None,
+        description="JSON path of what the system made of an item (a label, an answer): a golden set judges it.",
+    )
     timeout: StagingDuration = timedelta(seconds=10)
 
     @field_validator("url")
@@ -292,10 +296,35 @@ class FinalReadSpec(PlanModel):
     def _paths(cls, value: str) -> str:
         return _path(value)
 
-    @field_validator("times")
+    @field_validator("times", "output")
     @classmethod
     def _times(cls, value: str | None) -> str | None:
         return None if value is None else _path(value)
+
+
+SEARCH_PLACEHOLDERS = frozenset({"query", "k"})
+
+
+class SearchRequest(HttpRequest):
+    """A search request, as a template: ``{query}`` is the query text, ``{k}`` how many results are wanted."""
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return _url(value, SEARCH_PLACEHOLDERS, "search.url")
+
+
+class SearchSpec(PlanModel):
+    """How to ask the system for the nearest items of a query (a vector index): a drill judges recall@k on it."""
+
+    request: SearchRequest
+    results: str = Field(description="JSON path of the list of results in the answer, e.g. results.")
+    id: str = Field(default="id", description="JSON path of a result's id inside one result.")
+
+    @field_validator("results", "id")
+    @classmethod
+    def _paths(cls, value: str) -> str:
+        return _path(value)
 
 
 class SignalSpec(PlanModel):
@@ -340,6 +369,9 @@ class SystemContract(PlanModel):
     write: WriteSpec | None = None
     probe: ProbeSpec | None = None
     final_read: FinalReadSpec | None = None
+    search: SearchSpec | None = Field(
+        default=None, description="A search of a derived index (a vector index), for recall@k after recovery."
+    )
     signals: dict[str, SignalSpec] = Field(
         default_factory=dict,
         description="Signals by name; `failover` (with normal / failed_over) dates failover and fail-back.",

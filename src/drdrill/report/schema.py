@@ -166,6 +166,29 @@ class DataCheckCard(CardModel):
     why: str | None = None
 
 
+class MissCard(CardModel):
+    """One item scored wrong: a golden input and what the system gave, or a query and how many it found."""
+
+    text: str
+    expected: str
+    got: str
+
+
+class ScoreCard(CardModel):
+    """A score taken after recovery against its minimum (a golden set's accuracy, an index's recall@k):
+    ``pass`` / ``fail``, or ``unknown`` with ``why`` when it could not be measured (then ``score`` is null)."""
+
+    outcome: Literal["pass", "fail", "unknown"]
+    minimum: float
+    score: float | None = None
+    right: float = 0
+    total: int = 0
+    answered: int = 0
+    k: int | None = None
+    misses: list[MissCard] = Field(default_factory=list)
+    why: str | None = None
+
+
 class MeasurementsCard(CardModel):
     """Every figure in seconds; null when not measured, with the reason in ``not_measured``."""
 
@@ -200,6 +223,9 @@ class MeasurementsCard(CardModel):
     rpo_window: RpoWindowCard | None = None
     done_twice: dict[str, int] | None = None  # null: the system does not say how many times it did a unit
     data_checks: list[DataCheckCard] = Field(default_factory=list)
+    # Added within /2 (golden set and vector index after recovery): null when the scenario has none.
+    golden_set: ScoreCard | None = None
+    index_recall: ScoreCard | None = None
 
     def reason(self, figure: str) -> str | None:
         """Why ``figure`` (``time_to_recover_s``, or ``ledger.<name>``) is null, when the card says."""

@@ -16,6 +16,7 @@ from pydantic import JsonValue
 from drdrill import __version__
 from drdrill.journal import Event, Kind
 from drdrill.measure import Measurements, Objectives, Verdict
+from drdrill.measure.checks import ScoreResult
 from drdrill.measure.steps import StepResult
 from drdrill.measure.verdicts import DrillEnd, not_measured
 from drdrill.plan import Plan, Scenario
@@ -28,10 +29,12 @@ from drdrill.report.schema import (
     InFault,
     LedgerCounts,
     MeasurementsCard,
+    MissCard,
     ObjectivesCard,
     PlanRef,
     RpoWindowCard,
     ScenarioRef,
+    ScoreCard,
     Scorecard,
     Status,
     StepCard,
@@ -114,6 +117,24 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
             )
             for c in m.data_checks
         ],
+        golden_set=_score(m.golden_set),
+        index_recall=_score(m.index_recall),
+    )
+
+
+def _score(result: ScoreResult | None) -> ScoreCard | None:
+    if result is None:
+        return None
+    return ScoreCard(
+        outcome=result.outcome,
+        minimum=result.minimum,
+        score=result.score,
+        right=result.right,
+        total=result.total,
+        answered=result.answered,
+        k=result.k,
+        misses=[MissCard(text=x.text, expected=x.expected, got=x.got) for x in result.misses],
+        why=result.why,
     )
 
 

@@ -17,6 +17,7 @@ from drdrill.faults.network import ProxyDown, ProxyToxic
 from drdrill.journal import DATA_CHECK, DONE_TWICE, FINAL_READ, SKIPPED, STOPS, Kind, Type
 from drdrill.measure.ledger import build_ledger
 from drdrill.measure.timeline import probe_results
+from drdrill.run import verification
 from drdrill.run.context import DrillContext
 from drdrill.run.hold import hold_until_steady
 from drdrill.run.steps import StepRunner
@@ -165,8 +166,15 @@ def final_read(ctx: DrillContext) -> None:
 
 
 def verify(ctx: DrillContext) -> None:
-    """The scenario's data checks that have SQL, run for real through a data store after recovery: each one
-    journalled as a check (invoke, then ok or fail with the value found)."""
+    """What recovery left, checked for real: the scenario's data checks that have SQL (through a data store),
+    then its golden set and its index's recall@k (through the system); each journalled as a check."""
+    _data_checks(ctx)
+    verification.golden_set(ctx)
+    verification.index_recall(ctx)
+
+
+def _data_checks(ctx: DrillContext) -> None:
+    """Each data check with SQL: invoke, then ok or fail with the value found (info: why it did not run)."""
     stores = ctx.prepared.injector.stores
     for check in ctx.scenario.verification.data_checks:
         if check.sql is None:

@@ -486,6 +486,72 @@ def ensure_images(log: Log) -> None:
             _ensure_image(spec, base, log)
 
 
+WHEELS_FILE = "wheels.txt"
+WHEELS_DIR = "wheels"
+PIP_TIMEOUT_S = 600.0
+
+
+def _wheel_options(requirements: str) -> list[str]:
+    """The target a wheels file names on a ``# --platform ... --python-version ...`` line (the image's Python,
+    not the host's)."""
+    for line in requirements.splitlines():
+        stripped = line.lstrip("# ").strip()
+        if stripped.startswith("--platform") or stripped.startswith("--python-version"):
+            return stripped.split()
+    return []
+
+
+def ensure_wheels(context: Path, log: Log) -> Path | None:
+    """Fill ``context/wheels/`` with the pinned wheels ``context/wheels.txt`` lists, so an image build unpacks
+    them without reaching a package index; None when the context has no wheels file.
+
+    Each requirement is pinned with ``--hash`` (pip refuses a file whose hash differs) and only binary wheels
+    are taken (nothing is built). The download is cached by a hash of the wheels file, like drdrill's images:
+    a second build copies from the cache, and changing the file fetches anew.
+    """
+    listing = context / WHEELS_FILE
+    if not listing.is_file():
+        return None
+    text = listing.read_text(encoding="utf-8")
+    digest = _digest(iter([text.encode()]))
+    cached = cache_dir() / "wheels" / digest
+    target = context / WHEELS_DIR
+    with _build_lock():
+        if not (cached / ".complete").is_file():
+            log(f"fetching the wheels of {listing} (pinned, by hash)...")
+            partial = cached.with_name(f"{digest}.part")
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+            command += ["--require-hashes", "--implementation", "cp", *_wheel_options(text)]
+            command += ["--dest", str(partial), "-r", str(listing)]
+            try:
+                done = subprocess.run(
+                    command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise ImageBuildError(
+                    f"fetching the wheels of {listing} took over {PIP_TIMEOUT_S:g} s"
+                ) from exc
+            if done.returncode != 0:
+                tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+                raise ImageBuildError(
+                    f"fetching the wheels of {listing} failed (pip exited {done.returncode}):\n{tail}"
+                )
+            (partial / ".complete").write_text(digest)
+            shutil.rmtree(cached, ignore_errors=True)
+            partial.rename(cached)
+        wanted = {path.name for path in cached.glob("*.whl")}
+        target.mkdir(exist_ok=True)
+        for stale in target.glob("*.whl"):
+            if stale.name not in wanted:
+                stale.unlink()
+        for wheel in sorted(wanted):
+            if not (target / wheel).is_file():
+                shutil.copy2(cached / wheel, target / wheel)
+    return target
+
+
 def missing_images() -> list[str]:
     """The images `ensure_images` would build, as tags (empty when everything is in place).
 

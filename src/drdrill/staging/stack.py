@@ -44,6 +44,7 @@ from drdrill.staging.configuration import (
     plan_digest,
     substituted,
 )
+from drdrill.staging.images import ImageBuildError, ensure_wheels
 from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
@@ -458,6 +459,10 @@ class StagingStack:
         """
         context = str(build.get("context") or self.compose_file.parent)
         dockerfile = str(build.get("dockerfile") or "Dockerfile")
+        try:
+            ensure_wheels(Path(context), self._log)
+        except ImageBuildError as exc:
+            raise StagingError(f"{self.compose_file}: the image of service {service!r}: {exc}") from exc
         command = [
             "docker",
             "build",

@@ -45,12 +45,15 @@ class ProbeResult:
 @dataclass(frozen=True)
 class FinalRead:
     """What the system holds after the drill: ids of units it kept, and of those, the ones it finished;
-    ``times_done``, when the system says it, how many times each unit was done (more than once: done twice)."""
+    ``times_done``, when the system says it, how many times each unit was done (more than once: done twice);
+    ``outputs``, when the system says it, what it made of each unit done (a label, an answer), which a golden
+    set is judged on."""
 
     held: frozenset[str]
     done: frozenset[str]
     detail: str = ""
     times_done: Mapping[str, int] = field(default_factory=dict)
+    outputs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,15 @@ class SystemContext:
     run_id: str
     # The run's generated secrets (staging_topology.generated_secrets), e.g. a database password to read with.
     secrets: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Searches(Protocol):
+    """A system with a derived index it can search (a vector index): recall@k is judged on it after recovery.
+    Optional: a system without it has its recall not measured."""
+
+    def search(self, query: str, k: int) -> Sequence[str]:
+        """The ids of the ``k`` nearest items to ``query``, nearest first; :class:`NotDeclared` if it has none."""
 
 
 @runtime_checkable

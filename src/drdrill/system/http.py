@@ -215,6 +215,7 @@ class HttpSystem:
         held: set[str] = set()
         done: set[str] = set()
         times: dict[str, int] = {}
+        outputs: dict[str, str] = {}
         for item in items:
             unit = str(lookup(item, spec.id))
             held.add(unit)
@@ -224,7 +225,32 @@ class HttpSystem:
                 # an item that does not say is not counted as done twice
                 with contextlib.suppress(PathNotFound, TypeError, ValueError):
                     times[unit] = int(lookup(item, spec.times))
-        return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}", times)
+            if spec.output is not None:
+                with contextlib.suppress(PathNotFound):
+                    found = lookup(item, spec.output)
+                    if found is not None:
+                        outputs[unit] = str(found)
+        return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}", times, outputs)
+
+    def search(self, query: str, k: int) -> Sequence[str]:
+        """The ids the plan's ``search`` request answers, nearest first (at most ``k``)."""
+        spec = self.contract.search
+        if spec is None:
+            raise NotDeclared("the plan declares no `search` (staging_topology.system.search)")
+        values = {"query": query, "k": str(k)}
+        request = spec.request
+        response = self.http.request(
+            request.method,
+            self.url(request.url, **values),
+            json=render_body(request.json_body, values),
+            headers=request.headers,
+            timeout=request.timeout.total_seconds(),
+        )
+        response.raise_for_status()
+        results = lookup(_json(response), spec.results)
+        if not isinstance(results, list):
+            raise ValueError(f"{spec.results!r} of the search answer is not a list")
+        return [str(lookup(item, spec.id)) for item in results][:k]
 
     def signals(self) -> Mapping[str, str]:
         found: dict[str, str] = {}
