@@ -74,7 +74,8 @@ def _plan(directory: Path, minimum: str) -> Plan:
 class VerifiedDrill(ZoneDrill):
     def __init__(self, plan: Plan, reports: Path, index: dict[str, list[str]] | None) -> None:
         super().__init__(plan, reports)
-        self.system = AnsweringHelpdesk(self.clock, boot_s=0.4, index=index)
+        self.desk = AnsweringHelpdesk(self.clock, boot_s=0.4, index=index)
+        self.system = self.desk
         self.responder.system = self.system
         for container in self.staging.containers.values():
             container.system = self.system
@@ -88,7 +89,7 @@ REBUILT = {"printer out of toner": ["t1", "t2", "t3"], "wrong invoice total": ["
 def test_golden_set_and_recall_pass_above_their_minimums(tmp_path: Path) -> None:
     plan = _plan(tmp_path / "plan", "0.7")
     drill = VerifiedDrill(plan, tmp_path / "reports", REBUILT)
-    assert isinstance(drill.system, Searches)
+    assert isinstance(drill.desk, Searches)
 
     card = drill.run()
 
@@ -109,7 +110,7 @@ def test_golden_set_and_recall_pass_above_their_minimums(tmp_path: Path) -> None
         {"text": "The printer jams on every invoice.", "expected": "billing", "got": "hardware"}
     ]
     # every golden input went through the contract's write, with an id of the drill's own
-    assert sorted(u for u in drill.system.inputs if "-golden-" in u) == [
+    assert sorted(u for u in drill.desk.inputs if "-golden-" in u) == [
         f"z1-golden-{i:04d}" for i in range(4)
     ]
     recall = card["measurements"]["index_recall"]
