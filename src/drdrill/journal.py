@@ -55,6 +55,7 @@ LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy 
 CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened
 STOPS = "stops"  # in a fault's start event: the compose services the fault itself stops or replaces
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
+FAULT_MOMENT = "fault-moment"  # a note: the signal a fault waited for (wait_for) said its moment had come
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
 DATA_CHECK = "data-check"  # a check: one of the scenario's data_checks, run through a data store
 GOLDEN_SET = "golden-set"  # a check: the golden set submitted through the system and scored after recovery

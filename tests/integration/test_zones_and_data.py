@@ -69,10 +69,18 @@ def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica
         ("exec", "ok"),
         ("repoint", "ok"),
         ("start", "ok"),
+        ("http", "ok"),
+        ("repoint", "ok"),
         ("repoint", "ok"),
     ]
     assert '"wal_replayed": "yes"' in region["measurements"]["actions"][1]["detail"]
     assert region["objectives"]["staging_rpo_bound_s"] == 3.0
+    # The index rebuilt from the restored rows finds the exact nearest neighbours of the fixed query set, and
+    # the golden set submitted to the secondary region is labelled as well as on a healthy system (37 of 40).
+    recall = region["measurements"]["index_recall"]
+    assert (recall["outcome"], recall["score"], recall["total"], recall["k"]) == ("pass", 1.0, 50, 10)
+    golden = region["measurements"]["golden_set"]
+    assert (golden["outcome"], golden["right"], golden["total"]) == ("pass", 37, 40)
 
     corruption = cards["data-corruption"]
     assert corruption["scenario"]["faults"] == [
@@ -86,6 +94,11 @@ def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica
         e["data"]["raw"] for e in corruption["timeline"] if e["kind"] == "signal" and e["name"] == "integrity"
     ]
     assert integrity[0] == "0" and "50" in integrity and integrity[-1] == "0"  # seen corrupted, then repaired
+    # detected by the system's own integrity check (the plan's integrity_check criterion on that signal), held
+    # for its 1 s staging window: the probes never failed, since every claim is still served
+    detected = corruption["measurements"]["time_to_detect_by_plan_s"]
+    assert detected is not None and 1.0 <= detected <= 3.0, detected
+    assert corruption["measurements"]["golden_set"]["outcome"] == "pass"
 
     restore = cards["backup-restore"]
     assert restore["scenario"]["faults"] == ["drop_table claims-db (claims)"]
@@ -172,3 +185,25 @@ def test_twin_a_restore_without_the_log_replay_misses_the_rpo(
     # everything acknowledged since the base backup is gone: seconds of claims, far over the 3 s bound
     assert window["span_s"] > 3.0 and len(window["ids"]) == card["measurements"]["ledger"]["lost"] > 10
     assert message(card, "rpo").endswith("RPO 3.00 s (the tier's RPO 60.0 s at staging scale)")
+
+
+def test_twin_a_regional_restore_without_the_index_rebuild_misses_its_recall(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    _edit(
+        plan_copy / "regional-failure.yaml",
+        """  - title: Rebuild the similar-claims index from the restored reference claims
+    action: {http: {method: POST, url: "http://{search-c:8090}/rebuild", status: [200], timeout: 60s}}
+    components: [claims-search-c]
+""",
+        "",
+    )
+    run = run_drill(pytester, plan_copy, "regional-failure")
+    run.result.assert_outcomes(failed=1)
+    card = run.card
+    # everything else recovered: the database restored, the claims labelled in the secondary region
+    assert {n: o for n, o in outcomes(card).items() if o != "pass"} == {"index_recall": "fail"}
+    assert message(card, "index_recall") == (
+        "recall@10 missed: 0.00 on 50 queries; the index returned nothing for 50 of them after recovery, below 0.90"
+    )
+    run.result.stdout.fnmatch_lines(["*index_recall: recall@10 missed: 0.00 on 50 queries*"])

@@ -110,9 +110,7 @@ def test_golden_set_and_recall_pass_above_their_minimums(tmp_path: Path) -> None
         {"text": "The printer jams on every invoice.", "expected": "billing", "got": "hardware"}
     ]
     # every golden input went through the contract's write, with an id of the drill's own
-    assert sorted(u for u in drill.desk.inputs if "-golden-" in u) == [
-        f"z1-golden-{i:04d}" for i in range(4)
-    ]
+    assert sorted(u for u in drill.desk.inputs if "-golden-" in u) == [f"z1-golden-{i:04d}" for i in range(4)]
     recall = card["measurements"]["index_recall"]
     assert (recall["score"], recall["k"], recall["total"]) == (pytest.approx(5 / 6), 3, 2)
     assert recall["misses"] == [{"text": "wrong invoice total", "expected": "3 nearest", "got": "2 of them"}]

@@ -113,6 +113,7 @@ class Router:
         self.failbacks = 0
         self.processed = 0
         self.consecutive_failures = 0
+        self.holding = 0  # claims taken and not yet finished: lost with this worker if it goes now
         self._last_primary_try = 0.0
         self._lock = threading.Lock()
 
@@ -124,7 +125,13 @@ class Router:
                 "failbacks": self.failbacks,
                 "processed": self.processed,
                 "consecutive_failures": self.consecutive_failures,
+                "holding": self.holding,
+                "holds_claims": self.holding > 0,
             }
+
+    def hold(self, count: int) -> None:
+        with self._lock:
+            self.holding = count
 
     def count_processed(self) -> None:
         with self._lock:
@@ -234,24 +241,28 @@ def _take(cur: Any, batch_size: int, lease: str) -> list[tuple[str, str]]:
 
 def process_batch(pool: db.Pool, router: Router, batch_size: int, lease: str = "lock") -> int:
     """Classify up to batch_size pending claims in one transaction; return how many were taken."""
-    with pool.connection() as conn:
-        with conn.cursor() as cur:
-            rows = _take(cur, batch_size, lease)
-            done = 0
-            for claim_id, text in rows:
-                result = router.classify(text)
-                if result is None:
-                    cur.execute("UPDATE claims SET attempts = attempts + 1 WHERE id = %s", (claim_id,))
-                    continue
-                label, provider = result
-                cur.execute(
-                    "UPDATE claims SET status = 'processed', label = %s, provider = %s, "
-                    "label_digest = md5(id || ':' || %s), attempts = attempts + 1, done_count = done_count + 1, "
-                    "processed_at = now() WHERE id = %s",
-                    (label, provider, label, claim_id),
-                )
-                done += 1
-        conn.commit()
+    try:
+        with pool.connection() as conn:
+            with conn.cursor() as cur:
+                rows = _take(cur, batch_size, lease)
+                done = 0
+                for left, (claim_id, text) in enumerate(rows):
+                    router.hold(len(rows) - left)
+                    result = router.classify(text)
+                    if result is None:
+                        cur.execute("UPDATE claims SET attempts = attempts + 1 WHERE id = %s", (claim_id,))
+                        continue
+                    label, provider = result
+                    cur.execute(
+                        "UPDATE claims SET status = 'processed', label = %s, provider = %s, "
+                        "label_digest = md5(id || ':' || %s), attempts = attempts + 1, "
+                        "done_count = done_count + 1, processed_at = now() WHERE id = %s",
+                        (label, provider, label, claim_id),
+                    )
+                    done += 1
+            conn.commit()
+    finally:
+        router.hold(0)
     for _ in range(done):
         router.count_processed()
     return len(rows)

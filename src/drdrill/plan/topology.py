@@ -208,6 +208,10 @@ class _TopologyChecker:
 
     def fault(self, fault: f.Fault, loc: _Loc) -> None:
         topo = self.plan.staging_topology
+        signals = topo.system.signals if topo.system is not None else {}
+        if fault.wait_for is not None and topo.system is not None and fault.wait_for.signal not in signals:
+            where: _Loc = [*loc, "wait_for", "signal"]
+            self.fail(where, unknown_name("signal", fault.wait_for.signal, signals))
         if isinstance(fault, f.CorruptRows | f.DropTable):
             named = fault.store
             if named is not None and named not in topo.data_stores:

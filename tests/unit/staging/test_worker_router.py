@@ -61,6 +61,8 @@ def test_fails_over_after_three_primary_failures(providers: Providers) -> None:
         "failbacks": 0,
         "processed": 0,
         "consecutive_failures": 0,
+        "holding": 0,
+        "holds_claims": False,
     }
     assert r.classify("x") == ("auto", "backup")
     assert providers.calls == ["primary", "primary", "primary", "backup"]
@@ -101,3 +103,65 @@ def test_logs_failover_as_json_with_utc_timestamp(
     assert line["event"] == "failover"
     assert line["ts"].endswith("Z")
     assert (line["from_provider"], line["to_provider"]) == ("primary", "backup")
+
+
+class _Cursor:
+    """The one transaction of process_batch: the claims it takes, and every statement after."""
+
+    def __init__(self, pending: list[tuple[str, str]]) -> None:
+        self.pending = pending
+        self.statements: list[str] = []
+
+    def __enter__(self) -> _Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self.statements.append(sql.split(maxsplit=1)[0])
+
+    def fetchall(self) -> list[tuple[str, str]]:
+        return self.pending
+
+
+class _Pool:
+    def __init__(self, cursor: _Cursor) -> None:
+        self._cursor = cursor
+        self.commits = 0
+
+    def connection(self) -> Any:
+        pool = self
+
+        class Connection:
+            def __enter__(self) -> Connection:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                pass
+
+            def cursor(self) -> _Cursor:
+                return pool._cursor
+
+            def commit(self) -> None:
+                pool.commits += 1
+
+        return Connection()
+
+
+def test_the_worker_says_how_many_claims_it_holds_while_it_works_on_them(providers: Providers) -> None:
+    # what a drill waits for before it replaces the worker: the claims it would take with it
+    r = router()
+    seen: list[tuple[int, bool]] = []
+    original = r.classify
+
+    def classify(text: str) -> Any:
+        status = r.status()
+        seen.append((status["holding"], status["holds_claims"]))
+        return original(text)
+
+    r.classify = classify
+    pool = _Pool(_Cursor([("c1", "car"), ("c2", "car"), ("c3", "car")]))
+    assert worker.process_batch(pool, r, 10) == 3
+    assert seen == [(3, True), (2, True), (1, True)]
+    assert (r.status()["holding"], r.status()["holds_claims"], pool.commits) == (0, False, 1)
