@@ -4,6 +4,7 @@ own reason: real containers, a real streaming standby, a real WAL archive and re
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +109,12 @@ def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica
 
 def _broken_compose(tmp_path: Path, plan_copy: Path, *changes: tuple[str, str]) -> None:
     """The claims compose file with ``changes`` made (each must apply), used by ``plan_copy``."""
-    compose = tmp_path / "claims-compose" / "compose.yaml"
-    compose.parent.mkdir()
-    text = (ROOT / "compose" / "claims" / "compose.yaml").read_text()
-    text = text.replace("./sim/labels.json", str(ROOT / "compose" / "claims" / "sim" / "labels.json"))
-    text = text.replace("context: .", f"context: {ROOT / 'compose' / 'claims'}")
+    # A copy of the whole folder: its binds and build context stay inside it (drdrill refuses a bind mount
+    # outside the compose file's folder), and the image it builds is the same (Docker's cache).
+    folder = tmp_path / "claims-compose"
+    shutil.copytree(ROOT / "compose" / "claims", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    compose = folder / "compose.yaml"
+    text = compose.read_text()
     for old, new in changes:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
@@ -207,3 +209,32 @@ def test_twin_a_regional_restore_without_the_index_rebuild_misses_its_recall(
         "recall@10 missed: 0.00 on 50 queries; the index returned nothing for 50 of them after recovery, below 0.90"
     )
     run.result.stdout.fnmatch_lines(["*index_recall: recall@10 missed: 0.00 on 50 queries*"])
+
+
+def test_node_replaced_while_the_worker_holds_claims_loses_nothing(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    run = run_drill(pytester, plan_copy, "node-replaced")
+    run.result.assert_outcomes(passed=1)
+    moment = [e for e in run.card["timeline"] if e["kind"] == "note" and e["name"] == "fault-moment"]
+    assert [m["data"]["value"] for m in moment] == ["True"]  # replaced while it held claims
+    assert run.card["measurements"]["ledger"]["lost"] == 0
+
+
+def test_twin_a_worker_that_keys_its_work_to_its_hostname_never_drains_once_replaced(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path, tmp_path: Path
+) -> None:
+    # Workers that key their claims to their hostname: the replacement has a new hostname, so the claims the
+    # lost worker held wait for a worker that will never come back.
+    _broken_compose(tmp_path, plan_copy, ("  LEASE: lock\n", "  LEASE: hostname\n"))
+    twin = run_drill(pytester, plan_copy, "node-replaced")
+    twin.result.assert_outcomes(failed=1)
+    card = twin.card
+    assert outcomes(card)["drained"] == "fail"
+    assert outcomes(card)["rpo"] == "pass"  # held, never lost: the backlog is what never drains
+    stuck = card["measurements"]["ledger"]["not_done"]
+    assert stuck >= 1 and message(card, "drained") == (
+        f"{stuck} claim{'s' if stuck > 1 else ''} acknowledged and held, but never done by the end of the drain"
+    )
+    checks = {c["name"]: c for c in card["measurements"]["data_checks"]}
+    assert checks["no-stuck-claims"]["outcome"] == "fail" and checks["no-stuck-claims"]["value"] >= stuck

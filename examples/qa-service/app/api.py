@@ -37,6 +37,11 @@ def validate(body: Any) -> tuple[str, str]:
     return request_id, question
 
 
+# How many replicas must have a job before it is acknowledged (0: the primary's fsync is enough).
+REPLICAS = int(os.environ.get("REPLICAS", "0"))
+REPLICA_TIMEOUT_MS = int(os.environ.get("REPLICA_TIMEOUT_MS", "1000"))
+
+
 class Handler(serving.JsonHandler):
     server_version = "qa-api/1"
     client: redis.Redis  # set on the class by main()
@@ -60,7 +65,19 @@ class Handler(serving.JsonHandler):
             # Not acknowledged: the client may retry with the same request_id and get one job.
             self.send_json(503, {"error": "queue unavailable", "detail": str(exc)[:300]})
             return
+        if REPLICAS and not self._replicated():
+            # Queued on the primary, not confirmed in the other zone: neither acknowledged nor refused (a retry
+            # with the same request_id gets the same job).
+            self.send_json(504, {"error": "not confirmed by a replica", "job_id": job_id})
+            return
         self.send_json(202, {"job_id": job_id, "request_id": request_id, "status": "queued"})
+
+    def _replicated(self) -> bool:
+        """The job reached REPLICAS replicas (Redis WAIT): acknowledged, it survives the loss of the primary."""
+        try:
+            return int(self.client.wait(REPLICAS, REPLICA_TIMEOUT_MS)) >= REPLICAS
+        except redis.RedisError:
+            return False
 
     def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         try:

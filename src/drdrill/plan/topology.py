@@ -44,7 +44,7 @@ def _templates(topo: StagingTopology) -> Iterator[tuple[_Loc, str]]:
         yield [*base, "probe", "read_back", "url"], system.probe.read_back.url
     if system.probe is not None and system.probe.health is not None:
         yield [*base, "probe", "health", "url"], system.probe.health.url
-    if system.final_read is not None:
+    if system.final_read is not None and system.final_read.url is not None:
         yield [*base, "final_read", "url"], system.final_read.url
     for name, signal in system.signals.items():
         if signal.url is not None:
@@ -92,6 +92,7 @@ class _TopologyChecker:
         self.components()
         self.links()
         self.data_stores()
+        self.final_read_store()
         topo = self.plan.staging_topology
         for name in topo.services:
             self.service([*_TOPOLOGY, "services", name], name, key=True)
@@ -142,6 +143,21 @@ class _TopologyChecker:
                     f"{link.upstream_service!r} is this link's consumer too; a link runs from its consumer to "
                     "another service",
                 )
+
+    def final_read_store(self) -> None:
+        """A final read from a data store names a declared one, of the kind its query speaks."""
+        topo = self.plan.staging_topology
+        read = topo.system.final_read if topo.system is not None else None
+        if read is None or read.store is None:
+            return
+        loc: _Loc = [*_TOPOLOGY, "system", "final_read", "store"]
+        store = topo.data_stores.get(read.store)
+        if store is None:
+            self.fail(loc, unknown_name("data store", read.store, topo.data_stores))
+        elif read.redis is not None and store.kind != "redis":
+            self.fail(loc, f"`redis` commands read a redis store, and {read.store!r} is a {store.kind} store")
+        elif read.sql is not None and not store.sql:
+            self.fail(loc, f"a `sql` query reads a SQL store, and {read.store!r} is a {store.kind} store")
 
     def data_stores(self) -> None:
         topo = self.plan.staging_topology

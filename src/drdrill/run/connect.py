@@ -35,7 +35,9 @@ def start_replica(ctx: DrillContext) -> None:
     if stack.proxies:
         ctx.environment["toxiproxy"] = injector.connect(*stack.toxiproxy_address)
     ctx.environment["images"] = stack.images()
-    ctx.system.open(SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets))
+    ctx.system.open(
+        SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets, injector.stores)
+    )
     ctx.undo.push("close the system", ctx.system.close, _close_problem)
     _check_final_read(ctx)
     for observer in _observers(ctx):

@@ -145,7 +145,7 @@ def needed_ports(plan: Plan, model: ComposeModel) -> dict[str, list[int]]:
             templates.append(system.write.request.url)
         if system.probe is not None:
             templates += [p.url for p in (system.probe.read_back, system.probe.health) if p is not None]
-        if system.final_read is not None:
+        if system.final_read is not None and system.final_read.url is not None:
             templates.append(system.final_read.url)
         templates += [s.url for s in system.signals.values() if s.url is not None]
     for scenario in plan.scenarios.values():

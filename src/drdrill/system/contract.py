@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from drdrill.clock import Clock
+from drdrill.datastores import DataAccess
 from drdrill.plan import Plan
 from drdrill.replica import Replica
 
@@ -82,6 +83,8 @@ class SystemContext:
     run_id: str
     # The run's generated secrets (staging_topology.generated_secrets), e.g. a database password to read with.
     secrets: Mapping[str, str] = field(default_factory=dict)
+    # The plan's data stores, reached where they are now (a store behind a link follows a repoint).
+    stores: DataAccess | None = None
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ import httpx
 
 from drdrill.clock import Clock
 from drdrill.plan import Plan
-from drdrill.plan.system import Match, SystemContract
+from drdrill.plan.system import FinalReadSpec, Match, SystemContract
 from drdrill.replica import Replica
 from drdrill.system.contract import (
     FinalRead,
@@ -46,6 +46,15 @@ def _matches(match: Match, document: Any) -> bool:
         return match.matches(lookup(document, match.path))
     except PathNotFound:
         return False
+
+
+def _ids(reply: object) -> set[str]:
+    """The ids a Redis reply lists (a list, a set, or the keys of a hash)."""
+    if isinstance(reply, dict):
+        return {str(key) for key in reply}
+    if isinstance(reply, list | set | tuple):
+        return {str(item) for item in reply}
+    raise ValueError(f"a Redis reply that lists no ids: {type(reply).__name__}")
 
 
 class HttpSystem:
@@ -206,6 +215,8 @@ class HttpSystem:
         spec = self.contract.final_read
         if spec is None:
             raise NotDeclared("the plan declares no `final_read` (staging_topology.system.final_read)")
+        if spec.url is None or spec.items is None:
+            return self._store_read(spec)
         url = self.url(spec.url)
         response = self.http.get(url, timeout=spec.timeout.total_seconds())
         response.raise_for_status()
@@ -231,6 +242,40 @@ class HttpSystem:
                     if found is not None:
                         outputs[unit] = str(found)
         return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}", times, outputs)
+
+    def _store_read(self, spec: FinalReadSpec) -> FinalRead:
+        """The final read straight from a data store: Redis commands, or one SQL query."""
+        stores = self._ctx.stores
+        if stores is None or spec.store is None:
+            raise NotDeclared("the final read names a data store, and the drill gives the system none")
+        if spec.redis is not None:
+            with stores.key_value(spec.store) as kv:
+                held = _ids(kv.command(*spec.redis.held))
+                done = _ids(kv.command(*spec.redis.done))
+                raw = kv.command(*spec.redis.outputs) if spec.redis.outputs is not None else {}
+            outputs = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+            detail = f"{len(held | done)} held, {len(done)} done in data store {spec.store}"
+            return FinalRead(frozenset(held | done), frozenset(done), detail, outputs=outputs)
+        assert spec.sql is not None
+        with stores.sql(spec.store) as db:
+            rows = db.query(spec.sql)
+        held_ids: set[str] = set()
+        done_ids: set[str] = set()
+        times: dict[str, int] = {}
+        outputs = {}
+        for row in rows:
+            if not row:
+                continue
+            unit = str(row[0])
+            held_ids.add(unit)
+            if len(row) < 2 or row[1] is True:
+                done_ids.add(unit)
+            if len(row) > 2 and isinstance(row[2], int):
+                times[unit] = row[2]
+            if len(row) > 3 and row[3] is not None:
+                outputs[unit] = str(row[3])
+        detail = f"{len(held_ids)} rows of data store {spec.store}"
+        return FinalRead(frozenset(held_ids), frozenset(done_ids), detail, times, outputs)
 
     def search(self, query: str, k: int) -> Sequence[str]:
         """The ids the plan's ``search`` request answers, nearest first (at most ``k``)."""
