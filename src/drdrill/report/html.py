@@ -60,6 +60,7 @@ def render_html(card: Scorecard, scorecard_path: str | None = None) -> str:
         _opening(card),
         _objectives(card),
         _steps(card),
+        _data(card),
         _verdicts(card),
         _units(card),
         "<h2>Timeline</h2><p class='sub'>Seconds from the start of the baseline.</p>",
@@ -246,14 +247,11 @@ def _objectives(card: Scorecard) -> str:
 
 
 def step_how(step: StepCard) -> str:
-    """Automated or manual, and for an automated step which verdict it serves."""
+    """Manual, or what carries it out (an exec action, a hook) and which verdict it serves."""
     if not step.automated:
         return "manual"
-    return (
-        "automated, after the fault is reverted"
-        if step.serves == "failback"
-        else "automated, during the fault"
-    )
+    when = "after the fault is reverted" if step.serves == "failback" else "during the fault"
+    return f"{words.step_kind(step)}, {when}"
 
 
 def step_duration(step: StepCard) -> str:
@@ -291,6 +289,17 @@ def _steps(card: Scorecard) -> str:
         )
     head = "<tr><th>Step</th><th>How</th><th>Owner</th><th>Outcome</th><th>Duration</th><th>What it said</th></tr>"
     return f"{title}<table>{head}{''.join(rows)}</table>"
+
+
+def _data(card: Scorecard) -> str:
+    """The data after recovery: the RPO window, work done twice, each data check, the golden set, the index."""
+    rows = "".join(
+        f"<tr><td>{_e(r.measure)}</td><td>{_e(r.objective)}</td><td>{_e(r.result)}</td>"
+        f"<td><span class='{OUTCOME_CLASS[r.outcome]}'>{words.outcome_word(r.outcome)}</span></td></tr>"
+        for r in words.data_rows(card)
+    )
+    head = "<tr><th>Measure</th><th>Objective</th><th>Found</th><th></th></tr>"
+    return f"<h2>Data after recovery</h2><table>{head}{rows}</table>"
 
 
 def _verdicts(card: Scorecard) -> str:

@@ -71,6 +71,8 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
             lines.append(
                 f"  step '{step.title}' ({step.hook}): {words.STEP_OUTCOMES[step.outcome]}{took}{said}"
             )
+    for row in words.data_rows(card):
+        lines.append(f"  {row.measure}: {row.result} (objective: {row.objective})")
     for verdict in card.verdicts:
         lines.append(f"  [{words.outcome_word(verdict.outcome)}] {verdict.name}: {verdict.message}")
     if card.error:

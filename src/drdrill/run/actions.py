@@ -139,7 +139,8 @@ class ActionRunner:
             raise RecoveryStepFailed(
                 f"{spec.method} {spec.url} answered HTTP {response.status_code}, not {wanted}", data=data
             )
-        return ActionDone(f"HTTP {response.status_code}", data)
+        said = " ".join(response.text.split())[:200]  # what the service said it did (rows rebuilt, ...)
+        return ActionDone(f"HTTP {response.status_code}" + (f": {said}" if said else ""), data)
 
     def _repoint(self, spec: RepointAction) -> ActionDone:
         client = self.proxies()
