@@ -7,6 +7,7 @@ writes (202 + job id), the probe and the failover signal, and the example's own 
 
 from __future__ import annotations
 
+import json
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -122,8 +123,9 @@ def test_zone_failure_on_the_qa_example_promotes_its_redis_replica_declaratively
     ledger = card["measurements"]["ledger"]
     assert ledger["lost"] == 0 and ledger["not_done"] == 0 and ledger["acknowledged"] >= 40
     assert card["measurements"]["interruption_seen"] is True  # the queue was really gone until the promotion
-    (read,) = [e for e in card["timeline"] if e["kind"] == "read" and e["type"] == "ok"]
-    assert "in data store queue" in read["data"]["detail"]
+    journal = [json.loads(line) for line in (run.run_dir / "journal.jsonl").read_text().splitlines()]
+    (read,) = [e for e in journal if e["kind"] == "read" and e["type"] == "ok"]
+    assert read["data"]["detail"].endswith(" done in data store queue")
 
 
 def test_twin_a_qa_replica_that_never_replicated_loses_every_question_when_promoted(
