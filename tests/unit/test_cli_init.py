@@ -64,7 +64,7 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     assert capsys.readouterr().out.splitlines() == [
         "wrote dr/plan.yaml",
         "wrote dr/provider-outage.yaml",
-        "dr: plan 'claims' is valid: 1 scenario, 12 components",
+        "dr: plan 'claims' is valid: 1 scenario, 14 components",
         "next: fill in the TODOs and the system contract, then drdrill validate dr",
     ]
     assert main(["validate", "dr"]) == 0
@@ -72,7 +72,7 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     kinds = {name: c.kind for name, c in plan.components.items()}
     assert kinds == {
         **dict.fromkeys(["postgres", "postgres-standby", "postgres-restore"], "data_store"),
-        **dict.fromkeys(["intake", "intake-b", "intake-c", "edge"], "service"),
+        **dict.fromkeys(["intake", "intake-b", "intake-c", "edge", "search", "search-c"], "service"),
         **dict.fromkeys(["worker", "worker-b", "worker-c"], "worker"),
         "provider-primary": "ai_provider",
         "provider-backup": "ai_provider",
