@@ -85,7 +85,7 @@ def test_init_from_the_claims_compose_file_validates_at_once(
         "worker": "http://{worker:8081}/health",
         "provider-primary": "http://{provider-primary:8000}/health",
     }
-    assert len(ready) == 12
+    assert len(ready) == 14
     # The worker's provider variables become links, exactly as the bundled plan declares them by hand.
     assert {n: (lk.consumer, lk.upstream, lk.env) for n, lk in topo.links.items()} == {
         "provider-primary": ("worker", "provider-primary:8000", {"PRIMARY_URL": "http://{proxy}/v1"}),
