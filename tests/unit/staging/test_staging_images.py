@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -238,3 +240,71 @@ def test_long_commands_echo_their_progress(monkeypatch: pytest.MonkeyPatch) -> N
     assert code == 3
     assert output == ["I: Retrieving", "I: Unpacking"]
     assert said == ["base image: I: Retrieving", "base image: I: Unpacking"]
+
+
+WHEELS = "# --platform manylinux_2_28_x86_64 --python-version 3.11\nusearch==2.26.6 --hash=sha256:00\n"
+
+
+def _fake_pip(calls: list[list[str]], made: dict[str, bytes]) -> Any:
+    """pip download, played: record the command, write the wheels into --dest."""
+
+    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        dest = Path(command[command.index("--dest") + 1])
+        for name, content in made.items():
+            (dest / name).write_bytes(content)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    return run
+
+
+def test_a_build_context_gets_its_pinned_wheels_once_then_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRDRILL_CACHE_DIR", str(tmp_path / "cache"))
+    context = tmp_path / "ctx"
+    context.mkdir()
+    assert images.ensure_wheels(context, lambda line: None) is None  # no wheels.txt: nothing to fetch
+    (context / "wheels.txt").write_text(WHEELS)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "run", _fake_pip(calls, {"usearch-2.26.6-cp311.whl": b"zip"}))
+    (context / "wheels").mkdir()
+    (context / "wheels" / "numpy-1.0-old.whl").write_bytes(b"stale")
+
+    target = images.ensure_wheels(context, lambda line: None)
+
+    assert target == context / "wheels"
+    assert sorted(p.name for p in target.iterdir()) == ["usearch-2.26.6-cp311.whl"]  # the stale one went
+    (command,) = calls
+    # binary wheels only, checked against their hashes, for the image's Python (the file's own target line)
+    assert command[1:5] == ["-m", "pip", "download", "--quiet"]
+    for flag in ("--only-binary=:all:", "--require-hashes", "--no-deps"):
+        assert flag in command
+    assert command[command.index("--platform") + 1] == "manylinux_2_28_x86_64"
+    assert command[command.index("--python-version") + 1] == "3.11"
+    # a second context with the same file is filled from the cache: pip is not asked again
+    other = tmp_path / "ctx2"
+    other.mkdir()
+    (other / "wheels.txt").write_text(WHEELS)
+    assert images.ensure_wheels(other, lambda line: None) == other / "wheels"
+    assert len(calls) == 1 and (other / "wheels" / "usearch-2.26.6-cp311.whl").read_bytes() == b"zip"
+
+
+def test_wheels_pip_cannot_fetch_are_an_error_that_says_what_pip_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRDRILL_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "wheels.txt").write_text(WHEELS)
+
+    def refuse(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 1, "", "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES\n")
+
+    monkeypatch.setattr(subprocess, "run", refuse)
+    with pytest.raises(images.ImageBuildError) as caught:
+        images.ensure_wheels(tmp_path, lambda line: None)
+    assert str(caught.value) == (
+        f"fetching the wheels of {tmp_path / 'wheels.txt'} failed (pip exited 1):\n"
+        "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES"
+    )
+    # nothing is cached as fetched, so the next build asks pip again
+    assert not list((tmp_path / "cache" / "wheels").glob("*/.complete"))
