@@ -245,9 +245,11 @@ def build_override(
     toxiproxy_api_port: int,
     proxies_file: str,
     link_ports: Mapping[str, int] | None = None,
+    pinned_images: Mapping[str, str] | None = None,
 ) -> Override:
-    """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port, and
-    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener."""
+    """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port,
+    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener, and ``pinned_images`` a service
+    built for this run to the id of the image built (it runs that image, whatever its tag says later)."""
     labels = {LABEL_MANAGED: "true", LABEL_RUN: run_id, LABEL_OWNER: owner}
     zones = service_zones(plan)
     proxies = proxy_plans(plan)
@@ -262,6 +264,8 @@ def build_override(
         }
         if service.image is None and service.build is not None:
             settings["image"] = build_image_name(plan.name, name)
+        if pinned_images and name in pinned_images:
+            settings["image"] = pinned_images[name]
         published = sorted((inner, outer) for (svc, inner), outer in host_ports.items() if svc == name)
         settings["ports"] = [f"127.0.0.1:{outer}:{inner}" for inner, outer in published]
         out.replaced.add((name, "ports"))

@@ -305,10 +305,17 @@ def _stderr(exc: subprocess.CalledProcessError) -> str:
 
 
 def _image_present(image: str) -> bool:
+    return _image_id(image) is not None
+
+
+def _image_id(image: str) -> str | None:
     done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, check=False
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return done.returncode == 0
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
 DRDRILL_IMAGES = ("drdrill/toxiproxy:local", "drdrill/provider-sim:local", "drdrill/base:local")
@@ -352,6 +359,7 @@ class StagingStack:
         self._host_ports: dict[tuple[str, int], int] = {}
         self._toxiproxy_port: int | None = None
         self._link_ports: dict[str, int] = {}
+        self._built_ids: dict[str, str] = {}  # service -> id of the image this run built for it
         self._override_text = ""
         self._cut: dict[str, list[tuple[str, list[str]]]] = {}  # networks a service was disconnected from
         self.started = False
@@ -434,13 +442,18 @@ class StagingStack:
                     f"drdrill's image {image} is not on this machine; build it with `./dev setup` or "
                     "`python -m drdrill.staging.images ensure` (drdrill images are built locally, never pulled)"
                 )
-        built: set[str] = set()
+        built: dict[str, str | None] = {}
         for service in model.services.values():
             image = service.image or build_image_name(self.plan.name, service.name)
             if service.build is not None:
                 if image not in built:
                     self._build(service.name, image, service.build)
-                    built.add(image)
+                    built[image] = _image_id(image)
+                # The run uses the image it built, by id: a tag moved by another build on this machine
+                # meanwhile (a service a recovery starts later) does not change what this drill runs.
+                found = built[image]
+                if found is not None:
+                    self._built_ids[service.name] = found
             elif not image or not _image_present(image):
                 hint = (
                     "build it with `./dev setup` or `python -m drdrill.staging.images ensure`"
@@ -515,6 +528,7 @@ class StagingStack:
             toxiproxy_api_port=chosen[len(pairs)],
             link_ports=self._link_ports,
             proxies_file=str(self._files.proxies),
+            pinned_images=self._built_ids,
         )
         self._override_text = override.render()
         self._files.override.write_text(self._override_text, encoding="utf-8")
