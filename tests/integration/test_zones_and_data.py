@@ -28,8 +28,13 @@ def message(card: dict[str, Any], name: str) -> str:
     return str(found)
 
 
+def automated(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The steps a drill carried out (a declarative action or a hook), in the plan's order."""
+    return [s for s in card["steps"] if s["automated"]]
+
+
 def actions(card: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(a["action"], a["outcome"]) for a in card["measurements"]["actions"]]
+    return [(s["action"], s["outcome"]) for s in automated(card)]
 
 
 def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica(
@@ -59,9 +64,9 @@ def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica
         assert window is None or window["span_s"] <= 3.0, (name, window)
 
     zone = cards["zone-failure"]
-    assert zone["scenario"]["faults"] == ["zone_loss zone-a (power: intake, postgres, worker)"]
+    assert zone["scenario"]["faults"] == ["zone_loss zone-a (power: intake, postgres, worker, search)"]
     assert actions(zone) == [("exec", "ok"), ("repoint", "ok"), ("repoint", "ok")]
-    assert zone["measurements"]["actions"][0]["detail"] == "exit 0 in postgres-standby: server promoted"
+    assert automated(zone)[0]["detail"] == "exit 0 in postgres-standby: server promoted"
     assert zone["measurements"]["interruption_seen"] is True  # writes failed until the standby was promoted
 
     region = cards["regional-failure"]
@@ -74,7 +79,7 @@ def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica
         ("repoint", "ok"),
         ("repoint", "ok"),
     ]
-    assert '"wal_replayed": "yes"' in region["measurements"]["actions"][1]["detail"]
+    assert '"wal_replayed": "yes"' in automated(region)[1]["detail"]
     assert region["objectives"]["staging_rpo_bound_s"] == 3.0
     # The index rebuilt from the restored rows finds the exact nearest neighbours of the fixed query set, and
     # the golden set submitted to the secondary region is labelled as well as on a healthy system (37 of 40).
@@ -104,7 +109,7 @@ def test_zone_region_corruption_and_restore_drills_pass_on_the_reference_replica
     restore = cards["backup-restore"]
     assert restore["scenario"]["faults"] == ["drop_table claims-db (claims)"]
     assert actions(restore) == [("start", "ok"), ("exec", "ok"), ("repoint", "ok")]
-    assert '"target_time": "20' in restore["measurements"]["actions"][1]["detail"]
+    assert '"target_time": "20' in automated(restore)[1]["detail"]
 
 
 def _broken_compose(tmp_path: Path, plan_copy: Path, *changes: tuple[str, str]) -> None:
@@ -164,7 +169,9 @@ def test_twin_workers_in_one_zone_only_miss_the_rto_when_that_zone_is_lost(
     run = run_drill(pytester, plan_copy, "zone-failure")
     run.result.assert_outcomes(failed=1)
     card = run.card
-    assert card["scenario"]["faults"] == ["zone_loss zone-a (power: intake, postgres, worker, worker-b)"]
+    assert card["scenario"]["faults"] == [
+        "zone_loss zone-a (power: intake, postgres, worker, worker-b, search)"
+    ]
     assert outcomes(card)["recovery_bound"] == "fail"
     assert message(card, "recovery_bound").startswith("RTO missed: steady state did not return during the ")
     assert actions(card) == [("exec", "ok"), ("repoint", "ok"), ("repoint", "ok")]  # the steps did their part
@@ -182,7 +189,7 @@ def test_twin_a_restore_without_the_log_replay_misses_the_rpo(
     run.result.assert_outcomes(failed=1)
     card = run.card
     assert outcomes(card)["rpo"] == "fail"
-    assert '"wal_replayed": "no"' in card["measurements"]["actions"][1]["detail"]
+    assert '"wal_replayed": "no"' in automated(card)[1]["detail"]
     window = card["measurements"]["rpo_window"]
     # everything acknowledged since the base backup is gone: seconds of claims, far over the 3 s bound
     assert window["span_s"] > 3.0 and len(window["ids"]) == card["measurements"]["ledger"]["lost"] > 10
