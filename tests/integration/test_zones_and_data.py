@@ -175,7 +175,9 @@ def test_twin_workers_in_one_zone_only_miss_the_rto_when_that_zone_is_lost(
         "zone_loss zone-a (power: intake, postgres, worker, worker-b, search)"
     ]
     assert outcomes(card)["recovery_bound"] == "fail"
-    assert message(card, "recovery_bound").startswith("RTO missed: steady state did not return during the ")
+    assert message(card, "recovery_bound").startswith(
+        "staging bound missed: steady state did not return during the "
+    )
     assert actions(card) == [("exec", "ok"), ("repoint", "ok"), ("repoint", "ok")]  # the steps did their part
 
 
