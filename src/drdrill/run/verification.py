@@ -30,10 +30,9 @@ def _unknown(ctx: DrillContext, name: str, minimum: float, why: str) -> None:
     ctx.journal.record(Kind.CHECK, Type.INFO, name, data={"minimum": minimum, "why": why[:1000]})
 
 
-def _scored(ctx: DrillContext, name: str, minimum: float, data: Mapping[str, object]) -> None:
-    score = float(str(data["score"]))
-    passed = score >= minimum
-    ctx.journal.record(Kind.CHECK, Type.OK if passed else Type.FAIL, name, data={"minimum": minimum, **data})
+def _scored(ctx: DrillContext, name: str, minimum: float, score: float, data: Mapping[str, object]) -> None:
+    outcome = Type.OK if score >= minimum else Type.FAIL
+    ctx.journal.record(Kind.CHECK, outcome, name, data={"minimum": minimum, "score": score, **data})
 
 
 def golden_set(ctx: DrillContext) -> None:
@@ -66,7 +65,8 @@ def golden_set(ctx: DrillContext) -> None:
         )
         _unknown(ctx, GOLDEN_SET, minimum, why)
         return
-    _scored(ctx, GOLDEN_SET, minimum, _golden_score(ids, items, read))
+    score, data = _golden_score(ids, items, read)
+    _scored(ctx, GOLDEN_SET, minimum, score, data)
 
 
 def _await_answers(ctx: DrillContext, wanted: frozenset[str], timeout_ns: int) -> FinalRead | str:
@@ -84,7 +84,9 @@ def _await_answers(ctx: DrillContext, wanted: frozenset[str], timeout_ns: int) -
         ctx.wait(GOLDEN_POLL_S)
 
 
-def _golden_score(ids: Sequence[str], items: Sequence[GoldenItem], read: FinalRead) -> dict[str, object]:
+def _golden_score(
+    ids: Sequence[str], items: Sequence[GoldenItem], read: FinalRead
+) -> tuple[float, dict[str, object]]:
     right = 0
     misses: list[dict[str, str]] = []
     for unit, item in zip(ids, items, strict=True):
@@ -94,13 +96,7 @@ def _golden_score(ids: Sequence[str], items: Sequence[GoldenItem], read: FinalRe
         elif len(misses) < MISSES_KEPT:
             misses.append({"text": item.input[:300], "expected": item.expected, "got": got or "(no answer)"})
     answered = sum(1 for unit in ids if unit in read.done)
-    return {
-        "score": right / len(items),
-        "right": right,
-        "total": len(items),
-        "answered": answered,
-        "misses": misses,
-    }
+    return right / len(items), {"right": right, "total": len(items), "answered": answered, "misses": misses}
 
 
 def index_recall(ctx: DrillContext) -> None:
@@ -132,10 +128,13 @@ def index_recall(ctx: DrillContext) -> None:
         why = f"not measured, because the search failed: {type(exc).__name__}: {exc}"
         _unknown(ctx, INDEX_RECALL, minimum, why)
         return
-    _scored(ctx, INDEX_RECALL, minimum, {"k": spec.k, **_recall_score(queries, found, spec.k)})
+    score, data = _recall_score(queries, found, spec.k)
+    _scored(ctx, INDEX_RECALL, minimum, score, {"k": spec.k, **data})
 
 
-def _recall_score(queries: Sequence[Query], found: Sequence[Sequence[str]], k: int) -> dict[str, object]:
+def _recall_score(
+    queries: Sequence[Query], found: Sequence[Sequence[str]], k: int
+) -> tuple[float, dict[str, object]]:
     hits = [len(set(got) & set(q.expected[:k])) for q, got in zip(queries, found, strict=True)]
     worst = sorted(range(len(queries)), key=lambda i: (hits[i], i))
     misses = [
@@ -143,10 +142,10 @@ def _recall_score(queries: Sequence[Query], found: Sequence[Sequence[str]], k: i
         for i in worst[:MISSES_KEPT]
         if hits[i] < k
     ]
-    return {
-        "score": sum(hits) / (k * len(queries)),
+    data: dict[str, object] = {
         "right": sum(hits) / k,
         "total": len(queries),
         "answered": sum(1 for got in found if got),
         "misses": misses,
     }
+    return sum(hits) / (k * len(queries)), data
