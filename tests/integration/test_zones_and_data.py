@@ -155,7 +155,7 @@ def test_twin_an_asynchronous_standby_promoted_under_load_misses_the_rpo(
     window = card["measurements"]["rpo_window"]
     assert window["ids"] == card["measurements"]["lost_ids"] and window["ids"]
     # lost: what the standby had not received, up to the moment the zone went (the write in flight then too)
-    assert window["newest_before_failure_s"] <= 0.5 and 0.5 <= window["oldest_before_failure_s"] <= 3.0
+    assert window["newest_before_failure_s"] <= 0.5 and 0.5 <= window["oldest_before_failure_s"] <= 15.0
     run.result.stdout.fnmatch_lines(["*rpo: RPO missed: * acknowledged and lost, spanning *"])
 
 

@@ -176,14 +176,13 @@ class ActionRunner:
             ctx.clock.sleep(poll_s)
 
     def _signal(self, spec: WaitUntilAction, ctx: RecoveryContext) -> tuple[bool, str]:
-        match = spec.match
-        assert match is not None and spec.signal is not None
+        assert spec.signal is not None
         try:
             value = ctx.system.signals().get(spec.signal)
         except Exception as exc:  # a system that cannot say is not yet where we wait for it to be
             return False, f"unreadable ({type(exc).__name__})"
         try:
-            ok = value is not None and match.matches(value)
+            ok = spec.holds(value)
         except PathNotFound:
             ok = False
         return ok, f"signal {spec.signal} is {value!r}"

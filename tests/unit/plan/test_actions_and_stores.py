@@ -116,3 +116,20 @@ def test_a_criterion_on_a_signal_names_a_declared_signal_with_a_normal_value(tmp
         "s.yaml:9:7: detection.criteria[1]: a signal is a pass/fail check: give `signal` to a metric among "
         "contract_check, health_check, integrity_check, security_alert, not 'error_rate'"
     ]
+
+
+def test_a_wait_can_be_for_any_value_but_one() -> None:
+    from drdrill.plan.actions import RecoveryAction, WaitUntilAction  # noqa: PLC0415
+
+    wait = WaitUntilAction.model_validate({"signal": "integrity", "not_equals": "0"})
+    # what the integrity check says once it flags something; not while it says 0 or cannot be read
+    assert [wait.holds(v) for v in ("50", "0", None, "unreadable (ConnectError)")] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    action = RecoveryAction.model_validate({"wait_until": {"signal": "integrity", "not_equals": "0"}})
+    assert action.describe() == "wait until signal integrity is not 0"
+    with pytest.raises(ValueError, match="give exactly one of `equals`, `one_of` or `not_equals`"):
+        WaitUntilAction.model_validate({"signal": "integrity", "equals": "1", "not_equals": "0"})
