@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.containers import ContainerDown, unexpected_downs
-from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.fold import Folded, fold
+from drdrill.measure.ledger import Ledger
 from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
     GRID_NS,
@@ -23,14 +24,11 @@ from drdrill.measure.timeline import (
     FaultWindow,
     Recovery,
     Sample,
-    all_samples,
     detection,
     fault_window,
-    link_samples,
     longest_unseen_ns,
     median_latency,
     phase_span,
-    probe_results,
     service_recovery,
     signal_change,
     time_to_detect_by_criteria,
@@ -235,6 +233,7 @@ def _fault_timing(
     events: Sequence[Event],
     window: FaultWindow,
     samples: Sequence[Sample],
+    last_complete_ns: int | None,
     steady_window_ns: int,
     slow_after: int | None,
     criteria: Sequence[Criterion],
@@ -254,7 +253,7 @@ def _fault_timing(
     # A switch after the revert is no failover (with both providers down, the backup may answer first).
     failover = signal_change(events, FAILOVER, "failed_over", start, window.end_ns)
     recovery = service_recovery(samples, window, steady_window_ns)
-    last = max((s.complete_ns for s in samples), default=start)
+    last = start if last_complete_ns is None else last_complete_ns
     end = window.end_ns if window.end_ns is not None else max(last, start)
     in_fault = [s for s in samples if start <= s.invoke_ns < end]
     recover = None
@@ -313,17 +312,23 @@ def _fault_timing(
 
 
 def measure(
-    events: Sequence[Event],
+    journal: Sequence[Event] | Folded,
     steady_window_ns: int,
     slow_factor: float | None = None,
     criteria: Sequence[Criterion] = (),
     criteria_match_all: bool = False,
     steps: Sequence[PlannedStep] = (),
 ) -> Measurements:
-    """Take every figure from the journal: detection and recovery from every probe and write, with bounds,
-    and what each of the plan's recovery ``steps`` did."""
-    probes = probe_results(events)
-    samples = all_samples(events)
+    """Take every figure from the journal (its events, or the journal already folded): detection and recovery
+    from every probe and write, with bounds, and what each of the plan's recovery ``steps`` did.
+
+    The journal is folded once (:mod:`drdrill.measure.fold`). The fault window's figures read the probes and
+    only the writes that overlap the window (completed after it began, invoked before it ended): a write
+    before it cannot show the fault's first symptom nor bound it, which only the writes of the window do.
+    """
+    folded = journal if isinstance(journal, Folded) else fold(journal)
+    events = folded.events
+    probes = folded.probes
     window = fault_window(events)
     in_baseline = _baseline_probes(probes, events)
     baseline_latency = median_latency(in_baseline)
@@ -331,15 +336,26 @@ def measure(
     if slow_factor is not None and baseline_latency is not None:
         slow_after = max(MIN_SLOW_NS, round(baseline_latency * slow_factor))
     timing = _Timing()
-    ledger = build_ledger(events)
+    ledger = folded.ledger
     acknowledged_in_fault = 0
-    links = link_samples(events)
+    links = folded.links
     link_baselines = {name: median_latency(_baseline_probes(found, events)) for name, found in links.items()}
     if window is not None:
+        writes = folded.writes.overlapping(window.start_ns, window.end_ns)
+        samples = sorted([*probes, *writes], key=lambda sample: sample.invoke_ns)
+        last = max(
+            (
+                t
+                for t in (folded.writes.last_complete_ns(), *(p.complete_ns for p in probes))
+                if t is not None
+            ),
+            default=None,
+        )
         timing = _fault_timing(
             events,
             window,
             samples,
+            last,
             steady_window_ns,
             slow_after,
             criteria,
