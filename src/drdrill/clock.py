@@ -5,12 +5,14 @@ The clock is injected everywhere, so tests advance a :class:`FakeClock` instead 
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -38,6 +40,17 @@ class Driven(Protocol):
         """Wait until it is over; True when it is."""
 
 
+class EventLoop(Protocol):
+    """Where a clock runs coroutines side by side: each started at once, none waiting for another (the
+    workload's writes, so that a slow answer never delays the next write)."""
+
+    def start(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` from now on, alongside the others; return at once."""
+
+    def close(self, timeout_s: float | None = None) -> bool:
+        """Wait for every coroutine started to finish (at most ``timeout_s``), then stop; True when all did."""
+
+
 class Clock(Protocol):
     """What the runner needs from a clock."""
 
@@ -55,6 +68,12 @@ class Clock(Protocol):
 
     def executor(self, workers: int, name: str) -> Executor:
         """Where a timer's work runs: a pool of ``workers`` threads (or, on a fake clock, inline)."""
+
+    def event_loop(self, name: str) -> EventLoop:
+        """Where coroutines run side by side: an asyncio loop on a thread of its own (or the fake clock's)."""
+
+    def sleep_async(self, seconds: float) -> Awaitable[None]:
+        """Wait for ``seconds`` inside a coroutine this clock's :meth:`event_loop` runs."""
 
 
 class _Thread:
@@ -101,6 +120,45 @@ class SystemClock:
 
     def executor(self, workers: int, name: str) -> Executor:
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+
+    def event_loop(self, name: str) -> EventLoop:
+        return _AsyncioLoop(name)
+
+    def sleep_async(self, seconds: float) -> Awaitable[None]:
+        return asyncio.sleep(max(0.0, seconds))
+
+
+class _AsyncioLoop:
+    """An asyncio event loop on a thread of its own."""
+
+    def __init__(self, name: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._running: set[Future[None]] = set()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=f"{name}-loop", daemon=True)
+        self._thread.start()
+
+    def start(self, coro: Coroutine[Any, Any, None]) -> None:
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        with self._lock:
+            self._running.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._running.discard(future)
+
+    def close(self, timeout_s: float | None = None) -> bool:
+        with self._lock:
+            running = list(self._running)
+        _, pending = wait(running, timeout=timeout_s)
+        for future in pending:
+            future.cancel()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5.0)
+        if not self._thread.is_alive():
+            self._loop.close()
+        return not pending
 
 
 class InlineExecutor(Executor):
@@ -181,6 +239,14 @@ class FakeClock:
     def executor(self, workers: int, name: str) -> Executor:
         return InlineExecutor()
 
+    def event_loop(self, name: str) -> EventLoop:
+        loop = _FakeLoop(self)
+        loop.driven = self.drive(loop, name)
+        return loop
+
+    def sleep_async(self, seconds: float) -> Awaitable[None]:
+        return _Wake(self.monotonic_ns() + round(max(0.0, seconds) * 1e9))
+
     def sleep(self, seconds: float) -> None:
         """Advance by ``seconds``, first running every timer due on the way at its due time."""
         target = self.monotonic_ns() + round(max(0.0, seconds) * 1e9)
@@ -206,3 +272,64 @@ class FakeClock:
             self._timers = [timer for due, timer in dues if due is not None]
         ready = [(due, timer) for due, timer in dues if due is not None and due <= until_ns]
         return min(ready, key=lambda pair: pair[0]) if ready else None
+
+
+class _Wake:
+    """What a coroutine on a fake clock awaits: to be resumed at ``at_ns``."""
+
+    def __init__(self, at_ns: int) -> None:
+        self.at_ns = at_ns
+
+    def __await__(self) -> Generator[_Wake, None, None]:
+        yield self
+
+
+class _FakeLoop:
+    """A fake clock's event loop: a :class:`Timer` the clock runs from its sleeps. A coroutine started runs at
+    once, at the clock's time, up to its first ``await clock.sleep_async(...)``; it is resumed when the clock
+    reaches that time, in time order with the clock's other timers (the first suspended first, on a tie)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self._waiting: list[tuple[int, int, Coroutine[Any, Any, None]]] = []  # (wake at, order, coroutine)
+        self._order = 0
+        self.driven: Driven | None = None
+
+    def start(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._step(coro)
+
+    def _step(self, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            awaited = coro.send(None)
+        except StopIteration:
+            return
+        if not isinstance(awaited, _Wake):
+            coro.close()
+            raise RuntimeError(
+                f"a coroutine on a fake clock awaited {awaited!r}: it may only await clock.sleep_async()"
+            )
+        self._order += 1
+        heapq.heappush(self._waiting, (awaited.at_ns, self._order, coro))
+
+    def next_due_ns(self) -> int | None:
+        return self._waiting[0][0] if self._waiting else None
+
+    def fire(self) -> None:
+        now = self._clock.monotonic_ns()
+        while self._waiting and self._waiting[0][0] <= now:
+            _, _, coro = heapq.heappop(self._waiting)
+            self._step(coro)
+
+    def close(self, timeout_s: float | None = None) -> bool:
+        """Run the clock until every coroutine has finished (or ``timeout_s`` of its time has passed)."""
+        deadline = None if timeout_s is None else self._clock.monotonic_ns() + round(timeout_s * 1e9)
+        while (due := self.next_due_ns()) is not None and (deadline is None or due <= deadline):
+            self._clock.sleep(max(0, due - self._clock.monotonic_ns()) / 1e9)
+            self.fire()  # the sleep ran them already, unless it was called from inside another timer
+        done = not self._waiting
+        for _, _, coro in self._waiting:
+            coro.close()
+        self._waiting.clear()
+        if self.driven is not None:
+            self.driven.cancel()
+        return done

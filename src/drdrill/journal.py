@@ -47,9 +47,10 @@ class Phase(StrEnum):
 # Event names shared by the writers (runner, workload, probes, steps) and the readers (measure/, views). The
 # journal owns them, as Jepsen's history owns its op vocabulary: no writer imports a reader to learn a name.
 SUBMIT = "submit"  # an op: one write of the workload
-DUE = (
-    "due_ns"  # in a write's invoke: when the workload's schedule had it due (its start lag is t_ns - due_ns)
-)
+# in a write's invoke: when the workload's schedule had it due (its start lag is t_ns - due_ns)
+DUE = "due_ns"
+# a note: the workload's schedule when it starts, what it could not start when it stops; each write's process
+WORKLOAD = "workload"
 FINAL_READ = "final-read"  # a read: what the system holds after the drill
 CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)

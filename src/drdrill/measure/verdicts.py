@@ -33,7 +33,8 @@ from drdrill.measure.timeline import (
     signal_change,
     time_to_detect_by_criteria,
 )
-from drdrill.units import NS_PER_S, Bound, bounded, seconds, unseen_outage
+from drdrill.measure.workload import WorkloadFigures, workload_figures
+from drdrill.units import NS_PER_S, Bound, bounded, fine, seconds, unseen_outage
 
 # No vacuous pass (Jepsen's lesson: a check passes when nothing happened). Data loss is judged on the writes
 # acknowledged while the fault was held: five is the fewest that still spread over a short outage at the
@@ -116,6 +117,7 @@ class Measurements:
     )
     steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
     containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
+    workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -403,6 +405,7 @@ def measure(
         recovery_after_failover=timing.after_failover,
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
+        workload=workload_figures(events, folded.starts, folded.lags),
     )
 
 
@@ -467,7 +470,45 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         verdicts.append(failback)
     if m.containers_down:
         verdicts.append(_containers(m))
+    schedule = _schedule(m, objectives)
+    if schedule is not None:
+        verdicts.append(schedule)
     return verdicts
+
+
+def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
+    """The writes started on their schedule, so the drill sampled the system as densely as its plan declares
+    and loaded it while it was slow; None when no workload ran (an older journal)."""
+    w = m.workload
+    if w is None:
+        return None
+    bound = w.on_schedule_ns
+    objective = f"every write starts on schedule: p99 start lag within {fine(bound)}"
+    if w.lag_p99_ns is None or w.lag_median_ns is None or w.lag_max_ns is None:
+        return Verdict("schedule", "unknown", "no write started", objective, "not judged: no write started")
+    achieved = "not measured" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
+    rates = f"{w.declared_rate_per_s:g} {o.unit.many} a second declared, {achieved} started"
+    late = (
+        f"started late by {fine(w.lag_median_ns)} (median), {fine(w.lag_p99_ns)} (p99), {fine(w.lag_max_ns)} at "
+        "most"
+    )
+    measured = f"p99 start lag {fine(w.lag_p99_ns)}"
+    refused = ""
+    if w.refused:
+        refused = (
+            f"; {o.unit.count(w.refused)} not started: {w.max_in_flight} were already waiting on the system, "
+            "drdrill's cap (journalled, never queued)"
+        )
+    if w.lag_p99_ns > bound:
+        message = (
+            f"the workload fell behind its schedule: {rates}; {late}, more than the {fine(bound)} a write may "
+            "start late and still sample the system as the plan declares; late writes spared the system load "
+            "while it was slow, so the figures above rest on fewer samples than declared: lower workload_rate, "
+            f"or drill on a host with cores to spare{refused}"
+        )
+        return _verdict("schedule", False, measured, objective, message)
+    message = f"writes kept their schedule: {rates}; {late}{refused}"
+    return _verdict("schedule", True, measured, objective, message)
 
 
 def _containers(m: Measurements) -> Verdict:

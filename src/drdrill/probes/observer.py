@@ -49,6 +49,10 @@ class Observer(ABC):
         """Ticks started so far."""
         return self._loop.ticks
 
+    def due_ns(self, tick: int) -> int:
+        """When tick ``tick`` (from 1) is due on the clock (once started)."""
+        return self._loop.due_ns(tick)
+
     def start(self) -> None:
         self._loop.start()
 

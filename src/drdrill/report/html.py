@@ -536,9 +536,14 @@ def _details(card: Scorecard, path: str | None) -> str:
         if card.error
         else ""
     )
+    workload = (
+        ""
+        if card.measurements.workload is None
+        else f"<p class='sub'>{_e(words.workload_sentence(card).capitalize())}.</p>"
+    )
     return (
         "<h2>How the drill ran</h2>"
-        f"{error_block}{_notes(card)}{_configuration(card)}"
+        f"{error_block}{_notes(card)}{workload}{_configuration(card)}"
         f"<details><summary>Configuration frozen for this run</summary><pre>{_e(cfg)}</pre></details>"
         f"<details><summary>Environment</summary><pre>{_e(env)}</pre></details>"
         f"<p class='sub'>Cleanup: {_e('; '.join(card.cleanup) or 'nothing recorded')}</p>{where}"

@@ -142,6 +142,33 @@ class InFault(CardModel):
     acknowledged: int
 
 
+class StartLag(CardModel):
+    """How late the workload's writes started against their due times, in seconds."""
+
+    median_s: float
+    p99_s: float  # nearest rank
+    max_s: float
+
+
+class WorkloadCard(CardModel):
+    """Whether the workload kept its schedule (added within /2; older cards have none).
+
+    ``mode``: ``async`` (writes on an event loop) or ``threads`` (a bounded pool). ``refused``: writes that fell
+    due while ``max_in_flight`` were waiting on the system, which drdrill did not start (never queued).
+    ``on_schedule_s``: the start lag within which a write counts as on schedule (the ``schedule`` verdict).
+    """
+
+    mode: str
+    declared_rate_per_s: float
+    achieved_rate_per_s: float | None = None  # writes started a second, first start to last
+    scheduled: int | None = None  # writes that fell due
+    started: int
+    refused: int | None = None
+    max_in_flight: int
+    start_lag: StartLag | None = None
+    on_schedule_s: float
+
+
 class MeasurementsCard(CardModel):
     """Every figure in seconds; null when not measured, with the reason in ``not_measured``."""
 
@@ -172,6 +199,7 @@ class MeasurementsCard(CardModel):
     not_done_ids: list[str] = Field(default_factory=list)
     lost_window_s: Seconds
     not_measured: dict[str, str] = Field(default_factory=dict)
+    workload: WorkloadCard | None = None  # added within /2
 
     def reason(self, figure: str) -> str | None:
         """Why ``figure`` (``time_to_recover_s``, or ``ledger.<name>``) is null, when the card says."""

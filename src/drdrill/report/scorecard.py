@@ -18,6 +18,7 @@ from drdrill.journal import Event, Kind
 from drdrill.measure import Measurements, Objectives, Verdict
 from drdrill.measure.steps import StepResult
 from drdrill.measure.verdicts import DrillEnd, not_measured
+from drdrill.measure.workload import WorkloadFigures
 from drdrill.plan import Plan, Scenario
 from drdrill.report.schema import (
     STATUSES,
@@ -31,10 +32,12 @@ from drdrill.report.schema import (
     PlanRef,
     ScenarioRef,
     Scorecard,
+    StartLag,
     Status,
     StepCard,
     UnitWords,
     VerdictCard,
+    WorkloadCard,
 )
 from drdrill.units import NS_PER_S, Bound
 
@@ -90,6 +93,27 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
         not_done_ids=sorted(ledger.unprocessed),
         lost_window_s=_s(m.lost_window_ns()) if ledger.read_done else None,
         not_measured=not_measured(m, objectives, end),
+        workload=_workload(m.workload),
+    )
+
+
+def _workload(w: WorkloadFigures | None) -> WorkloadCard | None:
+    if w is None:
+        return None
+    lag = None
+    if w.lag_median_ns is not None and w.lag_p99_ns is not None and w.lag_max_ns is not None:
+        lag = StartLag(median_s=_secs(w.lag_median_ns), p99_s=_secs(w.lag_p99_ns), max_s=_secs(w.lag_max_ns))
+    achieved = None if w.achieved_rate_per_s is None else round(w.achieved_rate_per_s, 3)
+    return WorkloadCard(
+        mode=w.mode,
+        declared_rate_per_s=w.declared_rate_per_s,
+        achieved_rate_per_s=achieved,
+        scheduled=w.scheduled,
+        started=w.started,
+        refused=w.refused,
+        max_in_flight=w.max_in_flight,
+        start_lag=lag,
+        on_schedule_s=_secs(w.on_schedule_ns),
     )
 
 

@@ -53,6 +53,8 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
             f"  {many}: {ledger.acknowledged} acknowledged, {ledger.done} done, {ledger.lost} lost, "
             f"{ledger.not_done} never done, {ledger.indeterminate} unknown"
         )
+    if m.workload is not None:
+        lines.append(f"  {words.workload_sentence(card)}")
     for label, ids in (
         ("lost", m.lost_ids),
         ("never done", m.not_done_ids),

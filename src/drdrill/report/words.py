@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drdrill.report.schema import Scorecard, TimeFigure
-from drdrill.units import bounded_s, duration_s, span_s, unseen_outage
+from drdrill.units import bounded_s, duration_s, fine_s, span_s, unseen_outage
 
 ID_LIMIT = 50  # ids listed in full up to this many; beyond, the first ones and a count
 
@@ -118,8 +118,27 @@ def objective_name(card: Scorecard, verdict: str) -> str:
         "no_unexpected_data": f"no {unit.many} the drill never wrote",
         "failback": "the automated fail-back steps",
         "replica": "every part of the system stays up unless the disaster itself stops it",
+        "schedule": f"every {unit.one} written on its schedule, so the drill samples as densely as declared",
     }
     return names.get(verdict, verdict.replace("_", " "))
+
+
+def workload_sentence(card: Scorecard) -> str:
+    """What the workload did against its schedule: 'workload: 200 tickets a second declared, 199.9 started
+    (async, at most 256 in flight); start lag 0.4 ms median, 2.1 ms p99, 9.8 ms max; 0 refused'."""
+    w = card.measurements.workload
+    if w is None:
+        return "workload: not recorded by the drdrill that wrote this scorecard"
+    achieved = "none" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
+    text = (
+        f"workload: {w.declared_rate_per_s:g} {card.unit.many} a second declared, {achieved} started "
+        f"({w.mode}, at most {w.max_in_flight} in flight)"
+    )
+    if w.start_lag is not None:
+        lag = w.start_lag
+        text += f"; start lag {fine_s(lag.median_s)} median, {fine_s(lag.p99_s)} p99, {fine_s(lag.max_s)} max"
+    refused = "not recorded (the workload did not stop)" if w.refused is None else str(w.refused)
+    return f"{text}; {refused} refused"
 
 
 def ids_text(ids: Sequence[str], limit: int = ID_LIMIT) -> str:

@@ -2,6 +2,8 @@
 
 from drdrill.replica import Replica
 from drdrill.system.contract import (
+    MAX_WRITES_IN_FLIGHT,
+    AsyncWrites,
     DrillSystem,
     FinalRead,
     NotDeclared,
@@ -14,6 +16,8 @@ from drdrill.system.contract import (
 from drdrill.system.http import HttpSystem
 
 __all__ = [
+    "MAX_WRITES_IN_FLIGHT",
+    "AsyncWrites",
     "DrillSystem",
     "FinalRead",
     "HttpSystem",

@@ -79,6 +79,27 @@ class SystemContext:
     secrets: Mapping[str, str] = field(default_factory=dict)
 
 
+# How many writes drdrill keeps waiting on a system at once, at most: a write due when this many are in flight
+# is refused by drdrill (counted and journalled, never queued, so no write starts late). An async system should
+# be able to carry this many at once (the HTTP system's async client keeps as many connections).
+MAX_WRITES_IN_FLIGHT = 256
+
+
+@runtime_checkable
+class AsyncWrites(Protocol):
+    """What a system adds to write without a thread per write in flight (optional; :class:`HttpSystem` has it).
+
+    The workload then starts each write on its due time on an event loop of its own, however long the system
+    takes to answer; a system without it has its ``write`` run on a bounded pool of threads instead.
+    """
+
+    async def write_async(self, unit_id: str, payload: str) -> WriteResult:
+        """:meth:`DrillSystem.write`, awaited on the workload's event loop."""
+
+    async def close_async(self) -> None:
+        """Release what ``write_async`` opened, on that same event loop; safe to call twice."""
+
+
 @runtime_checkable
 class DrillSystem(Protocol):
     """A client of the system under drill. ``open`` is called once the replica is ready, ``close`` at teardown.

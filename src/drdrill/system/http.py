@@ -21,6 +21,7 @@ from drdrill.plan import Plan
 from drdrill.plan.system import Match, SystemContract
 from drdrill.replica import Replica
 from drdrill.system.contract import (
+    MAX_WRITES_IN_FLIGHT,
     FinalRead,
     NotDeclared,
     ProbeResult,
@@ -40,6 +41,13 @@ def _json(response: httpx.Response) -> Any:
         raise ValueError(f"HTTP {response.status_code} with a body that is not JSON ({exc})") from exc
 
 
+def _unanswered(exc: httpx.HTTPError) -> WriteResult:
+    """A write the system did not answer: failed when nothing reached it, unknown otherwise (Jepsen's info)."""
+    if isinstance(exc, httpx.ConnectError):
+        return WriteResult("fail", f"connect: {exc}")
+    return WriteResult("info", f"{type(exc).__name__}: {exc}")
+
+
 def _matches(match: Match, document: Any) -> bool:
     try:
         return match.matches(lookup(document, match.path))
@@ -50,10 +58,20 @@ def _matches(match: Match, document: Any) -> bool:
 class HttpSystem:
     """The system contract of ``staging_topology.system``, spoken over HTTP with httpx."""
 
-    def __init__(self, contract: SystemContract | None, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        contract: SystemContract | None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.contract = contract or SystemContract()
-        self._transport = transport  # None: the network; tests give an httpx.MockTransport
+        # None: the network; tests give an httpx.MockTransport, which serves the async client too
+        self._transport = transport
+        self._async_transport = async_transport
+        if async_transport is None and isinstance(transport, httpx.AsyncBaseTransport):
+            self._async_transport = transport
         self._http: httpx.Client | None = None
+        self._async_http: httpx.AsyncClient | None = None
         self._context: SystemContext | None = None
 
     @classmethod
@@ -73,6 +91,7 @@ class HttpSystem:
         if self._http is not None:
             self._http.close()
             self._http = None
+        self._async_http = None  # closed on its own loop by close_async(), when a workload used it
 
     @property
     def replica(self) -> Replica:
@@ -112,23 +131,51 @@ class HttpSystem:
         }
 
     def write(self, unit_id: str, payload: str) -> WriteResult:
+        request = self._write_request(unit_id, payload)
+        try:
+            response = self.http.send(request)
+        except httpx.HTTPError as exc:
+            return _unanswered(exc)
+        return self._written(response)
+
+    async def write_async(self, unit_id: str, payload: str) -> WriteResult:
+        """:meth:`write` on the workload's event loop, through an async client of its own."""
+        request = self._write_request(unit_id, payload)
+        if self._async_http is None:
+            # Made on the loop that awaits it, with a connection for every write drdrill keeps in flight: a
+            # write never waits for a connection, which would count drdrill's own queue as the system's time.
+            limits = httpx.Limits(max_connections=MAX_WRITES_IN_FLIGHT, max_keepalive_connections=64)
+            self._async_http = httpx.AsyncClient(limits=limits, timeout=5.0, transport=self._async_transport)
+        try:
+            response = await self._async_http.send(request)
+        except httpx.HTTPError as exc:
+            return _unanswered(exc)
+        return self._written(response)
+
+    async def close_async(self) -> None:
+        if self._async_http is not None:
+            await self._async_http.aclose()
+            self._async_http = None
+
+    def _write_request(self, unit_id: str, payload: str) -> httpx.Request:
         spec = self.contract.write
         if spec is None:
             raise NotDeclared("the plan declares no `write` (staging_topology.system.write)")
         values = {"id": unit_id, "payload": payload}
         request = spec.request
-        try:
-            response = self.http.request(
-                request.method,
-                self.url(request.url, **values),
-                json=render_body(request.json_body, values),
-                headers=request.headers,
-                timeout=request.timeout.total_seconds(),
-            )
-        except httpx.ConnectError as exc:
-            return WriteResult("fail", f"connect: {exc}")  # nothing reached the system
-        except httpx.HTTPError as exc:
-            return WriteResult("info", f"{type(exc).__name__}: {exc}")
+        timeout = request.timeout.total_seconds()
+        return self.http.build_request(
+            request.method,
+            self.url(request.url, **values),
+            json=render_body(request.json_body, values),
+            headers=request.headers,
+            timeout=timeout,
+        )
+
+    def _written(self, response: httpx.Response) -> WriteResult:
+        """What the system's answer to a write means, by the plan's ``ack`` and ``refused``."""
+        spec = self.contract.write
+        assert spec is not None  # a request was built
         detail = f"HTTP {response.status_code}"
         if response.status_code in spec.ack.status:
             job_id = None
