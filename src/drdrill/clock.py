@@ -207,6 +207,7 @@ class FakeClock:
         self._wall_start = wall_start or datetime(2026, 1, 1, tzinfo=UTC)
         self._lock = threading.Lock()
         self._timers: list[Timer] = []
+        self._loops: list[_FakeLoop] = []
         self._driving = False
 
     def monotonic_ns(self) -> int:
@@ -240,9 +241,16 @@ class FakeClock:
         return InlineExecutor()
 
     def event_loop(self, name: str) -> EventLoop:
+        """An event loop this clock runs from its sleeps, kept until it is closed (it may wait on nothing)."""
         loop = _FakeLoop(self)
-        loop.driven = self.drive(loop, name)
+        with self._lock:
+            self._loops.append(loop)
         return loop
+
+    def close_loop(self, loop: _FakeLoop) -> None:
+        """Run ``loop`` no more."""
+        with self._lock:
+            self._loops = [found for found in self._loops if found is not loop]
 
     def sleep_async(self, seconds: float) -> Awaitable[None]:
         return _Wake(self.monotonic_ns() + round(max(0.0, seconds) * 1e9))
@@ -264,14 +272,22 @@ class FakeClock:
             self._now_ns = max(self._now_ns, target)
 
     def _next_due(self, until_ns: int) -> tuple[int, Timer] | None:
-        """The earliest timer due by ``until_ns`` (the first started on a tie); timers that are over are dropped."""
+        """The earliest timer due by ``until_ns``; timers that are over are dropped. On a tie, the event loops
+        first (a write answered at an instant frees its place before a write due at that instant starts), then
+        the first timer started."""
         with self._lock:
             timers = list(self._timers)
+            loops = list(self._loops)
         dues = [(timer.next_due_ns(), timer) for timer in timers]
         with self._lock:
             self._timers = [timer for due, timer in dues if due is not None]
-        ready = [(due, timer) for due, timer in dues if due is not None and due <= until_ns]
-        return min(ready, key=lambda pair: pair[0]) if ready else None
+        candidates: list[tuple[int | None, int, Timer]] = [(loop.next_due_ns(), 0, loop) for loop in loops]
+        candidates += [(due, 1, timer) for due, timer in dues]
+        ready = [(due, rank, timer) for due, rank, timer in candidates if due is not None and due <= until_ns]
+        if not ready:
+            return None
+        due, _, timer = min(ready, key=lambda found: (found[0], found[1]))
+        return due, timer
 
 
 class _Wake:
@@ -293,7 +309,6 @@ class _FakeLoop:
         self._clock = clock
         self._waiting: list[tuple[int, int, Coroutine[Any, Any, None]]] = []  # (wake at, order, coroutine)
         self._order = 0
-        self.driven: Driven | None = None
 
     def start(self, coro: Coroutine[Any, Any, None]) -> None:
         self._step(coro)
@@ -330,6 +345,5 @@ class _FakeLoop:
         for _, _, coro in self._waiting:
             coro.close()
         self._waiting.clear()
-        if self.driven is not None:
-            self.driven.cancel()
+        self._clock.close_loop(self)
         return done

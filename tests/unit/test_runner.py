@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from drdrill.clock import FakeClock
-from drdrill.journal import Kind, Type, read_journal
+from drdrill.journal import WORKLOAD, Kind, Type, read_journal
 from drdrill.plan import Plan
+from drdrill.report.schema import parse_scorecard
 from drdrill.report.terminal import summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import NotDeclared
@@ -311,3 +312,41 @@ def test_a_final_read_that_fails_on_the_fresh_replica_errors_the_drill_in_second
     assert drill.container.calls == []  # no fault was applied
     assert drill.system.probed == []  # and no load started
     assert drill.staging.calls[-1] == "stop"
+
+
+def test_every_write_starts_on_schedule_and_none_falls_outside_the_phases(plan: Plan, tmp_path: Path) -> None:
+    # The drain phase starts before the workload stops: a write in flight at the revert completes in the drain,
+    # and no write starts once the workload has stopped (an open model queues none to run late).
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+    drill.run()
+
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    spans: dict[str, list[int]] = {}
+    for e in journal:
+        if e.kind is Kind.PHASE:
+            spans.setdefault(e.name, []).append(e.t_ns)
+    writes = [e for e in journal if e.kind is Kind.OP]
+    assert all(any(start <= w.t_ns <= end for start, end in spans.values()) for w in writes)
+    (stopped,) = [e for e in journal if e.name == WORKLOAD and e.type is Type.END]
+    drain_start, drain_end = spans["drain"]
+    assert drain_start <= stopped.t_ns <= drain_end
+    assert all(w.seq < stopped.seq for w in writes)
+    m = drill.scorecard["measurements"]
+    invoked = sum(1 for w in writes if w.type is Type.INVOKE)
+    assert m["workload"] == {
+        "mode": "threads",
+        "declared_rate_per_s": 5.0,
+        "achieved_rate_per_s": 5.0,
+        "scheduled": invoked,
+        "started": invoked,
+        "refused": 0,
+        "max_in_flight": 64,
+        "start_lag": {"median_s": 0.0, "p99_s": 0.0, "max_s": 0.0},
+        "on_schedule_s": 0.2,
+    }
+    assert drill.verdict("schedule")[0] == "pass"
+    card = parse_scorecard(drill.scorecard, "the drill")
+    assert (
+        "  workload: 5 tickets a second declared, 5 a second started (threads, at most 64 in flight); start lag 0.0 ms median, 0.0 ms p99, 0.0 ms max; 0 refused"
+        in summary_lines(card)
+    )

@@ -487,7 +487,7 @@ def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
     if w.lag_p99_ns is None or w.lag_median_ns is None or w.lag_max_ns is None:
         return Verdict("schedule", "unknown", "no write started", objective, "not judged: no write started")
     achieved = "not measured" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
-    rates = f"{w.declared_rate_per_s:g} {o.unit.many} a second declared, {achieved} started"
+    rates = f"{w.declared_rate_per_s:g} {o.unit.many} a second declared, {achieved} a second started"
     late = (
         f"started late by {fine(w.lag_median_ns)} (median), {fine(w.lag_p99_ns)} (p99), {fine(w.lag_max_ns)} at "
         "most"

@@ -124,14 +124,14 @@ def objective_name(card: Scorecard, verdict: str) -> str:
 
 
 def workload_sentence(card: Scorecard) -> str:
-    """What the workload did against its schedule: 'workload: 200 tickets a second declared, 199.9 started
+    """What the workload did against its schedule: 'workload: 200 tickets a second declared, 199.9 a second started
     (async, at most 256 in flight); start lag 0.4 ms median, 2.1 ms p99, 9.8 ms max; 0 refused'."""
     w = card.measurements.workload
     if w is None:
         return "workload: not recorded by the drdrill that wrote this scorecard"
     achieved = "none" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
     text = (
-        f"workload: {w.declared_rate_per_s:g} {card.unit.many} a second declared, {achieved} started "
+        f"workload: {w.declared_rate_per_s:g} {card.unit.many} a second declared, {achieved} a second started "
         f"({w.mode}, at most {w.max_in_flight} in flight)"
     )
     if w.start_lag is not None:
