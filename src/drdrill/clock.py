@@ -10,7 +10,7 @@ import heapq
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -46,6 +46,9 @@ class EventLoop(Protocol):
 
     def start(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` from now on, alongside the others; return at once."""
+
+    def drive(self, timer: Timer, name: str) -> Driven:
+        """Run ``timer`` at its due times on this loop (as :meth:`Clock.drive` does on a thread of its own)."""
 
     def close(self, timeout_s: float | None = None) -> bool:
         """Wait for every coroutine started to finish (at most ``timeout_s``), then stop; True when all did."""
@@ -129,36 +132,89 @@ class SystemClock:
 
 
 class _AsyncioLoop:
-    """An asyncio event loop on a thread of its own."""
+    """An asyncio event loop on a thread of its own; a timer it drives fires on that thread, so the work a tick
+    starts begins there at once, with no hand-over between threads."""
 
     def __init__(self, name: str) -> None:
         self._loop = asyncio.new_event_loop()
-        self._running: set[Future[None]] = set()
-        self._lock = threading.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"{name}-loop", daemon=True)
         self._thread.start()
 
     def start(self, coro: Coroutine[Any, Any, None]) -> None:
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        with self._lock:
-            self._running.add(future)
-        future.add_done_callback(self._done)
+        if threading.current_thread() is self._thread:
+            self._spawn(coro)
+        else:
+            self._loop.call_soon_threadsafe(self._spawn, coro)
 
-    def _done(self, future: Future[None]) -> None:
-        with self._lock:
-            self._running.discard(future)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def drive(self, timer: Timer, name: str) -> Driven:
+        """Run ``timer`` at its due times on this loop's thread (see :class:`_LoopTimer`)."""
+        return _LoopTimer(self._loop, timer)
+
+    async def _all_done(self) -> None:
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     def close(self, timeout_s: float | None = None) -> bool:
-        with self._lock:
-            running = list(self._running)
-        _, pending = wait(running, timeout=timeout_s)
-        for future in pending:
-            future.cancel()
+        done = asyncio.run_coroutine_threadsafe(self._all_done(), self._loop)
+        try:
+            done.result(timeout_s)
+            finished = True
+        except TimeoutError:
+            finished = False
+            done.cancel()
+            for task in list(self._tasks):
+                self._loop.call_soon_threadsafe(task.cancel)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5.0)
         if not self._thread.is_alive():
             self._loop.close()
-        return not pending
+        return finished
+
+
+class _LoopTimer:
+    """A timer run by an asyncio loop: each fire is a callback at its due time, on the loop's thread.
+
+    The loop sleeps in whole milliseconds (epoll's resolution), so a tick fires up to about a millisecond after
+    it is due; the work it starts begins on the same thread, with nothing queued in between.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timer: Timer) -> None:
+        self._loop = loop
+        self._timer = timer
+        self._handle: asyncio.TimerHandle | None = None
+        self._cancelled = False
+        self._over = threading.Event()
+        loop.call_soon_threadsafe(self._arm)
+
+    def _arm(self) -> None:
+        due = None if self._cancelled else self._timer.next_due_ns()
+        if due is None:
+            self._over.set()
+            return
+        self._handle = self._loop.call_later(max(0.0, (due - time.monotonic_ns()) / 1e9), self._fire)
+
+    def _fire(self) -> None:
+        if not self._cancelled:
+            self._timer.fire()
+        self._arm()
+
+    def _stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._over.set()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._loop.call_soon_threadsafe(self._stop)
+
+    def join(self, timeout_s: float | None = None) -> bool:
+        return self._over.wait(timeout_s)
 
 
 class InlineExecutor(Executor):
@@ -325,6 +381,10 @@ class _FakeLoop:
             )
         self._order += 1
         heapq.heappush(self._waiting, (awaited.at_ns, self._order, coro))
+
+    def drive(self, timer: Timer, name: str) -> Driven:
+        """On a fake clock, every timer runs from the clock's sleeps, in time order, whoever drives it."""
+        return self._clock.drive(timer, name)
 
     def next_due_ns(self) -> int | None:
         return self._waiting[0][0] if self._waiting else None

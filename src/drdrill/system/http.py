@@ -14,14 +14,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import h11
 import httpx
 
 from drdrill.clock import Clock
 from drdrill.plan import Plan
 from drdrill.plan.system import Match, SystemContract
 from drdrill.replica import Replica
+from drdrill.system import h1
 from drdrill.system.contract import (
-    MAX_WRITES_IN_FLIGHT,
     FinalRead,
     NotDeclared,
     ProbeResult,
@@ -39,6 +40,10 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"HTTP {response.status_code} with a body that is not JSON ({exc})") from exc
+
+
+# What drdrill's own pool sets on every request itself; Accept-Encoding is left out so that the answer comes as is.
+_SET_BY_THE_POOL = frozenset({"host", "content-length", "accept-encoding", "connection"})
 
 
 def _unanswered(exc: httpx.HTTPError) -> WriteResult:
@@ -71,7 +76,8 @@ class HttpSystem:
         if async_transport is None and isinstance(transport, httpx.AsyncBaseTransport):
             self._async_transport = transport
         self._http: httpx.Client | None = None
-        self._async_http: httpx.AsyncClient | None = None
+        self._async_http: httpx.AsyncClient | None = None  # HTTPS, or a test's transport
+        self._h1 = h1.H1Pool()
         self._context: SystemContext | None = None
 
     @classmethod
@@ -86,12 +92,15 @@ class HttpSystem:
         # Enough connections for the workload, the probes and the signal poll at once.
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
         self._http = httpx.Client(limits=limits, timeout=5.0, transport=self._transport)
+        # The workload's async writes open a connection for every write in flight, if need be: a write never
+        # waits for a connection, which would count drdrill's own queue as the system's time.
+        self._h1 = h1.H1Pool()
 
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
             self._http = None
-        self._async_http = None  # closed on its own loop by close_async(), when a workload used it
+        self._async_http = None  # closed on the workload's loop by close_async()
 
     @property
     def replica(self) -> Replica:
@@ -139,20 +148,39 @@ class HttpSystem:
         return self._written(response)
 
     async def write_async(self, unit_id: str, payload: str) -> WriteResult:
-        """:meth:`write` on the workload's event loop, through an async client of its own."""
+        """:meth:`write` on the workload's event loop: plain HTTP through drdrill's own keep-alive pool
+        (:mod:`drdrill.system.h1`, whose cost per write does not grow with the writes in flight), HTTPS or a
+        test's transport through an httpx async client."""
         request = self._write_request(unit_id, payload)
-        if self._async_http is None:
-            # Made on the loop that awaits it, with a connection for every write drdrill keeps in flight: a
-            # write never waits for a connection, which would count drdrill's own queue as the system's time.
-            limits = httpx.Limits(max_connections=MAX_WRITES_IN_FLIGHT, max_keepalive_connections=64)
-            self._async_http = httpx.AsyncClient(limits=limits, timeout=5.0, transport=self._async_transport)
+        if self._async_transport is not None or request.url.scheme != "http":
+            if self._async_http is None:
+                self._async_http = httpx.AsyncClient(timeout=5.0, transport=self._async_transport)
+            try:
+                response = await self._async_http.send(request)
+            except httpx.HTTPError as exc:
+                return _unanswered(exc)
+            return self._written(response)
+        url = request.url
+        timeout = request.extensions.get("timeout", {})
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _SET_BY_THE_POOL]
         try:
-            response = await self._async_http.send(request)
-        except httpx.HTTPError as exc:
-            return _unanswered(exc)
-        return self._written(response)
+            answer = await self._h1.request(
+                request.method,
+                url.host,
+                url.port or 80,
+                url.raw_path.decode("ascii"),
+                headers,
+                request.content,
+                timeout.get("read") or 5.0,
+            )
+        except h1.ConnectError as exc:
+            return WriteResult("fail", f"connect: {exc}")  # nothing reached the system
+        except (OSError, h11.ProtocolError) as exc:  # a timeout, a broken connection: unknown
+            return WriteResult("info", f"{type(exc).__name__}: {exc}")
+        return self._written(httpx.Response(answer.status, headers=answer.headers, content=answer.body))
 
     async def close_async(self) -> None:
+        await self._h1.close()
         if self._async_http is not None:
             await self._async_http.aclose()
             self._async_http = None

@@ -18,7 +18,7 @@ when it was due, so the scorecard states how late writes started and how many we
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 
 from drdrill.clock import Clock, EventLoop
@@ -75,6 +75,7 @@ class Workload(Observer):
         self.last_refused_ns: int | None = None
         self._events: EventLoop | None = None
         self._pool: Executor | None = None
+        self._write_async_to: Callable[[str, str], Awaitable[WriteResult]] = _no_async_writes
         self._stopped = False
 
     @property
@@ -83,11 +84,14 @@ class Workload(Observer):
         return self.ticks
 
     def start(self) -> None:
-        if self.writes_async:
+        if isinstance(self.system, AsyncWrites):
+            # The schedule runs on the event loop too: each write begins on the thread that fires its tick.
             self._events = self.clock.event_loop(self.thread_name)
+            self._write_async_to = self.system.write_async
+            self._start_on(self._events.drive)
         else:
             self._pool = self.clock.executor(self.max_in_flight, self.thread_name)
-        super().start()
+            super().start()
         schedule = {
             "rate_per_s": self.rate_per_s,
             "first_due_ns": self.due_ns(1),
@@ -144,8 +148,7 @@ class Workload(Observer):
         unit_id, payload = self._unit(n)
         self._invoked(unit_id, due_ns)
         try:
-            assert isinstance(self.system, AsyncWrites)
-            result = await self.system.write_async(unit_id, payload)
+            result = await self._write_async_to(unit_id, payload)
         except Exception as exc:
             result = _raised(exc)
         self._completed(unit_id, result)
@@ -185,6 +188,10 @@ class Workload(Observer):
                 self.journal.record(
                     Kind.NOTE, Type.FAIL, WORKLOAD, data={"close": f"{type(exc).__name__}: {exc}"[:300]}
                 )
+
+
+async def _no_async_writes(unit_id: str, payload: str) -> WriteResult:
+    raise RuntimeError("the system has no write_async")
 
 
 def _raised(exc: Exception) -> WriteResult:
