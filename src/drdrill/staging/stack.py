@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property, partial
 from pathlib import Path
 from types import MappingProxyType
@@ -67,7 +68,8 @@ __all__ = [
     "sweep_run_dirs",
 ]
 
-STOP_TIMEOUT_S = 5
+STOP_TIMEOUT_S = 5  # a graceful stop, where one is wanted (a port clash on start)
+DOWN_TIMEOUT_S = 0  # the replica at teardown: killed
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
 PORT_ATTEMPTS = 3
@@ -266,16 +268,19 @@ class StagingStack:
         except subprocess.CalledProcessError as exc:
             raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
         self.model = ComposeModel.from_config(config)
-        self._ensure_images(self.model)
         self._write_override()
         self._compose = self._compose_for(self.compose_file.name, str(self._override_file))
-        try:
-            self._compose.run("config", "--quiet")
-        except subprocess.CalledProcessError as exc:
-            raise StagingError(
-                f"docker compose rejects drdrill's override of {self.compose_file} "
-                f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
-            ) from exc
+        # compose checks the override while the images are made sure of: neither needs the other.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-check") as pool:
+            checked = pool.submit(self._compose.run, "config", "--quiet")
+            self._ensure_images(self.model)
+            try:
+                checked.result()
+            except subprocess.CalledProcessError as exc:
+                raise StagingError(
+                    f"docker compose rejects drdrill's override of {self.compose_file} "
+                    f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
+                ) from exc
 
     def _ensure_images(self, model: ComposeModel) -> None:
         needed = [TOXIPROXY_IMAGE] if self.proxies else []
@@ -522,14 +527,20 @@ class StagingStack:
             return 0
         errors: list[str] = []
         try:
-            self._compose.run("down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S))
+            # Killed, not stopped: the replica is thrown away with its volumes, and a graceful stop would only
+            # add each container's shutdown, level by level of its dependencies, to every drill.
+            self._compose.run("down", "--volumes", "--remove-orphans", "--timeout", str(DOWN_TIMEOUT_S))
         except subprocess.CalledProcessError as exc:
             errors.append(_stderr(exc))
         client = docker_client()
-        removed = remove_by_label(client, f"{LABEL_RUN}={self.run_id}")
-        removed += remove_by_label(client, f"com.docker.compose.project={self.project}")
+        label, project = f"{LABEL_RUN}={self.run_id}", f"com.docker.compose.project={self.project}"
+        removed = 0
+        # After a clean `down` nothing should carry the run's labels: look once, and sweep only what is left.
+        if errors or leftovers(client, label) or leftovers(client, project):
+            removed = remove_by_label(client, label)
+            removed += remove_by_label(client, project)
         shutil.rmtree(self._envdir, ignore_errors=True)
-        left = leftovers(client, f"{LABEL_RUN}={self.run_id}")
+        left = leftovers(client, label) if removed or errors else []
         if left:
             raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
         if errors and removed == 0:
