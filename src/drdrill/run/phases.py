@@ -24,7 +24,7 @@ from drdrill.undo import Undo
 from drdrill.units import ns
 from drdrill.workload import Workload
 
-DRAIN_POLL_S = 0.5
+DRAIN_POLL_S = 0.1  # how soon the drain sees the last unit done (one final read per poll)
 
 
 def sweep(ctx: DrillContext) -> None:

@@ -425,7 +425,13 @@ class StagingStack:
                 ) from exc
         self._await_ready()
 
-    def _readiness(self) -> dict[str, str]:
+    @property
+    def override_file(self) -> Path:
+        """The generated compose override (written by :meth:`prepare`)."""
+        return self._override_file
+
+    def readiness(self) -> dict[str, str]:
+        """What is polled until the replica is ready: each service's ``ready`` URL, and Toxiproxy's API."""
         checks = {
             f"{service} {spec.ready}": render(spec.ready, self, {})
             for service, spec in self.plan.staging_topology.services.items()
@@ -435,7 +441,7 @@ class StagingStack:
         return checks
 
     def _await_ready(self) -> None:
-        waiting = self._readiness()
+        waiting = self.readiness()
         deadline = time.monotonic() + READY_TIMEOUT_S
         with httpx.Client(timeout=1.0) as http:
             while waiting:
