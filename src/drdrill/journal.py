@@ -52,6 +52,7 @@ DUE = "due_ns"
 # a note: the workload's schedule when it starts, what it could not start when it stops; each write's process
 WORKLOAD = "workload"
 FINAL_READ = "final-read"  # a read: what the system holds after the drill
+HOST = "host"  # a note: the host's CPU counters and load, when the replica is up and when the drain ends
 CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
 CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.fold import Folded, fold
+from drdrill.measure.host import HostLoad, host_load
 from drdrill.measure.ledger import Ledger
 from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
@@ -118,6 +119,7 @@ class Measurements:
     steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
     containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
     workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
+    host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -406,6 +408,7 @@ def measure(
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
         workload=workload_figures(events, folded.starts, folded.lags),
+        host=host_load(events),
     )
 
 
@@ -493,21 +496,27 @@ def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
         "most"
     )
     measured = f"p99 start lag {fine(w.lag_p99_ns)}"
-    refused = ""
+    said = ""
     if w.refused:
-        refused = (
+        said = (
             f"; {o.unit.count(w.refused)} not started: {w.max_in_flight} were already waiting on the system, "
             "drdrill's cap (journalled, never queued)"
+        )
+    saturated = m.host.why_saturated() if m.host is not None else []
+    if saturated:
+        said += (
+            f"; the host was saturated while the drill ran ({', '.join(saturated)}): its timings may include "
+            "time spent waiting for a core"
         )
     if w.lag_p99_ns > bound:
         message = (
             f"the workload fell behind its schedule: {rates}; {late}, more than the {fine(bound)} a write may "
             "start late and still sample the system as the plan declares; late writes spared the system load "
             "while it was slow, so the figures above rest on fewer samples than declared: lower workload_rate, "
-            f"or drill on a host with cores to spare{refused}"
+            f"or drill on a host with cores to spare{said}"
         )
         return _verdict("schedule", False, measured, objective, message)
-    message = f"writes kept their schedule: {rates}; {late}{refused}"
+    message = f"writes kept their schedule: {rates}; {late}{said}"
     return _verdict("schedule", True, measured, objective, message)
 
 

@@ -97,6 +97,23 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
     )
 
 
+def _host(m: Measurements) -> dict[str, JsonValue]:
+    """How busy the host was, for the environment (nothing when it was not measured)."""
+    h = m.host
+    if h is None:
+        return {}
+    share = None if h.busy_share is None else round(h.busy_share, 3)
+    steal = None if h.steal_share is None else round(h.steal_share, 3)
+    found: dict[str, JsonValue] = {
+        "cpus": h.cpus,
+        "load_1m": round(h.load_1m, 2),
+        "cpu_busy_share": share,
+        "cpu_steal_share": steal,
+        "saturated": h.saturated,
+    }
+    return {"host": found}
+
+
 def _workload(w: WorkloadFigures | None) -> WorkloadCard | None:
     if w is None:
         return None
@@ -228,6 +245,7 @@ def build_scorecard(
             "python": platform.python_version(),
             "platform": platform.platform(),
             **dict(environment or {}),
+            **_host(measurements),
         },
         timeline=[_event(e, origin) for e in events if e.kind is not Kind.READ],
         steps=[_step(s, origin) for s in measurements.steps],

@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from functools import partial
 
+from drdrill import host
 from drdrill.errors import StagingError
-from drdrill.journal import CONTAINER, Kind, Type
+from drdrill.journal import CONTAINER, HOST, Kind, Type
 from drdrill.measure.objectives import criteria, link_of
 from drdrill.probes import CanaryProbe, LinkProbe, Observer, SystemSignals
 from drdrill.run.context import DrillContext
@@ -40,12 +41,21 @@ def start_replica(ctx: DrillContext) -> None:
     ctx.system.open(SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets))
     ctx.undo.push("close the system", ctx.system.close, _close_problem)
     _check_final_read(ctx)
+    record_host(ctx)
     for observer in _observers(ctx):
         observer.start()
         ctx.observers[observer.thread_name] = (
             observer,
             ctx.undo.push(f"stop {observer.thread_name}", observer.stop),
         )
+
+
+def record_host(ctx: DrillContext) -> None:
+    """Journal how busy the host is (its CPU counters and load), where /proc tells: the drill's timings are
+    only as good as the cores it got (measure/host.py judges the host from two such samples)."""
+    found = host.sample()
+    if found is not None:
+        ctx.journal.record(Kind.NOTE, Type.INFO, HOST, data=found)
 
 
 def _collect_image_ids(ctx: DrillContext) -> None:

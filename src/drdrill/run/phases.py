@@ -16,6 +16,7 @@ from drdrill.faults.network import ProxyDown, ProxyToxic
 from drdrill.journal import FINAL_READ, SKIPPED, STOPS, Kind, Type
 from drdrill.measure.ledger import build_ledger
 from drdrill.measure.timeline import probe_results
+from drdrill.run.connect import record_host
 from drdrill.run.context import DrillContext
 from drdrill.run.hold import hold_until_steady
 from drdrill.run.steps import StepRunner
@@ -117,6 +118,7 @@ def drain(ctx: DrillContext) -> None:
     _await_drained(ctx, deadline)
     for name in list(ctx.observers):
         ctx.stop_observer(name)
+    record_host(ctx)
 
 
 def _await_drained(ctx: DrillContext, deadline_ns: int) -> None:

@@ -35,7 +35,11 @@ def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: 
         # The engine's and compose's versions are asked while compose reads the plan's file: neither waits.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-versions") as pool:
             versions = pool.submit(stack.environment)
-            stack.prepare()
+            try:
+                stack.prepare()
+            except BaseException:
+                versions.result()  # a missing engine or compose is the cause to tell first: this raises it
+                raise
             environment: dict[str, Any] = dict(versions.result())
         configuration = stack.configuration()
     except BaseException:
