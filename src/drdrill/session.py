@@ -19,6 +19,7 @@ from drdrill.plan import Plan, Scenario
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
+from drdrill.report.schema import Scorecard, load_checked
 from drdrill.report.terminal import printable, summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import DrillSystem
@@ -37,6 +38,7 @@ class DrillSession:
         self.scenarios = scenarios
         self.report_dir = report_dir
         self.results: list[DrillResult] = []
+        self.worker_cards: list[tuple[Scorecard, Path]] = []  # under pytest-xdist: the workers' scorecards
         self.tabletops: list[Path] = []
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
@@ -50,11 +52,28 @@ class DrillSession:
             )
         return lines
 
+    @property
+    def controls_workers(self) -> bool:
+        """pytest-xdist runs the drills in worker processes (``-n N``); this is the process that drives them."""
+        return self.config.pluginmanager.hasplugin("dsession")
+
     @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: pytest.Session) -> bool:
-        """Collect the scenario files asked for instead of the test paths: a drill run runs drills only."""
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        """Collect the scenario files asked for instead of the test paths: a drill run runs drills only. Under
+        pytest-xdist each worker collects them; the process driving the workers leaves it to xdist."""
+        if self.controls_workers:
+            return None
         session.perform_collect([str(sc.source) for sc in self.scenarios])
         return True
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Under pytest-xdist a drill ran in a worker: its scorecard, read back here, is what the summary shows."""
+        if not self.controls_workers or report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == "drdrill_scorecard":
+                path = Path(str(value))
+                self.worker_cards.append((load_checked(path), path))
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
         for scenario in self.scenarios:
@@ -93,11 +112,12 @@ class DrillSession:
         return report
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.results:
+        cards = [(r.scorecard, r.scorecard_path) for r in self.results] + self.worker_cards
+        if not cards:
             return
         terminalreporter.section("drdrill")
-        for result in self.results:
-            for line in summary_lines(result.scorecard, str(result.scorecard_path)):
+        for card, path in cards:
+            for line in summary_lines(card, str(path)):
                 terminalreporter.write_line(line)
         for path in self.tabletops:
             terminalreporter.write_line(f"tabletop script: {path}")
