@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TextIO
 
@@ -141,12 +141,19 @@ def _parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; use YYYY-MM-DD") from None
 
 
-def _read_reports(reports: str, what: str) -> DrillHistory:
+def _now(today: date | None) -> datetime:
+    """The moment a drill may not start after: now, or the end of the day ``--today`` judges as of."""
+    if today is None:
+        return datetime.now(UTC)
+    return datetime.combine(today, time.max, UTC)
+
+
+def _read_reports(reports: str, what: str, today: date | None) -> DrillHistory:
     if not Path(reports).is_dir():
         raise UsageError(f"{what}{reports}: no such directory (it holds one folder per drill run)")
-    history = read_history(Path(reports))
+    history = read_history(Path(reports), now=_now(today))
     for problem in history.unreadable:
-        _out(f"drdrill: skipped a file that is no scorecard: {problem}", sys.stderr)
+        _out(f"drdrill: skipped {problem}", sys.stderr)
     not_counted = len(history.runs) - len(history.drills)
     _out(
         f"{len(history.drills)} drill(s) found in {reports}"
@@ -158,7 +165,7 @@ def _read_reports(reports: str, what: str) -> DrillHistory:
 def _lint(args: argparse.Namespace) -> int:
     plan = _load(args.path, "drdrill lint DIR")
     today = args.today or date.today()
-    history = _read_reports(args.reports, "--reports ") if args.reports else DrillHistory()
+    history = _read_reports(args.reports, "--reports ", args.today) if args.reports else DrillHistory()
     report = lint_plan(plan, today=today, drilled=history.last_drilled)
     for finding in report.findings:
         _out(str(finding))
@@ -208,7 +215,7 @@ def _build_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _history(args: argparse.Namespace) -> int:
     plan = _load(args.plan, "drdrill history --plan DIR")
     today = args.today or date.today()
-    history = _read_reports(args.reports, "")
+    history = _read_reports(args.reports, "", args.today)
     out = Path(args.output) if args.output else Path(args.reports) / "readiness.html"
     write_readiness(plan, history, assess_maturity(plan), today, out)
     for row in readiness(plan, history, today):

@@ -29,6 +29,8 @@ class Kind(StrEnum):
     READ = "read"  # the final read of the data store
     STEP = "step"  # an automated recovery step the runner carried out
     REPLICA = "replica"  # what the engine said of a container of the replica (it died, restarted, ...)
+    CHECK = "check"  # a verification after recovery (a data check of the plan)
+    MESSAGE = "message"  # an alert or client notice the system sent to the notification sink (name: channel)
     NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
 
 
@@ -41,6 +43,7 @@ class Phase(StrEnum):
     FAULT = "fault"
     DRAIN = "drain"
     FINAL_READ = "final-read"
+    VERIFY = "verify"
     TEARDOWN = "teardown"
 
 
@@ -57,8 +60,19 @@ CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
 CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened
 STOPS = "stops"  # in a fault's start event: the compose services the fault itself stops or replaces
+REPORT = (
+    "report"  # in a fault's end event: what its target counted while it was in place (a provider's calls)
+)
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
+DATA_CHECK = "data-check"  # a check: one of the scenario's data_checks, run through a data store
+DONE_TWICE = (
+    "done_more_than_once"  # in the final read's data: unit -> times done, for units done more than once
+)
+RECEIVED = "received_ns"  # in a message's data: when the sink received it (CLOCK_MONOTONIC, as the journal)
+ALERT = "alert"  # a message's value: it came by a channel of the system's own alerting
+NOTICE = "notice"  # a message's value: it came by a channel of client notices
+MODE = "mode"  # a signal: which degraded mode the system says it runs in ("normal": full operation)
 PREVIOUS_POLL = (
     "previous_poll_ns"  # in a signal's data: when the poll before the one that saw the change began
 )

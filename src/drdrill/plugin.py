@@ -8,6 +8,7 @@ scenario asked for.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="also write the tabletop-exercise script (Markdown and HTML) of each drilled scenario",
     )
+    group.addoption(
+        "--drill-scorecard-list",
+        default=None,
+        metavar="FILE",
+        help="write one line per scorecard this run's drills wrote to FILE: the scenario, a tab, the path "
+        "(FILE is emptied first, so it lists this run's scorecards only)",
+    )
     parser.addini(
         "drdrill_plan", "plan directory holding plan.yaml and one file per scenario", default="scenarios"
     )
@@ -52,10 +60,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def _resolve(config: pytest.Config, option: str, ini: str) -> Path:
+    # os.path.realpath, not Path.resolve: a link loop or an over-long name is left for the plan loader to
+    # report as one line (resolve raises RuntimeError, which pytest shows as INTERNALERROR).
     given = config.getoption(option)
     if given:
-        return (config.invocation_params.dir / str(given)).resolve()
-    return (config.rootpath / str(config.getini(ini))).resolve()
+        return Path(os.path.realpath(config.invocation_params.dir / str(given)))
+    return Path(os.path.realpath(config.rootpath / str(config.getini(ini))))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,5 +95,25 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     report_dir = _resolve(config, "drill_report_dir", "drdrill_report_dir")
     session = DrillSession(config, plan, [plan.scenarios[n] for n in dict.fromkeys(wanted)], report_dir)
+    session.scorecard_list = _scorecard_list(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "drdrill-session")
+
+
+def _scorecard_list(config: pytest.Config) -> Path | None:
+    """The ``--drill-scorecard-list`` file, emptied now: a run that writes no scorecard leaves it empty. A
+    pytest-xdist worker only adds to it (the process driving the workers emptied it)."""
+    given = config.getoption("drill_scorecard_list")
+    if not given:
+        return None
+    path = config.invocation_params.dir / str(given)
+    if hasattr(config, "workerinput"):
+        return path
+    try:
+        path.write_text("", encoding="utf-8")
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"drdrill: --drill-scorecard-list {given}: cannot write it ({exc.strerror or exc}); give a file "
+            "in a writable folder"
+        ) from None
+    return path

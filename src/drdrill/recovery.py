@@ -40,14 +40,23 @@ class RecoveryContext:
 
 @dataclass(frozen=True)
 class RecoveryHook:
-    """An automated step. ``after_revert`` hooks run once the fault is taken away (a fail-back, a drain)."""
+    """An automated step. ``after_revert`` hooks run once the fault is taken away (a fail-back, a drain).
 
-    run: Callable[[RecoveryContext], str]
+    ``run`` returns what it did: a sentence (its ``str``), which the journal keeps as the step's detail.
+    """
+
+    run: Callable[[RecoveryContext], object]
     after_revert: bool = False
 
 
 class RecoveryStepFailed(DrdrillError):  # noqa: N818 - reads as an event in the journal
-    """An automated step did not complete; the drill goes on and the verdicts say what it cost."""
+    """An automated step did not complete; the drill goes on and the verdicts say what it cost.
+
+    ``data`` is kept in the journal beside the message (an exec's output, an HTTP answer)."""
+
+    def __init__(self, message: str, data: Mapping[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.data: Mapping[str, object] = dict(data or {})
 
 
 def await_failover(ctx: RecoveryContext) -> str:

@@ -1,7 +1,7 @@
 """Runs one drill, phase by phase, and writes the journal as it goes.
 
     preflight -> sweep -> stack-start -> baseline -> fault (inject, recovery steps, hold, revert) -> drain
-    -> final-read -> teardown (always) -> measure, scorecard, views
+    -> final-read -> verify (data checks) -> teardown (always) -> measure, scorecard, views
 
 Each phase is a small function of the drill's context (:mod:`drdrill.run.phases`); its outcome is a value
 (pytest's ``CallInfo.from_call``), so the runner only sequences them and settles what the drill's status is.
@@ -21,12 +21,12 @@ from drdrill.errors import DrdrillError
 from drdrill.journal import Journal, Kind, Phase, Type
 from drdrill.measure.verdicts import DrillEnd
 from drdrill.plan import Plan, Scenario
-from drdrill.replica import ReplicaSlot
 from drdrill.run import connect, phases
 from drdrill.run.context import DrillContext, DrillSettings, Prepared
 from drdrill.run.preflight import preflight
 from drdrill.run.result import DrillResult, finish
 from drdrill.run.teardown import Teardown, teardown
+from drdrill.staging.backend import ControlSlot
 from drdrill.undo import UndoStack
 
 __all__ = ["DrillResult", "DrillRunner", "DrillSettings"]
@@ -39,6 +39,7 @@ PHASES: tuple[tuple[Phase, PhaseBody], ...] = (
     (Phase.FAULT, phases.fault),
     (Phase.DRAIN, phases.drain),
     (Phase.FINAL_READ, phases.final_read),
+    (Phase.VERIFY, phases.verify),
 )
 
 
@@ -103,7 +104,7 @@ class DrillRunner:
         self.run_dir = (
             settings.report_dir / f"{self.clock.wall():%Y%m%dT%H%M%SZ}-{scenario.name}-{settings.run_id}"
         )
-        self._replica = ReplicaSlot()
+        self._replica = ControlSlot()
         self.prepared: Prepared | None = None
         self.result: DrillResult | None = None  # set once the scorecard is written, even if run() then raises
 

@@ -16,6 +16,7 @@ import pytest
 
 from drdrill.errors import DrdrillError, EnvironmentNotReadyError
 from drdrill.plan import Plan, Scenario
+from drdrill.plan.files import exists
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
 from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
@@ -39,6 +40,13 @@ class DrillSession:
         self.report_dir = report_dir
         self.results: list[DrillResult] = []
         self.worker_cards: list[tuple[Scorecard, Path]] = []  # under pytest-xdist: the workers' scorecards
+        self.scorecard_list: Path | None = None
+
+    def list_scorecard(self, scenario: str, path: Path) -> None:
+        """Add a scorecard a drill of this run wrote to ``--drill-scorecard-list``, as soon as it is written."""
+        if self.scorecard_list is not None and exists(path):
+            with self.scorecard_list.open("a", encoding="utf-8") as listing:
+                listing.write(f"{scenario}\t{path}\n")
         self.tabletops: list[Path] = []
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
@@ -219,12 +227,15 @@ class DrillItem(pytest.Item):
             with _sigterm_as_interrupt():
                 result = self.result = self.runner.run()
         except KeyboardInterrupt:
-            if self.runner.result is not None:  # the scorecard was written before the interrupt went on
+            # The runner writes the scorecard before it re-raises an interrupt: list it and say where it is.
+            session.list_scorecard(self.scenario.name, self.runner.run_dir / "scorecard.json")
+            if self.runner.result is not None:
                 session.results.append(self.runner.result)
                 self._log(
                     f"drill {self.scenario.name} aborted; scorecard: {self.runner.result.scorecard_path}"
                 )
             raise
+        session.list_scorecard(self.scenario.name, result.scorecard_path)
         session.results.append(result)
         self.user_properties.append(("drdrill_scorecard", str(result.scorecard_path)))
         self.user_properties.extend(junit_properties(result.scorecard))

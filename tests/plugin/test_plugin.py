@@ -147,10 +147,10 @@ def test_an_empty_drill_option_is_a_usage_error(pytester: pytest.Pytester, plan_
 def test_a_fault_the_runner_cannot_inject_fails_before_anything_starts(
     pytester: pytest.Pytester, plan_dir: Path
 ) -> None:
-    result = pytester.runpytest_subprocess("--drill=regional-failure")
+    result = pytester.runpytest_subprocess("--drill=security-breach")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*regional-failure.yaml: fault kind * cannot be injected by this drdrill version*"]
+        ["*security-breach.yaml: fault kind * cannot be injected by this drdrill version*"]
     )
 
 

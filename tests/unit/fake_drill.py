@@ -17,7 +17,7 @@ from docker.models.containers import Container
 
 from drdrill.clock import FakeClock
 from drdrill.plan import Plan
-from drdrill.staging.backend import Log, StagingBackend
+from drdrill.staging.backend import ExecResult, Log, StagingBackend
 from drdrill.staging.configuration import Configuration
 from drdrill.staging.override import ProxyPlan
 from drdrill.staging.watch import ContainerEvent
@@ -153,6 +153,11 @@ class FakeContainer:
         self.calls.append("unpause")
         self.status = "running"
 
+    def pause(self) -> None:
+        self.calls.append("pause")
+        self.status = "paused"
+        self.system.killed()
+
 
 @dataclass
 class FakeWatch:
@@ -180,6 +185,10 @@ class FakeStaging:
     calls: list[str] = field(default_factory=list)
     stop_error: BaseException | None = None
     watcher: FakeWatch | None = None
+    # What an exec answers, by service (default: exit 0 with no output); it may act on the fakes.
+    execs: dict[str, Callable[[Sequence[str]], ExecResult]] = field(default_factory=dict)
+    profiles: dict[str, list[str]] = field(default_factory=dict)
+    on_start: dict[str, Callable[[], None]] = field(default_factory=dict)  # what starting a service does
 
     @property
     def secrets(self) -> Mapping[str, str]:
@@ -247,6 +256,52 @@ class FakeStaging:
         if service not in self.containers:
             raise LookupError(f"no container for service {service!r}")
         return cast(Container, self.containers[service])
+
+    # what only the back-end can do
+
+    def replace(self, service: str) -> None:
+        self.calls.append(f"replace {service}")
+        old = self.containers[service]
+        old.kill()
+        self.containers[service] = FakeContainer(old.system)
+        self.containers[service].start()
+
+    def start_services(self, services: Sequence[str] = (), profile: str | None = None) -> list[str]:
+        names = list(services) if profile is None else self.profiles[profile]
+        self.calls.append(f"start_services {' '.join(names)}")
+        for name in names:
+            self.on_start.get(name, lambda: None)()
+        return names
+
+    def await_ready(self, services: Sequence[str], timeout_s: float) -> None:
+        self.calls.append(f"await_ready {' '.join(services)}")
+
+    def disconnect(self, service: str) -> None:
+        self.calls.append(f"disconnect {service}")
+        self.containers[service].system.killed()
+
+    def reconnect(self, service: str) -> None:
+        self.calls.append(f"reconnect {service}")
+        container = self.containers[service]
+        if container.status == "running":  # a container that kept running serves again once attached
+            container.system.started()
+
+    def remove_volume(self, volume: str) -> list[str]:
+        self.calls.append(f"remove_volume {volume}")
+        return []
+
+    def exec(
+        self,
+        service: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> ExecResult:
+        self.calls.append(f"exec {service} {' '.join(argv)}")
+        run = self.execs.get(service)
+        return run(argv) if run is not None else ExecResult(0, "")
 
     def factory(self, plan: Plan, run_id: str, log: Log) -> StagingBackend:
         """What ``DrillSettings.staging`` calls: this replica, whatever the run."""

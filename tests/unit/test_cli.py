@@ -22,7 +22,7 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_validate_bundled_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
     out, err = capsys.readouterr()
-    assert out == "scenarios: plan 'claims-intake' is valid: 10 scenarios, 5 components\n"
+    assert out == "scenarios: plan 'claims-intake' is valid: 10 scenarios, 12 components\n"
     assert err == ""
 
 

@@ -64,27 +64,28 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     assert capsys.readouterr().out.splitlines() == [
         "wrote dr/plan.yaml",
         "wrote dr/provider-outage.yaml",
-        "dr: plan 'claims' is valid: 1 scenario, 5 components",
+        "dr: plan 'claims' is valid: 1 scenario, 12 components",
         "next: fill in the TODOs and the system contract, then drdrill validate dr",
     ]
     assert main(["validate", "dr"]) == 0
     plan = load_plan(tmp_path / "dr")
     kinds = {name: c.kind for name, c in plan.components.items()}
     assert kinds == {
-        "postgres": "data_store",
-        "intake": "service",
-        "worker": "worker",
+        **dict.fromkeys(["postgres", "postgres-standby", "postgres-restore"], "data_store"),
+        **dict.fromkeys(["intake", "intake-b", "intake-c", "edge"], "service"),
+        **dict.fromkeys(["worker", "worker-b", "worker-c"], "worker"),
         "provider-primary": "ai_provider",
         "provider-backup": "ai_provider",
     }
     topo = plan.staging_topology
-    assert {n: r.ready for n, r in topo.services.items()} == {
+    ready = {n: r.ready for n, r in topo.services.items()}
+    assert {n: ready[n] for n in ("postgres", "intake", "worker", "provider-primary")} == {
         "postgres": "tcp://{postgres:5432}",
         "intake": "http://{intake:8080}/health",
         "worker": "http://{worker:8081}/health",
         "provider-primary": "http://{provider-primary:8000}/health",
-        "provider-backup": "http://{provider-backup:8000}/health",
     }
+    assert len(ready) == 12
     # The worker's provider variables become links, exactly as the bundled plan declares them by hand.
     assert {n: (lk.consumer, lk.upstream, lk.env) for n, lk in topo.links.items()} == {
         "provider-primary": ("worker", "provider-primary:8000", {"PRIMARY_URL": "http://{proxy}/v1"}),

@@ -54,7 +54,10 @@ def test_report_on_a_file_that_is_no_scorecard_is_a_usage_error(
         "with the drdrill version that wrote it\n"
     )
     assert main(["report", str(tmp_path / "missing.json")]) == 2
-    assert "cannot read the scorecard: [Errno 2] No such file or directory" in capsys.readouterr().err
+    assert (
+        capsys.readouterr().err
+        == f"drdrill: error: {tmp_path / 'missing.json'}: cannot read the scorecard: no such file\n"
+    )
 
 
 def test_tabletop_after_action_report_is_filled_from_a_scorecard(

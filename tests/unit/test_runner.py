@@ -44,8 +44,10 @@ class Drill:
         *,
         scenario: str = "responder-crash",
         start_error: BaseException | None = None,
+        host_samples: list[dict[str, object]] | None = None,
     ) -> None:
         self.system = system
+        samples = iter(host_samples or [])
         self.container = FakeContainer(system, start_error=start_error)
         self.staging = FakeStaging({"api": FakeContainer(system), "responder": self.container})
         self.log: list[str] = []
@@ -56,6 +58,7 @@ class Drill:
             system=system,
             staging=self.staging.factory,
             fault_phase=0.0,  # the fault right at a probe tick, so every figure below is exact
+            host_sample=lambda: next(samples, None),  # the host's load: only what the test gives
         )
         self.runner = DrillRunner(plan, plan.scenarios[scenario], settings, clock=system.clock)
 
@@ -225,7 +228,9 @@ def test_acknowledged_writes_the_system_loses_miss_the_rpo(plan: Plan, tmp_path:
     assert len(system.dropped) == 16
     assert drill.verdict("rpo") == (
         "fail",
-        "RPO missed: 16 tickets acknowledged and lost, spanning 3.00 s; RPO 0 (no acknowledged ticket lost)",
+        "RPO missed: 16 tickets acknowledged and lost, spanning 3.00 s, acknowledged between 0.10 s and 3.10 s "
+        "after the failure (ids r1-000010, r1-000011, r1-000012, r1-000013, r1-000014 and 11 more); RPO 0 (no "
+        "acknowledged ticket lost)",
     )
     m = drill.scorecard["measurements"]
     assert m["lost_ids"] == sorted(system.dropped)
@@ -349,4 +354,35 @@ def test_every_write_starts_on_schedule_and_none_falls_outside_the_phases(plan: 
     assert (
         "  workload: 5 tickets a second declared, 5 a second started (threads, at most 64 in flight); start lag 0.0 ms median, 0.0 ms p99, 0.0 ms max; 0 refused"
         in summary_lines(card)
+    )
+
+
+def test_the_host_is_sampled_when_the_replica_is_up_and_when_the_drain_ends(
+    plan: Plan, tmp_path: Path
+) -> None:
+    def sample(busy: int, idle: int, load: float) -> dict[str, object]:  # CPU counters since boot
+        return {"cpus": 2, "load_1m": load, "busy_ticks": busy, "idle_ticks": idle, "steal_ticks": 0}
+
+    samples = [sample(5000, 5000, 0.4), sample(6900, 5100, 1.5)]  # 1900 busy of 2000 ticks between them
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2), host_samples=samples)
+    drill.run()
+
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    phase, noted = "", []
+    for e in journal:
+        if e.kind is Kind.PHASE and e.type is Type.START:
+            phase = e.name
+        elif e.kind is Kind.NOTE and e.name == "host":
+            noted.append(phase)
+    assert noted == ["stack-start", "drain"]
+    assert drill.scorecard["environment"]["host"] == {
+        "cpus": 2,
+        "load_1m": 1.5,
+        "cpu_busy_share": 0.95,
+        "cpu_steal_share": 0.0,
+        "saturated": True,
+    }
+    assert drill.verdict("schedule")[1].endswith(
+        "; the host was saturated while the drill ran (its CPUs were 95% busy): its timings may include time "
+        "spent waiting for a core"
     )

@@ -22,11 +22,19 @@ CREATE TABLE IF NOT EXISTS claims (
     label        text,
     provider     text,
     attempts     integer NOT NULL DEFAULT 0,
+    done_count   integer NOT NULL DEFAULT 0,
+    label_digest text,
+    owner        text,
     created_at   timestamptz NOT NULL DEFAULT now(),
     processed_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS claims_pending ON claims (created_at) WHERE status = 'pending';
 """
+
+# The system's own integrity check: a label is written with a digest of (id, label) in the same statement, so
+# a label changed by anything but the worker (a faulty migration, a bad restore) no longer matches its digest.
+DIGEST = "md5(id || ':' || label)"
+CORRUPT = f"status = 'processed' AND label_digest IS DISTINCT FROM {DIGEST}"
 
 # Error is psycopg2's root: it covers DatabaseError (server side) and InterfaceError (a closed
 # connection), so callers that catch it never let a dead connection kill a thread.
@@ -36,7 +44,16 @@ InterfaceError: type[Exception] = psycopg2.InterfaceError
 
 
 def dsn() -> str:
-    return os.environ.get("DATABASE_URL", "postgresql://postgres@postgres:5432/claims")
+    """DATABASE_URL, with its host and port replaced by DB_ADDRESS when set (the link clients reach the database
+    through: a recovery moves where it leads, the clients keep the address)."""
+    url = os.environ.get("DATABASE_URL", "postgresql://postgres@postgres:5432/claims")
+    address = os.environ.get("DB_ADDRESS")
+    if not address:
+        return url
+    scheme, _, rest = url.partition("://")
+    credentials, _, location = rest.rpartition("@")
+    database = location.partition("/")[2]
+    return f"{scheme}://{credentials + '@' if credentials else ''}{address}/{database}"
 
 
 class Pool:

@@ -16,13 +16,20 @@ import db
 import serving
 
 CLAIM_PATH = re.compile(r"^/claims/(?P<id>[^/?#]+)$")
-COLUMNS = "id, status, label, provider, canary"
+COLUMNS = "id, status, label, provider, canary, done_count"
 MAX_BODY = 64 * 1024
 
 
 def claim_json(row: tuple[Any, ...]) -> dict[str, Any]:
-    claim_id, status, label, provider, canary = row
-    return {"id": claim_id, "status": status, "label": label, "provider": provider, "canary": canary}
+    claim_id, status, label, provider, canary, done_count = row
+    return {
+        "id": claim_id,
+        "status": status,
+        "label": label,
+        "provider": provider,
+        "canary": canary,
+        "done_count": done_count,
+    }
 
 
 def validate(body: Any) -> tuple[str, str, bool]:
@@ -50,6 +57,8 @@ class Handler(serving.JsonHandler):
         try:
             if self.path == "/health":
                 self._health()
+            elif self.path == "/integrity":
+                self._integrity()
             elif self.path == "/claims":
                 self._list()
             elif match := CLAIM_PATH.match(self.path):
@@ -78,6 +87,14 @@ class Handler(serving.JsonHandler):
         # the health check into a 503 within about a second, where a pooled connection would hang.
         db.ping(timeout_s=1)
         self.send_json(200, {"status": "ok"})
+
+    def _integrity(self) -> None:
+        """How many processed claims carry a label their digest does not match (0: intact)."""
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM claims WHERE {db.CORRUPT}")
+            (corrupt,) = cur.fetchone()
+            conn.rollback()
+        self.send_json(200, {"corrupt": corrupt})
 
     def _list(self) -> None:
         with self.pool.connection() as conn, conn.cursor() as cur:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 import time
 import urllib.error
@@ -49,6 +50,7 @@ class Config:
     model: str
     batch_size: int
     idle_poll: float
+    lease: str
 
     @classmethod
     def from_env(cls) -> Config:
@@ -62,6 +64,7 @@ class Config:
             model=env.get("MODEL_NAME", "claims-classifier"),
             batch_size=int(env.get("BATCH_SIZE", "10")),
             idle_poll=float(env.get("IDLE_POLL", "0.1")),
+            lease=env.get("LEASE", "lock"),
         )
 
 
@@ -198,16 +201,42 @@ class Router:
         return label, BACKUP
 
 
-def process_batch(pool: db.Pool, router: Router, batch_size: int) -> int:
+def _take(cur: Any, batch_size: int, lease: str) -> list[tuple[str, str]]:
+    """Pending claims this worker may classify now.
+
+    lease=lock (the default): the row locks of this transaction are the lease (`FOR UPDATE SKIP LOCKED`). A
+    worker that dies mid-task loses its connection, its transaction rolls back and the locks go: another worker
+    takes the claims, and none is labelled twice. lease=hostname keeps the classic bug for a broken twin: claims
+    are marked with the worker's hostname in a transaction of their own and only ever taken again by that
+    hostname, so the claims of a worker whose container was replaced (a new hostname) wait forever.
+    """
+    if lease == "hostname":
+        me = socket.gethostname()
+        cur.execute(
+            "UPDATE claims SET owner = %s WHERE id IN (SELECT id FROM claims WHERE status = 'pending' "
+            "AND owner IS NULL ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)",
+            (me, batch_size),
+        )
+        cur.connection.commit()
+        cur.execute(
+            "SELECT id, text FROM claims WHERE status = 'pending' AND owner = %s "
+            "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED",
+            (me, batch_size),
+        )
+        return list(cur.fetchall())
+    cur.execute(
+        "SELECT id, text FROM claims WHERE status = 'pending' "
+        "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED",
+        (batch_size,),
+    )
+    return list(cur.fetchall())
+
+
+def process_batch(pool: db.Pool, router: Router, batch_size: int, lease: str = "lock") -> int:
     """Classify up to batch_size pending claims in one transaction; return how many were taken."""
     with pool.connection() as conn:
         with conn.cursor() as cur:
-            cur.execute(
-                "SELECT id, text FROM claims WHERE status = 'pending' "
-                "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED",
-                (batch_size,),
-            )
-            rows = cur.fetchall()
+            rows = _take(cur, batch_size, lease)
             done = 0
             for claim_id, text in rows:
                 result = router.classify(text)
@@ -217,8 +246,9 @@ def process_batch(pool: db.Pool, router: Router, batch_size: int) -> int:
                 label, provider = result
                 cur.execute(
                     "UPDATE claims SET status = 'processed', label = %s, provider = %s, "
-                    "attempts = attempts + 1, processed_at = now() WHERE id = %s",
-                    (label, provider, claim_id),
+                    "label_digest = md5(id || ':' || %s), attempts = attempts + 1, done_count = done_count + 1, "
+                    "processed_at = now() WHERE id = %s",
+                    (label, provider, label, claim_id),
                 )
                 done += 1
         conn.commit()
@@ -232,7 +262,7 @@ def work_loop(pool: db.Pool, router: Router, stop: threading.Event) -> None:
     db_down = False
     while not stop.is_set():
         try:
-            taken = process_batch(pool, router, config.batch_size)
+            taken = process_batch(pool, router, config.batch_size, config.lease)
         except db.Error as exc:
             if not db_down:
                 log("database_error", detail=str(exc).strip()[:300])
@@ -267,6 +297,8 @@ class StatusHandler(serving.JsonHandler):
 
 def main() -> None:
     config = Config.from_env()
+    if config.lease not in ("lock", "hostname"):
+        raise SystemExit(f"LEASE must be lock or hostname, not {config.lease!r}")
     pool = db.Pool(db.dsn(), size=2)
     db.with_retries(
         lambda: db.ensure_schema(pool),

@@ -5,7 +5,7 @@ ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 LABEL io.drdrill.managed="true" io.drdrill.image="claims-app"
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-COPY postgres/entrypoint.sh /opt/drdrill/postgres/entrypoint.sh
+COPY postgres/ /opt/drdrill/postgres/
 # A ready cluster in the image: the postgres service starts in well under a second, no initdb.
 RUN /opt/drdrill/postgres/entrypoint.sh --init-only
 COPY apps/ /opt/drdrill/apps/

@@ -1,68 +1,162 @@
 #!/bin/sh
 # Postgres 15 for the staging claims system, run from the drdrill base image.
-# The cluster: initdb as user postgres, trust auth for the compose network, database "claims".
-# Then `exec` postgres so the signals forwarded by docker-init reach it directly.
+#
+#   entrypoint.sh               the primary: WAL archived to /backups/wal (a segment at least every second),
+#                               one base backup taken into /backups/base once it runs; synchronous replication
+#                               to the standby named in SYNC_STANDBY (empty: asynchronous)
+#   entrypoint.sh --standby     a streaming standby of PRIMARY (host:port), made with pg_basebackup at start;
+#                               application_name "standby"; STANDBY_LAG_MS > 0 puts a delaying relay on its
+#                               replication stream (a standby that trails, as one does under load)
+#   entrypoint.sh --idle        nothing runs until /opt/drdrill/postgres/restore.sh is executed in it
+#   entrypoint.sh --init-only   the image build: a ready cluster in the image, so a container starts in well
+#                               under a second
+#
+# The cluster: initdb as user postgres with 1 MB WAL segments (an archive of seconds, not of 16 MB files),
+# trust auth inside the container, database "claims". Postgres is `exec`ed so docker-init's signals reach it.
 set -eu
 
 PGBIN=/usr/lib/postgresql/15/bin
 PGDATA=${PGDATA:-/var/lib/postgresql/data}
+BACKUPS=${BACKUPS:-/backups}
 export PGDATA
-
-mkdir -p "$PGDATA" /run/postgresql
-chown postgres:postgres "$PGDATA" /run/postgresql
-chmod 700 "$PGDATA"
 
 as_postgres() {
     # setpriv ships with util-linux, which minbase always has; it keeps the environment and execs.
     setpriv --reuid=postgres --regid=postgres --init-groups "$@"
 }
 
-init_cluster() {
-    as_postgres "$PGBIN/initdb" --pgdata="$PGDATA" --username=postgres --auth=trust \
-        --encoding=UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-    cat >>"$PGDATA/postgresql.conf" <<'CONF'
-listen_addresses = '*'
-unix_socket_directories = '/run/postgresql'
-wal_level = replica
-max_wal_senders = 4
-hot_standby = on
-CONF
-    # Trust only peers on the container's own networks (the compose network; published ports arrive
-    # through the bridge gateway, which is on that network too).
-    cat >"$PGDATA/pg_hba.conf" <<'HBA'
+hba() {
+    # With POSTGRES_PASSWORD set (drdrill sets a new one for every drill), every network client needs it,
+    # including connections through a published port; only the container's own loopback is trusted.
+    if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+        cat >"$1/pg_hba.conf" <<'HBA'
+local   all             all                     trust
+host    all             all     127.0.0.1/32    trust
+host    all             all     0.0.0.0/0       scram-sha-256
+host    replication     all     127.0.0.1/32    trust
+host    replication     all     0.0.0.0/0       scram-sha-256
+HBA
+    else
+        cat >"$1/pg_hba.conf" <<'HBA'
 local   all             all                     trust
 host    all             all     127.0.0.1/32    trust
 host    all             all     samenet         trust
 host    replication     all     127.0.0.1/32    trust
 host    replication     all     samenet         trust
 HBA
+    fi
+}
+
+init_cluster() {
+    as_postgres "$PGBIN/initdb" --pgdata="$PGDATA" --username=postgres --auth=trust \
+        --encoding=UTF8 --locale=C.UTF-8 --wal-segsize=1 --no-sync >/dev/null
+    cat >>"$PGDATA/postgresql.conf" <<'CONF'
+listen_addresses = '*'
+unix_socket_directories = '/run/postgresql'
+wal_level = replica
+max_wal_senders = 6
+max_replication_slots = 4
+hot_standby = on
+archive_mode = on
+archive_command = 'test ! -f /backups/wal/%f && cp %p /backups/wal/%f.part && mv /backups/wal/%f.part /backups/wal/%f'
+archive_timeout = 1s
+wal_keep_size = 64MB
+# A client that vanished (its zone lost) lets go of its row locks within seconds, not hours.
+tcp_keepalives_idle = 2
+tcp_keepalives_interval = 1
+tcp_keepalives_count = 3
+idle_in_transaction_session_timeout = 10s
+CONF
+    hba "$PGDATA"
     echo "CREATE DATABASE claims" | as_postgres "$PGBIN/postgres" --single -D "$PGDATA" postgres >/dev/null
     echo '{"event": "initdb", "pgdata": "'"$PGDATA"'"}'
 }
 
-# The image build runs `entrypoint.sh --init-only`, so a container normally starts from a ready
-# cluster (a new named volume is filled from the image); initdb at start-up is the fallback.
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
-    init_cluster
-fi
-if [ "${1:-}" = "--init-only" ]; then
+prepare_dirs() {
+    mkdir -p "$PGDATA" /run/postgresql "$BACKUPS/wal" "$BACKUPS/base"
+    chown postgres:postgres "$PGDATA" /run/postgresql "$BACKUPS" "$BACKUPS/wal" "$BACKUPS/base"
+    chmod 700 "$PGDATA"
+}
+
+set_password() {
+    if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+        case "$POSTGRES_PASSWORD" in
+        *[!A-Za-z0-9_-]*) echo "POSTGRES_PASSWORD may hold only letters, digits, - and _" >&2; exit 2 ;;
+        esac
+        hba "$PGDATA"
+        echo "ALTER USER postgres PASSWORD '$POSTGRES_PASSWORD'" |
+            as_postgres "$PGBIN/postgres" --single -D "$PGDATA" postgres >/dev/null
+    fi
+}
+
+base_backup_once() {
+    # Detached (reparented to docker-init), so the postmaster never sees an unknown child.
+    (
+        (
+            for _ in $(seq 1 600); do
+                as_postgres "$PGBIN/pg_isready" -q -h 127.0.0.1 && break
+                sleep 0.1
+            done
+            if [ ! -d "$BACKUPS/base/latest" ]; then
+                as_postgres "$PGBIN/pg_basebackup" -h 127.0.0.1 -U postgres -D "$BACKUPS/base/latest.part" \
+                    -X fetch -c fast >/dev/null 2>&1 &&
+                    mv "$BACKUPS/base/latest.part" "$BACKUPS/base/latest" &&
+                    echo '{"event": "base_backup", "path": "'"$BACKUPS"'/base/latest"}'
+            fi
+        ) &
+    )
+}
+
+mode=${1:-primary}
+case "$mode" in
+--init-only)
+    prepare_dirs
+    [ -s "$PGDATA/PG_VERSION" ] || init_cluster
     exit 0
-fi
-
-# With POSTGRES_PASSWORD set (drdrill sets a new one for every drill), every network client needs it,
-# including connections through a published port; only the container's own loopback is trusted (healthcheck).
-if [ -n "${POSTGRES_PASSWORD:-}" ]; then
-    case "$POSTGRES_PASSWORD" in
-    *[!A-Za-z0-9_-]*) echo "POSTGRES_PASSWORD may hold only letters, digits, - and _" >&2; exit 2 ;;
-    esac
-    cat >"$PGDATA/pg_hba.conf" <<'HBA'
-local   all             all                     trust
-host    all             all     127.0.0.1/32    trust
-host    all             all     0.0.0.0/0       scram-sha-256
-host    replication     all     0.0.0.0/0       scram-sha-256
-HBA
-    echo "ALTER USER postgres PASSWORD '$POSTGRES_PASSWORD'" |
-        as_postgres "$PGBIN/postgres" --single -D "$PGDATA" postgres >/dev/null
-fi
-
-exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" "$@"
+    ;;
+--idle)
+    prepare_dirs
+    echo '{"event": "idle", "waiting_for": "restore.sh"}'
+    exec sleep infinity
+    ;;
+--standby)
+    prepare_dirs
+    primary=${PRIMARY:-postgres:5432}
+    host=${primary%:*}
+    port=${primary##*:}
+    rm -rf "${PGDATA:?}"/*
+    for _ in $(seq 1 600); do
+        PGPASSWORD=${POSTGRES_PASSWORD:-} as_postgres "$PGBIN/pg_basebackup" -h "$host" -p "$port" -U postgres \
+            -D "$PGDATA" -R -X stream -c fast \
+            -d "host=$host port=$port user=postgres application_name=standby" >/dev/null 2>&1 && break
+        rm -rf "${PGDATA:?}"/*
+        sleep 0.2
+    done
+    [ -s "$PGDATA/PG_VERSION" ] || { echo "no base backup from $primary" >&2; exit 1; }
+    if [ "${STANDBY_LAG_MS:-0}" -gt 0 ]; then
+        # The replication stream (not the base backup) through a relay that holds every chunk STANDBY_LAG_MS:
+        # a standby that trails its primary, as one does under load.
+        python3 /opt/drdrill/apps/relay.py 127.0.0.1:15432 "$primary" "$STANDBY_LAG_MS" &
+        echo "primary_conninfo = 'host=127.0.0.1 port=15432 user=postgres application_name=standby'" \
+            >>"$PGDATA/postgresql.auto.conf"
+    fi
+    echo '{"event": "standby", "primary": "'"$primary"'", "lag_ms": '"${STANDBY_LAG_MS:-0}"'}'
+    export PGPASSWORD=${POSTGRES_PASSWORD:-}
+    exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" \
+        -c synchronous_standby_names=''
+    ;;
+primary)
+    prepare_dirs
+    # The image build runs `entrypoint.sh --init-only`, so a container normally starts from a ready cluster
+    # (a new named volume is filled from the image); initdb at start-up is the fallback.
+    [ -s "$PGDATA/PG_VERSION" ] || init_cluster
+    set_password
+    base_backup_once
+    exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" \
+        -c synchronous_standby_names="${SYNC_STANDBY:-}"
+    ;;
+*)
+    echo "usage: entrypoint.sh [--standby | --idle | --init-only]" >&2
+    exit 2
+    ;;
+esac

@@ -11,11 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from drdrill.datastores import Stores
 from drdrill.errors import UnsupportedFaultError
-from drdrill.faults.toxiproxy import ToxiproxyClient
+from drdrill.faults.toxiproxy import Proxies
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault
-from drdrill.replica import Replica
+from drdrill.staging.backend import ReplicaControl
 
 
 @runtime_checkable
@@ -46,15 +47,26 @@ class StopsServices(Protocol):
         """The compose services whose containers this fault takes down."""
 
 
+@runtime_checkable
+class Reports(Protocol):
+    """A fault whose target counts what happened while it was in place (a provider's calls, errors, calls made
+    before a Retry-After allowed them): the revert's journal event carries it."""
+
+    def report(self) -> Mapping[str, int]:
+        """The counts over the fault's time in place; empty when the target could not say."""
+
+
 @dataclass(frozen=True)
 class FaultTargets:
     """What a family builds its faults against: the plan's mapping of components to the replica, and the
-    replica and Toxiproxy, which are reached only when a fault acts (faults are built before anything runs)."""
+    replica (with what only its back-end can do) and Toxiproxy, which are reached only when a fault acts
+    (faults are built before anything runs)."""
 
     plan: Plan
     where: str  # the scenario file, for errors
-    replica: Replica
-    toxiproxy: Callable[[], ToxiproxyClient]
+    replica: ReplicaControl
+    toxiproxy: Callable[[], Proxies]
+    stores: Stores  # the plan's data stores, for data faults
 
     @property
     def services(self) -> Mapping[str, str]:

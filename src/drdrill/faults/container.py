@@ -1,16 +1,18 @@
-"""Container faults: the container behind a component is stopped, killed or frozen, then brought back."""
+"""Container faults: the container behind a component is stopped, killed or frozen, then brought back; or
+replaced by a new one, as an orchestrator does after a node loss."""
 
 from __future__ import annotations
 
 import docker.errors
 from docker.models.containers import Container
 
-from drdrill.errors import FaultError
+from drdrill.errors import DrdrillError, FaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
-from drdrill.plan.faults import Fault, Kill, Pause, Stop
+from drdrill.plan.faults import Fault, Kill, Pause, Replace, Stop
 from drdrill.replica import Replica
+from drdrill.staging.backend import ReplicaControl
 
-CONTAINER_KINDS = frozenset({"stop", "kill", "pause"})
+CONTAINER_KINDS = frozenset({"stop", "kill", "pause", "replace"})
 STOP_TIMEOUT_S = 2
 
 
@@ -32,7 +34,7 @@ class ContainerFault:
     def __init__(
         self, replica: Replica, service: str, target: str, kind: str, signal: str = "SIGKILL"
     ) -> None:
-        if kind not in CONTAINER_KINDS:
+        if kind not in CONTAINER_KINDS - {"replace"}:
             raise ValueError(f"not a container fault: {kind!r}")
         self._replica = replica
         self._service = service
@@ -84,12 +86,46 @@ class ContainerFault:
             ) from exc
 
 
+class ReplacedContainer:
+    """The container of a service thrown away and a new one created from the same configuration: a new id, a
+    new hostname, empty anonymous volumes. Nothing to revert: the new container is the one that stays (an
+    orchestrator does not bring the old node back)."""
+
+    def __init__(self, replica: ReplicaControl, service: str, target: str) -> None:
+        self._replica = replica
+        self._service = service
+        self._target = target
+
+    @property
+    def label(self) -> str:
+        return f"replace {self._target}"
+
+    @property
+    def target(self) -> str:
+        return self._target
+
+    @property
+    def stops(self) -> tuple[str, ...]:
+        return (self._service,)
+
+    def apply(self) -> None:
+        try:
+            self._replica.replace(self._service)
+        except (docker.errors.APIError, LookupError, DrdrillError) as exc:
+            raise FaultError(f"could not replace the container of {self._target}: {exc}") from exc
+
+    def revert(self) -> None:
+        """Nothing: the replacement is the container from now on."""
+
+
 class ContainerFamily:
     """Faults on the container of a component's compose service."""
 
     kinds = CONTAINER_KINDS
 
     def build(self, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        if isinstance(fault, Replace):
+            return ReplacedContainer(targets.replica, targets.service_of(fault), fault.target)
         if not isinstance(fault, Stop | Kill | Pause):
             raise TypeError(f"not a container fault: {fault.kind!r}")
         signal = fault.signal if isinstance(fault, Kill) else "SIGKILL"

@@ -10,17 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from drdrill.datastores import Stores
 from drdrill.errors import FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultFamily, FaultTargets, InjectedFault
 from drdrill.faults.container import ContainerFamily
+from drdrill.faults.data import DataFamily
 from drdrill.faults.network import NetworkFamily
 from drdrill.faults.provider import ProviderFamily
-from drdrill.faults.toxiproxy import ToxiproxyClient
+from drdrill.faults.toxiproxy import Proxies, ProxiesFactory, ToxiproxyClient
+from drdrill.faults.zone import PlaceFamily
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault
-from drdrill.replica import Replica
+from drdrill.staging.backend import ReplicaControl
 
-FAMILIES: tuple[FaultFamily, ...] = (NetworkFamily(), ContainerFamily(), ProviderFamily())
+FAMILIES: tuple[FaultFamily, ...] = (
+    NetworkFamily(),
+    ContainerFamily(),
+    ProviderFamily(),
+    PlaceFamily(),
+    DataFamily(),
+)
 
 
 def supported_kinds(families: Sequence[FaultFamily] = FAMILIES) -> frozenset[str]:
@@ -41,11 +50,16 @@ class FaultInjector:
         plan: Plan,
         faults: Sequence[Fault],
         where: str,
-        replica: Replica,
+        replica: ReplicaControl,
         families: Sequence[FaultFamily] = FAMILIES,
+        proxies: ProxiesFactory = ToxiproxyClient,
     ) -> None:
-        self._toxiproxy: ToxiproxyClient | None = None
-        targets = FaultTargets(plan=plan, where=where, replica=replica, toxiproxy=self.toxiproxy)
+        self._toxiproxy: Proxies | None = None
+        self._connect = proxies  # the real client, or a fake one in unit tests
+        self.stores = Stores(plan, replica, secrets=lambda: replica.secrets, link_upstream=self.link_upstream)
+        targets = FaultTargets(
+            plan=plan, where=where, replica=replica, toxiproxy=self.toxiproxy, stores=self.stores
+        )
         by_kind = {kind: family for family in families for kind in family.kinds}
         built: list[InjectedFault] = []
         for index, fault in enumerate(faults):
@@ -62,14 +76,21 @@ class FaultInjector:
 
     def connect(self, host: str, port: int) -> str:
         """Reach the run's Toxiproxy API; returns its version (for the scorecard)."""
-        self._toxiproxy = ToxiproxyClient(host, port)
+        self._toxiproxy = self._connect(host, port)
         return self._toxiproxy.version()
 
-    def toxiproxy(self) -> ToxiproxyClient:
+    def toxiproxy(self) -> Proxies:
         """The run's Toxiproxy client; a network fault acting without one is a fault that cannot act."""
         if self._toxiproxy is None:
             raise FaultError("Toxiproxy is not connected: the replica runs no proxy for the plan's links")
         return self._toxiproxy
+
+    def link_upstream(self, link: str) -> str:
+        """Where a link leads now (``service:port``), as the run's Toxiproxy says."""
+        found = self.toxiproxy().proxies().get(link)
+        if found is None:
+            raise FaultError(f"the run's Toxiproxy has no proxy for link {link!r}")
+        return found.upstream
 
     def close(self) -> None:
         """Release every client the faults hold (safe twice)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drdrill.faults.base import FaultTargets, InjectedFault
-from drdrill.faults.toxiproxy import ToxiproxyClient
+from drdrill.faults.toxiproxy import Proxies
 from drdrill.plan.faults import (
     Bandwidth,
     Down,
@@ -33,7 +33,7 @@ TOXIC_ATTRIBUTES: dict[str, dict[str, str]] = {
     "limit_data": {"bytes": "bytes"},
 }
 NETWORK_KINDS = frozenset({"down", *TOXIC_ATTRIBUTES})
-Connect = Callable[[], ToxiproxyClient]
+Connect = Callable[[], Proxies]
 
 
 class ProxyDown:

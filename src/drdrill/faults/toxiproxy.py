@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import requests
@@ -36,6 +36,36 @@ class ProxyState:
     upstream: str
     enabled: bool
     toxics: tuple[str, ...]
+
+
+class Proxies(Protocol):
+    """What faults and recovery actions ask of the run's Toxiproxy (:class:`ToxiproxyClient` is the real one)."""
+
+    def proxies(self) -> dict[str, ProxyState]:
+        """Every proxy with its upstream and the names of its toxics."""
+
+    def set_enabled(self, proxy: str, enabled: bool) -> None:
+        """Enable or disable a proxy."""
+
+    def add_toxic(
+        self, proxy: str, name: str, type_: str, attributes: dict[str, Any], stream: str, toxicity: float
+    ) -> None:
+        """Add a toxic to a proxy."""
+
+    def remove_toxic(self, proxy: str, name: str) -> bool:
+        """Remove a toxic; False when it was already gone."""
+
+    def set_upstream(self, proxy: str, upstream: str) -> None:
+        """Point a proxy at another upstream."""
+
+    def version(self) -> str:
+        """The server's version."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+ProxiesFactory = Callable[[str, int], Proxies]
 
 
 class ToxiproxyClient:
@@ -167,6 +197,13 @@ class ToxiproxyClient:
         if toxicity is not None:
             body["toxicity"] = toxicity
         self._request("POST", f"/proxies/{proxy}/toxics/{name}", f"update toxic {name!r}", json=body)
+
+    def set_upstream(self, proxy: str, upstream: str) -> None:
+        """Point a proxy at another ``host:port``: Toxiproxy closes the connections open through it, and new ones
+        reach the new upstream (its toxics stay)."""
+        self._request(
+            "POST", f"/proxies/{proxy}", f"point proxy {proxy!r} at {upstream}", json={"upstream": upstream}
+        )
 
     def populate(self, proxies: list[dict[str, Any]]) -> None:
         """Create or replace proxies in bulk."""

@@ -37,13 +37,13 @@ def unexpected_downs(events: Sequence[Event]) -> tuple[ContainerDown, ...]:
     if not events:
         return ()
     origin = events[0].t_ns
-    stopped: set[str] = set()
+    # A fault says what it stops when it starts, or (a lost volume: the containers mounting it) once applied;
+    # the engine may report the death before that second word, so every fault's word counts.
+    stopped = {str(s) for e in events if e.kind is Kind.FAULT for s in e.data.get(STOPS) or ()}
     found: list[ContainerDown] = []
     for event in events:
         if event.kind is Kind.PHASE and event.name == Phase.TEARDOWN and event.type is Type.START:
             break  # the teardown removes every container on purpose
-        if event.kind is Kind.FAULT and event.type is Type.START:
-            stopped.update(str(s) for s in event.data.get(STOPS) or ())
         if (
             event.kind is Kind.REPLICA
             and event.name == CONTAINER

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterable, KeysView
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress, repeat
 from operator import and_, attrgetter, eq, is_not, lt, not_, sub
 from typing import Any
@@ -37,6 +37,7 @@ _OP = Kind.OP.value
 _PROBE = Kind.PROBE.value
 _INVOKE = Type.INVOKE.value
 _OK = Type.OK.value
+_READ_LISTS = ("held", "done")  # a final read's lists of units, which the ledger keeps instead
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,14 @@ class Folded:
     probes: list[Sample]  # the steady-state probes, in invocation order
     links: dict[str, list[Sample]]  # drdrill's own requests through each component's link, by component
     writes: WriteSamples
-    events: list[Event]  # every event that is not a write, a probe or the final read, in journal order
+    events: list[Event]  # every event but the writes and the probes, in journal order (a final read without
+    # its lists of units)
     ledger: Ledger
     starts: array[int] = field(default_factory=lambda: array("q"))  # each write's invocation, in order
     lags: array[int] = field(default_factory=lambda: array("q"))  # each write's start lag, where it says
+    probe_ids: frozenset[str] = (
+        frozenset()
+    )  # every probe's process: its unit, if it wrote one, is the drill's
 
 
 class _Folder:
@@ -148,7 +153,8 @@ class _Folder:
             found.append(Sample(pending.pop(key), t_ns, type_ == _OK, source=PROBE_SOURCE))
 
     def other(self, event: Event) -> None:
-        """Any other event: the final read feeds the ledger; the rest is kept as it is."""
+        """Any other event, kept as it is; the final read feeds the ledger, and is kept without its lists of
+        units (the ledger holds them, each id once)."""
         if event.kind is Kind.READ and event.name == FINAL_READ:
             if event.type is Type.OK:
                 self.read_done, self.read_failure = True, None
@@ -157,7 +163,8 @@ class _Folder:
                 self.done = frozenset(map(units, done := list(map(str, event.data.get("done", []))), done))
             elif event.type in (Type.FAIL, Type.INFO):  # an invocation alone is a read still in flight
                 self.read_failure = str(event.data.get("why", "the final read failed"))
-            return
+            kept = {key: value for key, value in event.data.items() if key not in _READ_LISTS}
+            event = replace(event, data=kept)
         self.events.append(event)
 
     def event(self, event: Event) -> None:
@@ -260,7 +267,16 @@ class _Folder:
             read_failure=self.read_failure if not self.read_done else None,
         )
         links = {component: self.links[component] for component in sorted(self.links)}
-        return Folded(self.probes, links, writes.samples, self.events, ledger, self.starts, self.lags)
+        return Folded(
+            self.probes,
+            links,
+            writes.samples,
+            self.events,
+            ledger,
+            self.starts,
+            self.lags,
+            frozenset(self.probe_ids),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """What each recovery step of the plan did in a drill, from the journal alone. Pure: no I/O, no clock.
 
 The runner journals every automated step it carries out as a ``step`` operation (Jepsen's history model):
-``invoke`` with the step's title as the name and its hook as the value, then ``ok`` or ``fail`` with the hook's
-own words in ``data.detail``. The plan says which steps there are (:class:`PlannedStep`, through
+``invoke`` with the step's title as the name, its hook (or a declarative action's kind) as the value, what it
+serves and, for an action, ``data.action``; then ``ok`` or ``fail`` with its own words in ``data.detail``. The plan says which steps there are (:class:`PlannedStep`, through
 :class:`~drdrill.measure.verdicts.Objectives`), so a step the drill never carried out is known as not run, not
 silently absent. Manual steps are never run by a drill: their estimate is what the projected RTO adds.
 """
@@ -53,8 +53,11 @@ class StepResult:
     outcome: StepOutcome
     estimate_ns: int | None = None
     invoked_ns: int | None = None  # journal time of the invoke
-    duration_ns: int | None = None  # invoke to completion
-    detail: str | None = None  # what the hook said it did, or why it failed
+    duration_ns: int | None = None  # invoke to completion (an action's: time to promote, restore, rebuild)
+    detail: str | None = None  # what the hook or action said it did, or why it failed
+    action: str | None = (
+        None  # a declarative action's kind (exec, http, repoint, start, wait_until); None: a hook
+    )
 
     @property
     def automated(self) -> bool:
@@ -72,6 +75,7 @@ class _Run:
     hook: str | None
     serves: Serves | None
     invoked_ns: int
+    action: str | None = None
     outcome: StepOutcome = "unfinished"
     duration_ns: int | None = None
     detail: str | None = None
@@ -86,7 +90,14 @@ def _journaled(events: Sequence[Event]) -> list[_Run]:
             continue
         if e.type is Type.INVOKE:
             serves = e.data.get("serves")
-            run = _Run(e.name, e.value, serves if serves in SERVES else None, e.t_ns)
+            action = e.data.get("action")
+            run = _Run(
+                e.name,
+                e.value,
+                serves if serves in SERVES else None,
+                e.t_ns,
+                str(action) if action is not None else None,
+            )
             runs.append(run)
             open_runs[e.name] = run
         elif e.type in (Type.OK, Type.FAIL) and e.name in open_runs:
@@ -109,6 +120,7 @@ def _result(run: _Run, owner: str | None, serves: Serves, estimate_ns: int | Non
         invoked_ns=run.invoked_ns,
         duration_ns=run.duration_ns,
         detail=run.detail,
+        action=run.action,
     )
 
 

@@ -11,11 +11,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
+from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
+from drdrill.measure.checks import CheckResult, data_check_results
 from drdrill.measure.containers import ContainerDown, unexpected_downs
+from drdrill.measure.duplicates import done_twice
 from drdrill.measure.fold import Folded, fold
 from drdrill.measure.host import HostLoad, host_load
 from drdrill.measure.ledger import Ledger
+from drdrill.measure.modes import ModeObjectives, ModeReport, judge_modes, mode_report
+from drdrill.measure.notices import (
+    Communication,
+    NoticeObjectives,
+    StageResult,
+    communication,
+    wording_result,
+)
+from drdrill.measure.recovery_point import LossWindow, loss_window
 from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
     GRID_NS,
@@ -61,6 +72,12 @@ class Objectives:
     unit: Words = field(default_factory=lambda: Words("write", "writes"))  # the plan's unit of work
     failover_signal: bool = True  # the system declares a failover signal, so failover can be dated
     steps: tuple[PlannedStep, ...] = ()  # the scenario's recovery steps, automated and manual, in order
+    rpo_bound_ns: int | None = None  # the RPO at staging time scale (staging.rpo_bound); None: the tier's RPO
+    counts_done: bool = False  # the system says how many times it did each unit (duplicates can be judged)
+    notices: NoticeObjectives | None = None  # the communication protocol; None: the plan routes no message
+    alert_within_ns: int | None = None  # the system's own alerting must fire within this of the fault
+    alert_within_source: str = ""  # where that bound comes from, in words
+    modes: ModeObjectives | None = None  # None: the system declares no mode signal
 
 
 @dataclass(frozen=True)
@@ -116,8 +133,16 @@ class Measurements:
     recovery_after_failover: bool = (
         False  # recovery was dated from the failover, not from the first good sample
     )
-    steps: tuple[StepResult, ...] = ()  # each recovery step's outcome, in the plan's order
+    steps: tuple[StepResult, ...] = ()  # each recovery step's outcome (hook or action), in the plan's order
     containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
+    loss: LossWindow | None = None  # the lost writes and when they were acknowledged, before the failure
+    done_twice: Mapping[str, int] | None = None  # units done more than once; None: the system does not say
+    data_checks: tuple[CheckResult, ...] = ()  # the scenario's data checks as run after recovery
+    communication: Communication | None = None  # the alerts and notices the sink received, judged
+    # What each fault's target counted while it was in place: (target, counts), e.g. a provider's calls made
+    # before a Retry-After allowed them.
+    fault_reports: tuple[tuple[str, Mapping[str, int]], ...] = ()
+    modes: ModeReport | None = None  # the degraded modes the system reported
     workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
     host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
 
@@ -315,6 +340,17 @@ def _fault_timing(
     )
 
 
+def _restored(window: FaultWindow, timing: _Timing) -> int | None:
+    """When full operation came back, from the fault's start, for the client notices: a system that failed over
+    is restored when it fails back (at the earliest its signal allows); else when drdrill saw it recover; one
+    whose outage no sample saw, at the revert."""
+    if timing.failover is not None and timing.failback is not None and window.end_ns is not None:
+        return window.end_ns - window.start_ns + timing.failback.value_ns - timing.failback.minus_ns
+    if timing.interrupted and timing.recover is not None:
+        return timing.recover.value_ns
+    return None if window.end_ns is None else window.end_ns - window.start_ns
+
+
 def measure(
     journal: Sequence[Event] | Folded,
     steady_window_ns: int,
@@ -322,6 +358,8 @@ def measure(
     criteria: Sequence[Criterion] = (),
     criteria_match_all: bool = False,
     steps: Sequence[PlannedStep] = (),
+    notices: NoticeObjectives | None = None,
+    modes: ModeObjectives | None = None,
 ) -> Measurements:
     """Take every figure from the journal (its events, or the journal already folded): detection and recovery
     from every probe and write, with bounds, and what each of the plan's recovery ``steps`` did.
@@ -377,6 +415,14 @@ def measure(
     def value(b: Bounded | None) -> int | None:
         return None if b is None else b.value_ns
 
+    comm = report = None
+    if window is not None and notices is not None:
+        comm = communication(
+            events, notices, window.start_ns, value(timing.detect), _restored(window, timing)
+        )
+    if window is not None and modes is not None:
+        report = mode_report(events, window.start_ns, window.end_ns, modes.allowed)
+
     return Measurements(
         time_to_detect_ns=value(timing.detect),
         time_to_failover_ns=value(timing.failover),
@@ -407,6 +453,16 @@ def measure(
         recovery_after_failover=timing.after_failover,
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
+        loss=loss_window(ledger, None if window is None else window.start_ns),
+        done_twice=done_twice(events, folded.probe_ids),
+        data_checks=data_check_results(events),
+        communication=comm,
+        modes=report,
+        fault_reports=tuple(
+            (e.value or e.name, dict(e.data[REPORT]))
+            for e in events
+            if e.kind is Kind.FAULT and e.type is Type.END and isinstance(e.data.get(REPORT), dict)
+        ),
         workload=workload_figures(events, folded.starts, folded.lags),
         host=host_load(events),
     )
@@ -467,12 +523,20 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         _rpo(m, objectives, end),
         _drained(m, objectives, end),
         _unexpected(m, objectives, end),
+        *([_duplicates(m, objectives, end)] if objectives.counts_done else []),
+        *([_data_checks(m)] if m.data_checks else []),
     ]
     failback = _failback(m, end)
     if failback is not None:
         verdicts.append(failback)
     if m.containers_down:
         verdicts.append(_containers(m))
+    retry_after = _retry_after(m)
+    if retry_after is not None:
+        verdicts.append(retry_after)
+    verdicts += _communication(m, objectives, end)
+    if objectives.modes is not None:
+        verdicts.append(_modes(m, objectives.modes, end))
     schedule = _schedule(m, objectives)
     if schedule is not None:
         verdicts.append(schedule)
@@ -518,6 +582,104 @@ def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
         return _verdict("schedule", False, measured, objective, message)
     message = f"writes kept their schedule: {rates}; {late}{said}"
     return _verdict("schedule", True, measured, objective, message)
+
+
+def _retry_after(m: Measurements) -> Verdict | None:
+    """Retry-After honoured: no call reached a provider before the Retry-After it sent allowed it. None when no
+    provider sent one (nothing to honour)."""
+    told = [(target, counts) for target, counts in m.fault_reports if counts.get("retry_after_sent", 0) > 0]
+    if not told:
+        return None
+    objective = "no call before a provider's Retry-After allowed it"
+    early = [(t, c["early_calls"]) for t, c in told if c.get("early_calls", 0) > 0]
+    sent = sum(c["retry_after_sent"] for _, c in told)
+    if early:
+        named = ", ".join(f"{n} call(s) reached {t} before its Retry-After allowed them" for t, n in early)
+        return _verdict(
+            "retry_after",
+            False,
+            f"{sum(n for _, n in early)} early",
+            objective,
+            f"{named} ({sent} Retry-After sent)",
+        )
+    return _verdict(
+        "retry_after", True, "0 early", objective, f"every one of {sent} Retry-After was honoured"
+    )
+
+
+def _communication(m: Measurements, o: Objectives, end: DrillEnd) -> list[Verdict]:
+    """The system's own alert in time, each notice stage by its deadline, and the words of the notices."""
+    if o.notices is None:
+        return []
+    if m.communication is None:
+        why = _no_fault_why(m, end)
+        names = (["system_alert"] if o.notices.has_alerts else []) + (
+            [r.stage for r in o.notices.stages if r.stage != "degraded"] if o.notices.has_notices else []
+        )
+        return [Verdict(name, "unknown", "not measured", "", why) for name in names]
+    comm = m.communication
+    found: list[Verdict] = []
+    if o.notices.has_alerts:
+        found.append(_system_alert(comm, o))
+    results: list[StageResult] = list(comm.stages)
+    wording = wording_result(comm)
+    if wording is not None:
+        results.append(wording)
+    found += [
+        Verdict(_STAGE_VERDICT.get(r.stage, r.stage), r.outcome, r.measured, r.objective, r.message)
+        for r in results
+    ]
+    return found
+
+
+_STAGE_VERDICT = {"wording": "notice_wording"}
+
+
+def _system_alert(comm: Communication, o: Objectives) -> Verdict:
+    bound = o.alert_within_ns
+    objective = "the system's own alerting fires" + (
+        f" within {seconds(bound)} of the fault ({o.alert_within_source})" if bound is not None else ""
+    )
+    ttd = comm.time_to_detect_by_system_ns
+    if ttd is None:
+        return _verdict(
+            "system_alert",
+            False,
+            "no alert",
+            objective,
+            f"the system's own alerting never alerted during the {seconds(comm.drill_end_ns)} after the fault",
+        )
+    measured = f"first alert after {seconds(ttd)}"
+    if bound is not None and ttd > bound:
+        return _verdict(
+            "system_alert",
+            False,
+            measured,
+            objective,
+            f"the system's own alerting alerted after {seconds(ttd)}, {seconds(ttd - bound)} over the bound of {seconds(bound)}",
+        )
+    return _verdict(
+        "system_alert",
+        True,
+        measured,
+        objective,
+        f"the system's own alerting alerted {seconds(ttd)} after the fault",
+    )
+
+
+def _modes(m: Measurements, objectives: ModeObjectives, end: DrillEnd) -> Verdict:
+    allowed = ", ".join(repr(x) for x in objectives.allowed) or "none"
+    objective = f"enter one of {allowed} during the fault, and return to normal"
+    if m.modes is None:
+        return Verdict("degraded_mode", "unknown", "not measured", objective, _no_fault_why(m, end))
+    judged = judge_modes(m.modes, objectives)
+    return Verdict(
+        "degraded_mode",
+        "pass" if judged.outcome == "pass" else "fail",
+        judged.measured,
+        judged.objective,
+        judged.message,
+    )
 
 
 def _containers(m: Measurements) -> Verdict:
@@ -710,16 +872,19 @@ def _few_writes(m: Measurements, o: Objectives) -> str:
 
 def _rpo(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     ledger, unit = m.ledger, o.unit
-    objective = f"RPO {seconds(o.rpo_ns)}" if o.rpo_ns else f"RPO 0 (no acknowledged {unit.one} lost)"
+    bound_ns = o.rpo_ns if o.rpo_bound_ns is None else o.rpo_bound_ns
+    scaled = "" if o.rpo_bound_ns is None else f" (the tier's RPO {seconds(o.rpo_ns)} at staging scale)"
+    objective = f"RPO {seconds(bound_ns)}{scaled}" if bound_ns else f"RPO 0 (no acknowledged {unit.one} lost)"
     unjudged = _data_unjudged(m, end)
     if unjudged is not None:
         return Verdict("rpo", "unknown", "not measured", objective, unjudged)
     lost = len(ledger.lost)
     measured = f"{lost} lost of {len(ledger.acknowledged)} acknowledged"
     window = m.lost_window_ns()
-    if lost and (o.rpo_ns == 0 or window > o.rpo_ns):
+    if lost and (bound_ns == 0 or window > bound_ns):
         message = (
-            f"RPO missed: {unit.count(lost)} acknowledged and lost, spanning {seconds(window)}; {objective}"
+            f"RPO missed: {unit.count(lost)} acknowledged and lost, spanning {seconds(window)}"
+            f"{_when_lost(m.loss)}; {objective}"
         )
         return _verdict("rpo", False, measured, objective, message)
     if m.acknowledged_in_fault < MIN_ACKNOWLEDGED_IN_FAULT:
@@ -729,8 +894,62 @@ def _rpo(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
             f"no acknowledged {unit.one} lost ({len(ledger.acknowledged)} checked against the final read)"
         )
         return _verdict("rpo", True, measured, objective, message)
-    message = f"{unit.count(lost)} lost spanning {seconds(window)}, within {objective}"
+    message = f"{unit.count(lost)} lost spanning {seconds(window)}{_when_lost(m.loss)}, within {objective}"
     return _verdict("rpo", True, measured, objective, message)
+
+
+SHOWN_IDS = 5  # lost ids named in a verdict; the scorecard lists them all
+
+
+def _when_lost(loss: LossWindow | None) -> str:
+    """', acknowledged between 2.31 s and 0.05 s before the failure (ids a, b, ...)': what the RPO verdict adds."""
+    if loss is None:
+        return ""
+    first, last = loss.oldest_before_ns, loss.newest_before_ns
+    if first == last:
+        when = f"{seconds(abs(first))} {'before' if first >= 0 else 'after'}"
+    elif last >= 0:
+        when = f"between {seconds(first)} and {seconds(last)} before"
+    elif first < 0:
+        when = f"between {seconds(-first)} and {seconds(-last)} after"
+    else:
+        when = f"from {seconds(first)} before to {seconds(-last)} after"
+    more = len(loss.ids) - SHOWN_IDS
+    ids = ", ".join(loss.ids[:SHOWN_IDS]) + (f" and {more} more" if more > 0 else "")
+    return f", acknowledged {when} the failure (ids {ids})"
+
+
+def _duplicates(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
+    unit = o.unit
+    objective = f"no {unit.one} done twice"
+    unjudged = _data_unjudged(m, end)
+    if unjudged is None and m.done_twice is None:
+        unjudged = "not judged: the final read did not say how many times each was done (final_read.times)"
+    if unjudged is not None:
+        return Verdict("no_duplicates", "unknown", "not measured", objective, unjudged)
+    assert m.done_twice is not None
+    twice = sorted(m.done_twice)
+    if not twice:
+        return _verdict("no_duplicates", True, "0", objective, f"no {unit.one} was done more than once")
+    shown = ", ".join(f"{i} ({m.done_twice[i]} times)" for i in twice[:SHOWN_IDS])
+    message = f"{unit.count(len(twice))} done more than once: {shown}"
+    return _verdict("no_duplicates", False, str(len(twice)), objective, message)
+
+
+def _data_checks(m: Measurements) -> Verdict:
+    checks = m.data_checks
+    failed = [c for c in checks if c.outcome == "fail"]
+    unknown = [c for c in checks if c.outcome == "unknown"]
+    measured = f"{sum(c.outcome == 'pass' for c in checks)}/{len(checks)} passed"
+    objective = "every data check gives its expected value"
+    if failed:
+        said = "; ".join(f"{c.name}: found {c.value!r}, expected {c.expect!r}" for c in failed)
+        return _verdict("data_checks", False, measured, objective, f"data check failed: {said}")
+    if unknown:
+        said = "; ".join(f"{c.name}: {c.why}" for c in unknown)
+        return Verdict("data_checks", "unknown", measured, objective, f"not judged: {said}")
+    names = ", ".join(c.name for c in checks)
+    return _verdict("data_checks", True, measured, objective, f"every data check passed ({names})")
 
 
 def _drained(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
@@ -782,6 +1001,13 @@ def not_measured(m: Measurements, o: Objectives, end: DrillEnd | None = None) ->
             )
     else:
         reasons.update(_fault_reasons(m, o, end))
+    if o.notices is not None and o.notices.has_alerts:
+        if m.communication is None:
+            reasons["time_to_detect_by_system_s"] = "not measured, because no fault was applied"
+        elif m.communication.time_to_detect_by_system_ns is None:
+            reasons["time_to_detect_by_system_s"] = (
+                "not measured, because the system's own alerting sent no alert after the fault"
+            )
     if not m.ledger.read_done:
         why = m.ledger.read_failure or "not measured, because the final read did not happen"
         if m.ledger.read_failure is None and end.stopped:
@@ -830,5 +1056,7 @@ def measure_and_judge(
         objectives.criteria,
         objectives.criteria_match_all,
         objectives.steps,
+        objectives.notices,
+        objectives.modes,
     )
     return m, judge(m, objectives, end)

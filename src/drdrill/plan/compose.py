@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from drdrill.plan.errors import PlanIssue, dotted
-from drdrill.plan.files import read_plan_file
+from drdrill.plan.files import FileRefusedError, read_guarded
 from drdrill.plan.yamlsource import Loc, YamlDoc, parse_yaml
 
 # A compose file is a few kilobytes; anything far larger is the wrong file, and is not read into memory.
@@ -39,6 +39,8 @@ class ComposeService:
     environment: Mapping[str, str | None] = field(default_factory=dict)
     profiles: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    named_volumes: tuple[str, ...] = ()
+    """Named volumes it mounts (``name:/path``), not bind mounts."""
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,17 @@ def read_compose(path: Path, within: Path | None = None) -> ComposeFile:
     With ``within`` (a plan's project folder) it is read like a plan file: a regular file inside that folder,
     with a size limit, never followed out of it and never quoted (a plan may arrive in a pull request).
     """
-    if within is None:
-        raw = _read_bytes(path)
-    else:
-        found = read_plan_file(path, within, limit=MAX_COMPOSE_BYTES)
-        if isinstance(found, PlanIssue):
-            raise ComposeError(found.message.removeprefix(f"{path}: "))
-        raw = found
+    try:
+        raw = read_guarded(
+            path,
+            limit=MAX_COMPOSE_BYTES,
+            within=within,
+            kind_fix="name the compose file itself",
+            size_fix="name the compose file itself",
+            noun="compose file",
+        )
+    except FileRefusedError as exc:
+        raise ComposeError(exc.reason) from None
     doc = parse_yaml(path, raw)
     if isinstance(doc, PlanIssue):
         raise ComposeError("does not parse", [doc])
@@ -105,20 +111,6 @@ def read_compose(path: Path, within: Path | None = None) -> ComposeFile:
         volumes=_names(doc.data.get("volumes")),
         doc=doc,
     )
-
-
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise ComposeError("no such file")
-    if not path.is_file():
-        raise ComposeError("is not a regular file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_COMPOSE_BYTES:
-            raise ComposeError(f"is {size} bytes, over the {MAX_COMPOSE_BYTES} a compose file may have")
-        return path.read_bytes()
-    except OSError as exc:
-        raise ComposeError(f"cannot be read: {exc.strerror or exc}") from None
 
 
 def _names(section: Any) -> tuple[str, ...]:
@@ -181,6 +173,7 @@ class _Reader:
         container_name = merged.get("container_name")
         profiles = merged.get("profiles")
         depends_on = merged.get("depends_on")
+        volumes = merged.get("volumes")
         return ComposeService(
             name=name,
             image=str(image) if isinstance(image, str) else None,
@@ -192,6 +185,7 @@ class _Reader:
             environment=environment,
             profiles=tuple(str(p) for p in profiles) if isinstance(profiles, list) else (),
             depends_on=tuple(str(d) for d in depends_on) if isinstance(depends_on, list | dict) else (),
+            named_volumes=_named_volumes(volumes),
         )
 
     def _chain(self, name: str, seen: list[str]) -> list[str]:
@@ -262,6 +256,23 @@ class _Reader:
             return out
         self.fail(loc, "should be a list of NAME=value entries or a mapping of names to values")
         return {}
+
+
+def _named_volumes(entries: Any) -> tuple[str, ...]:
+    """The named volumes of a service's ``volumes:`` (short ``name:/path[:mode]`` or long ``{source: name}``)."""
+    if not isinstance(entries, list):
+        return ()
+    found: list[str] = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            source = entry.get("source") if entry.get("type", "volume") == "volume" else None
+        elif isinstance(entry, str) and ":" in entry:
+            source = entry.split(":", 1)[0]
+        else:
+            source = None
+        if isinstance(source, str) and source and not source.startswith((".", "/", "~", "$")):
+            found.append(source)
+    return tuple(dict.fromkeys(found))
 
 
 def _env_text(value: Any) -> str:

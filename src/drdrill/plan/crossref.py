@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from drdrill.plan import faults as f
-from drdrill.plan.errors import PlanIssue, dotted, unknown_name
+from drdrill.plan.compose import ComposeError, read_compose
+from drdrill.plan.errors import PlanIssue, display_path, dotted, unknown_name
+from drdrill.plan.hostaccess import find_host_access
 from drdrill.plan.models import Plan, Scenario
 from drdrill.plan.steps import step_prerequisite_issues
-from drdrill.plan.topology import check_topology
+from drdrill.plan.topology import check_scenario_staging, check_topology, compose_path
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
 
@@ -51,6 +53,11 @@ class _Checker:
                 if crit.component is not None:
                     loc = ["degraded_modes", name, "automated_triggers", i, "component"]
                     self.need(doc, loc, "component", crit.component, plan.components)
+        contract = plan.staging_topology.system
+        for signal, spec in (contract.signals if contract is not None else {}).items():
+            for raw, mode_name in spec.modes.items():
+                loc = ["staging_topology", "system", "signals", signal, "modes", raw]
+                self.need(doc, loc, "degraded mode", mode_name, plan.degraded_modes)
         for name, secret in plan.secrets.items():
             for i, comp_name in enumerate(secret.used_by):
                 self.need(doc, ["secrets", name, "used_by", i], "component", comp_name, plan.components)
@@ -100,15 +107,23 @@ class _Checker:
                 [*loc, "target"],
                 f"container fault {fault.kind!r} needs a staging service; {fault.target!r} has none",
             )
-        elif isinstance(
-            fault, f.HttpError | f.SlowFirstToken | f.TruncatedStream | f.MalformedBody | f.DegradeAccuracy
-        ):
+        elif fault.kind in f.PROVIDER_KINDS or isinstance(fault, f.DegradeAccuracy):
             if comp.kind != "ai_provider":
                 self.fail(
                     doc,
                     [*loc, "target"],
                     f"fault {fault.kind!r} targets an ai_provider; {fault.target!r} is a {comp.kind}",
                 )
+        elif (
+            fault.kind in f.DATA_KINDS
+            and fault.kind not in f.STORE_KINDS
+            and (staging is None or staging.service is None)
+        ):
+            self.fail(
+                doc,
+                [*loc, "target"],
+                f"data fault {fault.kind!r} acts on a container's files; {fault.target!r} has no staging service",
+            )
         elif isinstance(fault, f.CorruptRows | f.DropTable):
             if comp.kind not in ("data_store", "vector_index", "queue"):
                 self.fail(
@@ -120,21 +135,47 @@ class _Checker:
             self.need(doc, [*loc, "secret"], "secret", fault.secret, plan.secrets)
 
 
+def check_host_access_of(plan: Plan, plan_doc: YamlDoc) -> list[PlanIssue]:
+    """The compose file's settings that give the stack the host and the plan does not allow, at their
+    file:line, and allowances keyed by no service of the stack (a compose file that cannot be read is
+    reported by :func:`~drdrill.plan.topology.check_topology`)."""
+    path = compose_path(plan)
+    if path is None:
+        return []
+    try:
+        compose = read_compose(path)
+    except ComposeError:
+        return []
+    allowances = plan.staging_topology.allow_host_access
+    report = find_host_access(compose)
+    issues = [*report.issues, *(a.issue() for a in report.refused(allowances))]
+    for service in allowances:
+        if service not in report.services:
+            loc = ["staging_topology", "allow_host_access", service]
+            known = unknown_name("compose service", service, report.services, known_in=display_path(path))
+            issues.append(plan_doc.issue(loc, f"{dotted(loc)}: {known}", key=True))
+    return issues
+
+
 def check_references(plan: Plan, plan_doc: YamlDoc, scenario_docs: dict[str, YamlDoc]) -> list[PlanIssue]:
     """Every issue of names that do not resolve, or faults that do not fit their target.
 
-    Names of the staging replica (services, ports, proxies) are checked against the plan's compose file.
+    Names of the staging replica (services, ports, proxies) are checked against the plan's compose file, and
+    so are the compose settings that would give the drilled stack the host.
     """
     checker = _Checker(plan)
     checker.check_plan(plan_doc)
     checker.issues.extend(check_topology(plan, plan_doc))
+    checker.issues.extend(check_host_access_of(plan, plan_doc))
     for name, scenario in plan.scenarios.items():
         checker.check_scenario(scenario, scenario_docs[name])
+        checker.issues.extend(check_scenario_staging(plan, scenario, scenario_docs[name]))
     return checker.issues
 
 
 def check_scenario_references(plan: Plan, scenario: Scenario, doc: YamlDoc) -> list[PlanIssue]:
-    """Issues of one scenario's names against ``plan``."""
+    """Issues of one scenario's names against ``plan`` (and its compose file)."""
     checker = _Checker(plan)
     checker.check_scenario(scenario, doc)
+    checker.issues.extend(check_scenario_staging(plan, scenario, doc))
     return checker.issues

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from drdrill.plan.errors import shorten
 
@@ -116,3 +116,27 @@ Duration = Annotated[
     ),
 ]
 """A plan duration field: accepts the short and ISO 8601 forms, holds a timedelta."""
+
+
+GRID = timedelta(milliseconds=50)
+"""The finest time a drill resolves: probes run at most this often and the detection criteria are evaluated on
+a grid of this step (:data:`drdrill.measure.timeline.GRID_NS`), so no staging window or timeout is shorter."""
+
+
+def at_least(minimum: timedelta, why: str) -> AfterValidator:
+    """A check for a :data:`Duration` field: at least ``minimum``, else an error saying ``why`` and the minimum."""
+
+    def check(value: timedelta) -> timedelta:
+        if value < minimum:
+            raise ValueError(
+                f"{format_duration(value)} is shorter than drdrill can honour: {why}; give at least "
+                f"{format_duration(minimum)}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+ON_THE_GRID = "a drill resolves time in steps of 50ms (the probes' floor and the detection criteria's grid)"
+StagingDuration = Annotated[Duration, at_least(GRID, ON_THE_GRID)]
+"""A staging window or timeout: a :data:`Duration` of at least :data:`GRID`."""

@@ -1,21 +1,32 @@
 """Fault declarations, typed per family and told apart by ``kind``.
 
 A fault names the component it hits by ``target``. Zone and region loss hit a place, not one component:
-their ``target`` is the zone or region name.
+their ``target`` is the zone or region name, and which containers are there comes from the plan's components
+(their ``zone`` and ``staging.service``, and the plan's ``regions``), never from service names.
 """
 
 from __future__ import annotations
 
+import re
 import typing
 from datetime import timedelta
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from drdrill.plan.base import PlanModel
 from drdrill.plan.durations import Duration, format_duration
 
 Stream = Literal["upstream", "downstream"]
+LossMode = Literal["power", "freeze", "isolate"]
+# A table or column a data fault names: plain SQL identifiers (optionally schema-qualified), never SQL text.
+SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _sql_name(value: str) -> str:
+    if not SQL_NAME.match(value):
+        raise ValueError(f"{value!r} is not a table or column name (letters, digits and _, e.g. orders)")
+    return value
 
 
 class _Fault(PlanModel):
@@ -126,14 +137,36 @@ class Pause(_ContainerFault):
     kind: Literal["pause"]
 
 
+class Replace(_ContainerFault):
+    """Throw the target's container away and create a new one, as an orchestrator does after a node loss: a new
+    id, a new hostname, empty anonymous volumes (named volumes stay, as a network disk would)."""
+
+    kind: Literal["replace"]
+
+
 # --- zone and region ----------------------------------------------------------------------------------
 
 
-class ZoneLoss(_Fault):
+class _PlaceLoss(_Fault):
+    mode: LossMode = Field(
+        default="power",
+        description=(
+            "power: every link into the place black-holed, then its containers killed (SIGKILL), as a power "
+            "cut; freeze: its containers paused (they accept connections and answer nothing); isolate: its "
+            "containers keep running, cut from every network (a partition)."
+        ),
+    )
+
+
+class ZoneLoss(_PlaceLoss):
     """Every component in ``zone`` becomes unreachable at once."""
 
     kind: Literal["zone_loss"]
     zone: str
+    comes_back: bool = Field(
+        default=True,
+        description="The zone returns when the fault is reverted (false: it stays lost until the drill ends).",
+    )
 
     family: ClassVar[str] = "zone"
 
@@ -143,11 +176,15 @@ class ZoneLoss(_Fault):
         return self.zone
 
 
-class RegionLoss(_Fault):
+class RegionLoss(_PlaceLoss):
     """Every zone of ``region`` is lost."""
 
     kind: Literal["region_loss"]
     region: str
+    comes_back: bool = Field(
+        default=False,
+        description="The region returns when the fault is reverted (a lost region usually does not).",
+    )
 
     family: ClassVar[str] = "region"
 
@@ -164,13 +201,14 @@ class _ProviderFault(_TargetedFault):
     family: ClassVar[str] = "provider_http"
 
 
-class HttpError(_ProviderFault):
-    """The provider answers a share of requests with an HTTP error status."""
+def _at_least_a_millisecond(name: str, value: timedelta | None) -> timedelta | None:
+    if value is not None and value < timedelta(milliseconds=1):
+        raise ValueError(f"{name} must be at least 1ms, got {format_duration(value)}")
+    return value
 
-    kind: Literal["http_error"]
-    status: int = Field(ge=400, le=599)
-    error_rate: float = Field(default=1.0, ge=0.0, le=1.0)
-    retry_after: Duration | None = Field(default=None, description="Retry-After sent with 429/503 answers.")
+
+class _SharedProviderFault(_ProviderFault):
+    error_rate: float = Field(default=1.0, ge=0.0, le=1.0, description="Share of requests it spoils, 0..1.")
     heal_after: Duration | None = Field(
         default=None,
         description="The provider answers again by itself this long after the fault is set, while the fault "
@@ -180,61 +218,163 @@ class HttpError(_ProviderFault):
     @field_validator("heal_after")
     @classmethod
     def _heal_after(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value < timedelta(milliseconds=1):
-            raise ValueError(f"heal_after must be at least 1ms, got {format_duration(value)}")
-        return value
+        return _at_least_a_millisecond("heal_after", value)
 
 
-class SlowFirstToken(_ProviderFault):
-    """The provider holds the first token of every answer for ``delay``."""
+class HttpError(_SharedProviderFault):
+    """The provider answers a share of requests with an HTTP error status, all along or flapping."""
+
+    kind: Literal["http_error"]
+    status: int = Field(ge=400, le=599)
+    retry_after: Duration | None = Field(
+        default=None, description="Retry-After sent with 429/503/529 answers."
+    )
+    period: Duration | None = Field(
+        default=None, description="Flapping: the errors come and go with this period (none: all along)."
+    )
+    down_for: Duration | None = Field(
+        default=None, description="Flapping: how long of each period the errors last (default: half of it)."
+    )
+
+    @model_validator(mode="after")
+    def _flapping(self) -> HttpError:
+        if self.down_for is not None and self.period is None:
+            raise ValueError("down_for is part of flapping: give the period as well")
+        if self.period is not None:
+            _at_least_a_millisecond("period", self.period)
+            down = self.down_for if self.down_for is not None else self.period / 2
+            if not timedelta(milliseconds=1) <= down < self.period:
+                raise ValueError(
+                    f"down_for must be at least 1ms and shorter than the period ({format_duration(self.period)}), "
+                    f"got {format_duration(down)}"
+                )
+        return self
+
+
+class RateLimit(_SharedProviderFault):
+    """A rate-limit storm: the provider answers 429 with Retry-After, and counts the calls that came sooner."""
+
+    kind: Literal["rate_limit"]
+    retry_after: Duration = Field(description="Retry-After sent with every 429.")
+
+
+class Hang(_SharedProviderFault):
+    """The provider accepts the request and never answers, until the fault is reverted (or heals)."""
+
+    kind: Literal["hang"]
+
+
+class SlowFirstToken(_SharedProviderFault):
+    """The provider holds the first token of every answer for ``delay`` (a whole answer: all of it)."""
 
     kind: Literal["slow_first_token"]
     delay: Duration
 
 
-class TruncatedStream(_ProviderFault):
-    """The provider's streamed answer stops after ``after_chunks`` chunks, without an end marker."""
+class TruncatedStream(_SharedProviderFault):
+    """The provider's streamed answer stops after ``after_chunks`` chunks: the connection drops, no end marker
+    (a whole answer breaks off halfway)."""
 
     kind: Literal["truncated_stream"]
     after_chunks: int = Field(ge=0)
 
 
-class MalformedBody(_ProviderFault):
-    """The provider answers 200 with a body that does not follow its documented shape."""
+class MalformedBody(_SharedProviderFault):
+    """The provider answers 200 with a body that breaks off mid-JSON."""
 
     kind: Literal["malformed_body"]
-    error_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class MalformedChunk(_SharedProviderFault):
+    """In a streamed answer, the chunk after ``after_chunks`` content chunks is not valid JSON."""
+
+    kind: Literal["malformed_chunk"]
+    after_chunks: int = Field(default=0, ge=0)
+
+
+class SchemaChange(_SharedProviderFault):
+    """The provider changed its response schema: the answer's text is no longer where its clients read it."""
+
+    kind: Literal["schema_change"]
 
 
 # --- data ---------------------------------------------------------------------------------------------
 
 
 class _DataFault(_TargetedFault):
-    hook: str = Field(description="Name of the SQL hook the runner executes against the target.")
-
     family: ClassVar[str] = "data"
 
 
-class CorruptRows(_DataFault):
-    """Overwrite rows of ``table`` with wrong values through a named SQL hook."""
+class _StoreFault(_DataFault):
+    store: str | None = Field(
+        default=None,
+        description="The data store (staging_topology.data_stores) it goes through; default: the target's own.",
+    )
+    table: str = Field(description="The table it hits.")
+
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str) -> str:
+        return _sql_name(value)
+
+
+class CorruptRows(_StoreFault):
+    """Overwrite ``column`` of ``rows`` rows of ``table`` with a wrong ``value``, through the data store: what
+    a faulty migration does. Nothing crashes; the damage stays until a recovery repairs it."""
 
     kind: Literal["corrupt_rows"]
-    table: str
+    column: str = Field(description="The column overwritten.")
+    value: str | int | float | bool | None = Field(default=None, description="The wrong value (null: NULL).")
     rows: int = Field(default=1, ge=1)
+    where: str | None = Field(
+        default=None, description="SQL condition picking the rows, e.g. status = 'processed'."
+    )
+
+    @field_validator("column")
+    @classmethod
+    def _column(cls, value: str) -> str:
+        return _sql_name(value)
 
 
-class DropTable(_DataFault):
-    """Drop ``table`` through a named SQL hook."""
+class DropTable(_StoreFault):
+    """Drop ``table`` through the data store."""
 
     kind: Literal["drop_table"]
-    table: str
+
+
+class CorruptFile(_DataFault):
+    """Flip ``bytes`` bytes of a file inside the target's container (a file of its volume, or every file of a
+    directory), at positions drawn from ``seed``: a disk that returns other bytes than were written."""
+
+    kind: Literal["corrupt_file"]
+    path: str = Field(description="Absolute path of a file or directory inside the target's container.")
+    bytes: int = Field(default=64, ge=1, le=1_000_000)
+    seed: int = Field(default=0, description="Picks the positions: the same seed flips the same bytes.")
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or "\x00" in value:
+            raise ValueError(
+                f"path must be absolute inside the container, e.g. /data/index.bin; got {value!r}"
+            )
+        return value
+
+
+class LoseVolume(_DataFault):
+    """The disk under the target's named ``volume`` is gone: its container is removed and the volume with it.
+    The service stays down until a recovery starts it again (on a new, empty volume)."""
+
+    kind: Literal["lose_volume"]
+    volume: str = Field(description="A named volume of the compose file that the target's service mounts.")
 
 
 # --- model --------------------------------------------------------------------------------------------
 
 
 class DegradeAccuracy(_TargetedFault):
-    """The model behind the target gives a wrong label on a share of inputs."""
+    """The provider updates the model behind the target's name: the new version gives a wrong answer on
+    ``wrong_label_rate`` of inputs; a request that pins the previous version is answered as before."""
 
     kind: Literal["degrade_accuracy"]
     wrong_label_rate: float = Field(gt=0.0, le=1.0)
@@ -275,14 +415,21 @@ Fault = Annotated[
     | Stop
     | Kill
     | Pause
+    | Replace
     | ZoneLoss
     | RegionLoss
     | HttpError
+    | RateLimit
+    | Hang
     | SlowFirstToken
     | TruncatedStream
     | MalformedBody
+    | MalformedChunk
+    | SchemaChange
     | CorruptRows
     | DropTable
+    | CorruptFile
+    | LoseVolume
     | DegradeAccuracy
     | LeakSecret
     | RevokeSecret,
@@ -300,9 +447,19 @@ NETWORK_KINDS = (
     "slicer",
     "limit_data",
 )
-CONTAINER_KINDS = ("stop", "kill", "pause")
-PROVIDER_KINDS = ("http_error", "slow_first_token", "truncated_stream", "malformed_body")
-DATA_KINDS = ("corrupt_rows", "drop_table")
+CONTAINER_KINDS = ("stop", "kill", "pause", "replace")
+PROVIDER_KINDS = (
+    "http_error",
+    "rate_limit",
+    "hang",
+    "slow_first_token",
+    "truncated_stream",
+    "malformed_body",
+    "malformed_chunk",
+    "schema_change",
+)
+DATA_KINDS = ("corrupt_rows", "drop_table", "corrupt_file", "lose_volume")
+STORE_KINDS = ("corrupt_rows", "drop_table")
 FAULT_KINDS = tuple(
     sorted(
         typing.get_args(member.model_fields["kind"].annotation)[0]

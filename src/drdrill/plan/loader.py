@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from drdrill.plan.crossref import check_references, check_scenario_references
 from drdrill.plan.errors import PlanError, PlanIssue, shorten
+from drdrill.plan.files import exists, os_reason, real_path
 from drdrill.plan.models import Plan, Scenario
 from drdrill.plan.validation import hidden_keys, issues_from
 from drdrill.plan.yamlsource import YamlDoc, read_yaml
@@ -42,8 +45,20 @@ def _validate(model: type[M], doc: YamlDoc, issues: list[PlanIssue]) -> M | None
         return None
 
 
-def _plan_dir(path: Path) -> Path:
-    return path.parent if path.is_file() else path
+def _plan_dir(path: Path) -> Path | PlanIssue:
+    """The plan directory ``path`` names (itself, or the folder of a file in it), or why there is none."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOENT and not exists(path):
+            return PlanIssue(path, 0, 0, "no such plan directory; give the directory that holds plan.yaml")
+        reason = real_path(path)
+        return PlanIssue(path, 0, 0, reason if isinstance(reason, str) else os_reason(path, exc))
+    if stat.S_ISDIR(found.st_mode):
+        return path
+    if stat.S_ISREG(found.st_mode):
+        return path.parent
+    return PlanIssue(path, 0, 0, "no such plan directory; give the directory that holds plan.yaml")
 
 
 def scenario_files(directory: Path) -> list[Path]:
@@ -86,7 +101,8 @@ def _compose_file(directory: Path, doc: YamlDoc) -> Path | None:
     """The compose file plan.yaml names, read from the raw data so it is known even when the plan is invalid."""
     topology = doc.data.get("staging_topology") if isinstance(doc.data, dict) else None
     name = topology.get("compose_file") if isinstance(topology, dict) else None
-    return (directory / name).resolve() if isinstance(name, str) else None
+    # realpath never raises for a link loop or an over-long name (resolve() does): the reader reports those.
+    return Path(os.path.realpath(directory / name)) if isinstance(name, str) and "\0" not in name else None
 
 
 def load_plan(path: Path) -> Plan:
@@ -95,10 +111,8 @@ def load_plan(path: Path) -> Plan:
     Every problem is collected first; then a :class:`PlanError` lists all of them.
     """
     directory = _plan_dir(Path(path))
-    if not directory.is_dir():
-        raise PlanError(
-            [PlanIssue(directory, 0, 0, "no such plan directory; give the directory that holds plan.yaml")]
-        )
+    if isinstance(directory, PlanIssue):
+        raise PlanError([directory])
     plan_path = directory / PLAN_FILE
     issues: list[PlanIssue] = []
     plan: Plan | None = None
@@ -123,7 +137,7 @@ def load_plan(path: Path) -> Plan:
     scenarios: dict[str, Scenario] = {}
     docs: dict[str, YamlDoc] = {}
     for file in scenario_files(directory):
-        if compose is not None and file.resolve() == compose:
+        if compose is not None and Path(os.path.realpath(file)) == compose:
             continue  # the staging topology's compose file, kept beside plan.yaml: no scenario
         loaded = _read_scenario(file, directory, issues)
         if loaded is not None:

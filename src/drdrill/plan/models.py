@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from drdrill.plan.actions import RecoveryAction
 from drdrill.plan.base import PlanModel
-from drdrill.plan.durations import Duration, humanize_duration
+from drdrill.plan.durations import (
+    GRID,
+    ON_THE_GRID,
+    Duration,
+    StagingDuration,
+    format_duration,
+    humanize_duration,
+)
 from drdrill.plan.faults import Fault
-from drdrill.plan.system import Link, ServiceReadiness, SystemContract, UnitWords
+from drdrill.plan.hostaccess import allowance_problem
+from drdrill.plan.stores import DataStore
+from drdrill.plan.system import Link, NotificationChannel, ServiceReadiness, SystemContract, UnitWords
 
 Tier = Literal[1, 2, 3]
 Disruption = Literal["software", "infrastructure", "region", "data"]
@@ -34,6 +45,8 @@ Metric = Literal[
 ]
 # Metrics that are a pass/fail signal: no threshold to declare.
 BOOLEAN_METRICS = frozenset({"health_check", "integrity_check", "security_alert", "contract_check"})
+# Metrics a staging drill judges on its probes over a window.
+PROBE_METRICS = frozenset({"error_rate", "latency"})
 
 
 # --- the system ---------------------------------------------------------------------------------------
@@ -165,6 +178,22 @@ class DetectionCriterion(PlanModel):
     )
 
     @model_validator(mode="after")
+    def _window_on_the_grid(self) -> DetectionCriterion:
+        # A drill judges error_rate and latency on the probes that finished in the window: a window shorter than
+        # the grid holds none, so the criterion could never hold. A pass/fail signal needs no window (0s: at once).
+        if (
+            self.metric in PROBE_METRICS
+            and self.staging_sustained is not None
+            and self.staging_sustained < GRID
+        ):
+            raise ValueError(
+                f"staging_sustained {format_duration(self.staging_sustained)} is shorter than drdrill can honour "
+                f"for {self.metric}: {ON_THE_GRID}, and a shorter window holds no probe; give at least "
+                f"{format_duration(GRID)}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _one_threshold(self) -> DetectionCriterion:
         given = [n for n in ("above", "below", "baseline_factor") if getattr(self, n) is not None]
         if self.metric in BOOLEAN_METRICS:
@@ -212,6 +241,15 @@ class DegradedMode(PlanModel):
     return_to_normal: list[str] = Field(min_length=1, description="How the system returns to full operation.")
 
 
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"match is not a regular expression: {exc}") from None
+    return value
+
+
 class NoticeStage(PlanModel):
     """One notice to the client: its deadline and its template."""
 
@@ -219,6 +257,15 @@ class NoticeStage(PlanModel):
     after: Literal["detection", "restoration"] = "detection"
     template: str
     automated_hook: str | None = Field(default=None, description="Hook that sends it without a person.")
+    match: str | None = Field(
+        default=None,
+        description=(
+            "Regular expression that recognises this stage in a notice the system sent (searched, ignoring "
+            "case); without it a notice is recognised by the words of its template."
+        ),
+    )
+
+    _match = field_validator("match")(_regex)
 
 
 class UpdateStage(PlanModel):
@@ -227,6 +274,9 @@ class UpdateStage(PlanModel):
     cadence: Duration
     template: str
     automated_hook: str | None = None
+    match: str | None = Field(default=None, description="As for a notice stage.")
+
+    _match = field_validator("match")(_regex)
 
 
 class NoticeOverride(PlanModel):
@@ -285,10 +335,17 @@ class Backup(PlanModel):
 
 
 class RecoveryStep(PlanModel):
-    """One recovery step: automated (a ``hook`` the runner executes) or manual (``owner`` + ``estimate``)."""
+    """One recovery step: automated (a ``hook`` or a declarative ``action`` the runner carries out) or manual
+    (``owner`` + ``estimate``)."""
 
     title: str
     hook: str | None = Field(default=None, description="Automated step: the hook the runner executes.")
+    action: RecoveryAction | None = Field(
+        default=None, description="Automated step: exec, http, repoint, start or wait_until, no Python."
+    )
+    after_revert: bool = Field(
+        default=False, description="Runs once the fault is reverted (a fail-back, a drain), not during it."
+    )
     owner: str | None = Field(default=None, description="Role that carries out (or watches) the step.")
     estimate: Duration | None = Field(default=None, description="Manual step: declared duration.")
     components: list[str] = Field(default_factory=list)
@@ -297,20 +354,27 @@ class RecoveryStep(PlanModel):
 
     @model_validator(mode="after")
     def _automated_or_manual(self) -> RecoveryStep:
-        if self.hook is not None:
+        if self.hook is not None and self.action is not None:
+            raise ValueError("a step has a 'hook' or an 'action', not both")
+        if self.automated:
+            which = "hook" if self.hook is not None else "action"
             if self.estimate is not None:
                 raise ValueError(
-                    "an automated step (with 'hook') is measured, not estimated: remove 'estimate'"
+                    f"an automated step (with '{which}') is measured, not estimated: remove 'estimate'"
                 )
         elif self.owner is None or self.estimate is None:
             missing = " and ".join(n for n in ("owner", "estimate") if getattr(self, n) is None)
-            raise ValueError(f"a manual step needs 'owner' and 'estimate' (missing {missing}), or a 'hook'")
+            raise ValueError(
+                f"a manual step needs 'owner' and 'estimate' (missing {missing}), or a 'hook' or an 'action'"
+            )
+        elif self.after_revert:
+            raise ValueError("'after_revert' is for automated steps (a 'hook' or an 'action')")
         return self
 
     @property
     def automated(self) -> bool:
-        """True when a hook carries out this step."""
-        return self.hook is not None
+        """True when a hook or a declarative action carries out this step."""
+        return self.hook is not None or self.action is not None
 
 
 class GoldenSet(PlanModel):
@@ -321,11 +385,18 @@ class GoldenSet(PlanModel):
 
 
 class DataCheck(PlanModel):
-    """A data check run after recovery."""
+    """A data check run after recovery: with ``sql``, run for real through a data store, and its first value
+    compared with ``expect``; without, a check for the people running the recovery."""
 
     name: str
     description: str
     sql: str | None = None
+    store: str | None = Field(
+        default=None, description="The data store it runs in (default: the plan's only SQL store)."
+    )
+    expect: str | int | float | bool | None = Field(
+        default=0, description="The value the query's first column of its first row must have."
+    )
 
 
 class Verification(PlanModel):
@@ -335,17 +406,83 @@ class Verification(PlanModel):
     data_checks: list[DataCheck] = Field(default_factory=list)
 
 
-class StagingValues(PlanModel):
-    """The time scale of a staging drill: seconds where production counts minutes and hours."""
+class StagingNotices(PlanModel):
+    """Deadlines of the client notices in a staging drill (production's minutes and hours, in seconds)."""
 
-    recovery_bound: Duration = Field(description="Bound on the measured automated recovery.")
-    detection_window: Duration = timedelta(seconds=2)
-    steady_window: Duration = timedelta(seconds=5)
-    baseline: Duration = timedelta(seconds=5)
-    workload_rate: float = Field(default=10.0, gt=0)
-    probe_interval: Duration = timedelta(milliseconds=500)
-    probe_timeout: Duration = timedelta(seconds=3)
-    drain_timeout: Duration = timedelta(seconds=30)
+    first_notice: Duration | None = None
+    initial_assessment: Duration | None = None
+    updates: Duration | None = Field(default=None, description="Longest gap between two notices.")
+    resolution: Duration | None = None
+
+
+MAX_WORKLOAD_RATE = 100.0
+"""The most writes a second the workload is asked for. Its 8 writers, the journal and the HTTP client kept up
+with 100/s and topped out at ~180/s against a system that answers at once (a separate process on a 2-core
+machine, with no probes running); asked for more, writes queue behind the writers, so the rate a scorecard
+states would not be the rate that ran."""
+
+
+class StagingValues(PlanModel):
+    """The time scale of a staging drill: seconds where production counts minutes and hours.
+
+    Every window and timeout is at least 50ms (:data:`~drdrill.plan.durations.GRID`): a drill resolves nothing
+    finer, so a shorter value is refused rather than silently rounded.
+    """
+
+    recovery_bound: StagingDuration = Field(description="Bound on the measured automated recovery.")
+    detection_window: StagingDuration = timedelta(seconds=2)
+    steady_window: StagingDuration = timedelta(seconds=5)
+    baseline: StagingDuration = Field(
+        default=timedelta(seconds=5), description="At least one probe_interval, so a probe runs in it."
+    )
+    workload_rate: float = Field(default=10.0, gt=0, description="Writes a second; at most 100.")
+    probe_interval: StagingDuration = timedelta(milliseconds=500)
+    probe_timeout: StagingDuration = timedelta(seconds=3)
+    drain_timeout: StagingDuration = timedelta(seconds=30)
+    alert_within: Duration | None = Field(
+        default=None,
+        description=(
+            "The system's own alerting must fire within this of the fault (when the plan routes its alerts to "
+            "the sink); default: the longest staging window of the scenario's detection criteria plus the "
+            "detection window."
+        ),
+    )
+    notices: StagingNotices | None = Field(
+        default=None,
+        description=(
+            "Staging deadlines of the client notices; a stage left out is scaled from production by the "
+            "scenario's time scale (a detection criterion's staging window over its production window)."
+        ),
+    )
+    rpo_bound: Duration | None = Field(
+        default=None,
+        description=(
+            "The tier's RPO at staging time scale (e.g. 2s where production allows 1m): acknowledged writes "
+            "lost over a longer span miss it; default: the tier's RPO itself."
+        ),
+    )
+
+    @field_validator("workload_rate")
+    @classmethod
+    def _honest_rate(cls, rate: float) -> float:
+        if not math.isfinite(rate) or rate > MAX_WORKLOAD_RATE:
+            raise ValueError(
+                f"{rate:g} writes a second is more than the workload can keep up with: it is trusted up to "
+                f"{MAX_WORKLOAD_RATE:g} (its 8 writers top out at ~180 a second on a 2-core machine; beyond, "
+                f"writes queue and the scorecard's rate is not the rate that ran); give at most "
+                f"{MAX_WORKLOAD_RATE:g}"
+            )
+        return rate
+
+    @model_validator(mode="after")
+    def _baseline_holds_a_probe(self) -> StagingValues:
+        if self.baseline < self.probe_interval:
+            raise ValueError(
+                f"baseline {format_duration(self.baseline)} is shorter than probe_interval "
+                f"{format_duration(self.probe_interval)}: no probe would measure the steady state before the "
+                f"fault; give a baseline of at least {format_duration(self.probe_interval)}"
+            )
+        return self
 
 
 class DrillRecord(PlanModel):
@@ -413,7 +550,7 @@ class Scenario(PlanModel):
 
     @property
     def automated_steps(self) -> list[RecoveryStep]:
-        """Steps carried out by hooks."""
+        """Steps carried out by hooks or declarative actions."""
         return [s for s in self.recovery if s.automated]
 
     def staging_window(self, criterion: DetectionCriterion) -> timedelta:
@@ -421,6 +558,26 @@ class Scenario(PlanModel):
         if criterion.staging_sustained is not None:
             return criterion.staging_sustained
         return self.staging.detection_window
+
+    @property
+    def time_scale(self) -> float | None:
+        """Staging seconds per production second: a detection criterion's staging window over its production
+        window (the plan's own statement of how fast a drill runs); None when no criterion gives one."""
+        for criterion in self.detection.criteria:
+            if criterion.sustained > timedelta(0) and self.staging_window(criterion) > timedelta(0):
+                return self.staging_window(criterion) / criterion.sustained
+        return None
+
+    def staging_deadline(self, stage: str, production: timedelta) -> tuple[timedelta, str] | None:
+        """A notice stage's deadline in a staging drill, and where it came from: the scenario's
+        ``staging.notices``, else the production deadline times :attr:`time_scale`; None when neither."""
+        given = getattr(self.staging.notices, stage, None) if self.staging.notices is not None else None
+        if given is not None:
+            return given, f"staging.notices.{stage}"
+        scale = self.time_scale
+        if scale is None:
+            return None
+        return production * scale, f"{humanize_duration(production)} scaled by the scenario's time scale"
 
     @property
     def manual_estimate(self) -> timedelta:
@@ -434,6 +591,17 @@ def projected_rto(scenario: Scenario, measured_automated: timedelta) -> timedelt
 
 
 # --- the plan -----------------------------------------------------------------------------------------
+
+
+def _allowance(entry: str) -> str:
+    problem = allowance_problem(entry)
+    if problem is not None:
+        raise ValueError(problem)
+    return entry
+
+
+HostAccessAllowance = Annotated[str, AfterValidator(_allowance)]
+"""One entry of ``allow_host_access``: a setting drdrill would refuse, named as its refusal names it."""
 
 
 class StagingTopology(PlanModel):
@@ -456,11 +624,31 @@ class StagingTopology(PlanModel):
     infrastructure: list[str] = Field(
         default_factory=list, description="Compose services that belong to no plan component (lint only)."
     )
+    data_stores: dict[str, DataStore] = Field(
+        default_factory=dict,
+        description="Postgres or Redis stores drdrill reaches itself: data faults, data checks, final read.",
+    )
+    notifications: dict[str, NotificationChannel] = Field(
+        default_factory=dict,
+        description=(
+            "The system's alerting and client notices, by channel name, pointed at drdrill's notification sink "
+            "(HTTP webhooks and SMTP) during a drill."
+        ),
+    )
     generated_secrets: list[str] = Field(
         default_factory=list,
         description=(
             "Variables drdrill sets to a new random value for each run, for the compose file to interpolate "
             "(e.g. a database password: ${DB_PASSWORD}); never written to the scorecard."
+        ),
+    )
+
+    allow_host_access: dict[str, list[HostAccessAllowance]] = Field(
+        default_factory=dict,
+        description=(
+            "Compose settings that give one service part of the host, allowed knowingly, by service: e.g. "
+            '{worker: [privileged, "bind:/data"]}. Without an entry drdrill refuses each such setting; every '
+            "entry is shown on the scorecard. See docs/plan-format.md."
         ),
     )
 

@@ -35,8 +35,11 @@ BUILTIN_STEP_HOOKS: dict[str, BuiltinHook] = {
 
 
 def step_serves(step: RecoveryStep) -> Serves:
-    """The verdict an automated step serves, as far as the plan can tell (a project's own hook says at run
-    time, in the journal; until then it is taken to serve recovery)."""
+    """The verdict an automated step serves, as far as the plan can tell: a step the plan marks
+    ``after_revert`` serves the fail-back, a built-in hook says which itself, and a project's own hook says at
+    run time, in the journal (until then it is taken to serve recovery)."""
+    if step.after_revert:
+        return "failback"
     builtin = BUILTIN_STEP_HOOKS.get(step.hook or "")
     return "recovery" if builtin is None else builtin.serves
 

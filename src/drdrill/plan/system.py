@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from drdrill.plan.base import PlanModel
-from drdrill.plan.durations import Duration
+from drdrill.plan.durations import Duration, StagingDuration, at_least
 
 # {service:port} inside a URL template: a compose service name and a container port.
 SERVICE_PORT = re.compile(r"\{(?P<service>[A-Za-z0-9][A-Za-z0-9_.-]*):(?P<port>\d{1,5})\}")
@@ -31,6 +31,9 @@ JSON_PATH = re.compile(r"^(\$\.)?[^.\s]+(\.[^.\s]+)*$")
 # What a write may be answered with, so that templates are checked at load time rather than mid-drill.
 WRITE_PLACEHOLDERS = frozenset({"id", "payload"})
 READ_PLACEHOLDERS = frozenset({"id", "job_id"})
+MIN_POLL = timedelta(milliseconds=10)
+"""The shortest read-back poll: each poll is an HTTP request, and one every 10ms per probe already loads a
+staging system more than its probes do."""
 
 
 def template_problem(template: str, allowed: frozenset[str], what: str) -> str | None:
@@ -84,9 +87,11 @@ class ServiceReadiness(PlanModel):
 
 
 class Link(PlanModel):
-    """A connection drdrill cuts through Toxiproxy: which consumer reaches which upstream, and how it is told."""
+    """A connection drdrill cuts through Toxiproxy: which consumers reach which upstream, and how they are told."""
 
-    consumer: str = Field(description="Compose service that opens the connection.")
+    consumer: str | list[str] = Field(
+        description="Compose service that opens the connection (or a list of them, all told the same)."
+    )
     upstream: str = Field(description="service:port it connects to, e.g. provider:8000.")
     env: dict[str, str] = Field(
         min_length=1,
@@ -120,6 +125,18 @@ class Link(PlanModel):
             if problem:
                 raise ValueError(problem)
         return env
+
+    @field_validator("consumer")
+    @classmethod
+    def _consumers(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError("consumer: give one service, or a list of distinct services")
+        return value
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        """Every service that reaches the upstream through this link."""
+        return (self.consumer,) if isinstance(self.consumer, str) else tuple(self.consumer)
 
     @property
     def upstream_service(self) -> str:
@@ -163,7 +180,7 @@ class HttpRequest(PlanModel):
         default=None, alias="json", description="JSON body; strings may hold placeholders."
     )
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration = timedelta(seconds=2)
+    timeout: StagingDuration = timedelta(seconds=2)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -211,7 +228,9 @@ class ReadBack(PlanModel):
     url: str = Field(description="Where the unit's state is read, e.g. http://{api:8080}/jobs/{job_id}.")
     done: Match
     failed: Match | None = Field(default=None, description="A state that means the unit will never be done.")
-    poll: Duration = timedelta(milliseconds=50)
+    poll: Annotated[Duration, at_least(MIN_POLL, "a shorter poll only spins on the system")] = timedelta(
+        milliseconds=50
+    )
 
     @field_validator("url")
     @classmethod
@@ -257,7 +276,11 @@ class FinalReadSpec(PlanModel):
         default=None,
         description="When an item is done (processed); without it every item held counts as done.",
     )
-    timeout: Duration = timedelta(seconds=10)
+    times: str | None = Field(
+        default=None,
+        description="JSON path of how many times an item was done, so work done twice is counted.",
+    )
+    timeout: StagingDuration = timedelta(seconds=10)
 
     @field_validator("url")
     @classmethod
@@ -268,6 +291,11 @@ class FinalReadSpec(PlanModel):
     @classmethod
     def _paths(cls, value: str) -> str:
         return _path(value)
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, value: str | None) -> str | None:
+        return None if value is None else _path(value)
 
 
 class SignalSpec(PlanModel):
@@ -280,6 +308,13 @@ class SignalSpec(PlanModel):
     normal: str | None = Field(default=None, description="The value in normal operation, e.g. primary.")
     failed_over: list[str] = Field(
         default_factory=list, description="Values that mean the system runs on its fallback, e.g. [backup]."
+    )
+    modes: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "The `mode` signal: each value the system reports -> the plan's degraded mode it means, e.g. "
+            "{queued: queue-and-hold}; `normal` is full operation."
+        ),
     )
 
     @field_validator("url")
@@ -299,6 +334,43 @@ class SignalSpec(PlanModel):
 
 
 FAILOVER_SIGNAL = "failover"
+MODE_SIGNAL = "mode"  # which degraded mode the system says it runs in (normal: full operation)
+
+
+class NotificationChannel(PlanModel):
+    """Where the system sends one kind of message, pointed at drdrill's notification sink during a drill.
+
+    ``role: alert`` is the system's own alerting (its on-call pager, chat, e-mail): the first alert after the
+    fault is the system's own time to detect. ``role: notice`` is what the client is told: each notice is
+    matched to a stage of the plan's communication protocol and checked against its deadline and its words.
+    """
+
+    role: Literal["alert", "notice"]
+    consumer: str = Field(description="Compose service that sends the messages.")
+    env: dict[str, str] = Field(
+        min_length=1,
+        description=(
+            "Variables set on the consumer to point it at the sink: {webhook} is the HTTP base URL of this "
+            "channel (append the path your tool posts to, e.g. {webhook}/v2/enqueue for PagerDuty Events v2), "
+            "{smtp_host} and {smtp_port} its SMTP server."
+        ),
+    )
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, env: dict[str, str]) -> dict[str, str]:
+        for name, value in env.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            problem = template_problem(value, SINK_PLACEHOLDERS, f"env {name}")
+            if problem:
+                raise ValueError(problem)
+        if not any(p in value for value in env.values() for p in ("{webhook}", "{smtp_host}", "{smtp_port}")):
+            raise ValueError("no value names the sink: use {webhook}, or {smtp_host} and {smtp_port}")
+        return env
+
+
+SINK_PLACEHOLDERS = frozenset({"webhook", "smtp_host", "smtp_port"})
 
 
 class SystemContract(PlanModel):

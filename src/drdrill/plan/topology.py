@@ -11,9 +11,12 @@ import difflib
 from collections.abc import Iterator
 from pathlib import Path
 
+from drdrill.plan import faults as f
+from drdrill.plan.actions import RecoveryAction
 from drdrill.plan.compose import ComposeError, ComposeFile, format_ports, read_compose
-from drdrill.plan.errors import PlanIssue, display_path, dotted, unknown_name
-from drdrill.plan.models import Plan, StagingTopology
+from drdrill.plan.errors import MAX_VALUE_CHARS, PlanIssue, display_path, dotted, shorten, unknown_name
+from drdrill.plan.files import exists
+from drdrill.plan.models import Plan, Scenario, StagingTopology
 from drdrill.plan.system import SERVICE_PORT
 from drdrill.plan.yamlsource import YamlDoc
 
@@ -46,6 +49,13 @@ def _templates(topo: StagingTopology) -> Iterator[tuple[_Loc, str]]:
     for name, signal in system.signals.items():
         if signal.url is not None:
             yield [*base, "signals", name, "url"], signal.url
+
+
+def _scenario_templates(scenario: Scenario) -> Iterator[tuple[_Loc, str]]:
+    """Every URL template of a scenario's recovery actions with its place in the scenario file."""
+    for i, step in enumerate(scenario.recovery):
+        if step.action is not None and step.action.http is not None:
+            yield ["recovery", i, "action", "http", "url"], step.action.http.url
 
 
 class _TopologyChecker:
@@ -81,6 +91,7 @@ class _TopologyChecker:
     def run(self) -> list[PlanIssue]:
         self.components()
         self.links()
+        self.data_stores()
         topo = self.plan.staging_topology
         for name in topo.services:
             self.service([*_TOPOLOGY, "services", name], name, key=True)
@@ -91,6 +102,8 @@ class _TopologyChecker:
                     self.port(loc, match["service"], int(match["port"]), prefix=prefix)
         for i, name in enumerate(topo.infrastructure):
             self.service([*_TOPOLOGY, "infrastructure", i], name)
+        for name, channel in topo.notifications.items():
+            self.service([*_TOPOLOGY, "notifications", name, "consumer"], channel.consumer)
         return self.issues
 
     def components(self) -> None:
@@ -118,19 +131,141 @@ class _TopologyChecker:
     def links(self) -> None:
         for name, link in self.plan.staging_topology.links.items():
             base: _Loc = [*_TOPOLOGY, "links", name]
-            self.service([*base, "consumer"], link.consumer)
+            for i, consumer in enumerate(link.consumers):
+                where: _Loc = (
+                    [*base, "consumer"] if isinstance(link.consumer, str) else [*base, "consumer", i]
+                )
+                self.service(where, consumer)
             if self.service([*base, "upstream"], link.upstream_service):
                 self.port([*base, "upstream"], link.upstream_service, link.upstream_port)
-            if link.consumer == link.upstream_service:
+            if link.upstream_service in link.consumers:
                 self.fail(
                     [*base, "upstream"],
-                    f"{link.consumer!r} is this link's consumer too; a link runs from its consumer to "
+                    f"{link.upstream_service!r} is this link's consumer too; a link runs from its consumer to "
                     "another service",
                 )
+
+    def data_stores(self) -> None:
+        topo = self.plan.staging_topology
+        for name, store in topo.data_stores.items():
+            base: _Loc = [*_TOPOLOGY, "data_stores", name]
+            if (
+                store.service is not None
+                and store.port is not None
+                and self.service([*base, "at"], store.service)
+            ):
+                self.port([*base, "at"], store.service, store.port)
+            if store.link is not None and store.link not in topo.links:
+                self.fail([*base, "link"], unknown_name("link", store.link, topo.links))
+            if store.component is not None and store.component not in self.plan.components:
+                self.fail(
+                    [*base, "component"], unknown_name("component", store.component, self.plan.components)
+                )
+            if store.password_from is not None and store.password_from not in topo.generated_secrets:
+                self.fail(
+                    [*base, "password_from"],
+                    f"{store.password_from!r} is not one of generated_secrets "
+                    f"({', '.join(topo.generated_secrets) or 'none declared'}); add it there",
+                )
+
+    # -- a scenario's names against the compose file ----------------------------------------------------
+
+    def scenario(self, scenario: Scenario) -> list[PlanIssue]:
+        """Issues of a scenario's faults and recovery actions against the compose file (this checker's doc is the
+        scenario's)."""
+        for i, fault in enumerate(scenario.faults):
+            self.fault(fault, ["faults", i])
+        for i, step in enumerate(scenario.recovery):
+            if step.action is not None:
+                self.action(step.action, ["recovery", i, "action"])
+        for loc, template in _scenario_templates(scenario):
+            for match in SERVICE_PORT.finditer(template):
+                if self.service(loc, match["service"], prefix=f"{match[0]}: "):
+                    self.port(loc, match["service"], int(match["port"]), prefix=f"{match[0]}: ")
+        stores = self.plan.staging_topology.data_stores
+        for i, check in enumerate(scenario.verification.data_checks):
+            if check.store is not None and check.store not in stores:
+                at: _Loc = ["verification", "data_checks", i, "store"]
+                self.fail(at, unknown_name("data store", check.store, stores))
+        return self.issues
+
+    def fault(self, fault: f.Fault, loc: _Loc) -> None:
+        topo = self.plan.staging_topology
+        if isinstance(fault, f.CorruptRows | f.DropTable):
+            named = fault.store
+            if named is not None and named not in topo.data_stores:
+                self.fail([*loc, "store"], unknown_name("data store", named, topo.data_stores))
+                return
+            found = named or next(
+                (n for n, s in topo.data_stores.items() if s.component == fault.target), None
+            )
+            if found is None:
+                self.fail(
+                    [*loc, "target"],
+                    f"fault {fault.kind!r} goes through a data store, and no store under "
+                    f"staging_topology.data_stores is component {fault.target!r}; declare one "
+                    "(kind: postgres, component: ..., at: service:port) or name it with `store:`",
+                )
+            elif not topo.data_stores[found].sql:
+                self.fail(
+                    [*loc, "store" if named else "target"],
+                    f"fault {fault.kind!r} runs SQL, and data store {found!r} is a "
+                    f"{topo.data_stores[found].kind} store",
+                )
+        elif isinstance(fault, f.LoseVolume):
+            component = self.plan.components.get(fault.target)
+            service = component.staging.service if component and component.staging else None
+            if service is None or service not in self.compose.services:
+                return  # the cross-reference check says what is wrong with the target
+            mounted = self.compose.services[service].named_volumes
+            if fault.volume not in mounted:
+                self.fail(
+                    [*loc, "volume"],
+                    f"service {service!r} mounts no named volume {fault.volume!r} in {self.shown} "
+                    f"(it mounts: {', '.join(mounted) or 'none'})",
+                )
+
+    def action(self, action: RecoveryAction, loc: _Loc) -> None:
+        topo = self.plan.staging_topology
+        if action.exec is not None:
+            self.service([*loc, "exec", "service"], action.exec.service)
+        elif action.start is not None:
+            start = action.start
+            for i, name in enumerate(start.services):
+                self.service([*loc, "start", "services", i], name)
+            if start.profile is not None:
+                profiles = sorted({p for s in self.compose.services.values() for p in s.profiles})
+                if start.profile not in profiles:
+                    text = unknown_name("compose profile", start.profile, profiles, known_in=self.shown)
+                    self.fail([*loc, "start", "profile"], text)
+        elif action.repoint is not None:
+            repoint = action.repoint
+            if repoint.link not in topo.links:
+                self.fail([*loc, "repoint", "link"], unknown_name("link", repoint.link, topo.links))
+            if self.service([*loc, "repoint", "to"], repoint.service):
+                self.port([*loc, "repoint", "to"], repoint.service, repoint.port)
+        elif action.wait_until is not None and action.wait_until.signal is not None:
+            signals = topo.system.signals if topo.system is not None else {}
+            if topo.system is not None and action.wait_until.signal not in signals:
+                where = [*loc, "wait_until", "signal"]
+                self.fail(where, unknown_name("signal", action.wait_until.signal, signals))
 
 
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def check_scenario_staging(plan: Plan, scenario: Scenario, doc: YamlDoc) -> list[PlanIssue]:
+    """Issues of a scenario's faults and recovery actions against the plan's compose file (none when the plan
+    names no compose file, or one that cannot be read: the plan's own check says so)."""
+    path = compose_path(plan)
+    if path is None:
+        return []
+    try:
+        compose = read_compose(path)
+    except ComposeError:
+        return []
+    return _TopologyChecker(plan, doc, compose).scenario(scenario)
 
 
 def check_topology(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
@@ -155,6 +290,11 @@ def check_topology(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
         if exc.issues:
             return exc.issues
         loc = [*_TOPOLOGY, "compose_file"]
-        hint = " (compose_file is relative to plan.yaml)" if not path.exists() else ""
-        return [doc.issue(loc, f"{dotted(loc)}: {display_path(path)}: {exc.reason}{hint}")]
+        hint = (
+            " (compose_file is relative to plan.yaml)"
+            if exc.reason == "no such file" and not exists(path)
+            else ""
+        )
+        shown = shorten(display_path(path), 2 * MAX_VALUE_CHARS)
+        return [doc.issue(loc, f"{dotted(loc)}: {shown}: {exc.reason}{hint}")]
     return _TopologyChecker(plan, doc, compose).run()

@@ -8,16 +8,20 @@ changed system when the drill itself changed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
 from drdrill.plan import Plan, Scenario
+from drdrill.plan.errors import clip_message
+from drdrill.plan.files import exists, os_reason
 from drdrill.plan.standing import DrillStanding, drill_standing
 from drdrill.report.schema import COUNTS_AS_DRILL, ConfigurationCard, Scorecard, load_checked
 
 __all__ = [
+    "CLOCK_SKEW",
     "COUNTS_AS_DRILL",
     "ConfigurationChange",
     "DrillHistory",
@@ -86,18 +90,63 @@ class DrillHistory:
         return out
 
 
-def read_history(report_dir: Path) -> DrillHistory:
-    """Scan ``<report_dir>/*/scorecard.json`` (schema /1 or /2)."""
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far past ``now`` a scorecard's start may lie and still count: another machine's clock may run ahead."""
+
+
+def read_history(report_dir: Path, now: datetime | None = None) -> DrillHistory:
+    """Scan ``<report_dir>/*/scorecard.json`` (schema /1 or /2), skipping each bad file with one line.
+
+    Every file goes through the guarded reader (:func:`drdrill.report.schema.load_checked`): a FIFO, a link to
+    ``/dev/zero``, a huge or deeply nested file or a non-finite number is one line in ``unreadable``, never a
+    hang or a traceback, and the other scorecards are still read. A run started later than ``now`` (default:
+    the current time) plus :data:`CLOCK_SKEW` is skipped too: a drill dated in the future never counts.
+    """
     history = DrillHistory()
-    for path in sorted(report_dir.glob("*/scorecard.json")):
+    latest = (now or datetime.now(UTC)) + CLOCK_SKEW
+    for path in _scorecard_files(report_dir, history):
         try:
             run = DrillRun(path, load_checked(path))
-        except (OSError, ValueError) as exc:
-            history.unreadable.append(f"{path}: {exc}")
+        except (OSError, ValueError, OverflowError) as exc:
+            history.unreadable.append(
+                clip_message(f"{path}: {exc}" if str(path) not in str(exc) else str(exc))
+            )
+            continue
+        if run.started is not None and run.started > latest:
+            history.unreadable.append(
+                f"{path}: started {run.started.isoformat()}, after now ({latest - CLOCK_SKEW:%Y-%m-%d %H:%M} UTC) "
+                f"by more than the {_minutes(CLOCK_SKEW)} clock skew allowed: not counted; correct the clock of "
+                "the machine that ran it, or remove the file"
+            )
             continue
         history.runs.append(run)
     history.runs.sort(key=lambda r: (r.started or _NEVER, str(r.path)))
     return history
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{round(span.total_seconds() / 60)}-minute"
+
+
+def _scorecard_files(report_dir: Path, history: DrillHistory) -> list[Path]:
+    """``*/scorecard.json`` under ``report_dir``; a folder that cannot be listed is one line, not an error."""
+    found: list[Path] = []
+    try:
+        runs = sorted(os.scandir(report_dir), key=lambda e: e.name)
+    except OSError as exc:
+        history.unreadable.append(f"{report_dir}: {os_reason(report_dir, exc)}")
+        return found
+    for entry in runs:
+        if entry.name.startswith("."):
+            continue  # as a shell's */ would: hidden folders hold no runs
+        card = Path(entry.path) / "scorecard.json"
+        try:
+            is_dir = entry.is_dir()  # follows a link, as glob did; a link loop is not a directory
+        except OSError:
+            is_dir = False
+        if is_dir and exists(card):
+            found.append(card)
+    return found
 
 
 @dataclass(frozen=True)

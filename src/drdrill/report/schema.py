@@ -17,6 +17,8 @@ is written by :meth:`Scorecard.dumps` and read by :func:`load_checked`, the one 
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from collections.abc import Mapping
 from datetime import datetime
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from drdrill.plan.files import FileRefusedError, read_guarded
 
 SCHEMA = "drdrill.scorecard/2"
 V1 = "drdrill.scorecard/1"
@@ -98,6 +102,7 @@ class ObjectivesCard(CardModel):
     manual_steps_s: float
     detection_criteria: list[CriterionRef]
     detection_match: Literal["any", "all"]
+    staging_rpo_bound_s: Seconds = None  # the RPO at staging time scale, when the scenario gives one
 
 
 LedgerName = Literal[
@@ -142,6 +147,25 @@ class InFault(CardModel):
     acknowledged: int
 
 
+class RpoWindowCard(CardModel):
+    """The acknowledged writes lost, and when they were acknowledged counted back from the failure."""
+
+    ids: list[str]
+    oldest_before_failure_s: float
+    newest_before_failure_s: float
+    span_s: float
+
+
+class DataCheckCard(CardModel):
+    """One of the scenario's data checks as run after recovery: pass, fail, or unknown (``why``)."""
+
+    name: str
+    outcome: Literal["pass", "fail", "unknown"]
+    value: JsonValue = None
+    expect: JsonValue = None
+    why: str | None = None
+
+
 class StartLag(CardModel):
     """How late the workload's writes started against their due times, in seconds."""
 
@@ -183,6 +207,7 @@ class MeasurementsCard(CardModel):
     time_to_failback_s: Seconds
     time_to_failback_bound_s: Bound = None
     projected_rto_s: Seconds
+    time_to_detect_by_system_s: Seconds = None  # the system's own alerting (added within /2)
     # Added within /2 (a card of an earlier /2 release has none): whether the samples saw any interruption.
     interruption_seen: bool | None = None
     unseen_gap_s: Seconds = None
@@ -199,6 +224,10 @@ class MeasurementsCard(CardModel):
     not_done_ids: list[str] = Field(default_factory=list)
     lost_window_s: Seconds
     not_measured: dict[str, str] = Field(default_factory=dict)
+    # Added within /2 (zone, region and data drills): the RPO window, work done twice, the data checks.
+    rpo_window: RpoWindowCard | None = None
+    done_twice: dict[str, int] | None = None  # null: the system does not say how many times it did a unit
+    data_checks: list[DataCheckCard] = Field(default_factory=list)
     workload: WorkloadCard | None = None  # added within /2
 
     def reason(self, figure: str) -> str | None:
@@ -252,6 +281,7 @@ class StepCard(CardModel):
     outcome: Literal["ok", "failed", "not_run", "unfinished", "manual"]
     serves: Literal["recovery", "failback"] = "recovery"
     hook: str | None = None
+    action: str | None = None  # a declarative action's kind (exec, http, repoint, start, wait_until)
     owner: str | None = None
     estimate_s: Seconds = None
     started_s: Seconds = None  # seconds from the start of the timeline
@@ -270,6 +300,74 @@ class ConfigurationCard(CardModel):
     environment: dict[str, str] = Field(default_factory=dict)  # variables compose substituted; secrets masked
     images: dict[str, str] = Field(default_factory=dict)  # compose service -> image id
     plan_digest: str | None = None  # "sha256:<hex>" of the plan's files
+    # Compose settings that gave a service part of the host, allowed knowingly by the plan (allow_host_access)
+    host_access_allowed: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class MessageCard(CardModel):
+    """A message the notification sink received (added within /2): when, by which channel, and its words."""
+
+    at_s: float  # seconds from the fault's start (negative: before it)
+    channel: str
+    role: str  # alert | notice
+    shape: str  # slack | teams | pagerduty | opsgenie | generic | email
+    text: str
+    action: str | None = None
+    subject: str | None = None
+    stage: str | None = None  # a notice's recognised stage of the protocol
+    problems: list[str] = Field(default_factory=list)  # what its words should not have said
+
+
+class NoticeStageCard(CardModel):
+    """One stage of the communication protocol judged against its staging deadline (added within /2)."""
+
+    stage: str
+    outcome: Outcome
+    measured: str
+    objective: str
+    message: str
+    deadline_s: Seconds = None
+    due_s: Seconds = None  # from the fault's start
+    sent_s: Seconds = None  # from the fault's start
+
+
+class CommunicationCard(CardModel):
+    """The system's own alerts and its client notices (added within /2; present when the plan routes them)."""
+
+    time_to_detect_by_system_s: Seconds
+    alerts_before_fault: int = 0
+    detected_s: Seconds = None  # the client clock's start, from the fault's start
+    detected_by: str | None = None
+    restored_s: Seconds = None
+    messages: list[MessageCard] = Field(default_factory=list)
+    stages: list[NoticeStageCard] = Field(default_factory=list)
+
+
+class ModeSpanCard(CardModel):
+    """A stretch in a degraded mode, in seconds from the fault's start; ``left_s`` null: never left."""
+
+    mode: str
+    raw: str
+    allowed: bool
+    entered_s: float
+    entered_minus_s: float = 0.0
+    left_s: Seconds = None
+    left_minus_s: float = 0.0
+
+
+class ModesCard(CardModel):
+    """The degraded modes the system reported (added within /2; present when it has a mode signal)."""
+
+    allowed: list[str]
+    spans: list[ModeSpanCard] = Field(default_factory=list)
+
+
+class FaultReportCard(CardModel):
+    """What a fault's target counted while the fault was in place (a provider's calls; added within /2)."""
+
+    fault: str
+    target: str
+    counts: dict[str, int]
 
 
 class EventCard(CardModel):
@@ -310,6 +408,9 @@ class Scorecard(CardModel):
     timeline: list[EventCard]
     steps: list[StepCard] = Field(default_factory=list)
     configuration: ConfigurationCard | None = None
+    communication: CommunicationCard | None = None
+    degraded_modes: ModesCard | None = None
+    fault_reports: list[FaultReportCard] = Field(default_factory=list)
 
     @property
     def counts_as_drill(self) -> bool:
@@ -388,22 +489,119 @@ def parse_scorecard(data: object, source: str) -> Scorecard:
         ) from None
 
 
-def load_checked(path: Path) -> Scorecard:
-    """Read and check the scorecard at ``path``: the one place a scorecard file is read.
+MAX_SCORECARD_BYTES = 32 * 1024 * 1024
+"""The largest scorecard read: a drill writes ~200 bytes per journal event, so this is ~150,000 events (a
+10-writes-a-second drill of over two hours); a larger file is no scorecard drdrill wrote."""
+MAX_JSON_DEPTH = 32
+"""The deepest nesting read: a scorecard is 4 levels deep; deeper JSON is refused before any view recurses."""
+MAX_JSON_FLOAT = 1e12
+"""The largest fraction a scorecard holds: its floats are seconds, and 10^12 s is 31,000 years. Larger ones
+overflow as soon as a view turns them into nanoseconds or a timedelta, so they are refused with NaN."""
+MAX_JSON_INT = 2**63 - 1
+"""The largest integer a scorecard holds (nanosecond clocks fit in 64 bits)."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
-    Raises :class:`ScorecardError` (a ValueError) with one line saying what is wrong.
+
+class _NotAFigureError(ValueError):
+    """A JSON number that is no finite float (NaN, Infinity, 1e999) or beyond what any drill writes."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or abs(value) > MAX_JSON_FLOAT:
+        raise _NotAFigureError(text)
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 20:  # longer than any 64-bit integer: not converted at all (int() is quadratic)
+        raise _NotAFigureError(text)
+    value = int(text)
+    if abs(value) > MAX_JSON_INT:
+        raise _NotAFigureError(text)
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise _NotAFigureError(name)
+
+
+def _check_shape(data: object) -> str | None:
+    """Why parsed JSON is refused (nested too deep, a string with a lone surrogate), or None.
+
+    Iterative, so no depth of nesting can raise RecursionError here.
     """
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list) and depth > MAX_JSON_DEPTH:
+            return f"its JSON is nested more than {MAX_JSON_DEPTH} levels deep (a scorecard has 4)"
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if _LONE_SURROGATE.search(key):
+                    return "a key holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is no character"
+                stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+        elif isinstance(node, str) and _LONE_SURROGATE.search(node):
+            return "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is no character"
+    return None
+
+
+def parse_scorecard_json(raw: bytes, source: str) -> object:
+    """The JSON value of ``raw`` (read from ``source``), refusing what no drill writes; :class:`ScorecardError`.
+
+    Refused at parse time, each with one line: bytes that are not UTF-8, text that is not JSON, a number that
+    is not finite (``NaN``, ``Infinity``, ``1e999``, which Python's json module accepts but JSON does not) or
+    beyond :data:`MAX_JSON_FLOAT` / :data:`MAX_JSON_INT`, nesting deeper than :data:`MAX_JSON_DEPTH`, a lone
+    surrogate in a string.
+    """
+    changed = "it was changed since the drill wrote it: re-run the drill, or restore the file"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScorecardError(f"{path}: cannot read the scorecard: {exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScorecardError(f"{source}: not a drdrill scorecard: not UTF-8 (byte {exc.start:,})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_float=_finite, parse_int=_bounded_int, parse_constant=_no_constant)
+    except _NotAFigureError as exc:
+        number = str(exc) if len(str(exc)) <= 40 else f"{str(exc)[:20]}… ({len(str(exc)):,} characters)"
+        raise ScorecardError(
+            f"{source}: not a drdrill scorecard: the number {number} is no figure a drill writes (not finite, or "
+            f"over 1e12); {changed}"
+        ) from None
+    except RecursionError:
+        raise ScorecardError(
+            f"{source}: not a drdrill scorecard: its JSON is nested more than {MAX_JSON_DEPTH} levels deep "
+            "(a scorecard has 4)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ScorecardError(
-            f"{path}: not a drdrill scorecard: not JSON ({exc.msg} at line {exc.lineno})"
+            f"{source}: not a drdrill scorecard: not JSON ({exc.msg} at line {exc.lineno})"
         ) from None
-    return parse_scorecard(data, str(path))
+    problem = _check_shape(data)
+    if problem is not None:
+        raise ScorecardError(f"{source}: not a drdrill scorecard: {problem}")
+    return data
+
+
+def load_checked(path: Path) -> Scorecard:
+    """Read and check the scorecard at ``path``: the one place a scorecard file is read; raises
+    :class:`ScorecardError` (a ValueError) with one line.
+
+    The file is read by the guarded reader (a regular file only, never more than :data:`MAX_SCORECARD_BYTES`,
+    a FIFO never blocks) and parsed by :func:`parse_scorecard_json`.
+    """
+    try:
+        raw = read_guarded(
+            path,
+            limit=MAX_SCORECARD_BYTES,
+            kind_fix="give the scorecard.json a drill wrote",
+            size_fix="give the scorecard.json a drill wrote",
+            noun="scorecard",
+        )
+    except FileRefusedError as exc:
+        raise ScorecardError(f"{path}: cannot read the scorecard: {exc.reason}") from None
+    return parse_scorecard(parse_scorecard_json(raw, str(path)), str(path))
 
 
 def json_schema() -> dict[str, Any]:

@@ -14,22 +14,32 @@ from pathlib import Path
 from pydantic import JsonValue
 
 from drdrill import __version__
-from drdrill.journal import Event, Kind
+from drdrill.journal import REPORT, Event, Kind, Type
 from drdrill.measure import Measurements, Objectives, Verdict
+from drdrill.measure.modes import ModeReport
+from drdrill.measure.notices import Communication
 from drdrill.measure.steps import StepResult
 from drdrill.measure.verdicts import DrillEnd, not_measured
 from drdrill.measure.workload import WorkloadFigures
 from drdrill.plan import Plan, Scenario
 from drdrill.report.schema import (
     STATUSES,
+    CommunicationCard,
     ConfigurationCard,
     CriterionRef,
+    DataCheckCard,
     EventCard,
+    FaultReportCard,
     InFault,
     LedgerCounts,
     MeasurementsCard,
+    MessageCard,
+    ModesCard,
+    ModeSpanCard,
+    NoticeStageCard,
     ObjectivesCard,
     PlanRef,
+    RpoWindowCard,
     ScenarioRef,
     Scorecard,
     StartLag,
@@ -53,6 +63,13 @@ def _s(ns: int | None) -> float | None:
 def _bound(bound: Bound | None) -> tuple[float, float] | None:
     """``(minus, plus)`` in seconds: the true time lies in [figure - minus, figure + plus]."""
     return None if bound is None else (round(bound[0] / NS_PER_S, 6), round(bound[1] / NS_PER_S, 6))
+
+
+def _json(value: object) -> JsonValue:
+    """A data check's value as JSON: numbers, strings, booleans and null as they are, anything else as text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
 
 
 def _status(status: str) -> Status:
@@ -81,6 +98,9 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
         unseen_gap_s=_s(m.unseen_gap_ns),
         in_fault=InFault(good_probes=m.good_probes_in_fault, acknowledged=m.acknowledged_in_fault),
         projected_rto_s=_s(m.projected_rto_ns(objectives.manual_ns)),
+        time_to_detect_by_system_s=None
+        if m.communication is None
+        else _s(m.communication.time_to_detect_by_system_ns),
         recovery_held_s=_s(m.recovery_held_ns),
         fault_held_s=_s(m.fault_held_ns),
         baseline_probe_latency_s=_s(m.baseline_latency_ns),
@@ -93,6 +113,21 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
         not_done_ids=sorted(ledger.unprocessed),
         lost_window_s=_s(m.lost_window_ns()) if ledger.read_done else None,
         not_measured=not_measured(m, objectives, end),
+        rpo_window=None
+        if m.loss is None
+        else RpoWindowCard(
+            ids=list(m.loss.ids),
+            oldest_before_failure_s=_secs(m.loss.oldest_before_ns),
+            newest_before_failure_s=_secs(m.loss.newest_before_ns),
+            span_s=_secs(m.loss.span_ns),
+        ),
+        done_twice=None if m.done_twice is None else dict(sorted(m.done_twice.items())),
+        data_checks=[
+            DataCheckCard(
+                name=c.name, outcome=c.outcome, value=_json(c.value), expect=_json(c.expect), why=c.why
+            )
+            for c in m.data_checks
+        ],
         workload=_workload(m.workload),
     )
 
@@ -134,6 +169,75 @@ def _workload(w: WorkloadFigures | None) -> WorkloadCard | None:
     )
 
 
+def _communication(comm: Communication | None) -> CommunicationCard | None:
+    if comm is None:
+        return None
+    return CommunicationCard(
+        time_to_detect_by_system_s=_s(comm.time_to_detect_by_system_ns),
+        alerts_before_fault=comm.alerts_before_fault,
+        detected_s=_s(comm.detected_ns),
+        detected_by=comm.detected_by,
+        restored_s=_s(comm.restored_ns),
+        messages=[
+            MessageCard(
+                at_s=_secs(m.at_ns),
+                channel=m.channel,
+                role=m.role,
+                shape=m.shape,
+                text=m.text,
+                action=m.action,
+                subject=m.subject,
+                stage=m.stage,
+                problems=list(m.problems),
+            )
+            for m in comm.messages
+        ],
+        stages=[
+            NoticeStageCard(
+                stage=r.stage,
+                outcome=r.outcome,
+                measured=r.measured,
+                objective=r.objective,
+                message=r.message,
+                deadline_s=_s(r.deadline_ns),
+                due_s=_s(r.due_ns),
+                sent_s=_s(r.sent_ns),
+            )
+            for r in comm.stages
+        ],
+    )
+
+
+def _modes(report: ModeReport | None) -> ModesCard | None:
+    if report is None:
+        return None
+    return ModesCard(
+        allowed=list(report.allowed),
+        spans=[
+            ModeSpanCard(
+                mode=s.mode,
+                raw=s.raw,
+                allowed=s.mode in report.allowed,
+                entered_s=_secs(s.entered_ns),
+                entered_minus_s=_secs(s.entered_minus_ns),
+                left_s=_s(s.left_ns),
+                left_minus_s=_secs(s.left_minus_ns),
+            )
+            for s in report.spans
+        ],
+    )
+
+
+def _fault_reports(events: Sequence[Event]) -> list[FaultReportCard]:
+    found = []
+    for e in events:
+        report = e.data.get(REPORT) if e.kind is Kind.FAULT and e.type is Type.END else None
+        if isinstance(report, dict) and report:
+            counts = {str(k): int(v) for k, v in report.items() if isinstance(v, int)}
+            found.append(FaultReportCard(fault=e.name, target=e.value or "", counts=counts))
+    return found
+
+
 def _step(step: StepResult, origin: int) -> StepCard:
     return StepCard(
         title=step.title,
@@ -141,6 +245,7 @@ def _step(step: StepResult, origin: int) -> StepCard:
         outcome=step.outcome,
         serves=step.serves,
         hook=step.hook,
+        action=step.action,
         owner=step.owner,
         estimate_s=_s(step.estimate_ns),
         started_s=None if step.invoked_ns is None else _s(step.invoked_ns - origin),
@@ -235,6 +340,7 @@ def build_scorecard(
                 for c in objectives.criteria
             ],
             detection_match="all" if objectives.criteria_match_all else "any",
+            staging_rpo_bound_s=_s(objectives.rpo_bound_ns),
         ),
         measurements=_measurements(measurements, objectives, DrillEnd(status, error)),
         verdicts=[_verdict(v) for v in verdicts],
@@ -250,6 +356,9 @@ def build_scorecard(
         timeline=[_event(e, origin) for e in events if e.kind is not Kind.READ],
         steps=[_step(s, origin) for s in measurements.steps],
         configuration=configuration,
+        communication=_communication(measurements.communication),
+        degraded_modes=_modes(measurements.modes),
+        fault_reports=_fault_reports(events),
     )
 
 

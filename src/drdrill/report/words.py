@@ -159,3 +159,86 @@ STEP_OUTCOMES = {
     "unfinished": "cut off: the drill stopped during it",
     "manual": "manual: not run by the drill",
 }
+
+
+# -- the system's own alerting, the client notices, degraded modes, what a provider counted -------------------
+
+STAGE_WORDS = {
+    "first_notice": "first notice",
+    "initial_assessment": "initial assessment",
+    "updates": "status update",
+    "resolution": "resolution notice",
+    "degraded": "degraded-mode notice",
+}
+PROVIDER_COUNTS = (
+    ("requests", "calls"),
+    ("errors", "answers spoiled"),
+    ("retry_after_sent", "told to wait (Retry-After)"),
+    ("early_calls", "calls before Retry-After allowed them"),
+    ("cut", "answers cut mid-way"),
+    ("refused_keys", "calls refused for their key"),
+)
+
+
+def routes_alerts(card: Scorecard) -> bool:
+    """The drill read the system's own alerts (the plan routes them to the sink)."""
+    return (
+        card.communication is not None or card.measurements.reason("time_to_detect_by_system_s") is not None
+    )
+
+
+def system_detection(card: Scorecard) -> str:
+    """The system's own time to detect, in words, beside drdrill's; or why it was not measured."""
+    comm = card.communication
+    if comm is None:
+        return card.measurements.reason("time_to_detect_by_system_s") or (
+            "not measured, because the plan routes no alert of the system to drdrill's notification sink"
+        )
+    value = card.measurements.time_to_detect_by_system_s
+    if value is None:
+        return (
+            card.measurements.reason("time_to_detect_by_system_s") or "not measured: no alert after the fault"
+        )
+    first = next((m for m in comm.messages if m.role == "alert" and m.at_s >= 0), None)
+    how = f" (first alert on {first.channel}, {first.shape})" if first is not None else ""
+    return f"{duration_s(value)}{how}"
+
+
+def message_lines(card: Scorecard, limit: int = 12) -> list[str]:
+    """Each alert and notice the sink received: when (from the fault), by which channel, and its first words."""
+    comm = card.communication
+    if comm is None:
+        return []
+    lines = []
+    for m in comm.messages[:limit]:
+        stage = f", {STAGE_WORDS.get(m.stage, m.stage)}" if m.stage else ""
+        words = (m.subject or m.text).replace("\n", " ")
+        shown = words if len(words) <= 80 else words[:77] + "..."
+        lines.append(f"{m.role} at {m.at_s:.2f} s on {m.channel} ({m.shape}{stage}): {shown!r}")
+    if len(comm.messages) > limit:
+        lines.append(f"... and {len(comm.messages) - limit} more")
+    return lines
+
+
+def mode_text(card: Scorecard) -> str | None:
+    """The degraded modes the system reported, in words; None when it reports no mode."""
+    modes = card.degraded_modes
+    if modes is None:
+        return None
+    if not modes.spans:
+        return "normal operation throughout"
+    parts = []
+    for span in modes.spans:
+        left = "not left" if span.left_s is None else f"back to normal at {span.left_s:.2f} s"
+        allowed = "" if span.allowed else " (not allowed by the scenario)"
+        parts.append(f"{span.mode!r}{allowed} from {span.entered_s:.2f} s, {left}")
+    return "; ".join(parts)
+
+
+def provider_counts(card: Scorecard) -> list[str]:
+    """What each fault's target counted while the fault was in place, in words."""
+    lines = []
+    for report in card.fault_reports:
+        said = ", ".join(f"{report.counts[k]} {w}" for k, w in PROVIDER_COUNTS if k in report.counts)
+        lines.append(f"{report.target} counted while the fault held: {said}")
+    return lines

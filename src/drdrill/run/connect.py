@@ -10,13 +10,12 @@ from __future__ import annotations
 import threading
 from functools import partial
 
-from drdrill import host
 from drdrill.errors import StagingError
 from drdrill.journal import CONTAINER, HOST, Kind, Type
 from drdrill.measure.objectives import criteria, link_of
-from drdrill.probes import CanaryProbe, LinkProbe, Observer, SystemSignals
+from drdrill.probes import CanaryProbe, LinkProbe, NotificationReader, Observer, SystemSignals
 from drdrill.run.context import DrillContext
-from drdrill.staging.override import TOXIPROXY_SERVICE
+from drdrill.staging.override import SINK_HTTP_PORT, SINK_SERVICE, TOXIPROXY_SERVICE
 from drdrill.staging.watch import ContainerEvent
 from drdrill.system import NotDeclared, SystemContext
 from drdrill.workload import Workload
@@ -53,7 +52,7 @@ def start_replica(ctx: DrillContext) -> None:
 def record_host(ctx: DrillContext) -> None:
     """Journal how busy the host is (its CPU counters and load), where /proc tells: the drill's timings are
     only as good as the cores it got (measure/host.py judges the host from two such samples)."""
-    found = host.sample()
+    found = ctx.settings.host_sample()
     if found is not None:
         ctx.journal.record(Kind.NOTE, Type.INFO, HOST, data=found)
 
@@ -160,6 +159,11 @@ def _observers(ctx: DrillContext) -> list[Observer]:
         links.append(
             LinkProbe(system, journal, clock, component, address, mode, interval_s, timeout_s, budget)
         )
+    channels = ctx.plan.staging_topology.notifications
+    if channels:
+        roles = {name: channel.role for name, channel in channels.items()}
+        sink = partial(ctx.replica.url, SINK_SERVICE, SINK_HTTP_PORT)
+        links.append(NotificationReader(system, journal, clock, sink, roles, SIGNAL_POLL_S, budget))
     return [
         *links,
         SystemSignals(system, journal, clock, system.signal_meanings(), SIGNAL_POLL_S, budget),

@@ -9,17 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drdrill import host
 from drdrill.clock import Clock
 from drdrill.errors import StagingError
-from drdrill.faults import FaultInjector
+from drdrill.faults import FaultInjector, ToxiproxyClient
+from drdrill.faults.toxiproxy import ProxiesFactory
 from drdrill.journal import Journal
 from drdrill.plan import Plan, Scenario
 from drdrill.plan.faults import Fault
 from drdrill.probes import Observer
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
-from drdrill.replica import ReplicaSlot
 from drdrill.run.steps import PlannedStep
-from drdrill.staging.backend import StagingBackend, StagingFactory
+from drdrill.staging.backend import ControlSlot, StagingBackend, StagingFactory
 from drdrill.staging.configuration import Configuration
 from drdrill.staging.stack import StagingStack
 from drdrill.system import DrillSystem
@@ -41,8 +42,11 @@ class DrillSettings:
     # A Python system (from pytest_drdrill_system); None drills the plan's declarative HTTP contract.
     system: DrillSystem | None = None
     staging: StagingFactory = StagingStack  # the replica's back-end; unit tests give a fake one
+    proxies: ProxiesFactory = ToxiproxyClient  # the run's Toxiproxy client; unit tests give a fake one
     # Where in a probe interval the fault lands, as a share of it; None: drawn from the run id (see baseline).
     fault_phase: float | None = None
+    # How busy the host is (drdrill.host.sample: its /proc counters); unit tests give a fixed one.
+    host_sample: Callable[[], dict[str, object] | None] = host.sample
 
 
 @dataclass
@@ -70,7 +74,7 @@ class DrillContext:
     run_dir: Path
     journal: Journal
     prepared: Prepared
-    replica: ReplicaSlot = field(default_factory=ReplicaSlot)
+    replica: ControlSlot = field(default_factory=ControlSlot)
     undo: UndoStack = field(default_factory=UndoStack)
     observers: dict[str, tuple[Observer, Undo]] = field(default_factory=dict)
     cleanup: list[str] = field(default_factory=list)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from drdrill.faults import InjectedFault, StopsServices
+from drdrill.datastores import StoreError
+from drdrill.faults import InjectedFault, Reports, StopsServices
 from drdrill.faults.network import ProxyDown, ProxyToxic
-from drdrill.journal import FINAL_READ, SKIPPED, STOPS, Kind, Type
+from drdrill.journal import DATA_CHECK, DONE_TWICE, FINAL_READ, REPORT, SKIPPED, STOPS, Kind, Type
 from drdrill.measure.ledger import build_ledger
-from drdrill.measure.timeline import probe_results
+from drdrill.measure.objectives import notice_objectives
+from drdrill.measure.timeline import fault_window, probe_results
 from drdrill.run.connect import record_host
 from drdrill.run.context import DrillContext
 from drdrill.run.hold import hold_until_steady
@@ -76,6 +78,15 @@ def fault(ctx: DrillContext) -> None:
         # Pushed before apply(): a fault that half-applied and raised is reverted too (reverting is always safe).
         reverts.append(ctx.undo.push(f"revert {injected.label}", _revert(ctx, injected), _fault_problem))
         injected.apply()
+        if isinstance(injected, StopsServices) and list(injected.stops) != stops:
+            # what it stopped is known only now (the containers mounting a lost volume)
+            journal.record(
+                Kind.FAULT,
+                Type.INFO,
+                injected.label,
+                value=injected.target,
+                data={STOPS: list(injected.stops)},
+            )
     assert start_ns is not None  # preflight refuses a scenario without faults
     bound_ns = start_ns + ns(s.recovery_bound)
     _steps(ctx).run(ctx.prepared.steps, "recovery", bound_ns)
@@ -100,7 +111,9 @@ def _revert(ctx: DrillContext, injected: InjectedFault) -> Callable[[], None]:
             ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=why)
             return
         injected.revert()
-        ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target)
+        report = dict(injected.report()) if isinstance(injected, Reports) else {}
+        data = {REPORT: report} if report else None
+        ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=data)
 
     return revert
 
@@ -116,9 +129,27 @@ def drain(ctx: DrillContext) -> None:
     deadline = ctx.clock.monotonic_ns() + ns(ctx.scenario.staging.drain_timeout)
     _steps(ctx).run(ctx.prepared.steps, "failback", deadline)
     _await_drained(ctx, deadline)
+    _await_notices(ctx, deadline)
     for name in list(ctx.observers):
         ctx.stop_observer(name)
     record_host(ctx)
+
+
+def _await_notices(ctx: DrillContext, deadline_ns: int) -> None:
+    """Keep reading the notification sink until the latest notice deadline after the revert has passed (within
+    the drain's time): a resolution notice sent in time must be seen, one never sent must be seen missing."""
+    rules = notice_objectives(ctx.plan, ctx.scenario)
+    window = fault_window(ctx.journal.events())
+    if rules is None or not rules.has_notices or window is None or window.end_ns is None:
+        return
+    longest = max((r.deadline_ns for r in rules.stages if r.deadline_ns is not None), default=0)
+    until = min(deadline_ns, window.end_ns + longest + ns(ctx.scenario.staging.probe_interval))
+    left = until - ctx.clock.monotonic_ns()
+    if left > 0:
+        ctx.journal.record(
+            Kind.NOTE, Type.INFO, "drain", data={"waiting_for_notices_s": round(left / 1e9, 3)}
+        )
+        ctx.wait(left / 1e9)
 
 
 def _await_drained(ctx: DrillContext, deadline_ns: int) -> None:
@@ -150,5 +181,43 @@ def final_read(ctx: DrillContext) -> None:
         why = f"not measured, because the final read failed: {type(exc).__name__}: {exc}"
         ctx.journal.record(Kind.READ, Type.FAIL, FINAL_READ, data={"why": why[:1000]})
         return
-    data = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
+    data: dict[str, object] = {"held": sorted(read.held), "done": sorted(read.done), "detail": read.detail}
+    if read.times_done:  # by unit: how many times; empty when nothing was done twice
+        data[DONE_TWICE] = {unit: n for unit, n in read.times_done.items() if n > 1}
     ctx.journal.record(Kind.READ, Type.OK, FINAL_READ, data=data)
+
+
+def verify(ctx: DrillContext) -> None:
+    """The scenario's data checks that have SQL, run for real through a data store after recovery: each one
+    journalled as a check (invoke, then ok or fail with the value found)."""
+    stores = ctx.prepared.injector.stores
+    for check in ctx.scenario.verification.data_checks:
+        if check.sql is None:
+            continue  # a check for the people running the recovery: the tabletop script lists it
+        ctx.journal.record(Kind.CHECK, Type.INVOKE, DATA_CHECK, process=check.name, data={"sql": check.sql})
+        store = check.store or stores.only_sql()
+        if store is None:
+            why = (
+                "not run, because the plan declares no data store to run it in (or several SQL ones): add "
+                "staging_topology.data_stores, or name one with the check's `store:`"
+            )
+            ctx.journal.record(Kind.CHECK, Type.INFO, DATA_CHECK, process=check.name, data={"why": why})
+            continue
+        try:
+            with stores.sql(store) as db:
+                rows = db.query(check.sql)
+        except StoreError as exc:
+            why = f"not run, because the query failed: {exc}"[:1000]
+            ctx.journal.record(Kind.CHECK, Type.INFO, DATA_CHECK, process=check.name, data={"why": why})
+            continue
+        found = rows[0][0] if rows and rows[0] else None
+        ok = found == check.expect or str(found) == str(check.expect)
+        data = {"store": store, "value": _plain(found), "expect": check.expect}
+        ctx.journal.record(
+            Kind.CHECK, Type.OK if ok else Type.FAIL, DATA_CHECK, process=check.name, data=data
+        )
+
+
+def _plain(value: object) -> object:
+    """A value a query returned, as JSON can hold it."""
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)

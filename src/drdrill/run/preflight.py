@@ -13,13 +13,14 @@ from typing import Any
 from drdrill.errors import DrdrillError
 from drdrill.faults import FaultInjector
 from drdrill.plan import Plan, Scenario
-from drdrill.replica import Replica
+from drdrill.run.actions import ActionBuilder
 from drdrill.run.context import DrillSettings, Prepared
 from drdrill.run.steps import plan_steps
+from drdrill.staging.backend import ReplicaControl
 from drdrill.system.kinds import resolve_system
 
 
-def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: Replica) -> Prepared:
+def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: ReplicaControl) -> Prepared:
     """Build and check the drill; raises :class:`DrdrillError` (or a subclass) with what to fix or install."""
     faults = [*scenario.faults, *settings.extra_faults]
     if not faults:
@@ -28,8 +29,8 @@ def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: 
             "add a `faults:` entry, or exercise it as a tabletop (drdrill tabletop)"
         )
     kind, system = resolve_system(plan, settings.system)
-    injector = FaultInjector(plan, faults, str(scenario.source), replica)
-    steps = plan_steps(scenario, settings.hooks)
+    injector = FaultInjector(plan, faults, str(scenario.source), replica, proxies=settings.proxies)
+    steps = plan_steps(scenario, settings.hooks, ActionBuilder(replica, injector.toxiproxy, settings.run_id))
     stack = settings.staging(plan, settings.run_id, settings.log)
     try:
         # The engine's and compose's versions are asked while compose reads the plan's file: neither waits.

@@ -80,14 +80,16 @@ def finish(
             "compose_override": stack.override_text if stack is not None else None,
             "system": type(prepared.system).__qualname__ if prepared is not None else None,
         },
-        configuration=_configuration(prepared, environment),
+        configuration=_configuration(prepared, environment, plan),
     )
     path = write_scorecard(scorecard, run_dir / "scorecard.json")
     write_html(scorecard, run_dir / "scorecard.html", str(path))
     return DrillResult(status, scorecard, path, verdicts, measurements)
 
 
-def _configuration(prepared: Prepared | None, environment: dict[str, Any]) -> ConfigurationCard | None:
+def _configuration(
+    prepared: Prepared | None, environment: dict[str, Any], plan: Plan
+) -> ConfigurationCard | None:
     """What shaped the system under drill, with the image each service ran (known once it started)."""
     if prepared is None or prepared.configuration is None:
         return None
@@ -98,4 +100,7 @@ def _configuration(prepared: Prepared | None, environment: dict[str, Any]) -> Co
         environment=dict(found.environment),
         images={str(k): str(v) for k, v in (environment.get("images") or {}).items()},
         plan_digest=found.plan_digest,
+        host_access_allowed={
+            service: list(entries) for service, entries in plan.staging_topology.allow_host_access.items()
+        },
     )

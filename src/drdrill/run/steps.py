@@ -1,13 +1,15 @@
 """The scenario's automated recovery steps: resolved in preflight, run by the fault and drain phases.
 
-Every step run is journalled as an operation: ``invoke`` (with what it serves: the recovery before the revert,
-or the fail-back after it), then ``ok`` with its output or ``fail`` with why. measure/ judges the verdict each
-step serves on its outcome, so a step that failed is never hidden behind a pass.
+A step is carried out by a Python hook the plan names, or by a declarative action (:mod:`drdrill.run.actions`)
+built into a runnable of the same shape. Every step run is journalled as an operation: ``invoke`` (with what it
+serves: the recovery before the revert, or the fail-back after it; and, for an action, which one and what it
+does), then ``ok`` with its detail or ``fail`` with why. measure/ judges the verdict each step serves on its
+outcome, so a step that failed is never hidden behind a pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,29 +17,47 @@ from drdrill.clock import Clock
 from drdrill.errors import DrdrillError
 from drdrill.journal import FAILOVER, Journal, Kind, Type
 from drdrill.plan import Plan, RecoveryStep, Scenario
-from drdrill.recovery import RecoveryContext, RecoveryHook
+from drdrill.recovery import RecoveryContext, RecoveryHook, RecoveryStepFailed
 from drdrill.replica import Replica
 from drdrill.system import DrillSystem
 
 Serves = Literal["recovery", "failback"]
+ActionHooks = Callable[[RecoveryStep], RecoveryHook]
 
 
 @dataclass(frozen=True)
 class PlannedStep:
-    """An automated step of the scenario and the hook that carries it out."""
+    """An automated step of the scenario and the hook (or the built declarative action) that carries it out."""
 
     step: RecoveryStep
     hook: RecoveryHook
 
     @property
     def serves(self) -> Serves:
-        return "failback" if self.hook.after_revert else "recovery"
+        return "failback" if self.hook.after_revert or self.step.after_revert else "recovery"
+
+    @property
+    def carried_by(self) -> str:
+        """The hook's name, or the action's kind (exec, http, repoint, start, wait_until)."""
+        if self.step.action is not None:
+            return self.step.action.kind
+        return str(self.step.hook)
 
 
-def plan_steps(scenario: Scenario, hooks: Mapping[str, RecoveryHook]) -> tuple[PlannedStep, ...]:
-    """Each automated step with its hook; a hook nobody registered stops the drill before it starts."""
+def plan_steps(
+    scenario: Scenario, hooks: Mapping[str, RecoveryHook], actions: ActionHooks | None = None
+) -> tuple[PlannedStep, ...]:
+    """Each automated step with its hook or built action; a hook nobody registered stops the drill before it
+    starts."""
     planned = []
     for step in scenario.recovery:
+        if step.action is not None:
+            if actions is None:
+                raise DrdrillError(
+                    f"{scenario.source}: step {step.title!r} has an action, and no runner for it"
+                )
+            planned.append(PlannedStep(step, actions(step)))
+            continue
         if step.hook is None:
             continue
         hook = hooks.get(step.hook)
@@ -72,7 +92,10 @@ class StepRunner:
             if planned.serves != serves:
                 continue
             step = planned.step
-            self.journal.record(Kind.STEP, Type.INVOKE, step.title, value=step.hook, data={"serves": serves})
+            invoked: dict[str, object] = {"serves": serves}
+            if step.action is not None:
+                invoked |= {"action": step.action.kind, "does": step.action.describe()}
+            self.journal.record(Kind.STEP, Type.INVOKE, step.title, value=planned.carried_by, data=invoked)
             ctx = RecoveryContext(
                 replica=self.replica,
                 system=self.system,
@@ -84,12 +107,12 @@ class StepRunner:
                 failover=failover,
             )
             try:
-                detail = planned.hook.run(ctx)
+                done = planned.hook.run(ctx)
             except DrdrillError as exc:
-                self.journal.record(
-                    Kind.STEP, Type.FAIL, step.title, value=step.hook, data={"detail": str(exc)[:1000]}
-                )
+                failed = exc.data if isinstance(exc, RecoveryStepFailed) else {}
+                data = {**failed, "detail": str(exc)[:1000]}
+                self.journal.record(Kind.STEP, Type.FAIL, step.title, value=planned.carried_by, data=data)
             else:
-                self.journal.record(
-                    Kind.STEP, Type.OK, step.title, value=step.hook, data={"detail": str(detail)[:1000]}
-                )
+                extra = getattr(done, "data", None)
+                data = {**(extra if isinstance(extra, Mapping) else {}), "detail": str(done)[:1000]}
+                self.journal.record(Kind.STEP, Type.OK, step.title, value=planned.carried_by, data=data)

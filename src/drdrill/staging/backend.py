@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from drdrill.plan import Plan
-from drdrill.replica import Replica
+from drdrill.replica import Replica, ReplicaSlot
 from drdrill.staging.configuration import Configuration
 from drdrill.staging.override import ProxyPlan
 from drdrill.staging.watch import ContainerEvent
@@ -21,17 +22,63 @@ class Stoppable(Protocol):
         """Stop (safe twice)."""
 
 
-class StagingBackend(Replica, Protocol):
+@dataclass(frozen=True)
+class ExecResult:
+    """How a command run in a container ended: its exit status (None: it did not end in time) and its output."""
+
+    exit_code: int | None
+    output: str
+
+
+@runtime_checkable
+class ReplicaControl(Replica, Protocol):
+    """What only the staging back-end can do to the running replica: the faults of the zone, region and data
+    families and the declarative recovery actions take this, never a compose command of their own."""
+
+    @property
+    def secrets(self) -> Mapping[str, str]:
+        """The run's generated secrets, by variable name (never written anywhere)."""
+
+    def replace(self, service: str) -> None:
+        """Throw ``service``'s container away (SIGKILL, removed with its anonymous volumes) and create a new one
+        from the same configuration: a new id and hostname, as an orchestrator does after a node loss."""
+
+    def start_services(self, services: Sequence[str] = (), profile: str | None = None) -> list[str]:
+        """Create and start ``services`` (or every service of compose ``profile``) without touching any other;
+        returns the services started."""
+
+    def await_ready(self, services: Sequence[str], timeout_s: float) -> None:
+        """Wait until the plan's readiness of each of ``services`` holds; raises when it does not in time."""
+
+    def disconnect(self, service: str) -> None:
+        """Cut ``service``'s container from every network it is on (it keeps running: a partition)."""
+
+    def reconnect(self, service: str) -> None:
+        """Attach ``service``'s container again to the networks :meth:`disconnect` cut, with the same names."""
+
+    def remove_volume(self, volume: str) -> list[str]:
+        """Remove every container mounting the named compose ``volume``, then the volume (the disk is gone);
+        returns the services whose containers went."""
+
+    def exec(
+        self,
+        service: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> ExecResult:
+        """Run ``argv`` in ``service``'s running container, within ``timeout_s``."""
+
+
+class StagingBackend(ReplicaControl, Protocol):
     """One run's replica: prepared with nothing started, started, reached from the host (:class:`Replica`),
     stopped."""
 
     project: str
     compose_file: Path
     started: bool
-
-    @property
-    def secrets(self) -> Mapping[str, str]:
-        """The run's generated secrets, by variable name (never written anywhere)."""
 
     @property
     def proxies(self) -> list[ProxyPlan]:
@@ -74,3 +121,54 @@ class StagingBackend(Replica, Protocol):
 
 
 StagingFactory = Callable[[Plan, str, Log], StagingBackend]
+
+
+class ControlSlot(ReplicaSlot):
+    """The slot faults and recovery actions are built against in preflight: the replica (:class:`Replica`) and
+    what only its back-end can do (:class:`ReplicaControl`), reached once the replica runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._control: ReplicaControl | None = None
+
+    def attach(self, replica: Replica) -> None:
+        super().attach(replica)
+        self._control = replica if isinstance(replica, ReplicaControl) else None
+
+    @property
+    def secrets(self) -> Mapping[str, str]:
+        return self._backend().secrets
+
+    def _backend(self) -> ReplicaControl:
+        if self._control is None:
+            raise LookupError("the staging replica is not running")
+        return self._control
+
+    def replace(self, service: str) -> None:
+        self._backend().replace(service)
+
+    def start_services(self, services: Sequence[str] = (), profile: str | None = None) -> list[str]:
+        return self._backend().start_services(services, profile)
+
+    def await_ready(self, services: Sequence[str], timeout_s: float) -> None:
+        self._backend().await_ready(services, timeout_s)
+
+    def disconnect(self, service: str) -> None:
+        self._backend().disconnect(service)
+
+    def reconnect(self, service: str) -> None:
+        self._backend().reconnect(service)
+
+    def remove_volume(self, volume: str) -> list[str]:
+        return self._backend().remove_volume(volume)
+
+    def exec(
+        self,
+        service: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> ExecResult:
+        return self._backend().exec(service, argv, user=user, env=env, timeout_s=timeout_s)

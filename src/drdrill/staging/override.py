@@ -31,6 +31,10 @@ PROVIDER_SIM_PORT = 8000  # chat completions and the /_sim fault admin API
 TOXIPROXY_API_PORT = 8474
 TOXIPROXY_FIRST_LISTEN_PORT = 18001
 PROXIES_IN_CONTAINER = "/etc/drdrill/proxies.json"
+SINK_SERVICE = "drdrill-notify"
+SINK_IMAGE = "drdrill/notify-sink:local"
+SINK_HTTP_PORT = 8090  # webhooks, and /_sink/messages for the drill
+SINK_SMTP_BASE_PORT = 2525  # the i-th channel's SMTP server listens on this + i
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class ComposeService:
     ports: tuple[int, ...]  # container ports it publishes or exposes
     networks: tuple[str, ...]
     has_container_name: bool = False
+    profiles: tuple[str, ...] = ()  # a service in a profile is not started with the replica, only when asked
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,15 @@ class ComposeModel:
     services: Mapping[str, ComposeService]
     networks: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
+
+    def in_profile(self, profile: str) -> list[str]:
+        """The services of compose profile ``profile``."""
+        return [name for name, service in self.services.items() if profile in service.profiles]
+
+    @property
+    def started_with_replica(self) -> list[str]:
+        """The services ``compose up`` starts: those in no profile."""
+        return [name for name, service in self.services.items() if not service.profiles]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ComposeModel:
@@ -76,6 +90,7 @@ class ComposeModel:
                 ports=tuple(dict.fromkeys(ports)),
                 networks=names or ("default",),
                 has_container_name=bool(raw.get("container_name")),
+                profiles=tuple(str(p) for p in raw.get("profiles") or ()),
             )
 
         def own(section: str) -> tuple[str, ...]:
@@ -92,7 +107,7 @@ class ProxyPlan:
     name: str
     listen_port: int
     upstream: str
-    consumer: str
+    consumers: tuple[str, ...]
     env: Mapping[str, str]
 
     @property
@@ -104,7 +119,7 @@ class ProxyPlan:
 def proxy_plans(plan: Plan) -> list[ProxyPlan]:
     """The plan's links as proxies, each on its own listen port, in declaration order."""
     return [
-        ProxyPlan(name, TOXIPROXY_FIRST_LISTEN_PORT + i, link.upstream, link.consumer, link.env)
+        ProxyPlan(name, TOXIPROXY_FIRST_LISTEN_PORT + i, link.upstream, link.consumers, link.env)
         for i, (name, link) in enumerate(plan.staging_topology.links.items())
     ]
 
@@ -118,6 +133,23 @@ def toxiproxy_config(proxies: Sequence[ProxyPlan]) -> str:
         ],
         indent=2,
     )
+
+
+def sink_env(plan: Plan) -> dict[str, dict[str, str]]:
+    """The variables each consumer of a notification channel gets, pointing it at the sink (by service)."""
+    found: dict[str, dict[str, str]] = {}
+    for i, (name, channel) in enumerate(plan.staging_topology.notifications.items()):
+        values = {
+            "{webhook}": f"http://{SINK_SERVICE}:{SINK_HTTP_PORT}/{name}",
+            "{smtp_host}": SINK_SERVICE,
+            "{smtp_port}": str(SINK_SMTP_BASE_PORT + i),
+        }
+        for var, template in channel.env.items():
+            filled = template
+            for placeholder, value in values.items():
+                filled = filled.replace(placeholder, value)
+            found.setdefault(channel.consumer, {})[var] = filled
+    return found
 
 
 def needed_ports(plan: Plan, model: ComposeModel) -> dict[str, list[int]]:
@@ -137,11 +169,45 @@ def needed_ports(plan: Plan, model: ComposeModel) -> dict[str, list[int]]:
         if system.final_read is not None:
             templates.append(system.final_read.url)
         templates += [s.url for s in system.signals.values() if s.url is not None]
+    for scenario in plan.scenarios.values():
+        for step in scenario.recovery:
+            if step.action is not None and step.action.http is not None:
+                templates.append(step.action.http.url)
     for template in templates:
         for named, port in service_ports(template):
             if named in wanted and port not in wanted[named]:
                 wanted[named].append(port)
+    # drdrill reaches data stores itself (data faults, data checks): where they are, and, for a store behind a
+    # link, every place a recovery may repoint that link to.
+    for named, port in store_addresses(plan):
+        if named in wanted and port not in wanted[named]:
+            wanted[named].append(port)
     return wanted
+
+
+def repoint_targets(plan: Plan) -> dict[str, list[tuple[str, int]]]:
+    """Per link, every ``(service, port)`` a recovery action of some scenario may repoint it to."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for scenario in plan.scenarios.values():
+        for step in scenario.recovery:
+            repoint = step.action.repoint if step.action is not None else None
+            if repoint is not None:
+                found.setdefault(repoint.link, []).append((repoint.service, repoint.port))
+    return found
+
+
+def store_addresses(plan: Plan) -> list[tuple[str, int]]:
+    """Every ``(service, port)`` a data store of the plan may be reached at during a drill."""
+    topo = plan.staging_topology
+    found: list[tuple[str, int]] = []
+    for store in topo.data_stores.values():
+        if store.service is not None and store.port is not None:
+            found.append((store.service, store.port))
+        elif store.link is not None and store.link in topo.links:
+            link = topo.links[store.link]
+            found.append((link.upstream_service, link.upstream_port))
+            found += repoint_targets(plan).get(store.link, [])
+    return list(dict.fromkeys(found))
 
 
 def service_zones(plan: Plan) -> dict[str, tuple[str, str | None]]:
@@ -200,12 +266,15 @@ def build_override(
     toxiproxy_api_port: int,
     proxies_file: str,
     link_ports: Mapping[str, int] | None = None,
+    sink_port: int | None = None,
 ) -> Override:
-    """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port, and
-    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener."""
+    """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port,
+    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener, and ``sink_port`` is where the
+    notification sink's HTTP side is published (when the plan has notification channels)."""
     labels = {LABEL_MANAGED: "true", LABEL_RUN: run_id, LABEL_OWNER: owner}
     zones = service_zones(plan)
     proxies = proxy_plans(plan)
+    notified = sink_env(plan)
     out = Override()
     for name, service in model.services.items():
         settings: dict[str, Any] = {"init": True, "pull_policy": "never"}
@@ -227,18 +296,25 @@ def build_override(
         consumer_env = {
             var: value.replace("{proxy}", p.address)
             for p in proxies
-            if p.consumer == name
+            if name in p.consumers
             for var, value in p.env.items()
         }
+        depends = {TOXIPROXY_SERVICE: {"condition": "service_started"}} if consumer_env else {}
+        if name in notified:
+            consumer_env.update(notified[name])
+            depends[SINK_SERVICE] = {"condition": "service_started"}
         if consumer_env:
             settings["environment"] = consumer_env
-            settings["depends_on"] = {TOXIPROXY_SERVICE: {"condition": "service_started"}}
+            settings["depends_on"] = depends
         out.services[name] = settings
     if proxies:
+        # Toxiproxy joins every network its consumers, upstreams and possible repoint targets are on.
+        targets = repoint_targets(plan)
         reach = {
             n
             for p in proxies
-            for s in (p.consumer, p.upstream.rsplit(":", 1)[0])
+            for s in (*p.consumers, p.upstream.rsplit(":", 1)[0], *(t for t, _ in targets.get(p.name, [])))
+            if s in model.services
             for n in model.services[s].networks
         }
         out.services[TOXIPROXY_SERVICE] = {
@@ -268,9 +344,27 @@ def build_override(
             "labels": {**labels, LABEL_COMPONENT: "drdrill-toxiproxy"},
             "stop_grace_period": "1s",
         }
+    if notified:
+        channels = plan.staging_topology.notifications
+        out.services[SINK_SERVICE] = {
+            "image": SINK_IMAGE,
+            "pull_policy": "never",
+            "init": True,
+            "environment": {
+                "SINK_CHANNELS": ",".join(channels),
+                "PORT": str(SINK_HTTP_PORT),
+                "SMTP_BASE_PORT": str(SINK_SMTP_BASE_PORT),
+            },
+            # The drill reads the messages here (loopback only); the consumers reach it on the replica's network.
+            "ports": [f"127.0.0.1:{sink_port}:{SINK_HTTP_PORT}"] if sink_port is not None else [],
+            "networks": sorted({n for consumer in notified for n in model.services[consumer].networks}),
+            "labels": {**labels, LABEL_COMPONENT: SINK_SERVICE},
+            "stop_grace_period": "1s",
+        }
     used = {n for s in model.services.values() for n in s.networks}
-    if proxies:
-        used |= set(out.services[TOXIPROXY_SERVICE]["networks"])
+    for extra in (TOXIPROXY_SERVICE, SINK_SERVICE):
+        if extra in out.services:
+            used |= set(out.services[extra]["networks"])
     for network in sorted(used):
         if network == "default" or network in model.networks:
             out.networks[network] = {"labels": labels}

@@ -4,6 +4,8 @@ behind (found by label, since Ryuk cannot run without a registry)."""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -13,8 +15,9 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 from types import MappingProxyType
@@ -29,6 +32,11 @@ from testcontainers.compose import DockerCompose
 
 from drdrill.errors import EnvironmentNotReadyError, StagingError
 from drdrill.plan import Plan
+from drdrill.plan.compose import ComposeError, read_compose
+from drdrill.plan.files import FileRefusedError, exists, read_guarded
+from drdrill.plan.hostaccess import allowed as host_access_allowed
+from drdrill.plan.hostaccess import locate, resolved_host_access
+from drdrill.staging.backend import ExecResult
 from drdrill.staging.configuration import (
     Configuration,
     digest,
@@ -41,6 +49,9 @@ from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
     LABEL_RUN,
+    SINK_HTTP_PORT,
+    SINK_IMAGE,
+    SINK_SERVICE,
     TOXIPROXY_IMAGE,
     ComposeModel,
     build_image_name,
@@ -56,20 +67,24 @@ __all__ = [
     "LABEL_MANAGED",
     "LABEL_OWNER",
     "LABEL_RUN",
+    "Engine",
     "StagingStack",
     "check_compose",
     "docker_client",
     "engine_refusal",
+    "is_local",
     "leftovers",
     "owner_gone",
     "owner_tag",
     "remove_by_label",
+    "resolve_engine",
     "sweep_leftovers",
     "sweep_run_dirs",
 ]
 
 STOP_TIMEOUT_S = 5  # a graceful stop, where one is wanted (a port clash on start)
 DOWN_TIMEOUT_S = 0  # the replica at teardown: killed
+ALL_PROFILES = ("--profile", "*")
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
 PORT_ATTEMPTS = 3
@@ -98,31 +113,132 @@ def owner_tag() -> str:
 
 
 ALLOW_REMOTE_ENV = "DRDRILL_ALLOW_REMOTE_DOCKER"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"
+_DOCKER_CONFIG_BYTES = 1024 * 1024  # a Docker config is a few hundred bytes
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The engine the Docker CLI (and so ``docker compose``) talks to, and what named it."""
+
+    host: str
+    named_by: str
+    """In words: ``DOCKER_HOST``, ``DOCKER_CONTEXT=x``, ``the current context 'x' of <config>``, or the default."""
+    fix: str
+    """How to make drdrill use the local engine instead."""
+
+
+def _docker_config_dir(environ: Mapping[str, str]) -> Path:
+    if environ.get("DOCKER_CONFIG"):
+        return Path(environ["DOCKER_CONFIG"])
+    home = environ.get("HOME") or str(Path.home())
+    return Path(home) / ".docker"
+
+
+def _read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A small JSON object from the Docker config directory; :class:`StagingError` with one line otherwise."""
+    try:
+        raw = read_guarded(path, limit=_DOCKER_CONFIG_BYTES, noun=what)
+        data = json.loads(raw.decode("utf-8"))
+    except FileRefusedError as exc:
+        raise StagingError(
+            f"{exc}; the Docker CLI cannot read it either: fix it, or set DOCKER_HOST"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise StagingError(
+            f"{path}: not JSON; the Docker CLI cannot read it either: fix it, or set DOCKER_HOST"
+        ) from None
+    if not isinstance(data, dict):
+        raise StagingError(f"{path}: not a JSON object; fix it, or set DOCKER_HOST")
+    return data
+
+
+def _context_host(config_dir: Path, name: str) -> str | None:
+    """The docker endpoint of context ``name`` (stored under the SHA-256 of its name), None if undefined."""
+    meta = config_dir / "contexts" / "meta" / hashlib.sha256(name.encode("utf-8")).hexdigest() / "meta.json"
+    if not exists(meta):
+        return None
+    endpoints = _read_json_object(meta, "context file").get("Endpoints")
+    docker_endpoint = endpoints.get("docker") if isinstance(endpoints, dict) else None
+    host = docker_endpoint.get("Host") if isinstance(docker_endpoint, dict) else None
+    return host if isinstance(host, str) and host else DEFAULT_ENGINE
+
+
+def resolve_engine(environ: Mapping[str, str]) -> Engine:
+    """The engine as the Docker CLI resolves it: ``DOCKER_HOST``, then ``DOCKER_CONTEXT``, then the
+    ``currentContext`` of ``$DOCKER_CONFIG/config.json`` (default ``~/.docker``), then the local socket.
+
+    ``docker compose`` resolves it the same way, so this is the engine a drill's containers start on. Raises
+    :class:`StagingError` when a context is named but not defined, or the config cannot be read.
+    """
+    allow = f"or set {ALLOW_REMOTE_ENV}=1 to drill on that engine on purpose"
+    host = environ.get("DOCKER_HOST", "")
+    if host:
+        return Engine(host, f"DOCKER_HOST={host}", f"unset DOCKER_HOST, {allow}")
+    config_dir = _docker_config_dir(environ)
+    context = environ.get("DOCKER_CONTEXT", "")
+    named_by = f"DOCKER_CONTEXT={context}"
+    fix = f"unset DOCKER_CONTEXT, {allow}"
+    if not context:
+        config = config_dir / "config.json"
+        if not exists(config):
+            return Engine(DEFAULT_ENGINE, "the default", "")
+        current = _read_json_object(config, "Docker config").get("currentContext")
+        context = current if isinstance(current, str) else ""
+        named_by = f"the Docker CLI's current context {context!r} (currentContext in {config})"
+        fix = f"switch to the local engine with `docker context use default`, {allow}"
+    if context in ("", "default"):
+        return Engine(DEFAULT_ENGINE, "the default", "")
+    found = _context_host(config_dir, context)
+    if found is None:
+        raise StagingError(
+            f"{named_by} is not defined in {config_dir / 'contexts'}, so the engine it means is unknown; "
+            f"{fix.replace(f', {allow}', '')} (docker context ls lists the defined ones)"
+        )
+    return Engine(found, named_by, fix)
+
+
+def is_local(host: str) -> bool:
+    """A unix socket, a Windows named pipe, or TCP to a loopback address: this machine's engine.
+
+    Anything else (another address, ``ssh://``, a scheme drdrill does not know) is another machine's.
+    """
+    if host.startswith(("unix://", "npipe://")):
+        return True
+    try:
+        parts = urlsplit(host if "://" in host else f"tcp://{host}")
+        name = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme not in ("tcp", "http", "https"):
+        return False
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def engine_refusal(environ: Mapping[str, str]) -> str | None:
-    """Why drdrill will not drive the engine ``DOCKER_HOST`` / ``DOCKER_CONTEXT`` name, or None if it is local.
+    """Why drdrill will not drive the engine the Docker CLI would use in ``environ``, or None if it is local.
 
     A drill kills and floods what it starts: only this machine's engine is driven unless the user says otherwise.
+    The engine is resolved as the CLI resolves it (:func:`resolve_engine`), so a remote current context of the
+    Docker config is refused like a remote ``DOCKER_HOST``.
     """
     if environ.get(ALLOW_REMOTE_ENV) == "1":
         return None
-    host = environ.get("DOCKER_HOST", "")
-    if host and not host.startswith(("unix://", "npipe://")):
-        name = urlsplit(host if "://" in host else f"tcp://{host}").hostname or ""
-        if name not in LOOPBACK_HOSTS:
-            return (
-                f"DOCKER_HOST={host} is not this machine's Docker engine, and drdrill only drives the local "
-                f"one; unset DOCKER_HOST, or set {ALLOW_REMOTE_ENV}=1 to drill on that engine on purpose"
-            )
-    context = environ.get("DOCKER_CONTEXT", "")
-    if context and context != "default" and not host:
-        return (
-            f"DOCKER_CONTEXT={context} may name another machine's engine, and drdrill only drives the local "
-            f"one; unset DOCKER_CONTEXT, or set {ALLOW_REMOTE_ENV}=1 to use that context on purpose"
-        )
-    return None
+    try:
+        engine = resolve_engine(environ)
+    except StagingError as exc:
+        return str(exc)
+    if is_local(engine.host):
+        return None
+    who = engine.named_by
+    if not who.startswith("DOCKER_HOST="):  # a context: say where it points
+        who += f", whose endpoint is {engine.host},"
+    return f"{who} is not this machine's Docker engine, and drdrill only drives the local one; {engine.fix}"
 
 
 def docker_client() -> docker.DockerClient:
@@ -199,7 +315,20 @@ def _image_present(image: str) -> bool:
     return done.returncode == 0
 
 
-DRDRILL_IMAGES = ("drdrill/toxiproxy:local", "drdrill/provider-sim:local", "drdrill/base:local")
+DRDRILL_IMAGES = (
+    "drdrill/toxiproxy:local",
+    "drdrill/provider-sim:local",
+    "drdrill/notify-sink:local",
+    "drdrill/base:local",
+)
+
+
+@dataclass(frozen=True)
+class _RunFiles:
+    """The files one run writes in its temporary folder."""
+
+    override: Path
+    proxies: Path
 
 
 class StagingStack:
@@ -221,12 +350,11 @@ class StagingStack:
         self.run_id = run_id
         self.project = f"drdrill-{run_id}"
         self._log = log
-        self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{run_id}-"))
-        self._override_file = self._envdir / "drdrill.override.yaml"
-        self._proxies_file = self._envdir / "proxies.json"
+        # The run's temporary folder is made by prepare(), not here: a refusal before it (an engine that is
+        # not local, a missing compose plugin) leaves nothing on disk.
+        self._envdir: Path | None = None
         # New for every run: a replica's database password is good for one drill only.
         self.secrets = {name: secrets.token_urlsafe(24) for name in topology.generated_secrets}
-        (self._envdir / "owner").write_text(owner_tag(), encoding="utf-8")
         self._compose = self._compose_for(str(self.compose_file.name))
         self.model: ComposeModel | None = None
         self.proxies = proxy_plans(plan)
@@ -234,6 +362,7 @@ class StagingStack:
         self._toxiproxy_port: int | None = None
         self._link_ports: dict[str, int] = {}
         self._override_text = ""
+        self._cut: dict[str, list[tuple[str, list[str]]]] = {}  # networks a service was disconnected from
         self.started = False
 
     def _compose_for(self, *files: str) -> _ProjectCompose:
@@ -257,19 +386,27 @@ class StagingStack:
     def sweep(self) -> int:
         """Remove what runs whose owner process is dead left behind: Docker objects and temporary files."""
         removed = sweep_leftovers(docker_client(), self._log)
-        for stale in sweep_run_dirs(self._envdir.parent, keep=self._envdir):
+        for stale in sweep_run_dirs(Path(tempfile.gettempdir()), keep=self._envdir):
             self._log(f"removed the temporary files of killed run {stale}")
         return removed
 
     def prepare(self) -> None:
-        """Read the compose model, make sure every image is here (built, never pulled), write the override."""
+        """Read the compose model, make sure every image is here (built, never pulled), write the override.
+
+        Makes the run's temporary folder; :meth:`stop` removes it, also after this raised.
+        """
+        if self._envdir is None:
+            self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{self.run_id}-"))
+            (self._envdir / "owner").write_text(owner_tag(), encoding="utf-8")
         try:
-            config = json.loads(self._compose.run("config", "--format", "json").stdout)
+            # Every profile's services too: a profile started by a recovery step gets drdrill's settings as well.
+            config = json.loads(self._compose.run(*ALL_PROFILES, "config", "--format", "json").stdout)
         except subprocess.CalledProcessError as exc:
             raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
+        self._refuse_host_access(config)
         self.model = ComposeModel.from_config(config)
         self._write_override()
-        self._compose = self._compose_for(self.compose_file.name, str(self._override_file))
+        self._compose = self._compose_for(self.compose_file.name, str(self._files.override))
         # compose checks the override while the images are made sure of: neither needs the other.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-check") as pool:
             checked = pool.submit(self._compose.run, "config", "--quiet")
@@ -282,8 +419,29 @@ class StagingStack:
                     f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
                 ) from exc
 
+    def _refuse_host_access(self, config: Mapping[str, Any]) -> None:
+        """Refuse what the plan loader could not see: settings that give the stack the host once compose has
+        filled in ``${...}`` values and merged includes and extends (the loader refused the rest already)."""
+        allowances = self.plan.staging_topology.allow_host_access
+        found = resolved_host_access(config, self.compose_file)
+        tree = Path(os.path.realpath(self.compose_file.parent))
+        refused = [a for a in found if not host_access_allowed(a, allowances, tree)]
+        if not refused:
+            return
+        try:
+            doc = read_compose(self.compose_file).doc
+        except ComposeError as exc:
+            raise StagingError(f"{self.compose_file}: {exc}") from None
+        issues = sorted({locate(a, doc) for a in refused})
+        raise StagingError(
+            "the compose file, as docker compose resolves it, gives the stack the host:\n"
+            + "\n".join(str(issue) for issue in issues)
+        )
+
     def _ensure_images(self, model: ComposeModel) -> None:
         needed = [TOXIPROXY_IMAGE] if self.proxies else []
+        if self.plan.staging_topology.notifications:
+            needed.append(SINK_IMAGE)
         for image in needed:
             if not _image_present(image):
                 raise EnvironmentNotReadyError(
@@ -351,13 +509,17 @@ class StagingStack:
         assert self.model is not None
         wanted = needed_ports(self.plan, self.model)
         pairs = [(service, port) for service, ports in wanted.items() for port in ports]
-        chosen = free_ports(len(pairs) + 1 + len(self.proxies))
+        sink = 1 if self.plan.staging_topology.notifications else 0
+        chosen = free_ports(len(pairs) + 1 + len(self.proxies) + sink)
         self._host_ports = dict(zip(pairs, chosen[: len(pairs)], strict=True))
+        if sink:
+            self._host_ports[(SINK_SERVICE, SINK_HTTP_PORT)] = chosen[-1]
         self._toxiproxy_port = chosen[len(pairs)] if self.proxies else None
         self._link_ports = {
-            p.name: port for p, port in zip(self.proxies, chosen[len(pairs) + 1 :], strict=True)
+            p.name: port
+            for p, port in zip(self.proxies, chosen[len(pairs) + 1 : len(chosen) - sink], strict=True)
         }
-        self._proxies_file.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
+        self._files.proxies.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
         override = build_override(
             self.plan,
             self.model,
@@ -366,10 +528,22 @@ class StagingStack:
             host_ports=self._host_ports,
             toxiproxy_api_port=chosen[len(pairs)],
             link_ports=self._link_ports,
-            proxies_file=str(self._proxies_file),
+            proxies_file=str(self._files.proxies),
+            sink_port=chosen[-1] if sink else None,
         )
         self._override_text = override.render()
-        self._override_file.write_text(self._override_text, encoding="utf-8")
+        self._files.override.write_text(self._override_text, encoding="utf-8")
+
+    @property
+    def _files(self) -> _RunFiles:
+        if self._envdir is None:
+            raise StagingError("the staging replica is not prepared: prepare() makes its files")
+        return _RunFiles(self._envdir / "drdrill.override.yaml", self._envdir / "proxies.json")
+
+    def _remove_envdir(self) -> None:
+        if self._envdir is not None:
+            shutil.rmtree(self._envdir, ignore_errors=True)
+            self._envdir = None
 
     def configuration(self) -> Configuration:
         """What shapes this replica: the compose file's digest and the value each of its variables gets."""
@@ -428,21 +602,30 @@ class StagingStack:
     @property
     def override_file(self) -> Path:
         """The generated compose override (written by :meth:`prepare`)."""
-        return self._override_file
+        return self._files.override
 
     def readiness(self) -> dict[str, str]:
-        """What is polled until the replica is ready: each service's ``ready`` URL, and Toxiproxy's API."""
+        """What is polled until the replica is ready: each ``ready`` URL of what it starts with, and Toxiproxy's
+        API."""
+        return self._readiness()
+
+    def _readiness(self, services: Sequence[str] | None = None) -> dict[str, str]:
+        """Readiness URL per check: of ``services``, or (None) of everything the replica starts with."""
+        started = set(self.model.started_with_replica) if self.model is not None else None
         checks = {
             f"{service} {spec.ready}": render(spec.ready, self, {})
             for service, spec in self.plan.staging_topology.services.items()
+            if (service in services if services is not None else started is None or service in started)
         }
-        if self.proxies:
+        if self.proxies and services is None:
             checks["drdrill-toxiproxy /version"] = f"{self.toxiproxy_url}/version"
+        if self.plan.staging_topology.notifications:
+            checks[f"{SINK_SERVICE} /health"] = f"{self.url(SINK_SERVICE, SINK_HTTP_PORT)}/health"
         return checks
 
-    def _await_ready(self) -> None:
-        waiting = self.readiness()
-        deadline = time.monotonic() + READY_TIMEOUT_S
+    def _await_ready(self, services: Sequence[str] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:
+        waiting = self._readiness(services)
+        deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=1.0) as http:
             while waiting:
                 for name, url in list(waiting.items()):
@@ -451,11 +634,133 @@ class StagingStack:
                 if not waiting:
                     break
                 if time.monotonic() > deadline:
+                    what = "the staging replica" if services is None else ", ".join(services)
                     raise StagingError(
-                        f"the staging replica did not become ready within {READY_TIMEOUT_S:g} s; "
+                        f"{what} did not become ready within {timeout_s:g} s; "
                         f"still waiting for: {', '.join(sorted(waiting))}\n{self._logs_tail()}"
                     )
                 time.sleep(READY_POLL_S)
+
+    # -- what only the back-end can do (faults of the zone, region and data families; recovery actions) ----
+
+    def replace(self, service: str) -> None:
+        """SIGKILL ``service``'s container, remove it with its anonymous volumes, create a new one."""
+        try:
+            old = self.container(service)
+            old.reload()
+            if old.status in ("running", "paused"):
+                old.kill()
+        except docker.errors.NotFound:
+            pass  # gone already: the new one is created all the same
+        self._compose_run(
+            f"replace the container of {service}",
+            "up",
+            "--detach",
+            "--no-deps",
+            "--force-recreate",
+            "--renew-anon-volumes",
+            "--timeout",
+            "0",
+            service,
+        )
+
+    def start_services(self, services: Sequence[str] = (), profile: str | None = None) -> list[str]:
+        """``compose up --no-deps`` of exactly these services (a profile's, when given): nothing else restarts."""
+        names = list(services)
+        if profile is not None:
+            if self.model is None:
+                raise StagingError("the replica's compose model is not read yet")
+            names = self.model.in_profile(profile)
+            if not names:
+                raise StagingError(f"compose profile {profile!r} has no services in {self.compose_file}")
+        self._compose_run(f"start {', '.join(names)}", "up", "--detach", "--no-deps", *names)
+        return names
+
+    def await_ready(self, services: Sequence[str], timeout_s: float) -> None:
+        """Wait for the plan's readiness of ``services`` (services it declares none for only need to run)."""
+        self._await_ready(list(services), timeout_s)
+
+    def disconnect(self, service: str) -> None:
+        """Cut the container from every network, remembering its names there for :meth:`reconnect`."""
+        container = self.container(service)
+        container.reload()
+        networks = dict(container.attrs.get("NetworkSettings", {}).get("Networks") or {})
+        client = docker_client()
+        saved: list[tuple[str, list[str]]] = []
+        for name, settings in networks.items():
+            aliases = [str(a) for a in (settings or {}).get("Aliases") or [] if a]
+            client.networks.get(name).disconnect(container, force=True)
+            saved.append((name, aliases))
+        self._cut.setdefault(service, []).extend(saved)
+
+    def reconnect(self, service: str) -> None:
+        """Attach the container again to the networks :meth:`disconnect` cut, under the same names."""
+        saved = self._cut.pop(service, [])
+        if not saved:
+            return
+        container = self.container(service)
+        client = docker_client()
+        for name, aliases in saved:
+            try:
+                client.networks.get(name).connect(container, aliases=aliases or None)
+            except docker.errors.APIError as exc:
+                if "already exists" not in str(exc):
+                    raise
+
+    def remove_volume(self, volume: str) -> list[str]:
+        """Remove the containers that mount compose volume ``volume``, then the volume itself."""
+        client = docker_client()
+        labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.volume={volume}"]
+        found = client.volumes.list(filters={"label": labels})
+        if not found:
+            raise StagingError(f"no volume {volume!r} in {self.project}")
+        services: list[str] = []
+        for vol in found:
+            for container in client.containers.list(
+                all=True, filters={"volume": vol.name}, ignore_removed=True
+            ):
+                services.append(
+                    str((container.labels or {}).get("com.docker.compose.service", container.name))
+                )
+                container.remove(force=True)
+            vol.remove(force=True)
+        return services
+
+    def exec(
+        self,
+        service: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> ExecResult:
+        """``docker exec`` in the service's container, output (stdout and stderr) kept; a command that does not
+        end in time has no exit status."""
+        container = self.container(service)
+        command = ["docker", "exec"]
+        if user:
+            command += ["--user", user]
+        for name, value in (env or {}).items():
+            command += ["--env", f"{name}={value}"]
+        try:
+            done = subprocess.run(
+                [*command, str(container.id), *argv],
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            late = bytes(exc.stdout or b"") + bytes(exc.stderr or b"")
+            return ExecResult(None, ANSI_CODES.sub("", late.decode(errors="replace")))
+        output = ANSI_CODES.sub("", (done.stdout + done.stderr).decode(errors="replace"))
+        return ExecResult(done.returncode, output)
+
+    def _compose_run(self, what: str, *args: str) -> None:
+        try:
+            self._compose.run(*args)
+        except subprocess.CalledProcessError as exc:
+            raise StagingError(f"could not {what}: {_stderr(exc)}") from exc
 
     def address(self, service: str, port: int) -> tuple[str, int]:
         """Where the host reaches ``service``'s container ``port``: always 127.0.0.1."""
@@ -529,13 +834,15 @@ class StagingStack:
     def stop(self) -> int:
         """Remove the stack (containers, network, volumes); returns how many leftovers the label sweep removed."""
         if not self.started:
-            shutil.rmtree(self._envdir, ignore_errors=True)
+            self._remove_envdir()
             return 0
         errors: list[str] = []
         try:
             # Killed, not stopped: the replica is thrown away with its volumes, and a graceful stop would only
             # add each container's shutdown, level by level of its dependencies, to every drill.
-            self._compose.run("down", "--volumes", "--remove-orphans", "--timeout", str(DOWN_TIMEOUT_S))
+            self._compose.run(
+                *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(DOWN_TIMEOUT_S)
+            )
         except subprocess.CalledProcessError as exc:
             errors.append(_stderr(exc))
         client = docker_client()
@@ -545,7 +852,7 @@ class StagingStack:
         if errors or leftovers(client, label) or leftovers(client, project):
             removed = remove_by_label(client, label)
             removed += remove_by_label(client, project)
-        shutil.rmtree(self._envdir, ignore_errors=True)
+        self._remove_envdir()
         left = leftovers(client, label) if removed or errors else []
         if left:
             raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
@@ -555,16 +862,20 @@ class StagingStack:
         return removed
 
 
-def sweep_run_dirs(temp: Path, keep: Path) -> list[str]:
-    """Remove ``drdrill-<run>-*`` folders under ``temp`` whose owner process is gone; returns their names."""
+def sweep_run_dirs(temp: Path, keep: Path | None) -> list[str]:
+    """Remove ``drdrill-<run>-*`` folders under ``temp`` whose owner process is gone; returns their names.
+
+    ``keep`` is this run's own folder. A folder whose ``owner`` file is anything but a small regular file
+    (a link, a FIFO) is not drdrill's and is left alone.
+    """
     removed: list[str] = []
     for folder in sorted(temp.glob("drdrill-*-*")):
         owner = folder / "owner"
-        if folder == keep or not owner.is_file() or owner.is_symlink():
+        if folder == keep or _is_link(owner):
             continue
         try:
-            tag = owner.read_text(encoding="utf-8")[:300]
-        except OSError:
+            tag = read_guarded(owner, limit=300, within=folder).decode("utf-8", "replace")
+        except FileRefusedError:
             continue
         if owner_gone(tag):
             shutil.rmtree(folder, ignore_errors=True)
@@ -572,13 +883,31 @@ def sweep_run_dirs(temp: Path, keep: Path) -> list[str]:
     return removed
 
 
+def _is_link(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except OSError:
+        return True  # a name the system refuses: not a folder drdrill made
+
+
+TCP_SETTLE_S = 0.1
+
+
 def _answers(http: httpx.Client, url: str) -> bool:
-    """An http:// URL answering 2xx, or a tcp:// address accepting a connection."""
+    """An http:// URL answering 2xx, or a tcp:// address accepting a connection and keeping it open.
+
+    Docker's port publishing accepts a connection on the host even when nothing listens in the container yet,
+    then closes it at once: a connection closed within a moment is no listener (one that waits for the client
+    to speak first, as Postgres and Redis do, or that greets it, is)."""
     if url.startswith("tcp://"):
         host, _, port = url.removeprefix("tcp://").split("/", 1)[0].rpartition(":")
         try:
-            with socket.create_connection((host, int(port)), timeout=1.0):
-                return True
+            with socket.create_connection((host, int(port)), timeout=1.0) as conn:
+                conn.settimeout(TCP_SETTLE_S)
+                try:
+                    return conn.recv(1) != b""
+                except TimeoutError:
+                    return True
         except OSError:
             return False
     try:

@@ -44,26 +44,32 @@ class ProbeResult:
 
 @dataclass(frozen=True)
 class FinalRead:
-    """What the system holds after the drill: ids of units it kept, and of those, the ones it finished."""
+    """What the system holds after the drill: ids of units it kept, and of those, the ones it finished;
+    ``times_done``, when the system says it, how many times each unit was done (more than once: done twice)."""
 
     held: frozenset[str]
     done: frozenset[str]
     detail: str = ""
+    times_done: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SignalMeaning:
-    """What a signal's raw values mean: which one is normal operation, which ones mean "on the fallback"."""
+    """What a signal's raw values mean: which one is normal operation, which ones mean "on the fallback", and
+    (for the ``mode`` signal) which degraded mode of the plan each other value means."""
 
     normal: str | None = None
     failed_over: frozenset[str] = frozenset()
+    modes: Mapping[str, str] = field(default_factory=dict)  # raw value -> the plan's degraded mode
 
     def state(self, raw: str | None) -> str:
-        """``normal``, ``failed_over``, or ``other`` for a raw value the system did not name."""
+        """``normal``, ``failed_over``, a degraded mode's name, or ``other`` for a value the system did not name."""
         if raw is not None and raw in self.failed_over:
             return "failed_over"
         if raw is not None and raw == self.normal:
             return "normal"
+        if raw is not None and raw in self.modes:
+            return self.modes[raw]
         return "other"
 
 
@@ -128,7 +134,8 @@ class DrillSystem(Protocol):
         """Sample payloads the workload and the probes cycle through (at least one)."""
 
     def signal_meanings(self) -> Mapping[str, SignalMeaning]:
-        """What each signal's values mean; ``failover`` (normal / failed over) dates failover and fail-back."""
+        """What each signal's values mean; ``failover`` (normal / failed over) dates failover and fail-back,
+        ``mode`` (normal / each degraded mode of the plan) dates the degraded modes the system entered."""
 
     def close(self) -> None:
         """Release connections; safe to call twice, and before ``open``."""

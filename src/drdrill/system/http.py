@@ -10,6 +10,7 @@ Subclass it to replace one part in Python, e.g. a final read that goes straight 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -135,7 +136,7 @@ class HttpSystem:
 
     def signal_meanings(self) -> Mapping[str, SignalMeaning]:
         return {
-            name: SignalMeaning(spec.normal, frozenset(spec.failed_over))
+            name: SignalMeaning(spec.normal, frozenset(spec.failed_over), dict(spec.modes))
             for name, spec in self.contract.signals.items()
         }
 
@@ -288,12 +289,17 @@ class HttpSystem:
             raise ValueError(f"{spec.items!r} of the answer of {url} is not a list")
         held: set[str] = set()
         done: set[str] = set()
+        times: dict[str, int] = {}
         for item in items:
             unit = str(lookup(item, spec.id))
             held.add(unit)
             if spec.done is None or _matches(spec.done, item):
                 done.add(unit)
-        return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}")
+            if spec.times is not None:
+                # an item that does not say is not counted as done twice
+                with contextlib.suppress(PathNotFound, TypeError, ValueError):
+                    times[unit] = int(lookup(item, spec.times))
+        return FinalRead(frozenset(held), frozenset(done), f"{len(held)} listed by {url}", times)
 
     def signals(self) -> Mapping[str, str]:
         found: dict[str, str] = {}

@@ -56,10 +56,17 @@ class _Module:
     expected: list[str] = field(default_factory=list)
 
 
+def _automation(step: RecoveryStep, quoted: bool = True) -> str:
+    """What carries out an automated step: its hook, or its declarative action in words."""
+    if step.action is not None:
+        return f"action: {step.action.describe()}"
+    return f"hook '{step.hook}'" if quoted else f"hook {step.hook}"
+
+
 def _step_line(step: RecoveryStep) -> str:
     if step.automated:
         who = f" (watched by {step.owner})" if step.owner else ""
-        text = f"{step.title} — automated by hook '{step.hook}'{who}"
+        text = f"{step.title} — automated by {_automation(step)}{who}"
     else:
         estimate = humanize_duration(step.estimate) if step.estimate is not None else "?"
         text = f"{step.title} — {step.owner}, about {estimate}"
@@ -265,7 +272,7 @@ class _Builder:
         rows = []
         for i, step in enumerate(self.s.recovery, 1):
             if step.automated:
-                how = f"automated (hook {step.hook})"
+                how = f"automated ({_automation(step, quoted=False)})"
                 time = f"measured; staging bound {humanize_duration(self.s.staging.recovery_bound)}"
             else:
                 how = "manual"
@@ -449,6 +456,7 @@ class _Builder:
                         _step_result(step.outcome, step.duration_s, step.detail),
                     ]
                 )
+        rows += self._real_messages(card)
         missed = [
             f"{words.objective_name(card, v.name)} ({'missed' if v.outcome == 'fail' else 'not judged'})"
             for v in card.verdicts
@@ -461,6 +469,28 @@ class _Builder:
         rows.append(
             ["Drill run", "the staging drill these figures come from", f"{card.run_id} at {when}{where}"]
         )
+        return rows
+
+    def _real_messages(self, card: Scorecard) -> list[list[str]]:
+        """The system's real alert and notice times in the drill, each stage against its staging deadline."""
+        comm = card.communication
+        if comm is None:
+            return []
+        rows = [
+            [
+                "Time to detect by the system's own alerting (staging)",
+                "the first alert after the fault",
+                words.system_detection(card),
+            ]
+        ]
+        for stage in comm.stages:
+            label = words.STAGE_WORDS.get(stage.stage, stage.stage).capitalize()
+            result = f"{words.outcome_word(stage.outcome)}: {stage.message}"
+            rows.append([f"{label} (staging)", stage.objective, result])
+        for m in comm.messages:
+            which = f", {words.STAGE_WORDS.get(m.stage, m.stage)}" if m.stage else ""
+            said = " ".join((m.subject or m.text).split())[:120]
+            rows.append([f"Sent: {m.role} on {m.channel}{which}", f"{m.at_s:.2f} s after the fault", said])
         return rows
 
 

@@ -14,10 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
+from drdrill.journal import FAILOVER, FINAL_READ, LINK, REPORT, SKIPPED, SUBMIT, Event, Kind, Phase, Type
+from drdrill.measure.checks import data_check_results
 from drdrill.measure.containers import unexpected_downs
-from drdrill.journal import FINAL_READ, LINK, SUBMIT
+from drdrill.measure.duplicates import done_twice
 from drdrill.measure.ledger import Ledger
+from drdrill.measure.modes import ModeObjectives, mode_report
+from drdrill.measure.notices import NoticeObjectives, communication
+from drdrill.measure.recovery_point import loss_window
 from drdrill.measure.steps import PlannedStep, step_results
 from drdrill.measure.timeline import (
     GRID_NS,
@@ -175,6 +179,17 @@ def _fault_timing(
     )
 
 
+def _restored(window: FaultWindow, timing: _Timing) -> int | None:
+    """When full operation came back, from the fault's start, for the client notices: a system that failed over
+    is restored when it fails back (at the earliest its signal allows); else when drdrill saw it recover; one
+    whose outage no sample saw, at the revert."""
+    if timing.failover is not None and timing.failback is not None and window.end_ns is not None:
+        return window.end_ns - window.start_ns + timing.failback.value_ns - timing.failback.minus_ns
+    if timing.interrupted and timing.recover is not None:
+        return timing.recover.value_ns
+    return None if window.end_ns is None else window.end_ns - window.start_ns
+
+
 def measure(
     events: Sequence[Event],
     steady_window_ns: int,
@@ -182,6 +197,8 @@ def measure(
     criteria: Sequence[Criterion] = (),
     criteria_match_all: bool = False,
     steps: Sequence[PlannedStep] = (),
+    notices: NoticeObjectives | None = None,
+    modes: ModeObjectives | None = None,
 ) -> Measurements:
     """Take every figure from the journal: detection and recovery from every probe and write, with bounds,
     and what each of the plan's recovery ``steps`` did."""
@@ -220,6 +237,14 @@ def measure(
     def value(b: Bounded | None) -> int | None:
         return None if b is None else b.value_ns
 
+    comm = report = None
+    if window is not None and notices is not None:
+        comm = communication(
+            events, notices, window.start_ns, value(timing.detect), _restored(window, timing)
+        )
+    if window is not None and modes is not None:
+        report = mode_report(events, window.start_ns, window.end_ns, modes.allowed)
+
     return Measurements(
         time_to_detect_ns=value(timing.detect),
         time_to_failover_ns=value(timing.failover),
@@ -250,6 +275,18 @@ def measure(
         recovery_after_failover=timing.after_failover,
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
+        loss=loss_window(ledger, None if window is None else window.start_ns),
+        done_twice=done_twice(
+            events, frozenset(e.process for e in events if e.kind is Kind.PROBE and e.process)
+        ),
+        data_checks=data_check_results(events),
+        communication=comm,
+        modes=report,
+        fault_reports=tuple(
+            (e.value or e.name, dict(e.data[REPORT]))
+            for e in events
+            if e.kind is Kind.FAULT and e.type is Type.END and isinstance(e.data.get(REPORT), dict)
+        ),
     )
 
 

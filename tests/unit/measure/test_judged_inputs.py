@@ -368,7 +368,8 @@ def test_a_loss_fails_the_rpo_however_few_writes_there_were() -> None:
     outcome, message = messages(d)[3]
     assert (outcome, message) == (
         "fail",
-        "RPO missed: 1 ticket acknowledged and lost, spanning 0.00 s; RPO 0 (no acknowledged ticket lost)",
+        "RPO missed: 1 ticket acknowledged and lost, spanning 0.00 s, acknowledged 0.10 s after the failure "
+        "(ids t1); RPO 0 (no acknowledged ticket lost)",
     )
 
 

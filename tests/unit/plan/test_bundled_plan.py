@@ -46,9 +46,14 @@ def test_components_map_to_the_staging_replica() -> None:
     }
     assert mapping["primary-provider"] == ("provider-primary", "primary-provider")
     assert mapping["backup-provider"] == ("provider-backup", "backup-provider")
-    assert mapping["intake-api"] == ("intake", None)
-    assert mapping["claims-db"] == ("postgres", None)
+    assert mapping["intake-api"] == ("intake", "claims-endpoint")
+    assert mapping["claims-db"] == ("postgres", "claims-db")
     assert mapping["classifier-worker"] == ("worker", None)
+    # Two zones of the primary region run intake and a worker each; the database has a standby in zone B.
+    zones = {name: c.zone for name, c in plan.components.items()}
+    assert {zones["intake-api"], zones["intake-api-b"]} == {"zone-a", "zone-b"}
+    assert {zones["classifier-worker"], zones["classifier-worker-b"]} == {"zone-a", "zone-b"}
+    assert (zones["claims-db"], zones["claims-db-standby"]) == ("zone-a", "zone-b")
 
 
 def test_projected_rto_adds_manual_estimates_to_the_measured_time() -> None:
@@ -63,6 +68,9 @@ def test_region_disruption_overrides_the_tier_rto() -> None:
     assert plan.scenarios["provider-outage"].tier == regional.tier == 1
     assert plan.objectives_for(plan.scenarios["provider-outage"]).rto == timedelta(hours=4)
     assert plan.objectives_for(regional).rto == timedelta(hours=8)  # the region disruption's override
+    # The log archive may lag by its switch interval: a regional restore may lose up to a minute of claims.
+    assert plan.objectives_for(regional).rpo == timedelta(minutes=1)
+    assert regional.staging.rpo_bound == timedelta(seconds=3)
 
 
 def test_staging_detection_windows() -> None:

@@ -189,7 +189,8 @@ def test_a_plan_whose_services_are_not_in_its_compose_file_names_each_one(write_
         pytest.param(
             edit("../stack/compose.yaml", "../stack"),
             MINIMAL_PLAN,
-            "plan/plan.yaml:25:17: staging_topology.compose_file: stack: is not a regular file",
+            "plan/plan.yaml:25:17: staging_topology.compose_file: stack: is a directory, not a regular file: "
+            "drdrill reads only regular files (name the compose file itself)",
             id="compose-file-is-a-directory",
         ),
     ],

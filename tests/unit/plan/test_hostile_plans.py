@@ -273,12 +273,14 @@ def test_a_restore_test_dated_in_year_9999_is_a_finding(write_plan: WritePlan) -
     [
         pytest.param(
             "/dev/zero",
-            "plan/plan.yaml:24:34: staging_topology.compose_file: /dev/zero: is not a regular file",
+            "plan/plan.yaml:24:34: staging_topology.compose_file: /dev/zero: is a character device, not a regular "
+            "file: drdrill reads only regular files (name the compose file itself)",
             id="dev-zero",
         ),
         pytest.param(
             "staging/pipe.yaml",
-            "plan/plan.yaml:24:34: staging_topology.compose_file: plan/staging/pipe.yaml: is not a regular file",
+            "plan/plan.yaml:24:34: staging_topology.compose_file: plan/staging/pipe.yaml: is a named pipe (FIFO), "
+            "not a regular file: drdrill reads only regular files (name the compose file itself)",
             id="fifo",
         ),
         pytest.param(
@@ -306,3 +308,67 @@ def test_an_unreadable_compose_file_refuses_the_plan_fast_and_quotes_nothing(
     with pytest.raises(PlanError) as info:
         _planted(write_plan, plan=MINIMAL_PLAN + f"staging_topology: {{compose_file: {compose_file}}}\n")
     assert str(info.value).splitlines() == [error]
+
+
+# --- names no file can have, links that loop: one line naming the file, never a traceback --------------
+
+LOOP = "is a symbolic link that loops back on itself: remove it or point it at a file"
+
+
+def test_a_plan_directory_that_is_a_link_loop_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    os.symlink("plan", tmp_path / "plan")
+    with pytest.raises(PlanError) as info:
+        load_plan(Path("plan"))
+    assert str(info.value) == f"plan: {LOOP}"
+
+
+def test_a_compose_file_that_is_a_link_loop_is_one_line_at_the_plans_value(write_plan: WritePlan) -> None:
+    directory = write_plan(
+        MINIMAL_PLAN + "staging_topology: {compose_file: compose.yaml}\n", s=MINIMAL_SCENARIO
+    )
+    os.symlink("compose.yaml", directory / "compose.yaml")
+    with pytest.raises(PlanError) as info:
+        load_plan(directory)
+    assert (
+        str(info.value) == f"plan/plan.yaml:24:34: staging_topology.compose_file: plan/compose.yaml: {LOOP}"
+    )
+
+
+def test_a_compose_file_name_too_long_for_the_system_is_one_line(write_plan: WritePlan) -> None:
+    name = "c" * 5000 + ".yaml"
+    directory = write_plan(MINIMAL_PLAN + f"staging_topology: {{compose_file: {name}}}\n", s=MINIMAL_SCENARIO)
+    with pytest.raises(PlanError) as info:
+        load_plan(directory)
+    (line,) = str(info.value).splitlines()
+    assert line.startswith("plan/plan.yaml:24:34: staging_topology.compose_file: plan/cccc")
+    assert line.endswith(
+        f"the file name is too long for this system ({len(str(directory / name)):,} characters, its longest "
+        "part 5,005 bytes; a name may have at most 255 bytes): give a shorter name"
+    )
+    assert "File name too long" not in line
+
+
+@pytest.mark.parametrize("broken", ["plan-dir", "compose-file"])
+def test_pytest_drill_with_a_link_loop_is_a_usage_error(pytester: pytest.Pytester, broken: str) -> None:
+    plan_dir = pytester.path / "scenarios"
+    if broken == "plan-dir":
+        os.symlink("scenarios", plan_dir)
+        expected = [f"ERROR: drdrill: the plan in {plan_dir} is not valid:", f"scenarios: {LOOP}"]
+    else:
+        plan_dir.mkdir()
+        (plan_dir / "plan.yaml").write_text(
+            MINIMAL_PLAN + "staging_topology: {compose_file: compose.yaml}\n", encoding="utf-8"
+        )
+        (plan_dir / "s.yaml").write_text(MINIMAL_SCENARIO, encoding="utf-8")
+        os.symlink("compose.yaml", plan_dir / "compose.yaml")
+        expected = [
+            f"ERROR: drdrill: the plan in {plan_dir} is not valid:",
+            f"scenarios/plan.yaml:24:34: staging_topology.compose_file: scenarios/compose.yaml: {LOOP}",
+        ]
+    result = pytester.runpytest("--drill=s", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(expected)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()

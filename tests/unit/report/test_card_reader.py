@@ -11,7 +11,7 @@ import pytest
 from drdrill.journal import Kind
 from drdrill.plan import Plan
 from drdrill.report import words
-from drdrill.report.schema import ScorecardError, UnitWords, load_checked
+from drdrill.report.schema import ScorecardError, UnitWords, load_checked, parse_scorecard
 from drdrill.report.words import Figure
 from tests.unit.measure.drill_timeline import StandardDrill, edited, standard_scorecard
 from tests.unit.report.cards import (
@@ -154,4 +154,11 @@ def test_a_time_that_is_not_finite_is_refused(plan: Plan, tmp_path: Path) -> Non
     path.write_text(json.dumps(data))  # Python writes Infinity, which its reader takes back
     with pytest.raises(ScorecardError) as info:
         load_checked(path)
-    assert "measurements.time_to_recover_s: input should be a finite number" in str(info.value)
+    assert str(info.value) == (  # refused as it is parsed, before any model sees it
+        f"{path}: not a drdrill scorecard: the number Infinity is no figure a drill writes (not finite, or over "
+        "1e12); it was changed since the drill wrote it: re-run the drill, or restore the file"
+    )
+    with pytest.raises(
+        ScorecardError, match=r"measurements\.time_to_recover_s: input should be a finite number"
+    ):
+        parse_scorecard(data, "card")  # and the model refuses it too, for a card that never was a file

@@ -11,7 +11,7 @@ import pytest
 
 from drdrill.clock import FakeClock
 from drdrill.errors import DrdrillError
-from drdrill.plan import Plan
+from drdrill.plan import Plan, load_plan
 from drdrill.runner import DrillRunner, DrillSettings
 from drdrill.system import HttpSystem
 from drdrill.system.kinds import resolve_system
@@ -144,7 +144,23 @@ def test_the_scorecard_records_what_shaped_the_system_under_drill(plan: Plan, tm
         "environment": {"RESPONDER_MODEL": "small (default)"},
         "plan_digest": "sha256:plan",
         "images": {"api": "sha256:api", "responder": "sha256:responder"},
+        "host_access_allowed": {},
     }
+
+
+def test_host_access_the_plan_allowed_is_on_the_scorecard_and_the_page(tmp_path: Path) -> None:
+    plan_dir = tmp_path / "plan"
+    write_ticket_plan(plan_dir)
+    text = (plan_dir / "plan.yaml").read_text()
+    (plan_dir / "plan.yaml").write_text(text + "  allow_host_access: {responder: [privileged]}\n")
+    compose = (plan_dir / "compose.yaml").read_text()
+    (plan_dir / "compose.yaml").write_text(compose + "    privileged: true\n")
+    plan = load_plan(plan_dir)
+    drill = Drill(plan, tmp_path / "reports", helpdesk(heal_after_s=3.2))
+    drill.run()
+    assert drill.scorecard["configuration"]["host_access_allowed"] == {"responder": ["privileged"]}
+    page = (drill.runner.run_dir / "scorecard.html").read_text()
+    assert "<td>host access allowed to responder</td><td class='ids'>privileged</td>" in page
 
 
 class At:

@@ -36,12 +36,13 @@ def test_invalid_claim(body: Any, message: str) -> None:
 
 
 def test_claim_json_has_the_contract_fields() -> None:
-    assert intake.claim_json(("c-1", "processed", "auto", "backup", False)) == {
+    assert intake.claim_json(("c-1", "processed", "auto", "backup", False, 1)) == {
         "id": "c-1",
         "status": "processed",
         "label": "auto",
         "provider": "backup",
         "canary": False,
+        "done_count": 1,
     }
 
 

@@ -44,6 +44,7 @@ def router(failback_interval: float = 0.0) -> Any:
         model="m",
         batch_size=10,
         idle_poll=0.1,
+        lease="lock",
     )
     return worker.Router(config)
 

@@ -1,0 +1,158 @@
+"""Zone and region loss: every container of a place lost at once, in the mode the scenario picks.
+
+Which containers are in a zone comes from the plan's components (their ``zone`` and ``staging.service``), and a
+region's zones from the plan's ``regions``; never from service names.
+
+- ``power``: every container there is cut from its networks first (peers see silence, as after a real power cut,
+  not the fast reset a killed process sends), then killed (SIGKILL; volumes kept). Reverting attaches them again
+  and starts them. (Cutting the networks rather than black-holing the links with Toxiproxy ``timeout`` toxics:
+  lifting such a toxic while connections are held in it can hang Toxiproxy's API, Shopify/toxiproxy#558.)
+- ``freeze``: every container there is paused: connections are accepted and never answered (a hang, not a
+  power cut); reverting unpauses them, and their state resumes.
+- ``isolate``: the containers keep running, cut from every network (a partition); reverting attaches them again
+  under the same names.
+
+A place that does not come back (``comes_back: false``, the default for a region) is not reverted: it stays lost
+until the drill removes the replica. A recovery that repoints a link out of the lost place lifts that link's
+black-hole with it (:data:`LOST_TOXIC` names the toxics this module adds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import docker.errors
+
+from drdrill.errors import FaultError, UnsupportedFaultError
+from drdrill.faults.base import FaultTargets, InjectedFault
+from drdrill.faults.container import bring_back
+from drdrill.faults.toxiproxy import Proxies
+from drdrill.plan import Plan
+from drdrill.plan.faults import Fault, LossMode, RegionLoss, ZoneLoss
+from drdrill.staging.backend import ReplicaControl
+
+PLACE_KINDS = frozenset({"zone_loss", "region_loss"})
+LOST_TOXIC = "drdrill-lost-"  # prefix of the black-hole toxics a lost place puts on the links into it
+STREAMS = ("upstream", "downstream")
+
+
+def services_in(plan: Plan, zones: frozenset[str]) -> list[str]:
+    """The compose services of the plan's components placed in ``zones``, in declaration order."""
+    found = [
+        c.staging.service
+        for c in plan.components.values()
+        if c.zone in zones and c.staging is not None and c.staging.service
+    ]
+    return list(dict.fromkeys(found))
+
+
+class PlaceLoss:
+    """Every container of one zone or region lost at once (see the module's docstring for the modes)."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        place: str,
+        services: list[str],
+        mode: LossMode,
+        comes_back: bool,
+        replica: ReplicaControl,
+        toxiproxy: Callable[[], Proxies],
+        index: int,
+    ) -> None:
+        self._kind = kind
+        self._place = place
+        self.services = tuple(services)
+        self._mode = mode
+        self._comes_back = comes_back
+        self._replica = replica
+        self._toxiproxy = toxiproxy
+        self._toxic = f"{LOST_TOXIC}{index}"
+
+    @property
+    def label(self) -> str:
+        stays = "" if self._comes_back else ", does not come back"
+        return f"{self._kind} {self._place} ({self._mode}{stays}: {', '.join(self.services)})"
+
+    @property
+    def target(self) -> str:
+        return self._place
+
+    @property
+    def stops(self) -> tuple[str, ...]:
+        """A power cut kills the place's containers; frozen or isolated ones keep running."""
+        return self.services if self._mode == "power" else ()
+
+    def apply(self) -> None:
+        if self._mode in ("power", "isolate"):
+            for service in self.services:
+                self._cut(service, "lose")
+        for service in self.services:
+            self._act(service, "lose")
+
+    def revert(self) -> None:
+        if not self._comes_back:
+            return  # the place stays lost; the replica goes with it at teardown
+        if self._mode in ("power", "isolate"):
+            for service in self.services:
+                self._cut(service, "bring back")
+        for service in self.services:
+            self._act(service, "bring back")
+
+    def _cut(self, service: str, what: str) -> None:
+        try:
+            if what == "lose":
+                self._replica.disconnect(service)
+            else:
+                self._replica.reconnect(service)
+        except (docker.errors.APIError, LookupError) as exc:
+            raise FaultError(f"could not {what} the networks of {service} ({self.label}): {exc}") from exc
+
+    def _act(self, service: str, what: str) -> None:
+        if self._mode == "isolate":
+            return  # cut from its networks, and running
+        try:
+            container = self._replica.container(service)
+            container.reload()
+            if what == "bring back":
+                bring_back(container)
+            elif self._mode == "power" and container.status in ("running", "paused"):
+                container.kill()
+            elif self._mode == "freeze" and container.status == "running":
+                container.pause()
+        except (docker.errors.APIError, LookupError) as exc:
+            raise FaultError(f"could not {what} {service} ({self.label}): {exc}") from exc
+
+
+class PlaceFamily:
+    """Zone and region loss, on the containers the plan places there."""
+
+    kinds = PLACE_KINDS
+
+    def build(self, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        plan = targets.plan
+        if isinstance(fault, ZoneLoss):
+            zones = frozenset({fault.zone})
+        elif isinstance(fault, RegionLoss):
+            region = plan.regions.get(fault.region)
+            zones = frozenset(region.zones if region is not None else ())
+        else:
+            raise TypeError(f"not a zone or region fault: {fault.kind!r}")
+        services = services_in(plan, zones)
+        if not services:
+            raise UnsupportedFaultError(
+                f"{targets.where}: fault {fault.kind!r} loses {fault.target!r}, where no component of plan.yaml "
+                "has a staging service, so there is nothing to lose; place components there with `zone:` and "
+                "`staging: {service: ...}`"
+            )
+        return PlaceLoss(
+            kind=fault.kind,
+            place=fault.target,
+            services=services,
+            mode=fault.mode,
+            comes_back=fault.comes_back,
+            replica=targets.replica,
+            toxiproxy=targets.toxiproxy,
+            index=index,
+        )
