@@ -2,7 +2,8 @@
 
 Against a replica that answers in time: a small asyncio HTTP server in a process of its own on 127.0.0.1 that
 acknowledges every write at once and answers the health probe, except during a 2 s outage in the middle of each
-run (503 to everything), which the run journals as its fault. Each rate runs in a fresh process (its peak memory
+run (503 to everything); the run journals its fault from the outage's start to 1 s after its end, so recovery is
+seen while the fault is held. Each rate runs in a fresh process (its peak memory
 is its own) through the declarative HTTP system, as a drill drives it: the workload's writes on its event loop,
 the steady-state probe every ``--probe-interval`` (5 ms: 200 a second). Reported per rate: declared and achieved
 rates, start lag (median, p99, max), writes refused by the cap, probes achieved, the CPU the drdrill process used
@@ -110,7 +111,8 @@ def one_rate(
     started = time.perf_counter()
     workload.start()
     probe.start()
-    for at, type_ in ((outage[0], Type.START), (outage[1], Type.END)):
+    # the fault is held 1 s past the outage's end, so that recovery is seen while it is held
+    for at, type_ in ((outage[0], Type.START), (outage[1] + S, Type.END)):
         time.sleep(max(0.0, (at - time.monotonic_ns()) / S))
         journal.record(Kind.FAULT, type_, "outage of the replica")
     time.sleep(max(0.0, seconds - (time.perf_counter() - started)))

@@ -348,11 +348,12 @@ def test_every_write_starts_on_schedule_and_none_falls_outside_the_phases(plan: 
         "max_in_flight": 64,
         "start_lag": {"median_s": 0.0, "p99_s": 0.0, "max_s": 0.0},
         "on_schedule_s": 0.2,
+        "late": 0,
     }
     assert drill.verdict("schedule")[0] == "pass"
     card = parse_scorecard(drill.scorecard, "the drill")
     assert (
-        "  workload: 5 tickets a second declared, 5 a second started (threads, at most 64 in flight); start lag 0.0 ms median, 0.0 ms p99, 0.0 ms max; 0 refused"
+        "  workload: 5 tickets a second declared, 5 a second started (threads, at most 64 in flight); start lag 0.0 ms median, 0.0 ms p99, 0.0 ms max; 0 more than 200.0 ms late; 0 refused"
         in summary_lines(card)
     )
 

@@ -45,7 +45,7 @@ from drdrill.measure.timeline import (
     signal_change,
     time_to_detect_by_criteria,
 )
-from drdrill.measure.workload import WorkloadFigures, workload_figures
+from drdrill.measure.workload import WorkloadFigures, late_allowed, workload_figures
 from drdrill.units import NS_PER_S, Bound, bounded, fine, seconds, unseen_outage
 
 # No vacuous pass (Jepsen's lesson: a check passes when nothing happened). Data loss is judged on the writes
@@ -550,7 +550,7 @@ def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
     if w is None:
         return None
     bound = w.on_schedule_ns
-    objective = f"every write starts on schedule: p99 start lag within {fine(bound)}"
+    objective = f"writes start on schedule: at most 1 in 100 (and one) more than {fine(bound)} late"
     if w.lag_p99_ns is None or w.lag_median_ns is None or w.lag_max_ns is None:
         return Verdict("schedule", "unknown", "no write started", objective, "not judged: no write started")
     achieved = "not measured" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
@@ -572,14 +572,17 @@ def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
             f"; the host was saturated while the drill ran ({', '.join(saturated)}): its timings may include "
             "time spent waiting for a core"
         )
-    if w.lag_p99_ns > bound:
+    if w.behind:
         message = (
-            f"the workload fell behind its schedule: {rates}; {late}, more than the {fine(bound)} a write may "
-            "start late and still sample the system as the plan declares; late writes spared the system load "
+            f"the workload fell behind its schedule: {rates}; {late}; {w.late} of {w.started} more than the "
+            f"{fine(bound)} a write may start late and still sample the system as the plan declares (at most "
+            f"{late_allowed(w.started)} may); late writes spared the system load "
             "while it was slow, so the figures above rest on fewer samples than declared: lower workload_rate, "
             f"or drill on a host with cores to spare{said}"
         )
         return _verdict("schedule", False, measured, objective, message)
+    if w.late:
+        said = f"; {w.late} of {w.started} more than {fine(bound)} late, within the {late_allowed(w.started)} allowed{said}"
     message = f"writes kept their schedule: {rates}; {late}{said}"
     return _verdict("schedule", True, measured, objective, message)
 

@@ -10,6 +10,7 @@ many were in flight. A drill is sampled as densely as its plan declares only if 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,12 @@ def on_schedule_ns(interval_ns: int) -> int:
     return max(interval_ns, ON_SCHEDULE_NS)
 
 
+def late_allowed(started: int) -> int:
+    """How many writes may start later than on schedule before the workload counts as behind it: one in a
+    hundred (the p99), and always one, so that a single hiccup of a short drill's host is said, not failed."""
+    return max(1, started // 100)
+
+
 @dataclass(frozen=True)
 class WorkloadFigures:
     """What the workload did against what it declared; times in nanoseconds."""
@@ -43,6 +50,7 @@ class WorkloadFigures:
     lag_median_ns: int | None = None
     lag_p99_ns: int | None = None
     lag_max_ns: int | None = None
+    late: int = 0  # writes that started later than on schedule
     first_refused_ns: int | None = None
     last_refused_ns: int | None = None
 
@@ -50,6 +58,11 @@ class WorkloadFigures:
     def on_schedule_ns(self) -> int:
         """The start lag within which a write counts as on schedule (see :func:`on_schedule_ns`)."""
         return on_schedule_ns(self.interval_ns)
+
+    @property
+    def behind(self) -> bool:
+        """More writes started late than :func:`late_allowed` allows."""
+        return self.late > late_allowed(self.started)
 
 
 def _int(value: object) -> int | None:
@@ -78,9 +91,10 @@ def workload_figures(
         achieved = (len(starts) - 1) * NS_PER_S / span if span > 0 else None
     ordered = sorted(lags)
     found = ended.data if ended is not None else {}
+    interval = _int(schedule.get("interval_ns")) or 0
     return WorkloadFigures(
         declared_rate_per_s=float(rate) if isinstance(rate, int | float) else 0.0,
-        interval_ns=_int(schedule.get("interval_ns")) or 0,
+        interval_ns=interval,
         max_in_flight=_int(schedule.get("max_in_flight")) or 0,
         mode=str(schedule.get("mode", "")),
         started=len(starts),
@@ -90,6 +104,7 @@ def workload_figures(
         lag_median_ns=ordered[(len(ordered) - 1) // 2] if ordered else None,  # the lower median
         lag_p99_ns=ordered[math.ceil(0.99 * len(ordered)) - 1] if ordered else None,  # nearest rank
         lag_max_ns=ordered[-1] if ordered else None,
+        late=len(ordered) - bisect_right(ordered, on_schedule_ns(interval)),
         first_refused_ns=_int(found.get("first_refused_ns")),
         last_refused_ns=_int(found.get("last_refused_ns")),
     )

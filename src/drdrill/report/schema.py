@@ -191,6 +191,7 @@ class WorkloadCard(CardModel):
     max_in_flight: int
     start_lag: StartLag | None = None
     on_schedule_s: float
+    late: int = 0  # writes that started more than on_schedule_s late
 
 
 class MeasurementsCard(CardModel):

@@ -166,6 +166,7 @@ def _workload(w: WorkloadFigures | None) -> WorkloadCard | None:
         max_in_flight=w.max_in_flight,
         start_lag=lag,
         on_schedule_s=_secs(w.on_schedule_ns),
+        late=w.late,
     )
 
 

@@ -138,7 +138,7 @@ def workload_sentence(card: Scorecard) -> str:
         lag = w.start_lag
         text += f"; start lag {fine_s(lag.median_s)} median, {fine_s(lag.p99_s)} p99, {fine_s(lag.max_s)} max"
     refused = "not recorded (the workload did not stop)" if w.refused is None else str(w.refused)
-    return f"{text}; {refused} refused"
+    return f"{text}; {w.late} more than {fine_s(w.on_schedule_s)} late; {refused} refused"
 
 
 def ids_text(ids: Sequence[str], limit: int = ID_LIMIT) -> str:
