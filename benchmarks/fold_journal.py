@@ -38,6 +38,7 @@ from drdrill.journal import (  # noqa: E402
     FINAL_READ,
     PREVIOUS_POLL,
     SUBMIT,
+    WORKLOAD,
     Event,
     Kind,
     Phase,
@@ -96,6 +97,14 @@ def build(path: Path, writes: int, fault_s: float) -> None:
     def at(t_ns: int, kind: Kind, type_: Type, name: str, **fields: Any) -> None:
         moments.append((t_ns, len(moments), kind, type_, name, fields))
 
+    interval = S // RATE
+    schedule = {
+        "rate_per_s": RATE,
+        "first_due_ns": t0 + interval // 2,
+        "interval_ns": interval,
+        "max_in_flight": 256,
+    }
+    at(t0, Kind.NOTE, Type.START, WORKLOAD, data={**schedule, "mode": "async"})
     at(t0, Kind.PHASE, Type.START, Phase.BASELINE)
     at(fault_start - 1, Kind.PHASE, Type.END, Phase.BASELINE)
     at(fault_start, Kind.PHASE, Type.START, Phase.FAULT)
@@ -107,7 +116,6 @@ def build(path: Path, writes: int, fault_s: float) -> None:
     at(drain_start, Kind.PHASE, Type.START, Phase.DRAIN)
     at(fault_end + 2 * S, Kind.SIGNAL, Type.INFO, FAILOVER, value="normal", data={"raw": "primary"})
     acknowledged: list[str] = []
-    interval = S // RATE
     for n in range(writes):
         due = t0 + interval // 2 + n * interval
         unit = f"1f244f7f-{n:07d}"
@@ -126,6 +134,7 @@ def build(path: Path, writes: int, fault_s: float) -> None:
         done = Type.OK if ok else Type.FAIL
         at(invoked + 3 * LATENCY_NS, Kind.PROBE, done, "canary", process=process, data={"detail": "done"})
     end = t0 + duration_ns + 2 * S
+    at(t0 + duration_ns, Kind.NOTE, Type.END, WORKLOAD, data={"scheduled": writes, "refused": 0})
     at(end, Kind.PHASE, Type.END, Phase.DRAIN)
     at(end, Kind.PHASE, Type.START, Phase.FINAL_READ)
     read = {"held": acknowledged, "done": acknowledged, "detail": f"{len(acknowledged)} listed"}
@@ -193,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    path = results / f"journal-{args.writes}-{args.fault_s:g}s.jsonl"
+    path = results / f"journal-v2-{args.writes}-{args.fault_s:g}s.jsonl"  # v2: with the workload's notes
     if not path.exists():
         started = time.perf_counter()
         build(path.with_suffix(".tmp"), args.writes, args.fault_s)
@@ -213,9 +222,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.old:
         new, old_found = record["new"], record["old"]
-        same = {k: new[k] for k in ("time_to_recover_s", "acknowledged", "verdicts")} == {
-            k: old_found[k] for k in ("time_to_recover_s", "acknowledged", "verdicts")
-        }
+        # the old measurement had no schedule verdict: the others are compared
+        judged = {name: outcome for name, outcome in new["verdicts"].items() if name in old_found["verdicts"]}
+        same = (new["time_to_recover_s"], new["acknowledged"], judged) == (
+            old_found["time_to_recover_s"],
+            old_found["acknowledged"],
+            old_found["verdicts"],
+        )
         print(f"speed-up {old_found['total_s'] / new['total_s']:.1f}x; same figures and verdicts: {same}")
     args.json.write_text(json.dumps(record, indent=2) + "\n")
     print(f"results: {args.json}")
