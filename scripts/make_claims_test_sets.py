@@ -109,7 +109,14 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] =
         ),
     ),
     "other": (
-        ("My luggage", "My phone", "Our wedding deposit", "My bicycle bell", "A concert ticket", "My passport"),
+        (
+            "My luggage",
+            "My phone",
+            "Our wedding deposit",
+            "My bicycle bell",
+            "A concert ticket",
+            "My passport",
+        ),
         (
             "was lost on a trip abroad",
             "went missing at a festival",
@@ -139,7 +146,9 @@ def claim(draw: random.Random, label: str) -> str:
 
 def golden() -> list[dict[str, str]]:
     draw = random.Random(1)
-    items = [{"input": claim(draw, label), "expected": label} for label in LABELS for _ in range(GOLDEN_PER_LABEL)]
+    items = [
+        {"input": claim(draw, label), "expected": label} for label in LABELS for _ in range(GOLDEN_PER_LABEL)
+    ]
     draw.shuffle(items)
     return items
 
@@ -180,7 +189,10 @@ def main(argv: list[str]) -> int:
     if argv == ["--check"]:
         stale = [path for path, text in made.items() if not path.is_file() or path.read_text() != text]
         for path in stale:
-            print(f"{path.relative_to(ROOT)} differs from what {Path(__file__).name} makes: run it", file=sys.stderr)
+            print(
+                f"{path.relative_to(ROOT)} differs from what {Path(__file__).name} makes: run it",
+                file=sys.stderr,
+            )
         return 1 if stale else 0
     if argv:
         print(__doc__, file=sys.stderr)

@@ -30,6 +30,7 @@ class Kind(StrEnum):
     STEP = "step"  # an automated recovery step the runner carried out
     REPLICA = "replica"  # what the engine said of a container of the replica (it died, restarted, ...)
     CHECK = "check"  # a verification after recovery (a data check of the plan)
+    MESSAGE = "message"  # an alert or client notice the system sent to the notification sink (name: channel)
     NOTE = "note"  # anything else worth keeping (a cleanup, a warning)
 
 
@@ -49,11 +50,19 @@ class Phase(StrEnum):
 # Event names shared by the writers (runner, workload, probes, steps) and the readers (measure/, views). The
 # journal owns them, as Jepsen's history owns its op vocabulary: no writer imports a reader to learn a name.
 SUBMIT = "submit"  # an op: one write of the workload
+# in a write's invoke: when the workload's schedule had it due (its start lag is t_ns - due_ns)
+DUE = "due_ns"
+# a note: the workload's schedule when it starts, what it could not start when it stops; each write's process
+WORKLOAD = "workload"
 FINAL_READ = "final-read"  # a read: what the system holds after the drill
+HOST = "host"  # a note: the host's CPU counters and load, when the replica is up and when the drain ends
 CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
 CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened
 STOPS = "stops"  # in a fault's start event: the compose services the fault itself stops or replaces
+REPORT = (
+    "report"  # in a fault's end event: what its target counted while it was in place (a provider's calls)
+)
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAULT_MOMENT = "fault-moment"  # a note: the signal a fault waited for (wait_for) said its moment had come
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
@@ -63,6 +72,10 @@ INDEX_RECALL = "index-recall"  # a check: recall@k of the system's search on the
 DONE_TWICE = (
     "done_more_than_once"  # in the final read's data: unit -> times done, for units done more than once
 )
+RECEIVED = "received_ns"  # in a message's data: when the sink received it (CLOCK_MONOTONIC, as the journal)
+ALERT = "alert"  # a message's value: it came by a channel of the system's own alerting
+NOTICE = "notice"  # a message's value: it came by a channel of client notices
+MODE = "mode"  # a signal: which degraded mode the system says it runs in ("normal": full operation)
 PREVIOUS_POLL = (
     "previous_poll_ns"  # in a signal's data: when the poll before the one that saw the change began
 )

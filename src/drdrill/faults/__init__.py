@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drdrill.faults.base import FaultFamily, FaultTargets, InjectedFault, StopsServices
+from drdrill.faults.base import FaultFamily, FaultTargets, InjectedFault, Reports, StopsServices
 from drdrill.faults.injector import FAMILIES, FaultInjector, supported_kinds
 from drdrill.faults.toxiproxy import ToxiproxyClient
 
@@ -12,6 +12,7 @@ __all__ = [
     "FaultInjector",
     "FaultTargets",
     "InjectedFault",
+    "Reports",
     "StopsServices",
     "ToxiproxyClient",
     "supported_kinds",

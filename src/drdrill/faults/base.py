@@ -47,6 +47,15 @@ class StopsServices(Protocol):
         """The compose services whose containers this fault takes down."""
 
 
+@runtime_checkable
+class Reports(Protocol):
+    """A fault whose target counts what happened while it was in place (a provider's calls, errors, calls made
+    before a Retry-After allowed them): the revert's journal event carries it."""
+
+    def report(self) -> Mapping[str, int]:
+        """The counts over the fault's time in place; empty when the target could not say."""
+
+
 @dataclass(frozen=True)
 class FaultTargets:
     """What a family builds its faults against: the plan's mapping of components to the replica, and the

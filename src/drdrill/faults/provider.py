@@ -1,43 +1,76 @@
 """HTTP-level AI-provider faults, set on the provider simulator through its admin API.
 
-Toxiproxy works on TCP; a provider that answers 429 with Retry-After, answers slowly, or sends a body that
-breaks its own format is an HTTP-level failure, which the simulator plays on request.
+Toxiproxy works on TCP; a provider that answers 429 with Retry-After, hangs after reading the request, holds
+its first token, cuts a stream mid-answer, breaks a chunk, changes its response schema, or ships a worse model
+under the same name is an HTTP-level failure, which the simulator plays on request. Each fault reports what
+the provider saw while it was in place (calls, errors, calls made before a Retry-After allowed them, streams
+cut): the revert's journal event carries it, and measure/ reads it from there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from drdrill.errors import FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
-from drdrill.plan.faults import Fault, HttpError, MalformedBody, SlowFirstToken
+from drdrill.plan import faults as f
+from drdrill.plan.faults import Fault
 from drdrill.replica import Replica
 
-PROVIDER_KINDS = frozenset({"http_error", "slow_first_token", "malformed_body"})
-SIMULATOR_PORT = 8000  # drdrill/provider-sim's port in its container (chat completions and /_sim admin)
+PROVIDER_KINDS = frozenset({*f.PROVIDER_KINDS, "degrade_accuracy"})
+SIMULATOR_PORT = 8000  # drdrill/provider-sim's port in its container (the APIs and /_sim admin)
+# What the provider counted that a drill reports; each is a difference over the fault's time in place.
+REPORTED = ("requests", "errors", "retry_after_sent", "early_calls", "cut", "streams", "refused_keys")
+
+
+def _ms(value: timedelta) -> int:
+    return round(value.total_seconds() * 1000)
+
+
+def _shared(fault: f._SharedProviderFault) -> dict[str, Any]:
+    body: dict[str, Any] = {"error_rate": fault.error_rate}
+    if fault.heal_after is not None:
+        body["heal_after_ms"] = _ms(fault.heal_after)
+    return body
 
 
 def simulator_fault(fault: Fault, where: str) -> dict[str, Any]:
-    """The simulator's admin body for a plan fault of the provider_http family."""
-    if isinstance(fault, HttpError):
-        body: dict[str, Any] = {"status": fault.status, "error_rate": fault.error_rate}
+    """The simulator's admin body (``/_sim/fault``) for a plan fault of the provider_http family."""
+    if isinstance(fault, f.HttpError):
+        body: dict[str, Any] = {"status": fault.status, **_shared(fault)}
         if fault.retry_after is not None:
-            body["retry_after_s"] = round(fault.retry_after.total_seconds())
-        if fault.heal_after is not None:
-            body["heal_after_ms"] = round(fault.heal_after.total_seconds() * 1000)
+            body["retry_after_ms"] = _ms(fault.retry_after)
+        if fault.period is not None:
+            body["flap_period_ms"] = _ms(fault.period)
+            body["flap_on_ms"] = _ms(fault.down_for if fault.down_for is not None else fault.period / 2)
         return body
-    if isinstance(fault, SlowFirstToken):
-        # The replica does not stream: the first token is the whole answer, so the delay is the answer's.
-        return {"status": 200, "error_rate": 1.0, "latency_ms": round(fault.delay.total_seconds() * 1000)}
-    if isinstance(fault, MalformedBody):
-        return {"malformed": True, "error_rate": fault.error_rate}
+    if isinstance(fault, f.RateLimit):
+        return {"status": 429, "retry_after_ms": _ms(fault.retry_after), **_shared(fault)}
+    if isinstance(fault, f.Hang):
+        return {"kind": "hang", **_shared(fault)}
+    if isinstance(fault, f.SlowFirstToken):
+        return {"kind": "slow", "first_token_ms": _ms(fault.delay), **_shared(fault)}
+    if isinstance(fault, f.TruncatedStream):
+        return {"kind": "cut", "after_chunks": fault.after_chunks, **_shared(fault)}
+    if isinstance(fault, f.MalformedBody):
+        return {"malformed": True, **_shared(fault)}
+    if isinstance(fault, f.MalformedChunk):
+        return {"kind": "malformed", "after_chunks": fault.after_chunks, **_shared(fault)}
+    if isinstance(fault, f.SchemaChange):
+        return {"kind": "schema", **_shared(fault)}
     raise UnsupportedFaultError(f"{where}: the provider simulator cannot play {fault.kind!r}")
 
 
 class ProviderFault:
-    """Set a fault on one provider simulator; reverting clears it (clearing twice is safe)."""
+    """Set a fault on one provider simulator; reverting clears it (clearing twice is safe).
+
+    ``path`` is the admin resource: ``/_sim/fault`` for HTTP faults, ``/_sim/model`` for a model update (its
+    revert is the provider rolling the name back to the version it served before).
+    """
 
     def __init__(
         self,
@@ -47,12 +80,16 @@ class ProviderFault:
         kind: str,
         body: dict[str, Any],
         transport: httpx.BaseTransport | None = None,
+        path: str = "/_sim/fault",
     ) -> None:
         self._replica = replica
         self._service = service
         self._target = target
         self._kind = kind
         self._body = body
+        self._path = path
+        self._before: dict[str, int] | None = None
+        self._report: dict[str, int] = {}
         # Built now, not in apply(): building a client (its TLS context) takes ~40 ms, which would sit between
         # the runner's stamp of the fault's start and the fault itself, and lengthen every measured time.
         self._http = httpx.Client(timeout=5.0, transport=transport)
@@ -66,10 +103,12 @@ class ProviderFault:
     def target(self) -> str:
         return self._target
 
+    def _url(self, path: str) -> str:
+        return f"{self._replica.url(self._service, SIMULATOR_PORT)}{path}"
+
     def _admin(self, method: str, what: str, body: dict[str, Any] | None = None) -> None:
         try:
-            url = f"{self._replica.url(self._service, SIMULATOR_PORT)}/_sim/fault"
-            response = self._http.request(method, url, json=body)
+            response = self._http.request(method, self._url(self._path), json=body)
         except (httpx.HTTPError, LookupError) as exc:
             raise FaultError(
                 f"the {self._target} simulator did not answer while trying to {what}: {exc}"
@@ -79,11 +118,30 @@ class ProviderFault:
                 f"the {self._target} simulator refused to {what}: HTTP {response.status_code} {response.text}"
             )
 
+    def _counts(self) -> dict[str, int] | None:
+        """The provider's counters now; None when it cannot say (the report then says nothing, never 0)."""
+        try:
+            found = self._http.get(self._url("/_sim/stats")).json()
+        except (httpx.HTTPError, LookupError, ValueError):
+            return None
+        return {name: int(found.get(name, 0)) for name in REPORTED}
+
     def apply(self) -> None:
         self._admin("POST", f"set {self.label}", self._body)
+        # Read after setting, so the stamp of the fault's start is not delayed; a call between the two is
+        # not counted, which can only make the counts smaller, never invent an early call.
+        self._before = self._counts()
 
     def revert(self) -> None:
+        after = self._counts() if self._before is not None else None
         self._admin("DELETE", f"clear {self._kind}")
+        if self._before is not None and after is not None:
+            self._report = {name: after[name] - self._before[name] for name in REPORTED}
+        self._before = None
+
+    def report(self) -> Mapping[str, int]:
+        """What the provider counted while the fault was in place (empty when it could not be read)."""
+        return dict(self._report)
 
     def close(self) -> None:
         """Release the admin client (after the last revert)."""
@@ -91,10 +149,14 @@ class ProviderFault:
 
 
 class ProviderFamily:
-    """HTTP-level faults of an AI provider played by drdrill's simulator."""
+    """HTTP-level faults of an AI provider, and model updates, played by drdrill's simulator."""
 
     kinds = PROVIDER_KINDS
 
     def build(self, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        service = targets.service_of(fault)
+        if isinstance(fault, f.DegradeAccuracy):
+            body = {"wrong_rate": fault.wrong_label_rate}
+            return ProviderFault(targets.replica, service, fault.target, fault.kind, body, path="/_sim/model")
         body = simulator_fault(fault, targets.where)
-        return ProviderFault(targets.replica, targets.service_of(fault), fault.target, fault.kind, body)
+        return ProviderFault(targets.replica, service, fault.target, fault.kind, body)

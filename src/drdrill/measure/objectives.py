@@ -3,11 +3,18 @@ detection criteria at staging time scale, the recovery steps. Pure: plan data in
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from drdrill.measure.modes import ModeObjectives
+from drdrill.measure.notices import NoticeObjectives, StageRule, template_words
 from drdrill.measure.steps import PlannedStep
 from drdrill.measure.timeline import Criterion
 from drdrill.measure.verdicts import Objectives, Words
 from drdrill.plan import Plan, Scenario
+from drdrill.plan.durations import humanize_duration
 from drdrill.plan.steps import has_failover_signal, step_serves
+from drdrill.plan.system import MODE_SIGNAL
+from drdrill.plan.wording import plan_rules
 from drdrill.units import ns
 
 
@@ -17,6 +24,7 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
     s = scenario.staging
     contract = plan.staging_topology.system
     golden, recall = scenario.verification.golden_set, scenario.verification.index_recall
+    alert = alert_bound(scenario)
     return Objectives(
         rto_ns=ns(objective.rto),
         rpo_ns=ns(objective.rpo),
@@ -36,7 +44,93 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
         min_accuracy=None if golden is None else golden.min_accuracy,
         min_recall=None if recall is None else recall.min_recall,
         recall_k=10 if recall is None else recall.k,
+        notices=notice_objectives(plan, scenario),
+        alert_within_ns=None if alert is None else ns(alert[0]),
+        alert_within_source="" if alert is None else alert[1],
+        modes=mode_objectives(plan, scenario),
     )
+
+
+def alert_bound(scenario: Scenario) -> tuple[timedelta, str] | None:
+    """How soon the system's own alerting must fire in a staging drill, and where that comes from."""
+    s = scenario.staging
+    if s.alert_within is not None:
+        return s.alert_within, "staging.alert_within"
+    windows = [scenario.staging_window(c) for c in scenario.detection.criteria]
+    if not windows:
+        return None
+    return max(
+        windows
+    ) + s.detection_window, "the longest staging window of the detection criteria plus the detection window"
+
+
+def notice_objectives(plan: Plan, scenario: Scenario) -> NoticeObjectives | None:
+    """The communication protocol at staging time scale, when the plan routes the system's messages to the sink."""
+    channels = plan.staging_topology.notifications
+    if not channels:
+        return None
+    roles = {c.role for c in channels.values()}
+    stages: list[StageRule] = []
+    for stage in ("first_notice", "initial_assessment", "resolution"):
+        notice = plan.notice(scenario, stage)
+        deadline = scenario.staging_deadline(stage, notice.deadline)
+        production = f"{humanize_duration(notice.deadline)} after {notice.after}"
+        stages.append(
+            StageRule(
+                stage=stage,
+                after=notice.after,
+                deadline_ns=None if deadline is None else ns(deadline[0]),
+                source=deadline[1] if deadline is not None else _no_scale(stage),
+                production=production,
+                words=template_words(notice.template),
+                pattern=notice.match,
+            )
+        )
+    updates = plan.communication.updates
+    cadence = scenario.staging_deadline("updates", updates.cadence)
+    stages.insert(
+        2,
+        StageRule(
+            stage="updates",
+            after="notice",
+            deadline_ns=None if cadence is None else ns(cadence[0]),
+            source=cadence[1] if cadence is not None else _no_scale("updates"),
+            production=f"every {humanize_duration(updates.cadence)}",
+            words=template_words(updates.template),
+            pattern=updates.match,
+        ),
+    )
+    for name in scenario.degraded_modes:
+        mode = plan.degraded_modes.get(name)
+        if mode is not None:  # a degraded mode's notice is recognised, and counts as an update
+            stages.append(StageRule("degraded", "notice", None, "", "", template_words(mode.client_notice)))
+    vendors = [c.vendor for c in plan.components.values() if c.vendor]
+    return NoticeObjectives(
+        stages=tuple(stages),
+        wording=plan_rules(vendors, plan.components, plan.objectives_for(scenario).rto),
+        has_alerts="alert" in roles,
+        has_notices="notice" in roles,
+    )
+
+
+def _no_scale(stage: str) -> str:
+    return (
+        f"the scenario gives no staging deadline for it (staging.notices.{stage}) and its detection criteria no "
+        "time scale (a staging window over a production one)"
+    )
+
+
+def mode_objectives(plan: Plan, scenario: Scenario) -> ModeObjectives | None:
+    """The degraded modes a drill of ``scenario`` allows, when the system reports its mode (None otherwise)."""
+    contract = plan.staging_topology.system
+    if contract is None or MODE_SIGNAL not in contract.signals:
+        return None
+    steps = tuple(
+        (name, tuple(plan.degraded_modes[name].return_to_normal))
+        for name in scenario.degraded_modes
+        if name in plan.degraded_modes
+    )
+    return ModeObjectives(allowed=tuple(scenario.degraded_modes), return_to_normal=steps)
 
 
 def planned_steps(scenario: Scenario) -> tuple[PlannedStep, ...]:

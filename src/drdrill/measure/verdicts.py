@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type
+from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.checks import (
     CheckResult,
     ScoreResult,
@@ -21,7 +21,17 @@ from drdrill.measure.checks import (
 )
 from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.duplicates import done_twice
-from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.fold import Folded, fold
+from drdrill.measure.host import HostLoad, host_load
+from drdrill.measure.ledger import Ledger
+from drdrill.measure.modes import ModeObjectives, ModeReport, judge_modes, mode_report
+from drdrill.measure.notices import (
+    Communication,
+    NoticeObjectives,
+    StageResult,
+    communication,
+    wording_result,
+)
 from drdrill.measure.recovery_point import LossWindow, loss_window
 from drdrill.measure.steps import PlannedStep, Serves, StepResult, step_results
 from drdrill.measure.timeline import (
@@ -32,21 +42,19 @@ from drdrill.measure.timeline import (
     FaultWindow,
     Recovery,
     Sample,
-    all_samples,
     detection,
     fault_window,
-    link_samples,
     longest_unseen_ns,
     median_latency,
     phase_span,
-    probe_results,
     service_recovery,
     signal_change,
     signal_lag_ns,
     signal_states,
     time_to_detect_by_criteria,
 )
-from drdrill.units import NS_PER_S, Bound, bounded, seconds, unseen_outage
+from drdrill.measure.workload import WorkloadFigures, late_allowed, workload_figures
+from drdrill.units import NS_PER_S, Bound, bounded, fine, seconds, unseen_outage
 
 # No vacuous pass (Jepsen's lesson: a check passes when nothing happened). Data loss is judged on the writes
 # acknowledged while the fault was held: five is the fewest that still spread over a short outage at the
@@ -77,6 +85,10 @@ class Objectives:
     min_accuracy: float | None = None  # the scenario's golden set must score this much (None: it has none)
     min_recall: float | None = None  # the scenario's index must reach this recall@k (None: no query set)
     recall_k: int = 10
+    notices: NoticeObjectives | None = None  # the communication protocol; None: the plan routes no message
+    alert_within_ns: int | None = None  # the system's own alerting must fire within this of the fault
+    alert_within_source: str = ""  # where that bound comes from, in words
+    modes: ModeObjectives | None = None  # None: the system declares no mode signal
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,13 @@ class Measurements:
     data_checks: tuple[CheckResult, ...] = ()  # the scenario's data checks as run after recovery
     golden_set: ScoreResult | None = None  # the golden set's accuracy after recovery; None: never started
     index_recall: ScoreResult | None = None  # the index's recall@k after recovery; None: never started
+    communication: Communication | None = None  # the alerts and notices the sink received, judged
+    # What each fault's target counted while it was in place: (target, counts), e.g. a provider's calls made
+    # before a Retry-After allowed them.
+    fault_reports: tuple[tuple[str, Mapping[str, int]], ...] = ()
+    modes: ModeReport | None = None  # the degraded modes the system reported
+    workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
+    host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -256,6 +275,7 @@ def _fault_timing(
     events: Sequence[Event],
     window: FaultWindow,
     samples: Sequence[Sample],
+    last_complete_ns: int | None,
     steady_window_ns: int,
     slow_after: int | None,
     criteria: Sequence[Criterion],
@@ -284,7 +304,7 @@ def _fault_timing(
     # A switch after the revert is no failover (with both providers down, the backup may answer first).
     failover = signal_change(events, FAILOVER, "failed_over", start, window.end_ns)
     recovery = service_recovery(samples, window, steady_window_ns)
-    last = max((s.complete_ns for s in samples), default=start)
+    last = start if last_complete_ns is None else last_complete_ns
     end = window.end_ns if window.end_ns is not None else max(last, start)
     in_fault = [s for s in samples if start <= s.invoke_ns < end]
     recover = None
@@ -342,18 +362,37 @@ def _fault_timing(
     )
 
 
+def _restored(window: FaultWindow, timing: _Timing) -> int | None:
+    """When full operation came back, from the fault's start, for the client notices: a system that failed over
+    is restored when it fails back (at the earliest its signal allows); else when drdrill saw it recover; one
+    whose outage no sample saw, at the revert."""
+    if timing.failover is not None and timing.failback is not None and window.end_ns is not None:
+        return window.end_ns - window.start_ns + timing.failback.value_ns - timing.failback.minus_ns
+    if timing.interrupted and timing.recover is not None:
+        return timing.recover.value_ns
+    return None if window.end_ns is None else window.end_ns - window.start_ns
+
+
 def measure(
-    events: Sequence[Event],
+    journal: Sequence[Event] | Folded,
     steady_window_ns: int,
     slow_factor: float | None = None,
     criteria: Sequence[Criterion] = (),
     criteria_match_all: bool = False,
     steps: Sequence[PlannedStep] = (),
+    notices: NoticeObjectives | None = None,
+    modes: ModeObjectives | None = None,
 ) -> Measurements:
-    """Take every figure from the journal: detection and recovery from every probe and write, with bounds,
-    and what each of the plan's recovery ``steps`` did."""
-    probes = probe_results(events)
-    samples = all_samples(events)
+    """Take every figure from the journal (its events, or the journal already folded): detection and recovery
+    from every probe and write, with bounds, and what each of the plan's recovery ``steps`` did.
+
+    The journal is folded once (:mod:`drdrill.measure.fold`). The fault window's figures read the probes and
+    only the writes that overlap the window (completed after it began, invoked before it ended): a write
+    before it cannot show the fault's first symptom nor bound it, which only the writes of the window do.
+    """
+    folded = journal if isinstance(journal, Folded) else fold(journal)
+    events = folded.events
+    probes = folded.probes
     window = fault_window(events)
     in_baseline = _baseline_probes(probes, events)
     baseline_latency = median_latency(in_baseline)
@@ -361,15 +400,26 @@ def measure(
     if slow_factor is not None and baseline_latency is not None:
         slow_after = max(MIN_SLOW_NS, round(baseline_latency * slow_factor))
     timing = _Timing()
-    ledger = build_ledger(events)
+    ledger = folded.ledger
     acknowledged_in_fault = 0
-    links = link_samples(events)
+    links = folded.links
     link_baselines = {name: median_latency(_baseline_probes(found, events)) for name, found in links.items()}
     if window is not None:
+        writes = folded.writes.overlapping(window.start_ns, window.end_ns)
+        samples = sorted([*probes, *writes], key=lambda sample: sample.invoke_ns)
+        last = max(
+            (
+                t
+                for t in (folded.writes.last_complete_ns(), *(p.complete_ns for p in probes))
+                if t is not None
+            ),
+            default=None,
+        )
         timing = _fault_timing(
             events,
             window,
             samples,
+            last,
             steady_window_ns,
             slow_after,
             criteria,
@@ -386,6 +436,14 @@ def measure(
 
     def value(b: Bounded | None) -> int | None:
         return None if b is None else b.value_ns
+
+    comm = report = None
+    if window is not None and notices is not None:
+        comm = communication(
+            events, notices, window.start_ns, value(timing.detect), _restored(window, timing)
+        )
+    if window is not None and modes is not None:
+        report = mode_report(events, window.start_ns, window.end_ns, modes.allowed)
 
     return Measurements(
         time_to_detect_ns=value(timing.detect),
@@ -418,12 +476,19 @@ def measure(
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
         loss=loss_window(ledger, None if window is None else window.start_ns),
-        done_twice=done_twice(
-            events, frozenset(e.process for e in events if e.kind is Kind.PROBE and e.process)
-        ),
+        done_twice=done_twice(events, folded.probe_ids),
         data_checks=data_check_results(events),
         golden_set=golden_set_result(events),
         index_recall=index_recall_result(events),
+        communication=comm,
+        modes=report,
+        fault_reports=tuple(
+            (e.value or e.name, dict(e.data[REPORT]))
+            for e in events
+            if e.kind is Kind.FAULT and e.type is Type.END and isinstance(e.data.get(REPORT), dict)
+        ),
+        workload=workload_figures(events, folded.starts, folded.lags),
+        host=host_load(events),
     )
 
 
@@ -492,7 +557,158 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         verdicts.append(failback)
     if m.containers_down:
         verdicts.append(_containers(m))
+    retry_after = _retry_after(m)
+    if retry_after is not None:
+        verdicts.append(retry_after)
+    verdicts += _communication(m, objectives, end)
+    if objectives.modes is not None:
+        verdicts.append(_modes(m, objectives.modes, end))
+    schedule = _schedule(m, objectives)
+    if schedule is not None:
+        verdicts.append(schedule)
     return verdicts
+
+
+def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
+    """The writes started on their schedule, so the drill sampled the system as densely as its plan declares
+    and loaded it while it was slow; None when no workload ran (an older journal)."""
+    w = m.workload
+    if w is None:
+        return None
+    bound = w.on_schedule_ns
+    objective = f"writes start on schedule: at most 1 in 100 (and one) more than {fine(bound)} late"
+    if w.lag_p99_ns is None or w.lag_median_ns is None or w.lag_max_ns is None:
+        return Verdict("schedule", "unknown", "no write started", objective, "not judged: no write started")
+    achieved = "not measured" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
+    rates = f"{w.declared_rate_per_s:g} {o.unit.many} a second declared, {achieved} a second started"
+    late = (
+        f"started late by {fine(w.lag_median_ns)} (median), {fine(w.lag_p99_ns)} (p99), {fine(w.lag_max_ns)} at "
+        "most"
+    )
+    measured = f"p99 start lag {fine(w.lag_p99_ns)}"
+    said = ""
+    if w.refused:
+        said = (
+            f"; {o.unit.count(w.refused)} not started: {w.max_in_flight} were already waiting on the system, "
+            "drdrill's cap (journalled, never queued)"
+        )
+    saturated = m.host.why_saturated() if m.host is not None else []
+    if saturated:
+        said += (
+            f"; the host was saturated while the drill ran ({', '.join(saturated)}): its timings may include "
+            "time spent waiting for a core"
+        )
+    if w.behind:
+        message = (
+            f"the workload fell behind its schedule: {rates}; {late}; {w.late} of {w.started} more than the "
+            f"{fine(bound)} a write may start late and still sample the system as the plan declares (at most "
+            f"{late_allowed(w.started)} may); late writes spared the system load "
+            "while it was slow, so the figures above rest on fewer samples than declared: lower workload_rate, "
+            f"or drill on a host with cores to spare{said}"
+        )
+        return _verdict("schedule", False, measured, objective, message)
+    if w.late:
+        said = f"; {w.late} of {w.started} more than {fine(bound)} late, within the {late_allowed(w.started)} allowed{said}"
+    message = f"writes kept their schedule: {rates}; {late}{said}"
+    return _verdict("schedule", True, measured, objective, message)
+
+
+def _retry_after(m: Measurements) -> Verdict | None:
+    """Retry-After honoured: no call reached a provider before the Retry-After it sent allowed it. None when no
+    provider sent one (nothing to honour)."""
+    told = [(target, counts) for target, counts in m.fault_reports if counts.get("retry_after_sent", 0) > 0]
+    if not told:
+        return None
+    objective = "no call before a provider's Retry-After allowed it"
+    early = [(t, c["early_calls"]) for t, c in told if c.get("early_calls", 0) > 0]
+    sent = sum(c["retry_after_sent"] for _, c in told)
+    if early:
+        named = ", ".join(f"{n} call(s) reached {t} before its Retry-After allowed them" for t, n in early)
+        return _verdict(
+            "retry_after",
+            False,
+            f"{sum(n for _, n in early)} early",
+            objective,
+            f"{named} ({sent} Retry-After sent)",
+        )
+    return _verdict(
+        "retry_after", True, "0 early", objective, f"every one of {sent} Retry-After was honoured"
+    )
+
+
+def _communication(m: Measurements, o: Objectives, end: DrillEnd) -> list[Verdict]:
+    """The system's own alert in time, each notice stage by its deadline, and the words of the notices."""
+    if o.notices is None:
+        return []
+    if m.communication is None:
+        why = _no_fault_why(m, end)
+        names = (["system_alert"] if o.notices.has_alerts else []) + (
+            [r.stage for r in o.notices.stages if r.stage != "degraded"] if o.notices.has_notices else []
+        )
+        return [Verdict(name, "unknown", "not measured", "", why) for name in names]
+    comm = m.communication
+    found: list[Verdict] = []
+    if o.notices.has_alerts:
+        found.append(_system_alert(comm, o))
+    results: list[StageResult] = list(comm.stages)
+    wording = wording_result(comm)
+    if wording is not None:
+        results.append(wording)
+    found += [
+        Verdict(_STAGE_VERDICT.get(r.stage, r.stage), r.outcome, r.measured, r.objective, r.message)
+        for r in results
+    ]
+    return found
+
+
+_STAGE_VERDICT = {"wording": "notice_wording"}
+
+
+def _system_alert(comm: Communication, o: Objectives) -> Verdict:
+    bound = o.alert_within_ns
+    objective = "the system's own alerting fires" + (
+        f" within {seconds(bound)} of the fault ({o.alert_within_source})" if bound is not None else ""
+    )
+    ttd = comm.time_to_detect_by_system_ns
+    if ttd is None:
+        return _verdict(
+            "system_alert",
+            False,
+            "no alert",
+            objective,
+            f"the system's own alerting never alerted during the {seconds(comm.drill_end_ns)} after the fault",
+        )
+    measured = f"first alert after {seconds(ttd)}"
+    if bound is not None and ttd > bound:
+        return _verdict(
+            "system_alert",
+            False,
+            measured,
+            objective,
+            f"the system's own alerting alerted after {seconds(ttd)}, {seconds(ttd - bound)} over the bound of {seconds(bound)}",
+        )
+    return _verdict(
+        "system_alert",
+        True,
+        measured,
+        objective,
+        f"the system's own alerting alerted {seconds(ttd)} after the fault",
+    )
+
+
+def _modes(m: Measurements, objectives: ModeObjectives, end: DrillEnd) -> Verdict:
+    allowed = ", ".join(repr(x) for x in objectives.allowed) or "none"
+    objective = f"enter one of {allowed} during the fault, and return to normal"
+    if m.modes is None:
+        return Verdict("degraded_mode", "unknown", "not measured", objective, _no_fault_why(m, end))
+    judged = judge_modes(m.modes, objectives)
+    return Verdict(
+        "degraded_mode",
+        "pass" if judged.outcome == "pass" else "fail",
+        judged.measured,
+        judged.objective,
+        judged.message,
+    )
 
 
 def _containers(m: Measurements) -> Verdict:
@@ -873,6 +1089,13 @@ def not_measured(m: Measurements, o: Objectives, end: DrillEnd | None = None) ->
             )
     else:
         reasons.update(_fault_reasons(m, o, end))
+    if o.notices is not None and o.notices.has_alerts:
+        if m.communication is None:
+            reasons["time_to_detect_by_system_s"] = "not measured, because no fault was applied"
+        elif m.communication.time_to_detect_by_system_ns is None:
+            reasons["time_to_detect_by_system_s"] = (
+                "not measured, because the system's own alerting sent no alert after the fault"
+            )
     if not m.ledger.read_done:
         why = m.ledger.read_failure or "not measured, because the final read did not happen"
         if m.ledger.read_failure is None and end.stopped:
@@ -921,5 +1144,7 @@ def measure_and_judge(
         objectives.criteria,
         objectives.criteria_match_all,
         objectives.steps,
+        objectives.notices,
+        objectives.modes,
     )
     return m, judge(m, objectives, end)

@@ -54,6 +54,11 @@ class _Checker:
                 if crit.component is not None:
                     loc = ["degraded_modes", name, "automated_triggers", i, "component"]
                     self.need(doc, loc, "component", crit.component, plan.components)
+        contract = plan.staging_topology.system
+        for signal, spec in (contract.signals if contract is not None else {}).items():
+            for raw, mode_name in spec.modes.items():
+                loc = ["staging_topology", "system", "signals", signal, "modes", raw]
+                self.need(doc, loc, "degraded mode", mode_name, plan.degraded_modes)
         for name, secret in plan.secrets.items():
             for i, comp_name in enumerate(secret.used_by):
                 self.need(doc, ["secrets", name, "used_by", i], "component", comp_name, plan.components)
@@ -104,9 +109,7 @@ class _Checker:
                 [*loc, "target"],
                 f"container fault {fault.kind!r} needs a staging service; {fault.target!r} has none",
             )
-        elif isinstance(
-            fault, f.HttpError | f.SlowFirstToken | f.TruncatedStream | f.MalformedBody | f.DegradeAccuracy
-        ):
+        elif fault.kind in f.PROVIDER_KINDS or isinstance(fault, f.DegradeAccuracy):
             if comp.kind != "ai_provider":
                 self.fail(
                     doc,

@@ -237,13 +237,14 @@ class _ProviderFault(_TargetedFault):
     family: ClassVar[str] = "provider_http"
 
 
-class HttpError(_ProviderFault):
-    """The provider answers a share of requests with an HTTP error status."""
+def _at_least_a_millisecond(name: str, value: timedelta | None) -> timedelta | None:
+    if value is not None and value < timedelta(milliseconds=1):
+        raise ValueError(f"{name} must be at least 1ms, got {format_duration(value)}")
+    return value
 
-    kind: Literal["http_error"]
-    status: int = Field(ge=400, le=599)
-    error_rate: float = Field(default=1.0, ge=0.0, le=1.0)
-    retry_after: Duration | None = Field(default=None, description="Retry-After sent with 429/503 answers.")
+
+class _SharedProviderFault(_ProviderFault):
+    error_rate: float = Field(default=1.0, ge=0.0, le=1.0, description="Share of requests it spoils, 0..1.")
     heal_after: Duration | None = Field(
         default=None,
         description="The provider answers again by itself this long after the fault is set, while the fault "
@@ -253,30 +254,84 @@ class HttpError(_ProviderFault):
     @field_validator("heal_after")
     @classmethod
     def _heal_after(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value < timedelta(milliseconds=1):
-            raise ValueError(f"heal_after must be at least 1ms, got {format_duration(value)}")
-        return value
+        return _at_least_a_millisecond("heal_after", value)
 
 
-class SlowFirstToken(_ProviderFault):
-    """The provider holds the first token of every answer for ``delay``."""
+class HttpError(_SharedProviderFault):
+    """The provider answers a share of requests with an HTTP error status, all along or flapping."""
+
+    kind: Literal["http_error"]
+    status: int = Field(ge=400, le=599)
+    retry_after: Duration | None = Field(
+        default=None, description="Retry-After sent with 429/503/529 answers."
+    )
+    period: Duration | None = Field(
+        default=None, description="Flapping: the errors come and go with this period (none: all along)."
+    )
+    down_for: Duration | None = Field(
+        default=None, description="Flapping: how long of each period the errors last (default: half of it)."
+    )
+
+    @model_validator(mode="after")
+    def _flapping(self) -> HttpError:
+        if self.down_for is not None and self.period is None:
+            raise ValueError("down_for is part of flapping: give the period as well")
+        if self.period is not None:
+            _at_least_a_millisecond("period", self.period)
+            down = self.down_for if self.down_for is not None else self.period / 2
+            if not timedelta(milliseconds=1) <= down < self.period:
+                raise ValueError(
+                    f"down_for must be at least 1ms and shorter than the period ({format_duration(self.period)}), "
+                    f"got {format_duration(down)}"
+                )
+        return self
+
+
+class RateLimit(_SharedProviderFault):
+    """A rate-limit storm: the provider answers 429 with Retry-After, and counts the calls that came sooner."""
+
+    kind: Literal["rate_limit"]
+    retry_after: Duration = Field(description="Retry-After sent with every 429.")
+
+
+class Hang(_SharedProviderFault):
+    """The provider accepts the request and never answers, until the fault is reverted (or heals)."""
+
+    kind: Literal["hang"]
+
+
+class SlowFirstToken(_SharedProviderFault):
+    """The provider holds the first token of every answer for ``delay`` (a whole answer: all of it)."""
 
     kind: Literal["slow_first_token"]
     delay: Duration
 
 
-class TruncatedStream(_ProviderFault):
-    """The provider's streamed answer stops after ``after_chunks`` chunks, without an end marker."""
+class TruncatedStream(_SharedProviderFault):
+    """The provider's streamed answer stops after ``after_chunks`` chunks: the connection drops, no end marker
+    (a whole answer breaks off halfway)."""
 
     kind: Literal["truncated_stream"]
     after_chunks: int = Field(ge=0)
 
 
-class MalformedBody(_ProviderFault):
-    """The provider answers 200 with a body that does not follow its documented shape."""
+class MalformedBody(_SharedProviderFault):
+    """The provider answers 200 with a body that breaks off mid-JSON."""
 
     kind: Literal["malformed_body"]
-    error_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class MalformedChunk(_SharedProviderFault):
+    """In a streamed answer, the chunk after ``after_chunks`` content chunks is not valid JSON."""
+
+    kind: Literal["malformed_chunk"]
+    after_chunks: int = Field(default=0, ge=0)
+
+
+class SchemaChange(_SharedProviderFault):
+    """The provider changed its response schema: the answer's text is no longer where its clients read it."""
+
+    kind: Literal["schema_change"]
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -354,7 +409,8 @@ class LoseVolume(_DataFault):
 
 
 class DegradeAccuracy(_TargetedFault):
-    """The model behind the target gives a wrong label on a share of inputs."""
+    """The provider updates the model behind the target's name: the new version gives a wrong answer on
+    ``wrong_label_rate`` of inputs; a request that pins the previous version is answered as before."""
 
     kind: Literal["degrade_accuracy"]
     wrong_label_rate: float = Field(gt=0.0, le=1.0)
@@ -399,9 +455,13 @@ Fault = Annotated[
     | ZoneLoss
     | RegionLoss
     | HttpError
+    | RateLimit
+    | Hang
     | SlowFirstToken
     | TruncatedStream
     | MalformedBody
+    | MalformedChunk
+    | SchemaChange
     | CorruptRows
     | DropTable
     | CorruptFile
@@ -424,7 +484,16 @@ NETWORK_KINDS = (
     "limit_data",
 )
 CONTAINER_KINDS = ("stop", "kill", "pause", "replace")
-PROVIDER_KINDS = ("http_error", "slow_first_token", "truncated_stream", "malformed_body")
+PROVIDER_KINDS = (
+    "http_error",
+    "rate_limit",
+    "hang",
+    "slow_first_token",
+    "truncated_stream",
+    "malformed_body",
+    "malformed_chunk",
+    "schema_change",
+)
 DATA_KINDS = ("corrupt_rows", "drop_table", "corrupt_file", "lose_volume")
 STORE_KINDS = ("corrupt_rows", "drop_table")
 FAULT_KINDS = tuple(

@@ -21,43 +21,10 @@ from drdrill.plan.loader import PLAN_FILE
 from drdrill.plan.models import NOTICE_STAGES, Plan, Scenario
 from drdrill.plan.standing import drill_standing
 from drdrill.plan.topology import compose_path
+from drdrill.plan.wording import STAGE_LABEL, plan_rules, promised, wording_problems
 from drdrill.plan.yamlsource import Loc, YamlDoc, read_yaml
 
 Level = Literal["error", "warning"]
-
-# Names that, in a notice, read as blaming a vendor; the plan's own `vendor:` fields are added to these.
-KNOWN_VENDORS = (
-    "OpenAI",
-    "ChatGPT",
-    "Anthropic",
-    "Claude",
-    "Google",
-    "Gemini",
-    "Azure",
-    "AWS",
-    "Amazon",
-    "Microsoft",
-    "Cohere",
-    "Mistral",
-)
-_ROOT_CAUSE = re.compile(
-    r"\b(root cause (is|was)|the cause (is|was)|caused by|because of|due to|was triggered by)\b",
-    re.IGNORECASE,
-)
-_PROMISE = re.compile(
-    r"\b(fix(?:ed)?|resolv(?:e|ed)|restor(?:e|ed)|back (?:up|online|to normal)|recover(?:ed)?|up and running)\b"
-    r"[^.]{0,40}?\b(?:in|within)\s+(?:the next\s+)?(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?|h|m)\b",
-    re.IGNORECASE,
-)
-_STAGE_LABEL = {
-    "first_notice": "first notice",
-    "initial_assessment": "initial assessment",
-    "updates": "status update",
-    "resolution": "resolution notice",
-    "post_incident_report": "post-incident report",
-    "degraded": "degraded-mode notice",
-}
-_UNIT = {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
 
 
 @dataclass(frozen=True, order=True)
@@ -129,14 +96,6 @@ def _strings(data: object, loc: list[str | int]) -> Iterator[tuple[list[str | in
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from _strings(value, [*loc, index])
-
-
-def _promised(text: str) -> list[timedelta]:
-    out = []
-    for match in _PROMISE.finditer(text):
-        number, unit = float(match.group(2)), match.group(3).lower()
-        out.append(timedelta(seconds=number * _UNIT.get(unit, 3600)))
-    return out
 
 
 def _touched(plan: Plan, scenario: Scenario) -> set[str]:
@@ -460,35 +419,19 @@ class _Linter:
                     yield s.source, ["communication", stage, "template"], stage, override.template, [s]
 
     def notices(self) -> Iterator[Finding]:
-        vendors = set(KNOWN_VENDORS) | {c.vendor for c in self.plan.components.values() if c.vendor}
-        vendor_re = re.compile(
-            r"\b(" + "|".join(re.escape(v) for v in sorted(vendors)) + r")\b", re.IGNORECASE
-        )
+        plan = self.plan
+        vendors = [c.vendor for c in plan.components.values() if c.vendor]
+        # Promises are judged against each scenario that uses the text (below); the rest is the same rule as
+        # for the notices a system sends in a drill (plan/wording.py).
+        rules = plan_rules(vendors, plan.components, rto=None)
         for path, loc, stage_key, text, users in self._templates():
-            stage = _STAGE_LABEL.get(stage_key, stage_key)
-            cause = _ROOT_CAUSE.search(text)
-            if cause and stage_key != "post_incident_report":
-                yield self.docs.at(
-                    path,
-                    loc,
-                    "notice-root-cause",
-                    "error",
-                    f"{stage} asserts a cause ({cause.group(0)!r}) before it can be confirmed; "
-                    "say it is being investigated",
-                )
-            vendor = vendor_re.search(text)
-            if vendor:
-                yield self.docs.at(
-                    path,
-                    loc,
-                    "notice-blames-vendor",
-                    "error",
-                    f"{stage} names {vendor.group(0)!r}; speak of a provider outage and the failover in place",
-                )
-            for promise in _promised(text):
-                short = [s for s in users if promise < self.plan.objectives_for(s).rto]
+            stage = STAGE_LABEL.get(stage_key, stage_key)
+            for problem in wording_problems(text, stage_key, rules):
+                yield self.docs.at(path, loc, problem.code, "error", problem.message)
+            for promise in promised(text):
+                short = [s for s in users if promise < plan.objectives_for(s).rto]
                 if short:
-                    worst = min(short, key=lambda s: self.plan.objectives_for(s).rto)
+                    worst = min(short, key=lambda s: plan.objectives_for(s).rto)
                     yield self.docs.at(
                         path,
                         loc,
@@ -496,7 +439,7 @@ class _Linter:
                         "error",
                         f"{stage} promises a fix within {humanize_duration(promise)}, shorter than the "
                         f"recovery objective of {', '.join(s.name for s in short)} "
-                        f"(RTO {humanize_duration(self.plan.objectives_for(worst).rto)})",
+                        f"(RTO {humanize_duration(plan.objectives_for(worst).rto)})",
                     )
 
 

@@ -24,7 +24,7 @@ from drdrill.plan.durations import (
 from drdrill.plan.faults import Fault
 from drdrill.plan.hostaccess import allowance_problem
 from drdrill.plan.stores import DataStore
-from drdrill.plan.system import Link, ServiceReadiness, SystemContract, UnitWords
+from drdrill.plan.system import Link, NotificationChannel, ServiceReadiness, SystemContract, UnitWords
 
 Tier = Literal[1, 2, 3]
 Disruption = Literal["software", "infrastructure", "region", "data"]
@@ -254,6 +254,15 @@ class DegradedMode(PlanModel):
     return_to_normal: list[str] = Field(min_length=1, description="How the system returns to full operation.")
 
 
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"match is not a regular expression: {exc}") from None
+    return value
+
+
 class NoticeStage(PlanModel):
     """One notice to the client: its deadline and its template."""
 
@@ -261,6 +270,15 @@ class NoticeStage(PlanModel):
     after: Literal["detection", "restoration"] = "detection"
     template: str
     automated_hook: str | None = Field(default=None, description="Hook that sends it without a person.")
+    match: str | None = Field(
+        default=None,
+        description=(
+            "Regular expression that recognises this stage in a notice the system sent (searched, ignoring "
+            "case); without it a notice is recognised by the words of its template."
+        ),
+    )
+
+    _match = field_validator("match")(_regex)
 
 
 class UpdateStage(PlanModel):
@@ -269,6 +287,9 @@ class UpdateStage(PlanModel):
     cadence: Duration
     template: str
     automated_hook: str | None = None
+    match: str | None = Field(default=None, description="As for a notice stage.")
+
+    _match = field_validator("match")(_regex)
 
 
 class NoticeOverride(PlanModel):
@@ -421,11 +442,21 @@ class Verification(PlanModel):
     data_checks: list[DataCheck] = Field(default_factory=list)
 
 
-MAX_WORKLOAD_RATE = 100.0
-"""The most writes a second the workload is asked for. Its 8 writers, the journal and the HTTP client kept up
-with 100/s and topped out at ~180/s against a system that answers at once (a separate process on a 2-core
-machine, with no probes running); asked for more, writes queue behind the writers, so the rate a scorecard
-states would not be the rate that ran."""
+class StagingNotices(PlanModel):
+    """Deadlines of the client notices in a staging drill (production's minutes and hours, in seconds)."""
+
+    first_notice: Duration | None = None
+    initial_assessment: Duration | None = None
+    updates: Duration | None = Field(default=None, description="Longest gap between two notices.")
+    resolution: Duration | None = None
+
+
+MAX_WORKLOAD_RATE = 200.0
+"""The most writes a second the workload is asked for: what it was measured to keep on a 2-core machine shared
+with a load average of 9 (every write started, p99 start lag 23 ms, within the 50 ms the schedule verdict
+allows, with 200 probes a second, against a replica answering at once in a process of its own;
+benchmarks/workload_rate.py). On a quiet machine it keeps more; the benchmark says how much.
+Beyond what it keeps, writes start late and the drill's schedule verdict fails; the plan is refused first."""
 
 
 class StagingValues(PlanModel):
@@ -441,10 +472,25 @@ class StagingValues(PlanModel):
     baseline: StagingDuration = Field(
         default=timedelta(seconds=5), description="At least one probe_interval, so a probe runs in it."
     )
-    workload_rate: float = Field(default=10.0, gt=0, description="Writes a second; at most 100.")
+    workload_rate: float = Field(default=10.0, gt=0, description="Writes a second; at most 200.")
     probe_interval: StagingDuration = timedelta(milliseconds=500)
     probe_timeout: StagingDuration = timedelta(seconds=3)
     drain_timeout: StagingDuration = timedelta(seconds=30)
+    alert_within: Duration | None = Field(
+        default=None,
+        description=(
+            "The system's own alerting must fire within this of the fault (when the plan routes its alerts to "
+            "the sink); default: the longest staging window of the scenario's detection criteria plus the "
+            "detection window."
+        ),
+    )
+    notices: StagingNotices | None = Field(
+        default=None,
+        description=(
+            "Staging deadlines of the client notices; a stage left out is scaled from production by the "
+            "scenario's time scale (a detection criterion's staging window over its production window)."
+        ),
+    )
     rpo_bound: Duration | None = Field(
         default=None,
         description=(
@@ -459,8 +505,8 @@ class StagingValues(PlanModel):
         if not math.isfinite(rate) or rate > MAX_WORKLOAD_RATE:
             raise ValueError(
                 f"{rate:g} writes a second is more than the workload can keep up with: it is trusted up to "
-                f"{MAX_WORKLOAD_RATE:g} (its 8 writers top out at ~180 a second on a 2-core machine; beyond, "
-                f"writes queue and the scorecard's rate is not the rate that ran); give at most "
+                f"{MAX_WORKLOAD_RATE:g} (measured on a 2-core machine: every write on its schedule; beyond, writes "
+                f"start late and the drill samples the system less than it declares); give at most "
                 f"{MAX_WORKLOAD_RATE:g}"
             )
         return rate
@@ -551,6 +597,26 @@ class Scenario(PlanModel):
         return self.staging.detection_window
 
     @property
+    def time_scale(self) -> float | None:
+        """Staging seconds per production second: a detection criterion's staging window over its production
+        window (the plan's own statement of how fast a drill runs); None when no criterion gives one."""
+        for criterion in self.detection.criteria:
+            if criterion.sustained > timedelta(0) and self.staging_window(criterion) > timedelta(0):
+                return self.staging_window(criterion) / criterion.sustained
+        return None
+
+    def staging_deadline(self, stage: str, production: timedelta) -> tuple[timedelta, str] | None:
+        """A notice stage's deadline in a staging drill, and where it came from: the scenario's
+        ``staging.notices``, else the production deadline times :attr:`time_scale`; None when neither."""
+        given = getattr(self.staging.notices, stage, None) if self.staging.notices is not None else None
+        if given is not None:
+            return given, f"staging.notices.{stage}"
+        scale = self.time_scale
+        if scale is None:
+            return None
+        return production * scale, f"{humanize_duration(production)} scaled by the scenario's time scale"
+
+    @property
     def manual_estimate(self) -> timedelta:
         """Sum of the declared durations of the manual steps."""
         return sum((s.estimate for s in self.recovery if s.estimate is not None), timedelta(0))
@@ -598,6 +664,13 @@ class StagingTopology(PlanModel):
     data_stores: dict[str, DataStore] = Field(
         default_factory=dict,
         description="Postgres or Redis stores drdrill reaches itself: data faults, data checks, final read.",
+    )
+    notifications: dict[str, NotificationChannel] = Field(
+        default_factory=dict,
+        description=(
+            "The system's alerting and client notices, by channel name, pointed at drdrill's notification sink "
+            "(HTTP webhooks and SMTP) during a drill."
+        ),
     )
     generated_secrets: list[str] = Field(
         default_factory=list,

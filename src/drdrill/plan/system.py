@@ -384,6 +384,13 @@ class SignalSpec(PlanModel):
     failed_over: list[str] = Field(
         default_factory=list, description="Values that mean the system runs on its fallback, e.g. [backup]."
     )
+    modes: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "The `mode` signal: each value the system reports -> the plan's degraded mode it means, e.g. "
+            "{queued: queue-and-hold}; `normal` is full operation."
+        ),
+    )
 
     @field_validator("url")
     @classmethod
@@ -402,6 +409,43 @@ class SignalSpec(PlanModel):
 
 
 FAILOVER_SIGNAL = "failover"
+MODE_SIGNAL = "mode"  # which degraded mode the system says it runs in (normal: full operation)
+
+
+class NotificationChannel(PlanModel):
+    """Where the system sends one kind of message, pointed at drdrill's notification sink during a drill.
+
+    ``role: alert`` is the system's own alerting (its on-call pager, chat, e-mail): the first alert after the
+    fault is the system's own time to detect. ``role: notice`` is what the client is told: each notice is
+    matched to a stage of the plan's communication protocol and checked against its deadline and its words.
+    """
+
+    role: Literal["alert", "notice"]
+    consumer: str = Field(description="Compose service that sends the messages.")
+    env: dict[str, str] = Field(
+        min_length=1,
+        description=(
+            "Variables set on the consumer to point it at the sink: {webhook} is the HTTP base URL of this "
+            "channel (append the path your tool posts to, e.g. {webhook}/v2/enqueue for PagerDuty Events v2), "
+            "{smtp_host} and {smtp_port} its SMTP server."
+        ),
+    )
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, env: dict[str, str]) -> dict[str, str]:
+        for name, value in env.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            problem = template_problem(value, SINK_PLACEHOLDERS, f"env {name}")
+            if problem:
+                raise ValueError(problem)
+        if not any(p in value for value in env.values() for p in ("{webhook}", "{smtp_host}", "{smtp_port}")):
+            raise ValueError("no value names the sink: use {webhook}, or {smtp_host} and {smtp_port}")
+        return env
+
+
+SINK_PLACEHOLDERS = frozenset({"webhook", "smtp_host", "smtp_port"})
 
 
 class SystemContract(PlanModel):

@@ -103,6 +103,8 @@ class _TopologyChecker:
                     self.port(loc, match["service"], int(match["port"]), prefix=prefix)
         for i, name in enumerate(topo.infrastructure):
             self.service([*_TOPOLOGY, "infrastructure", i], name)
+        for name, channel in topo.notifications.items():
+            self.service([*_TOPOLOGY, "notifications", name, "consumer"], channel.consumer)
         return self.issues
 
     def components(self) -> None:

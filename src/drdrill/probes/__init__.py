@@ -2,7 +2,8 @@
 
 from drdrill.probes.canary import CanaryProbe
 from drdrill.probes.link import LinkProbe
+from drdrill.probes.notifications import NotificationReader
 from drdrill.probes.observer import Observer
 from drdrill.probes.signals import SystemSignals
 
-__all__ = ["CanaryProbe", "LinkProbe", "Observer", "SystemSignals"]
+__all__ = ["CanaryProbe", "LinkProbe", "NotificationReader", "Observer", "SystemSignals"]

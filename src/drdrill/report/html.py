@@ -24,7 +24,8 @@ STATUS_WORDS = {
     "errored": "Errored: the drill itself could not run to the end",
     "aborted": "Aborted: the drill was interrupted",
 }
-CSS = """
+CSS = """.bad{color:#cf222e;font-size:90%}
+
 body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328;max-width:980px;margin:2rem auto;
 padding:0 1rem}
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.15rem;margin-top:2rem;border-bottom:2px solid #d0d7de}
@@ -62,6 +63,7 @@ def render_html(card: Scorecard, scorecard_path: str | None = None) -> str:
         _steps(card),
         _data(card),
         _verdicts(card),
+        _communication(card),
         _units(card),
         "<h2>Timeline</h2><p class='sub'>Seconds from the start of the baseline.</p>",
         _timeline_svg(card),
@@ -313,6 +315,49 @@ def _verdicts(card: Scorecard) -> str:
     return f"<h2>Verdicts</h2><ul>{''.join(items)}</ul>"
 
 
+def _communication(card: Scorecard) -> str:
+    """The system's own alerts and the client notices, each with when it came, its stage's deadline, and its
+    words (escaped: they are the system's), then the degraded modes and what the provider counted."""
+    parts: list[str] = []
+    comm = card.communication
+    if comm is not None:
+        stages = {st.stage: st for st in comm.stages}
+        rows = []
+        for m in comm.messages:
+            stage = stages.get(m.stage or "")
+            deadline = "" if stage is None or stage.due_s is None else f"due at {stage.due_s:.2f} s"
+            problems = "".join(f"<div class='bad'>{_e(p)}</div>" for p in m.problems)
+            said = m.text if m.subject is None or m.subject in m.text else f"{m.subject}: {m.text}"
+            rows.append(
+                f"<tr><td>{m.at_s:.2f} s</td><td>{_e(m.role)}</td><td>{_e(m.channel)} ({_e(m.shape)})</td>"
+                f"<td>{_e(words.STAGE_WORDS.get(m.stage, m.stage) if m.stage else '')}</td>"
+                f"<td>{_e(deadline)}</td><td>{_e(said[:600])}{problems}</td></tr>"
+            )
+        head = (
+            "<tr><th>After the fault</th><th>Kind</th><th>Channel</th><th>Stage</th><th>Deadline</th>"
+            "<th>What it said</th></tr>"
+        )
+        table = (
+            f"<table>{head}{''.join(rows)}</table>"
+            if rows
+            else "<p>The system sent no alert and no notice.</p>"
+        )
+        parts.append(
+            "<h2>The system's own alerts and the client notices</h2>"
+            f"<p>Time to detect by the system's own alerting: <b>{_e(words.system_detection(card))}</b>; "
+            f"by drdrill's probes: <b>{_e(words.timed(card, 'time_to_detect_s'))}</b>.</p>{table}"
+        )
+    modes = words.mode_text(card)
+    if modes is not None:
+        parts.append(f"<h2>Degraded modes</h2><p>{_e(modes)}</p>")
+    counts = words.provider_counts(card)
+    if counts:
+        parts.append(
+            "<h2>What the provider saw</h2><ul>" + "".join(f"<li>{_e(c)}</li>" for c in counts) + "</ul>"
+        )
+    return "".join(parts)
+
+
 def _units(card: Scorecard) -> str:
     """The ids of every unit of work that went wrong: lost, stuck (acknowledged, never done), unexpected."""
     m, unit = card.measurements, card.unit
@@ -334,7 +379,7 @@ def _units(card: Scorecard) -> str:
 
 PHASE_FILLS = {"baseline": "#ddf4ff", "fault": "#ffebe9", "drain": "#fff8c5"}
 STEP_COLOURS = {"ok": "#1a7f37", "failed": "#cf222e", "unfinished": "#9a6700"}
-SIGNALS = ("failover", "active_provider")
+SIGNALS = ("failover", "active_provider", "mode")
 Scale = Callable[[float], float]
 
 
@@ -424,6 +469,11 @@ def _marks(events: Sequence[EventCard], x: Scale, top: int, width: int) -> list[
                 f"<line x1='{at:.1f}' y1='{top + 75}' x2='{at:.1f}' y2='{top + 105}' stroke='#8250df'/>"
             )
             shapes.append(_label(at, top + 102, str(raw), "#8250df", width))
+        elif e.kind == "message":
+            colour = "#bc4c00" if e.value == "alert" else "#0969da"
+            shapes.append(
+                f"<line x1='{at:.1f}' y1='{top + 110}' x2='{at:.1f}' y2='{top + 140}' stroke='{colour}'/>"
+            )
         elif e.kind == "fault" and e.type in ("start", "end"):
             shapes.append(
                 f"<line x1='{at:.1f}' y1='{top}' x2='{at:.1f}' y2='{top + 140}' stroke='#cf222e' "
@@ -462,9 +512,13 @@ def _legend(card: Scorecard) -> str:
     if any(e.type != "ok" for e in probes):
         entries.append("<span><i class='dot' style='background:#cf222e'></i>probe failed</span>")
     if any(e.kind == "signal" and e.name in SIGNALS for e in events):
-        entries.append("<span style='color:#8250df'>| the system's failover signal</span>")
+        entries.append("<span style='color:#8250df'>| the system's failover or mode signal</span>")
     if any(e.kind == "fault" for e in events):
         entries.append("<span style='color:#cf222e'>¦ disruption applied / taken away</span>")
+    if any(e.kind == "message" and e.value == "alert" for e in events):
+        entries.append("<span style='color:#bc4c00'>| an alert the system sent (polled)</span>")
+    if any(e.kind == "message" and e.value == "notice" for e in events):
+        entries.append("<span style='color:#0969da'>| a notice the system sent the client (polled)</span>")
     if any(s.started_s is not None for s in card.steps):
         entries.append("<span>▬ automated recovery step (green completed, red failed)</span>")
     return f"<p class='legend'>{''.join(entries)}</p>" if entries else ""
@@ -549,9 +603,14 @@ def _details(card: Scorecard, path: str | None) -> str:
         if card.error
         else ""
     )
+    workload = (
+        ""
+        if card.measurements.workload is None
+        else f"<p class='sub'>{_e(words.workload_sentence(card).capitalize())}.</p>"
+    )
     return (
         "<h2>How the drill ran</h2>"
-        f"{error_block}{_notes(card)}{_configuration(card)}"
+        f"{error_block}{_notes(card)}{workload}{_configuration(card)}"
         f"<details><summary>Configuration frozen for this run</summary><pre>{_e(cfg)}</pre></details>"
         f"<details><summary>Environment</summary><pre>{_e(env)}</pre></details>"
         f"<p class='sub'>Cleanup: {_e('; '.join(card.cleanup) or 'nothing recorded')}</p>{where}"

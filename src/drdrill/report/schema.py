@@ -189,6 +189,34 @@ class ScoreCard(CardModel):
     why: str | None = None
 
 
+class StartLag(CardModel):
+    """How late the workload's writes started against their due times, in seconds."""
+
+    median_s: float
+    p99_s: float  # nearest rank
+    max_s: float
+
+
+class WorkloadCard(CardModel):
+    """Whether the workload kept its schedule (added within /2; older cards have none).
+
+    ``mode``: ``async`` (writes on an event loop) or ``threads`` (a bounded pool). ``refused``: writes that fell
+    due while ``max_in_flight`` were waiting on the system, which drdrill did not start (never queued).
+    ``on_schedule_s``: the start lag within which a write counts as on schedule (the ``schedule`` verdict).
+    """
+
+    mode: str
+    declared_rate_per_s: float
+    achieved_rate_per_s: float | None = None  # writes started a second, first start to last
+    scheduled: int | None = None  # writes that fell due
+    started: int
+    refused: int | None = None
+    max_in_flight: int
+    start_lag: StartLag | None = None
+    on_schedule_s: float
+    late: int = 0  # writes that started more than on_schedule_s late
+
+
 class MeasurementsCard(CardModel):
     """Every figure in seconds; null when not measured, with the reason in ``not_measured``."""
 
@@ -203,6 +231,7 @@ class MeasurementsCard(CardModel):
     time_to_failback_s: Seconds
     time_to_failback_bound_s: Bound = None
     projected_rto_s: Seconds
+    time_to_detect_by_system_s: Seconds = None  # the system's own alerting (added within /2)
     # Added within /2 (a card of an earlier /2 release has none): whether the samples saw any interruption.
     interruption_seen: bool | None = None
     unseen_gap_s: Seconds = None
@@ -226,6 +255,7 @@ class MeasurementsCard(CardModel):
     # Added within /2 (golden set and vector index after recovery): null when the scenario has none.
     golden_set: ScoreCard | None = None
     index_recall: ScoreCard | None = None
+    workload: WorkloadCard | None = None  # added within /2
 
     def reason(self, figure: str) -> str | None:
         """Why ``figure`` (``time_to_recover_s``, or ``ledger.<name>``) is null, when the card says."""
@@ -301,6 +331,72 @@ class ConfigurationCard(CardModel):
     host_access_allowed: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class MessageCard(CardModel):
+    """A message the notification sink received (added within /2): when, by which channel, and its words."""
+
+    at_s: float  # seconds from the fault's start (negative: before it)
+    channel: str
+    role: str  # alert | notice
+    shape: str  # slack | teams | pagerduty | opsgenie | generic | email
+    text: str
+    action: str | None = None
+    subject: str | None = None
+    stage: str | None = None  # a notice's recognised stage of the protocol
+    problems: list[str] = Field(default_factory=list)  # what its words should not have said
+
+
+class NoticeStageCard(CardModel):
+    """One stage of the communication protocol judged against its staging deadline (added within /2)."""
+
+    stage: str
+    outcome: Outcome
+    measured: str
+    objective: str
+    message: str
+    deadline_s: Seconds = None
+    due_s: Seconds = None  # from the fault's start
+    sent_s: Seconds = None  # from the fault's start
+
+
+class CommunicationCard(CardModel):
+    """The system's own alerts and its client notices (added within /2; present when the plan routes them)."""
+
+    time_to_detect_by_system_s: Seconds
+    alerts_before_fault: int = 0
+    detected_s: Seconds = None  # the client clock's start, from the fault's start
+    detected_by: str | None = None
+    restored_s: Seconds = None
+    messages: list[MessageCard] = Field(default_factory=list)
+    stages: list[NoticeStageCard] = Field(default_factory=list)
+
+
+class ModeSpanCard(CardModel):
+    """A stretch in a degraded mode, in seconds from the fault's start; ``left_s`` null: never left."""
+
+    mode: str
+    raw: str
+    allowed: bool
+    entered_s: float
+    entered_minus_s: float = 0.0
+    left_s: Seconds = None
+    left_minus_s: float = 0.0
+
+
+class ModesCard(CardModel):
+    """The degraded modes the system reported (added within /2; present when it has a mode signal)."""
+
+    allowed: list[str]
+    spans: list[ModeSpanCard] = Field(default_factory=list)
+
+
+class FaultReportCard(CardModel):
+    """What a fault's target counted while the fault was in place (a provider's calls; added within /2)."""
+
+    fault: str
+    target: str
+    counts: dict[str, int]
+
+
 class EventCard(CardModel):
     """One journal event, its time also as seconds from the first event (``t_s``)."""
 
@@ -339,6 +435,9 @@ class Scorecard(CardModel):
     timeline: list[EventCard]
     steps: list[StepCard] = Field(default_factory=list)
     configuration: ConfigurationCard | None = None
+    communication: CommunicationCard | None = None
+    degraded_modes: ModesCard | None = None
+    fault_reports: list[FaultReportCard] = Field(default_factory=list)
 
     @property
     def counts_as_drill(self) -> bool:

@@ -14,32 +14,43 @@ from pathlib import Path
 from pydantic import JsonValue
 
 from drdrill import __version__
-from drdrill.journal import Event, Kind
+from drdrill.journal import REPORT, Event, Kind, Type
 from drdrill.measure import Measurements, Objectives, Verdict
 from drdrill.measure.checks import ScoreResult
+from drdrill.measure.modes import ModeReport
+from drdrill.measure.notices import Communication
 from drdrill.measure.steps import StepResult
 from drdrill.measure.verdicts import DrillEnd, not_measured
+from drdrill.measure.workload import WorkloadFigures
 from drdrill.plan import Plan, Scenario
 from drdrill.report.schema import (
     STATUSES,
+    CommunicationCard,
     ConfigurationCard,
     CriterionRef,
     DataCheckCard,
     EventCard,
+    FaultReportCard,
     InFault,
     LedgerCounts,
     MeasurementsCard,
+    MessageCard,
     MissCard,
+    ModesCard,
+    ModeSpanCard,
+    NoticeStageCard,
     ObjectivesCard,
     PlanRef,
     RpoWindowCard,
     ScenarioRef,
     ScoreCard,
     Scorecard,
+    StartLag,
     Status,
     StepCard,
     UnitWords,
     VerdictCard,
+    WorkloadCard,
 )
 from drdrill.units import NS_PER_S, Bound
 
@@ -90,6 +101,9 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
         unseen_gap_s=_s(m.unseen_gap_ns),
         in_fault=InFault(good_probes=m.good_probes_in_fault, acknowledged=m.acknowledged_in_fault),
         projected_rto_s=_s(m.projected_rto_ns(objectives.manual_ns)),
+        time_to_detect_by_system_s=None
+        if m.communication is None
+        else _s(m.communication.time_to_detect_by_system_ns),
         recovery_held_s=_s(m.recovery_held_ns),
         fault_held_s=_s(m.fault_held_ns),
         baseline_probe_latency_s=_s(m.baseline_latency_ns),
@@ -119,6 +133,7 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
         ],
         golden_set=_score(m.golden_set),
         index_recall=_score(m.index_recall),
+        workload=_workload(m.workload),
     )
 
 
@@ -136,6 +151,113 @@ def _score(result: ScoreResult | None) -> ScoreCard | None:
         misses=[MissCard(text=x.text, expected=x.expected, got=x.got) for x in result.misses],
         why=result.why,
     )
+
+
+def _host(m: Measurements) -> dict[str, JsonValue]:
+    """How busy the host was, for the environment (nothing when it was not measured)."""
+    h = m.host
+    if h is None:
+        return {}
+    share = None if h.busy_share is None else round(h.busy_share, 3)
+    steal = None if h.steal_share is None else round(h.steal_share, 3)
+    found: dict[str, JsonValue] = {
+        "cpus": h.cpus,
+        "load_1m": round(h.load_1m, 2),
+        "cpu_busy_share": share,
+        "cpu_steal_share": steal,
+        "saturated": h.saturated,
+    }
+    return {"host": found}
+
+
+def _workload(w: WorkloadFigures | None) -> WorkloadCard | None:
+    if w is None:
+        return None
+    lag = None
+    if w.lag_median_ns is not None and w.lag_p99_ns is not None and w.lag_max_ns is not None:
+        lag = StartLag(median_s=_secs(w.lag_median_ns), p99_s=_secs(w.lag_p99_ns), max_s=_secs(w.lag_max_ns))
+    achieved = None if w.achieved_rate_per_s is None else round(w.achieved_rate_per_s, 3)
+    return WorkloadCard(
+        mode=w.mode,
+        declared_rate_per_s=w.declared_rate_per_s,
+        achieved_rate_per_s=achieved,
+        scheduled=w.scheduled,
+        started=w.started,
+        refused=w.refused,
+        max_in_flight=w.max_in_flight,
+        start_lag=lag,
+        on_schedule_s=_secs(w.on_schedule_ns),
+        late=w.late,
+    )
+
+
+def _communication(comm: Communication | None) -> CommunicationCard | None:
+    if comm is None:
+        return None
+    return CommunicationCard(
+        time_to_detect_by_system_s=_s(comm.time_to_detect_by_system_ns),
+        alerts_before_fault=comm.alerts_before_fault,
+        detected_s=_s(comm.detected_ns),
+        detected_by=comm.detected_by,
+        restored_s=_s(comm.restored_ns),
+        messages=[
+            MessageCard(
+                at_s=_secs(m.at_ns),
+                channel=m.channel,
+                role=m.role,
+                shape=m.shape,
+                text=m.text,
+                action=m.action,
+                subject=m.subject,
+                stage=m.stage,
+                problems=list(m.problems),
+            )
+            for m in comm.messages
+        ],
+        stages=[
+            NoticeStageCard(
+                stage=r.stage,
+                outcome=r.outcome,
+                measured=r.measured,
+                objective=r.objective,
+                message=r.message,
+                deadline_s=_s(r.deadline_ns),
+                due_s=_s(r.due_ns),
+                sent_s=_s(r.sent_ns),
+            )
+            for r in comm.stages
+        ],
+    )
+
+
+def _modes(report: ModeReport | None) -> ModesCard | None:
+    if report is None:
+        return None
+    return ModesCard(
+        allowed=list(report.allowed),
+        spans=[
+            ModeSpanCard(
+                mode=s.mode,
+                raw=s.raw,
+                allowed=s.mode in report.allowed,
+                entered_s=_secs(s.entered_ns),
+                entered_minus_s=_secs(s.entered_minus_ns),
+                left_s=_s(s.left_ns),
+                left_minus_s=_secs(s.left_minus_ns),
+            )
+            for s in report.spans
+        ],
+    )
+
+
+def _fault_reports(events: Sequence[Event]) -> list[FaultReportCard]:
+    found = []
+    for e in events:
+        report = e.data.get(REPORT) if e.kind is Kind.FAULT and e.type is Type.END else None
+        if isinstance(report, dict) and report:
+            counts = {str(k): int(v) for k, v in report.items() if isinstance(v, int)}
+            found.append(FaultReportCard(fault=e.name, target=e.value or "", counts=counts))
+    return found
 
 
 def _step(step: StepResult, origin: int) -> StepCard:
@@ -251,10 +373,14 @@ def build_scorecard(
             "python": platform.python_version(),
             "platform": platform.platform(),
             **dict(environment or {}),
+            **_host(measurements),
         },
         timeline=[_event(e, origin) for e in events if e.kind is not Kind.READ],
         steps=[_step(s, origin) for s in measurements.steps],
         configuration=configuration,
+        communication=_communication(measurements.communication),
+        degraded_modes=_modes(measurements.modes),
+        fault_reports=_fault_reports(events),
     )
 
 

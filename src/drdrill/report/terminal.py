@@ -36,6 +36,11 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
         f"drill {sc.name} (tier {sc.tier}, {sc.disruption}): {card.status.upper()}",
         f"  faults: {', '.join(sc.faults) or 'none'}",
         f"  time to detect: {words.timed(card, 'time_to_detect_s')}",
+        *(
+            [f"  time to detect by the system's own alerting: {words.system_detection(card)}"]
+            if words.routes_alerts(card)
+            else []
+        ),
         f"  time to fail over: {words.timed(card, 'time_to_failover_s')}",
         f"  time to recover: {words.timed(card, 'time_to_recover_s')}; "
         f"staging bound {duration_s(o.staging_recovery_bound_s)}",
@@ -53,6 +58,8 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
             f"  {many}: {ledger.acknowledged} acknowledged, {ledger.done} done, {ledger.lost} lost, "
             f"{ledger.not_done} never done, {ledger.indeterminate} unknown"
         )
+    if m.workload is not None:
+        lines.append(f"  {words.workload_sentence(card)}")
     for label, ids in (
         ("lost", m.lost_ids),
         ("never done", m.not_done_ids),
@@ -60,6 +67,11 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
     ):
         if ids:
             lines.append(f"  {many} {label}: {words.ids_text(ids, limit=10)}")
+    lines += [f"  {line}" for line in words.provider_counts(card)]
+    modes = words.mode_text(card)
+    if modes is not None:
+        lines.append(f"  degraded modes (from the fault): {modes}")
+    lines += [f"  {line}" for line in words.message_lines(card)]
     for step in card.steps:
         if step.automated:
             took = (

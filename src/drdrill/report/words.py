@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drdrill.report.schema import Scorecard, StepCard, TimeFigure
-from drdrill.units import bounded_s, duration_s, span_s, unseen_outage
+from drdrill.units import bounded_s, duration_s, fine_s, span_s, unseen_outage
 
 ID_LIMIT = 50  # ids listed in full up to this many; beyond, the first ones and a count
 
@@ -122,8 +122,27 @@ def objective_name(card: Scorecard, verdict: str) -> str:
         "data_checks": "every data check after recovery",
         "golden_set": "golden-set accuracy after recovery",
         "index_recall": "recall of the rebuilt index after recovery",
+        "schedule": f"every {unit.one} written on its schedule, so the drill samples as densely as declared",
     }
     return names.get(verdict, verdict.replace("_", " "))
+
+
+def workload_sentence(card: Scorecard) -> str:
+    """What the workload did against its schedule: 'workload: 200 tickets a second declared, 199.9 a second started
+    (async, at most 256 in flight); start lag 0.4 ms median, 2.1 ms p99, 9.8 ms max; 0 refused'."""
+    w = card.measurements.workload
+    if w is None:
+        return "workload: not recorded by the drdrill that wrote this scorecard"
+    achieved = "none" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
+    text = (
+        f"workload: {w.declared_rate_per_s:g} {card.unit.many} a second declared, {achieved} a second started "
+        f"({w.mode}, at most {w.max_in_flight} in flight)"
+    )
+    if w.start_lag is not None:
+        lag = w.start_lag
+        text += f"; start lag {fine_s(lag.median_s)} median, {fine_s(lag.p99_s)} p99, {fine_s(lag.max_s)} max"
+    refused = "not recorded (the workload did not stop)" if w.refused is None else str(w.refused)
+    return f"{text}; {w.late} more than {fine_s(w.on_schedule_s)} late; {refused} refused"
 
 
 def ids_text(ids: Sequence[str], limit: int = ID_LIMIT) -> str:
@@ -251,3 +270,86 @@ def data_rows(card: Scorecard) -> list[DataRow]:
             result += f"; e.g. {x.text[:80]!r} gave {x.got!r}, expected {x.expected!r}"
         rows.append(DataRow(label, objective, result, score.outcome))
     return rows
+
+
+# -- the system's own alerting, the client notices, degraded modes, what a provider counted -------------------
+
+STAGE_WORDS = {
+    "first_notice": "first notice",
+    "initial_assessment": "initial assessment",
+    "updates": "status update",
+    "resolution": "resolution notice",
+    "degraded": "degraded-mode notice",
+}
+PROVIDER_COUNTS = (
+    ("requests", "calls"),
+    ("errors", "answers spoiled"),
+    ("retry_after_sent", "told to wait (Retry-After)"),
+    ("early_calls", "calls before Retry-After allowed them"),
+    ("cut", "answers cut mid-way"),
+    ("refused_keys", "calls refused for their key"),
+)
+
+
+def routes_alerts(card: Scorecard) -> bool:
+    """The drill read the system's own alerts (the plan routes them to the sink)."""
+    return (
+        card.communication is not None or card.measurements.reason("time_to_detect_by_system_s") is not None
+    )
+
+
+def system_detection(card: Scorecard) -> str:
+    """The system's own time to detect, in words, beside drdrill's; or why it was not measured."""
+    comm = card.communication
+    if comm is None:
+        return card.measurements.reason("time_to_detect_by_system_s") or (
+            "not measured, because the plan routes no alert of the system to drdrill's notification sink"
+        )
+    value = card.measurements.time_to_detect_by_system_s
+    if value is None:
+        return (
+            card.measurements.reason("time_to_detect_by_system_s") or "not measured: no alert after the fault"
+        )
+    first = next((m for m in comm.messages if m.role == "alert" and m.at_s >= 0), None)
+    how = f" (first alert on {first.channel}, {first.shape})" if first is not None else ""
+    return f"{duration_s(value)}{how}"
+
+
+def message_lines(card: Scorecard, limit: int = 12) -> list[str]:
+    """Each alert and notice the sink received: when (from the fault), by which channel, and its first words."""
+    comm = card.communication
+    if comm is None:
+        return []
+    lines = []
+    for m in comm.messages[:limit]:
+        stage = f", {STAGE_WORDS.get(m.stage, m.stage)}" if m.stage else ""
+        words = (m.subject or m.text).replace("\n", " ")
+        shown = words if len(words) <= 80 else words[:77] + "..."
+        lines.append(f"{m.role} at {m.at_s:.2f} s on {m.channel} ({m.shape}{stage}): {shown!r}")
+    if len(comm.messages) > limit:
+        lines.append(f"... and {len(comm.messages) - limit} more")
+    return lines
+
+
+def mode_text(card: Scorecard) -> str | None:
+    """The degraded modes the system reported, in words; None when it reports no mode."""
+    modes = card.degraded_modes
+    if modes is None:
+        return None
+    if not modes.spans:
+        return "normal operation throughout"
+    parts = []
+    for span in modes.spans:
+        left = "not left" if span.left_s is None else f"back to normal at {span.left_s:.2f} s"
+        allowed = "" if span.allowed else " (not allowed by the scenario)"
+        parts.append(f"{span.mode!r}{allowed} from {span.entered_s:.2f} s, {left}")
+    return "; ".join(parts)
+
+
+def provider_counts(card: Scorecard) -> list[str]:
+    """What each fault's target counted while the fault was in place, in words."""
+    lines = []
+    for report in card.fault_reports:
+        said = ", ".join(f"{report.counts[k]} {w}" for k, w in PROVIDER_COUNTS if k in report.counts)
+        lines.append(f"{report.target} counted while the fault held: {said}")
+    return lines

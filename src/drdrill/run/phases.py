@@ -13,13 +13,25 @@ from collections.abc import Callable
 
 from drdrill.datastores import StoreError
 from drdrill.errors import DrdrillError
-from drdrill.faults import InjectedFault, StopsServices
+from drdrill.faults import InjectedFault, Reports, StopsServices
 from drdrill.faults.network import ProxyDown, ProxyToxic
-from drdrill.journal import DATA_CHECK, DONE_TWICE, FAULT_MOMENT, FINAL_READ, SKIPPED, STOPS, Kind, Type
+from drdrill.journal import (
+    DATA_CHECK,
+    DONE_TWICE,
+    FAULT_MOMENT,
+    FINAL_READ,
+    REPORT,
+    SKIPPED,
+    STOPS,
+    Kind,
+    Type,
+)
 from drdrill.measure.ledger import build_ledger
-from drdrill.measure.timeline import probe_results
+from drdrill.measure.objectives import notice_objectives
+from drdrill.measure.timeline import fault_window, probe_results
 from drdrill.plan.faults import FaultWaitFor
 from drdrill.run import verification
+from drdrill.run.connect import record_host
 from drdrill.run.context import DrillContext
 from drdrill.run.hold import hold_until_steady
 from drdrill.run.steps import StepRunner
@@ -29,7 +41,7 @@ from drdrill.undo import Undo
 from drdrill.units import NS_PER_S, ns
 from drdrill.workload import Workload
 
-DRAIN_POLL_S = 0.5
+DRAIN_POLL_S = 0.1  # how soon the drain sees the last unit done (one final read per poll)
 
 
 def sweep(ctx: DrillContext) -> None:
@@ -147,7 +159,9 @@ def _revert(ctx: DrillContext, injected: InjectedFault) -> Callable[[], None]:
             ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=why)
             return
         injected.revert()
-        ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target)
+        report = dict(injected.report()) if isinstance(injected, Reports) else {}
+        data = {REPORT: report} if report else None
+        ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=data)
 
     return revert
 
@@ -163,8 +177,27 @@ def drain(ctx: DrillContext) -> None:
     deadline = ctx.clock.monotonic_ns() + ns(ctx.scenario.staging.drain_timeout)
     _steps(ctx).run(ctx.prepared.steps, "failback", deadline)
     _await_drained(ctx, deadline)
+    _await_notices(ctx, deadline)
     for name in list(ctx.observers):
         ctx.stop_observer(name)
+    record_host(ctx)
+
+
+def _await_notices(ctx: DrillContext, deadline_ns: int) -> None:
+    """Keep reading the notification sink until the latest notice deadline after the revert has passed (within
+    the drain's time): a resolution notice sent in time must be seen, one never sent must be seen missing."""
+    rules = notice_objectives(ctx.plan, ctx.scenario)
+    window = fault_window(ctx.journal.events())
+    if rules is None or not rules.has_notices or window is None or window.end_ns is None:
+        return
+    longest = max((r.deadline_ns for r in rules.stages if r.deadline_ns is not None), default=0)
+    until = min(deadline_ns, window.end_ns + longest + ns(ctx.scenario.staging.probe_interval))
+    left = until - ctx.clock.monotonic_ns()
+    if left > 0:
+        ctx.journal.record(
+            Kind.NOTE, Type.INFO, "drain", data={"waiting_for_notices_s": round(left / 1e9, 3)}
+        )
+        ctx.wait(left / 1e9)
 
 
 def _await_drained(ctx: DrillContext, deadline_ns: int) -> None:

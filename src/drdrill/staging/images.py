@@ -3,12 +3,14 @@
 Nothing is ever pulled. The base image is a Debian bookworm root filesystem made with
 `debootstrap --variant=minbase` and `docker import`ed; drdrill's other images are built `FROM` it:
 
-    drdrill/base:local            python3, Postgres 15, redis-server: what a user's Dockerfile can build
+    drdrill/base:local            python3, Postgres 15, redis-server, aiosmtpd: what a user's Dockerfile can build
                                   `FROM drdrill/base:local` (their compose `build:` sections build them)
     drdrill/toxiproxy:local       toxiproxy-server only; every drill generates its proxies and passes
                                   `-config` with a bind-mounted file
-    drdrill/provider-sim:local    the OpenAI-compatible provider simulator (drdrill.simulator), which a
-                                  replica puts in place of a real AI provider
+    drdrill/provider-sim:local    the provider simulator (drdrill.simulator: OpenAI and Anthropic APIs),
+                                  which a replica puts in place of a real AI provider
+    drdrill/notify-sink:local     the notification sink (webhooks and SMTP) a drill adds to the replica for
+                                  the system's alerts and client notices
 
 Every image is tagged with a hash of its inputs, so a second `ensure` finds them and builds nothing;
 compose files refer to the fixed `:local` tags that `ensure` points at the hashed builds. The build
@@ -62,6 +64,8 @@ BASE_PACKAGES: tuple[str, ...] = (
     # A queue for example systems (the Q&A example's jobs), and its real Python client.
     "redis-server",
     "python3-redis",
+    # The notification sink's SMTP server (drdrill/notify-sink).
+    "python3-aiosmtpd",
 )
 # Paths removed from the root filesystem before import: package caches, docs, translations.
 TRIM_PATHS: tuple[str, ...] = (
@@ -203,7 +207,13 @@ def image_specs(toxiproxy_server: Path | None) -> list[ImageSpec]:
             repository="drdrill/provider-sim",
             dockerfile=dockerfiles_dir() / "provider-sim" / "Dockerfile",
             context=((package_dir() / "simulator" / "provider_sim.py", "provider_sim.py"),),
-        )
+        ),
+        ImageSpec(
+            name="notification sink",
+            repository="drdrill/notify-sink",
+            dockerfile=dockerfiles_dir() / "notify-sink" / "Dockerfile",
+            context=((package_dir() / "simulator" / "notify_sink.py", "notify_sink.py"),),
+        ),
     ]
     if toxiproxy_server is not None:
         specs.append(

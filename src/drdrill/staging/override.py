@@ -31,6 +31,10 @@ PROVIDER_SIM_PORT = 8000  # chat completions and the /_sim fault admin API
 TOXIPROXY_API_PORT = 8474
 TOXIPROXY_FIRST_LISTEN_PORT = 18001
 PROXIES_IN_CONTAINER = "/etc/drdrill/proxies.json"
+SINK_SERVICE = "drdrill-notify"
+SINK_IMAGE = "drdrill/notify-sink:local"
+SINK_HTTP_PORT = 8090  # webhooks, and /_sink/messages for the drill
+SINK_SMTP_BASE_PORT = 2525  # the i-th channel's SMTP server listens on this + i
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,23 @@ def toxiproxy_config(proxies: Sequence[ProxyPlan]) -> str:
         ],
         indent=2,
     )
+
+
+def sink_env(plan: Plan) -> dict[str, dict[str, str]]:
+    """The variables each consumer of a notification channel gets, pointing it at the sink (by service)."""
+    found: dict[str, dict[str, str]] = {}
+    for i, (name, channel) in enumerate(plan.staging_topology.notifications.items()):
+        values = {
+            "{webhook}": f"http://{SINK_SERVICE}:{SINK_HTTP_PORT}/{name}",
+            "{smtp_host}": SINK_SERVICE,
+            "{smtp_port}": str(SINK_SMTP_BASE_PORT + i),
+        }
+        for var, template in channel.env.items():
+            filled = template
+            for placeholder, value in values.items():
+                filled = filled.replace(placeholder, value)
+            found.setdefault(channel.consumer, {})[var] = filled
+    return found
 
 
 def needed_ports(plan: Plan, model: ComposeModel) -> dict[str, list[int]]:
@@ -246,13 +267,17 @@ def build_override(
     proxies_file: str,
     link_ports: Mapping[str, int] | None = None,
     pinned_images: Mapping[str, str] | None = None,
+    sink_port: int | None = None,
 ) -> Override:
     """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port,
-    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener, and ``pinned_images`` a service
-    built for this run to the id of the image built (it runs that image, whatever its tag says later)."""
+    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener, ``pinned_images`` a service
+    built for this run to the id of the image built (it runs that image, whatever its tag says later), and
+    ``sink_port`` is where the notification sink's HTTP side is published (when the plan has notification
+    channels)."""
     labels = {LABEL_MANAGED: "true", LABEL_RUN: run_id, LABEL_OWNER: owner}
     zones = service_zones(plan)
     proxies = proxy_plans(plan)
+    notified = sink_env(plan)
     out = Override()
     for name, service in model.services.items():
         settings: dict[str, Any] = {"init": True, "pull_policy": "never"}
@@ -279,9 +304,13 @@ def build_override(
             if name in p.consumers
             for var, value in p.env.items()
         }
+        depends = {TOXIPROXY_SERVICE: {"condition": "service_started"}} if consumer_env else {}
+        if name in notified:
+            consumer_env.update(notified[name])
+            depends[SINK_SERVICE] = {"condition": "service_started"}
         if consumer_env:
             settings["environment"] = consumer_env
-            settings["depends_on"] = {TOXIPROXY_SERVICE: {"condition": "service_started"}}
+            settings["depends_on"] = depends
         out.services[name] = settings
     if proxies:
         # Toxiproxy joins every network its consumers, upstreams and possible repoint targets are on.
@@ -320,9 +349,27 @@ def build_override(
             "labels": {**labels, LABEL_COMPONENT: "drdrill-toxiproxy"},
             "stop_grace_period": "1s",
         }
+    if notified:
+        channels = plan.staging_topology.notifications
+        out.services[SINK_SERVICE] = {
+            "image": SINK_IMAGE,
+            "pull_policy": "never",
+            "init": True,
+            "environment": {
+                "SINK_CHANNELS": ",".join(channels),
+                "PORT": str(SINK_HTTP_PORT),
+                "SMTP_BASE_PORT": str(SINK_SMTP_BASE_PORT),
+            },
+            # The drill reads the messages here (loopback only); the consumers reach it on the replica's network.
+            "ports": [f"127.0.0.1:{sink_port}:{SINK_HTTP_PORT}"] if sink_port is not None else [],
+            "networks": sorted({n for consumer in notified for n in model.services[consumer].networks}),
+            "labels": {**labels, LABEL_COMPONENT: SINK_SERVICE},
+            "stop_grace_period": "1s",
+        }
     used = {n for s in model.services.values() for n in s.networks}
-    if proxies:
-        used |= set(out.services[TOXIPROXY_SERVICE]["networks"])
+    for extra in (TOXIPROXY_SERVICE, SINK_SERVICE):
+        if extra in out.services:
+            used |= set(out.services[extra]["networks"])
     for network in sorted(used):
         if network == "default" or network in model.networks:
             out.networks[network] = {"labels": labels}

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -49,6 +50,9 @@ from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
     LABEL_RUN,
+    SINK_HTTP_PORT,
+    SINK_IMAGE,
+    SINK_SERVICE,
     TOXIPROXY_IMAGE,
     ComposeModel,
     build_image_name,
@@ -79,7 +83,8 @@ __all__ = [
     "sweep_run_dirs",
 ]
 
-STOP_TIMEOUT_S = 5
+STOP_TIMEOUT_S = 5  # a graceful stop, where one is wanted (a port clash on start)
+DOWN_TIMEOUT_S = 0  # the replica at teardown: killed
 ALL_PROFILES = ("--profile", "*")
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
@@ -318,7 +323,12 @@ def _image_id(image: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-DRDRILL_IMAGES = ("drdrill/toxiproxy:local", "drdrill/provider-sim:local", "drdrill/base:local")
+DRDRILL_IMAGES = (
+    "drdrill/toxiproxy:local",
+    "drdrill/provider-sim:local",
+    "drdrill/notify-sink:local",
+    "drdrill/base:local",
+)
 
 
 @dataclass(frozen=True)
@@ -404,16 +414,19 @@ class StagingStack:
             raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
         self._refuse_host_access(config)
         self.model = ComposeModel.from_config(config)
-        self._ensure_images(self.model)
         self._write_override()
         self._compose = self._compose_for(self.compose_file.name, str(self._files.override))
-        try:
-            self._compose.run("config", "--quiet")
-        except subprocess.CalledProcessError as exc:
-            raise StagingError(
-                f"docker compose rejects drdrill's override of {self.compose_file} "
-                f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
-            ) from exc
+        # compose checks the override while the images are made sure of: neither needs the other.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-check") as pool:
+            checked = pool.submit(self._compose.run, "config", "--quiet")
+            self._ensure_images(self.model)
+            try:
+                checked.result()
+            except subprocess.CalledProcessError as exc:
+                raise StagingError(
+                    f"docker compose rejects drdrill's override of {self.compose_file} "
+                    f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
+                ) from exc
 
     def _refuse_host_access(self, config: Mapping[str, Any]) -> None:
         """Refuse what the plan loader could not see: settings that give the stack the host once compose has
@@ -436,6 +449,8 @@ class StagingStack:
 
     def _ensure_images(self, model: ComposeModel) -> None:
         needed = [TOXIPROXY_IMAGE] if self.proxies else []
+        if self.plan.staging_topology.notifications:
+            needed.append(SINK_IMAGE)
         for image in needed:
             if not _image_present(image):
                 raise EnvironmentNotReadyError(
@@ -512,11 +527,15 @@ class StagingStack:
         assert self.model is not None
         wanted = needed_ports(self.plan, self.model)
         pairs = [(service, port) for service, ports in wanted.items() for port in ports]
-        chosen = free_ports(len(pairs) + 1 + len(self.proxies))
+        sink = 1 if self.plan.staging_topology.notifications else 0
+        chosen = free_ports(len(pairs) + 1 + len(self.proxies) + sink)
         self._host_ports = dict(zip(pairs, chosen[: len(pairs)], strict=True))
+        if sink:
+            self._host_ports[(SINK_SERVICE, SINK_HTTP_PORT)] = chosen[-1]
         self._toxiproxy_port = chosen[len(pairs)] if self.proxies else None
         self._link_ports = {
-            p.name: port for p, port in zip(self.proxies, chosen[len(pairs) + 1 :], strict=True)
+            p.name: port
+            for p, port in zip(self.proxies, chosen[len(pairs) + 1 : len(chosen) - sink], strict=True)
         }
         self._files.proxies.write_text(toxiproxy_config(self.proxies), encoding="utf-8")
         override = build_override(
@@ -529,6 +548,7 @@ class StagingStack:
             link_ports=self._link_ports,
             proxies_file=str(self._files.proxies),
             pinned_images=self._built_ids,
+            sink_port=chosen[-1] if sink else None,
         )
         self._override_text = override.render()
         self._files.override.write_text(self._override_text, encoding="utf-8")
@@ -598,6 +618,16 @@ class StagingStack:
                 ) from exc
         self._await_ready()
 
+    @property
+    def override_file(self) -> Path:
+        """The generated compose override (written by :meth:`prepare`)."""
+        return self._files.override
+
+    def readiness(self) -> dict[str, str]:
+        """What is polled until the replica is ready: each ``ready`` URL of what it starts with, and Toxiproxy's
+        API."""
+        return self._readiness()
+
     def _readiness(self, services: Sequence[str] | None = None) -> dict[str, str]:
         """Readiness URL per check: of ``services``, or (None) of everything the replica starts with."""
         started = set(self.model.started_with_replica) if self.model is not None else None
@@ -608,6 +638,8 @@ class StagingStack:
         }
         if self.proxies and services is None:
             checks["drdrill-toxiproxy /version"] = f"{self.toxiproxy_url}/version"
+        if self.plan.staging_topology.notifications:
+            checks[f"{SINK_SERVICE} /health"] = f"{self.url(SINK_SERVICE, SINK_HTTP_PORT)}/health"
         return checks
 
     def _await_ready(self, services: Sequence[str] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:
@@ -825,16 +857,22 @@ class StagingStack:
             return 0
         errors: list[str] = []
         try:
+            # Killed, not stopped: the replica is thrown away with its volumes, and a graceful stop would only
+            # add each container's shutdown, level by level of its dependencies, to every drill.
             self._compose.run(
-                *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S)
+                *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(DOWN_TIMEOUT_S)
             )
         except subprocess.CalledProcessError as exc:
             errors.append(_stderr(exc))
         client = docker_client()
-        removed = remove_by_label(client, f"{LABEL_RUN}={self.run_id}")
-        removed += remove_by_label(client, f"com.docker.compose.project={self.project}")
+        label, project = f"{LABEL_RUN}={self.run_id}", f"com.docker.compose.project={self.project}"
+        removed = 0
+        # After a clean `down` nothing should carry the run's labels: look once, and sweep only what is left.
+        if errors or leftovers(client, label) or leftovers(client, project):
+            removed = remove_by_label(client, label)
+            removed += remove_by_label(client, project)
         self._remove_envdir()
-        left = leftovers(client, f"{LABEL_RUN}={self.run_id}")
+        left = leftovers(client, label) if removed or errors else []
         if left:
             raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
         if errors and removed == 0:

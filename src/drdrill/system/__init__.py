@@ -2,6 +2,8 @@
 
 from drdrill.replica import Replica
 from drdrill.system.contract import (
+    MAX_WRITES_IN_FLIGHT,
+    AsyncWrites,
     DrillSystem,
     FinalRead,
     NotDeclared,
@@ -15,6 +17,8 @@ from drdrill.system.contract import (
 from drdrill.system.http import HttpSystem
 
 __all__ = [
+    "MAX_WRITES_IN_FLIGHT",
+    "AsyncWrites",
     "DrillSystem",
     "FinalRead",
     "HttpSystem",

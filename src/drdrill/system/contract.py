@@ -59,17 +59,21 @@ class FinalRead:
 
 @dataclass(frozen=True)
 class SignalMeaning:
-    """What a signal's raw values mean: which one is normal operation, which ones mean "on the fallback"."""
+    """What a signal's raw values mean: which one is normal operation, which ones mean "on the fallback", and
+    (for the ``mode`` signal) which degraded mode of the plan each other value means."""
 
     normal: str | None = None
     failed_over: frozenset[str] = frozenset()
+    modes: Mapping[str, str] = field(default_factory=dict)  # raw value -> the plan's degraded mode
 
     def state(self, raw: str | None) -> str:
-        """``normal``, ``failed_over``, or ``other`` for a raw value the system did not name."""
+        """``normal``, ``failed_over``, a degraded mode's name, or ``other`` for a value the system did not name."""
         if raw is not None and raw in self.failed_over:
             return "failed_over"
         if raw is not None and raw == self.normal:
             return "normal"
+        if raw is not None and raw in self.modes:
+            return self.modes[raw]
         return "other"
 
 
@@ -94,6 +98,27 @@ class Searches(Protocol):
 
     def search(self, query: str, k: int) -> Sequence[str]:
         """The ids of the ``k`` nearest items to ``query``, nearest first; :class:`NotDeclared` if it has none."""
+
+
+# How many writes drdrill keeps waiting on a system at once, at most: a write due when this many are in flight
+# is refused by drdrill (counted and journalled, never queued, so no write starts late). An async system should
+# be able to carry this many at once (the HTTP system's async client keeps as many connections).
+MAX_WRITES_IN_FLIGHT = 256
+
+
+@runtime_checkable
+class AsyncWrites(Protocol):
+    """What a system adds to write without a thread per write in flight (optional; :class:`HttpSystem` has it).
+
+    The workload then starts each write on its due time on an event loop of its own, however long the system
+    takes to answer; a system without it has its ``write`` run on a bounded pool of threads instead.
+    """
+
+    async def write_async(self, unit_id: str, payload: str) -> WriteResult:
+        """:meth:`DrillSystem.write`, awaited on the workload's event loop."""
+
+    async def close_async(self) -> None:
+        """Release what ``write_async`` opened, on that same event loop; safe to call twice."""
 
 
 @runtime_checkable
@@ -124,7 +149,8 @@ class DrillSystem(Protocol):
         """Sample payloads the workload and the probes cycle through (at least one)."""
 
     def signal_meanings(self) -> Mapping[str, SignalMeaning]:
-        """What each signal's values mean; ``failover`` (normal / failed over) dates failover and fail-back."""
+        """What each signal's values mean; ``failover`` (normal / failed over) dates failover and fail-back,
+        ``mode`` (normal / each degraded mode of the plan) dates the degraded modes the system entered."""
 
     def close(self) -> None:
         """Release connections; safe to call twice, and before ``open``."""

@@ -15,12 +15,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import h11
 import httpx
 
 from drdrill.clock import Clock
 from drdrill.plan import Plan
 from drdrill.plan.system import FinalReadSpec, Match, SystemContract
 from drdrill.replica import Replica
+from drdrill.system import h1
 from drdrill.system.contract import (
     FinalRead,
     NotDeclared,
@@ -39,6 +41,17 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"HTTP {response.status_code} with a body that is not JSON ({exc})") from exc
+
+
+# What drdrill's own pool sets on every request itself; Accept-Encoding is left out so that the answer comes as is.
+_SET_BY_THE_POOL = frozenset({"host", "content-length", "accept-encoding", "connection"})
+
+
+def _unanswered(exc: httpx.HTTPError) -> WriteResult:
+    """A write the system did not answer: failed when nothing reached it, unknown otherwise (Jepsen's info)."""
+    if isinstance(exc, httpx.ConnectError):
+        return WriteResult("fail", f"connect: {exc}")
+    return WriteResult("info", f"{type(exc).__name__}: {exc}")
 
 
 def _matches(match: Match, document: Any) -> bool:
@@ -60,10 +73,21 @@ def _ids(reply: object) -> set[str]:
 class HttpSystem:
     """The system contract of ``staging_topology.system``, spoken over HTTP with httpx."""
 
-    def __init__(self, contract: SystemContract | None, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        contract: SystemContract | None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.contract = contract or SystemContract()
-        self._transport = transport  # None: the network; tests give an httpx.MockTransport
+        # None: the network; tests give an httpx.MockTransport, which serves the async client too
+        self._transport = transport
+        self._async_transport = async_transport
+        if async_transport is None and isinstance(transport, httpx.AsyncBaseTransport):
+            self._async_transport = transport
         self._http: httpx.Client | None = None
+        self._async_http: httpx.AsyncClient | None = None  # HTTPS, or a test's transport
+        self._h1 = h1.H1Pool()
         self._context: SystemContext | None = None
 
     @classmethod
@@ -78,11 +102,15 @@ class HttpSystem:
         # Enough connections for the workload, the probes and the signal poll at once.
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
         self._http = httpx.Client(limits=limits, timeout=5.0, transport=self._transport)
+        # The workload's async writes open a connection for every write in flight, if need be: a write never
+        # waits for a connection, which would count drdrill's own queue as the system's time.
+        self._h1 = h1.H1Pool()
 
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
             self._http = None
+        self._async_http = None  # closed on the workload's loop by close_async()
 
     @property
     def replica(self) -> Replica:
@@ -117,28 +145,75 @@ class HttpSystem:
 
     def signal_meanings(self) -> Mapping[str, SignalMeaning]:
         return {
-            name: SignalMeaning(spec.normal, frozenset(spec.failed_over))
+            name: SignalMeaning(spec.normal, frozenset(spec.failed_over), dict(spec.modes))
             for name, spec in self.contract.signals.items()
         }
 
     def write(self, unit_id: str, payload: str) -> WriteResult:
+        request = self._write_request(unit_id, payload)
+        try:
+            response = self.http.send(request)
+        except httpx.HTTPError as exc:
+            return _unanswered(exc)
+        return self._written(response)
+
+    async def write_async(self, unit_id: str, payload: str) -> WriteResult:
+        """:meth:`write` on the workload's event loop: plain HTTP through drdrill's own keep-alive pool
+        (:mod:`drdrill.system.h1`, whose cost per write does not grow with the writes in flight), HTTPS or a
+        test's transport through an httpx async client."""
+        request = self._write_request(unit_id, payload)
+        if self._async_transport is not None or request.url.scheme != "http":
+            if self._async_http is None:
+                self._async_http = httpx.AsyncClient(timeout=5.0, transport=self._async_transport)
+            try:
+                response = await self._async_http.send(request)
+            except httpx.HTTPError as exc:
+                return _unanswered(exc)
+            return self._written(response)
+        url = request.url
+        timeout = request.extensions.get("timeout", {})
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _SET_BY_THE_POOL]
+        try:
+            answer = await self._h1.request(
+                request.method,
+                url.host,
+                url.port or 80,
+                url.raw_path.decode("ascii"),
+                headers,
+                request.content,
+                timeout.get("read") or 5.0,
+            )
+        except h1.ConnectError as exc:
+            return WriteResult("fail", f"connect: {exc}")  # nothing reached the system
+        except (OSError, h11.ProtocolError) as exc:  # a timeout, a broken connection: unknown
+            return WriteResult("info", f"{type(exc).__name__}: {exc}")
+        return self._written(httpx.Response(answer.status, headers=answer.headers, content=answer.body))
+
+    async def close_async(self) -> None:
+        await self._h1.close()
+        if self._async_http is not None:
+            await self._async_http.aclose()
+            self._async_http = None
+
+    def _write_request(self, unit_id: str, payload: str) -> httpx.Request:
         spec = self.contract.write
         if spec is None:
             raise NotDeclared("the plan declares no `write` (staging_topology.system.write)")
         values = {"id": unit_id, "payload": payload}
         request = spec.request
-        try:
-            response = self.http.request(
-                request.method,
-                self.url(request.url, **values),
-                json=render_body(request.json_body, values),
-                headers=request.headers,
-                timeout=request.timeout.total_seconds(),
-            )
-        except httpx.ConnectError as exc:
-            return WriteResult("fail", f"connect: {exc}")  # nothing reached the system
-        except httpx.HTTPError as exc:
-            return WriteResult("info", f"{type(exc).__name__}: {exc}")
+        timeout = request.timeout.total_seconds()
+        return self.http.build_request(
+            request.method,
+            self.url(request.url, **values),
+            json=render_body(request.json_body, values),
+            headers=request.headers,
+            timeout=timeout,
+        )
+
+    def _written(self, response: httpx.Response) -> WriteResult:
+        """What the system's answer to a write means, by the plan's ``ack`` and ``refused``."""
+        spec = self.contract.write
+        assert spec is not None  # a request was built
         detail = f"HTTP {response.status_code}"
         if response.status_code in spec.ack.status:
             job_id = None

@@ -457,6 +457,7 @@ class _Builder:
                     ]
                 )
         rows += [[row.measure, row.objective, row.result] for row in words.data_rows(card)]
+        rows += self._real_messages(card)
         missed = [
             f"{words.objective_name(card, v.name)} ({'missed' if v.outcome == 'fail' else 'not judged'})"
             for v in card.verdicts
@@ -469,6 +470,28 @@ class _Builder:
         rows.append(
             ["Drill run", "the staging drill these figures come from", f"{card.run_id} at {when}{where}"]
         )
+        return rows
+
+    def _real_messages(self, card: Scorecard) -> list[list[str]]:
+        """The system's real alert and notice times in the drill, each stage against its staging deadline."""
+        comm = card.communication
+        if comm is None:
+            return []
+        rows = [
+            [
+                "Time to detect by the system's own alerting (staging)",
+                "the first alert after the fault",
+                words.system_detection(card),
+            ]
+        ]
+        for stage in comm.stages:
+            label = words.STAGE_WORDS.get(stage.stage, stage.stage).capitalize()
+            result = f"{words.outcome_word(stage.outcome)}: {stage.message}"
+            rows.append([f"{label} (staging)", stage.objective, result])
+        for m in comm.messages:
+            which = f", {words.STAGE_WORDS.get(m.stage, m.stage)}" if m.stage else ""
+            said = " ".join((m.subject or m.text).split())[:120]
+            rows.append([f"Sent: {m.role} on {m.channel}{which}", f"{m.at_s:.2f} s after the fault", said])
         return rows
 
 

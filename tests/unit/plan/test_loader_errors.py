@@ -12,9 +12,10 @@ from tests.unit.plan.plan_samples import MINIMAL_PLAN, MINIMAL_SCENARIO
 
 ACCEPTED = "use a number with a unit (250ms, 90s, 15m, 4h, 2d, 1h30m) or ISO 8601 (PT15M, PT1H30M, P2D)"
 KINDS = (
-    "bandwidth, corrupt_file, corrupt_rows, degrade_accuracy, down, drop_table, http_error, kill, latency, "
-    "leak_secret, limit_data, lose_volume, malformed_body, pause, region_loss, replace, reset_peer, "
-    "revoke_secret, slicer, slow_close, slow_first_token, stop, timeout, truncated_stream, zone_loss"
+    "bandwidth, corrupt_file, corrupt_rows, degrade_accuracy, down, drop_table, hang, http_error, kill, "
+    "latency, leak_secret, limit_data, lose_volume, malformed_body, malformed_chunk, pause, rate_limit, "
+    "region_loss, replace, reset_peer, revoke_secret, schema_change, slicer, slow_close, slow_first_token, "
+    "stop, timeout, truncated_stream, zone_loss"
 )
 SCENARIO_KEYS = (
     "title, tier, disruption, narrative, impact, detection, faults, recovery, degraded_modes, "

@@ -123,7 +123,7 @@ def as_v1(card: Scorecard) -> dict[str, Any]:
     """``card`` as schema /1 wrote it (JSON): no unit, no verdict outcome, ``processed``/``unprocessed``, every
     count taken (a /1 drill always had its final read), a null figure without its reason."""
     out = copy.deepcopy(card.to_json())
-    for added in ("steps", "configuration"):
+    for added in ("steps", "configuration", "communication", "degraded_modes", "fault_reports"):
         del out[added]
     out["schema"] = "drdrill.scorecard/1"
     del out["unit"]

@@ -191,8 +191,8 @@ def test_the_legend_lists_only_what_the_run_has(cards: dict[str, Scorecard]) -> 
     )
     without = render_html(silent).split("<p class='legend'>")[1].split("</p>")[0]
 
-    assert "failover signal" in with_signal and "automated recovery step" in with_signal
-    assert "failover signal" not in without  # the system never said a word: no mark, no legend entry
+    assert "failover or mode signal" in with_signal and "automated recovery step" in with_signal
+    assert "mode signal" not in without  # the system never said a word: no mark, no legend entry
     assert "probe failed" in without
 
 

@@ -77,7 +77,7 @@ def commands(state: Path) -> list[str]:
 
 
 def test_first_ensure_builds_everything_second_builds_nothing(fake_docker: Path, tmp_path: Path) -> None:
-    assert len(images.missing_images()) == 3
+    assert len(images.missing_images()) == 4
 
     lines: list[str] = []
     images.ensure_images(lines.append)
@@ -85,9 +85,9 @@ def test_first_ensure_builds_everything_second_builds_nothing(fake_docker: Path,
     assert any(
         line.startswith(f"base image built ({images.base_tag()} -> drdrill/base:local)") for line in lines
     )
-    assert sum(line.startswith("building ") for line in lines) == 3
+    assert sum(line.startswith("building ") for line in lines) == 4
     assert commands(fake_docker).count("import") == 1
-    assert commands(fake_docker).count("build") == 2
+    assert commands(fake_docker).count("build") == 3
     assert not list((tmp_path / "cache").glob("rootfs-*")), "the rootfs is deleted after import"
     assert images.missing_images() == []
 
@@ -97,6 +97,7 @@ def test_first_ensure_builds_everything_second_builds_nothing(fake_docker: Path,
     assert [line.split(" (")[0] for line in again] == [
         "base image cached",
         "provider simulator image cached",
+        "notification sink image cached",
         "toxiproxy image cached",
     ]
     new_commands = [call.split()[0] for call in calls(fake_docker)[before:]]
@@ -110,7 +111,11 @@ def test_local_tags_point_at_the_hashed_builds(fake_docker: Path) -> None:
     base = images.base_tag()
     assert state["drdrill/base:local"] == state[base]  # what users' Dockerfiles build FROM
     local_tags = [spec.local_tag for spec in images.image_specs(images.find_toxiproxy_server())]
-    assert local_tags == ["drdrill/provider-sim:local", "drdrill/toxiproxy:local"]
+    assert local_tags == [
+        "drdrill/provider-sim:local",
+        "drdrill/notify-sink:local",
+        "drdrill/toxiproxy:local",
+    ]
     for spec in images.image_specs(images.find_toxiproxy_server()):
         assert state[spec.local_tag] == state[images.image_tag(spec, base)]
 

@@ -14,6 +14,7 @@ from drdrill.staging.override import (
     LABEL_OWNER,
     LABEL_RUN,
     LABEL_ZONE,
+    SINK_SERVICE,
     TOXIPROXY_SERVICE,
     ComposeModel,
     build_image_name,
@@ -153,3 +154,50 @@ def test_a_service_built_for_the_run_runs_the_image_built_by_its_id(plan: Plan) 
     )
     assert override.services["responder"]["image"] == pinned
     assert "image" not in override.services["model"]  # not built by the run: its own image, as the file says
+
+
+NOTIFIED = """  notifications:
+    pager: {role: alert, consumer: responder, env: {PAGER_URL: "{webhook}/v2/enqueue"}}
+    client: {role: notice, consumer: api, env: {SMTP_HOST: "{smtp_host}", SMTP_PORT: "{smtp_port}"}}
+"""
+
+
+def test_notification_channels_point_their_consumers_at_the_sink(tmp_path: Path) -> None:
+    write_ticket_plan(tmp_path)
+    text = (tmp_path / "plan.yaml").read_text()
+    text = text.replace(
+        "  unit: {one: ticket, many: tickets}\n", "  unit: {one: ticket, many: tickets}\n" + LINKED + NOTIFIED
+    )
+    (tmp_path / "plan.yaml").write_text(text)
+    (tmp_path / "compose.yaml").write_text(
+        COMPOSE + "  model:\n    image: example/model:1\n    expose: ['9000']\n"
+    )
+    plan = load_plan(tmp_path)
+    override = build_override(
+        plan,
+        model(),
+        run_id="r1",
+        owner="host:7",
+        host_ports={},
+        toxiproxy_api_port=41009,
+        proxies_file="/p.json",
+        sink_port=41010,
+    )
+    responder, api = override.services["responder"], override.services["api"]
+    assert responder["environment"] == {
+        "LLM_URL": f"http://{TOXIPROXY_SERVICE}:18001/v1",
+        "PAGER_URL": f"http://{SINK_SERVICE}:8090/pager/v2/enqueue",
+    }
+    assert responder["depends_on"] == {
+        TOXIPROXY_SERVICE: {"condition": "service_started"},
+        SINK_SERVICE: {"condition": "service_started"},
+    }
+    assert api["environment"] == {"SMTP_HOST": SINK_SERVICE, "SMTP_PORT": "2526"}  # the second channel's port
+    sink = override.services[SINK_SERVICE]
+    assert (sink["image"], sink["init"], sink["ports"]) == (
+        "drdrill/notify-sink:local",
+        True,
+        ["127.0.0.1:41010:8090"],
+    )
+    assert sink["environment"]["SINK_CHANNELS"] == "pager,client"
+    assert sink["networks"] == ["back", "default"]  # it must reach both consumers

@@ -173,7 +173,11 @@ def test_completion_has_openai_shape() -> None:
     assert body["object"] == "chat.completion"
     assert body["id"].startswith("chatcmpl-")
     assert body["model"] == "sim-primary"
-    assert body["choices"][0]["message"] == {"role": "assistant", "content": "sim answer 0a1b2c3d"}
+    assert body["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "sim answer 0a1b2c3d",
+        "refusal": None,
+    }
     assert body["choices"][0]["finish_reason"] == "stop"
     assert body["usage"] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
 
@@ -500,8 +504,22 @@ def test_http_stored_completions_read_back_and_listed(serve: Serve) -> None:
 def test_a_plans_self_healing_http_error_is_a_body_the_simulator_takes() -> None:
     fault = HttpError(kind="http_error", target="llm", status=503, heal_after="1.5s", retry_after="2s")
     body = simulator_fault(fault, "s.yaml")
-    assert body == {"status": 503, "error_rate": 1.0, "retry_after_s": 2, "heal_after_ms": 1500}
-    assert sim.parse_fault(body) == sim.Fault(status=503, retry_after_s=2, heal_after_ms=1500)
+    assert body == {"status": 503, "error_rate": 1.0, "retry_after_ms": 2000, "heal_after_ms": 1500}
+    assert sim.parse_fault(body) == sim.Fault(status=503, retry_after_ms=2000, heal_after_ms=1500)
     assert "heal_after_ms" not in simulator_fault(HttpError(kind="http_error", target="llm", status=503), "s")
     with pytest.raises(ValidationError, match="heal_after must be at least 1ms, got 0s"):
         HttpError(kind="http_error", target="llm", status=503, heal_after="0s")
+
+
+def test_a_flapping_fault_is_in_place_only_in_the_on_part_of_each_period() -> None:
+    clock = Ticks()
+    simulator = sim.Simulator(name="p", model="m", clock=clock)
+    simulator.set_fault(sim.Fault(status=503, flap_period_ms=400, flap_on_ms=100))
+    seen = []
+    for _ in range(8):  # every 100 ms over two periods: on, off, off, off, on, off, off, off
+        fault = simulator.draw_fault()
+        seen.append(None if fault is None else fault.status)
+        clock.advance_ms(100)
+    assert seen == [503, None, None, None, 503, None, None, None]
+    [outage] = simulator.truth()["outages"]
+    assert outage["first_sound_ns"] is None  # an off phase is no end of the outage

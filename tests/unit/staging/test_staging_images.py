@@ -58,8 +58,12 @@ def test_base_tag_ignores_package_order_but_not_content() -> None:
 def test_image_tags_are_stable(package: Path, toxiproxy_binary: Path) -> None:
     first = app_tags(toxiproxy_binary)
     assert first == app_tags(toxiproxy_binary)
-    assert [tag.split(":")[0] for tag in first] == ["drdrill/provider-sim", "drdrill/toxiproxy"]
-    assert [len(tag.split(":")[1]) for tag in first] == [12, 12]
+    assert [tag.split(":")[0] for tag in first] == [
+        "drdrill/provider-sim",
+        "drdrill/notify-sink",
+        "drdrill/toxiproxy",
+    ]
+    assert [len(tag.split(":")[1]) for tag in first] == [12, 12, 12]
 
 
 def test_specs_build_from_the_package_not_from_an_example(toxiproxy_binary: Path) -> None:
@@ -67,8 +71,13 @@ def test_specs_build_from_the_package_not_from_an_example(toxiproxy_binary: Path
     package = REPO / "src" / "drdrill"
     assert images.package_dir() == package
     specs = images.image_specs(toxiproxy_binary)
-    assert [spec.local_tag for spec in specs] == ["drdrill/provider-sim:local", "drdrill/toxiproxy:local"]
-    simulator, toxiproxy = specs
+    assert [spec.local_tag for spec in specs] == [
+        "drdrill/provider-sim:local",
+        "drdrill/notify-sink:local",
+        "drdrill/toxiproxy:local",
+    ]
+    simulator, sink, toxiproxy = specs
+    assert sink.context == ((package / "simulator" / "notify_sink.py", "notify_sink.py"),)
     assert simulator.dockerfile == package / "staging" / "dockerfiles" / "provider-sim" / "Dockerfile"
     assert simulator.context == ((package / "simulator" / "provider_sim.py", "provider_sim.py"),)
     assert toxiproxy.dockerfile == package / "staging" / "dockerfiles" / "toxiproxy" / "Dockerfile"
@@ -84,13 +93,13 @@ def test_image_tag_changes_with_code_dockerfile_and_base(package: Path, toxiprox
     simulator.write_text(simulator.read_text() + "\n# changed\n")
     after_code = app_tags(toxiproxy_binary)
     assert after_code[0] != before[0]
-    assert after_code[1] == before[1]  # the toxiproxy image does not contain the simulator
+    assert after_code[1:] == before[1:]  # neither the sink nor the toxiproxy image contains the simulator
 
     dockerfile = package / "staging" / "dockerfiles" / "toxiproxy" / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "\n# changed\n")
     after_dockerfile = app_tags(toxiproxy_binary)
-    assert after_dockerfile[1] != after_code[1]
-    assert after_dockerfile[0] == after_code[0]
+    assert after_dockerfile[2] != after_code[2]
+    assert after_dockerfile[:2] == after_code[:2]
 
 
 def test_simulator_tag_follows_its_executable_bit_not_its_neighbours(
@@ -139,13 +148,16 @@ def test_directory_context_tag_ignores_bytecode_caches(tmp_path: Path) -> None:
 
 
 def test_toxiproxy_tag_follows_the_binary(package: Path, toxiproxy_binary: Path) -> None:
-    before = app_tags(toxiproxy_binary)[1]
+    before = app_tags(toxiproxy_binary)[2]
     toxiproxy_binary.write_bytes(b"\x7fELF another build")
-    assert app_tags(toxiproxy_binary)[1] != before
+    assert app_tags(toxiproxy_binary)[2] != before
 
 
 def test_no_toxiproxy_binary_leaves_only_the_simulator_image() -> None:
-    assert [spec.repository for spec in images.image_specs(None)] == ["drdrill/provider-sim"]
+    assert [spec.repository for spec in images.image_specs(None)] == [
+        "drdrill/provider-sim",
+        "drdrill/notify-sink",
+    ]
 
 
 def dockerfile_lines(name: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -343,3 +344,50 @@ def test_a_final_read_is_over_http_or_from_a_store_not_both() -> None:
         )
     with pytest.raises(ValueError, match="gives `redis` commands or a `sql` query, not both"):
         SystemContract.model_validate({**CONTRACT, "final_read": {"store": "q"}})
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(202, "ok"), (409, "fail"), (500, "info")],
+)
+def test_an_async_write_means_what_a_write_means(plan: Plan, status: int, outcome: Outcome) -> None:
+    desk = Desk()
+    system = open_system(plan, desk)
+    if status != 202:
+        desk.answer = status
+
+    async def both() -> tuple[WriteResult, WriteResult]:
+        written = await system.write_async("r1-000002", "printer broken")
+        await system.close_async()
+        await system.close_async()  # safe twice
+        return written, system.write("r1-000003", "printer broken")
+
+    written, synchronous = asyncio.run(both())
+    assert written.outcome == synchronous.outcome == outcome
+    assert written.detail == synchronous.detail == f"HTTP {status}"
+    if status == 202:
+        assert written.job_id == "job-r1-000002"
+    assert [json.loads(r.content)["id"] for r in desk.requests] == ["r1-000002", "r1-000003"]
+
+
+@pytest.mark.parametrize(("error", "outcome"), [(httpx.ConnectError, "fail"), (httpx.ReadTimeout, "info")])
+def test_an_async_write_that_never_connected_failed_and_one_that_timed_out_is_unknown(
+    plan: Plan, error: type[httpx.TransportError], outcome: str
+) -> None:
+    desk = Desk()
+    desk.error = error
+    system = open_system(plan, desk)
+    assert asyncio.run(system.write_async("u1", "x")).outcome == outcome
+
+
+def test_the_conformance_check_names_an_async_write_that_raises(plan: Plan) -> None:
+    class Raising(HttpSystem):
+        async def write_async(self, unit_id: str, payload: str) -> WriteResult:
+            raise ValueError("no")
+
+    system = Raising(SystemContract.model_validate(CONTRACT), transport=httpx.MockTransport(Desk()))
+    found = check_conformance(system, SystemContext(Replica(), FakeClock(), plan, "r1"))
+    assert found.problems == [
+        "write_async answers as write does, and close_async is safe twice: raised ValueError: no (an answer "
+        "of the system is a WriteResult; only drdrill's own bugs raise)"
+    ]

@@ -1,0 +1,137 @@
+"""The provider fault family: each plan fault kind becomes the simulator fault it names, set and cleared on a
+running simulator, and what the provider counted while it was in place is reported for the journal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from docker.models.containers import Container
+from pydantic import TypeAdapter
+
+from drdrill.faults.provider import ProviderFamily, ProviderFault, simulator_fault
+from drdrill.plan.faults import Fault
+from drdrill.simulator import provider_sim as sim
+from tests.unit.simulator.conftest import LABELS, Serve
+
+FAULT: TypeAdapter[Fault] = TypeAdapter(Fault)
+
+
+class OneService:
+    """A replica of one service: the served simulator."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def address(self, service: str, port: int) -> tuple[str, int]:
+        host, port_text = self._url.removeprefix("http://").split(":")
+        return host, int(port_text)
+
+    def url(self, service: str, port: int, scheme: str = "http") -> str:
+        return self._url
+
+    def container(self, service: str) -> Container:
+        raise LookupError("no container in a unit test")
+
+
+@pytest.mark.parametrize(
+    ("declared", "body", "expected"),
+    [
+        (
+            {"kind": "http_error", "status": 503, "period": "400ms", "down_for": "100ms"},
+            {"status": 503, "error_rate": 1.0, "flap_period_ms": 400, "flap_on_ms": 100},
+            sim.Fault(status=503, flap_period_ms=400, flap_on_ms=100),
+        ),
+        (
+            {"kind": "http_error", "status": 500, "error_rate": 0.5, "period": "1s"},
+            {"status": 500, "error_rate": 0.5, "flap_period_ms": 1000, "flap_on_ms": 500},
+            sim.Fault(status=500, error_rate=0.5, flap_period_ms=1000, flap_on_ms=500),
+        ),
+        (
+            {"kind": "rate_limit", "retry_after": "1500ms"},
+            {"status": 429, "retry_after_ms": 1500, "error_rate": 1.0},
+            sim.Fault(status=429, retry_after_ms=1500),
+        ),
+        ({"kind": "hang"}, {"kind": "hang", "error_rate": 1.0}, sim.Fault(kind="hang")),
+        (
+            {"kind": "slow_first_token", "delay": "2s", "error_rate": 0.25},
+            {"kind": "slow", "first_token_ms": 2000, "error_rate": 0.25},
+            sim.Fault(kind="slow", first_token_ms=2000, error_rate=0.25),
+        ),
+        (
+            {"kind": "truncated_stream", "after_chunks": 3},
+            {"kind": "cut", "after_chunks": 3, "error_rate": 1.0},
+            sim.Fault(kind="cut", after_chunks=3),
+        ),
+        ({"kind": "malformed_body"}, {"malformed": True, "error_rate": 1.0}, sim.Fault(kind="malformed")),
+        (
+            {"kind": "malformed_chunk", "after_chunks": 1, "heal_after": "2s"},
+            {"kind": "malformed", "after_chunks": 1, "error_rate": 1.0, "heal_after_ms": 2000},
+            sim.Fault(kind="malformed", after_chunks=1, heal_after_ms=2000),
+        ),
+        ({"kind": "schema_change"}, {"kind": "schema", "error_rate": 1.0}, sim.Fault(kind="schema")),
+    ],
+)
+def test_each_kind_is_the_simulator_fault_it_names(
+    declared: dict[str, Any], body: dict[str, Any], expected: sim.Fault
+) -> None:
+    fault = FAULT.validate_python({"target": "llm", **declared})
+    assert simulator_fault(fault, "s.yaml") == body
+    assert sim.parse_fault(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ({"down_for": "1s"}, "down_for is part of flapping: give the period as well"),
+        (
+            {"period": "1s", "down_for": "1s"},
+            r"down_for must be at least 1ms and shorter than the period \(1s\), got 1s",
+        ),
+    ],
+)
+def test_flapping_is_checked_in_the_plan(declared: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FAULT.validate_python({"kind": "http_error", "target": "llm", "status": 503, **declared})
+
+
+def test_a_rate_limit_reports_the_calls_made_before_retry_after_allowed_them(serve: Serve) -> None:
+    url = serve(sim.Simulator(name="p", model="sim-p", rules=LABELS))
+    fault = ProviderFault(OneService(url), "p", "llm", "rate_limit", {"status": 429, "retry_after_ms": 5000})
+    body = {"model": "m", "messages": [{"role": "user", "content": "car"}]}
+    httpx.post(f"{url}/v1/chat/completions", json=body, timeout=5)  # before the fault: not counted
+    fault.apply()
+    for _ in range(3):
+        assert httpx.post(f"{url}/v1/chat/completions", json=body, timeout=5).status_code == 429
+    fault.revert()
+    assert fault.report() == {
+        "requests": 3,
+        "errors": 3,
+        "retry_after_sent": 3,
+        "early_calls": 2,
+        "cut": 0,
+        "streams": 0,
+        "refused_keys": 0,
+    }
+    assert httpx.post(f"{url}/v1/chat/completions", json=body, timeout=5).status_code == 200
+    fault.revert()  # twice is safe, and the report stays the fault's
+    assert fault.report()["early_calls"] == 2
+    fault.close()
+
+
+def test_a_model_update_is_set_and_rolled_back(serve: Serve) -> None:
+    simulator = sim.Simulator(name="p", model="sim-p", rules=LABELS)
+    url = serve(simulator)
+    declared = FAULT.validate_python({"kind": "degrade_accuracy", "target": "llm", "wrong_label_rate": 0.3})
+    targets = type(
+        "Targets", (), {"replica": OneService(url), "where": "s.yaml", "service_of": lambda self, f: "p"}
+    )()
+    fault = ProviderFamily().build(declared, targets, 0)
+    assert isinstance(fault, ProviderFault)
+    assert fault.label == "degrade_accuracy llm (wrong_rate=0.3)"
+    fault.apply()
+    assert simulator.versions[-1].name == "sim-p-v2" and simulator.versions[-1].wrong_rate == 0.3
+    fault.revert()
+    assert [v.name for v in simulator.versions] == ["sim-p-v1", "sim-p-v2", "sim-p-v1"]
+    fault.close()
