@@ -50,7 +50,12 @@ class Phase(StrEnum):
 # Event names shared by the writers (runner, workload, probes, steps) and the readers (measure/, views). The
 # journal owns them, as Jepsen's history owns its op vocabulary: no writer imports a reader to learn a name.
 SUBMIT = "submit"  # an op: one write of the workload
+# in a write's invoke: when the workload's schedule had it due (its start lag is t_ns - due_ns)
+DUE = "due_ns"
+# a note: the workload's schedule when it starts, what it could not start when it stops; each write's process
+WORKLOAD = "workload"
 FINAL_READ = "final-read"  # a read: what the system holds after the drill
+HOST = "host"  # a note: the host's CPU counters and load, when the replica is up and when the drain ends
 CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
 CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened
@@ -59,8 +64,11 @@ REPORT = (
     "report"  # in a fault's end event: what its target counted while it was in place (a provider's calls)
 )
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
+FAULT_MOMENT = "fault-moment"  # a note: the signal a fault waited for (wait_for) said its moment had come
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back
 DATA_CHECK = "data-check"  # a check: one of the scenario's data_checks, run through a data store
+GOLDEN_SET = "golden-set"  # a check: the golden set submitted through the system and scored after recovery
+INDEX_RECALL = "index-recall"  # a check: recall@k of the system's search on the scenario's query set
 DONE_TWICE = (
     "done_more_than_once"  # in the final read's data: unit -> times done, for units done more than once
 )

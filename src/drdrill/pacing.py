@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from drdrill.clock import Clock, Driven
+from drdrill.clock import Clock, Driven, Timer
 from drdrill.units import NS_PER_S
 
 
@@ -48,9 +48,10 @@ class PacedLoop:
         self._driven: Driven | None = None
         self.ticks = 0
 
-    def start(self) -> None:
+    def start(self, drive: Callable[[Timer, str], Driven] | None = None) -> None:
+        """Start the schedule, run by the clock (a thread of its own), or by ``drive`` (an event loop's)."""
         self._start_ns = self._clock.monotonic_ns()
-        self._driven = self._clock.drive(self, self._name)
+        self._driven = (drive or self._clock.drive)(self, self._name)
 
     def join(self, timeout_s: float | None = None) -> bool:
         """Wait for the loop to end by itself (its bounds); True when it has."""

@@ -110,7 +110,10 @@ class DrillRunner:
 
     def preflight(self) -> None:
         """Check and build everything a drill needs before any container starts; raises with what to fix."""
+        started = self.clock.monotonic_ns()
         self.prepared = preflight(self.plan, self.scenario, self.settings, self._replica)
+        # when the set-up checks ran, on the journal's clock (they come before the journal): a drill's fixed cost
+        self.prepared.environment["preflight_ns"] = [started, self.clock.monotonic_ns()]
 
     def run(self) -> DrillResult:
         """Run every phase; always tear down and always write the scorecard, even after Ctrl-C or SIGTERM.

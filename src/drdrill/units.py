@@ -52,6 +52,16 @@ def span(value_ns: int) -> str:
     return span_s(value_ns / NS_PER_S)
 
 
+def fine_s(value_s: float) -> str:
+    """A span that may be well under a millisecond, in seconds: '0.4 ms', '12.3 ms', else as :func:`duration_s`."""
+    return f"{value_s * 1000:.1f} ms" if value_s < 1 else duration_s(value_s)
+
+
+def fine(value_ns: int) -> str:
+    """:func:`fine_s` of nanoseconds."""
+    return fine_s(value_ns / NS_PER_S)
+
+
 def _offset(value_s: float) -> str:
     if value_s == 0:
         return "0"

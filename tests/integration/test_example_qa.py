@@ -7,6 +7,8 @@ writes (202 + job id), the probe and the failover signal, and the example's own 
 
 from __future__ import annotations
 
+import json
+import shutil
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -105,3 +107,45 @@ def test_provider_outage_drill_on_the_broken_twin_fails_its_rpo(
     # The failover itself works, as in the example: losing jobs is the only thing wrong with the twin.
     assert measured["time_to_failover_s"] is not None
     assert verdicts["recovery_bound"]["passed"] is True
+
+
+def test_zone_failure_on_the_qa_example_promotes_its_redis_replica_declaratively(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, drill_env: None
+) -> None:
+    # No Python anywhere: the replica is promoted by an exec action, the link repointed by a repoint action,
+    # and the final read goes to Redis wherever the queue link leads (the promoted replica).
+    run = run_drill(pytester, PLAN, "zone-failure")
+    run.result.assert_outcomes(passed=1)
+    card = run.card
+    assert card["scenario"]["faults"] == ["zone_loss zone-a (power: redis)"]
+    steps = [(s["action"], s["outcome"]) for s in card["steps"] if s["automated"]]
+    assert steps == [("exec", "ok"), ("repoint", "ok")]
+    ledger = card["measurements"]["ledger"]
+    assert ledger["lost"] == 0 and ledger["not_done"] == 0 and ledger["acknowledged"] >= 40
+    assert card["measurements"]["interruption_seen"] is True  # the queue was really gone until the promotion
+    journal = [json.loads(line) for line in (run.run_dir / "journal.jsonl").read_text().splitlines()]
+    (read,) = [e for e in journal if e["kind"] == "read" and e["type"] == "ok"]
+    assert read["data"]["detail"].endswith(" done in data store queue")
+
+
+def test_twin_a_qa_replica_that_never_replicated_loses_every_question_when_promoted(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, drill_env: None, tmp_path: Path
+) -> None:
+    # The zone-B Redis was never made a replica (so the API, with no replica to wait for, acknowledges on the
+    # primary's fsync alone): promoting it brings back an empty queue.
+    copy = tmp_path / "qa-service"
+    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("broken", "__pycache__"))
+    compose = copy / "docker-compose.yml"
+    text = compose.read_text()
+    assert text.count(" --replicaof redis 6379\n") == 1
+    compose.write_text(text.replace(" --replicaof redis 6379\n", "\n"))
+    run = run_drill(pytester, copy / "plan", "zone-failure")
+    run.result.assert_outcomes(failed=1)
+    card = run.card
+    verdicts = _verdicts(card)
+    assert verdicts["rpo"]["outcome"] == "fail"
+    assert verdicts["rpo"]["message"].startswith("RPO missed: ")
+    assert " question" in verdicts["rpo"]["message"] and " the failure (ids " in verdicts["rpo"]["message"]
+    # everything acknowledged before the loss is gone: the promoted queue started empty
+    ledger = card["measurements"]["ledger"]
+    assert ledger["lost"] >= 30

@@ -71,10 +71,14 @@ def test_provider_outage_drill_passes(
     environment, config = card["environment"], card["config"]
     assert isinstance(environment, dict) and isinstance(config, dict)
     assert environment["toxiproxy"] == "2.12.0"
-    assert set(environment["images"]) == {
+    assert set(environment["images"]) == {  # every service the replica starts with (zone B's too)
         "postgres",
+        "postgres-standby",
         "intake",
+        "intake-b",
         "worker",
+        "worker-b",
+        "edge",
         "provider-primary",
         "provider-backup",
         "drdrill-toxiproxy",

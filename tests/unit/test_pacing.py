@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -171,3 +172,96 @@ def test_two_loops_offset_by_half_a_period_interleave_their_ticks() -> None:
         ("probe", 1_500_000_000),
         ("write", 1_750_000_000),
     ]
+
+
+# the event loops a clock runs coroutines on: side by side, each from its start
+
+
+def test_on_a_fake_clock_coroutines_run_side_by_side_from_the_clocks_sleeps() -> None:
+    clock = FakeClock(start_ns=0)
+    seen: list[tuple[str, int]] = []
+
+    async def job(name: str, took_s: float) -> None:
+        seen.append((f"{name} begins", clock.monotonic_ns()))
+        await clock.sleep_async(took_s)
+        seen.append((f"{name} ends", clock.monotonic_ns()))
+
+    loop = clock.event_loop("t")
+    loop.start(job("a", 0.3))  # runs at once, up to its first await
+    clock.advance(0.1)
+    loop.start(job("b", 0.1))
+    assert seen == [("a begins", 0), ("b begins", 100_000_000)]
+    clock.sleep(0.15)
+    assert seen[-1] == ("b ends", 200_000_000)
+    assert loop.close()  # runs the clock until the last coroutine is done
+    assert seen[-1] == ("a ends", 300_000_000)
+    assert clock.monotonic_ns() == 300_000_000
+
+
+def test_on_a_fake_clock_an_answer_due_with_a_tick_comes_first() -> None:
+    clock = FakeClock(start_ns=0)
+    order: list[str] = []
+
+    async def answered() -> None:
+        await clock.sleep_async(0.5)
+        order.append("answer")
+
+    ticks = PacedLoop(clock, "t", lambda n: order.append(f"tick{n}"), 0.5, max_seconds=10)
+    ticks.start()
+    loop = clock.event_loop("t")
+    clock.sleep(0)  # tick 1 at 0
+    loop.start(answered())
+    clock.sleep(0.5)
+    assert order == ["tick1", "answer", "tick2"]
+    ticks.stop()
+    loop.close()
+
+
+def test_a_coroutine_on_a_fake_clock_may_await_only_the_clocks_sleep() -> None:
+    clock = FakeClock(start_ns=0)
+
+    async def real_sleep() -> None:
+        await asyncio.sleep(0)
+
+    with pytest.raises(
+        RuntimeError, match=r"a coroutine on a fake clock awaited None: it may only await clock"
+    ):
+        clock.event_loop("t").start(real_sleep())
+
+
+def test_closing_a_fake_loop_gives_up_after_its_timeout() -> None:
+    clock = FakeClock(start_ns=0)
+
+    async def long() -> None:
+        await clock.sleep_async(60)
+
+    loop = clock.event_loop("t")
+    loop.start(long())
+    assert loop.close(timeout_s=1.0) is False
+    assert clock.monotonic_ns() <= 1_000_000_000
+
+
+def test_on_the_real_clock_coroutines_run_side_by_side_on_a_loop_of_their_own() -> None:
+    clock = SystemClock()
+    ends: list[float] = []
+
+    async def job() -> None:
+        await clock.sleep_async(0.2)
+        ends.append(time.monotonic())
+
+    loop = clock.event_loop("t")
+    started = time.monotonic()
+    for _ in range(20):
+        loop.start(job())
+    assert loop.close(timeout_s=5)
+    assert len(ends) == 20
+    assert max(ends) - started < 1.0  # twenty 0.2 s waits side by side, not one after the other (4 s)
+
+
+def test_closing_a_real_loop_gives_up_on_a_coroutine_that_outlives_the_timeout() -> None:
+    clock = SystemClock()
+    loop = clock.event_loop("t")
+    loop.start(clock.sleep_async(30))  # type: ignore[arg-type]
+    started = time.monotonic()
+    assert loop.close(timeout_s=0.2) is False
+    assert time.monotonic() - started < 2

@@ -97,10 +97,10 @@ def test_a_region_that_does_not_come_back_is_not_reverted(plan: Plan, replica: R
     fault.revert()
     assert replica.containers["responder"].calls == ["kill SIGKILL"]
     assert replica.containers["responder-b"].calls == ["kill SIGKILL"]
-    assert replica.staging.calls == [
+    assert sorted(replica.staging.calls) == [
         "disconnect responder",
         "disconnect responder-b",
-    ]  # and never attached again
+    ]  # cut together, and never attached again
 
 
 def test_a_frozen_zone_is_paused_without_black_holes_and_unpaused(plan: Plan, replica: Replica) -> None:
@@ -214,3 +214,28 @@ def test_a_place_loss_is_typed_by_its_mode(plan: Plan, replica: Replica, tmp_pat
     (fault,) = injected(plan, replica, {"kind": "zone_loss", "zone": "zone-b", "mode": "freeze"}).faults
     assert isinstance(fault, PlaceLoss)
     assert fault.services == ("responder-b",)
+
+
+def test_a_place_is_cut_everywhere_before_anything_is_killed(
+    plan: Plan, replica: Replica, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order: list[str] = []
+    cut = replica.staging.disconnect
+
+    def disconnect(service: str) -> None:
+        order.append(f"cut {service}")
+        cut(service)
+
+    monkeypatch.setattr(replica.staging, "disconnect", disconnect)
+    for name, container in replica.containers.items():
+        kill = container.kill
+
+        def killed(signal: str = "SIGKILL", name: str = name, kill: Any = kill) -> None:
+            order.append(f"kill {name}")
+            kill(signal)
+
+        monkeypatch.setattr(container, "kill", killed)
+    (fault,) = injected(plan, replica, {"kind": "region_loss", "region": "r1"}).faults
+    fault.apply()
+    # peers see silence before any container of the region dies
+    assert order == ["cut responder", "cut responder-b", "kill responder", "kill responder-b"]

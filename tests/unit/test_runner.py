@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from drdrill.clock import FakeClock
-from drdrill.journal import Kind, Type, read_journal
+from drdrill.journal import WORKLOAD, Kind, Type, read_journal
 from drdrill.plan import Plan
+from drdrill.report.schema import parse_scorecard
 from drdrill.report.terminal import summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import NotDeclared
@@ -43,8 +44,10 @@ class Drill:
         *,
         scenario: str = "responder-crash",
         start_error: BaseException | None = None,
+        host_samples: list[dict[str, object]] | None = None,
     ) -> None:
         self.system = system
+        samples = iter(host_samples or [])
         self.container = FakeContainer(system, start_error=start_error)
         self.staging = FakeStaging({"api": FakeContainer(system), "responder": self.container})
         self.log: list[str] = []
@@ -55,6 +58,7 @@ class Drill:
             system=system,
             staging=self.staging.factory,
             fault_phase=0.0,  # the fault right at a probe tick, so every figure below is exact
+            host_sample=lambda: next(samples, None),  # the host's load: only what the test gives
         )
         self.runner = DrillRunner(plan, plan.scenarios[scenario], settings, clock=system.clock)
 
@@ -313,3 +317,73 @@ def test_a_final_read_that_fails_on_the_fresh_replica_errors_the_drill_in_second
     assert drill.container.calls == []  # no fault was applied
     assert drill.system.probed == []  # and no load started
     assert drill.staging.calls[-1] == "stop"
+
+
+def test_every_write_starts_on_schedule_and_none_falls_outside_the_phases(plan: Plan, tmp_path: Path) -> None:
+    # The drain phase starts before the workload stops: a write in flight at the revert completes in the drain,
+    # and no write starts once the workload has stopped (an open model queues none to run late).
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+    drill.run()
+
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    spans: dict[str, list[int]] = {}
+    for e in journal:
+        if e.kind is Kind.PHASE:
+            spans.setdefault(e.name, []).append(e.t_ns)
+    writes = [e for e in journal if e.kind is Kind.OP]
+    assert all(any(start <= w.t_ns <= end for start, end in spans.values()) for w in writes)
+    (stopped,) = [e for e in journal if e.name == WORKLOAD and e.type is Type.END]
+    drain_start, drain_end = spans["drain"]
+    assert drain_start <= stopped.t_ns <= drain_end
+    assert all(w.seq < stopped.seq for w in writes)
+    m = drill.scorecard["measurements"]
+    invoked = sum(1 for w in writes if w.type is Type.INVOKE)
+    assert m["workload"] == {
+        "mode": "threads",
+        "declared_rate_per_s": 5.0,
+        "achieved_rate_per_s": 5.0,
+        "scheduled": invoked,
+        "started": invoked,
+        "refused": 0,
+        "max_in_flight": 64,
+        "start_lag": {"median_s": 0.0, "p99_s": 0.0, "max_s": 0.0},
+        "on_schedule_s": 0.2,
+        "late": 0,
+    }
+    assert drill.verdict("schedule")[0] == "pass"
+    card = parse_scorecard(drill.scorecard, "the drill")
+    assert (
+        "  workload: 5 tickets a second declared, 5 a second started (threads, at most 64 in flight); start lag 0.0 ms median, 0.0 ms p99, 0.0 ms max; 0 more than 200.0 ms late; 0 refused"
+        in summary_lines(card)
+    )
+
+
+def test_the_host_is_sampled_when_the_replica_is_up_and_when_the_drain_ends(
+    plan: Plan, tmp_path: Path
+) -> None:
+    def sample(busy: int, idle: int, load: float) -> dict[str, object]:  # CPU counters since boot
+        return {"cpus": 2, "load_1m": load, "busy_ticks": busy, "idle_ticks": idle, "steal_ticks": 0}
+
+    samples = [sample(5000, 5000, 0.4), sample(6900, 5100, 1.5)]  # 1900 busy of 2000 ticks between them
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2), host_samples=samples)
+    drill.run()
+
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    phase, noted = "", []
+    for e in journal:
+        if e.kind is Kind.PHASE and e.type is Type.START:
+            phase = e.name
+        elif e.kind is Kind.NOTE and e.name == "host":
+            noted.append(phase)
+    assert noted == ["stack-start", "drain"]
+    assert drill.scorecard["environment"]["host"] == {
+        "cpus": 2,
+        "load_1m": 1.5,
+        "cpu_busy_share": 0.95,
+        "cpu_steal_share": 0.0,
+        "saturated": True,
+    }
+    assert drill.verdict("schedule")[1].endswith(
+        "; the host was saturated while the drill ran (its CPUs were 95% busy): its timings may include time "
+        "spent waiting for a core"
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import urllib.error
+import urllib.request
 from typing import Any
 from urllib.parse import unquote
 
@@ -69,6 +71,9 @@ class Handler(serving.JsonHandler):
             self._db_error(exc)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server dispatches on this name
+        if self.path == "/similar":
+            self._similar()
+            return
         if self.path != "/claims":
             self.send_json(404, {"error": f"unknown path {self.path}"})
             return
@@ -81,6 +86,25 @@ class Handler(serving.JsonHandler):
             self._create(claim_id, text, canary)
         except db.Error as exc:
             self._db_error(exc)
+
+    def _similar(self) -> None:
+        """Similar past claims, from the search service wherever SEARCH_ADDRESS leads (its vector index)."""
+        try:
+            body = json.dumps(self.read_json(MAX_BODY)).encode()
+        except ValueError as exc:
+            self.send_json(400, {"error": str(exc)})
+            return
+        address = os.environ.get("SEARCH_ADDRESS", "search:8090")
+        request = urllib.request.Request(
+            f"http://{address}/similar", data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                self.send_raw(answer.status, answer.read())
+        except urllib.error.HTTPError as exc:
+            self.send_raw(exc.code, exc.read())
+        except OSError as exc:
+            self.send_json(503, {"error": "search unavailable", "detail": str(exc)[:300]})
 
     def _health(self) -> None:
         # A fresh connection with a short connect timeout: a paused or partitioned database turns

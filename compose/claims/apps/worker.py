@@ -292,6 +292,7 @@ class Router:
         self.held_back = 0  # calls not made because a Retry-After had not run out
         self.last_version = ""
         self._blocked_until = {PRIMARY: 0.0, BACKUP: 0.0}
+        self.holding = 0  # claims taken and not yet finished: lost with this worker if it goes now
         self._lock = threading.Lock()
         self.primary = primary or PrimaryProvider(
             config, Key(config.primary_key, config.primary_key_file), self._count_key
@@ -311,7 +312,13 @@ class Router:
                 "model_version": self.last_version,
                 "calls_by_key": dict(self.calls_by_key),
                 "held_back": self.held_back,
+                "holding": self.holding,
+                "holds_claims": self.holding > 0,
             }
+
+    def hold(self, count: int) -> None:
+        with self._lock:
+            self.holding = count
 
     def close(self) -> None:
         """Release both SDK clients' connections."""
@@ -481,24 +488,28 @@ def _take(cur: Any, batch_size: int, lease: str) -> list[tuple[str, str]]:
 
 def process_batch(pool: db.Pool, router: Router, batch_size: int, lease: str = "lock") -> int:
     """Classify up to batch_size pending claims in one transaction; return how many were taken."""
-    with pool.connection() as conn:
-        with conn.cursor() as cur:
-            rows = _take(cur, batch_size, lease)
-            done = 0
-            for claim_id, text in rows:
-                result = router.classify(text)
-                if result is None:
-                    cur.execute("UPDATE claims SET attempts = attempts + 1 WHERE id = %s", (claim_id,))
-                    continue
-                label, provider = result
-                cur.execute(
-                    "UPDATE claims SET status = 'processed', label = %s, provider = %s, "
-                    "label_digest = md5(id || ':' || %s), attempts = attempts + 1, done_count = done_count + 1, "
-                    "processed_at = now() WHERE id = %s",
-                    (label, provider, label, claim_id),
-                )
-                done += 1
-        conn.commit()
+    try:
+        with pool.connection() as conn:
+            with conn.cursor() as cur:
+                rows = _take(cur, batch_size, lease)
+                done = 0
+                for left, (claim_id, text) in enumerate(rows):
+                    router.hold(len(rows) - left)
+                    result = router.classify(text)
+                    if result is None:
+                        cur.execute("UPDATE claims SET attempts = attempts + 1 WHERE id = %s", (claim_id,))
+                        continue
+                    label, provider = result
+                    cur.execute(
+                        "UPDATE claims SET status = 'processed', label = %s, provider = %s, "
+                        "label_digest = md5(id || ':' || %s), attempts = attempts + 1, "
+                        "done_count = done_count + 1, processed_at = now() WHERE id = %s",
+                        (label, provider, label, claim_id),
+                    )
+                    done += 1
+            conn.commit()
+    finally:
+        router.hold(0)
     for _ in range(done):
         router.count_processed()
     return len(rows)

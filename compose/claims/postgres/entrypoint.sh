@@ -18,6 +18,7 @@ set -eu
 PGBIN=/usr/lib/postgresql/15/bin
 PGDATA=${PGDATA:-/var/lib/postgresql/data}
 BACKUPS=${BACKUPS:-/backups}
+REFERENCE=/opt/drdrill/search/reference_claims.tsv
 export PGDATA
 
 as_postgres() {
@@ -69,6 +70,14 @@ idle_in_transaction_session_timeout = 10s
 CONF
     hba "$PGDATA"
     echo "CREATE DATABASE claims" | as_postgres "$PGBIN/postgres" --single -D "$PGDATA" postgres >/dev/null
+    # The reference claims: the rows the search service's vector index is built from (its source of truth, so
+    # they are in every base backup and every standby).
+    if [ -f "$REFERENCE" ]; then
+        printf '%s\n' \
+            "CREATE TABLE reference_claims (id text PRIMARY KEY, label text NOT NULL, text text NOT NULL)" \
+            "COPY reference_claims FROM '$REFERENCE'" |
+            as_postgres "$PGBIN/postgres" --single -D "$PGDATA" claims >/dev/null
+    fi
     echo '{"event": "initdb", "pgdata": "'"$PGDATA"'"}'
 }
 

@@ -37,6 +37,11 @@ def validate(body: Any) -> tuple[str, str]:
     return request_id, question
 
 
+# REPLICATED=1: a job is acknowledged once every replica of the queue has it (else the primary's fsync is enough).
+REPLICATED = os.environ.get("REPLICATED", "0") == "1"
+REPLICA_TIMEOUT_MS = int(os.environ.get("REPLICA_TIMEOUT_MS", "1000"))
+
+
 class Handler(serving.JsonHandler):
     server_version = "qa-api/1"
     client: redis.Redis  # set on the class by main()
@@ -53,14 +58,33 @@ class Handler(serving.JsonHandler):
             return
         record = json.dumps({"request_id": request_id, "question": question, "accepted_at": time.time()})
         try:
-            job_id = self.accept(
-                keys=[store.JOBS, store.JOB_OF, store.QUEUE], args=[request_id, uuid.uuid4().hex, record]
-            )
+            # Every replica the queue has now must hold the job before it is acknowledged: WAIT counts the
+            # replicas that have this connection's writes, so the job and the WAIT go down one connection.
+            replicas = self._replicas() if REPLICATED else 0
+            with self.client.pipeline(transaction=False) as pipe:
+                self.accept(
+                    keys=[store.JOBS, store.JOB_OF, store.QUEUE],
+                    args=[request_id, uuid.uuid4().hex, record],
+                    client=pipe,
+                )
+                if replicas:
+                    pipe.execute_command("WAIT", replicas, REPLICA_TIMEOUT_MS)
+                answers = pipe.execute()
         except redis.RedisError as exc:
             # Not acknowledged: the client may retry with the same request_id and get one job.
             self.send_json(503, {"error": "queue unavailable", "detail": str(exc)[:300]})
             return
+        job_id = answers[0]
+        if replicas and int(answers[1]) < replicas:
+            # Queued on the primary, not confirmed in the other zone: neither acknowledged nor refused (a retry
+            # with the same request_id gets the same job).
+            self.send_json(504, {"error": "not confirmed by the replicas", "job_id": job_id})
+            return
         self.send_json(202, {"job_id": job_id, "request_id": request_id, "status": "queued"})
+
+    def _replicas(self) -> int:
+        """How many replicas the queue has now (none after a failover: then the primary's fsync is all)."""
+        return int(self.client.info("replication").get("connected_slaves", 0))
 
     def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         try:

@@ -55,6 +55,13 @@ class KeyValueSession(Protocol):
         """One command (e.g. ``HKEYS answers``) and its reply."""
 
 
+class DataAccess(SqlStores, Protocol):
+    """SQL and key-value sessions to the plan's stores (:class:`Stores`, or a fake one in unit tests)."""
+
+    def key_value(self, name: str) -> AbstractContextManager[KeyValueSession]:
+        """A connection to key-value store ``name``."""
+
+
 class _Postgres:
     def __init__(self, connection: psycopg.Connection[Row]) -> None:
         self._connection = connection

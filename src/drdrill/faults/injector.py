@@ -73,6 +73,7 @@ class FaultInjector:
                 )
             built.append(family.build(fault, targets, index))
         self.faults: tuple[InjectedFault, ...] = tuple(built)
+        self.declared: tuple[Fault, ...] = tuple(faults)  # each fault as the scenario declares it, in order
 
     def connect(self, host: str, port: int) -> str:
         """Reach the run's Toxiproxy API; returns its version (for the scorecard)."""

@@ -23,6 +23,7 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
     objective = plan.objectives_for(scenario)
     s = scenario.staging
     contract = plan.staging_topology.system
+    golden, recall = scenario.verification.golden_set, scenario.verification.index_recall
     alert = alert_bound(scenario)
     return Objectives(
         rto_ns=ns(objective.rto),
@@ -40,6 +41,9 @@ def objectives_for(plan: Plan, scenario: Scenario) -> Objectives:
         counts_done=contract is not None
         and contract.final_read is not None
         and contract.final_read.times is not None,
+        min_accuracy=None if golden is None else golden.min_accuracy,
+        min_recall=None if recall is None else recall.min_recall,
+        recall_k=10 if recall is None else recall.k,
         notices=notice_objectives(plan, scenario),
         alert_within_ns=None if alert is None else ns(alert[0]),
         alert_within_source="" if alert is None else alert[1],
@@ -150,9 +154,12 @@ def criteria(scenario: Scenario, plan: Plan | None = None) -> list[Criterion]:
         if not (
             (c.metric == "error_rate" and c.above is not None)
             or (c.metric == "latency" and c.baseline_factor is not None)
+            or c.signal is not None
         ):
             continue
         component, measured_on = measured_on_what(plan, c.component, c.measured_on)
+        if c.signal is not None:
+            component, measured_on = None, f"the system's own signal {c.signal!r}"
         found.append(
             Criterion(
                 metric=c.metric,
@@ -162,6 +169,7 @@ def criteria(scenario: Scenario, plan: Plan | None = None) -> list[Criterion]:
                 description=c.describe(),
                 component=component,
                 measured_on=measured_on,
+                signal=c.signal,
             )
         )
     return found

@@ -411,36 +411,97 @@ class Criterion:
     llm-main's, not the whole system's.
     """
 
-    metric: str  # "error_rate" | "latency"
+    metric: str  # "error_rate" | "latency", or a pass/fail metric measured on ``signal``
     window_ns: int
     above: float | None = None
     factor: float | None = None
     description: str = ""
     component: str | None = None
     measured_on: str = "the system's steady-state probes"
+    signal: str | None = None  # a signal of the system: the criterion holds while it is not normal
+
+
+@dataclass(frozen=True)
+class SignalState:
+    """A system signal as a poll saw it change: at ``t_ns`` it was ``normal`` or not; the change happened after
+    ``since_ns`` (the poll before), so it is known to the poll interval."""
+
+    t_ns: int
+    normal: bool
+    since_ns: int
+
+
+def signal_states(events: Sequence[Event]) -> dict[str, list[SignalState]]:
+    """Each signal's changes, in journal order (a signal's value is journalled only when it changes)."""
+    found: dict[str, list[SignalState]] = {}
+    for event in events:
+        if event.kind is Kind.SIGNAL:
+            previous = event.data.get(PREVIOUS_POLL)
+            since = int(previous) if isinstance(previous, int) else event.t_ns
+            state = SignalState(event.t_ns, event.value == "normal", min(since, event.t_ns))
+            found.setdefault(event.name, []).append(state)
+    return found
+
+
+def _signal_holds(states: Sequence[SignalState], since: int, t: int) -> bool:
+    """The signal was seen not normal at ``since`` at the latest and stayed so through ``t``."""
+    current: SignalState | None = None
+    for state in states:
+        if state.t_ns > t:
+            break
+        if current is None or current.normal != state.normal:
+            current = state
+    return current is not None and not current.normal and current.t_ns <= since
+
+
+def signal_lag_ns(events: Sequence[Event], names: Sequence[str]) -> int:
+    """The widest gap between a change of one of ``names`` and the poll before it: how much earlier than seen
+    a criterion on those signals may really have held."""
+    return max(
+        (s.t_ns - s.since_ns for name in names for s in signal_states(events).get(name, ())),
+        default=0,
+    )
 
 
 GRID_NS = 50_000_000  # criteria are evaluated every 50 ms, finer than any probe interval
 
 
-def _holds(criterion: Criterion, probes: Sequence[ProbeResult], t: int, baseline_ns: int | None) -> bool:
-    """Whether ``criterion`` holds over the window ending at ``t``, on the probe outcomes known in it."""
-    since = t - criterion.window_ns
-    if criterion.metric == "error_rate" and criterion.above is not None:
-        done = [p for p in probes if since < p.complete_ns <= t]
-        return bool(done) and sum(1 for p in done if not p.ok) / len(done) > criterion.above
-    if criterion.metric == "latency" and criterion.factor is not None and baseline_ns:
-        # The median is above the threshold when more probes were seen slow than fast in the window. A probe
-        # is seen fast when it finishes in time, and seen slow the moment it has waited past the threshold.
-        threshold = round(criterion.factor * baseline_ns)
-        slow = fast = 0
-        for p in probes:
-            if p.complete_ns - p.invoke_ns <= threshold:
-                fast += since < p.complete_ns <= t
-            else:
-                slow += since < p.invoke_ns + threshold <= t
-        return slow > fast
-    return False
+class _Counts:
+    """One criterion's samples, sorted so that the samples of any window are counted by bisection.
+
+    The criterion is checked at every 50 ms step of the fault: counting by scanning every sample at every step
+    cost O(steps x samples), minutes on a long drill at a fast probe interval; this costs O(log samples).
+    """
+
+    def __init__(self, criterion: Criterion, samples: Sequence[Sample], baseline_ns: int | None) -> None:
+        self.window_ns = criterion.window_ns
+        self.above: float | None = None  # an error-rate criterion's share
+        self.latency = False
+        # error rate: completions, and those that failed; latency: when each probe was seen fast (it finished
+        # in time) or slow (the moment it had waited past the threshold)
+        self.first: list[int] = []
+        self.second: list[int] = []
+        if criterion.metric == "error_rate" and criterion.above is not None:
+            self.above = criterion.above
+            self.first = sorted(s.complete_ns for s in samples)
+            self.second = sorted(s.complete_ns for s in samples if not s.ok)
+        elif criterion.metric == "latency" and criterion.factor is not None and baseline_ns:
+            self.latency = True
+            threshold = round(criterion.factor * baseline_ns)
+            self.first = sorted(s.complete_ns for s in samples if s.complete_ns - s.invoke_ns <= threshold)
+            self.second = sorted(
+                s.invoke_ns + threshold for s in samples if s.complete_ns - s.invoke_ns > threshold
+            )
+
+    def holds(self, t: int) -> bool:
+        """Whether the criterion holds over the window ending at ``t``, on the outcomes known in it."""
+        since = t - self.window_ns
+        first = bisect_right(self.first, t) - bisect_right(self.first, since)  # in (since, t]
+        second = bisect_right(self.second, t) - bisect_right(self.second, since)
+        if self.above is not None:
+            return first > 0 and second / first > self.above
+        # The median is above the threshold when more probes were seen slow than fast in the window.
+        return self.latency and second > first
 
 
 def time_to_detect_by_criteria(
@@ -451,33 +512,51 @@ def time_to_detect_by_criteria(
     match_all: bool = False,
     links: Mapping[str, Sequence[Sample]] | None = None,
     link_baselines: Mapping[str, int | None] | None = None,
+    signals: Mapping[str, Sequence[SignalState]] | None = None,
 ) -> int | None:
     """Nanoseconds from the fault until the plan's criteria first held over a whole window of the fault.
 
     Windows start at the fault at the earliest, so a criterion holds only on what the fault caused; they end
     at the revert at the latest. ``match_all`` wants every criterion at once, else any one is enough. A
-    criterion on a component is judged on that component's ``links`` samples against its own baseline.
+    criterion on a component is judged on that component's ``links`` samples against its own baseline; one on
+    a signal of the system, on that signal's ``signals`` states (it holds while the signal is not normal).
     """
-    usable = [c for c in criteria if c.metric in ("error_rate", "latency")]
+    usable = [c for c in criteria if c.signal is not None or c.metric in ("error_rate", "latency")]
     links = links or {}
     link_baselines = link_baselines or {}
+    signals = signals or {}
 
     def source(c: Criterion) -> tuple[Sequence[Sample], int | None]:
-        if c.component is None:
+        if c.component is None or c.signal is not None:
             return probes, baseline_ns
         return links.get(c.component, ()), link_baselines.get(c.component)
 
     sources = [source(c) for c in usable]
-    completions = [s.complete_ns for samples, _ in sources for s in samples]
-    if not usable or not completions:
+    seen = [s.complete_ns for samples, _ in sources for s in samples]
+    on_signals = [c.signal for c in usable if c.signal is not None]
+    if on_signals:
+        # A signal is journalled only when it changes: one still not normal holds for as long as the drill
+        # was watching, which the probes' completions say.
+        seen += [state.t_ns for name in on_signals for state in signals.get(name, ())]
+        seen += [p.complete_ns for p in probes]
+    if not usable or not seen:
         return None
-    last = max(completions)
+    last = max(seen)
     end = min(last, window.end_ns) if window.end_ns is not None else last
+    counts = [
+        None if c.signal is not None else _Counts(c, samples, baseline)
+        for c, (samples, baseline) in zip(usable, sources, strict=True)
+    ]
     t = window.start_ns + min(c.window_ns for c in usable)
     while t <= end:
         held = [
-            t - c.window_ns >= window.start_ns and _holds(c, samples, t, baseline)
-            for c, (samples, baseline) in zip(usable, sources, strict=True)
+            t - c.window_ns >= window.start_ns
+            and (
+                k.holds(t)
+                if k is not None
+                else _signal_holds(signals.get(c.signal or "", ()), t - c.window_ns, t)
+            )
+            for c, k in zip(usable, counts, strict=True)
         ]
         if all(held) if match_all else any(held):
             return t - window.start_ns

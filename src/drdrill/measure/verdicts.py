@@ -12,10 +12,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
-from drdrill.measure.checks import CheckResult, data_check_results
+from drdrill.measure.checks import (
+    CheckResult,
+    ScoreResult,
+    data_check_results,
+    golden_set_result,
+    index_recall_result,
+)
 from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.duplicates import done_twice
-from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.fold import Folded, fold
+from drdrill.measure.host import HostLoad, host_load
+from drdrill.measure.ledger import Ledger
 from drdrill.measure.modes import ModeObjectives, ModeReport, judge_modes, mode_report
 from drdrill.measure.notices import (
     Communication,
@@ -34,19 +42,19 @@ from drdrill.measure.timeline import (
     FaultWindow,
     Recovery,
     Sample,
-    all_samples,
     detection,
     fault_window,
-    link_samples,
     longest_unseen_ns,
     median_latency,
     phase_span,
-    probe_results,
     service_recovery,
     signal_change,
+    signal_lag_ns,
+    signal_states,
     time_to_detect_by_criteria,
 )
-from drdrill.units import NS_PER_S, Bound, bounded, seconds, unseen_outage
+from drdrill.measure.workload import WorkloadFigures, late_allowed, workload_figures
+from drdrill.units import NS_PER_S, Bound, bounded, fine, seconds, unseen_outage
 
 # No vacuous pass (Jepsen's lesson: a check passes when nothing happened). Data loss is judged on the writes
 # acknowledged while the fault was held: five is the fewest that still spread over a short outage at the
@@ -74,6 +82,9 @@ class Objectives:
     steps: tuple[PlannedStep, ...] = ()  # the scenario's recovery steps, automated and manual, in order
     rpo_bound_ns: int | None = None  # the RPO at staging time scale (staging.rpo_bound); None: the tier's RPO
     counts_done: bool = False  # the system says how many times it did each unit (duplicates can be judged)
+    min_accuracy: float | None = None  # the scenario's golden set must score this much (None: it has none)
+    min_recall: float | None = None  # the scenario's index must reach this recall@k (None: no query set)
+    recall_k: int = 10
     notices: NoticeObjectives | None = None  # the communication protocol; None: the plan routes no message
     alert_within_ns: int | None = None  # the system's own alerting must fire within this of the fault
     alert_within_source: str = ""  # where that bound comes from, in words
@@ -138,11 +149,15 @@ class Measurements:
     loss: LossWindow | None = None  # the lost writes and when they were acknowledged, before the failure
     done_twice: Mapping[str, int] | None = None  # units done more than once; None: the system does not say
     data_checks: tuple[CheckResult, ...] = ()  # the scenario's data checks as run after recovery
+    golden_set: ScoreResult | None = None  # the golden set's accuracy after recovery; None: never started
+    index_recall: ScoreResult | None = None  # the index's recall@k after recovery; None: never started
     communication: Communication | None = None  # the alerts and notices the sink received, judged
     # What each fault's target counted while it was in place: (target, counts), e.g. a provider's calls made
     # before a Retry-After allowed them.
     fault_reports: tuple[tuple[str, Mapping[str, int]], ...] = ()
     modes: ModeReport | None = None  # the degraded modes the system reported
+    workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
+    host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -260,6 +275,7 @@ def _fault_timing(
     events: Sequence[Event],
     window: FaultWindow,
     samples: Sequence[Sample],
+    last_complete_ns: int | None,
     steady_window_ns: int,
     slow_after: int | None,
     criteria: Sequence[Criterion],
@@ -272,14 +288,23 @@ def _fault_timing(
     probes = [s for s in samples if s.source == PROBE_SOURCE]
     detect = detection(samples, window, slow_after)
     by_plan = time_to_detect_by_criteria(
-        probes, window, criteria, baseline_latency, criteria_match_all, links, link_baselines
+        probes,
+        window,
+        criteria,
+        baseline_latency,
+        criteria_match_all,
+        links,
+        link_baselines,
+        signal_states(events),
     )
-    # The criteria are evaluated on a 50 ms grid: they first held within one step before the time found.
-    plan = None if by_plan is None else Bounded(by_plan, minus_ns=min(GRID_NS, by_plan))
+    # The criteria are evaluated on a 50 ms grid: they first held within one step before the time found; a
+    # signal is polled, so one on a signal may have held up to a poll interval before it was seen.
+    lag = signal_lag_ns(events, [c.signal for c in criteria if c.signal is not None])
+    plan = None if by_plan is None else Bounded(by_plan, minus_ns=min(max(GRID_NS, lag), by_plan))
     # A switch after the revert is no failover (with both providers down, the backup may answer first).
     failover = signal_change(events, FAILOVER, "failed_over", start, window.end_ns)
     recovery = service_recovery(samples, window, steady_window_ns)
-    last = max((s.complete_ns for s in samples), default=start)
+    last = start if last_complete_ns is None else last_complete_ns
     end = window.end_ns if window.end_ns is not None else max(last, start)
     in_fault = [s for s in samples if start <= s.invoke_ns < end]
     recover = None
@@ -349,7 +374,7 @@ def _restored(window: FaultWindow, timing: _Timing) -> int | None:
 
 
 def measure(
-    events: Sequence[Event],
+    journal: Sequence[Event] | Folded,
     steady_window_ns: int,
     slow_factor: float | None = None,
     criteria: Sequence[Criterion] = (),
@@ -358,10 +383,16 @@ def measure(
     notices: NoticeObjectives | None = None,
     modes: ModeObjectives | None = None,
 ) -> Measurements:
-    """Take every figure from the journal: detection and recovery from every probe and write, with bounds,
-    and what each of the plan's recovery ``steps`` did."""
-    probes = probe_results(events)
-    samples = all_samples(events)
+    """Take every figure from the journal (its events, or the journal already folded): detection and recovery
+    from every probe and write, with bounds, and what each of the plan's recovery ``steps`` did.
+
+    The journal is folded once (:mod:`drdrill.measure.fold`). The fault window's figures read the probes and
+    only the writes that overlap the window (completed after it began, invoked before it ended): a write
+    before it cannot show the fault's first symptom nor bound it, which only the writes of the window do.
+    """
+    folded = journal if isinstance(journal, Folded) else fold(journal)
+    events = folded.events
+    probes = folded.probes
     window = fault_window(events)
     in_baseline = _baseline_probes(probes, events)
     baseline_latency = median_latency(in_baseline)
@@ -369,15 +400,26 @@ def measure(
     if slow_factor is not None and baseline_latency is not None:
         slow_after = max(MIN_SLOW_NS, round(baseline_latency * slow_factor))
     timing = _Timing()
-    ledger = build_ledger(events)
+    ledger = folded.ledger
     acknowledged_in_fault = 0
-    links = link_samples(events)
+    links = folded.links
     link_baselines = {name: median_latency(_baseline_probes(found, events)) for name, found in links.items()}
     if window is not None:
+        writes = folded.writes.overlapping(window.start_ns, window.end_ns)
+        samples = sorted([*probes, *writes], key=lambda sample: sample.invoke_ns)
+        last = max(
+            (
+                t
+                for t in (folded.writes.last_complete_ns(), *(p.complete_ns for p in probes))
+                if t is not None
+            ),
+            default=None,
+        )
         timing = _fault_timing(
             events,
             window,
             samples,
+            last,
             steady_window_ns,
             slow_after,
             criteria,
@@ -434,10 +476,10 @@ def measure(
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
         loss=loss_window(ledger, None if window is None else window.start_ns),
-        done_twice=done_twice(
-            events, frozenset(e.process for e in events if e.kind is Kind.PROBE and e.process)
-        ),
+        done_twice=done_twice(events, folded.probe_ids),
         data_checks=data_check_results(events),
+        golden_set=golden_set_result(events),
+        index_recall=index_recall_result(events),
         communication=comm,
         modes=report,
         fault_reports=tuple(
@@ -445,6 +487,8 @@ def measure(
             for e in events
             if e.kind is Kind.FAULT and e.type is Type.END and isinstance(e.data.get(REPORT), dict)
         ),
+        workload=workload_figures(events, folded.starts, folded.lags),
+        host=host_load(events),
     )
 
 
@@ -505,6 +549,8 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
         _unexpected(m, objectives, end),
         *([_duplicates(m, objectives, end)] if objectives.counts_done else []),
         *([_data_checks(m)] if m.data_checks else []),
+        *([_golden(m, objectives, end)] if objectives.min_accuracy is not None else []),
+        *([_recall(m, objectives, end)] if objectives.min_recall is not None else []),
     ]
     failback = _failback(m, end)
     if failback is not None:
@@ -517,7 +563,54 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
     verdicts += _communication(m, objectives, end)
     if objectives.modes is not None:
         verdicts.append(_modes(m, objectives.modes, end))
+    schedule = _schedule(m, objectives)
+    if schedule is not None:
+        verdicts.append(schedule)
     return verdicts
+
+
+def _schedule(m: Measurements, o: Objectives) -> Verdict | None:
+    """The writes started on their schedule, so the drill sampled the system as densely as its plan declares
+    and loaded it while it was slow; None when no workload ran (an older journal)."""
+    w = m.workload
+    if w is None:
+        return None
+    bound = w.on_schedule_ns
+    objective = f"writes start on schedule: at most 1 in 100 (and one) more than {fine(bound)} late"
+    if w.lag_p99_ns is None or w.lag_median_ns is None or w.lag_max_ns is None:
+        return Verdict("schedule", "unknown", "no write started", objective, "not judged: no write started")
+    achieved = "not measured" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
+    rates = f"{w.declared_rate_per_s:g} {o.unit.many} a second declared, {achieved} a second started"
+    late = (
+        f"started late by {fine(w.lag_median_ns)} (median), {fine(w.lag_p99_ns)} (p99), {fine(w.lag_max_ns)} at "
+        "most"
+    )
+    measured = f"p99 start lag {fine(w.lag_p99_ns)}"
+    said = ""
+    if w.refused:
+        said = (
+            f"; {o.unit.count(w.refused)} not started: {w.max_in_flight} were already waiting on the system, "
+            "drdrill's cap (journalled, never queued)"
+        )
+    saturated = m.host.why_saturated() if m.host is not None else []
+    if saturated:
+        said += (
+            f"; the host was saturated while the drill ran ({', '.join(saturated)}): its timings may include "
+            "time spent waiting for a core"
+        )
+    if w.behind:
+        message = (
+            f"the workload fell behind its schedule: {rates}; {late}; {w.late} of {w.started} more than the "
+            f"{fine(bound)} a write may start late and still sample the system as the plan declares (at most "
+            f"{late_allowed(w.started)} may); late writes spared the system load "
+            "while it was slow, so the figures above rest on fewer samples than declared: lower workload_rate, "
+            f"or drill on a host with cores to spare{said}"
+        )
+        return _verdict("schedule", False, measured, objective, message)
+    if w.late:
+        said = f"; {w.late} of {w.started} more than {fine(bound)} late, within the {late_allowed(w.started)} allowed{said}"
+    message = f"writes kept their schedule: {rates}; {late}{said}"
+    return _verdict("schedule", True, measured, objective, message)
 
 
 def _retry_after(m: Measurements) -> Verdict | None:
@@ -886,6 +979,65 @@ def _data_checks(m: Measurements) -> Verdict:
         return Verdict("data_checks", "unknown", measured, objective, f"not judged: {said}")
     names = ", ".join(c.name for c in checks)
     return _verdict("data_checks", True, measured, objective, f"every data check passed ({names})")
+
+
+def _score_unjudged(m: Measurements, end: DrillEnd, result: ScoreResult | None, what: str) -> str | None:
+    """Why a score taken after recovery cannot be judged, or None when it can."""
+    unjudged = _data_unjudged(m, end)
+    if unjudged is not None:
+        return unjudged
+    if result is None:
+        return f"not judged: {what} was never run" + (f"; {_how(m, end)}" if end.stopped else "")
+    if result.outcome == "unknown":
+        return f"not judged: {result.why}"
+    return None
+
+
+def _misses(result: ScoreResult, shown: int = 3) -> str:
+    said = "; ".join(
+        f"{x.text[:80]!r} gave {x.got!r}, expected {x.expected!r}" for x in result.misses[:shown]
+    )
+    return f" (e.g. {said})" if said else ""
+
+
+def _golden(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
+    assert o.min_accuracy is not None
+    objective = f"golden-set accuracy at least {o.min_accuracy:.2f}"
+    result = m.golden_set
+    unjudged = _score_unjudged(m, end, result, "the golden set")
+    if unjudged is not None:
+        return Verdict("golden_set", "unknown", "not measured", objective, unjudged)
+    assert result is not None and result.score is not None
+    never = result.total - result.answered
+    measured = f"{result.score:.2f} ({result.right:g} of {result.total} right)"
+    unanswered = f"; {never} never answered" if never else ""
+    if result.score >= o.min_accuracy:
+        message = f"golden-set accuracy {measured}{unanswered} after recovery, at least {o.min_accuracy:.2f}"
+        return _verdict("golden_set", True, measured, objective, message)
+    message = (
+        f"golden-set accuracy missed: {measured}{unanswered} after recovery, below {o.min_accuracy:.2f}"
+        f"{_misses(result)}"
+    )
+    return _verdict("golden_set", False, measured, objective, message)
+
+
+def _recall(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
+    assert o.min_recall is not None
+    objective = f"recall@{o.recall_k} at least {o.min_recall:.2f}"
+    result = m.index_recall
+    unjudged = _score_unjudged(m, end, result, "the query set")
+    if unjudged is not None:
+        return Verdict("index_recall", "unknown", "not measured", objective, unjudged)
+    assert result is not None and result.score is not None
+    k = result.k or o.recall_k
+    measured = f"{result.score:.2f} on {result.total} queries"
+    empty = result.total - result.answered
+    nothing = f"; the index returned nothing for {empty} of them" if empty else ""
+    if result.score >= o.min_recall:
+        message = f"recall@{k} {measured} after recovery, at least {o.min_recall:.2f}"
+        return _verdict("index_recall", True, measured, objective, message)
+    message = f"recall@{k} missed: {measured}{nothing} after recovery, below {o.min_recall:.2f}"
+    return _verdict("index_recall", False, measured, objective, message)
 
 
 def _drained(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:

@@ -106,14 +106,18 @@ class StartAction(PlanModel):
 
 
 class WaitUntilAction(PlanModel):
-    """Wait until a signal of the system has a value (``signal`` with ``equals`` / ``one_of``) or a
-    steady-state probe passes (``probe: true``)."""
+    """Wait until a signal of the system has a value (``signal`` with ``equals`` / ``one_of``), or any value but
+    one (``not_equals``: e.g. until an integrity check flags something), or a steady-state probe passes
+    (``probe: true``)."""
 
     signal: str | None = Field(
         default=None, description="Name of a signal (staging_topology.system.signals)."
     )
     equals: str | int | float | bool | None = None
     one_of: list[str | int | float | bool] | None = None
+    not_equals: str | int | float | bool | None = Field(
+        default=None, description="Wait until the signal is read and is not this value."
+    )
     probe: bool = Field(default=False, description="Wait until a steady-state probe passes.")
     timeout: Duration = timedelta(seconds=60)
     poll: Duration = timedelta(milliseconds=200)
@@ -122,16 +126,28 @@ class WaitUntilAction(PlanModel):
     def _condition(self) -> WaitUntilAction:
         if (self.signal is not None) == self.probe:
             raise ValueError("wait for a `signal` (with `equals` or `one_of`) or for `probe: true`")
-        if self.signal is not None and (self.equals is None) == (self.one_of is None):
-            raise ValueError(f"signal {self.signal!r}: give exactly one of `equals` or `one_of`")
+        given = [n for n in ("equals", "one_of", "not_equals") if getattr(self, n) is not None]
+        if self.signal is not None and len(given) != 1:
+            raise ValueError(
+                f"signal {self.signal!r}: give exactly one of `equals`, `one_of` or `not_equals`"
+            )
         return self
 
     @property
     def match(self) -> Match | None:
-        """The signal's wanted value as a :class:`Match` (None for a probe)."""
-        if self.signal is None:
+        """The signal's wanted value as a :class:`Match` (None for a probe or ``not_equals``)."""
+        if self.signal is None or self.not_equals is not None:
             return None
         return Match.model_validate({"path": "value", "equals": self.equals, "one_of": self.one_of})
+
+    def holds(self, value: str | None) -> bool:
+        """The signal's value (None: not read) is the one waited for."""
+        if value is None or value.startswith("unreadable"):
+            return False
+        if self.not_equals is not None:
+            return value != str(self.not_equals)
+        match = self.match
+        return match is not None and match.matches(value)
 
 
 class RecoveryAction(PlanModel):
@@ -180,5 +196,7 @@ class RecoveryAction(PlanModel):
         wait = self.wait_until
         if wait.probe:
             return "wait until a steady-state probe passes"
+        if wait.not_equals is not None:
+            return f"wait until signal {wait.signal} is not {wait.not_equals}"
         wanted = wait.equals if wait.one_of is None else " or ".join(str(v) for v in wait.one_of)
         return f"wait until signal {wait.signal} is {wanted}"

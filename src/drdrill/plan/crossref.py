@@ -10,6 +10,7 @@ from drdrill.plan.errors import PlanIssue, display_path, dotted, unknown_name
 from drdrill.plan.hostaccess import find_host_access
 from drdrill.plan.models import Plan, Scenario
 from drdrill.plan.steps import step_prerequisite_issues
+from drdrill.plan.testsets import verification_set_issues
 from drdrill.plan.topology import check_scenario_staging, check_topology, compose_path
 from drdrill.plan.yamlsource import Loc, YamlDoc
 
@@ -80,6 +81,7 @@ class _Checker:
         for i, mode in enumerate(scenario.degraded_modes):
             self.need(doc, ["degraded_modes", i], "degraded mode", mode, plan.degraded_modes)
         self.issues.extend(step_prerequisite_issues(plan, scenario, doc))
+        self.issues.extend(verification_set_issues(scenario))
 
     def check_fault(self, fault: f.Fault, doc: YamlDoc, loc: list[str | int]) -> None:
         plan = self.plan

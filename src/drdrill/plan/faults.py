@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from drdrill.plan.base import PlanModel
 from drdrill.plan.durations import Duration, format_duration
+from drdrill.plan.system import Match
 
 Stream = Literal["upstream", "downstream"]
 LossMode = Literal["power", "freeze", "isolate"]
@@ -29,8 +30,43 @@ def _sql_name(value: str) -> str:
     return value
 
 
+class FaultWaitFor(PlanModel):
+    """A fault applied only once a signal of the system has a value: at the worst moment (a worker holding
+    work, a job half done), read through the system contract."""
+
+    signal: str = Field(description="Name of a signal (staging_topology.system.signals).")
+    equals: str | int | float | bool | None = None
+    one_of: list[str | int | float | bool] | None = None
+    timeout: Duration = Field(
+        default=timedelta(seconds=30),
+        description="Longer than this and the drill stops: the moment never came.",
+    )
+    poll: Duration = Field(default=timedelta(milliseconds=50), description="How often the signal is read.")
+
+    @model_validator(mode="after")
+    def _one(self) -> FaultWaitFor:
+        if (self.equals is None) == (self.one_of is None):
+            raise ValueError(f"signal {self.signal!r}: give exactly one of `equals` or `one_of`")
+        if self.poll < timedelta(milliseconds=10):
+            raise ValueError(f"poll must be at least 10ms, got {format_duration(self.poll)}")
+        return self
+
+    @property
+    def match(self) -> Match:
+        """The wanted value as a :class:`Match` on the signal's value."""
+        return Match.model_validate({"path": "value", "equals": self.equals, "one_of": self.one_of})
+
+    def describe(self) -> str:
+        wanted = self.equals if self.one_of is None else " or ".join(str(v) for v in self.one_of)
+        return f"signal {self.signal} is {wanted}"
+
+
 class _Fault(PlanModel):
     note: str | None = Field(default=None, description="Why this fault, in a sentence.")
+    wait_for: FaultWaitFor | None = Field(
+        default=None,
+        description="Apply it only once a signal of the system has a value (the faults before it are in place).",
+    )
 
     # The fault family (network, container, zone, region, provider_http, data, model, credentials); each
     # family's base class sets it.
@@ -151,9 +187,9 @@ class _PlaceLoss(_Fault):
     mode: LossMode = Field(
         default="power",
         description=(
-            "power: every link into the place black-holed, then its containers killed (SIGKILL), as a power "
-            "cut; freeze: its containers paused (they accept connections and answer nothing); isolate: its "
-            "containers keep running, cut from every network (a partition)."
+            "power: its containers cut from their networks, then killed (SIGKILL), as a power cut; freeze: its "
+            "containers paused (they accept connections and answer nothing); isolate: its containers keep "
+            "running, cut from every network (a partition)."
         ),
     )
 

@@ -264,12 +264,40 @@ class ProbeSpec(PlanModel):
         return self
 
 
-class FinalReadSpec(PlanModel):
-    """The read that lists what the system holds after the drill: the input of the RPO ledger."""
+class RedisRead(PlanModel):
+    """A final read of a Redis store: two commands whose replies list the ids held and the ids done."""
 
-    url: str
-    items: str = Field(
-        description="JSON path of the list of units in the answer, e.g. items or data.tickets."
+    held: list[str] = Field(min_length=1, description="A command listing every id held, e.g. [HKEYS, jobs].")
+    done: list[str] = Field(
+        min_length=1, description="A command listing the ids done, e.g. [HKEYS, answers]."
+    )
+    outputs: list[str] | None = Field(
+        default=None, description="A command whose reply maps an id to its output, e.g. [HGETALL, labels]."
+    )
+
+
+class FinalReadSpec(PlanModel):
+    """The read that lists what the system holds after the drill: the input of the RPO ledger.
+
+    Over HTTP (``url``, ``items``, ...), or straight from a data store the plan declares (``store`` with
+    ``redis`` commands or a ``sql`` query), so a system whose results sit in Redis or Postgres needs no Python.
+    A store behind a link is read wherever the link leads after the recovery.
+    """
+
+    url: str | None = None
+    items: str | None = Field(
+        default=None, description="JSON path of the list of units in the answer, e.g. items or data.tickets."
+    )
+    store: str | None = Field(
+        default=None, description="A data store (staging_topology.data_stores) to read."
+    )
+    redis: RedisRead | None = None
+    sql: str | None = Field(
+        default=None,
+        description=(
+            "A query whose rows are one unit each: id, then whether it is done (boolean), then optionally how "
+            "many times it was done and its output, e.g. SELECT id, status = 'done', attempts, label FROM jobs."
+        ),
     )
     id: str = Field(default="id", description="JSON path of a unit's id inside one item.")
     done: Match | None = Field(
@@ -280,22 +308,69 @@ class FinalReadSpec(PlanModel):
         default=None,
         description="JSON path of how many times an item was done, so work done twice is counted.",
     )
+    output: str | None = Field(
+        default=None,
+        description="JSON path of what the system made of an item (a label, an answer): a golden set judges it.",
+    )
     timeout: StagingDuration = timedelta(seconds=10)
 
     @field_validator("url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
-        return _url(value, frozenset(), "final_read.url")
+    def _check_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value, frozenset(), "final_read.url")
 
-    @field_validator("items", "id")
+    @field_validator("id")
     @classmethod
     def _paths(cls, value: str) -> str:
         return _path(value)
 
-    @field_validator("times")
+    @field_validator("items", "times", "output")
     @classmethod
     def _times(cls, value: str | None) -> str | None:
         return None if value is None else _path(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FinalReadSpec:
+        if (self.url is None) == (self.store is None):
+            raise ValueError("read over HTTP (`url` and `items`) or from a data store (`store`), not both")
+        if self.url is not None:
+            if self.items is None:
+                raise ValueError("an HTTP final read needs `items`: the JSON path of the list of units")
+            if self.redis is not None or self.sql is not None:
+                raise ValueError("`redis` and `sql` read a data store: give `store`, not `url`")
+        elif (self.redis is None) == (self.sql is None):
+            raise ValueError("a final read from a store gives `redis` commands or a `sql` query, not both")
+        return self
+
+    @property
+    def over_http(self) -> bool:
+        """Read over HTTP (else straight from a data store)."""
+        return self.url is not None
+
+
+SEARCH_PLACEHOLDERS = frozenset({"query", "k"})
+
+
+class SearchRequest(HttpRequest):
+    """A search request, as a template: ``{query}`` is the query text, ``{k}`` how many results are wanted."""
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return _url(value, SEARCH_PLACEHOLDERS, "search.url")
+
+
+class SearchSpec(PlanModel):
+    """How to ask the system for the nearest items of a query (a vector index): a drill judges recall@k on it."""
+
+    request: SearchRequest
+    results: str = Field(description="JSON path of the list of results in the answer, e.g. results.")
+    id: str = Field(default="id", description="JSON path of a result's id inside one result.")
+
+    @field_validator("results", "id")
+    @classmethod
+    def _paths(cls, value: str) -> str:
+        return _path(value)
 
 
 class SignalSpec(PlanModel):
@@ -384,6 +459,9 @@ class SystemContract(PlanModel):
     write: WriteSpec | None = None
     probe: ProbeSpec | None = None
     final_read: FinalReadSpec | None = None
+    search: SearchSpec | None = Field(
+        default=None, description="A search of a derived index (a vector index), for recall@k after recovery."
+    )
     signals: dict[str, SignalSpec] = Field(
         default_factory=dict,
         description="Signals by name; `failover` (with normal / failed_over) dates failover and fail-back.",

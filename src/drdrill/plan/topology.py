@@ -44,7 +44,7 @@ def _templates(topo: StagingTopology) -> Iterator[tuple[_Loc, str]]:
         yield [*base, "probe", "read_back", "url"], system.probe.read_back.url
     if system.probe is not None and system.probe.health is not None:
         yield [*base, "probe", "health", "url"], system.probe.health.url
-    if system.final_read is not None:
+    if system.final_read is not None and system.final_read.url is not None:
         yield [*base, "final_read", "url"], system.final_read.url
     for name, signal in system.signals.items():
         if signal.url is not None:
@@ -92,6 +92,7 @@ class _TopologyChecker:
         self.components()
         self.links()
         self.data_stores()
+        self.final_read_store()
         topo = self.plan.staging_topology
         for name in topo.services:
             self.service([*_TOPOLOGY, "services", name], name, key=True)
@@ -145,6 +146,21 @@ class _TopologyChecker:
                     "another service",
                 )
 
+    def final_read_store(self) -> None:
+        """A final read from a data store names a declared one, of the kind its query speaks."""
+        topo = self.plan.staging_topology
+        read = topo.system.final_read if topo.system is not None else None
+        if read is None or read.store is None:
+            return
+        loc: _Loc = [*_TOPOLOGY, "system", "final_read", "store"]
+        store = topo.data_stores.get(read.store)
+        if store is None:
+            self.fail(loc, unknown_name("data store", read.store, topo.data_stores))
+        elif read.redis is not None and store.kind != "redis":
+            self.fail(loc, f"`redis` commands read a redis store, and {read.store!r} is a {store.kind} store")
+        elif read.sql is not None and not store.sql:
+            self.fail(loc, f"a `sql` query reads a SQL store, and {read.store!r} is a {store.kind} store")
+
     def data_stores(self) -> None:
         topo = self.plan.staging_topology
         for name, store in topo.data_stores.items():
@@ -182,6 +198,7 @@ class _TopologyChecker:
             for match in SERVICE_PORT.finditer(template):
                 if self.service(loc, match["service"], prefix=f"{match[0]}: "):
                     self.port(loc, match["service"], int(match["port"]), prefix=f"{match[0]}: ")
+        self.criteria_signals(scenario)
         stores = self.plan.staging_topology.data_stores
         for i, check in enumerate(scenario.verification.data_checks):
             if check.store is not None and check.store not in stores:
@@ -189,8 +206,30 @@ class _TopologyChecker:
                 self.fail(at, unknown_name("data store", check.store, stores))
         return self.issues
 
+    def criteria_signals(self, scenario: Scenario) -> None:
+        """A criterion measured on a signal names one the system declares, with its normal value."""
+        system = self.plan.staging_topology.system
+        signals = system.signals if system is not None else {}
+        for i, criterion in enumerate(scenario.detection.criteria):
+            if criterion.signal is None:
+                continue
+            at: _Loc = ["detection", "criteria", i, "signal"]
+            found = signals.get(criterion.signal)
+            if found is None:
+                self.fail(at, unknown_name("signal", criterion.signal, signals))
+            elif found.normal is None:
+                self.fail(
+                    at,
+                    f"signal {criterion.signal!r} declares no `normal` value, so a drill cannot tell when the "
+                    f"check fails; give staging_topology.system.signals.{criterion.signal}.normal",
+                )
+
     def fault(self, fault: f.Fault, loc: _Loc) -> None:
         topo = self.plan.staging_topology
+        signals = topo.system.signals if topo.system is not None else {}
+        if fault.wait_for is not None and topo.system is not None and fault.wait_for.signal not in signals:
+            where: _Loc = [*loc, "wait_for", "signal"]
+            self.fail(where, unknown_name("signal", fault.wait_for.signal, signals))
         if isinstance(fault, f.CorruptRows | f.DropTable):
             named = fault.store
             if named is not None and named not in topo.data_stores:

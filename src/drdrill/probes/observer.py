@@ -6,8 +6,9 @@ The workload, the steady-state probe and the signal poll differ only in what one
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
-from drdrill.clock import Clock
+from drdrill.clock import Clock, Driven, Timer
 from drdrill.journal import Journal
 from drdrill.pacing import PacedLoop
 from drdrill.system import DrillSystem
@@ -49,8 +50,16 @@ class Observer(ABC):
         """Ticks started so far."""
         return self._loop.ticks
 
+    def due_ns(self, tick: int) -> int:
+        """When tick ``tick`` (from 1) is due on the clock (once started)."""
+        return self._loop.due_ns(tick)
+
     def start(self) -> None:
         self._loop.start()
+
+    def _start_on(self, drive: Callable[[Timer, str], Driven]) -> None:
+        """Start with the schedule run by ``drive`` (an event loop's) instead of a thread of its own."""
+        self._loop.start(drive)
 
     def stop(self) -> None:
         """Stop starting ticks and wait for those in flight to finish."""

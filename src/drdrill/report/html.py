@@ -61,6 +61,7 @@ def render_html(card: Scorecard, scorecard_path: str | None = None) -> str:
         _opening(card),
         _objectives(card),
         _steps(card),
+        _data(card),
         _verdicts(card),
         _communication(card),
         _units(card),
@@ -248,14 +249,11 @@ def _objectives(card: Scorecard) -> str:
 
 
 def step_how(step: StepCard) -> str:
-    """Automated or manual, and for an automated step which verdict it serves."""
+    """Manual, or what carries it out (an exec action, a hook) and which verdict it serves."""
     if not step.automated:
         return "manual"
-    return (
-        "automated, after the fault is reverted"
-        if step.serves == "failback"
-        else "automated, during the fault"
-    )
+    when = "after the fault is reverted" if step.serves == "failback" else "during the fault"
+    return f"{words.step_kind(step)}, {when}"
 
 
 def step_duration(step: StepCard) -> str:
@@ -293,6 +291,17 @@ def _steps(card: Scorecard) -> str:
         )
     head = "<tr><th>Step</th><th>How</th><th>Owner</th><th>Outcome</th><th>Duration</th><th>What it said</th></tr>"
     return f"{title}<table>{head}{''.join(rows)}</table>"
+
+
+def _data(card: Scorecard) -> str:
+    """The data after recovery: the RPO window, work done twice, each data check, the golden set, the index."""
+    rows = "".join(
+        f"<tr><td>{_e(r.measure)}</td><td>{_e(r.objective)}</td><td>{_e(r.result)}</td>"
+        f"<td><span class='{OUTCOME_CLASS[r.outcome]}'>{words.outcome_word(r.outcome)}</span></td></tr>"
+        for r in words.data_rows(card)
+    )
+    head = "<tr><th>Measure</th><th>Objective</th><th>Found</th><th></th></tr>"
+    return f"<h2>Data after recovery</h2><table>{head}{rows}</table>"
 
 
 def _verdicts(card: Scorecard) -> str:
@@ -594,9 +603,14 @@ def _details(card: Scorecard, path: str | None) -> str:
         if card.error
         else ""
     )
+    workload = (
+        ""
+        if card.measurements.workload is None
+        else f"<p class='sub'>{_e(words.workload_sentence(card).capitalize())}.</p>"
+    )
     return (
         "<h2>How the drill ran</h2>"
-        f"{error_block}{_notes(card)}{_configuration(card)}"
+        f"{error_block}{_notes(card)}{workload}{_configuration(card)}"
         f"<details><summary>Configuration frozen for this run</summary><pre>{_e(cfg)}</pre></details>"
         f"<details><summary>Environment</summary><pre>{_e(env)}</pre></details>"
         f"<p class='sub'>Cleanup: {_e('; '.join(card.cleanup) or 'nothing recorded')}</p>{where}"

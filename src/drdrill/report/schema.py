@@ -166,6 +166,57 @@ class DataCheckCard(CardModel):
     why: str | None = None
 
 
+class MissCard(CardModel):
+    """One item scored wrong: a golden input and what the system gave, or a query and how many it found."""
+
+    text: str
+    expected: str
+    got: str
+
+
+class ScoreCard(CardModel):
+    """A score taken after recovery against its minimum (a golden set's accuracy, an index's recall@k):
+    ``pass`` / ``fail``, or ``unknown`` with ``why`` when it could not be measured (then ``score`` is null)."""
+
+    outcome: Literal["pass", "fail", "unknown"]
+    minimum: float
+    score: float | None = None
+    right: float = 0
+    total: int = 0
+    answered: int = 0
+    k: int | None = None
+    misses: list[MissCard] = Field(default_factory=list)
+    why: str | None = None
+
+
+class StartLag(CardModel):
+    """How late the workload's writes started against their due times, in seconds."""
+
+    median_s: float
+    p99_s: float  # nearest rank
+    max_s: float
+
+
+class WorkloadCard(CardModel):
+    """Whether the workload kept its schedule (added within /2; older cards have none).
+
+    ``mode``: ``async`` (writes on an event loop) or ``threads`` (a bounded pool). ``refused``: writes that fell
+    due while ``max_in_flight`` were waiting on the system, which drdrill did not start (never queued).
+    ``on_schedule_s``: the start lag within which a write counts as on schedule (the ``schedule`` verdict).
+    """
+
+    mode: str
+    declared_rate_per_s: float
+    achieved_rate_per_s: float | None = None  # writes started a second, first start to last
+    scheduled: int | None = None  # writes that fell due
+    started: int
+    refused: int | None = None
+    max_in_flight: int
+    start_lag: StartLag | None = None
+    on_schedule_s: float
+    late: int = 0  # writes that started more than on_schedule_s late
+
+
 class MeasurementsCard(CardModel):
     """Every figure in seconds; null when not measured, with the reason in ``not_measured``."""
 
@@ -201,6 +252,10 @@ class MeasurementsCard(CardModel):
     rpo_window: RpoWindowCard | None = None
     done_twice: dict[str, int] | None = None  # null: the system does not say how many times it did a unit
     data_checks: list[DataCheckCard] = Field(default_factory=list)
+    # Added within /2 (golden set and vector index after recovery): null when the scenario has none.
+    golden_set: ScoreCard | None = None
+    index_recall: ScoreCard | None = None
+    workload: WorkloadCard | None = None  # added within /2
 
     def reason(self, figure: str) -> str | None:
         """Why ``figure`` (``time_to_recover_s``, or ``ledger.<name>``) is null, when the card says."""

@@ -16,10 +16,12 @@ from pydantic import JsonValue
 from drdrill import __version__
 from drdrill.journal import REPORT, Event, Kind, Type
 from drdrill.measure import Measurements, Objectives, Verdict
+from drdrill.measure.checks import ScoreResult
 from drdrill.measure.modes import ModeReport
 from drdrill.measure.notices import Communication
 from drdrill.measure.steps import StepResult
 from drdrill.measure.verdicts import DrillEnd, not_measured
+from drdrill.measure.workload import WorkloadFigures
 from drdrill.plan import Plan, Scenario
 from drdrill.report.schema import (
     STATUSES,
@@ -33,6 +35,7 @@ from drdrill.report.schema import (
     LedgerCounts,
     MeasurementsCard,
     MessageCard,
+    MissCard,
     ModesCard,
     ModeSpanCard,
     NoticeStageCard,
@@ -40,11 +43,14 @@ from drdrill.report.schema import (
     PlanRef,
     RpoWindowCard,
     ScenarioRef,
+    ScoreCard,
     Scorecard,
+    StartLag,
     Status,
     StepCard,
     UnitWords,
     VerdictCard,
+    WorkloadCard,
 )
 from drdrill.units import NS_PER_S, Bound
 
@@ -125,6 +131,63 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
             )
             for c in m.data_checks
         ],
+        golden_set=_score(m.golden_set),
+        index_recall=_score(m.index_recall),
+        workload=_workload(m.workload),
+    )
+
+
+def _score(result: ScoreResult | None) -> ScoreCard | None:
+    if result is None:
+        return None
+    return ScoreCard(
+        outcome=result.outcome,
+        minimum=result.minimum,
+        score=result.score,
+        right=result.right,
+        total=result.total,
+        answered=result.answered,
+        k=result.k,
+        misses=[MissCard(text=x.text, expected=x.expected, got=x.got) for x in result.misses],
+        why=result.why,
+    )
+
+
+def _host(m: Measurements) -> dict[str, JsonValue]:
+    """How busy the host was, for the environment (nothing when it was not measured)."""
+    h = m.host
+    if h is None:
+        return {}
+    share = None if h.busy_share is None else round(h.busy_share, 3)
+    steal = None if h.steal_share is None else round(h.steal_share, 3)
+    found: dict[str, JsonValue] = {
+        "cpus": h.cpus,
+        "load_1m": round(h.load_1m, 2),
+        "cpu_busy_share": share,
+        "cpu_steal_share": steal,
+        "saturated": h.saturated,
+    }
+    return {"host": found}
+
+
+def _workload(w: WorkloadFigures | None) -> WorkloadCard | None:
+    if w is None:
+        return None
+    lag = None
+    if w.lag_median_ns is not None and w.lag_p99_ns is not None and w.lag_max_ns is not None:
+        lag = StartLag(median_s=_secs(w.lag_median_ns), p99_s=_secs(w.lag_p99_ns), max_s=_secs(w.lag_max_ns))
+    achieved = None if w.achieved_rate_per_s is None else round(w.achieved_rate_per_s, 3)
+    return WorkloadCard(
+        mode=w.mode,
+        declared_rate_per_s=w.declared_rate_per_s,
+        achieved_rate_per_s=achieved,
+        scheduled=w.scheduled,
+        started=w.started,
+        refused=w.refused,
+        max_in_flight=w.max_in_flight,
+        start_lag=lag,
+        on_schedule_s=_secs(w.on_schedule_ns),
+        late=w.late,
     )
 
 
@@ -310,6 +373,7 @@ def build_scorecard(
             "python": platform.python_version(),
             "platform": platform.platform(),
             **dict(environment or {}),
+            **_host(measurements),
         },
         timeline=[_event(e, origin) for e in events if e.kind is not Kind.READ],
         steps=[_step(s, origin) for s in measurements.steps],

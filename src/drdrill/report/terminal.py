@@ -58,6 +58,8 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
             f"  {many}: {ledger.acknowledged} acknowledged, {ledger.done} done, {ledger.lost} lost, "
             f"{ledger.not_done} never done, {ledger.indeterminate} unknown"
         )
+    if m.workload is not None:
+        lines.append(f"  {words.workload_sentence(card)}")
     for label, ids in (
         ("lost", m.lost_ids),
         ("never done", m.not_done_ids),
@@ -81,6 +83,8 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
             lines.append(
                 f"  step '{step.title}' ({step.hook}): {words.STEP_OUTCOMES[step.outcome]}{took}{said}"
             )
+    for row in words.data_rows(card):
+        lines.append(f"  {row.measure}: {row.result} (objective: {row.objective})")
     for verdict in card.verdicts:
         lines.append(f"  [{words.outcome_word(verdict.outcome)}] {verdict.name}: {verdict.message}")
     if card.error:

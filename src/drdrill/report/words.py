@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drdrill.report.schema import Scorecard, TimeFigure
-from drdrill.units import bounded_s, duration_s, span_s, unseen_outage
+from drdrill.report.schema import Scorecard, StepCard, TimeFigure
+from drdrill.units import bounded_s, duration_s, fine_s, span_s, unseen_outage
 
 ID_LIMIT = 50  # ids listed in full up to this many; beyond, the first ones and a count
 
@@ -118,8 +118,31 @@ def objective_name(card: Scorecard, verdict: str) -> str:
         "no_unexpected_data": f"no {unit.many} the drill never wrote",
         "failback": "the automated fail-back steps",
         "replica": "every part of the system stays up unless the disaster itself stops it",
+        "no_duplicates": f"no {unit.one} done twice",
+        "data_checks": "every data check after recovery",
+        "golden_set": "golden-set accuracy after recovery",
+        "index_recall": "recall of the rebuilt index after recovery",
+        "schedule": f"every {unit.one} written on its schedule, so the drill samples as densely as declared",
     }
     return names.get(verdict, verdict.replace("_", " "))
+
+
+def workload_sentence(card: Scorecard) -> str:
+    """What the workload did against its schedule: 'workload: 200 tickets a second declared, 199.9 a second started
+    (async, at most 256 in flight); start lag 0.4 ms median, 2.1 ms p99, 9.8 ms max; 0 refused'."""
+    w = card.measurements.workload
+    if w is None:
+        return "workload: not recorded by the drdrill that wrote this scorecard"
+    achieved = "none" if w.achieved_rate_per_s is None else f"{w.achieved_rate_per_s:.4g}"
+    text = (
+        f"workload: {w.declared_rate_per_s:g} {card.unit.many} a second declared, {achieved} a second started "
+        f"({w.mode}, at most {w.max_in_flight} in flight)"
+    )
+    if w.start_lag is not None:
+        lag = w.start_lag
+        text += f"; start lag {fine_s(lag.median_s)} median, {fine_s(lag.p99_s)} p99, {fine_s(lag.max_s)} max"
+    refused = "not recorded (the workload did not stop)" if w.refused is None else str(w.refused)
+    return f"{text}; {w.late} more than {fine_s(w.on_schedule_s)} late; {refused} refused"
 
 
 def ids_text(ids: Sequence[str], limit: int = ID_LIMIT) -> str:
@@ -133,6 +156,14 @@ def outcome_word(outcome: str) -> str:
     return {"pass": "PASS", "fail": "FAIL"}.get(outcome, "UNKNOWN")
 
 
+def step_kind(step: StepCard) -> str:
+    """What carries out a step, for people: a declarative action by its kind ("exec action"), "automated"
+    for a Python hook (its name is the tool's word, not the client's), or "manual"."""
+    if not step.automated:
+        return "manual"
+    return f"{step.action} action" if step.action is not None else "automated"
+
+
 STEP_OUTCOMES = {
     "ok": "completed",
     "failed": "failed",
@@ -140,6 +171,105 @@ STEP_OUTCOMES = {
     "unfinished": "cut off: the drill stopped during it",
     "manual": "manual: not run by the drill",
 }
+
+
+@dataclass(frozen=True)
+class DataRow:
+    """One figure of the data after recovery, as every view lists it: what, against what, what was found, and
+    its outcome (``pass`` / ``fail`` / ``unknown``)."""
+
+    measure: str
+    objective: str
+    result: str
+    outcome: str
+
+
+def _rpo_bound(card: Scorecard) -> str:
+    o = card.objectives
+    if o.staging_rpo_bound_s is not None:
+        return (
+            f"the staging RPO bound of {duration_s(o.staging_rpo_bound_s)} (the tier's {duration_s(o.rpo_s)})"
+        )
+    return f"the RPO of {duration_s(o.rpo_s)}" if o.rpo_s else f"no acknowledged {card.unit.one} lost"
+
+
+def _verdict_outcome(card: Scorecard, name: str, default: str = "unknown") -> str:
+    return next((v.outcome for v in card.verdicts if v.name == name), default)
+
+
+def rpo_window_row(card: Scorecard) -> DataRow:
+    """The RPO as a window: the lost ids and when they were acknowledged before the failure."""
+    m, unit = card.measurements, card.unit
+    window = m.rpo_window
+    outcome = _verdict_outcome(card, "rpo")
+    if m.ledger.lost is None:
+        result = lost(card).missing_text()
+    elif window is None:
+        result = f"no acknowledged {unit.one} lost"
+    else:
+        first, last = window.oldest_before_failure_s, window.newest_before_failure_s
+        when = (
+            f"{duration_s(abs(first))} {'before' if first >= 0 else 'after'}"
+            if first == last
+            else f"between {duration_s(first)} and {duration_s(last)} before"
+            if last >= 0
+            else f"from {duration_s(first)} before to {duration_s(-last)} after"
+        )
+        result = (
+            f"{unit.count(len(window.ids))} lost, acknowledged {when} the failure, spanning "
+            f"{duration_s(window.span_s)}: {ids_text(window.ids, limit=10)}"
+        )
+    return DataRow("RPO window", _rpo_bound(card), result, outcome)
+
+
+def done_twice_row(card: Scorecard) -> DataRow:
+    """Work done more than once, as the final read says."""
+    m, unit = card.measurements, card.unit
+    twice = m.done_twice
+    if m.ledger.lost is None:
+        result = lost(card).missing_text()
+    elif twice is None:
+        result = "not measured: the system does not say how many times it did each one (final_read.times)"
+    elif not twice:
+        result = f"no {unit.one} done more than once"
+    else:
+        shown = ", ".join(f"{i} ({n} times)" for i, n in list(twice.items())[:10])
+        more = f" and {len(twice) - 10} more" if len(twice) > 10 else ""
+        result = f"{unit.count(len(twice))} done more than once: {shown}{more}"
+    return DataRow(
+        "Work done twice", f"no {unit.one} done twice", result, _verdict_outcome(card, "no_duplicates")
+    )
+
+
+def data_rows(card: Scorecard) -> list[DataRow]:
+    """The data after recovery, every view's rows: the RPO window, work done twice, each data check, the golden
+    set's accuracy and the index's recall (each only when the drill or the scenario has it)."""
+    m = card.measurements
+    rows = [rpo_window_row(card), done_twice_row(card)]
+    for check in m.data_checks:
+        if check.outcome == "unknown":
+            result = f"not run: {check.why}" if check.why else "not run"
+        else:
+            result = f"found {check.value!r}"
+        rows.append(DataRow(f"Data check '{check.name}'", f"{check.expect!r}", result, check.outcome))
+    for label, score in (("Golden-set accuracy", m.golden_set), ("Index recall", m.index_recall)):
+        if score is None:
+            continue
+        k = f"@{score.k}" if score.k is not None else ""
+        objective = f"at least {score.minimum:.2f}"
+        if score.score is None:
+            result = (
+                f"not measured: {(score.why or 'no reason given').removeprefix('not measured, because ')}"
+            )
+        elif score.k is not None:
+            result = f"recall{k} {score.score:.2f} on {score.total} queries"
+        else:
+            result = f"{score.score:.2f} ({score.right:g} of {score.total} right, {score.answered} answered)"
+        if score.misses and score.score is not None and score.outcome == "fail":
+            x = score.misses[0]
+            result += f"; e.g. {x.text[:80]!r} gave {x.got!r}, expected {x.expected!r}"
+        rows.append(DataRow(label, objective, result, score.outcome))
+    return rows
 
 
 # -- the system's own alerting, the client notices, degraded modes, what a provider counted -------------------

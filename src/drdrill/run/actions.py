@@ -12,14 +12,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 
 import docker.errors
 import httpx
 
 from drdrill.errors import DrdrillError, FaultError
 from drdrill.faults.toxiproxy import Proxies
-from drdrill.faults.zone import LOST_TOXIC
 from drdrill.journal import Kind, Type
 from drdrill.plan import RecoveryStep
 from drdrill.plan.actions import (
@@ -141,23 +139,18 @@ class ActionRunner:
             raise RecoveryStepFailed(
                 f"{spec.method} {spec.url} answered HTTP {response.status_code}, not {wanted}", data=data
             )
-        return ActionDone(f"HTTP {response.status_code}", data)
+        said = " ".join(response.text.split())[:200]  # what the service said it did (rows rebuilt, ...)
+        return ActionDone(f"HTTP {response.status_code}" + (f": {said}" if said else ""), data)
 
     def _repoint(self, spec: RepointAction) -> ActionDone:
         client = self.proxies()
         found = client.proxies().get(spec.link)
         if found is None:
             raise RecoveryStepFailed(f"the run's Toxiproxy has no proxy for link {spec.link!r}")
-        # The move first: Toxiproxy closes every connection open through the link, including those a lost
-        # place's black-hole holds, so lifting that black-hole afterwards touches no live connection (removing
-        # a toxic under load can hang Toxiproxy's API: Shopify/toxiproxy#558).
+        # Toxiproxy closes every connection open through the link as it moves, so clients reconnect to the new
+        # upstream rather than wait on the old one.
         _patiently(lambda: client.set_upstream(spec.link, spec.to))
-        lifted = [t for t in found.toxics if t.startswith(LOST_TOXIC)]
-        for toxic in lifted:
-            _patiently(partial(client.remove_toxic, spec.link, toxic))
         data: dict[str, object] = {"link": spec.link, "from": found.upstream, "to": spec.to}
-        if lifted:
-            data["lifted"] = lifted
         return ActionDone(f"link {spec.link} moved from {found.upstream} to {spec.to}", data)
 
     def _start(self, spec: StartAction) -> ActionDone:
@@ -183,14 +176,13 @@ class ActionRunner:
             ctx.clock.sleep(poll_s)
 
     def _signal(self, spec: WaitUntilAction, ctx: RecoveryContext) -> tuple[bool, str]:
-        match = spec.match
-        assert match is not None and spec.signal is not None
+        assert spec.signal is not None
         try:
             value = ctx.system.signals().get(spec.signal)
         except Exception as exc:  # a system that cannot say is not yet where we wait for it to be
             return False, f"unreadable ({type(exc).__name__})"
         try:
-            ok = value is not None and match.matches(value)
+            ok = spec.holds(value)
         except PathNotFound:
             ok = False
         return ok, f"signal {spec.signal} is {value!r}"

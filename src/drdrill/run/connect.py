@@ -7,10 +7,11 @@ start the observers. Each thing acquired pushes its undo.
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 from drdrill.errors import StagingError
-from drdrill.journal import CONTAINER, Kind, Type
+from drdrill.journal import CONTAINER, HOST, Kind, Type
 from drdrill.measure.objectives import criteria, link_of
 from drdrill.probes import CanaryProbe, LinkProbe, NotificationReader, Observer, SystemSignals
 from drdrill.run.context import DrillContext
@@ -20,6 +21,7 @@ from drdrill.system import NotDeclared, SystemContext
 from drdrill.workload import Workload
 
 SIGNAL_POLL_S = 0.2
+IMAGE_IDS_TIMEOUT_S = 30.0
 
 
 def start_replica(ctx: DrillContext) -> None:
@@ -34,16 +36,51 @@ def start_replica(ctx: DrillContext) -> None:
     ctx.undo.push("close the fault clients", injector.close)
     if stack.proxies:
         ctx.environment["toxiproxy"] = injector.connect(*stack.toxiproxy_address)
-    ctx.environment["images"] = stack.images()
-    ctx.system.open(SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets))
+    _collect_image_ids(ctx)
+    ctx.system.open(
+        SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets, injector.stores)
+    )
     ctx.undo.push("close the system", ctx.system.close, _close_problem)
     _check_final_read(ctx)
+    record_host(ctx)
     for observer in _observers(ctx):
         observer.start()
         ctx.observers[observer.thread_name] = (
             observer,
             ctx.undo.push(f"stop {observer.thread_name}", observer.stop),
         )
+
+
+def record_host(ctx: DrillContext) -> None:
+    """Journal how busy the host is (its CPU counters and load), where /proc tells: the drill's timings are
+    only as good as the cores it got (measure/host.py judges the host from two such samples)."""
+    found = ctx.settings.host_sample()
+    if found is not None:
+        ctx.journal.record(Kind.NOTE, Type.INFO, HOST, data=found)
+
+
+def _collect_image_ids(ctx: DrillContext) -> None:
+    """Each service's image id, for the scorecard, asked of the engine while the drill goes on (the answer takes
+    a few hundred ms, which the baseline's wait covers); kept in the environment before the replica is removed."""
+    found: dict[str, str] = {}
+    failed: list[BaseException] = []
+
+    def collect() -> None:
+        try:
+            found.update(ctx.stack.images())
+        except Exception as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=collect, name="drdrill-image-ids", daemon=True)
+    thread.start()
+
+    def keep() -> None:
+        thread.join(IMAGE_IDS_TIMEOUT_S)
+        if failed:
+            raise failed[0]
+        ctx.environment["images"] = found
+
+    ctx.undo.push("record the replica's image ids", keep)
 
 
 def _on_container(ctx: DrillContext, event: ContainerEvent) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drdrill import host
 from drdrill.clock import Clock
 from drdrill.errors import StagingError
 from drdrill.faults import FaultInjector, ToxiproxyClient
@@ -44,6 +45,8 @@ class DrillSettings:
     proxies: ProxiesFactory = ToxiproxyClient  # the run's Toxiproxy client; unit tests give a fake one
     # Where in a probe interval the fault lands, as a share of it; None: drawn from the run id (see baseline).
     fault_phase: float | None = None
+    # How busy the host is (drdrill.host.sample: its /proc counters); unit tests give a fixed one.
+    host_sample: Callable[[], dict[str, object] | None] = host.sample
 
 
 @dataclass

@@ -12,21 +12,36 @@ import random
 from collections.abc import Callable
 
 from drdrill.datastores import StoreError
+from drdrill.errors import DrdrillError
 from drdrill.faults import InjectedFault, Reports, StopsServices
 from drdrill.faults.network import ProxyDown, ProxyToxic
-from drdrill.journal import DATA_CHECK, DONE_TWICE, FINAL_READ, REPORT, SKIPPED, STOPS, Kind, Type
+from drdrill.journal import (
+    DATA_CHECK,
+    DONE_TWICE,
+    FAULT_MOMENT,
+    FINAL_READ,
+    REPORT,
+    SKIPPED,
+    STOPS,
+    Kind,
+    Type,
+)
 from drdrill.measure.ledger import build_ledger
 from drdrill.measure.objectives import notice_objectives
 from drdrill.measure.timeline import fault_window, probe_results
+from drdrill.plan.faults import FaultWaitFor
+from drdrill.run import verification
+from drdrill.run.connect import record_host
 from drdrill.run.context import DrillContext
 from drdrill.run.hold import hold_until_steady
 from drdrill.run.steps import StepRunner
 from drdrill.system import NotDeclared
+from drdrill.system.jsonpath import PathNotFound
 from drdrill.undo import Undo
-from drdrill.units import ns
+from drdrill.units import NS_PER_S, ns
 from drdrill.workload import Workload
 
-DRAIN_POLL_S = 0.5
+DRAIN_POLL_S = 0.1  # how soon the drain sees the last unit done (one final read per poll)
 
 
 def sweep(ctx: DrillContext) -> None:
@@ -62,7 +77,10 @@ def fault(ctx: DrillContext) -> None:
     journal = ctx.journal
     reverts: list[Undo] = []
     start_ns: int | None = None
-    for injected in ctx.prepared.injector.faults:
+    injector = ctx.prepared.injector
+    for injected, declared in zip(injector.faults, injector.declared, strict=True):
+        if declared.wait_for is not None:
+            _await_moment(ctx, declared.wait_for, injected.label)
         # Stamped before apply(): a fault may act before the call returns (a kill does), and starting the clock
         # early can only make the measured times longer, never flatter the system.
         stops = list(injected.stops) if isinstance(injected, StopsServices) else []
@@ -101,6 +119,37 @@ def fault(ctx: DrillContext) -> None:
         ctx.undo.release(entry)
 
 
+def _await_moment(ctx: DrillContext, wait: FaultWaitFor, label: str) -> None:
+    """Wait until the system's signal says the moment the fault waits for has come; the drill stops when it
+    never does (a disaster that could not land when the scenario says proves nothing)."""
+    started = ctx.clock.monotonic_ns()
+    deadline = started + ns(wait.timeout)
+    match = wait.match
+    last = "nothing read yet"
+    while True:
+        try:
+            raw = ctx.system.signals().get(wait.signal)
+        except Exception as exc:  # a signal that cannot be read is not the moment yet
+            raw, last = None, f"unreadable ({type(exc).__name__})"
+        else:
+            last = repr(raw)
+        try:
+            ready = raw is not None and match.matches(raw)
+        except PathNotFound:
+            ready = False
+        if ready:
+            waited = (ctx.clock.monotonic_ns() - started) / NS_PER_S
+            data = {"fault": label, "until": wait.describe(), "waited_s": round(waited, 3), "value": raw}
+            ctx.journal.record(Kind.NOTE, Type.INFO, FAULT_MOMENT, data=data)
+            return
+        if ctx.clock.monotonic_ns() >= deadline:
+            raise DrdrillError(
+                f"{label} waits for {wait.describe()}, and it never was within "
+                f"{wait.timeout.total_seconds():g} s (last: {last}); the fault was not applied"
+            )
+        ctx.wait(wait.poll.total_seconds())
+
+
 def _revert(ctx: DrillContext, injected: InjectedFault) -> Callable[[], None]:
     def revert() -> None:
         if ctx.fatal is not None and isinstance(injected, ProxyDown | ProxyToxic):
@@ -131,6 +180,7 @@ def drain(ctx: DrillContext) -> None:
     _await_notices(ctx, deadline)
     for name in list(ctx.observers):
         ctx.stop_observer(name)
+    record_host(ctx)
 
 
 def _await_notices(ctx: DrillContext, deadline_ns: int) -> None:
@@ -186,8 +236,15 @@ def final_read(ctx: DrillContext) -> None:
 
 
 def verify(ctx: DrillContext) -> None:
-    """The scenario's data checks that have SQL, run for real through a data store after recovery: each one
-    journalled as a check (invoke, then ok or fail with the value found)."""
+    """What recovery left, checked for real: the scenario's data checks that have SQL (through a data store),
+    then its golden set and its index's recall@k (through the system); each journalled as a check."""
+    _data_checks(ctx)
+    verification.golden_set(ctx)
+    verification.index_recall(ctx)
+
+
+def _data_checks(ctx: DrillContext) -> None:
+    """Each data check with SQL: invoke, then ok or fail with the value found (info: why it did not run)."""
     stores = ctx.prepared.injector.stores
     for check in ctx.scenario.verification.data_checks:
         if check.sql is None:

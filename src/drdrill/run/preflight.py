@@ -7,6 +7,7 @@ whatever preflight made (the replica's temporary files) is removed when it refus
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from drdrill.errors import DrdrillError
@@ -32,8 +33,15 @@ def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: 
     steps = plan_steps(scenario, settings.hooks, ActionBuilder(replica, injector.toxiproxy, settings.run_id))
     stack = settings.staging(plan, settings.run_id, settings.log)
     try:
-        environment: dict[str, Any] = dict(stack.environment())
-        stack.prepare()
+        # The engine's and compose's versions are asked while compose reads the plan's file: neither waits.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-versions") as pool:
+            versions = pool.submit(stack.environment)
+            try:
+                stack.prepare()
+            except BaseException:
+                versions.result()  # a missing engine or compose is the cause to tell first: this raises it
+                raise
+            environment: dict[str, Any] = dict(versions.result())
         configuration = stack.configuration()
     except BaseException:
         stack.stop()  # nothing runs yet: this removes the run's temporary files

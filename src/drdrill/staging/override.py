@@ -166,7 +166,7 @@ def needed_ports(plan: Plan, model: ComposeModel) -> dict[str, list[int]]:
             templates.append(system.write.request.url)
         if system.probe is not None:
             templates += [p.url for p in (system.probe.read_back, system.probe.health) if p is not None]
-        if system.final_read is not None:
+        if system.final_read is not None and system.final_read.url is not None:
             templates.append(system.final_read.url)
         templates += [s.url for s in system.signals.values() if s.url is not None]
     for scenario in plan.scenarios.values():
@@ -266,11 +266,14 @@ def build_override(
     toxiproxy_api_port: int,
     proxies_file: str,
     link_ports: Mapping[str, int] | None = None,
+    pinned_images: Mapping[str, str] | None = None,
     sink_port: int | None = None,
 ) -> Override:
     """The override for one run; ``host_ports`` maps ``(service, container port)`` to its 127.0.0.1 port,
-    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener, and ``sink_port`` is where the
-    notification sink's HTTP side is published (when the plan has notification channels)."""
+    ``link_ports`` a link's name to the 127.0.0.1 port of its proxy's listener, ``pinned_images`` a service
+    built for this run to the id of the image built (it runs that image, whatever its tag says later), and
+    ``sink_port`` is where the notification sink's HTTP side is published (when the plan has notification
+    channels)."""
     labels = {LABEL_MANAGED: "true", LABEL_RUN: run_id, LABEL_OWNER: owner}
     zones = service_zones(plan)
     proxies = proxy_plans(plan)
@@ -286,6 +289,8 @@ def build_override(
         }
         if service.image is None and service.build is not None:
             settings["image"] = build_image_name(plan.name, name)
+        if pinned_images and name in pinned_images:
+            settings["image"] = pinned_images[name]
         published = sorted((inner, outer) for (svc, inner), outer in host_ports.items() if svc == name)
         settings["ports"] = [f"127.0.0.1:{outer}:{inner}" for inner, outer in published]
         out.replaced.add((name, "ports"))

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -82,7 +83,8 @@ __all__ = [
     "sweep_run_dirs",
 ]
 
-STOP_TIMEOUT_S = 5
+STOP_TIMEOUT_S = 5  # a graceful stop, where one is wanted (a port clash on start)
+DOWN_TIMEOUT_S = 0  # the replica at teardown: killed
 ALL_PROFILES = ("--profile", "*")
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
@@ -308,10 +310,17 @@ def _stderr(exc: subprocess.CalledProcessError) -> str:
 
 
 def _image_present(image: str) -> bool:
+    return _image_id(image) is not None
+
+
+def _image_id(image: str) -> str | None:
     done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, check=False
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return done.returncode == 0
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
 DRDRILL_IMAGES = (
@@ -360,6 +369,7 @@ class StagingStack:
         self._host_ports: dict[tuple[str, int], int] = {}
         self._toxiproxy_port: int | None = None
         self._link_ports: dict[str, int] = {}
+        self._built_ids: dict[str, str] = {}  # service -> id of the image this run built for it
         self._override_text = ""
         self._cut: dict[str, list[tuple[str, list[str]]]] = {}  # networks a service was disconnected from
         self.started = False
@@ -404,16 +414,19 @@ class StagingStack:
             raise StagingError(f"docker compose cannot read {self.compose_file}: {_stderr(exc)}") from exc
         self._refuse_host_access(config)
         self.model = ComposeModel.from_config(config)
-        self._ensure_images(self.model)
         self._write_override()
         self._compose = self._compose_for(self.compose_file.name, str(self._files.override))
-        try:
-            self._compose.run("config", "--quiet")
-        except subprocess.CalledProcessError as exc:
-            raise StagingError(
-                f"docker compose rejects drdrill's override of {self.compose_file} "
-                f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
-            ) from exc
+        # compose checks the override while the images are made sure of: neither needs the other.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-check") as pool:
+            checked = pool.submit(self._compose.run, "config", "--quiet")
+            self._ensure_images(self.model)
+            try:
+                checked.result()
+            except subprocess.CalledProcessError as exc:
+                raise StagingError(
+                    f"docker compose rejects drdrill's override of {self.compose_file} "
+                    f"(compose v2.24+ is needed for !override): {_stderr(exc)}"
+                ) from exc
 
     def _refuse_host_access(self, config: Mapping[str, Any]) -> None:
         """Refuse what the plan loader could not see: settings that give the stack the host once compose has
@@ -444,13 +457,18 @@ class StagingStack:
                     f"drdrill's image {image} is not on this machine; build it with `./dev setup` or "
                     "`python -m drdrill.staging.images ensure` (drdrill images are built locally, never pulled)"
                 )
-        built: set[str] = set()
+        built: dict[str, str | None] = {}
         for service in model.services.values():
             image = service.image or build_image_name(self.plan.name, service.name)
             if service.build is not None:
                 if image not in built:
                     self._build(service.name, image, service.build)
-                    built.add(image)
+                    built[image] = _image_id(image)
+                # The run uses the image it built, by id: a tag moved by another build on this machine
+                # meanwhile (a service a recovery starts later) does not change what this drill runs.
+                found = built[image]
+                if found is not None:
+                    self._built_ids[service.name] = found
             elif not image or not _image_present(image):
                 hint = (
                     "build it with `./dev setup` or `python -m drdrill.staging.images ensure`"
@@ -529,6 +547,7 @@ class StagingStack:
             toxiproxy_api_port=chosen[len(pairs)],
             link_ports=self._link_ports,
             proxies_file=str(self._files.proxies),
+            pinned_images=self._built_ids,
             sink_port=chosen[-1] if sink else None,
         )
         self._override_text = override.render()
@@ -598,6 +617,16 @@ class StagingStack:
                     f"the staging replica did not start: {reason.strip()}\n{stderr}\n{self._logs_tail()}"
                 ) from exc
         self._await_ready()
+
+    @property
+    def override_file(self) -> Path:
+        """The generated compose override (written by :meth:`prepare`)."""
+        return self._files.override
+
+    def readiness(self) -> dict[str, str]:
+        """What is polled until the replica is ready: each ``ready`` URL of what it starts with, and Toxiproxy's
+        API."""
+        return self._readiness()
 
     def _readiness(self, services: Sequence[str] | None = None) -> dict[str, str]:
         """Readiness URL per check: of ``services``, or (None) of everything the replica starts with."""
@@ -828,16 +857,22 @@ class StagingStack:
             return 0
         errors: list[str] = []
         try:
+            # Killed, not stopped: the replica is thrown away with its volumes, and a graceful stop would only
+            # add each container's shutdown, level by level of its dependencies, to every drill.
             self._compose.run(
-                *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(STOP_TIMEOUT_S)
+                *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(DOWN_TIMEOUT_S)
             )
         except subprocess.CalledProcessError as exc:
             errors.append(_stderr(exc))
         client = docker_client()
-        removed = remove_by_label(client, f"{LABEL_RUN}={self.run_id}")
-        removed += remove_by_label(client, f"com.docker.compose.project={self.project}")
+        label, project = f"{LABEL_RUN}={self.run_id}", f"com.docker.compose.project={self.project}"
+        removed = 0
+        # After a clean `down` nothing should carry the run's labels: look once, and sweep only what is left.
+        if errors or leftovers(client, label) or leftovers(client, project):
+            removed = remove_by_label(client, label)
+            removed += remove_by_label(client, project)
         self._remove_envdir()
-        left = leftovers(client, f"{LABEL_RUN}={self.run_id}")
+        left = leftovers(client, label) if removed or errors else []
         if left:
             raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
         if errors and removed == 0:

@@ -2,11 +2,14 @@
 
 from drdrill.replica import Replica
 from drdrill.system.contract import (
+    MAX_WRITES_IN_FLIGHT,
+    AsyncWrites,
     DrillSystem,
     FinalRead,
     NotDeclared,
     Outcome,
     ProbeResult,
+    Searches,
     SignalMeaning,
     SystemContext,
     WriteResult,
@@ -14,6 +17,8 @@ from drdrill.system.contract import (
 from drdrill.system.http import HttpSystem
 
 __all__ = [
+    "MAX_WRITES_IN_FLIGHT",
+    "AsyncWrites",
     "DrillSystem",
     "FinalRead",
     "HttpSystem",
@@ -21,6 +26,7 @@ __all__ = [
     "Outcome",
     "ProbeResult",
     "Replica",
+    "Searches",
     "SignalMeaning",
     "SystemContext",
     "WriteResult",

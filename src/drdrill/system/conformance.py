@@ -14,12 +14,14 @@ strings, a close that is not safe twice.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from drdrill.clock import Clock
 from drdrill.system.contract import (
+    AsyncWrites,
     DrillSystem,
     FinalRead,
     NotDeclared,
@@ -87,6 +89,11 @@ def check_conformance(
         for thread in threads:
             thread.join(timeout=30)
         rule("writes from several threads at once", "; ".join(errors) or None)
+        if isinstance(system, AsyncWrites):
+            rule(
+                "write_async answers as write does, and close_async is safe twice",
+                _async_problem(system, context),
+            )
         started = clock.monotonic_ns()
         probed = _call(
             lambda: system.probe(f"{context.run_id}-conformance-probe", str(payload), probe_timeout_s)
@@ -103,6 +110,25 @@ def check_conformance(
         system.close()
     rule("close is safe twice", _raises(system.close))
     return out
+
+
+def _async_problem(system: AsyncWrites, context: SystemContext) -> str | None:
+    """One awaited write on an event loop of its own, then the async close, twice."""
+
+    async def write() -> object:
+        try:
+            return await system.write_async(f"{context.run_id}-conformance-async", "conformance")
+        except Exception as exc:
+            return _Raised(exc)
+        finally:
+            await system.close_async()
+            await system.close_async()
+
+    try:
+        found = asyncio.run(write())
+    except Exception as exc:  # close_async raised
+        return f"close_async raised {type(exc).__name__}: {exc}"
+    return _write_problem(found)
 
 
 def assert_conforms(system: DrillSystem, context: SystemContext, probe_timeout_s: float = 2.0) -> None:

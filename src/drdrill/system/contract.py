@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from drdrill.clock import Clock
+from drdrill.datastores import DataAccess
 from drdrill.plan import Plan
 from drdrill.replica import Replica
 
@@ -45,12 +46,15 @@ class ProbeResult:
 @dataclass(frozen=True)
 class FinalRead:
     """What the system holds after the drill: ids of units it kept, and of those, the ones it finished;
-    ``times_done``, when the system says it, how many times each unit was done (more than once: done twice)."""
+    ``times_done``, when the system says it, how many times each unit was done (more than once: done twice);
+    ``outputs``, when the system says it, what it made of each unit done (a label, an answer), which a golden
+    set is judged on."""
 
     held: frozenset[str]
     done: frozenset[str]
     detail: str = ""
     times_done: Mapping[str, int] = field(default_factory=dict)
+    outputs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,38 @@ class SystemContext:
     run_id: str
     # The run's generated secrets (staging_topology.generated_secrets), e.g. a database password to read with.
     secrets: Mapping[str, str] = field(default_factory=dict)
+    # The plan's data stores, reached where they are now (a store behind a link follows a repoint).
+    stores: DataAccess | None = None
+
+
+@runtime_checkable
+class Searches(Protocol):
+    """A system with a derived index it can search (a vector index): recall@k is judged on it after recovery.
+    Optional: a system without it has its recall not measured."""
+
+    def search(self, query: str, k: int) -> Sequence[str]:
+        """The ids of the ``k`` nearest items to ``query``, nearest first; :class:`NotDeclared` if it has none."""
+
+
+# How many writes drdrill keeps waiting on a system at once, at most: a write due when this many are in flight
+# is refused by drdrill (counted and journalled, never queued, so no write starts late). An async system should
+# be able to carry this many at once (the HTTP system's async client keeps as many connections).
+MAX_WRITES_IN_FLIGHT = 256
+
+
+@runtime_checkable
+class AsyncWrites(Protocol):
+    """What a system adds to write without a thread per write in flight (optional; :class:`HttpSystem` has it).
+
+    The workload then starts each write on its due time on an event loop of its own, however long the system
+    takes to answer; a system without it has its ``write`` run on a bounded pool of threads instead.
+    """
+
+    async def write_async(self, unit_id: str, payload: str) -> WriteResult:
+        """:meth:`DrillSystem.write`, awaited on the workload's event loop."""
+
+    async def close_async(self) -> None:
+        """Release what ``write_async`` opened, on that same event loop; safe to call twice."""
 
 
 @runtime_checkable

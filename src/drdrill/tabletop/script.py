@@ -451,11 +451,12 @@ class _Builder:
             if step.automated:
                 rows.append(
                     [
-                        f"Step: {step.title} (automated)",
+                        f"Step: {step.title} ({words.step_kind(step)})",
                         "completes",
                         _step_result(step.outcome, step.duration_s, step.detail),
                     ]
                 )
+        rows += [[row.measure, row.objective, row.result] for row in words.data_rows(card)]
         rows += self._real_messages(card)
         missed = [
             f"{words.objective_name(card, v.name)} ({'missed' if v.outcome == 'fail' else 'not judged'})"

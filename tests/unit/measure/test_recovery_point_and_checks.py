@@ -206,3 +206,36 @@ def test_each_step_has_its_duration_and_outcome() -> None:
         ("Fail back", None, "failback", "failed", 1_750_000_000, "still backup"),
         ("Rebuild", "http", "recovery", "unfinished", None, None),
     ]
+
+
+def test_a_golden_set_and_a_recall_are_read_back_from_the_journal_as_scored() -> None:
+    from drdrill.journal import GOLDEN_SET, INDEX_RECALL  # noqa: PLC0415
+    from drdrill.measure.checks import Miss, ScoreResult, golden_set_result, index_recall_result  # noqa: PLC0415
+
+    miss = {"text": "Hail dented the car", "expected": "auto", "got": "property"}
+    events = [
+        ev(0, 1.0, Kind.CHECK, Type.INVOKE, GOLDEN_SET, data={"minimum": 0.9}),
+        ev(
+            1,
+            2.0,
+            Kind.CHECK,
+            Type.FAIL,
+            GOLDEN_SET,
+            data={"minimum": 0.9, "score": 0.5, "right": 2, "total": 4, "answered": 3, "misses": [miss]},
+        ),
+        ev(2, 2.5, Kind.CHECK, Type.INVOKE, INDEX_RECALL, data={"minimum": 0.9, "k": 10}),
+    ]
+    assert golden_set_result(events) == ScoreResult(
+        "fail",
+        0.9,
+        score=0.5,
+        right=2,
+        total=4,
+        answered=3,
+        misses=(Miss("Hail dented the car", "auto", "property"),),
+    )
+    # invoked, never completed: the drill stopped during it, so the score is unknown, never 0
+    assert index_recall_result(events) == ScoreResult(
+        "unknown", 0.9, why="it did not complete: the drill stopped"
+    )
+    assert golden_set_result(events[2:]) is None  # never started: no score at all

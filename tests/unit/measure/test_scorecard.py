@@ -209,6 +209,9 @@ def test_summary_lines_read_in_human_units(plan: Plan) -> None:
         "  fail back after the revert: the failover signal never said normal again after the revert; "
         "projected RTO 45.1 min against the tier RTO 4.00 h",
         "  claims: 7 acknowledged, 7 done, 0 lost, 0 never done, 2 unknown",
+        "  RPO window: no acknowledged claim lost (objective: no acknowledged claim lost)",
+        "  Work done twice: not measured: the system does not say how many times it did each one "
+        "(final_read.times) (objective: no claim done twice)",
         "  [PASS] baseline: steady state held before the fault",
         "  [PASS] recovery_bound: recovered in 3.60 s (+0.65/-1.10 s), within the staging bound of 30.0 s",
         "  [PASS] projected_rto: projected RTO 45.1 min (3.60 s measured + 45.0 min manual) meets the tier RTO "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drdrill.journal import Kind, Type
+from drdrill.journal import Event, Kind, Type
 from drdrill.measure.timeline import (
     Criterion,
     FaultWindow,
@@ -17,6 +17,8 @@ from drdrill.measure.timeline import (
     phase_span,
     probe_results,
     recovery_point,
+    signal_lag_ns,
+    signal_states,
     time_to_detect,
     time_to_detect_by_criteria,
 )
@@ -574,3 +576,63 @@ def test_a_criterion_on_a_component_is_judged_on_its_own_link_not_on_the_system(
     assert time_to_detect_by_criteria(probes, window, [on_link], s(0.05)) is None  # no link samples given
     found = time_to_detect_by_criteria(probes, window, [on_link], s(0.05), links={"llm-main": link})
     assert found == s(2)  # a whole 2 s window of refusals after the fault
+
+
+# a criterion on the system's own signal (an integrity check)
+
+INTEGRITY = Criterion(metric="integrity_check", window_ns=s(1), signal="integrity")
+
+
+def _signal_drill(changes: list[tuple[float, str]]) -> tuple[list[ProbeResult], FaultWindow, list[Event]]:
+    """Probes every 0.5 s from 0 to 10 s, the fault held from 2 s to 10 s, and ``integrity`` journalled at each
+    change (seconds after the fault, its state), each seen by a poll 0.2 s after the one before."""
+    from drdrill.journal import PREVIOUS_POLL  # noqa: PLC0415
+
+    d = DrillScript()
+    d.journal.record(Kind.SIGNAL, Type.INFO, "integrity", value="normal", data={"raw": "0"})
+    d.probes(True, 4, latency=0.1)
+    start = d.fault(Type.START)
+    at = 0.0
+    for when, state in changes:
+        while at + 0.5 <= when:
+            d.probe(True, latency=0.1)
+            d.wait(0.4)
+            at += 0.5
+        d.wait(when - at)
+        at = when
+        previous = d.clock.monotonic_ns() - s(0.2)
+        d.journal.record(Kind.SIGNAL, Type.INFO, "integrity", value=state, data={PREVIOUS_POLL: previous})
+    while at + 0.5 <= 8:
+        d.probe(True, latency=0.1)
+        d.wait(0.4)
+        at += 0.5
+    end = d.fault(Type.END)
+    return probe_results(d.events()), FaultWindow(start, end), d.events()
+
+
+def test_a_signal_criterion_holds_once_the_signal_stayed_off_normal_for_its_window() -> None:
+    probes, window, events = _signal_drill([(0.6, "other")])
+    found = time_to_detect_by_criteria(probes, window, [INTEGRITY], s(0.1), signals=signal_states(events))
+    # seen corrupted 0.6 s into the fault, still so 1 s later: detected at 1.6 s (on the 50 ms grid)
+    assert found == s(1.6)
+    # the probes all passed: without the signal, nothing detects the corruption
+    assert time_to_detect_by_criteria(probes, window, [ERRORS], s(0.1)) is None
+    assert signal_lag_ns(events, ["integrity"]) == s(0.2)
+
+
+def test_a_signal_back_to_normal_before_its_window_ends_never_holds() -> None:
+    probes, window, events = _signal_drill([(0.6, "other"), (1.2, "normal")])
+    assert (
+        time_to_detect_by_criteria(probes, window, [INTEGRITY], s(0.1), signals=signal_states(events)) is None
+    )
+    # off normal again from 3 s on, for good: held from 4 s
+    probes, window, events = _signal_drill([(0.6, "other"), (1.2, "normal"), (3.0, "other")])
+    assert time_to_detect_by_criteria(
+        probes, window, [INTEGRITY], s(0.1), signals=signal_states(events)
+    ) == s(4)
+
+
+def test_a_signal_criterion_needs_the_signal_it_names() -> None:
+    probes, window, events = _signal_drill([(0.6, "other")])
+    other = Criterion(metric="integrity_check", window_ns=s(1), signal="checksums")
+    assert time_to_detect_by_criteria(probes, window, [other], s(0.1), signals=signal_states(events)) is None

@@ -75,3 +75,61 @@ def test_a_store_fault_needs_a_store_and_a_lost_volume_one_the_service_mounts(tm
         "s.yaml:11:52: faults[1].volume: service 'responder' mounts no named volume 'answers' in compose.yaml "
         "(it mounts: none)",
     ]
+
+
+def test_a_criterion_on_a_signal_names_a_declared_signal_with_a_normal_value(tmp_path: Path) -> None:
+    plan = PLAN.replace(
+        "    payloads: [My printer prints only blank pages.]\n",
+        "    payloads: [My printer prints only blank pages.]\n"
+        "    signals:\n"
+        '      integrity: {url: "http://{api:8080}/integrity", path: corrupt, normal: "0"}\n'
+        '      mode: {url: "http://{api:8080}/status", path: mode}\n',
+    )
+    criterion = "    - {metric: error_rate, above: 0.5, sustained: 5m, staging_sustained: 1s}\n"
+    assert criterion in SCENARIO
+
+    def with_criterion(text: str) -> str:
+        return SCENARIO.replace(criterion, criterion + text)
+
+    good = with_criterion("    - {metric: integrity_check, sustained: 1m, signal: integrity}\n")
+    (tmp_path / "plan.yaml").write_text(plan)
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "s.yaml").write_text(good)
+    assert load_plan(tmp_path).scenarios["s"].detection.criteria[1].signal == "integrity"
+    assert problems(
+        tmp_path, with_criterion("    - {metric: integrity_check, sustained: 1m, signal: integrty}\n"), plan
+    ) == [
+        "s.yaml:9:56: detection.criteria[1].signal: unknown signal 'integrty'; did you mean 'integrity'? "
+        "(known: integrity, mode)"
+    ]
+    assert problems(
+        tmp_path, with_criterion("    - {metric: integrity_check, sustained: 1m, signal: mode}\n"), plan
+    ) == [
+        "s.yaml:9:56: detection.criteria[1].signal: signal 'mode' declares no `normal` value, so a drill "
+        "cannot tell when the check fails; give staging_topology.system.signals.mode.normal"
+    ]
+    assert problems(
+        tmp_path,
+        with_criterion("    - {metric: error_rate, above: 0.5, sustained: 1m, signal: integrity}\n"),
+        plan,
+    ) == [
+        "s.yaml:9:7: detection.criteria[1]: a signal is a pass/fail check: give `signal` to a metric among "
+        "contract_check, health_check, integrity_check, security_alert, not 'error_rate'"
+    ]
+
+
+def test_a_wait_can_be_for_any_value_but_one() -> None:
+    from drdrill.plan.actions import RecoveryAction, WaitUntilAction  # noqa: PLC0415
+
+    wait = WaitUntilAction.model_validate({"signal": "integrity", "not_equals": "0"})
+    # what the integrity check says once it flags something; not while it says 0 or cannot be read
+    assert [wait.holds(v) for v in ("50", "0", None, "unreadable (ConnectError)")] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    action = RecoveryAction.model_validate({"wait_until": {"signal": "integrity", "not_equals": "0"}})
+    assert action.describe() == "wait until signal integrity is not 0"
+    with pytest.raises(ValueError, match="give exactly one of `equals`, `one_of` or `not_equals`"):
+        WaitUntilAction.model_validate({"signal": "integrity", "equals": "1", "not_equals": "0"})

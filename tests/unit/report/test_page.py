@@ -230,3 +230,77 @@ def test_the_configuration_that_ran_is_shown_under_how_the_drill_ran(cards: dict
         assert row in details
     assert "sha256:abc" not in client_part(page)
     assert "was not recorded by the drdrill that wrote this scorecard" in render_html(cards["passed"])
+
+
+def _with_data(card: Scorecard) -> Scorecard:
+    """The passed drill's card with what a restore from backup measures: lost claims in a window, one done
+    twice, two data checks, a golden set and an index's recall."""
+
+    def change(out: dict[str, Any]) -> None:
+        m = out["measurements"]
+        m["rpo_window"] = {
+            "ids": ["c-7", "c-8"],
+            "oldest_before_failure_s": 1.4,
+            "newest_before_failure_s": 0.2,
+            "span_s": 1.4,
+        }
+        m["done_twice"] = {"c-3": 2}
+        m["data_checks"] = [
+            {"name": "no-stuck-claims", "outcome": "pass", "value": 0, "expect": 0},
+            {"name": "<b>labels</b>", "outcome": "unknown", "why": "the query failed: no table claims"},
+        ]
+        m["golden_set"] = {
+            "outcome": "fail",
+            "minimum": 0.9,
+            "score": 0.5,
+            "right": 20,
+            "total": 40,
+            "answered": 30,
+            "misses": [{"text": "Hail dented the car", "expected": "auto", "got": "(no answer)"}],
+        }
+        m["index_recall"] = {
+            "outcome": "unknown",
+            "minimum": 0.9,
+            "why": "not measured, because the search failed: ConnectError",
+        }
+        out["objectives"]["staging_rpo_bound_s"] = 3.0
+
+    return edited(card, change)
+
+
+def test_the_data_after_recovery_is_one_table_on_the_page_and_lines_in_the_summary(
+    cards: dict[str, Scorecard],
+) -> None:
+    card = _with_data(cards["passed"])
+    page = render_html(card)
+    section = page.split("<h2>Data after recovery</h2>", 1)[1].split("<h2>", 1)[0]
+    cells = [row.split("</td><td>") for row in section.split("<tr><td>")[1:]]
+    assert [c[0] for c in cells] == [
+        "RPO window",
+        "Work done twice",
+        "Data check &#x27;no-stuck-claims&#x27;",
+        "Data check &#x27;&lt;b&gt;labels&lt;/b&gt;&#x27;",  # escaped: a check's name is the plan's text
+        "Golden-set accuracy",
+        "Index recall",
+    ]
+    assert cells[0][1:3] == [
+        "the staging RPO bound of 3.00 s (the tier&#x27;s 0.00 s)",
+        "2 claims lost, acknowledged between 1.40 s and 0.20 s before the failure, spanning 1.40 s: c-7, c-8",
+    ]
+    assert cells[1][2] == "1 claim done more than once: c-3 (2 times)"
+    assert cells[3][2] == "not run: the query failed: no table claims"
+    assert cells[4][2] == (
+        "0.50 (20 of 40 right, 30 answered); e.g. &#x27;Hail dented the car&#x27; gave &#x27;(no answer)&#x27;, "
+        "expected &#x27;auto&#x27;"
+    )
+    assert cells[5][2] == "not measured: the search failed: ConnectError"
+    lines = summary_lines(card)
+    assert (
+        "  Golden-set accuracy: 0.50 (20 of 40 right, 30 answered); e.g. 'Hail dented the car' gave "
+        in "\n".join(lines)
+    )
+    assert (
+        "  RPO window: 2 claims lost, acknowledged between 1.40 s and 0.20 s before the failure, spanning 1.40 s: "
+        "c-7, c-8 (objective: the staging RPO bound of 3.00 s (the tier's 0.00 s))"
+    ) in lines
+    assert "  Data check 'no-stuck-claims': found 0 (objective: 0)" in lines

@@ -138,6 +138,24 @@ def test_links_become_proxies_listening_inside_the_toxiproxy_container(plan: Pla
     ]
 
 
+def test_a_service_built_for_the_run_runs_the_image_built_by_its_id(plan: Plan) -> None:
+    # Another build on the machine may move the tag while the drill runs (a recovery starts a service later):
+    # the run's override names the image it built by id, so that service starts what this drill built.
+    pinned = "sha256:" + "ab" * 32
+    override = build_override(
+        plan,
+        model(),
+        run_id="r1",
+        owner="host:7",
+        host_ports={},
+        toxiproxy_api_port=41009,
+        proxies_file="/tmp/run/proxies.json",
+        pinned_images={"responder": pinned},
+    )
+    assert override.services["responder"]["image"] == pinned
+    assert "image" not in override.services["model"]  # not built by the run: its own image, as the file says
+
+
 NOTIFIED = """  notifications:
     pager: {role: alert, consumer: responder, env: {PAGER_URL: "{webhook}/v2/enqueue"}}
     client: {role: notice, consumer: api, env: {SMTP_HOST: "{smtp_host}", SMTP_PORT: "{smtp_port}"}}

@@ -250,3 +250,65 @@ def test_the_sdks_own_retries_are_counted_by_the_key_they_carried(stack: Stack) 
     assert r.classify(CAR) is None
     assert r.status()["calls_by_key"] == {worker.fingerprint("sk-a"): 2}
     assert stack.primary.stats.requests == 2
+
+
+class _Cursor:
+    """The one transaction of process_batch: the claims it takes, and every statement after."""
+
+    def __init__(self, pending: list[tuple[str, str]]) -> None:
+        self.pending = pending
+        self.statements: list[str] = []
+
+    def __enter__(self) -> _Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self.statements.append(sql.split(maxsplit=1)[0])
+
+    def fetchall(self) -> list[tuple[str, str]]:
+        return self.pending
+
+
+class _Pool:
+    def __init__(self, cursor: _Cursor) -> None:
+        self._cursor = cursor
+        self.commits = 0
+
+    def connection(self) -> Any:
+        pool = self
+
+        class Connection:
+            def __enter__(self) -> Connection:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                pass
+
+            def cursor(self) -> _Cursor:
+                return pool._cursor
+
+            def commit(self) -> None:
+                pool.commits += 1
+
+        return Connection()
+
+
+def test_the_worker_says_how_many_claims_it_holds_while_it_works_on_them(stack: Stack) -> None:
+    # what a drill waits for before it replaces the worker: the claims it would take with it
+    r = stack.router()
+    seen: list[tuple[int, bool]] = []
+    original = r.classify
+
+    def classify(text: str) -> Any:
+        status = r.status()
+        seen.append((status["holding"], status["holds_claims"]))
+        return original(text)
+
+    r.classify = classify
+    pool = _Pool(_Cursor([("c1", CAR), ("c2", CAR), ("c3", CAR)]))
+    assert worker.process_batch(pool, r, 10) == 3
+    assert seen == [(3, True), (2, True), (1, True)]
+    assert (r.status()["holding"], r.status()["holds_claims"], pool.commits) == (0, False, 1)

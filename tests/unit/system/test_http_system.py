@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -264,3 +267,127 @@ def test_the_test_fake_system_conforms_too(plan: Plan, tmp_path: Path) -> None:
 
     clock = FakeClock()
     assert_conforms(FakeHelpdesk(clock), SystemContext(FakeStaging({}), clock, plan, "r1"))
+
+
+class FakeStores:
+    """The plan's data stores as the system reaches them: a Redis keyspace and SQL rows, in memory."""
+
+    def __init__(self, keys: dict[str, dict[str, str]], rows: list[tuple[object, ...]]) -> None:
+        self.keys = keys
+        self.rows = rows
+        self.asked: list[str] = []
+
+    @contextmanager
+    def key_value(self, name: str) -> Iterator[Any]:
+        stores = self
+
+        class Session:
+            def command(self, *args: str) -> object:
+                stores.asked.append(f"{name}: {' '.join(args)}")
+                verb, key = args
+                assert verb in ("HKEYS", "HGETALL")
+                found = stores.keys.get(key, {})
+                return list(found) if verb == "HKEYS" else dict(found)
+
+        yield Session()
+
+    @contextmanager
+    def sql(self, name: str) -> Iterator[Any]:
+        stores = self
+
+        class Session:
+            def query(self, sql: str, params: Any = ()) -> list[tuple[object, ...]]:
+                stores.asked.append(f"{name}: {sql}")
+                return stores.rows
+
+            def execute(self, sql: str, params: Any = ()) -> int:
+                raise AssertionError("a final read writes nothing")
+
+        yield Session()
+
+
+def _store_system(plan: Plan, final_read: dict[str, Any], stores: FakeStores) -> HttpSystem:
+    contract = {**CONTRACT, "final_read": final_read}
+    system = HttpSystem(SystemContract.model_validate(contract), transport=httpx.MockTransport(Desk()))
+    system.open(SystemContext(Replica(), FakeClock(), plan, "r1", stores=stores))
+    return system
+
+
+def test_a_final_read_from_redis_needs_no_python(plan: Plan) -> None:
+    stores = FakeStores(
+        {"job_of": {"a": "j1", "b": "j2", "c": "j3"}, "answers": {"a": "42", "c": "7"}, "labels": {"a": "x"}},
+        [],
+    )
+    commands: dict[str, list[str]] = {"held": ["HKEYS", "job_of"], "done": ["HKEYS", "answers"]}
+    spec: dict[str, Any] = {"store": "queue", "redis": commands}
+    read = _store_system(plan, spec, stores).final_read()
+    assert (read.held, read.done) == (frozenset({"a", "b", "c"}), frozenset({"a", "c"}))
+    assert read.detail == "3 held, 2 done in data store queue"
+    assert stores.asked == ["queue: HKEYS job_of", "queue: HKEYS answers"]
+    with_outputs = {**spec, "redis": {**commands, "outputs": ["HGETALL", "labels"]}}
+    assert _store_system(plan, with_outputs, stores).final_read().outputs == {"a": "x"}
+
+
+def test_a_final_read_from_sql_takes_id_done_times_and_output_by_column(plan: Plan) -> None:
+    rows: list[tuple[object, ...]] = [("a", True, 1, "auto"), ("b", False, 0, None), ("c", True, 2, "health")]
+    spec = {"store": "claims", "sql": "SELECT id, status = 'processed', done_count, label FROM claims"}
+    read = _store_system(plan, spec, FakeStores({}, rows)).final_read()
+    assert (read.held, read.done) == (frozenset({"a", "b", "c"}), frozenset({"a", "c"}))
+    assert read.times_done == {"a": 1, "b": 0, "c": 2}
+    assert read.outputs == {"a": "auto", "c": "health"}
+
+
+def test_a_final_read_is_over_http_or_from_a_store_not_both() -> None:
+    with pytest.raises(ValueError, match="read over HTTP"):
+        SystemContract.model_validate(
+            {**CONTRACT, "final_read": {"url": "http://{api:8080}/tickets", "items": "items", "store": "q"}}
+        )
+    with pytest.raises(ValueError, match="gives `redis` commands or a `sql` query, not both"):
+        SystemContract.model_validate({**CONTRACT, "final_read": {"store": "q"}})
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(202, "ok"), (409, "fail"), (500, "info")],
+)
+def test_an_async_write_means_what_a_write_means(plan: Plan, status: int, outcome: Outcome) -> None:
+    desk = Desk()
+    system = open_system(plan, desk)
+    if status != 202:
+        desk.answer = status
+
+    async def both() -> tuple[WriteResult, WriteResult]:
+        written = await system.write_async("r1-000002", "printer broken")
+        await system.close_async()
+        await system.close_async()  # safe twice
+        return written, system.write("r1-000003", "printer broken")
+
+    written, synchronous = asyncio.run(both())
+    assert written.outcome == synchronous.outcome == outcome
+    assert written.detail == synchronous.detail == f"HTTP {status}"
+    if status == 202:
+        assert written.job_id == "job-r1-000002"
+    assert [json.loads(r.content)["id"] for r in desk.requests] == ["r1-000002", "r1-000003"]
+
+
+@pytest.mark.parametrize(("error", "outcome"), [(httpx.ConnectError, "fail"), (httpx.ReadTimeout, "info")])
+def test_an_async_write_that_never_connected_failed_and_one_that_timed_out_is_unknown(
+    plan: Plan, error: type[httpx.TransportError], outcome: str
+) -> None:
+    desk = Desk()
+    desk.error = error
+    system = open_system(plan, desk)
+    assert asyncio.run(system.write_async("u1", "x")).outcome == outcome
+
+
+def test_the_conformance_check_names_an_async_write_that_raises(plan: Plan) -> None:
+    class Raising(HttpSystem):
+        async def write_async(self, unit_id: str, payload: str) -> WriteResult:
+            raise ValueError("no")
+
+    system = Raising(SystemContract.model_validate(CONTRACT), transport=httpx.MockTransport(Desk()))
+    found = check_conformance(system, SystemContext(Replica(), FakeClock(), plan, "r1"))
+    assert found.problems == [
+        "write_async answers as write does, and close_async is safe twice: raised ValueError: no (an answer "
+        "of the system is a WriteResult; only drdrill's own bugs raise)"
+    ]

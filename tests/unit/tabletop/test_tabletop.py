@@ -98,6 +98,13 @@ def test_a_drills_scorecard_fills_every_cell_of_the_after_action_report(plan: Pl
             "completes",
             "completed in 1.20 s (the failover signal says 'primary' (normal))",
         ],
+        # the data after recovery, as on the client's page
+        ["RPO window", "no acknowledged claim lost", "no acknowledged claim lost"],
+        [
+            "Work done twice",
+            "no claim done twice",
+            "not measured: the system does not say how many times it did each one (final_read.times)",
+        ],
         [
             "Verdict",
             "every objective met",

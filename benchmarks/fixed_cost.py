@@ -1,0 +1,322 @@
+"""Benchmark: the fixed cost of a drill, drdrill beside a bare Chaos Toolkit run of the same fault, side by side.
+
+A drill's fixed cost is its wall time less what the scenario itself waits for: the baseline it declares, the
+time the fault is held, and the drain (the system's own fail-back and catching up). drdrill runs as a user runs
+it, ``pytest --drill=provider-outage`` in a process of its own, warm images; its journal and scorecard give the
+split: pytest start (until the set-up checks), the set-up checks (preflight), the sweep and the stack start,
+each phase's overrun beyond its setting (the baseline beyond its wait, the fault beyond its hold), the final
+read, the teardown, and the report and exit.
+
+Chaos Toolkit drives the same fault on the same replica, as bare as it gets: in a throwaway virtual environment
+(``benchmarks/results/ctk-venv``, made once, not a dependency of drdrill) ``chaos run`` starts the same compose
+file with the same override, polls the same readiness URLs every 0.1 s, checks the steady state, cuts the same
+Toxiproxy link for the median hold of the drdrill runs, restores it, and removes the replica the same way
+(``compose down --volumes --timeout 0``). Its fixed cost is its wall time less that hold.
+
+The runs alternate (drdrill, Chaos Toolkit, drdrill, ...) so both see the same machine; medians of ``RUNS``
+(default 5) are reported with their ratio. Not a test: nothing here asserts a time.
+
+    ./dev bench [RUNS]        # or .venv/bin/python benchmarks/fixed_cost.py [RUNS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from drdrill.plan import load_plan
+from drdrill.plan.durations import parse_duration
+from drdrill.staging.stack import StagingStack
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+SCENARIO = "provider-outage"
+S = 1e9
+CTK_VENV = RESULTS / "ctk-venv"
+CTK_VERSION = "chaostoolkit==1.19.0"
+
+PARTS = (
+    "pytest start",
+    "set-up checks",
+    "sweep",
+    "stack start",
+    "baseline overrun",
+    "fault overrun",
+    "final read",
+    "teardown",
+    "report and exit",
+)
+
+
+def _phases(card: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    starts: dict[str, int] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    for event in card["timeline"]:
+        if event["kind"] != "phase":
+            continue
+        if event["type"] == "start":
+            starts[event["name"]] = event["t_ns"]
+        elif event["name"] in starts:
+            spans[event["name"]] = (starts[event["name"]], event["t_ns"])
+    return spans
+
+
+def drdrill_run(report_dir: Path) -> dict[str, float]:
+    """One drill as a user runs it; its fixed cost, split."""
+    command = [
+        str(ROOT / ".venv" / "bin" / "pytest"),
+        "-p",
+        "no:cacheprovider",
+        # the test suite's hypothesis plugin, installed with drdrill's dev tools, spends seconds at the end of
+        # every pytest run; a drill has no use for it (./dev drill leaves it out too)
+        "-p",
+        "no:hypothesispytest",
+        "-q",
+        f"--drill={SCENARIO}",
+        f"--drill-report-dir={report_dir}",
+    ]
+    spawned = time.monotonic_ns()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    exited = time.monotonic_ns()
+    found = sorted(report_dir.glob(f"*-{SCENARIO}-*/scorecard.json"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise SystemExit(f"the drill wrote no scorecard:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
+    card = json.loads(found[-1].read_text())
+    spans = _phases(card)
+    preflight = card["environment"]["preflight_ns"]
+    faults = [e["t_ns"] for e in card["timeline"] if e["kind"] == "fault"]
+    hold = max(faults) - min(faults)
+    staging = card["config"]["staging"]
+    # the baseline waits its setting plus a share of a probe interval drawn from the run id (run/phases.py)
+    share = random.Random(card["run_id"]).random()
+    baseline_wait = (
+        parse_duration(staging["baseline"]).total_seconds()
+        + share * parse_duration(staging["probe_interval"]).total_seconds()
+    ) * S
+    drain = spans["drain"][1] - spans["drain"][0]
+
+    def took(phase: str) -> float:
+        start, end = spans[phase]
+        return (end - start) / S
+
+    split = {
+        "pytest start": (preflight[0] - spawned) / S,
+        "set-up checks": (preflight[1] - preflight[0]) / S,
+        "sweep": took("sweep"),
+        "stack start": took("stack-start"),
+        "baseline overrun": took("baseline") - baseline_wait / S,
+        "fault overrun": took("fault") - hold / S,
+        "final read": took("final-read"),
+        "teardown": took("teardown"),
+        "report and exit": (exited - spans["teardown"][1]) / S,
+    }
+    wall = (exited - spawned) / S
+    return {
+        **split,
+        "wall": wall,
+        "hold": hold / S,
+        "drain": drain / S,
+        "fixed": wall - baseline_wait / S - hold / S - drain / S,
+        "passed": 1.0 if card["status"] == "passed" else 0.0,
+    }
+
+
+# -- Chaos Toolkit -------------------------------------------------------------------------------------------
+
+HELPERS = '''
+"""Activities of the bare Chaos Toolkit run: readiness polled every 0.1 s, a Toxiproxy link cut and restored."""
+import json, time, urllib.request, socket
+
+
+def wait_ready(urls, poll_s=0.1, timeout_s=90.0):
+    deadline = time.monotonic() + timeout_s
+    waiting = list(urls)
+    while waiting:
+        for url in list(waiting):
+            try:
+                if url.startswith("tcp://"):
+                    host, _, port = url[len("tcp://"):].split("/", 1)[0].rpartition(":")
+                    socket.create_connection((host, int(port)), timeout=1.0).close()
+                    waiting.remove(url)
+                    continue
+                with urllib.request.urlopen(url, timeout=1.0) as answer:
+                    if 200 <= answer.status < 300:
+                        waiting.remove(url)
+            except (OSError, ValueError):
+                pass
+        if waiting:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready: {waiting}")
+            time.sleep(poll_s)
+    return True
+
+
+def link(api, name, enabled):
+    body = json.dumps({"enabled": enabled}).encode()
+    request = urllib.request.Request(f"{api}/proxies/{name}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5.0) as answer:
+        return answer.status
+'''
+
+
+def ensure_ctk() -> Path:
+    """The throwaway virtual environment with Chaos Toolkit's CLI; made once."""
+    chaos = CTK_VENV / "bin" / "chaos"
+    if not chaos.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(CTK_VENV)], check=True)
+        subprocess.run([str(CTK_VENV / "bin" / "pip"), "install", "-q", CTK_VERSION], check=True)
+    return chaos
+
+
+def ctk_experiment(stack: StagingStack, hold_s: float) -> dict[str, Any]:
+    compose = [
+        "compose",
+        "-p",
+        stack.project,
+        "--project-directory",
+        str(stack.compose_file.parent),
+        "-f",
+        str(stack.compose_file),
+        "-f",
+        str(stack.override_file),
+    ]
+    readiness = list(stack.readiness().values())
+    link = stack.proxies[0].name  # the scenario's fault: the primary provider's link down
+    api = stack.toxiproxy_url
+
+    def python(title: str, func: str, **arguments: Any) -> dict[str, Any]:
+        return {
+            "type": "action",
+            "name": title,
+            "provider": {"type": "python", "module": "ctk_helpers", "func": func, "arguments": arguments},
+        }
+
+    return {
+        "title": f"{SCENARIO}, bare",
+        "description": "the drdrill scenario's fault on the same replica, with nothing but Chaos Toolkit",
+        "method": [
+            {
+                "type": "action",
+                "name": "start the replica",
+                "provider": {"type": "process", "path": "docker", "arguments": [*compose, "up", "--detach"]},
+            },
+            python("wait until ready", "wait_ready", urls=readiness, poll_s=0.1),
+            {
+                "type": "probe",
+                "name": "steady state",
+                "tolerance": True,
+                "provider": {
+                    "type": "python",
+                    "module": "ctk_helpers",
+                    "func": "wait_ready",
+                    "arguments": {"urls": readiness},
+                },
+            },
+            {
+                **python("cut the link", "link", api=api, name=link, enabled=False),
+                "pauses": {"after": hold_s},
+            },
+            python("restore the link", "link", api=api, name=link, enabled=True),
+        ],
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "remove the replica",
+                "provider": {
+                    "type": "process",
+                    "path": "docker",
+                    "arguments": [*compose, "down", "--volumes", "--remove-orphans", "--timeout", "0"],
+                },
+            }
+        ],
+    }
+
+
+def ctk_run(chaos: Path, hold_s: float, workdir: Path) -> dict[str, float]:
+    """One bare Chaos Toolkit run of the fault; its wall time and fixed cost (wall less the hold)."""
+    plan = load_plan(ROOT / "scenarios")
+    stack = StagingStack(plan, f"ctk{int(time.time() * 1000) % 10**8:08d}", lambda _m: None)
+    stack.prepare()  # the compose override with free ports: a Chaos Toolkit user would have written it once
+    try:
+        (workdir / "ctk_helpers.py").write_text(textwrap.dedent(HELPERS))
+        experiment = workdir / "experiment.json"
+        experiment.write_text(json.dumps(ctk_experiment(stack, hold_s), indent=2))
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(chaos), "--no-version-check", "run", "--no-verify-tls", str(experiment)],
+            cwd=workdir,
+            env={"PYTHONPATH": str(workdir), "PATH": "/usr/local/bin:/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+    finally:
+        stack.started = True
+        stack.stop()  # whatever the experiment left (nothing, when its rollback ran)
+    if done.returncode != 0:
+        raise SystemExit(f"chaos run failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
+    return {"wall": wall, "hold": hold_s, "fixed": wall - hold_s}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("runs", nargs="?", type=int, default=5, help="runs of each (default 5)")
+    parser.add_argument("--json", type=Path, default=RESULTS / "fixed_cost.json")
+    args = parser.parse_args(argv)
+    if not 1 <= args.runs <= 20:
+        parser.error(f"runs must be between 1 and 20, got {args.runs}")
+    chaos = ensure_ctk()
+    drills: list[dict[str, float]] = []
+    bare: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="drdrill-fixed-") as tmp:
+        for n in range(args.runs):
+            drill = drdrill_run(Path(tmp) / "reports")
+            drills.append(drill)
+            hold = statistics.median(d["hold"] for d in drills)
+            workdir = Path(tmp) / f"ctk-{n}"
+            workdir.mkdir()
+            run = ctk_run(chaos, hold, workdir)
+            bare.append(run)
+            print(
+                f"run {n + 1}/{args.runs}: drdrill fixed {drill['fixed']:.2f} s (wall {drill['wall']:.1f} s"
+                + ("" if drill["passed"] else ", drill did not pass")
+                + f"); Chaos Toolkit fixed {run['fixed']:.2f} s (wall {run['wall']:.1f} s)",
+                flush=True,
+            )
+    median = {
+        part: statistics.median(d[part] for d in drills)
+        for part in (*PARTS, "fixed", "wall", "hold", "drain")
+    }
+    ctk = {key: statistics.median(r[key] for r in bare) for key in ("fixed", "wall", "hold")}
+    print(f"\nmedian of {args.runs} runs each, warm images, side by side:")
+    for part in PARTS:
+        print(f"  {part:<18} {median[part]:6.2f} s")
+    print(
+        f"  {'drdrill fixed':<18} {median['fixed']:6.2f} s   (wall {median['wall']:.1f} s, hold {median['hold']:.1f} s, drain {median['drain']:.1f} s)"
+    )
+    print(
+        f"  {'Chaos Toolkit':<18} {ctk['fixed']:6.2f} s   (wall {ctk['wall']:.1f} s, hold {ctk['hold']:.1f} s)"
+    )
+    print(f"  ratio drdrill / Chaos Toolkit: {median['fixed'] / ctk['fixed']:.2f}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    record = {"runs": args.runs, "drdrill": drills, "chaostoolkit": bare, "median": median, "ctk_median": ctk}
+    args.json.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"results: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

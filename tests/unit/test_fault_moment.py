@@ -1,0 +1,115 @@
+"""A fault that waits for its moment (``wait_for``): applied only once the system's own signal says so, read
+through the contract; a moment that never comes stops the drill with why. On the fake help desk and clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from drdrill.journal import FAULT_MOMENT, Kind, Type, read_journal
+from drdrill.plan import Plan, load_plan
+from drdrill.units import NS_PER_S
+from tests.unit.fake_drill import FakeHelpdesk
+from tests.unit.test_zone_drill import COMPOSE, PLAN, SCENARIO, ZoneDrill
+
+SIGNALS = """\
+    signals:
+      busy: {url: "http://{api:8080}/status", path: busy}
+"""
+REPLACE = """\
+faults:
+  - {kind: replace, target: responder, wait_for: {signal: busy, equals: true, timeout: TIMEOUT, poll: 100ms}}
+"""
+ZONE = "faults:\n  - {kind: zone_loss, zone: zone-a, mode: power, comes_back: false}\n"
+
+
+@dataclass
+class BusyHelpdesk(FakeHelpdesk):
+    """The help desk, whose responder says it is busy from ``busy_from_s`` into the drill on."""
+
+    busy_from_ns: int | None = None
+
+    def signals(self) -> Mapping[str, str]:
+        busy = self.busy_from_ns is not None and self.clock.monotonic_ns() >= self.busy_from_ns
+        return {"busy": str(busy)}
+
+
+def _plan(directory: Path, timeout: str) -> Plan:
+    directory.mkdir()
+    assert ZONE in SCENARIO and "    payloads: [My printer prints only blank pages.]\n" in PLAN
+    (directory / "plan.yaml").write_text(
+        PLAN.replace(
+            "    payloads: [My printer prints only blank pages.]\n",
+            "    payloads: [My printer prints only blank pages.]\n" + SIGNALS,
+        )
+    )
+    (directory / "compose.yaml").write_text(COMPOSE)
+    (directory / "zone-loss.yaml").write_text(SCENARIO.replace(ZONE, REPLACE.replace("TIMEOUT", timeout)))
+    return load_plan(directory)
+
+
+class MomentDrill(ZoneDrill):
+    def __init__(self, plan: Plan, reports: Path, busy_from_s: float | None) -> None:
+        super().__init__(plan, reports)
+        start = self.clock.monotonic_ns()
+        self.desk = BusyHelpdesk(
+            self.clock,
+            boot_s=0.4,
+            busy_from_ns=None if busy_from_s is None else start + round(busy_from_s * NS_PER_S),
+        )
+        self.system = self.desk
+        for container in self.staging.containers.values():
+            container.system = self.desk
+        self.settings = type(self.settings)(**{**self.settings.__dict__, "system": self.desk})
+        self.runner = type(self.runner)(plan, plan.scenarios["zone-loss"], self.settings, clock=self.clock)
+
+
+def test_the_fault_lands_once_the_signal_says_its_moment_came(tmp_path: Path) -> None:
+    drill = MomentDrill(_plan(tmp_path / "plan", "20s"), tmp_path / "reports", busy_from_s=4.0)
+    drill.run()
+
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    (moment,) = [e for e in journal if e.kind is Kind.NOTE and e.name == FAULT_MOMENT]
+    (start,) = [e for e in journal if e.kind is Kind.FAULT and e.type is Type.START]
+    baseline_end = next(
+        e for e in journal if e.kind is Kind.PHASE and e.name == "baseline" and e.type is Type.END
+    )
+    assert moment.data["fault"] == "replace responder"
+    assert moment.data["until"] == "signal busy is True"
+    assert moment.data["value"] == "True"
+    # the baseline ended at 2 s; the responder was busy from 4 s on, and read so at the next poll
+    assert 1.9 <= moment.data["waited_s"] <= 2.1
+    assert moment.t_ns <= start.t_ns
+    assert start.t_ns - baseline_end.t_ns >= round(1.9 * NS_PER_S)
+    assert drill.staging.calls.count("replace responder") == 1
+
+
+def test_a_moment_that_never_comes_stops_the_drill_before_the_fault(tmp_path: Path) -> None:
+    drill = MomentDrill(_plan(tmp_path / "plan", "3s"), tmp_path / "reports", busy_from_s=None)
+    card = drill.run()
+
+    assert card["status"] == "errored"
+    assert card["error"] == (
+        "replace responder waits for signal busy is True, and it never was within 3 s (last: 'False'); the "
+        "fault was not applied"
+    )
+    assert "replace responder" not in drill.staging.calls
+
+
+def test_a_fault_waits_only_for_a_signal_the_system_declares(tmp_path: Path) -> None:
+    from drdrill.plan import PlanError  # noqa: PLC0415
+
+    directory = tmp_path / "plan"
+    _plan(directory, "3s")
+    scenario = directory / "zone-loss.yaml"
+    scenario.write_text(scenario.read_text().replace("signal: busy,", "signal: bussy,"))
+    try:
+        load_plan(directory)
+    except PlanError as exc:
+        assert str(exc).replace(str(directory) + "/", "") == (
+            "zone-loss.yaml:10:59: faults[0].wait_for.signal: unknown signal 'bussy'; did you mean 'busy'? "
+            "(known: busy)"
+        )
+    else:
+        raise AssertionError("an unknown signal was accepted")
