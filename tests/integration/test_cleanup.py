@@ -129,9 +129,10 @@ def test_a_replica_that_cannot_start_is_errored_not_failed_and_leaves_nothing(
     shutil.copytree(ROOT / "compose" / "claims", broken, ignore=shutil.ignore_patterns("__pycache__"))
     compose = broken / "compose.yaml"
     text = compose.read_text()
-    needle = '      postgres: {condition: service_started}\n    healthcheck:\n      <<: *health\n      test: ["CMD", "/opt/drdrill/bin/http-health", "8080"'
-    assert needle in text
-    text = text.replace(needle, needle.replace("service_started", "service_healthy"), 1)
+    intake = text.index("\n  intake:\n")
+    needle = "postgres: {condition: service_started}"
+    at = text.index(needle, intake)  # the intake's own wait for Postgres
+    text = text[:at] + needle.replace("service_started", "service_healthy") + text[at + len(needle) :]
     text = text.replace(
         'test: ["CMD", "/usr/lib/postgresql/15/bin/pg_isready"',
         'interval: 200ms\n      retries: 1\n      test: ["CMD", "false", "/usr/lib/postgresql/15/bin/pg_isready"',
@@ -201,8 +202,8 @@ def test_a_plan_naming_services_its_compose_file_lacks_is_refused_and_starts_not
     result.stderr.fnmatch_lines(
         [
             f"*{plan_copy.name}/plan.yaml:*: components.classifier-worker.staging.service: unknown compose service "
-            "'wroker'; did you mean 'worker'? (known in *compose.yaml: intake, postgres, provider-backup, "
-            "provider-primary, worker)"
+            "'wroker'; did you mean 'worker'? (known in *compose.yaml: edge, intake, intake-b, *, worker, "
+            "worker-b, worker-c)"
         ]
     )
     assert {c.id for c in docker_ready.containers.list(all=True)} == before
