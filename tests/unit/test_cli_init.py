@@ -64,7 +64,7 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     assert capsys.readouterr().out.splitlines() == [
         "wrote dr/plan.yaml",
         "wrote dr/provider-outage.yaml",
-        "dr: plan 'claims' is valid: 1 scenario, 14 components",
+        "dr: plan 'claims' is valid: 1 scenario, 15 components",
         "next: fill in the TODOs and the system contract, then drdrill validate dr",
     ]
     assert main(["validate", "dr"]) == 0
