@@ -89,7 +89,7 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     # The worker's provider variables become links, exactly as the bundled plan declares them by hand.
     assert {n: (lk.consumer, lk.upstream, lk.env) for n, lk in topo.links.items()} == {
         "provider-primary": ("worker", "provider-primary:8000", {"PRIMARY_URL": "http://{proxy}/v1"}),
-        "provider-backup": ("worker", "provider-backup:8000", {"BACKUP_URL": "http://{proxy}/v1"}),
+        "provider-backup": ("worker", "provider-backup:8000", {"BACKUP_URL": "http://{proxy}"}),
     }
     assert topo.system is None
     outage = plan.scenarios["provider-outage"]
