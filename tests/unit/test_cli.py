@@ -22,7 +22,7 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_validate_bundled_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
     out, err = capsys.readouterr()
-    assert out == "scenarios: plan 'claims-intake' is valid: 11 scenarios, 14 components\n"
+    assert out == "scenarios: plan 'claims-intake' is valid: 11 scenarios, 15 components\n"
     assert err == ""
 
 

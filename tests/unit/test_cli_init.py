@@ -64,7 +64,7 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     assert capsys.readouterr().out.splitlines() == [
         "wrote dr/plan.yaml",
         "wrote dr/provider-outage.yaml",
-        "dr: plan 'claims' is valid: 1 scenario, 14 components",
+        "dr: plan 'claims' is valid: 1 scenario, 15 components",
         "next: fill in the TODOs and the system contract, then drdrill validate dr",
     ]
     assert main(["validate", "dr"]) == 0
@@ -72,7 +72,9 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     kinds = {name: c.kind for name, c in plan.components.items()}
     assert kinds == {
         **dict.fromkeys(["postgres", "postgres-standby", "postgres-restore"], "data_store"),
-        **dict.fromkeys(["intake", "intake-b", "intake-c", "edge", "search", "search-c"], "service"),
+        **dict.fromkeys(
+            ["intake", "intake-b", "intake-c", "edge", "search", "search-c", "monitor"], "service"
+        ),
         **dict.fromkeys(["worker", "worker-b", "worker-c"], "worker"),
         "provider-primary": "ai_provider",
         "provider-backup": "ai_provider",
@@ -85,11 +87,11 @@ def test_init_from_the_claims_compose_file_validates_at_once(
         "worker": "http://{worker:8081}/health",
         "provider-primary": "http://{provider-primary:8000}/health",
     }
-    assert len(ready) == 14
+    assert len(ready) == 15
     # The worker's provider variables become links, exactly as the bundled plan declares them by hand.
     assert {n: (lk.consumer, lk.upstream, lk.env) for n, lk in topo.links.items()} == {
         "provider-primary": ("worker", "provider-primary:8000", {"PRIMARY_URL": "http://{proxy}/v1"}),
-        "provider-backup": ("worker", "provider-backup:8000", {"BACKUP_URL": "http://{proxy}/v1"}),
+        "provider-backup": ("worker", "provider-backup:8000", {"BACKUP_URL": "http://{proxy}"}),
     }
     assert topo.system is None
     outage = plan.scenarios["provider-outage"]
