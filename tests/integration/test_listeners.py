@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docker
 import pytest
-import yaml
+from ruamel.yaml import YAML
 
 from tests.integration.conftest import run_drill
 
@@ -101,7 +101,7 @@ def test_no_port_of_a_drill_listens_beyond_loopback(
     # Every service the drill started (a service of a compose profile the drill never started publishes a port
     # in the override that nothing listens on).
     started = set(run.card["environment"]["images"])
-    override = yaml.safe_load(run.card["config"]["compose_override"])["services"]
+    override = YAML(typ="safe").load(run.card["config"]["compose_override"])["services"]
     run_ports = {
         int(p)
         for name, service in override.items()

@@ -72,7 +72,9 @@ def test_init_from_the_claims_compose_file_validates_at_once(
     kinds = {name: c.kind for name, c in plan.components.items()}
     assert kinds == {
         **dict.fromkeys(["postgres", "postgres-standby", "postgres-restore"], "data_store"),
-        **dict.fromkeys(["intake", "intake-b", "intake-c", "edge", "search", "search-c", "monitor"], "service"),
+        **dict.fromkeys(
+            ["intake", "intake-b", "intake-c", "edge", "search", "search-c", "monitor"], "service"
+        ),
         **dict.fromkeys(["worker", "worker-b", "worker-c"], "worker"),
         "provider-primary": "ai_provider",
         "provider-backup": "ai_provider",

@@ -29,7 +29,7 @@ Operations API (the runbook's automation):
 
     POST /admin/hold       {"hold": true, "reason": "..."} | {"hold": false}   labelling kept off the primary
     POST /admin/model-pin  {"pin": "previous" | "<version>" | null}            the primary's version pinned
-    GET  /status           mode, incident, problems, hold, pin, quality, the workers seen
+    GET  /status           mode, incident, problems, hold, pin, quality (and its alarm), the workers seen
 
 QUALITY_MONITOR=off plays a team without a quality monitor (a broken twin).
 """
@@ -659,6 +659,11 @@ class Monitor:
                 "model_pin": self.pin,
                 "known_good_version": self.known_good,
                 "quality": self.quality,
+                # The quality watch's alarm, on while the last canary round scored below the floor (off: it
+                # scored above, or no round has scored yet, or there is no quality watch).
+                "quality_alarm": "on"
+                if self.quality is not None and self.quality < self.config.quality_floor
+                else "off",
                 "quality_version": self.quality_version,
                 "quality_monitor": self.canary is not None,
                 "key_misuse": list(self.key_misuse),

@@ -69,7 +69,9 @@ class ProviderFault:
     """Set a fault on one provider simulator; reverting clears it (clearing twice is safe).
 
     ``path`` is the admin resource: ``/_sim/fault`` for HTTP faults, ``/_sim/model`` for a model update (its
-    revert is the provider rolling the name back to the version it served before).
+    revert is the provider rolling the name back to the version it served before). With ``clear_on_revert``
+    false the revert only counts: the fault stays in the simulator to the end of the drill (a model update the
+    provider never takes back, so only the system's own rollback restores the answers).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class ProviderFault:
         body: dict[str, Any],
         transport: httpx.BaseTransport | None = None,
         path: str = "/_sim/fault",
+        clear_on_revert: bool = True,
     ) -> None:
         self._replica = replica
         self._service = service
@@ -88,6 +91,7 @@ class ProviderFault:
         self._kind = kind
         self._body = body
         self._path = path
+        self._clear_on_revert = clear_on_revert
         self._before: dict[str, int] | None = None
         self._report: dict[str, int] = {}
         # Built now, not in apply(): building a client (its TLS context) takes ~40 ms, which would sit between
@@ -134,7 +138,8 @@ class ProviderFault:
 
     def revert(self) -> None:
         after = self._counts() if self._before is not None else None
-        self._admin("DELETE", f"clear {self._kind}")
+        if self._clear_on_revert:
+            self._admin("DELETE", f"clear {self._kind}")
         if self._before is not None and after is not None:
             self._report = {name: after[name] - self._before[name] for name in REPORTED}
         self._before = None
@@ -157,6 +162,14 @@ class ProviderFamily:
         service = targets.service_of(fault)
         if isinstance(fault, f.DegradeAccuracy):
             body = {"wrong_rate": fault.wrong_label_rate}
-            return ProviderFault(targets.replica, service, fault.target, fault.kind, body, path="/_sim/model")
+            return ProviderFault(
+                targets.replica,
+                service,
+                fault.target,
+                fault.kind,
+                body,
+                path="/_sim/model",
+                clear_on_revert=fault.provider_rolls_back,
+            )
         body = simulator_fault(fault, targets.where)
         return ProviderFault(targets.replica, service, fault.target, fault.kind, body)

@@ -463,6 +463,42 @@ def signal_lag_ns(events: Sequence[Event], names: Sequence[str]) -> int:
     )
 
 
+def checks_cleared(
+    window: FaultWindow, names: Sequence[str], signals: Mapping[str, Sequence[SignalState]]
+) -> tuple[Bounded | None, tuple[str, ...]]:
+    """When the system's own checks that flagged the failure (``names``: signals the plan's criteria read) all
+    said normal again, from the fault's start, and stayed so up to the revert; and the names of the checks
+    that flagged it. (None, flagged) when one still flagged it at the revert; (None, ()) when none ever did.
+
+    A failure the probes never see (a model answering worse, corrupted rows still served) recovers when the
+    system's own check clears: the change happened after the poll before the one that saw it.
+    """
+    start, end = window.start_ns, window.end_ns
+    flagged: list[str] = []
+    latest: SignalState | None = None
+    for name in dict.fromkeys(names):
+        states = [s for s in signals.get(name, ()) if end is None or s.t_ns <= end]
+        before = [s for s in states if s.t_ns < start]
+        during = [s for s in states if s.t_ns >= start]
+        at_start = before[-1] if before else None
+        if all(s.normal for s in during) and (at_start is None or at_start.normal):
+            continue  # this check never flagged the failure
+        flagged.append(name)
+        cleared: SignalState | None = None
+        for state in during:
+            if not state.normal:
+                cleared = None
+            elif cleared is None:
+                cleared = state
+        if cleared is None:
+            return None, tuple(flagged)
+        if latest is None or cleared.t_ns > latest.t_ns:
+            latest = cleared
+    if latest is None:
+        return None, ()
+    return Bounded(latest.t_ns - start, minus_ns=latest.t_ns - max(start, latest.since_ns)), tuple(flagged)
+
+
 GRID_NS = 50_000_000  # criteria are evaluated every 50 ms, finer than any probe interval
 
 

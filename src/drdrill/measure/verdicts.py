@@ -42,6 +42,7 @@ from drdrill.measure.timeline import (
     FaultWindow,
     Recovery,
     Sample,
+    checks_cleared,
     detection,
     fault_window,
     longest_unseen_ns,
@@ -135,7 +136,8 @@ class Measurements:
     time_to_recover_bound_ns: Bound | None = None
     time_to_failback_bound_ns: Bound | None = None
     time_to_detect_by_plan_bound_ns: Bound | None = None
-    interrupted: bool = True  # a probe or write during the fault was a symptom (False: none was)
+    # a probe or write during the fault was a symptom, or the system's own check flagged it (False: neither)
+    interrupted: bool = True
     unseen_gap_ns: int | None = None  # the longest outage during the fault the samples could have missed
     good_probes_in_fault: int = 0  # probes invoked while the fault was held that passed
     acknowledged_in_fault: int = 0  # writes acknowledged while the fault was held
@@ -144,6 +146,9 @@ class Measurements:
     recovery_after_failover: bool = (
         False  # recovery was dated from the failover, not from the first good sample
     )
+    # The system's own checks (signals the plan's criteria read) that flagged a failure no probe saw: recovery
+    # is dated when they all cleared.
+    flagged_by_checks: tuple[str, ...] = ()
     steps: tuple[StepResult, ...] = ()  # each recovery step's outcome (hook or action), in the plan's order
     containers_down: tuple[ContainerDown, ...] = ()  # containers that went down when no fault stopped them
     loss: LossWindow | None = None  # the lost writes and when they were acknowledged, before the failure
@@ -269,6 +274,7 @@ class _Timing:
     unseen_gap_ns: int | None = None
     good_probes: int = 0
     after_failover: bool = False
+    flagged_by_checks: tuple[str, ...] = ()
 
 
 def _fault_timing(
@@ -344,6 +350,14 @@ def _fault_timing(
                 minus_ns=recovered_at - max(start, broken_until),
                 plus_ns=max(0, confirmed - recovered_at),
             )
+    flagged: tuple[str, ...] = ()
+    checks = [c.signal for c in criteria if c.signal is not None]
+    if not interrupted and checks and recovery.recovered_at_ns is not None:
+        # Nothing the probes saw, but the system's own check flagged the failure (a model answering worse,
+        # rows corrupted and still served): the system recovered when its check cleared.
+        cleared, flagged = checks_cleared(window, checks, signal_states(events))
+        if flagged:
+            interrupted, recover = True, cleared
     failback = None
     if window.end_ns is not None:
         failback = signal_change(events, FAILOVER, "normal", window.end_ns)
@@ -359,6 +373,7 @@ def _fault_timing(
         unseen_gap_ns=longest_unseen_ns(samples, start, end) if not interrupted else None,
         good_probes=sum(1 for s in in_fault if s.ok and s.source == PROBE_SOURCE),
         after_failover=after_failover,
+        flagged_by_checks=flagged,
     )
 
 
@@ -473,6 +488,7 @@ def measure(
         stopped_in=_last_phase(events),
         fault_skipped=any(e.kind is Kind.NOTE and e.name == SKIPPED for e in events),
         recovery_after_failover=timing.after_failover,
+        flagged_by_checks=timing.flagged_by_checks,
         steps=step_results(events, steps),
         containers_down=unexpected_downs(events),
         loss=loss_window(ledger, None if window is None else window.start_ns),
@@ -809,6 +825,11 @@ def _recovery_bound(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     else:
         measured = bounded(ttr, m.time_to_recover_bound_ns)
         message = f"recovered in {measured}, within the staging bound of {bound}"
+        if m.flagged_by_checks:
+            message = (
+                f"recovered in {measured}, when the system's own {_checks(m.flagged_by_checks)} cleared, within "
+                f"the staging bound of {bound}"
+            )
         if m.recovery_after_failover:
             message += (
                 "; dated from the failover, since the system's failover signal had not switched yet when "
@@ -829,8 +850,18 @@ def _recovery_bound(m: Measurements, o: Objectives, end: DrillEnd) -> Verdict:
     return _verdict("recovery_bound", True, measured, objective, message)
 
 
+def _checks(names: Sequence[str]) -> str:
+    return ("check " if len(names) == 1 else "checks ") + ", ".join(repr(n) for n in names)
+
+
 def _not_recovered(m: Measurements, o: Objectives) -> str:
     bound = seconds(o.recovery_bound_ns)
+    if m.flagged_by_checks:
+        still = "while the fault was in place" if m.fault_held_ns is None else "when the fault was reverted"
+        return (
+            f"staging bound missed: the system's own {_checks(m.flagged_by_checks)} still flagged the failure "
+            f"{still} (staging bound {bound})"
+        )
     failed_over = ""
     if m.time_to_failover_ns is not None:
         failed_over = (

@@ -414,6 +414,14 @@ class DegradeAccuracy(_TargetedFault):
 
     kind: Literal["degrade_accuracy"]
     wrong_label_rate: float = Field(gt=0.0, le=1.0)
+    provider_rolls_back: bool = Field(
+        default=True,
+        description=(
+            "Whether the provider takes the update back when the fault is reverted. false: the new version "
+            "stays under the model's name to the end of the drill, as a real provider's update does, so the "
+            "golden set after recovery is answered as well as the system's own rollback made it."
+        ),
+    )
 
     family: ClassVar[str] = "model"
 

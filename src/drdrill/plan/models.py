@@ -42,9 +42,13 @@ Metric = Literal[
     "queue_depth",
     "human_review_rate",
     "contract_check",
+    "quality_check",
 ]
-# Metrics that are a pass/fail signal: no threshold to declare.
-BOOLEAN_METRICS = frozenset({"health_check", "integrity_check", "security_alert", "contract_check"})
+# Metrics that are a pass/fail signal: no threshold to declare. quality_check is a system's own watch of its
+# model's answers (a canary or golden set scored against a floor), as opposed to accuracy with a threshold.
+BOOLEAN_METRICS = frozenset(
+    {"health_check", "integrity_check", "security_alert", "contract_check", "quality_check"}
+)
 # Metrics a staging drill judges on its probes over a window.
 PROBE_METRICS = frozenset({"error_rate", "latency"})
 

@@ -19,7 +19,7 @@ contexts are files of the drdrill package itself, so an installed wheel builds t
     python -m drdrill.staging.images ensure    # build what is missing
     python -m drdrill.staging.images status    # list the images and whether they are present
     python -m drdrill.staging.images prune     # remove drdrill images of older inputs
-    python -m drdrill.staging.images wheels path/to/context   # fetch a build context's pinned wheels
+    python -m drdrill.staging.images wheels DIR     # fetch the pinned wheels of the build context DIR
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ from hypothesis import strategies as st
 
 from drdrill.journal import Event, Kind, Type
 from drdrill.measure.timeline import (
+    Bounded,
     Criterion,
     FaultWindow,
     ProbeResult,
     Recovery,
+    checks_cleared,
     fault_window,
     first_signal_after,
     median_latency,
@@ -636,3 +638,26 @@ def test_a_signal_criterion_needs_the_signal_it_names() -> None:
     probes, window, events = _signal_drill([(0.6, "other")])
     other = Criterion(metric="integrity_check", window_ns=s(1), signal="checksums")
     assert time_to_detect_by_criteria(probes, window, [other], s(0.1), signals=signal_states(events)) is None
+
+
+# a failure only the system's own check sees: recovered when that check cleared
+
+
+def test_checks_cleared_dates_the_recovery_when_the_flagging_check_said_normal_again() -> None:
+    _, window, events = _signal_drill([(0.6, "other"), (1.0, "other"), (3.0, "normal")])
+    cleared, flagged = checks_cleared(window, ["integrity"], signal_states(events))
+    # seen normal again 3 s into the fault, by a poll 0.2 s after the one that still saw it flagged
+    assert flagged == ("integrity",)
+    assert cleared == Bounded(s(3), minus_ns=s(0.2))
+
+
+def test_checks_cleared_is_none_while_the_check_still_flags_the_failure_at_the_revert() -> None:
+    _, window, events = _signal_drill([(0.6, "other"), (2.0, "normal"), (4.0, "other")])
+    # normal for a while, then flagged again up to the revert: not recovered, and the check is named
+    assert checks_cleared(window, ["integrity"], signal_states(events)) == (None, ("integrity",))
+
+
+def test_checks_cleared_says_nothing_of_a_check_that_never_flagged() -> None:
+    _, window, events = _signal_drill([])
+    assert checks_cleared(window, ["integrity"], signal_states(events)) == (None, ())
+    assert checks_cleared(window, ["quality"], signal_states(events)) == (None, ())  # never journalled

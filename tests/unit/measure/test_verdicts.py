@@ -9,8 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from drdrill.journal import Kind, Phase, Type
+from drdrill.journal import PREVIOUS_POLL, Event, Kind, Phase, Type
 from drdrill.measure.ledger import Ledger, build_ledger
+from drdrill.measure.timeline import Criterion
 from drdrill.measure.verdicts import (
     MIN_ACKNOWLEDGED_IN_FAULT,
     MIN_GOOD_PROBES_IN_FAULT,
@@ -815,3 +816,57 @@ def test_a_final_read_that_never_happened_says_so() -> None:
     assert set(not_measured(m, OBJECTIVES).values()) == {
         "not measured, because the final read did not happen"
     }
+
+
+# a failure no probe sees, flagged by the system's own check (a quality watch): recovered when the check cleared
+
+
+def _flagged_drill(cleared_at: float | None) -> list[Event]:
+    """Probes every 0.5 s, all good; the fault held 8 s; the system's ``quality`` check flagged 1.2 s into it, and
+    normal again at ``cleared_at`` (None: still flagged at the revert), each seen 0.2 s after the poll before."""
+    d = DrillScript()
+    d.signal("quality", "normal")
+    d.probes(True, 4, latency=0.1)
+    d.fault(Type.START)
+    for tenth in range(80):
+        at = tenth / 10
+        if tenth % 5 == 0:
+            d.probe(True, latency=0.05)
+            d.wait(0.05)
+        elif at in (1.2, cleared_at):
+            before = d.clock.monotonic_ns() - s(0.2)
+            state = "other" if at == 1.2 else "normal"
+            d.journal.record(Kind.SIGNAL, Type.INFO, "quality", value=state, data={PREVIOUS_POLL: before})
+            d.wait(0.1)
+        else:
+            d.wait(0.1)
+    d.fault(Type.END)
+    return d.events()
+
+
+QUALITY = Criterion(metric="quality_check", window_ns=0, signal="quality")
+
+
+def test_recovery_from_a_failure_only_the_systems_check_saw_is_dated_when_the_check_cleared() -> None:
+    m = measure(_flagged_drill(3.2), s(2), criteria=[QUALITY])
+    assert (m.interrupted, m.flagged_by_checks) == (True, ("quality",))
+    assert m.time_to_recover_ns is not None and abs(m.time_to_recover_ns - s(3.2)) < s(0.06)
+    [recovery] = [v for v in judge(m, OBJECTIVES) if v.name == "recovery_bound"]
+    assert recovery.outcome == "pass"
+    assert recovery.message.startswith("recovered in 3.")
+    assert recovery.message.endswith(
+        ", when the system's own check 'quality' cleared, within the staging bound of 30.0 s"
+    )
+    # without the criterion on the check, the probes saw nothing to recover from
+    assert measure(_flagged_drill(3.2), s(2)).interrupted is False
+
+
+def test_a_check_still_flagging_the_failure_at_the_revert_misses_the_recovery_bound() -> None:
+    m = measure(_flagged_drill(None), s(2), criteria=[QUALITY])
+    assert m.time_to_recover_ns is None
+    [recovery] = [v for v in judge(m, OBJECTIVES) if v.name == "recovery_bound"]
+    assert (recovery.outcome, recovery.measured) == ("fail", "not recovered")
+    assert recovery.message == (
+        "staging bound missed: the system's own check 'quality' still flagged the failure when the fault was "
+        "reverted (staging bound 30.0 s)"
+    )

@@ -114,7 +114,7 @@ def test_a_criterion_on_a_signal_names_a_declared_signal_with_a_normal_value(tmp
         plan,
     ) == [
         "s.yaml:9:7: detection.criteria[1]: a signal is a pass/fail check: give `signal` to a metric among "
-        "contract_check, health_check, integrity_check, security_alert, not 'error_rate'"
+        "contract_check, health_check, integrity_check, quality_check, security_alert, not 'error_rate'"
     ]
 
 

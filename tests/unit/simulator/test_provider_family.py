@@ -135,3 +135,24 @@ def test_a_model_update_is_set_and_rolled_back(serve: Serve) -> None:
     fault.revert()
     assert [v.name for v in simulator.versions] == ["sim-p-v1", "sim-p-v2", "sim-p-v1"]
     fault.close()
+
+
+def test_a_model_update_the_provider_never_takes_back_outlives_the_revert(serve: Serve) -> None:
+    simulator = sim.Simulator(name="p", model="sim-p", rules=LABELS)
+    url = serve(simulator)
+    declared = FAULT.validate_python(
+        {"kind": "degrade_accuracy", "target": "llm", "wrong_label_rate": 0.3, "provider_rolls_back": False}
+    )
+    targets = type(
+        "Targets", (), {"replica": OneService(url), "where": "s.yaml", "service_of": lambda self, f: "p"}
+    )()
+    fault = ProviderFamily().build(declared, targets, 0)
+    fault.apply()
+    body = {"model": "sim-p", "messages": [{"role": "user", "content": "car"}]}
+    httpx.post(f"{url}/v1/chat/completions", json=body, timeout=5)
+    fault.revert()
+    # the name still serves the update: only a pin to sim-p-v1 (the system's rollback) is answered as before
+    assert [v.name for v in simulator.versions] == ["sim-p-v1", "sim-p-v2"]
+    assert simulator.versions[-1].until_ns is None
+    assert isinstance(fault, ProviderFault) and fault.report()["requests"] == 1
+    fault.close()

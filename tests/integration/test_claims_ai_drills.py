@@ -1,0 +1,90 @@
+"""The AI disasters on the reference replica (compose/claims, scenarios/), each with a broken twin that must FAIL
+for its own reason: the official SDKs against drdrill's provider simulator, the system's own incident machinery
+(compose/claims/apps/monitor.py) paging drdrill's notification sink, recovery by declarative actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from tests.integration.conftest import run_drill
+
+pytestmark = pytest.mark.integration
+
+
+def verdicts(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in card["verdicts"]}
+
+
+def signal_values(card: dict[str, Any], name: str) -> list[str]:
+    return [e["data"]["raw"] for e in card["timeline"] if e["kind"] == "signal" and e["name"] == name]
+
+
+def test_model_degradation_is_noticed_by_the_quality_watch_and_rolled_back_to_the_pinned_version(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    run = run_drill(pytester, plan_copy, "model-degradation")
+    run.result.assert_outcomes(passed=1)
+    card = run.card
+    judged = verdicts(card)
+    assert {n: v["message"] for n, v in judged.items() if v["outcome"] != "pass"} == {}
+    m = card["measurements"]
+    # Detected by the system's own quality watch (its canary round every 2 s), both as drdrill reads its
+    # signal (the plan's quality_check criterion) and as its page reached the sink: within the 5 s bound.
+    assert m["time_to_detect_by_plan_s"] is not None and 0.0 < m["time_to_detect_by_plan_s"] <= 5.0
+    assert m["time_to_detect_by_system_s"] is not None and 0.0 < m["time_to_detect_by_system_s"] <= 5.0
+    assert judged["system_alert"]["outcome"] == "pass"
+    assert signal_values(card, "quality") == [
+        "off",
+        "on",
+        "off",
+    ]  # flagged, then passing on the pinned version
+    steps = [(s["action"], s["outcome"]) for s in card["steps"] if s["automated"]]
+    assert steps == [("wait_until", "ok"), ("http", "ok"), ("wait_until", "ok"), ("wait_until", "ok")]
+    pin = [s for s in card["steps"] if s["automated"]][1]
+    assert (
+        pin["detail"] == 'HTTP 200: {"model_pin": "sim-primary-v1"}'
+    )  # the version served before the update
+    # The provider kept its update to the end (provider_rolls_back: false), so the golden set after recovery
+    # was answered by the pinned version: as well as on a healthy system (37 of 40).
+    golden = m["golden_set"]
+    assert (golden["outcome"], golden["right"], golden["total"]) == ("pass", 37, 40)
+    assert m["ledger"]["lost"] == 0 and m["done_twice"] == {}
+    [span] = card["degraded_modes"]["spans"]
+    assert (span["mode"], span["allowed"]) == ("reduced-accuracy", True) and span["left_s"] is not None
+
+
+def test_twin_without_a_quality_monitor_misses_the_detection_deadline(
+    pytester: pytest.Pytester,
+    no_leftovers: docker.DockerClient,
+    plan_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "QUALITY_MONITOR", "off"
+    )  # compose substitutes it into the monitor (the only difference)
+    run = run_drill(pytester, plan_copy, "model-degradation")
+    run.result.assert_outcomes(failed=1)
+    card = run.card
+    judged = verdicts(card)
+    alert = judged["system_alert"]
+    assert alert["outcome"] == "fail"
+    assert alert["message"].startswith("the system's own alerting never alerted during the ")
+    assert alert["objective"] == (
+        "the system's own alerting fires within 5.00 s of the fault (staging.alert_within)"
+    )
+    assert card["measurements"]["time_to_detect_by_system_s"] is None
+    assert card["measurements"]["time_to_detect_by_plan_s"] is None
+    assert signal_values(card, "quality") == ["off"]  # the alarm never went on: nothing watches the quality
+    # the rollback waits for the detection that never comes
+    recovery = judged["recovery_bound"]
+    assert recovery["outcome"] == "fail"
+    assert recovery["message"].startswith(
+        "the automated step 'Confirm the quality watch flags the primary model below the floor' failed: "
+        "wait until signal quality is on: not so within 10 s"
+    )
+    assert judged["degraded_mode"]["outcome"] == "fail"
+    run.result.stdout.fnmatch_lines(["*system_alert: the system's own alerting never alerted during the *"])
