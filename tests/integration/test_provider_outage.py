@@ -81,7 +81,10 @@ def test_provider_outage_drill_passes(
         "edge",
         "provider-primary",
         "provider-backup",
+        "search",
+        "monitor",
         "drdrill-toxiproxy",
+        "drdrill-notify",
     }
     assert config["staging"]["recovery_bound"] == "30s"
     assert config["faults"] == [
