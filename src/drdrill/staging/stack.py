@@ -1018,7 +1018,18 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
             runs.add(labels.get(LABEL_RUN, ""))
     removed = 0
     for run in sorted(r for r in runs if r):
-        count = remove_by_label(client, f"{LABEL_RUN}={run}")
+        try:
+            count = remove_by_label(client, f"{LABEL_RUN}={run}")
+        except docker.errors.APIError as exc:
+            # What a dead run left is not this drill's: its names are that run's own, so a leftover the engine
+            # refuses to remove (a network it still counts endpoints on after a crash) is said, not fatal.
+            log(
+                f"warning: could not remove what killed run {run} left behind: {exc}; it does not touch this "
+                f"drill. Remove it with `docker ps -a --filter label={LABEL_RUN}={run}` and `docker network ls "
+                f"--filter label={LABEL_RUN}={run}`, then `docker rm -f` / `docker network rm` (a network the "
+                "engine still counts endpoints on goes once the engine restarts)"
+            )
+            continue
         log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")
         removed += count
     return removed
