@@ -133,9 +133,12 @@ def test_a_replica_that_cannot_start_is_errored_not_failed_and_leaves_nothing(
     needle = "postgres: {condition: service_started}"
     at = text.index(needle, intake)  # the intake's own wait for Postgres
     text = text[:at] + needle.replace("service_started", "service_healthy") + text[at + len(needle) :]
+    check = 'test: ["CMD", "/usr/lib/postgresql/15/bin/pg_isready"'
+    line = next(line for line in text.splitlines() if line.strip().startswith(check))
+    indent = line[: len(line) - len(line.lstrip())]  # the health check's own indentation
     text = text.replace(
-        'test: ["CMD", "/usr/lib/postgresql/15/bin/pg_isready"',
-        'interval: 200ms\n      retries: 1\n      test: ["CMD", "false", "/usr/lib/postgresql/15/bin/pg_isready"',
+        check,
+        f'interval: 200ms\n{indent}retries: 1\n{indent}test: ["CMD", "false", "/usr/lib/postgresql/15/bin/pg_isready"',
     )
     compose.write_text(text)
     _plan_with_compose(plan_copy, compose)
