@@ -47,7 +47,7 @@ class Listing:
     engine: Engine
     kind: str
 
-    def list(self, filters: dict[str, str], **_: object) -> list[Thing]:
+    def list(self, filters: dict[str, str], **options: object) -> list[Thing]:
         key, _, value = str(filters["label"]).partition("=")
         return [
             t
