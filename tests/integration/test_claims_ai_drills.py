@@ -88,3 +88,65 @@ def test_twin_without_a_quality_monitor_misses_the_detection_deadline(
     )
     assert judged["degraded_mode"]["outcome"] == "fail"
     run.result.stdout.fnmatch_lines(["*system_alert: the system's own alerting never alerted during the *"])
+
+
+def _drop_step(scenario: Path, title: str) -> None:
+    """The scenario without the recovery step of that title (and its action), which must be there."""
+    lines = scenario.read_text().splitlines(keepends=True)
+    start = lines.index(f"  - title: {title}\n")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  - title: "))
+    scenario.write_text("".join(lines[:start] + lines[end:]))
+
+
+def test_security_breach_the_leaked_key_is_refused_everywhere_after_rotation_and_nothing_is_lost(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    run = run_drill(pytester, plan_copy, "security-breach")
+    run.result.assert_outcomes(passed=1)
+    card = run.card
+    judged = verdicts(card)
+    assert {n: v["message"] for n, v in judged.items() if v["outcome"] != "pass"} == {}
+    m = card["measurements"]
+    # drdrill used the leaked key at the provider; the system's own key-use watch saw calls it did not make
+    assert card["scenario"]["faults"] == [
+        "leak_secret classifier-worker (primary-provider-key, from PRIMARY_PROVIDER_KEY; used at primary-provider)"
+    ]
+    assert m["time_to_detect_by_system_s"] is not None and m["time_to_detect_by_system_s"] <= 4.0
+    assert signal_values(card, "key-use") == ["off", "on", "off"]
+    refused = judged["secret_refused"]
+    assert refused["message"].startswith(
+        "the leaked primary-provider-key was refused by every place that took it (primary-provider) "
+    )
+    steps = [(s["action"], s["outcome"]) for s in card["steps"] if s["automated"]]
+    assert (
+        steps
+        == [("wait_until", "ok"), ("http", "ok"), ("http", "ok"), ("http", "ok"), ("http", "ok")]
+        + [("wait_until", "ok")] * 2
+    )
+    # the new key works: the worker labels on the primary again (its failover signal back to primary)
+    assert signal_values(card, "failover")[-1] == "primary"
+    assert m["ledger"]["lost"] == 0 and m["ledger"]["acknowledged"] > 0  # no acknowledged claim lost
+    # the journal names the secret by fingerprint only, never by value
+    journal = (run.run_dir / "journal.jsonl").read_text()
+    assert '"fingerprint": "sha256:' in journal and "sk-claims-" not in journal
+
+
+def test_twin_a_rotation_that_never_revokes_the_leaked_key_fails_naming_the_place_that_accepts_it(
+    pytester: pytest.Pytester, no_leftovers: docker.DockerClient, plan_copy: Path
+) -> None:
+    _drop_step(plan_copy / "security-breach.yaml", "Revoke the leaked key at the provider")
+    run = run_drill(pytester, plan_copy, "security-breach")
+    run.result.assert_outcomes(failed=1)
+    card = run.card
+    judged = verdicts(card)
+    refused = judged["secret_refused"]
+    assert (refused["outcome"], refused["measured"]) == ("fail", "still accepted by primary-provider")
+    assert refused["message"].startswith(
+        "the leaked primary-provider-key was still accepted when the fault was reverted by primary-provider: "
+        "primary-provider accepted "
+    )
+    # the system's own watch keeps saying so: its check never clears, so the recovery is not done either
+    assert judged["recovery_bound"]["outcome"] == "fail"
+    assert "the system's own check 'key-use' still flagged the failure" in judged["recovery_bound"]["message"]
+    assert card["measurements"]["ledger"]["lost"] == 0  # what the twin does right stays right
+    run.result.stdout.fnmatch_lines(["*secret_refused: the leaked primary-provider-key was still accepted*"])
