@@ -63,8 +63,9 @@ def test_unknown_drill_is_a_usage_error_listing_known_scenarios(
     result.stderr.fnmatch_lines(
         [
             f"ERROR: drdrill: unknown drill 'provider-outrage'; known scenarios in {plan_dir}: backup-restore, "
-            "data-corruption, integration-failure, model-degradation, node-replaced, provider-hang, provider-outage, regional-failure, "
-            "security-breach, server-failure, zone-failure"
+            "data-corruption, integration-failure, model-degradation, node-replaced, provider-flapping, provider-hang, "
+            "provider-outage, provider-rate-limit, provider-stream-cut, regional-failure, security-breach, "
+            "server-failure, zone-failure"
         ]
     )
 

@@ -1018,7 +1018,14 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
             runs.add(labels.get(LABEL_RUN, ""))
     removed = 0
     for run in sorted(r for r in runs if r):
-        count = remove_by_label(client, f"{LABEL_RUN}={run}")
+        try:
+            count = remove_by_label(client, f"{LABEL_RUN}={run}")
+        except docker.errors.APIError as exc:
+            # The engine can refuse for good, e.g. a network it still counts an endpoint on after every container
+            # went: another run's project, named apart from this run's, so it cannot collide with it. Said, and
+            # left, rather than stop every drill on the machine until someone clears the engine.
+            log(f"could not remove what killed run {run} left, left in place: {exc}"[:500])
+            continue
         log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")
         removed += count
     return removed
