@@ -1,0 +1,58 @@
+"""The sweep of what killed runs left, against a scripted engine: a leftover the engine refuses to remove for good
+(a network it still counts an endpoint on) is said and left, and the other killed runs are still cleared."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import docker
+import pytest
+
+from drdrill.staging import stack
+from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, sweep_leftovers
+
+DEAD = f"{socket.gethostname()}:999999999"  # no process has this id
+
+
+class Network:
+    def __init__(self, engine: Networks, run: str, stuck: bool) -> None:
+        self.attrs = {"Labels": {LABEL_MANAGED: "true", LABEL_OWNER: DEAD, LABEL_RUN: run}}
+        self._engine, self._stuck, self.run = engine, stuck, run
+
+    def remove(self) -> None:
+        if self._stuck:
+            raise docker.errors.APIError("error while removing network: network has active endpoints")
+        self._engine.left.remove(self)
+
+
+class Networks:
+    """The engine's networks as the sweep asks for them: one per killed run, some that will not go."""
+
+    def __init__(self, runs: dict[str, bool]) -> None:
+        self.left = [Network(self, run, stuck) for run, stuck in runs.items()]
+
+    def list(self, filters: dict[str, str]) -> list[Network]:
+        label = filters["label"]
+        return [n for n in self.left if label in (f"{LABEL_MANAGED}=true", f"{LABEL_RUN}={n.run}")]
+
+
+class Nothing:
+    """No container and no volume."""
+
+    def list(self, **_: Any) -> list[Any]:
+        return []
+
+
+def test_a_leftover_the_engine_will_not_remove_is_said_and_left_and_the_others_are_cleared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    engine = Networks({"aaaa1111": True, "bbbb2222": False})
+    client: Any = type("Client", (), {"containers": Nothing(), "volumes": Nothing(), "networks": engine})()
+    said: list[str] = []
+    assert sweep_leftovers(client, said.append) == 1
+    assert said[0].startswith("could not remove what killed run aaaa1111 left, left in place: ")
+    assert "active endpoints" in said[0]
+    assert said[1] == "removed 1 leftover container(s), network(s) and volume(s) of killed run bbbb2222"
+    assert [n.run for n in engine.left] == ["aaaa1111"]
