@@ -63,6 +63,7 @@ STOPS = "stops"  # in a fault's start event: the compose services the fault itse
 REPORT = (
     "report"  # in a fault's end event: what its target counted while it was in place (a provider's calls)
 )
+TRACE = "trace"  # in a fault's end event: what it did call by call (a leaked secret's uses and their answers)
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAULT_MOMENT = "fault-moment"  # a note: the signal a fault waited for (wait_for) said its moment had come
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back

@@ -63,8 +63,9 @@ def test_unknown_drill_is_a_usage_error_listing_known_scenarios(
     result.stderr.fnmatch_lines(
         [
             f"ERROR: drdrill: unknown drill 'provider-outrage'; known scenarios in {plan_dir}: backup-restore, "
-            "data-corruption, integration-failure, model-degradation, node-replaced, provider-hang, provider-outage, regional-failure, "
-            "security-breach, server-failure, zone-failure"
+            "data-corruption, integration-failure, model-degradation, node-replaced, provider-flapping, provider-hang, "
+            "provider-outage, provider-rate-limit, provider-stream-cut, regional-failure, security-breach, "
+            "server-failure, zone-failure"
         ]
     )
 
@@ -147,10 +148,16 @@ def test_an_empty_drill_option_is_a_usage_error(pytester: pytest.Pytester, plan_
 def test_a_fault_the_runner_cannot_inject_fails_before_anything_starts(
     pytester: pytest.Pytester, plan_dir: Path
 ) -> None:
+    # The key revoked without warning: a credential fault no family plays yet.
+    scenario = plan_dir / "security-breach.yaml"
+    text = scenario.read_text()
+    leak = text[text.index("  - kind: leak_secret\n") : text.index("recovery:\n")]
+    revoked = "  - {kind: revoke_secret, target: classifier-worker, secret: primary-provider-key}\n"
+    scenario.write_text(text.replace(leak, revoked))
     result = pytester.runpytest_subprocess("--drill=security-breach")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*security-breach.yaml: fault kind * cannot be injected by this drdrill version*"]
+        ["*security-breach.yaml: fault kind 'revoke_secret' * cannot be injected by this drdrill version*"]
     )
 
 

@@ -22,7 +22,7 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_validate_bundled_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
     out, err = capsys.readouterr()
-    assert out == "scenarios: plan 'claims-intake' is valid: 11 scenarios, 15 components\n"
+    assert out == "scenarios: plan 'claims-intake' is valid: 14 scenarios, 15 components\n"
     assert err == ""
 
 
@@ -63,7 +63,7 @@ def test_lint_bundled_plan_passes_with_warnings(capsys: pytest.CaptureFixture[st
     assert main(["lint", "--today", "2026-11-22"]) == 0
     out = capsys.readouterr().out
     assert "maturity level 3 of 3" in out
-    assert out.endswith("0 error(s), 11 warning(s)\n")
+    assert out.endswith("0 error(s), 14 warning(s)\n")
     assert main(["lint", "--today", "2026-11-22", "--strict"]) == 1
 
 
@@ -107,8 +107,8 @@ def test_tabletop_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tabletop", "meteor-strike"]) == 2
     assert capsys.readouterr().err == (
         "drdrill: error: unknown scenario 'meteor-strike' in scenarios; known: backup-restore, data-corruption, "
-        "integration-failure, model-degradation, node-replaced, provider-hang, provider-outage, regional-failure, security-breach, "
-        "server-failure, zone-failure\n"
+        "integration-failure, model-degradation, node-replaced, provider-flapping, provider-hang, provider-outage, "
+        "provider-rate-limit, provider-stream-cut, regional-failure, security-breach, server-failure, zone-failure\n"
     )
 
 

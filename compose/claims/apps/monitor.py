@@ -29,9 +29,16 @@ Operations API (the runbook's automation):
 
     POST /admin/hold       {"hold": true, "reason": "..."} | {"hold": false}   labelling kept off the primary
     POST /admin/model-pin  {"pin": "previous" | "<version>" | null}            the primary's version pinned
+    POST /admin/keys/issue  {"holder": "worker"}   a new primary key for a holder, accepted by the provider and
+                                                   written where the holder reads it (its old key still works)
+    POST /admin/keys/revoke {"holder": "worker"}   the holder's keys other than its newest refused by the provider
     GET  /status           mode, incident, problems, hold, pin, quality (and its alarm), the workers seen
 
 QUALITY_MONITOR=off plays a team without a quality monitor (a broken twin).
+
+The key vault (the fleet's primary keys: FLEET_KEYS holder=key, ...; KEY_FILES holder=file name, ... under
+SECRETS_DIR) rotates a key in two steps, as a provider's console does: issue a new one (the provider's admin API,
+PROVIDER_KEYS_URL, is told the whole set it accepts) and write it where the holder reads it, then revoke the old.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import smtplib
 import threading
 import time
@@ -462,6 +470,74 @@ class KeyUse:
         return tuple(sorted(misused))
 
 
+# ------------------------------------------------------------------------------------------- the key vault
+
+
+def parse_pairs(text: str) -> dict[str, str]:
+    """``name=value, ...`` as a mapping; ValueError naming a bad entry."""
+    found = {}
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        name, sep, value = entry.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"entry {entry!r} is not name=value")
+        found[name.strip()] = value.strip()
+    return found
+
+
+class KeyVault:
+    """The fleet's primary keys: each holder's current key, and the old ones the provider still accepts until
+    they are revoked. The provider's admin API takes the whole set it accepts, so the vault always sends it."""
+
+    def __init__(self, keys: Mapping[str, str], files: Mapping[str, str], directory: str, admin_url: str) -> None:
+        self._current = dict(keys)
+        self._old: dict[str, list[str]] = {holder: [] for holder in keys}
+        self._files = dict(files)
+        self._directory = directory
+        self._admin_url = admin_url
+        self._lock = threading.Lock()
+
+    @property
+    def holders(self) -> list[str]:
+        """The holders whose key the vault can rotate (it knows where each reads its key)."""
+        return sorted(h for h in self._current if h in self._files)
+
+    def _push(self, current: Mapping[str, str], old: Mapping[str, list[str]]) -> None:
+        accepted = sorted({*current.values(), *(k for keys in old.values() for k in keys)})
+        body = json.dumps({"keys": accepted}).encode()
+        request = urllib.request.Request(
+            self._admin_url, data=body, headers={"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(request, timeout=5).close()
+
+    def issue(self, holder: str) -> str:
+        """A new key for ``holder``, accepted by the provider, then written to the holder's file; its
+        fingerprint. KeyError: an unknown holder; OSError: the provider or the file could not be reached."""
+        with self._lock:
+            new = f"sk-claims-{holder}-{secrets.token_urlsafe(18)}"
+            current = {**self._current, holder: new}
+            old = {**self._old, holder: [*self._old[holder], self._current[holder]]}
+            self._push(current, old)  # accepted by the provider before anyone uses it
+            self._current, self._old = current, old
+            path = os.path.join(self._directory, self._files[holder])
+            with open(path + ".new", "w") as out:
+                out.write(new)
+            os.replace(path + ".new", path)
+        log("key_issued", holder=holder, key=fingerprint(new))
+        return fingerprint(new)
+
+    def revoke(self, holder: str) -> list[str]:
+        """The holder's old keys refused by the provider from now on; their fingerprints."""
+        with self._lock:
+            gone = self._old[holder]
+            old = {**self._old, holder: []}
+            self._push(self._current, old)
+            self._old = old
+        log("key_revoked", holder=holder, keys=[fingerprint(k) for k in gone])
+        return [fingerprint(k) for k in gone]
+
+
 # ----------------------------------------------------------------------------------------------- the monitor
 
 
@@ -667,6 +743,8 @@ class Monitor:
                 "quality_version": self.quality_version,
                 "quality_monitor": self.canary is not None,
                 "key_misuse": list(self.key_misuse),
+                # The key-use watch's alarm: on while one of our keys is used by someone else.
+                "key_alarm": "on" if self.key_misuse else "off",
             }
 
 
@@ -683,6 +761,7 @@ def loop(every: float, step: Callable[[], None], name: str) -> None:
 class Handler(serving.JsonHandler):
     server_version = "claims-monitor/1"
     monitor: Monitor  # set on the class by main()
+    vault: KeyVault | None = None  # set by main() when the fleet's keys are given
 
     def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         if self.path == "/status":
@@ -704,6 +783,8 @@ class Handler(serving.JsonHandler):
             self._hold(body)
         elif self.path == "/admin/model-pin":
             self._pin(body)
+        elif self.path in ("/admin/keys/issue", "/admin/keys/revoke"):
+            self._keys(self.path.rsplit("/", 1)[1], body)
         else:
             self.send_json(404, {"error": f"unknown path {self.path}"})
 
@@ -716,6 +797,21 @@ class Handler(serving.JsonHandler):
         self.monitor.set_hold(reason)
         self.monitor.write_settings()
         self.send_json(200, {"hold": reason})
+
+    def _keys(self, action: str, body: dict[str, Any]) -> None:
+        vault = self.vault
+        holder = body.get("holder")
+        if vault is None:
+            self.send_json(409, {"error": "no key vault: set FLEET_KEYS, KEY_FILES and PROVIDER_KEYS_URL"})
+        elif not isinstance(holder, str) or holder not in vault.holders:
+            self.send_json(400, {"error": f"holder must be one of {vault.holders}, got {holder!r}"})
+        else:
+            try:
+                done = vault.issue(holder) if action == "issue" else vault.revoke(holder)
+            except OSError as exc:
+                self.send_json(502, {"error": f"the key could not be {action}d: {exc}"[:300]})
+                return
+            self.send_json(200, {"holder": holder, action: done})
 
     def _pin(self, body: dict[str, Any]) -> None:
         pin = body.get("pin")
@@ -737,6 +833,13 @@ def main() -> None:
     pool = db.Pool(db.dsn(), size=2)
     monitor = Monitor(config, pool, Messenger(config))
     Handler.monitor = monitor
+    if os.environ.get("FLEET_KEYS") and os.environ.get("PROVIDER_KEYS_URL"):
+        Handler.vault = KeyVault(
+            parse_pairs(os.environ["FLEET_KEYS"]),
+            parse_pairs(os.environ.get("KEY_FILES", "")),
+            os.environ.get("SECRETS_DIR", "/run/claims-secrets"),
+            os.environ["PROVIDER_KEYS_URL"],
+        )
     port = int(os.environ.get("PORT", "8095"))
     server = serving.Server(("0.0.0.0", port), Handler)
     threading.Thread(target=loop, args=(config.tick, monitor.tick, "watch"), daemon=True).start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drdrill.faults.base import FaultFamily, FaultTargets, InjectedFault, Reports, StopsServices
+from drdrill.faults.credentials import Traced
 from drdrill.faults.injector import FAMILIES, FaultInjector, supported_kinds
 from drdrill.faults.toxiproxy import ToxiproxyClient
 
@@ -15,5 +16,6 @@ __all__ = [
     "Reports",
     "StopsServices",
     "ToxiproxyClient",
+    "Traced",
     "supported_kinds",
 ]

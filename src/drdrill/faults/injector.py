@@ -14,6 +14,7 @@ from drdrill.datastores import Stores
 from drdrill.errors import FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultFamily, FaultTargets, InjectedFault
 from drdrill.faults.container import ContainerFamily
+from drdrill.faults.credentials import CredentialFamily
 from drdrill.faults.data import DataFamily
 from drdrill.faults.network import NetworkFamily
 from drdrill.faults.provider import ProviderFamily
@@ -29,6 +30,7 @@ FAMILIES: tuple[FaultFamily, ...] = (
     ProviderFamily(),
     PlaceFamily(),
     DataFamily(),
+    CredentialFamily(),
 )
 
 

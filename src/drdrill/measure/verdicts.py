@@ -20,6 +20,7 @@ from drdrill.measure.checks import (
     index_recall_result,
 )
 from drdrill.measure.containers import ContainerDown, unexpected_downs
+from drdrill.measure.credentials import LeakResult, leak_results
 from drdrill.measure.duplicates import done_twice
 from drdrill.measure.fold import Folded, fold
 from drdrill.measure.host import HostLoad, host_load
@@ -161,6 +162,7 @@ class Measurements:
     # before a Retry-After allowed them.
     fault_reports: tuple[tuple[str, Mapping[str, int]], ...] = ()
     modes: ModeReport | None = None  # the degraded modes the system reported
+    leaks: tuple[LeakResult, ...] = ()  # each leaked secret's uses by drdrill, and what every place answered
     workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
     host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
 
@@ -497,6 +499,7 @@ def measure(
         golden_set=golden_set_result(events),
         index_recall=index_recall_result(events),
         communication=comm,
+        leaks=leak_results(events),
         modes=report,
         fault_reports=tuple(
             (e.value or e.name, dict(e.data[REPORT]))
@@ -576,6 +579,7 @@ def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) 
     retry_after = _retry_after(m)
     if retry_after is not None:
         verdicts.append(retry_after)
+    verdicts += [_secret_refused(leak, objectives) for leak in m.leaks]
     verdicts += _communication(m, objectives, end)
     if objectives.modes is not None:
         verdicts.append(_modes(m, objectives.modes, end))
@@ -650,6 +654,39 @@ def _retry_after(m: Measurements) -> Verdict | None:
     return _verdict(
         "retry_after", True, "0 early", objective, f"every one of {sent} Retry-After was honoured"
     )
+
+
+def _secret_refused(leak: LeakResult, o: Objectives) -> Verdict:
+    """The leaked secret refused by every place that took it, for good, within the staging recovery bound."""
+    bound = o.recovery_bound_ns
+    objective = f"refused by every place that took it within {seconds(bound)} of the leak, and ever after"
+    secret = leak.secret
+    accepting = leak.accepting
+    if accepting:
+        named = "; ".join(
+            f"{p.name} accepted {p.accepted} of {p.calls} calls with it, the last "
+            f"{seconds(p.last_accepted_ns or 0)} after the leak"
+            for p in accepting
+        )
+        places = ", ".join(p.name for p in accepting)
+        message = f"the leaked {secret} was still accepted when the fault was reverted by {places}: {named}"
+        return _verdict("secret_refused", False, f"still accepted by {places}", objective, message)
+    if leak.unknown or not leak.places:
+        silent = ", ".join(p.name for p in leak.unknown) or "no place"
+        message = f"not judged: no call with the leaked {secret} got an answer from {silent}"
+        return Verdict("secret_refused", "unknown", "not measured", objective, message)
+    refused = leak.refused_everywhere_ns
+    assert refused is not None  # every place answered, none accepts: each refused it from some call on
+    measured = f"refused everywhere after {seconds(refused)}"
+    names = ", ".join(p.name for p in leak.places)
+    if refused > bound:
+        message = (
+            f"the leaked {secret} was refused by every place that took it ({names}) only {seconds(refused)} after "
+            f"the leak, {seconds(refused - bound)} over the bound of {seconds(bound)}"
+        )
+        return _verdict("secret_refused", False, measured, objective, message)
+    message = f"the leaked {secret} was refused by every place that took it ({names}) {seconds(refused)} after the leak"
+    return _verdict("secret_refused", True, measured, objective, message)
 
 
 def _communication(m: Measurements, o: Objectives, end: DrillEnd) -> list[Verdict]:

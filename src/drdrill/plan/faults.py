@@ -12,11 +12,11 @@ import typing
 from datetime import timedelta
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from drdrill.plan.base import PlanModel
 from drdrill.plan.durations import Duration, format_duration
-from drdrill.plan.system import Match
+from drdrill.plan.system import Match, _url
 
 Stream = Literal["upstream", "downstream"]
 LossMode = Literal["power", "freeze", "isolate"]
@@ -435,10 +435,72 @@ class _CredentialFault(_TargetedFault):
     family: ClassVar[str] = "credentials"
 
 
+class SecretUse(PlanModel):
+    """One place that took the secret: a request drdrill makes with the leaked value while the fault holds, as
+    whoever found it would (e.g. the provider's API with the key); once rotated, it must be refused."""
+
+    name: str | None = Field(
+        default=None, description="What took it, as the verdict names it; default: the URL's compose service."
+    )
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str = Field(description="http://{service:port}/path")
+    headers: dict[str, str] = Field(
+        min_length=1,
+        description="Headers; the leaked value goes where `{secret}` is, e.g. Authorization: Bearer {secret}.",
+    )
+    json_body: object = Field(default=None, alias="json", description="JSON body, sent as it is.")
+    refused: list[int] = Field(
+        default_factory=lambda: [401, 403],
+        min_length=1,
+        description="Statuses that mean the secret was refused; any other 2xx means it was accepted.",
+    )
+    every: Duration = Field(default=timedelta(milliseconds=250), description="How often it is tried.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return _url(value, frozenset(), "uses.url")
+
+    @model_validator(mode="after")
+    def _secret_placed(self) -> SecretUse:
+        if not any("{secret}" in v for v in self.headers.values()):
+            raise ValueError("put {secret} in a header, e.g. Authorization: Bearer {secret}")
+        if self.every < timedelta(milliseconds=50):
+            raise ValueError(f"every must be at least 50ms, got {format_duration(self.every)}")
+        return self
+
+    @property
+    def service(self) -> str:
+        """The compose service the URL names."""
+        return self.url.split("://", 1)[1].split("/", 1)[0].strip("{}").rsplit(":", 1)[0]
+
+    @property
+    def shown(self) -> str:
+        """The name the verdicts give it."""
+        return self.name or self.service
+
+
 class LeakSecret(_CredentialFault):
-    """Treat ``secret`` as leaked: it must be rotated and the old value must stop working."""
+    """Treat ``secret`` as leaked: it must be rotated and the old value must stop working.
+
+    In a drill, the run's value of ``value_from`` (one of staging_topology.generated_secrets) is the leaked one:
+    drdrill uses it at each of ``uses`` while the fault holds, as whoever found it would, and measures when
+    every one of them refused it."""
 
     kind: Literal["leak_secret"]
+    value_from: str | None = Field(
+        default=None,
+        description=(
+            "A variable of staging_topology.generated_secrets: its value in this run is the leaked secret "
+            "(needed for a drill; a tabletop exercise does without)."
+        ),
+    )
+    uses: list[SecretUse] = Field(
+        default_factory=list,
+        description="Every place that took the secret, tried with the leaked value while the fault holds.",
+    )
 
 
 class RevokeSecret(_CredentialFault):

@@ -52,10 +52,15 @@ def _templates(topo: StagingTopology) -> Iterator[tuple[_Loc, str]]:
 
 
 def _scenario_templates(scenario: Scenario) -> Iterator[tuple[_Loc, str]]:
-    """Every URL template of a scenario's recovery actions with its place in the scenario file."""
+    """Every URL template of a scenario's recovery actions and leaked secrets' uses with its place in the
+    scenario file."""
     for i, step in enumerate(scenario.recovery):
         if step.action is not None and step.action.http is not None:
             yield ["recovery", i, "action", "http", "url"], step.action.http.url
+    for i, fault in enumerate(scenario.faults):
+        if isinstance(fault, f.LeakSecret):
+            for j, use in enumerate(fault.uses):
+                yield ["faults", i, "uses", j, "url"], use.url
 
 
 class _TopologyChecker:
@@ -230,6 +235,16 @@ class _TopologyChecker:
         if fault.wait_for is not None and topo.system is not None and fault.wait_for.signal not in signals:
             where: _Loc = [*loc, "wait_for", "signal"]
             self.fail(where, unknown_name("signal", fault.wait_for.signal, signals))
+        if (
+            isinstance(fault, f.LeakSecret)
+            and fault.value_from is not None
+            and fault.value_from not in topo.generated_secrets
+        ):
+            self.fail(
+                [*loc, "value_from"],
+                f"{fault.value_from!r} is not one of generated_secrets "
+                f"({', '.join(topo.generated_secrets) or 'none declared'}); add it there",
+            )
         if isinstance(fault, f.CorruptRows | f.DropTable):
             named = fault.store
             if named is not None and named not in topo.data_stores:

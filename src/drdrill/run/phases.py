@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from drdrill.datastores import StoreError
 from drdrill.errors import DrdrillError
-from drdrill.faults import InjectedFault, Reports, StopsServices
+from drdrill.faults import InjectedFault, Reports, StopsServices, Traced
 from drdrill.faults.network import ProxyDown, ProxyToxic
 from drdrill.journal import (
     DATA_CHECK,
@@ -23,6 +23,7 @@ from drdrill.journal import (
     REPORT,
     SKIPPED,
     STOPS,
+    TRACE,
     Kind,
     Type,
 )
@@ -160,7 +161,9 @@ def _revert(ctx: DrillContext, injected: InjectedFault) -> Callable[[], None]:
             return
         injected.revert()
         report = dict(injected.report()) if isinstance(injected, Reports) else {}
-        data = {REPORT: report} if report else None
+        data: dict[str, object] | None = {REPORT: report} if report else None
+        if isinstance(injected, Traced):
+            data = {**(data or {}), TRACE: dict(injected.trace())}
         ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=data)
 
     return revert

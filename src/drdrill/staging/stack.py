@@ -1021,13 +1021,14 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
         try:
             count = remove_by_label(client, f"{LABEL_RUN}={run}")
         except docker.errors.APIError as exc:
-            # What a dead run left is not this drill's: its names are that run's own, so a leftover the engine
-            # refuses to remove (a network it still counts endpoints on after a crash) is said, not fatal.
+            # The engine can refuse for good, e.g. a network it still counts an endpoint on after every container
+            # went: another run's project, named apart from this run's, so it cannot collide with it. Said, and
+            # left, rather than stop every drill on the machine until someone clears the engine.
             log(
-                f"warning: could not remove what killed run {run} left behind: {exc}; it does not touch this "
-                f"drill. Remove it with `docker ps -a --filter label={LABEL_RUN}={run}` and `docker network ls "
-                f"--filter label={LABEL_RUN}={run}`, then `docker rm -f` / `docker network rm` (a network the "
-                "engine still counts endpoints on goes once the engine restarts)"
+                f"could not remove what killed run {run} left, left in place: {str(exc)[:300]}; remove it with "
+                f"`docker rm -f $(docker ps -aq --filter label={LABEL_RUN}={run})` and `docker network rm $(docker "
+                f"network ls -q --filter label={LABEL_RUN}={run})` (a network the engine still counts an endpoint "
+                "on goes once the engine restarts)"
             )
             continue
         log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")

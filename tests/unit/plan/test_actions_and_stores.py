@@ -133,3 +133,26 @@ def test_a_wait_can_be_for_any_value_but_one() -> None:
     assert action.describe() == "wait until signal integrity is not 0"
     with pytest.raises(ValueError, match="give exactly one of `equals`, `one_of` or `not_equals`"):
         WaitUntilAction.model_validate({"signal": "integrity", "equals": "1", "not_equals": "0"})
+
+
+def test_a_leaked_secret_names_a_generated_secret_and_uses_it_at_services_of_the_compose_file(
+    tmp_path: Path,
+) -> None:
+    plan = PLAN.replace(
+        "communication:\n",
+        "secrets:\n  api-key: {used_by: [responder], rotated_by: [support]}\ncommunication:\n",
+    )
+    scenario = SCENARIO.replace(
+        "  - {kind: zone_loss, zone: zone-a, mode: power, comes_back: false}",
+        "  - kind: leak_secret\n"
+        "    target: responder\n"
+        "    secret: api-key\n"
+        "    value_from: API_KEY\n"
+        "    uses: [{url: 'http://{vendor:443}/v1/me', headers: {Authorization: 'Bearer {secret}'}}]",
+    )
+    assert problems(tmp_path, scenario, plan) == [
+        "s.yaml:13:17: faults[0].value_from: 'API_KEY' is not one of generated_secrets (none declared); add it "
+        "there",
+        "s.yaml:14:18: faults[0].uses[0].url: {vendor:443}: unknown compose service 'vendor' (known in "
+        "compose.yaml: api, responder, responder-b)",
+    ]

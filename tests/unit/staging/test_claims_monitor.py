@@ -272,3 +272,40 @@ def test_a_rate_limited_canary_round_stops_and_waits_as_told(provider: tuple[sim
     finally:
         if m.canary is not None:
             m.canary.close()
+
+
+# the key vault: a rotation in two steps against a real simulator's admin API
+
+
+def test_the_key_vault_issues_a_new_key_then_revokes_the_old_one_keeping_every_other_key(
+    serve: Serve,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    fleet = {"worker": "sk-a-old", "worker-b": "sk-b", "monitor": "sk-m"}
+    simulator = sim.Simulator(name="p", model="sim-primary", rules=RULES, keys=frozenset(fleet.values()))
+    url = serve(simulator)
+    vault = monitor.KeyVault(fleet, {"worker": "primary-provider-key"}, str(tmp_path), f"{url}/_sim/keys")
+    assert vault.holders == ["worker"]  # the vault knows where only the worker reads a rotated key
+
+    issued = vault.issue("worker")
+    new = (tmp_path / "primary-provider-key").read_text()
+    assert new.startswith("sk-claims-worker-") and issued == monitor.fingerprint(new)
+    # the new key works before the old one is gone: nothing the worker sends in between is refused
+    assert simulator.keys == frozenset({new, "sk-a-old", "sk-b", "sk-m"})
+
+    assert vault.revoke("worker") == [monitor.fingerprint("sk-a-old")]
+    assert simulator.keys == frozenset({new, "sk-b", "sk-m"})
+    assert vault.revoke("worker") == []  # nothing left to revoke; the others keep working
+    assert simulator.keys == frozenset({new, "sk-b", "sk-m"})
+
+
+def test_a_vault_that_cannot_reach_the_provider_changes_nothing(tmp_path: Path) -> None:
+    vault = monitor.KeyVault(
+        {"worker": "sk-a"}, {"worker": "key"}, str(tmp_path), "http://127.0.0.1:9/_sim/keys"
+    )
+    with pytest.raises(OSError):
+        vault.issue("worker")
+    assert not (tmp_path / "key").exists()
+    assert monitor.parse_pairs(" worker=a, worker-b=b ,") == {"worker": "a", "worker-b": "b"}
+    with pytest.raises(ValueError, match="entry 'worker' is not name=value"):
+        monitor.parse_pairs("worker")

@@ -1,89 +1,63 @@
-"""The sweep of dead runs' leftovers, on a fake engine: what it removes, what it keeps, and a leftover the engine
-refuses to remove said as a warning instead of ending the drill that swept."""
+"""The sweep of what killed runs left, against a scripted engine: a leftover the engine refuses to remove for good
+(a network it still counts an endpoint on) is said and left, and the other killed runs are still cleared."""
 
 from __future__ import annotations
 
-import os
 import socket
-from dataclasses import dataclass, field
 from typing import Any
 
 import docker
 import pytest
 
 from drdrill.staging import stack
-from drdrill.staging.override import LABEL_OWNER, LABEL_RUN
+from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, sweep_leftovers
 
-DEAD = f"{socket.gethostname()}:999999999"  # no such process
-LIVE = f"{socket.gethostname()}:{os.getppid()}"
+DEAD = f"{socket.gethostname()}:999999999"  # no process has this id
 
 
-@dataclass
-class Thing:
-    """A container, network or volume of the fake engine."""
+class Network:
+    def __init__(self, engine: Networks, run: str, stuck: bool) -> None:
+        self.attrs = {"Labels": {LABEL_MANAGED: "true", LABEL_OWNER: DEAD, LABEL_RUN: run}}
+        self._engine, self._stuck, self.run = engine, stuck, run
 
-    engine: Engine
-    kind: str
-    run: str
-    owner: str
-    refuse: bool = False
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return {LABEL_RUN: self.run, LABEL_OWNER: self.owner}
-
-    @property
-    def attrs(self) -> dict[str, Any]:
-        return {"Labels": self.labels}
-
-    def remove(self, **_: object) -> None:
-        if self.refuse:
+    def remove(self) -> None:
+        if self._stuck:
             raise docker.errors.APIError("error while removing network: network has active endpoints")
-        self.engine.things.remove(self)
+        self._engine.left.remove(self)
 
 
-@dataclass
-class Listing:
-    engine: Engine
-    kind: str
+class Networks:
+    """The engine's networks as the sweep asks for them: one per killed run, some that will not go."""
 
-    def list(self, filters: dict[str, str], **options: object) -> list[Thing]:
-        key, _, value = str(filters["label"]).partition("=")
-        return [
-            t
-            for t in self.engine.things
-            if t.kind == self.kind and (t.labels.get(key) == value or key not in (LABEL_RUN,))
-        ]
+    def __init__(self, runs: dict[str, bool]) -> None:
+        self.left = [Network(self, run, stuck) for run, stuck in runs.items()]
+
+    def list(self, filters: dict[str, str]) -> list[Network]:
+        label = filters["label"]
+        return [n for n in self.left if label in (f"{LABEL_MANAGED}=true", f"{LABEL_RUN}={n.run}")]
 
 
-@dataclass
-class Engine:
-    things: list[Thing] = field(default_factory=list)
+class Nothing:
+    """No container and no volume."""
 
-    def __post_init__(self) -> None:
-        self.containers, self.networks, self.volumes = (
-            Listing(self, k) for k in ("container", "network", "volume")
-        )
-
-    def add(self, kind: str, run: str, owner: str, refuse: bool = False) -> None:
-        self.things.append(Thing(self, kind, run, owner, refuse))
+    def list(self, **_: Any) -> list[Any]:
+        return []
 
 
-def test_a_dead_runs_leftovers_go_a_live_runs_stay_and_a_refused_removal_is_a_warning(
+def test_a_leftover_the_engine_will_not_remove_is_said_and_left_and_the_others_are_cleared(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0)
-    engine = Engine()
-    engine.add("container", "dead1", DEAD)
-    engine.add("network", "dead1", DEAD)
-    engine.add("volume", "dead1", DEAD)
-    engine.add("network", "stuck", DEAD, refuse=True)  # the engine still counts endpoints on it
-    engine.add("container", "live", LIVE)
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    engine = Networks({"aaaa1111": True, "bbbb2222": False})
+    client: Any = type("Client", (), {"containers": Nothing(), "volumes": Nothing(), "networks": engine})()
     said: list[str] = []
-    removed = stack.sweep_leftovers(engine, said.append)  # type: ignore[arg-type]
-    assert removed == 3
-    assert [(t.kind, t.run) for t in engine.things] == [("network", "stuck"), ("container", "live")]
-    assert said[0] == "removed 3 leftover container(s), network(s) and volume(s) of killed run dead1"
-    assert said[1].startswith("warning: could not remove what killed run stuck left behind: ")
-    assert "it does not touch this drill" in said[1] and f"label={LABEL_RUN}=stuck" in said[1]
-    assert len(said) == 2
+    assert sweep_leftovers(client, said.append) == 1
+    assert said[0].startswith("could not remove what killed run aaaa1111 left, left in place: ")
+    assert "active endpoints" in said[0]
+    assert said[0].endswith(
+        "remove it with `docker rm -f $(docker ps -aq --filter label=io.drdrill.run=aaaa1111)` and `docker network "
+        "rm $(docker network ls -q --filter label=io.drdrill.run=aaaa1111)` (a network the engine still counts an "
+        "endpoint on goes once the engine restarts)"
+    )
+    assert said[1] == "removed 1 leftover container(s), network(s) and volume(s) of killed run bbbb2222"
+    assert [n.run for n in engine.left] == ["aaaa1111"]
