@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import anthropic
 import httpx
@@ -23,14 +24,30 @@ Provider = tuple[sim.Simulator, str]
 CAR = "The car crash bent the vehicle's door"
 
 
+# Every SDK client a test makes, closed when the test ends: a client left to the garbage collector keeps its
+# connection (a timed-out one to a hanging simulator, say) open, and another test then fails on the warning.
+_made: list[openai.OpenAI | anthropic.Anthropic] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _made:
+        _made.pop().close()
+
+
 def oai(url: str, **kwargs: object) -> openai.OpenAI:
     options: dict[str, object] = {"max_retries": 0, "timeout": 5.0, **kwargs}
-    return openai.OpenAI(base_url=f"{url}/v1", api_key=str(options.pop("api_key", "sk-test")), **options)  # type: ignore[arg-type]
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key=str(options.pop("api_key", "sk-test")), **options)  # type: ignore[arg-type]
+    _made.append(client)
+    return client
 
 
 def ant(url: str, **kwargs: object) -> anthropic.Anthropic:
     options: dict[str, object] = {"max_retries": 0, "timeout": 5.0, **kwargs}
-    return anthropic.Anthropic(base_url=url, api_key=str(options.pop("api_key", "sk-ant-test")), **options)  # type: ignore[arg-type]
+    client = anthropic.Anthropic(base_url=url, api_key=str(options.pop("api_key", "sk-ant-test")), **options)  # type: ignore[arg-type]
+    _made.append(client)
+    return client
 
 
 def set_fault(url: str, **body: object) -> None:
