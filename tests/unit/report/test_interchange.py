@@ -22,6 +22,11 @@ from tests.unit.report.cards import (
 )
 
 
+def test_junit_properties_carry_the_scorecards_figures_to_the_microsecond(plan: Plan) -> None:
+    card = varied_card(plan, "passed", detect=0.75, recover=1.351099, lost=0)
+    assert dict(junit_properties(card))["drdrill_time_to_recover_s"] == "1.351099"
+
+
 def test_junit_properties_carry_status_figures_and_every_verdict(plan: Plan) -> None:
     card = varied_card(plan, "failed", detect=0.75, recover=41.0, lost=3)
     props = dict(junit_properties(card))
