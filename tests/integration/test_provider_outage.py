@@ -88,7 +88,7 @@ def test_provider_outage_drill_passes(
     }
     assert config["staging"]["recovery_bound"] == "30s"
     assert config["faults"] == [
-        {"kind": "down", "target": "primary-provider", "note": config["faults"][0]["note"]}
+        {"kind": "down", "target": "primary-provider", "note": config["faults"][0]["note"], "wait_for": None}
     ]
     # pytest-html carries the drill summary; the tabletop's after-action report carries the measured figures.
     assert "drill summary" in html.read_text()
