@@ -39,6 +39,7 @@ class Phase(StrEnum):
 
     SWEEP = "sweep"
     STACK_START = "stack-start"
+    WARMUP = "warm-up"
     BASELINE = "baseline"
     FAULT = "fault"
     DRAIN = "drain"
@@ -64,6 +65,7 @@ REPORT = (
     "report"  # in a fault's end event: what its target counted while it was in place (a provider's calls)
 )
 TRACE = "trace"  # in a fault's end event: what it did call by call (a leaked secret's uses and their answers)
+WARMUP = "warm-up"  # a note: how long the system took to answer probes in a row before the baseline
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
 FAULT_MOMENT = "fault-moment"  # a note: the signal a fault waited for (wait_for) said its moment had come
 FAILOVER = "failover"  # a signal: its state dates failover and fail-back

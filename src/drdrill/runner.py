@@ -1,6 +1,6 @@
 """Runs one drill, phase by phase, and writes the journal as it goes.
 
-    preflight -> sweep -> stack-start -> baseline -> fault (inject, recovery steps, hold, revert) -> drain
+    preflight -> sweep -> stack-start -> warm-up -> baseline -> fault (inject, recovery steps, hold, revert) -> drain
     -> final-read -> verify (data checks) -> teardown (always) -> measure, scorecard, views
 
 Each phase is a small function of the drill's context (:mod:`drdrill.run.phases`); its outcome is a value
@@ -21,7 +21,7 @@ from drdrill.errors import DrdrillError
 from drdrill.journal import Journal, Kind, Phase, Type
 from drdrill.measure.verdicts import DrillEnd
 from drdrill.plan import Plan, Scenario
-from drdrill.run import connect, phases
+from drdrill.run import connect, phases, warmup
 from drdrill.run.context import DrillContext, DrillSettings, Prepared
 from drdrill.run.preflight import preflight
 from drdrill.run.result import DrillResult, finish
@@ -35,6 +35,7 @@ PhaseBody = Callable[[DrillContext], None]
 PHASES: tuple[tuple[Phase, PhaseBody], ...] = (
     (Phase.SWEEP, phases.sweep),
     (Phase.STACK_START, connect.start_replica),
+    (Phase.WARMUP, warmup.warm_up),
     (Phase.BASELINE, phases.baseline),
     (Phase.FAULT, phases.fault),
     (Phase.DRAIN, phases.drain),

@@ -241,11 +241,23 @@ def test_twin_a_worker_that_keys_its_work_to_its_hostname_never_drains_once_repl
     twin = run_drill(pytester, plan_copy, "node-replaced")
     twin.result.assert_outcomes(failed=1)
     card = twin.card
-    assert outcomes(card)["drained"] == "fail"
     assert outcomes(card)["rpo"] == "pass"  # held, never lost: the backlog is what never drains
-    stuck = card["measurements"]["ledger"]["not_done"]
-    assert stuck >= 1 and message(card, "drained") == (
-        f"{stuck} claim{'s' if stuck > 1 else ''} acknowledged and held, but never done by the end of the drain"
-    )
     checks = {c["name"]: c for c in card["measurements"]["data_checks"]}
-    assert checks["no-stuck-claims"]["outcome"] == "fail" and checks["no-stuck-claims"]["value"] >= stuck
+    stuck = card["measurements"]["ledger"]["not_done"]
+    # The plan's own check sees every claim the lost worker held; `drained` sees the workload's among them. At
+    # 2 claims a second the one claim held at the kill may be a probe's own (its read-back claim), which only
+    # the data check counts: then the drill fails on the check alone, still for the stuck claim.
+    assert checks["no-stuck-claims"]["outcome"] == "fail" and checks["no-stuck-claims"]["value"] >= max(
+        stuck, 1
+    )
+    assert outcomes(card)["data_checks"] == "fail"
+    if stuck:
+        assert outcomes(card)["drained"] == "fail" and message(card, "drained") == (
+            f"{stuck} claim{'s' if stuck > 1 else ''} acknowledged and held, but never done by the end of the drain"
+        )
+    else:
+        assert outcomes(card)["drained"] == "pass"
+    assert [name for name, outcome in outcomes(card).items() if outcome == "fail" and name != "schedule"] in (
+        ["drained", "data_checks"],
+        ["data_checks"],
+    )

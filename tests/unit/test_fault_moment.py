@@ -66,7 +66,7 @@ class MomentDrill(ZoneDrill):
 
 
 def test_the_fault_lands_once_the_signal_says_its_moment_came(tmp_path: Path) -> None:
-    drill = MomentDrill(_plan(tmp_path / "plan", "20s"), tmp_path / "reports", busy_from_s=4.0)
+    drill = MomentDrill(_plan(tmp_path / "plan", "20s"), tmp_path / "reports", busy_from_s=5.0)
     drill.run()
 
     journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
@@ -78,7 +78,7 @@ def test_the_fault_lands_once_the_signal_says_its_moment_came(tmp_path: Path) ->
     assert moment.data["fault"] == "replace responder"
     assert moment.data["until"] == "signal busy is True"
     assert moment.data["value"] == "True"
-    # the baseline ended at 2 s; the responder was busy from 4 s on, and read so at the next poll
+    # the warm-up ended at 1 s, the baseline 2 s later; the responder was busy from 5 s on, read so at the next poll
     assert 1.9 <= moment.data["waited_s"] <= 2.1
     assert moment.t_ns <= start.t_ns
     assert start.t_ns - baseline_end.t_ns >= round(1.9 * NS_PER_S)

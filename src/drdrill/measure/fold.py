@@ -132,8 +132,11 @@ class _Folder:
         due = list(map(and_, invokes, map(is_not, dues, repeat(None))))
         self.lags.extend(map(sub, compress(times, due), compress(dues, due)))
 
-    def probe(self, type_: str, name: str, process: str | None, value: str | None, t_ns: int) -> None:
-        """A probe's invoke or completion: the steady-state probe, or a link's (``value``: its component)."""
+    def probe(
+        self, type_: str, name: str, process: str | None, value: str | None, t_ns: int, detail: str = ""
+    ) -> None:
+        """A probe's invoke or completion: the steady-state probe, or a link's (``value``: its component);
+        ``detail``: what a failed one said (the verdicts quote it)."""
         if process is None:
             return
         self.probe_ids.add(process)
@@ -141,16 +144,20 @@ class _Folder:
             if not value:
                 return
             self.links.setdefault(value, [])
-            self._pair(self.pending_links.setdefault(value, {}), self.links[value], type_, process, t_ns)
+            self._pair(
+                self.pending_links.setdefault(value, {}), self.links[value], type_, process, t_ns, detail
+            )
         else:
-            self._pair(self.pending_probes, self.probes, type_, process, t_ns)
+            self._pair(self.pending_probes, self.probes, type_, process, t_ns, detail)
 
     @staticmethod
-    def _pair(pending: dict[str, int], found: list[Sample], type_: str, key: str, t_ns: int) -> None:
+    def _pair(
+        pending: dict[str, int], found: list[Sample], type_: str, key: str, t_ns: int, detail: str
+    ) -> None:
         if type_ == _INVOKE:
             pending[key] = t_ns
         elif type_ in _COMPLETIONS and key in pending:
-            found.append(Sample(pending.pop(key), t_ns, type_ == _OK, source=PROBE_SOURCE))
+            found.append(Sample(pending.pop(key), t_ns, type_ == _OK, detail, source=PROBE_SOURCE))
 
     def other(self, event: Event) -> None:
         """Any other event, kept as it is; the final read feeds the ledger, and is kept without its lists of
@@ -173,7 +180,14 @@ class _Folder:
             due = event.data.get(DUE) if event.type is Type.INVOKE else None
             self.write(event.type.value, event.value, event.t_ns, due if type(due) is int else None)
         elif event.kind is Kind.PROBE:
-            self.probe(event.type.value, event.name, event.process, event.value, event.t_ns)
+            detail = (
+                ""
+                if event.type is not Type.FAIL and event.type is not Type.INFO
+                else event.data.get("detail")
+            )
+            self.probe(
+                event.type.value, event.name, event.process, event.value, event.t_ns, str(detail or "")
+            )
         elif event.kind is not Kind.OP:
             self.other(event)
 
@@ -417,7 +431,7 @@ def _fold_block(folder: _Folder, text: bytes, first: int) -> int:
     for i in compress(range(len(decoded)), map(not_, is_write)):
         s = decoded[i]
         if s.type in _TYPES:
-            if s.kind == _PROBE:
+            if s.kind == _PROBE and s.type in (_INVOKE, _OK):  # a failed probe is read whole: what it said
                 folder.probe(s.type, s.name, s.process, s.value, s.t_ns)
                 continue
             if s.kind == _OP:  # not a write of the workload: nothing measures it

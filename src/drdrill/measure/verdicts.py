@@ -7,11 +7,12 @@ nothing happened (too few writes or probes while the fault was held) does not pa
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
+from drdrill.journal import FAILOVER, REPORT, SKIPPED, WARMUP, Event, Kind, Phase, Type
 from drdrill.measure.checks import (
     CheckResult,
     ScoreResult,
@@ -165,6 +166,12 @@ class Measurements:
     leaks: tuple[LeakResult, ...] = ()  # each leaked secret's uses by drdrill, and what every place answered
     workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
     host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
+    baseline_problems: tuple[
+        tuple[str, int], ...
+    ] = ()  # what the failed baseline probes said, most common first
+    warmup: Mapping[str, Any] | None = (
+        None  # the warm-up note: settled, waited_s, streak (None: none journalled)
+    )
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -508,13 +515,22 @@ def measure(
         ),
         workload=workload_figures(events, folded.starts, folded.lags),
         host=host_load(events),
+        baseline_problems=_problems(in_baseline),
+        warmup=next((dict(e.data) for e in events if e.kind is Kind.NOTE and e.name == WARMUP), None),
     )
+
+
+def _problems(samples: Sequence[Sample]) -> tuple[tuple[str, int], ...]:
+    """What the failed samples said (those that said anything), each answer with its count, most common first."""
+    counts = Counter(p.detail for p in samples if not p.ok and p.detail)
+    return tuple(counts.most_common())
 
 
 # The phases a client reads about in words of their own; the others read as "during the fault phase".
 _PHASE_WORDS: dict[str, str] = {
     Phase.SWEEP: "while clearing what earlier runs left",
     Phase.STACK_START: "while starting the staging replica",
+    Phase.WARMUP: "while waiting for the staging replica to warm up",
     Phase.FINAL_READ: "during the final read",
 }
 
@@ -552,7 +568,13 @@ def _no_fault_why(m: Measurements, end: DrillEnd) -> str:
 
 def _baseline_reached(m: Measurements, end: DrillEnd) -> bool:
     """The baseline ran to its end: the drill did not stop in it or before it."""
-    return not end.stopped or m.stopped_in not in (None, Phase.SWEEP, Phase.STACK_START, Phase.BASELINE)
+    return not end.stopped or m.stopped_in not in (
+        None,
+        Phase.SWEEP,
+        Phase.STACK_START,
+        Phase.WARMUP,
+        Phase.BASELINE,
+    )
 
 
 def judge(m: Measurements, objectives: Objectives, end: DrillEnd | None = None) -> list[Verdict]:
@@ -834,7 +856,14 @@ def _baseline(m: Measurements, end: DrillEnd) -> Verdict:
     elif ok:
         message = "steady state held before the fault"
     else:
+        said = "; ".join(f"{n}x {detail}" for detail, n in m.baseline_problems[:3])
         message = f"steady state did not hold before the fault: {m.baseline_failures} probe(s) failed"
+        message += f" ({said})" if said else ""
+        if m.warmup is not None and m.warmup.get("settled") is False:
+            message += (
+                f"; before it, the system never answered {m.warmup.get('needed')} probes in a row in "
+                f"{seconds(round(float(m.warmup.get('waited_s') or 0) * NS_PER_S))} of warm-up"
+            )
     return _verdict("baseline", ok, measured, "every probe good", message)
 
 

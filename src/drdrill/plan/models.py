@@ -473,6 +473,13 @@ class StagingValues(PlanModel):
     recovery_bound: StagingDuration = Field(description="Bound on the measured automated recovery.")
     detection_window: StagingDuration = timedelta(seconds=2)
     steady_window: StagingDuration = timedelta(seconds=5)
+    warmup: StagingDuration = Field(
+        default=timedelta(seconds=30),
+        description=(
+            "After the replica reports healthy, how long the system may take to answer three probes in a row "
+            "before the baseline starts anyway (and judges what it sees)."
+        ),
+    )
     baseline: StagingDuration = Field(
         default=timedelta(seconds=5), description="At least one probe_interval, so a probe runs in it."
     )

@@ -239,6 +239,10 @@ class MeasurementsCard(CardModel):
     recovery_held_s: Seconds = None
     fault_held_s: Seconds = None
     baseline_probe_latency_s: Seconds = None
+    # Added within /2: how long the system took, once healthy, to answer probes in a row before the baseline,
+    # and whether it did within the plan's warm-up bound (None: a card from before the warm-up phase).
+    warmup_s: Seconds = None
+    warmup_settled: bool | None = None
     slow_probe_threshold_s: Seconds = None
     probes: int
     failed_probes: int

@@ -107,6 +107,8 @@ def _measurements(m: Measurements, objectives: Objectives, end: DrillEnd) -> Mea
         recovery_held_s=_s(m.recovery_held_ns),
         fault_held_s=_s(m.fault_held_ns),
         baseline_probe_latency_s=_s(m.baseline_latency_ns),
+        warmup_s=None if m.warmup is None else m.warmup.get("waited_s"),
+        warmup_settled=None if m.warmup is None else m.warmup.get("settled"),
         slow_probe_threshold_s=_s(m.slow_after_ns),
         probes=m.probes,
         failed_probes=m.failed_probes,

@@ -139,7 +139,7 @@ def _close_problem(what: str, exc: BaseException) -> str:
 def _observation_budget_s(ctx: DrillContext) -> float:
     s = ctx.scenario.staging
     return (
-        s.baseline + s.recovery_bound + s.steady_window + s.probe_timeout * 2 + s.drain_timeout
+        s.warmup + s.baseline + s.recovery_bound + s.steady_window + s.probe_timeout * 2 + s.drain_timeout
     ).total_seconds()
 
 

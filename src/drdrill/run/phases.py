@@ -1,6 +1,6 @@
 """The phases of a drill between preflight and teardown, each a small function of the drill's context.
 
-    sweep -> stack-start (run/connect.py) -> baseline -> fault (inject, recovery steps, hold, revert) -> drain -> final-read
+    sweep -> stack-start (run/connect.py) -> warm-up (run/warmup.py) -> baseline -> fault (inject, recovery steps, hold, revert) -> drain -> final-read
 
 Whoever acquires or applies something pushes its undo; the fault and drain phases release what they undo on
 the normal path. Each phase is journalled by the runner, which treats its outcome as a value.
@@ -63,8 +63,10 @@ def baseline(ctx: DrillContext) -> None:
     share = ctx.settings.fault_phase
     if share is None:
         share = random.Random(ctx.settings.run_id).random()
+    start_ns = ctx.clock.monotonic_ns()
     ctx.wait(s.baseline.total_seconds() + share * s.probe_interval.total_seconds())
-    probes = probe_results(ctx.journal.events())
+    # the baseline's own probes (the warm-up's failed ones judged nothing): the rule the verdict reads
+    probes = [p for p in probe_results(ctx.journal.events()) if p.invoke_ns >= start_ns]
     ctx.steady_before_fault = bool(probes) and all(p.ok for p in probes)
     if not ctx.steady_before_fault:
         ctx.journal.record(

@@ -260,7 +260,7 @@ def test_a_drill_that_skipped_the_fault_fails_its_baseline_and_judges_nothing_el
     )
 
     assert messages(d, DrillEnd("completed")) == [
-        ("fail", "steady state did not hold before the fault: 1 probe(s) failed"),
+        ("fail", "steady state did not hold before the fault: 1 probe(s) failed (1x probe)"),
         *[("unknown", why)] * 5,
     ]
 

@@ -256,7 +256,7 @@ def test_summary_of_a_drill_stopped_before_the_fault_says_no_fault_was_applied(t
         "stopped before the fault)"
     )
     assert [line for line in lines if line.startswith("  [")] == [
-        "  [FAIL] baseline: steady state did not hold before the fault: 3 probe(s) failed",
+        "  [FAIL] baseline: steady state did not hold before the fault: 3 probe(s) failed (3x probe)",
         f"  [UNKNOWN] recovery_bound: {why}",
         f"  [UNKNOWN] projected_rto: {why}",
         f"  [UNKNOWN] rpo: {why}",
