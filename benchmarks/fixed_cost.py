@@ -3,7 +3,7 @@
 A drill's fixed cost is its wall time less what the scenario itself waits for: the baseline it declares, the
 time the fault is held, and the drain (the system's own fail-back and catching up). drdrill runs as a user runs
 it, ``pytest --drill=provider-outage`` in a process of its own, warm images; its journal and scorecard give the
-split: pytest start (until the set-up checks), the set-up checks (preflight), the sweep and the stack start,
+split: pytest start (until the set-up checks), the set-up checks (preflight), the sweep, the stack start, the warm-up,
 each phase's overrun beyond its setting (the baseline beyond its wait, the fault beyond its hold), the final
 read, the teardown, and the report and exit.
 
@@ -49,6 +49,7 @@ PARTS = (
     "set-up checks",
     "sweep",
     "stack start",
+    "warm-up",
     "baseline overrun",
     "fault overrun",
     "final read",
@@ -113,6 +114,7 @@ def drdrill_run(report_dir: Path) -> dict[str, float]:
         "set-up checks": (preflight[1] - preflight[0]) / S,
         "sweep": took("sweep"),
         "stack start": took("stack-start"),
+        "warm-up": took("warm-up") if "warm-up" in spans else 0.0,  # until three good probes in a row
         "baseline overrun": took("baseline") - baseline_wait / S,
         "fault overrun": took("fault") - hold / S,
         "final read": took("final-read"),

@@ -86,6 +86,24 @@ def read_compose(path: Path, within: Path | None = None) -> ComposeFile:
         )
     except FileRefusedError as exc:
         raise ComposeError(exc.reason) from None
+    key = (str(path), raw)
+    found = _READ.get(key)
+    if found is None:
+        found = _parse(path, raw)
+        if len(_READ) >= _READ_KEPT:
+            _READ.pop(next(iter(_READ)))
+        _READ[key] = found
+    return found
+
+
+# Files read, by path and exact content: a plan's scenarios each check the same compose file (sixteen parses of
+# one file cost a second or two of every drill's start); a file changed on disk is read again. ComposeFile is
+# frozen and nothing writes into its parsed tree.
+_READ: dict[tuple[str, bytes], ComposeFile] = {}
+_READ_KEPT = 8
+
+
+def _parse(path: Path, raw: bytes) -> ComposeFile:
     doc = parse_yaml(path, raw)
     if isinstance(doc, PlanIssue):
         raise ComposeError("does not parse", [doc])

@@ -334,3 +334,16 @@ def test_reader_refuses_an_extends_loop(tmp_path: Path) -> None:
 def test_ports_are_shown_as_ranges() -> None:
     assert format_ports(frozenset({9002, 8080, 9000, 9001, 22})) == "22, 8080, 9000-9002"
     assert format_ports(frozenset()) == "none"
+
+
+def test_a_compose_file_is_parsed_once_per_content_and_again_once_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_text("services:\n  api: {image: example/api:local}\n")
+    first = read_compose(path)
+    assert read_compose(path) is first  # every scenario of a plan reads the same file: one parse
+    path.write_text("services:\n  api: {image: example/api:local}\n  db: {image: example/db:local}\n")
+    changed = read_compose(path)
+    assert changed is not first and sorted(changed.services) == ["api", "db"]
+    path.write_text("services: [api]\n")
+    with pytest.raises(ComposeError, match="no `services` mapping"):
+        read_compose(path)  # a file that broke since is refused, never answered from what it was
