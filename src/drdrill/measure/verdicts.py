@@ -166,12 +166,10 @@ class Measurements:
     leaks: tuple[LeakResult, ...] = ()  # each leaked secret's uses by drdrill, and what every place answered
     workload: WorkloadFigures | None = None  # whether the writes kept their schedule (None: no workload ran)
     host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
-    baseline_problems: tuple[
-        tuple[str, int], ...
-    ] = ()  # what the failed baseline probes said, most common first
-    warmup: Mapping[str, Any] | None = (
-        None  # the warm-up note: settled, waited_s, streak (None: none journalled)
-    )
+    # what the failed baseline probes said, each answer with its count, most common first
+    baseline_problems: tuple[tuple[str, int], ...] = ()
+    # the warm-up note: settled, waited_s, streak, needed (None: none journalled)
+    warmup: Mapping[str, Any] | None = None
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""

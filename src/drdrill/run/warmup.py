@@ -9,7 +9,7 @@ second case the baseline goes on and judges what it sees, and the journal says t
 
 from __future__ import annotations
 
-from drdrill.journal import WARMUP, Kind, Type
+from drdrill.journal import WARMUP, Event, Kind, Type
 from drdrill.measure.timeline import probe_results
 from drdrill.run.context import DrillContext
 from drdrill.units import NS_PER_S, ns
@@ -33,8 +33,15 @@ def warm_up(ctx: DrillContext) -> None:
     start_ns = ctx.clock.monotonic_ns()
     bound_ns = start_ns + ns(s.warmup)
     poll_s = min(s.probe_interval.total_seconds(), 0.1)
+    # Each poll reads only the events recorded since the last one, as the hold does, and keeps the probes'
+    # (a few a second): the workload's writes, hundreds a second, are never read twice.
+    probes: list[Event] = []
+    seen = 0
     while True:
-        oks = [p.ok for p in probe_results(ctx.journal.events())]
+        fresh = ctx.journal.since(seen)
+        seen += len(fresh)
+        probes += [e for e in fresh if e.kind is Kind.PROBE]
+        oks = [p.ok for p in probe_results(probes)]
         streak = warm_streak(oks)
         now = ctx.clock.monotonic_ns()
         if streak >= WARM_STREAK or now >= bound_ns:
