@@ -121,9 +121,18 @@ def test_security_breach_the_leaked_key_is_refused_everywhere_after_rotation_and
     steps = [(s["action"], s["outcome"]) for s in card["steps"] if s["automated"]]
     assert (
         steps
-        == [("wait_until", "ok"), ("http", "ok"), ("http", "ok"), ("http", "ok"), ("http", "ok")]
+        == [
+            ("wait_until", "ok"),
+            ("http", "ok"),
+            ("wait_until", "ok"),
+            ("http", "ok"),
+            ("http", "ok"),
+            ("http", "ok"),
+        ]
         + [("wait_until", "ok")] * 2
     )
+    # the plan waits until the hold took effect, so the mode it expects is seen whatever the host's speed
+    assert "reduced-accuracy" in signal_values(card, "mode")
     # the new key works: the worker labels on the primary again (its failover signal back to primary)
     assert signal_values(card, "failover")[-1] == "primary"
     assert m["ledger"]["lost"] == 0 and m["ledger"]["acknowledged"] > 0  # no acknowledged claim lost

@@ -9,7 +9,8 @@ judged against the plan's communication protocol at staging time scale. Pure: ev
 - Each stage's deadline runs from the instant the plan names: detection (the earlier of the system's own alert
   and drdrill's probes: the client's clock starts when the failure could be known), or restoration (drdrill's
   measured recovery). Updates: no gap between two notices, from the first notice to the resolution, longer than
-  the cadence. A stage never sent is missed once its deadline passed within the drill; not judged otherwise.
+  the cadence. A stage never sent is missed once its deadline passed within the drill; not judged otherwise. An
+  initial assessment is not owed when the resolution notice was sent before it was due.
   Restoration is full operation back: a system that failed over is restored when it fails back.
 """
 
@@ -237,6 +238,25 @@ def _judge_stage(
         )
     due = start + rule.deadline_ns
     sent = next((m for m in messages if m.role == NOTICE and m.stage == rule.stage and m.at_ns >= 0), None)
+    if sent is None and rule.stage == "initial_assessment":
+        # An incident resolved before its assessment was due owes no assessment: the resolution notice says what
+        # happened and what was done, which is what the assessment would have said, and more.
+        resolved = next(
+            (m for m in messages if m.role == NOTICE and m.stage == "resolution" and 0 <= m.at_ns <= due),
+            None,
+        )
+        if resolved is not None:
+            return StageResult(
+                rule.stage,
+                "pass",
+                "resolved before due",
+                objective,
+                f"{label} not needed: the resolution notice came {seconds(max(0, resolved.at_ns - start))} after "
+                f"{start_words}, before the {label} was due ({seconds(rule.deadline_ns)})",
+                rule.deadline_ns,
+                None,
+                due,
+            )
     if sent is None:
         if end < due:
             return StageResult(

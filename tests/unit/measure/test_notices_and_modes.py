@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from drdrill.clock import FakeClock
 from drdrill.journal import ALERT, MODE, NOTICE, PREVIOUS_POLL, RECEIVED, Event, Journal, Kind, Type
 from drdrill.measure.modes import ModeObjectives, judge_modes, mode_report
@@ -149,6 +151,46 @@ def test_a_late_a_missing_and_a_badly_worded_notice_fail_naming_the_stage_and_th
         "(RTO 4 hours); the notice at 6.20 s: first notice uses internal jargon ('label-worker'); say what it "
         "means to the client"
     )
+
+
+@pytest.mark.parametrize(
+    ("resolved_at", "expected"),
+    [
+        # detection 1.2 s, assessment due 6.00 s later: at 7.20 s into the fault
+        (
+            3.0,
+            (
+                "pass",
+                "initial assessment not needed: the resolution notice came 1.80 s after detection by drdrill's "
+                "probes, before the initial assessment was due (6.00 s)",
+            ),
+        ),
+        (
+            7.5,
+            (
+                "fail",
+                "initial assessment never sent: it was due 6.00 s after detection by drdrill's probes (at 7.20 s "
+                "into the fault)",
+            ),
+        ),
+    ],
+)
+def test_a_resolution_before_the_assessment_was_due_takes_its_place_and_one_after_does_not(
+    resolved_at: float, expected: tuple[str, str]
+) -> None:
+    events = [
+        message(2.0, NOTICE, "We have detected a problem affecting claims. Our team is investigating now."),
+        message(
+            resolved_at,
+            NOTICE,
+            "Claims is back to normal operation. Summary of what happened and what we did: switched back.",
+        ),
+        end(20.0),
+    ]
+    comm = communication(events, RULES, T0, probe_detect_ns=s(1.2), recovered_ns=s(2.5))
+    assert [m.stage for m in comm.notices] == ["first_notice", "resolution"]
+    by_stage = {r.stage: r for r in comm.stages}
+    assert (by_stage["initial_assessment"].outcome, by_stage["initial_assessment"].message) == expected
 
 
 def test_a_deadline_still_ahead_when_the_drill_ended_is_not_judged_and_no_detection_no_clock() -> None:
