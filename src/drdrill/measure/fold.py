@@ -2,25 +2,25 @@
 
 A drill at a thousand writes a second journals millions of events. Measuring re-paired them for each figure
 (the probes, the samples, the ledger) from a list of :class:`~drdrill.journal.Event` objects; here one pass
-pairs each operation (Jepsen's invoke with its completion) as it streams by and keeps only what the figures
-read: the probes and the links' probes as samples (there are few), the writes as parallel arrays of invocation
-and completion times (there are many: a sample object is made only for the writes the fault window judges),
-the ledger's sets of unit ids (each id stored once), each write's start and start lag, and the rare events
-(phases, faults, signals, steps, replica events, notes) as they are.
+pairs each operation (Jepsen's invoke with its completion) as it streams by, holding only the operations in
+flight, and keeps only what the figures read: the probes and the links' probes as samples (there are few), the
+writes as parallel arrays of invocation and completion times (there are many: a sample object is made only for
+the writes the fault window judges), the ledger's sets of unit ids (each id stored once), each write's start
+and start lag, and the rare events (phases, faults, signals, steps, replica events, notes) as they are.
 
 :func:`fold` folds events in memory (a drill that just ran); :func:`fold_lines` streams the JSON lines of a
-journal file, decoded a batch at a time by msgspec into the few fields the fold reads, without an event per
-line. Both give the same :class:`Folded`, so the same scorecard. Pure: the caller opens the file.
+journal file, decoded a run of lines at a time by msgspec into the few fields the fold reads, without an event
+per line. Both give the same :class:`Folded`, so the same scorecard. Pure: the caller opens the file.
 """
 
 from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterable, KeysView
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress, repeat
-from operator import and_, attrgetter, eq, is_not, lt, not_, sub
+from operator import and_, attrgetter
 from typing import Any
 
 import msgspec
@@ -29,15 +29,19 @@ from drdrill.journal import DUE, FINAL_READ, LINK, SUBMIT, Event, Kind, Type
 from drdrill.measure.ledger import Ledger
 from drdrill.measure.timeline import PROBE_SOURCE, WRITE_SOURCE, Sample
 
-_COMPLETIONS = frozenset({Type.OK.value, Type.FAIL.value, Type.INFO.value})
-_TYPES = frozenset(t.value for t in Type)
-_CODE = {t.value: n for n, t in enumerate(Type)}  # a write event's type, as one byte in the fold's columns
-_COMPLETION_CODES = frozenset(_CODE[t] for t in _COMPLETIONS)
-_OP = Kind.OP.value
-_PROBE = Kind.PROBE.value
-_INVOKE = Type.INVOKE.value
-_OK = Type.OK.value
+_COMPLETIONS = frozenset({Type.OK, Type.FAIL, Type.INFO})
+_CODE = {t: n for n, t in enumerate(Type)}  # a write's completion type, as one byte in the per-unit columns
+_OP, _PROBE, _INVOKE, _OK = Kind.OP, Kind.PROBE, Type.INVOKE, Type.OK
+_OK_CODE = _CODE[_OK]  # the common case, without hashing an enum member (Enum.__hash__ runs in Python)
 _READ_LISTS = ("held", "done")  # a final read's lists of units, which the ledger keeps instead
+
+
+class _Index(dict[str, int]):
+    """Each unit id seen, numbered in the order first seen; the first copy of an id is the one kept."""
+
+    def __missing__(self, unit: str) -> int:
+        number = self[unit] = len(self)
+        return number
 
 
 @dataclass(frozen=True)
@@ -89,14 +93,21 @@ class Folded:
 
 
 class _Folder:
-    """The one pass. Writes go into columns in journal order (each unit id kept once) and are paired when the
-    journal ends (:meth:`_pair_writes`); probes are paired as they come; the rest is kept as it is."""
+    """The one pass, in journal order. A write's invoke waits in a small map of the writes in flight until its
+    completion pairs with it (Jepsen's pairing: a later invoke of the same unit replaces it), so the pass costs
+    the same for every write however long the journal; each unit id is numbered once and its state (invoked,
+    its last completion, when it was last acknowledged) kept in columns by that number. Probes are paired as
+    they come; the rest is kept as it is."""
 
     def __init__(self) -> None:
-        self.units: dict[str, str] = {}  # every unit id seen, mapped to the one copy kept
-        self.codes = array("b")  # each write event's type (_CODE), in journal order
-        self.values: list[str] = []  # each write event's unit
-        self.times = array("q")  # each write event's time
+        self.index = _Index()  # every unit id seen, numbered
+        self.in_flight: dict[str, int] = {}  # the units invoked and not yet completed -> their number
+        self.invoked_at = array("q")  # by unit number: when it was last invoked
+        self.attempted = bytearray()  # by unit number: 1 once it was invoked
+        self.last = array("b")  # by unit number: the code (_CODE) of its last completion, -1 for none
+        self.acked = bytearray()  # by unit number: 1 once it was acknowledged
+        self.acked_at = array("q")  # by unit number: when it was last acknowledged
+        self.samples = WriteSamples()
         self.starts = array("q")  # when each write was invoked, in journal order
         self.lags = array("q")  # how late each write that says when it was due started
         self.pending_probes: dict[str, int] = {}
@@ -110,30 +121,80 @@ class _Folder:
         self.held: frozenset[str] = frozenset()
         self.done: frozenset[str] = frozenset()
 
-    def write(self, type_: str, unit: str, t_ns: int, due_ns: int | None = None) -> None:
-        """A workload write's invoke (with when it was due, if the journal says) or completion."""
-        self.codes.append(_CODE[type_])
-        self.values.append(self.units.setdefault(unit, unit))
-        self.times.append(t_ns)
-        if type_ == _INVOKE:
-            self.starts.append(t_ns)
-            if due_ns is not None:
-                self.lags.append(t_ns - due_ns)
+    def _reserve(self, more: int) -> None:
+        """Room in the per-unit columns for ``more`` units beyond those numbered (a batch numbers at most as
+        many as it has events)."""
+        short = len(self.index) + more - len(self.last)
+        if short > 0:
+            self.invoked_at.extend(repeat(0, short))
+            self.attempted.extend(bytes(short))
+            self.last.extend(repeat(-1, short))
+            self.acked.extend(bytes(short))
+            self.acked_at.extend(repeat(0, short))
 
-    def writes(self, types: list[str], units: list[str], times: list[int], dues: list[int | None]) -> None:
-        """Many writes at once, in journal order (a batch of lines): :meth:`write` for each, without a call
-        per write."""
-        codes = list(map(_CODE.__getitem__, types))
-        self.codes.extend(codes)
-        self.values.extend(map(self.units.setdefault, units, units))
-        self.times.extend(times)
-        invokes = list(map(eq, codes, repeat(_CODE[_INVOKE])))
-        self.starts.extend(compress(times, invokes))
-        due = list(map(and_, invokes, map(is_not, dues, repeat(None))))
-        self.lags.extend(map(sub, compress(times, due), compress(dues, due)))
+    def records(
+        self, records: Sequence[Any], due_of: Callable[[Any], int | None], whole: Callable[[int, Any], Event]
+    ) -> None:
+        """Fold a run of events in journal order: the journal's events, or a file's lines decoded as
+        :class:`_Line`. Writes and good probes are read from the record's fields (``due_of``: a write invoke's
+        due time); any other record is taken whole, as an event (``whole``: from its position in the run)."""
+        self._reserve(len(records))
+        number, in_flight, pop = self.index.__getitem__, self.in_flight, self.in_flight.pop
+        invoked_at, attempted, last, acked, acked_at = (
+            self.invoked_at,
+            self.attempted,
+            self.last,
+            self.acked,
+            self.acked_at,
+        )
+        start, lag = self.starts.append, self.lags.append
+        paired_invoke = self.samples.invoke_ns.append
+        paired_complete = self.samples.complete_ns.append
+        paired_ok = self.samples.ok.append
+        code = _CODE.__getitem__
+        for position, record in enumerate(records):
+            kind, type_ = record.kind, record.type
+            if kind is _OP:
+                unit = record.value
+                if record.name != SUBMIT or unit is None:
+                    continue  # not a write of the workload: nothing measures it
+                t_ns = record.t_ns
+                if type_ is _INVOKE:
+                    n = in_flight[unit] = number(unit)
+                    invoked_at[n] = t_ns
+                    attempted[n] = 1
+                    start(t_ns)
+                    due = due_of(record)
+                    if due is not None:
+                        lag(t_ns - due)
+                    continue
+                if type_ in _COMPLETIONS and unit in in_flight:
+                    n = pop(unit)
+                    paired_invoke(invoked_at[n])
+                    paired_complete(t_ns)
+                    paired_ok(type_ is _OK)
+                else:
+                    n = number(unit)
+                if type_ is _OK:
+                    last[n] = _OK_CODE
+                    acked[n] = 1
+                    acked_at[n] = t_ns
+                else:
+                    last[n] = code(type_)
+            elif kind is _PROBE and (type_ is _INVOKE or type_ is _OK):
+                self.probe(type_, record.name, record.process, record.value, record.t_ns)
+            else:
+                event = whole(position, record)
+                if event.kind is _PROBE:  # a failed probe: what it said, read whole
+                    detail = event.data.get("detail") if event.type in _COMPLETIONS - {_OK} else ""
+                    self.probe(
+                        event.type, event.name, event.process, event.value, event.t_ns, str(detail or "")
+                    )
+                elif event.kind is not _OP:
+                    self.other(event)
 
     def probe(
-        self, type_: str, name: str, process: str | None, value: str | None, t_ns: int, detail: str = ""
+        self, type_: Type, name: str, process: str | None, value: str | None, t_ns: int, detail: str = ""
     ) -> None:
         """A probe's invoke or completion: the steady-state probe, or a link's (``value``: its component);
         ``detail``: what a failed one said (the verdicts quote it)."""
@@ -152,12 +213,12 @@ class _Folder:
 
     @staticmethod
     def _pair(
-        pending: dict[str, int], found: list[Sample], type_: str, key: str, t_ns: int, detail: str
+        pending: dict[str, int], found: list[Sample], type_: Type, key: str, t_ns: int, detail: str
     ) -> None:
-        if type_ == _INVOKE:
+        if type_ is _INVOKE:
             pending[key] = t_ns
         elif type_ in _COMPLETIONS and key in pending:
-            found.append(Sample(pending.pop(key), t_ns, type_ == _OK, detail, source=PROBE_SOURCE))
+            found.append(Sample(pending.pop(key), t_ns, type_ is _OK, detail, source=PROBE_SOURCE))
 
     def other(self, event: Event) -> None:
         """Any other event, kept as it is; the final read feeds the ledger, and is kept without its lists of
@@ -165,115 +226,58 @@ class _Folder:
         if event.kind is Kind.READ and event.name == FINAL_READ:
             if event.type is Type.OK:
                 self.read_done, self.read_failure = True, None
-                units = self.units.get
-                self.held = frozenset(map(units, held := list(map(str, event.data.get("held", []))), held))
-                self.done = frozenset(map(units, done := list(map(str, event.data.get("done", []))), done))
+                self.held = self._known(event.data.get("held", []))
+                self.done = self._known(event.data.get("done", []))
             elif event.type in (Type.FAIL, Type.INFO):  # an invocation alone is a read still in flight
                 self.read_failure = str(event.data.get("why", "the final read failed"))
             kept = {key: value for key, value in event.data.items() if key not in _READ_LISTS}
             event = replace(event, data=kept)
         self.events.append(event)
 
-    def event(self, event: Event) -> None:
-        """One event of an in-memory journal."""
-        if event.kind is Kind.OP and event.name == SUBMIT and event.value is not None:
-            due = event.data.get(DUE) if event.type is Type.INVOKE else None
-            self.write(event.type.value, event.value, event.t_ns, due if type(due) is int else None)
-        elif event.kind is Kind.PROBE:
-            detail = (
-                ""
-                if event.type is not Type.FAIL and event.type is not Type.INFO
-                else event.data.get("detail")
-            )
-            self.probe(
-                event.type.value, event.name, event.process, event.value, event.t_ns, str(detail or "")
-            )
-        elif event.kind is not Kind.OP:
-            self.other(event)
+    def _known(self, units: Iterable[object]) -> frozenset[str]:
+        """Units of the final read, each as the one copy of its id the fold keeps (a unit never written is
+        numbered too: it is the store's own)."""
+        index = self.index
+        numbers = array("q", map(index.__getitem__, map(str, units)))
+        listed = bytearray(len(index))
+        for n in numbers:
+            listed[n] = 1
+        # in the order numbered, not the read's: the set is built from ids side by side in memory
+        return frozenset(compress(index, listed))
 
-    def _pair_writes(self) -> _Writes:
-        """The writes paired invoke -> completion as one pass in journal order pairs them (see
-        :meth:`_pair_in_order`), and the ledger's sets. Done with whole columns at once when each unit is
-        invoked at most once and completed at most once (a drill's journal): then a completion pairs exactly
-        when its unit's invoke came before it."""
-        codes, values, times = self.codes, self.values, self.times
-        is_invoke = list(map(eq, codes, repeat(_CODE[_INVOKE])))
-        is_other = list(map(not_, is_invoke))
-        end = len(codes)
-        invoked_at = dict(zip(compress(values, is_invoke), compress(range(end), is_invoke), strict=True))
-        completed = list(compress(values, is_other))
-        types = array("b", compress(codes, is_other))
-        last = dict(zip(completed, types, strict=True))
-        if len(invoked_at) != sum(is_invoke) or len(last) != len(completed):
-            return self._pair_in_order()
-        at = array("q", compress(times, is_other))
-        before = map(lt, map(invoked_at.get, completed, repeat(end)), compress(range(end), is_other))
-        paired = list(map(and_, before, map(_COMPLETION_CODES.__contains__, types)))
-        samples = WriteSamples(
-            array("q", map(times.__getitem__, map(invoked_at.__getitem__, compress(completed, paired)))),
-            array("q", compress(at, paired)),
-            bytearray(map(eq, compress(types, paired), repeat(_CODE[_OK]))),
-        )
+    def _writes(self) -> _Writes:
+        """The ledger's sets of units, from the per-unit columns: each unit's last completion says which set
+        it is in; a unit invoked and never completed is indeterminate."""
+        count = len(self.index)
+        ids = list(self.index)
+        attempted, acked = self.attempted[:count], self.acked[:count]
+        last = self.last[:count].tobytes()
 
-        def of_type(name: str) -> list[bool]:
-            return list(map(eq, types, repeat(_CODE[name])))
+        def last_was(code: int) -> bytes:
+            """A mask of the units whose last completion has this code (-1: none)."""
+            return last.translate(bytes(int(b == code % 256) for b in range(256)))
 
-        ok, failed, info = of_type(_OK), of_type(Type.FAIL.value), of_type(Type.INFO.value)
+        never = bytes(map(and_, attempted, last_was(-1)))
         return _Writes(
-            samples,
-            attempted=frozenset(invoked_at),
-            acknowledged=frozenset(compress(completed, ok)),
-            failed=frozenset(compress(completed, failed)),
-            info=frozenset(compress(completed, info)),
-            completed=last.keys(),
-            ack_ns=dict(zip(compress(completed, ok), compress(at, ok), strict=True)),
-        )
-
-    def _pair_in_order(self) -> _Writes:
-        """:meth:`_pair_writes` event by event: an invoke waits for its unit's next completion (a later invoke
-        of the same unit replaces it); any event but an invoke is the unit's last completion so far."""
-        samples = WriteSamples()
-        pending: dict[str, int] = {}
-        attempted: set[str] = set()
-        last: dict[str, int] = {}
-        ack_ns: dict[str, int] = {}
-        invoke, ok = _CODE[_INVOKE], _CODE[_OK]
-        for code, unit, t_ns in zip(self.codes, self.values, self.times, strict=True):
-            if code == invoke:
-                pending[unit] = t_ns
-                attempted.add(unit)
-                continue
-            last[unit] = code
-            if code == ok:
-                ack_ns[unit] = t_ns
-            if code in _COMPLETION_CODES and unit in pending:
-                samples.invoke_ns.append(pending.pop(unit))
-                samples.complete_ns.append(t_ns)
-                samples.ok.append(code == ok)
-
-        def with_type(name: str) -> frozenset[str]:
-            return frozenset(unit for unit, code in last.items() if code == _CODE[name])
-
-        return _Writes(
-            samples,
-            attempted=frozenset(attempted),
-            acknowledged=with_type(_OK),
-            failed=with_type(Type.FAIL.value),
-            info=with_type(Type.INFO.value),
-            completed=last.keys(),
-            ack_ns=ack_ns,
+            self.samples,
+            attempted=frozenset(compress(ids, attempted)),
+            acknowledged=frozenset(compress(ids, last_was(_OK_CODE))),
+            failed=frozenset(compress(ids, last_was(_CODE[Type.FAIL]))),
+            info=frozenset(compress(ids, last_was(_CODE[Type.INFO]))),
+            never_completed=frozenset(compress(ids, never)),
+            ack_ns=dict(zip(compress(ids, acked), compress(self.acked_at, acked), strict=False)),
         )
 
     def folded(self) -> Folded:
         self.probes.sort(key=lambda s: s.invoke_ns)
         for samples in self.links.values():
             samples.sort(key=lambda s: s.invoke_ns)
-        writes = self._pair_writes()
+        writes = self._writes()
         ledger = Ledger(
             attempted=writes.attempted,
             acknowledged=writes.acknowledged,
             failed=writes.failed,
-            indeterminate=writes.info | (writes.attempted - writes.completed),
+            indeterminate=writes.info | writes.never_completed,
             read=self.held - self.probe_ids,
             processed=self.done - self.probe_ids,
             read_done=self.read_done,
@@ -302,16 +306,24 @@ class _Writes:
     acknowledged: frozenset[str]
     failed: frozenset[str]
     info: frozenset[str]
-    completed: KeysView[str]  # every unit that has a completion
+    never_completed: frozenset[str]  # every unit invoked that has no completion
     ack_ns: dict[str, int]  # when each unit was (last) acknowledged
 
 
 def fold(events: Iterable[Event]) -> Folded:
     """Fold a journal held in memory (the events of a drill that just ran)."""
     folder = _Folder()
-    for event in events:
-        folder.event(event)
+    folder.records(list(events), _event_due, _as_is)
     return folder.folded()
+
+
+def _event_due(event: Event) -> int | None:
+    due = event.data.get(DUE)
+    return due if type(due) is int else None
+
+
+def _as_is(_: int, event: Event) -> Event:
+    return event
 
 
 class JournalLineError(ValueError):
@@ -326,11 +338,13 @@ class _Due(msgspec.Struct, frozen=True, gc=False):
 
 class _Line(msgspec.Struct, gc=False):
     """A journal line as the fold reads it (every event but the rare ones kept whole, which are read again in
-    full). Not tracked by the garbage collector: a batch makes thousands, and they hold no cycle."""
+    full). The kind and the type are decoded as the journal's enums (no string made per line; a line with
+    another kind or type is no event, and its run is read line by line). Not tracked by the garbage
+    collector: a run makes thousands, and they hold no cycle."""
 
     t_ns: int
-    kind: str
-    type: str
+    kind: Kind
+    type: Type
     name: str
     process: str | None = None
     value: str | None = None
@@ -338,14 +352,7 @@ class _Line(msgspec.Struct, gc=False):
 
 
 _LINES = msgspec.json.Decoder(_Line)
-_IS_WRITE = attrgetter("kind", "name")
-_WRITE = (_OP, SUBMIT)
-_TYPE, _VALUE, _T_NS, _DUE_NS = (
-    attrgetter("type"),
-    attrgetter("value"),
-    attrgetter("t_ns"),
-    attrgetter("data.due_ns"),
-)
+_LINE_DUE = attrgetter("data.due_ns")
 BATCH = 8192  # lines decoded at once
 
 
@@ -398,53 +405,27 @@ def _joined(batch: list[str | bytes]) -> bytes:
 
 def _fold_block(folder: _Folder, text: bytes, first: int) -> int:
     """Fold the lines of ``text``, the first of them line number ``first``; the number of the line after."""
-    lines = text.split(b"\n")
-    after = first + len(lines) - (lines[-1] == b"")
+    after = first + text.count(b"\n") + (not text.endswith(b"\n"))
     try:
         decoded = _LINES.decode_lines(text)
     except msgspec.MsgspecError:  # not as the journal writes it: read as JSON, line by line
-        for number, line in enumerate(lines, start=first):
-            if line.strip():
-                folder.event(_event(line, number))
+        events = [_event(line, number) for number, line in _numbered(text, first)]
+        folder.records(events, _event_due, _as_is)
         return after
-    # The writes (nearly every line of a large journal) at once; then the rest, in order. Writes only ever pair
-    # with writes, so the two need not interleave.
-    is_write = list(
-        map(
-            all,
-            zip(
-                map(eq, map(_IS_WRITE, decoded), repeat(_WRITE)),
-                map(is_not, map(_VALUE, decoded), repeat(None)),
-                map(_TYPES.__contains__, map(_TYPE, decoded)),
-                strict=True,
-            ),
-        )
-    )
-    writes = list(compress(decoded, is_write))
-    folder.writes(
-        list(map(_TYPE, writes)),
-        list(map(_VALUE, writes)),
-        list(map(_T_NS, writes)),
-        list(map(_DUE_NS, writes)),
-    )
-    numbered: list[tuple[int, bytes]] | None = None
-    for i in compress(range(len(decoded)), map(not_, is_write)):
-        s = decoded[i]
-        if s.type in _TYPES:
-            if s.kind == _PROBE and s.type in (_INVOKE, _OK):  # a failed probe is read whole: what it said
-                folder.probe(s.type, s.name, s.process, s.value, s.t_ns)
-                continue
-            if s.kind == _OP:  # not a write of the workload: nothing measures it
-                continue
-        # Any other event is read whole, as JSON (which also says why a kind or a type is none of the journal's).
-        if after - first == len(decoded):  # no blank line: the i-th line read is the i-th line
-            number, line = first + i, lines[i]
-        else:  # decode_lines skips blank lines
-            if numbered is None:
-                numbered = [(first + j, line) for j, line in enumerate(lines) if line.strip()]
-            number, line = numbered[i]
-        folder.event(_event(line, number))
+    numbered: list[tuple[int, bytes]] = []  # split only for a line read whole (few are)
+
+    def whole(position: int, _: _Line) -> Event:
+        if not numbered:
+            numbered.extend(_numbered(text, first))  # decode_lines skips blank lines: count them
+        return _event(numbered[position][1], numbered[position][0])
+
+    folder.records(decoded, _LINE_DUE, whole)
     return after
+
+
+def _numbered(text: bytes, first: int) -> list[tuple[int, bytes]]:
+    """The lines of ``text`` that are not blank, with their numbers."""
+    return [(number, line) for number, line in enumerate(text.split(b"\n"), start=first) if line.strip()]
 
 
 def _event(line: str | bytes, number: int) -> Event:
