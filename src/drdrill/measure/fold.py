@@ -118,8 +118,8 @@ class _Folder:
         self.events: list[Event] = []
         self.read_done = False
         self.read_failure: str | None = None
-        self.held: frozenset[str] = frozenset()
-        self.done: frozenset[str] = frozenset()
+        self.held = bytearray()  # by unit number: 1 when the final read says the system holds it
+        self.done = bytearray()  # by unit number: 1 when the final read says it was done
 
     def _reserve(self, more: int) -> None:
         """Room in the per-unit columns for ``more`` units beyond those numbered (a batch numbers at most as
@@ -234,22 +234,32 @@ class _Folder:
             event = replace(event, data=kept)
         self.events.append(event)
 
-    def _known(self, units: Iterable[object]) -> frozenset[str]:
-        """Units of the final read, each as the one copy of its id the fold keeps (a unit never written is
-        numbered too: it is the store's own)."""
+    def _known(self, units: Iterable[object]) -> bytearray:
+        """The units of the final read, as a mask by unit number (a unit never written is numbered too: it is
+        the store's own)."""
+        if isinstance(units, msgspec.Raw):  # a list still undecoded (see _final_read)
+            units = msgspec.json.decode(units)  # what json would have made of it, list or not
         index = self.index
         numbers = array("q", map(index.__getitem__, map(str, units)))
         listed = bytearray(len(index))
         for n in numbers:
             listed[n] = 1
-        # in the order numbered, not the read's: the set is built from ids side by side in memory
-        return frozenset(compress(index, listed))
+        return listed
 
-    def _writes(self) -> _Writes:
+    def _less_probes(self, listed: bytearray) -> bytearray:
+        """A final read's mask, as long as the units numbered, less the probes' own units (they check the
+        path, they are not workload)."""
+        listed = listed + bytes(len(self.index) - len(listed))
+        for process in self.probe_ids:
+            n = self.index.get(process)
+            if n is not None:
+                listed[n] = 0
+        return listed
+
+    def _writes(self, ids: list[str]) -> _Writes:
         """The ledger's sets of units, from the per-unit columns: each unit's last completion says which set
         it is in; a unit invoked and never completed is indeterminate."""
-        count = len(self.index)
-        ids = list(self.index)
+        count = len(ids)
         attempted, acked = self.attempted[:count], self.acked[:count]
         last = self.last[:count].tobytes()
 
@@ -272,14 +282,17 @@ class _Folder:
         self.probes.sort(key=lambda s: s.invoke_ns)
         for samples in self.links.values():
             samples.sort(key=lambda s: s.invoke_ns)
-        writes = self._writes()
+        held, done = self._less_probes(self.held), self._less_probes(self.done)
+        ids = list(self.index)
+        self.index = _Index()  # the ids live on in ``ids``; the map to their numbers is done with
+        writes = self._writes(ids)
         ledger = Ledger(
             attempted=writes.attempted,
             acknowledged=writes.acknowledged,
             failed=writes.failed,
             indeterminate=writes.info | writes.never_completed,
-            read=self.held - self.probe_ids,
-            processed=self.done - self.probe_ids,
+            read=frozenset(compress(ids, held)),  # in the order numbered, from ids side by side in memory
+            processed=frozenset(compress(ids, done)),
             read_done=self.read_done,
             ack_ns=writes.ack_ns,
             read_failure=self.read_failure if not self.read_done else None,
@@ -389,8 +402,12 @@ def fold_blocks(blocks: Iterable[bytes]) -> Folded:
         if cut < 0:
             rest += block
             continue
-        first = _fold_block(folder, rest + block[: cut + 1], first)
-        rest = block[cut + 1 :]
+        text, rest = (
+            rest + block[: cut + 1],
+            block[cut + 1 :],
+        )  # the old rest freed before the fold (a long line)
+        first = _fold_block(folder, text, first)
+        del text
     if rest:
         _fold_block(folder, rest, first)
     return folder.folded()
@@ -414,10 +431,13 @@ def _fold_block(folder: _Folder, text: bytes, first: int) -> int:
         return after
     numbered: list[tuple[int, bytes]] = []  # split only for a line read whole (few are)
 
-    def whole(position: int, _: _Line) -> Event:
+    def whole(position: int, record: _Line) -> Event:
         if not numbered:
             numbered.extend(_numbered(text, first))  # decode_lines skips blank lines: count them
-        return _event(numbered[position][1], numbered[position][0])
+        number, line = numbered[position]
+        if record.kind is Kind.READ and record.name == FINAL_READ:
+            return _final_read(line, number)
+        return _event(line, number)
 
     folder.records(decoded, _LINE_DUE, whole)
     return after
@@ -426,6 +446,27 @@ def _fold_block(folder: _Folder, text: bytes, first: int) -> int:
 def _numbered(text: bytes, first: int) -> list[tuple[int, bytes]]:
     """The lines of ``text`` that are not blank, with their numbers."""
     return [(number, line) for number, line in enumerate(text.split(b"\n"), start=first) if line.strip()]
+
+
+_RAW_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _final_read(line: bytes, number: int) -> Event:
+    """A final read's line, its lists of units left undecoded (:class:`msgspec.Raw`, a view of the line) for
+    the fold to decode one at a time: a million-unit read makes its strings one list at a time, not both at
+    once. Any line msgspec will not read so is read as JSON."""
+    try:
+        fields = _RAW_FIELDS.decode(line)
+        raw: dict[str, Any] = {
+            key: msgspec.json.decode(value) for key, value in fields.items() if key != "data"
+        }
+        data = _RAW_FIELDS.decode(fields.get("data", msgspec.Raw(b"{}")))
+        raw["data"] = {
+            key: value if key in _READ_LISTS else msgspec.json.decode(value) for key, value in data.items()
+        }
+        return Event.from_json(raw)
+    except (msgspec.MsgspecError, ValueError, KeyError, TypeError):
+        return _event(line, number)
 
 
 def _event(line: str | bytes, number: int) -> Event:

@@ -300,6 +300,26 @@ def test_a_line_msgspec_will_not_read_is_read_as_json_as_before() -> None:
     assert fold_lines(lines).writes.invoke_ns.tolist() == [5]
 
 
+def test_a_final_reads_lists_are_decoded_apart_and_a_line_msgspec_will_not_read_is_read_as_json() -> None:
+    write = [
+        '{"data": {"due_ns": 1}, "kind": "op", "name": "submit", "seq": 0, "t_ns": 1, "type": "invoke", '
+        '"utc": "u", "value": "a"}\n',
+        '{"kind": "op", "name": "submit", "seq": 1, "t_ns": 2, "type": "ok", "utc": "u", "value": "a"}\n',
+    ]
+    as_lists = '"detail": "2 listed", "done": ["a"], "held": ["a", "x"], "rows": 2'
+    for data in (as_lists, as_lists + ', "ratio": NaN', '"held": "ax", "done": []'):
+        # msgspec reads the first; NaN only JSON reads; a list that is not one reads as JSON makes it (characters)
+        line = f'{{"data": {{{data}}}, "kind": "read", "name": "final-read", "seq": 2, "t_ns": 3, "type": "ok", "utc": "u"}}\n'
+        lines = [*write, line]
+        events = read_journal(lines)
+        _same_fold(lines, events)
+        folded = fold_lines(lines)
+        assert folded.ledger.read == frozenset({"a", "x"})
+        (kept,) = [e for e in folded.events if e.name == FINAL_READ]
+        assert "held" not in kept.data and "done" not in kept.data
+        assert kept.data.get("rows") == (2 if "rows" in data else None)
+
+
 def test_a_line_that_is_no_event_is_named_by_its_number() -> None:
     good = json.dumps(Event(0, 1, "2026-01-01T00:00:00+00:00", Kind.NOTE, Type.INFO, "n").to_json())
     with pytest.raises(JournalLineError) as raised:
