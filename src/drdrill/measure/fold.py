@@ -30,6 +30,7 @@ from drdrill.measure.ledger import Ledger
 from drdrill.measure.timeline import PROBE_SOURCE, WRITE_SOURCE, Sample
 
 _COMPLETIONS = frozenset({Type.OK, Type.FAIL, Type.INFO})
+_FAILED = _COMPLETIONS - {Type.OK}  # a completion that says what went wrong
 _CODE = {t: n for n, t in enumerate(Type)}  # a write's completion type, as one byte in the per-unit columns
 _OP, _PROBE, _INVOKE, _OK = Kind.OP, Kind.PROBE, Type.INVOKE, Type.OK
 _OK_CODE = _CODE[_OK]  # the common case, without hashing an enum member (Enum.__hash__ runs in Python)
@@ -186,7 +187,7 @@ class _Folder:
             else:
                 event = whole(position, record)
                 if event.kind is _PROBE:  # a failed probe: what it said, read whole
-                    detail = event.data.get("detail") if event.type in _COMPLETIONS - {_OK} else ""
+                    detail = event.data.get("detail") if event.type in _FAILED else ""
                     self.probe(
                         event.type, event.name, event.process, event.value, event.t_ns, str(detail or "")
                     )
@@ -389,8 +390,8 @@ def fold_blocks(blocks: Iterable[bytes]) -> Folded:
     """Fold a journal file read in blocks of any size (``iter(partial(file.read, 1 << 22), b"")`` on a file
     opened in binary mode), as they stream by.
 
-    Each run of whole lines is decoded at once by msgspec into the few fields the fold reads, and its writes go
-    into the fold's columns at once; the rare events kept whole are decoded again in full, as JSON. Lines that
+    Each run of whole lines is decoded at once by msgspec into the few fields the fold reads, and folded in one
+    pass in journal order; the rare events kept whole are decoded again in full, as JSON. Lines that
     msgspec cannot decode as the journal writes them are read line by line as JSON instead, so a line reads the
     same either way, and a line that is no event is named by its number.
     """
@@ -402,10 +403,8 @@ def fold_blocks(blocks: Iterable[bytes]) -> Folded:
         if cut < 0:
             rest += block
             continue
-        text, rest = (
-            rest + block[: cut + 1],
-            block[cut + 1 :],
-        )  # the old rest freed before the fold (a long line)
+        # the old rest is freed before the fold: a long line (a final read) is not held twice
+        text, rest = rest + block[: cut + 1], block[cut + 1 :]
         first = _fold_block(folder, text, first)
         del text
     if rest:

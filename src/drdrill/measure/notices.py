@@ -237,15 +237,12 @@ def _judge_stage(
             rule.deadline_ns,
         )
     due = start + rule.deadline_ns
-    sent = next((m for m in messages if m.role == NOTICE and m.stage == rule.stage and m.at_ns >= 0), None)
+    sent = _first_notice_of(messages, rule.stage)
     if sent is None and rule.stage == "initial_assessment":
         # An incident resolved before its assessment was due owes no assessment: the resolution notice says what
         # happened and what was done, which is what the assessment would have said, and more.
-        resolved = next(
-            (m for m in messages if m.role == NOTICE and m.stage == "resolution" and 0 <= m.at_ns <= due),
-            None,
-        )
-        if resolved is not None:
+        resolved = _first_notice_of(messages, "resolution")
+        if resolved is not None and resolved.at_ns <= due:
             return StageResult(
                 rule.stage,
                 "pass",
@@ -302,6 +299,11 @@ def _judge_stage(
         sent.at_ns,
         due,
     )
+
+
+def _first_notice_of(messages: Sequence[Message], stage: str) -> Message | None:
+    """The first notice of ``stage`` sent since the fault started (messages are in time order)."""
+    return next((m for m in messages if m.role == NOTICE and m.stage == stage and m.at_ns >= 0), None)
 
 
 def _judge_updates(

@@ -90,7 +90,6 @@ class Workload(Observer):
         return self.ticks
 
     def start(self) -> None:
-        _COLLECTOR.enter()
         if isinstance(self.system, AsyncWrites):
             # The schedule runs on the event loop too: each write begins on the thread that fires its tick.
             self._events = self.clock.event_loop(self.thread_name)
@@ -107,6 +106,7 @@ class Workload(Observer):
             "mode": "async" if self.writes_async else "threads",
         }
         self.journal.record(Kind.NOTE, Type.START, WORKLOAD, data=schedule)
+        _COLLECTOR.enter()  # once started: a start that raised leaves nothing set aside for a stop to hand back
 
     def stop(self) -> None:
         """Start no more writes, wait for those in flight, and journal what could not start."""
