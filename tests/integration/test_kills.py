@@ -44,6 +44,20 @@ def slow_teardown_plan(plan_copy: Path, tmp_path: Path) -> Path:
     return plan_copy
 
 
+def _processes_naming(project: str) -> list[str]:
+    """Command lines of the processes that still run with ``project`` among their arguments."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[:1] if argv else []
+        except OSError:
+            continue
+        if project.encode() in argv and state != ["Z"]:
+            found.append(b" ".join(argv).decode(errors="replace"))
+    return found
+
+
 def _phase_started(name: str) -> str:
     return f'"kind": "phase", "name": "{name}"'  # its first event is the start (keys are sorted)
 
@@ -124,6 +138,8 @@ def test_after_a_sigkill_in_any_phase_the_next_sweep_removes_everything(
     messages: list[str] = []
     sweep_leftovers(docker_ready, messages.append)
     removed_dirs = sweep_run_dirs(temp, keep=temp / "none")
-    assert _run_objects(docker_ready, run_id) == []
+    assert _run_objects(docker_ready, run_id) == [], messages
+    # The compose command the drill had started is stopped too: it cannot create anything behind the sweep.
+    assert _processes_naming(f"drdrill-{run_id}") == [], messages
     assert list(temp.glob(f"drdrill-{run_id}-*")) == []
     assert any(name.startswith(f"drdrill-{run_id}-") for name in removed_dirs)

@@ -4,6 +4,7 @@ behind (found by label, since Ryuk cannot run without a registry)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -11,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -68,6 +70,7 @@ __all__ = [
     "LABEL_MANAGED",
     "LABEL_OWNER",
     "LABEL_RUN",
+    "OWNER_ENV",
     "Engine",
     "StagingStack",
     "check_compose",
@@ -79,6 +82,7 @@ __all__ = [
     "owner_tag",
     "remove_by_label",
     "resolve_engine",
+    "stop_orphaned_compose",
     "sweep_leftovers",
     "sweep_run_dirs",
 ]
@@ -111,6 +115,11 @@ def free_ports(count: int) -> list[int]:
 def owner_tag() -> str:
     """``host:pid`` of this process, written on every container it starts."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# Every compose command a drill runs carries its owner in this variable, so that a later run can tell a compose
+# that outlived its killed drill (a SIGKILL ends the drill, not the ``docker compose up`` it started).
+OWNER_ENV = "DRDRILL_OWNER"
 
 
 ALLOW_REMOTE_ENV = "DRDRILL_ALLOW_REMOTE_DOCKER"
@@ -298,7 +307,7 @@ class _ProjectCompose(DockerCompose):
             capture_output=True,
             check=True,
             cwd=context or str(self.context),
-            env={**os.environ, **self.secrets},
+            env={**os.environ, **self.secrets, OWNER_ENV: owner_tag()},
         )
 
 
@@ -1000,8 +1009,72 @@ def owner_gone(owner: str) -> bool:
     return False
 
 
+ORPHAN_EXIT_S = 5.0
+ORPHAN_SETTLE_S = 1.0  # after a compose was killed, the engine may still finish the request it had sent
+
+
+def orphaned_compose(proc: Path = Path("/proc")) -> dict[int, str]:
+    """The compose processes of drills whose owner is gone, by process id, each with its owner's tag.
+
+    A drill killed while ``docker compose up`` runs leaves that command running: left alone, it goes on creating
+    containers and networks after the next run's sweep has looked. Told apart by :data:`OWNER_ENV` in their
+    environment; processes that are not drdrill's, or that this user may not read, are left alone.
+    """
+    found: dict[int, str] = {}
+    marker = f"{OWNER_ENV}=".encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"compose" not in argv:
+                continue
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile, or not this user's
+        owner = next((v[len(marker) :].decode(errors="replace") for v in environ if v.startswith(marker)), "")
+        if owner and owner_gone(owner):
+            found[int(entry.name)] = owner
+    return found
+
+
+def stop_orphaned_compose(log: Log, proc: Path = Path("/proc")) -> int:
+    """Kill the compose commands killed drills left running, and wait (a few seconds at most) until they end."""
+    orphans = orphaned_compose(proc)
+    for pid in orphans:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + ORPHAN_EXIT_S
+    left = set(orphans)
+    while left and time.monotonic() < deadline:
+        left = {pid for pid in left if _running(proc / str(pid))}
+        if left:
+            time.sleep(0.05)
+    for owner in sorted(set(orphans.values())):
+        pids = sorted(pid for pid, tag in orphans.items() if tag == owner)
+        log(f"stopped {len(pids)} docker compose process(es) that killed drill {owner} left running")
+    if left:
+        log(f"docker compose process(es) {', '.join(map(str, sorted(left)))} did not end after SIGKILL")
+    if orphans:
+        time.sleep(ORPHAN_SETTLE_S)
+    return len(orphans)
+
+
+def _running(entry: Path) -> bool:
+    """Whether a process still runs: gone, or a zombie waiting for its parent to reap it, is not running."""
+    try:
+        stat = (entry / "stat").read_text(errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
 def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
-    """Remove what runs whose owner process is dead left behind; say so when there was anything."""
+    """Remove what runs whose owner process is dead left behind; say so when there was anything.
+
+    First the compose commands such a run left running, so that nothing is created behind the sweep's back.
+    """
+    stop_orphaned_compose(log)
     runs: set[str] = set()
     managed: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=true"}
     for container in client.containers.list(all=True, filters=managed, ignore_removed=True):
