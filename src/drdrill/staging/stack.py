@@ -959,6 +959,7 @@ def leftovers(client: docker.DockerClient, label: str) -> list[str]:
 
 REMOVE_ATTEMPTS = 10
 REMOVE_RETRY_S = 0.5
+STALE_AFTER = 3  # attempts after which a network that will not go is taken for one with stale endpoints
 
 
 def remove_by_label(client: docker.DockerClient, label: str) -> int:
@@ -967,6 +968,8 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
     A compose ``up`` that failed half-way can still be creating containers when this runs, and a network
     cannot go while a container is attached: so it goes round again until nothing carries the label (or it
     gives up after a few seconds, and the caller reports what is left). Objects gone meanwhile are skipped.
+    A network still refused after a few rounds has its endpoints force-disconnected first: the engine can keep
+    the endpoint of a container removed while it was starting (moby/moby#17217).
     """
     removed = 0
     selector: dict[str, str | list[str] | bool] = {"label": label}
@@ -976,7 +979,10 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
                 partial(c.remove, force=True, v=True)
                 for c in client.containers.list(all=True, filters=selector, ignore_removed=True)
             ),
-            *(n.remove for n in client.networks.list(filters=selector)),
+            *(
+                partial(_remove_network, n, disconnect=attempt >= STALE_AFTER)
+                for n in client.networks.list(filters=selector)
+            ),
             *(partial(v.remove, force=True) for v in client.volumes.list(filters=selector)),
         ]
         if not removals:
@@ -992,6 +998,17 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
                     raise
         time.sleep(REMOVE_RETRY_S)
     return removed
+
+
+def _remove_network(network: Any, *, disconnect: bool) -> None:
+    """Remove a network; with ``disconnect``, force every endpoint the engine still lists off it first (by the
+    endpoint's name: the engine does not find a stale one by id)."""
+    if disconnect:
+        network.reload()
+        for endpoint in (network.attrs.get("Containers") or {}).values():
+            with contextlib.suppress(docker.errors.APIError):
+                network.disconnect(str(endpoint.get("Name", "")), force=True)
+    network.remove()
 
 
 def owner_gone(owner: str) -> bool:

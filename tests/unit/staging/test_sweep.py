@@ -1,5 +1,6 @@
 """The sweep of what killed runs left, against a scripted engine: a leftover the engine refuses to remove for good
-(a network it still counts an endpoint on) is said and left, and the other killed runs are still cleared."""
+(a network it still counts an endpoint on) is said and left, one kept by a stale endpoint is freed by forcing that
+endpoint off by name, and the other killed runs are still cleared."""
 
 from __future__ import annotations
 
@@ -16,12 +17,26 @@ DEAD = f"{socket.gethostname()}:999999999"  # no process has this id
 
 
 class Network:
-    def __init__(self, engine: Networks, run: str, stuck: bool) -> None:
-        self.attrs = {"Labels": {LABEL_MANAGED: "true", LABEL_OWNER: DEAD, LABEL_RUN: run}}
-        self._engine, self._stuck, self.run = engine, stuck, run
+    """A killed run's network: free, stuck for good, or kept by a stale endpoint that a forced disconnect clears."""
+
+    def __init__(self, engine: Networks, run: str, state: str) -> None:
+        self.attrs: dict[str, Any] = {"Labels": {LABEL_MANAGED: "true", LABEL_OWNER: DEAD, LABEL_RUN: run}}
+        self._engine, self.state, self.run = engine, state, run
+        self.disconnected: list[tuple[str, bool]] = []
+
+    def reload(self) -> None:
+        endpoint = {"Name": f"drdrill-{self.run}-worker-1", "EndpointID": "e" * 64}
+        self.attrs["Containers"] = {"ep-" + "e" * 64: endpoint} if self.state != "free" else {}
+
+    def disconnect(self, name: str, force: bool) -> None:
+        self.disconnected.append((name, force))
+        if self.state == "stale" and force and name == f"drdrill-{self.run}-worker-1":
+            self.state = "free"
+        elif self.state == "stuck":
+            raise docker.errors.APIError(f"endpoint {name} not found")
 
     def remove(self) -> None:
-        if self._stuck:
+        if self.state != "free":
             raise docker.errors.APIError("error while removing network: network has active endpoints")
         self._engine.left.remove(self)
 
@@ -29,8 +44,9 @@ class Network:
 class Networks:
     """The engine's networks as the sweep asks for them: one per killed run, some that will not go."""
 
-    def __init__(self, runs: dict[str, bool]) -> None:
-        self.left = [Network(self, run, stuck) for run, stuck in runs.items()]
+    def __init__(self, runs: dict[str, str]) -> None:
+        self.left = [Network(self, run, state) for run, state in runs.items()]
+        self.all = list(self.left)
 
     def list(self, filters: dict[str, str]) -> list[Network]:
         label = filters["label"]
@@ -48,10 +64,10 @@ def test_a_leftover_the_engine_will_not_remove_is_said_and_left_and_the_others_a
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
-    engine = Networks({"aaaa1111": True, "bbbb2222": False})
+    engine = Networks({"aaaa1111": "stuck", "bbbb2222": "free", "cccc3333": "stale"})
     client: Any = type("Client", (), {"containers": Nothing(), "volumes": Nothing(), "networks": engine})()
     said: list[str] = []
-    assert sweep_leftovers(client, said.append) == 1
+    assert sweep_leftovers(client, said.append) == 2
     assert said[0].startswith("could not remove what killed run aaaa1111 left, left in place: ")
     assert "active endpoints" in said[0]
     assert said[0].endswith(
@@ -60,4 +76,11 @@ def test_a_leftover_the_engine_will_not_remove_is_said_and_left_and_the_others_a
         "endpoint on goes once the engine restarts)"
     )
     assert said[1] == "removed 1 leftover container(s), network(s) and volume(s) of killed run bbbb2222"
+    assert said[2] == "removed 1 leftover container(s), network(s) and volume(s) of killed run cccc3333"
     assert [n.run for n in engine.left] == ["aaaa1111"]
+    stuck, free, stale = engine.all
+    assert free.disconnected == []  # removed at once: nothing forced
+    assert stale.disconnected == [("drdrill-cccc3333-worker-1", True)]  # forced off by name, once
+    assert stuck.disconnected == [("drdrill-aaaa1111-worker-1", True)] * (
+        stack.REMOVE_ATTEMPTS - stack.STALE_AFTER
+    )
