@@ -92,6 +92,14 @@ def probe_results(events: Sequence[Event]) -> list[ProbeResult]:
     return _paired(events, PROBE_SOURCE)
 
 
+def within(probes: Sequence[Sample], start_ns: int, end_ns: int | None) -> list[Sample]:
+    """The probes a phase owns: invoked at or after its start, finished by its end (None: not ended). One
+    still running at the end may fail because of what came next, and says nothing about the phase; the
+    warm-up's probes, invoked before it, judged nothing. The runner's steady-state check before the fault and
+    the baseline verdict read the same rule."""
+    return [p for p in probes if p.invoke_ns >= start_ns and (end_ns is None or p.complete_ns <= end_ns)]
+
+
 def link_samples(events: Sequence[Event]) -> dict[str, list[Sample]]:
     """drdrill's own requests through each component's link, by component (the journal's ``link`` probes)."""
     components = sorted({e.value for e in events if e.kind is Kind.PROBE and e.name == LINK and e.value})

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from drdrill.journal import FAILOVER, REPORT, SKIPPED, WARMUP, Event, Kind, Phase, Type
+from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
 from drdrill.measure.checks import (
     CheckResult,
     ScoreResult,
@@ -55,7 +55,9 @@ from drdrill.measure.timeline import (
     signal_lag_ns,
     signal_states,
     time_to_detect_by_criteria,
+    within,
 )
+from drdrill.measure.warmup import Warmup, warmup_of
 from drdrill.measure.workload import WorkloadFigures, late_allowed, workload_figures
 from drdrill.units import NS_PER_S, Bound, bounded, fine, seconds, unseen_outage
 
@@ -168,8 +170,7 @@ class Measurements:
     host: HostLoad | None = None  # how busy the host was while the drill ran (None: not measured)
     # what the failed baseline probes said, each answer with its count, most common first
     baseline_problems: tuple[tuple[str, int], ...] = ()
-    # the warm-up note: settled, waited_s, streak, needed (None: none journalled)
-    warmup: Mapping[str, Any] | None = None
+    warmup: Warmup | None = None  # how the warm-up before the baseline went (None: none journalled)
 
     def lost_window_ns(self) -> int:
         """Work lost, in time, counted back from the failure."""
@@ -236,16 +237,8 @@ def _last_phase(events: Sequence[Event]) -> str | None:
 
 
 def _baseline_probes(probes: Sequence[Sample], events: Sequence[Event]) -> list[Sample]:
-    # Only probes that finished before the baseline ended judge it: one still running then may fail because
-    # of the fault, and says nothing about the steady state before it.
     baseline = phase_span(events, Phase.BASELINE)
-    if baseline is None:
-        return []
-    return [
-        p
-        for p in probes
-        if p.invoke_ns >= baseline[0] and (baseline[1] is None or p.complete_ns <= baseline[1])
-    ]
+    return [] if baseline is None else within(probes, *baseline)
 
 
 def _bound(b: Bounded | None) -> Bound | None:
@@ -514,7 +507,7 @@ def measure(
         workload=workload_figures(events, folded.starts, folded.lags),
         host=host_load(events),
         baseline_problems=_problems(in_baseline),
-        warmup=next((dict(e.data) for e in events if e.kind is Kind.NOTE and e.name == WARMUP), None),
+        warmup=warmup_of(events),
     )
 
 
@@ -857,10 +850,10 @@ def _baseline(m: Measurements, end: DrillEnd) -> Verdict:
         said = "; ".join(f"{n}x {detail}" for detail, n in m.baseline_problems[:3])
         message = f"steady state did not hold before the fault: {m.baseline_failures} probe(s) failed"
         message += f" ({said})" if said else ""
-        if m.warmup is not None and m.warmup.get("settled") is False:
+        if m.warmup is not None and not m.warmup.settled:
             message += (
-                f"; before it, the system never answered {m.warmup.get('needed')} probes in a row in "
-                f"{seconds(round(float(m.warmup.get('waited_s') or 0) * NS_PER_S))} of warm-up"
+                f"; before it, the system never answered {m.warmup.needed} probes in a row in "
+                f"{seconds(m.warmup.waited_ns)} of warm-up"
             )
     return _verdict("baseline", ok, measured, "every probe good", message)
 

@@ -29,7 +29,7 @@ from drdrill.journal import (
 )
 from drdrill.measure.ledger import build_ledger
 from drdrill.measure.objectives import notice_objectives
-from drdrill.measure.timeline import fault_window, probe_results
+from drdrill.measure.timeline import fault_window, probe_results, within
 from drdrill.plan.faults import FaultWaitFor
 from drdrill.run import verification
 from drdrill.run.connect import record_host
@@ -65,8 +65,7 @@ def baseline(ctx: DrillContext) -> None:
         share = random.Random(ctx.settings.run_id).random()
     start_ns = ctx.clock.monotonic_ns()
     ctx.wait(s.baseline.total_seconds() + share * s.probe_interval.total_seconds())
-    # the baseline's own probes (the warm-up's failed ones judged nothing): the rule the verdict reads
-    probes = [p for p in probe_results(ctx.journal.events()) if p.invoke_ns >= start_ns]
+    probes = within(probe_results(ctx.journal.events()), start_ns, ctx.clock.monotonic_ns())
     ctx.steady_before_fault = bool(probes) and all(p.ok for p in probes)
     if not ctx.steady_before_fault:
         ctx.journal.record(

@@ -27,6 +27,7 @@ from drdrill.measure.timeline import (
     signal_change,
     time_to_detect,
     time_to_detect_by_criteria,
+    within,
     write_samples,
 )
 from tests.unit.measure.drill_timeline import DrillScript, s
@@ -408,3 +409,17 @@ def test_a_longer_window_holds_only_once_it_lies_wholly_in_the_fault() -> None:
     never = errors(1, above=1.0)  # no rate is above 1
 
     assert time_to_detect_by_criteria(failing, WINDOW, [never, errors(3)], BASELINE) == s(3)
+
+
+def test_a_phase_owns_the_probes_invoked_in_it_and_finished_by_its_end() -> None:
+    def probe(invoke: int, complete: int) -> Sample:
+        return Sample(invoke_ns=invoke, complete_ns=complete, ok=True)
+
+    before, first, last, running = probe(99, 150), probe(100, 120), probe(180, 200), probe(190, 201)
+    probes = [before, first, last, running]
+    assert within(probes, 100, 200) == [first, last]  # both edges belong to the phase
+    assert within(probes, 100, None) == [
+        first,
+        last,
+        running,
+    ]  # a phase not ended: every probe since it began

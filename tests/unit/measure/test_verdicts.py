@@ -24,6 +24,7 @@ from drdrill.measure.verdicts import (
     measure_and_judge,
     not_measured,
 )
+from drdrill.measure.warmup import Warmup
 from drdrill.units import seconds
 from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, s
 
@@ -368,14 +369,14 @@ def test_baseline_says_what_its_failed_probes_said_and_a_warm_up_that_never_sett
         baseline_probes=9,
         baseline_failures=7,
         baseline_problems=(("timed out after 3.00 s", 4), ("HTTP 503", 2), ("refused", 1)),
-        warmup={"settled": False, "waited_s": 30.0, "streak": 1, "needed": 3},
+        warmup=Warmup(settled=False, waited_ns=30_000_000_000, streak=1, needed=3),
     )
 
     assert verdict(m, "baseline").message == (
         "steady state did not hold before the fault: 7 probe(s) failed (4x timed out after 3.00 s; 2x HTTP 503; "
         "1x refused); before it, the system never answered 3 probes in a row in 30.0 s of warm-up"
     )
-    settled = replace(m, warmup={"settled": True, "waited_s": 1.2, "streak": 3, "needed": 3})
+    settled = replace(m, warmup=Warmup(settled=True, waited_ns=1_200_000_000, streak=3, needed=3))
     assert verdict(settled, "baseline").message.endswith(
         "(4x timed out after 3.00 s; 2x HTTP 503; 1x refused)"
     )
