@@ -2,7 +2,8 @@
 # Postgres 15 for the staging claims system, run from the drdrill base image.
 #
 #   entrypoint.sh               the primary: WAL archived to /backups/wal (a segment at least every second),
-#                               one base backup taken into /backups/base once it runs; synchronous replication
+#                               one base backup taken into /backups/base once it runs (and, with
+#                               BACKUP_AFTER_TABLE set, once that table exists); synchronous replication
 #                               to the standby named in SYNC_STANDBY (empty: asynchronous)
 #   entrypoint.sh --standby     a streaming standby of PRIMARY (host:port), made with pg_basebackup at start;
 #                               application_name "standby"; STANDBY_LAG_MS > 0 puts a delaying relay on its
@@ -106,6 +107,17 @@ base_backup_once() {
                 as_postgres "$PGBIN/pg_isready" -q -h 127.0.0.1 && break
                 sleep 0.1
             done
+            # A backup of the live system, not of an empty cluster: with BACKUP_AFTER_TABLE set, it waits (60 s
+            # at most) until the application has made that table, so a restore without the log replay still
+            # has the schema and loses only the rows written since.
+            if [ -n "${BACKUP_AFTER_TABLE:-}" ]; then
+                for _ in $(seq 1 600); do
+                    made=$(as_postgres "$PGBIN/psql" -h 127.0.0.1 -U postgres -d claims -tAc \
+                        "SELECT to_regclass('public.$BACKUP_AFTER_TABLE') IS NOT NULL" 2>/dev/null || true)
+                    [ "$made" = t ] && break
+                    sleep 0.1
+                done
+            fi
             if [ ! -d "$BACKUPS/base/latest" ]; then
                 as_postgres "$PGBIN/pg_basebackup" -h 127.0.0.1 -U postgres -D "$BACKUPS/base/latest.part" \
                     -X fetch -c fast >/dev/null 2>&1 &&
@@ -115,6 +127,10 @@ base_backup_once() {
         ) &
     )
 }
+
+case "${BACKUP_AFTER_TABLE:-}" in
+*[!a-z0-9_]*) echo "BACKUP_AFTER_TABLE may hold only lower-case letters, digits and _" >&2; exit 2 ;;
+esac
 
 mode=${1:-primary}
 case "$mode" in
