@@ -133,9 +133,10 @@ def _opening(card: Scorecard) -> str:
         head += f"{unknown} objective(s) could not be judged:"
     elif card.status == "passed":
         head += "Every objective was met."
-    faults = ", ".join(card.scenario.faults) or "no disruption"
+    did = [words.fault_words(label) for label in card.scenario.faults]
+    faults = ", ".join(did[:-1]) + f" and {did[-1]}" if len(did) > 1 else "".join(did) or "disrupted nothing"
     story = (
-        f"On a staging replica of the system, the drill caused: {faults}. While {card.unit.many} kept "
+        f"On a staging replica of the system, the drill {faults}. While {card.unit.many} kept "
         f"arriving, {words.recovery_text(card)}, and {_lost_text(card)} "
         f"({card.measurements.ledger.acknowledged} acknowledged during the drill)."
     )

@@ -16,6 +16,49 @@ from drdrill.units import bounded_s, duration_s, fine_s, span_s, unseen_outage
 
 ID_LIMIT = 50  # ids listed in full up to this many; beyond, the first ones and a count
 
+# What each kind of fault did, in a client's words ({t}: what it hit). A fault's label in the journal starts with
+# its kind and its target, e.g. "latency llm-main (latency=2000)"; the client page says this instead.
+FAULT_WORDS = {
+    "down": "cut {t} off the network",
+    "latency": "slowed every exchange with {t}",
+    "timeout": "made {t} stop answering while keeping its connections open",
+    "bandwidth": "throttled the network link to {t}",
+    "reset_peer": "made connections to {t} break off abruptly",
+    "slow_close": "made connections to {t} close slowly",
+    "slicer": "broke the traffic to {t} into small pieces",
+    "limit_data": "cut connections to {t} after a few bytes",
+    "stop": "stopped {t}",
+    "kill": "crashed {t}",
+    "pause": "froze {t}",
+    "replace": "replaced {t} with a new copy of itself",
+    "zone_loss": "took down availability zone {t}",
+    "region_loss": "took down region {t}",
+    "http_error": "made the AI provider {t} answer with errors",
+    "rate_limit": "made the AI provider {t} turn requests away as over its rate limit",
+    "hang": "made the AI provider {t} hang without answering",
+    "slow_first_token": "made the AI provider {t} slow to start answering",
+    "truncated_stream": "made the AI provider {t} cut its answers short",
+    "malformed_body": "made the AI provider {t} send answers that cannot be read",
+    "malformed_chunk": "made the AI provider {t} send streamed answers that cannot be read",
+    "schema_change": "made the AI provider {t} change the shape of its answers",
+    "corrupt_rows": "corrupted records stored in {t}",
+    "drop_table": "deleted a table in {t}",
+    "corrupt_file": "damaged a file kept by {t}",
+    "lose_volume": "destroyed the stored data of {t}",
+    "degrade_accuracy": "made the AI model behind {t} give worse answers",
+    "leak_secret": "treated a credential used by {t} as leaked",
+    "revoke_secret": "revoked a credential of {t} without warning",
+}
+
+
+def fault_words(label: str) -> str:
+    """What a fault did, in a client's words, from its journal label; a label of another shape is given as it
+    is (a scorecard written by another version)."""
+    kind, _, rest = label.partition(" ")
+    target = rest.split(" ", 1)[0]
+    template = FAULT_WORDS.get(kind)
+    return template.format(t=target) if template and target else label
+
 
 @dataclass(frozen=True)
 class Figure:

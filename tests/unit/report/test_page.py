@@ -47,8 +47,8 @@ def test_a_passed_drill_opens_with_every_objective_met_and_shows_each_step(
     page = render_html(cards["passed"])
 
     assert opening(page) == (
-        "<p>Every objective was met.</p><p>On a staging replica of the system, the drill caused: down "
-        "primary-provider. While claims kept arriving, the service was back after 3.75 s (+0/-1.25 s), and no "
+        "<p>Every objective was met.</p><p>On a staging replica of the system, the drill cut primary-provider "
+        "off the network. While claims kept arriving, the service was back after 3.75 s (+0/-1.25 s), and no "
         "acknowledged claim was missing from the final read (12 acknowledged during the drill).</p>\n"
     )
     assert (
