@@ -331,7 +331,7 @@ def _run_with_progress(command: list[str], log: Log, label: str) -> tuple[int, l
     return returncode, lines
 
 
-def _debootstrap(rootfs: Path, log: Log) -> None:
+def _debootstrap(rootfs: Path, log: Log, packages: tuple[str, ...] = BASE_PACKAGES) -> None:
     # debootstrap lives in /usr/sbin, which a non-login root shell may not have on PATH.
     debootstrap = shutil.which("debootstrap", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
     if debootstrap is None:
@@ -348,7 +348,7 @@ def _debootstrap(rootfs: Path, log: Log) -> None:
         debootstrap,
         "--variant=minbase",
         f"--cache-dir={packages_cache}",
-        f"--include={','.join(BASE_PACKAGES)}",
+        f"--include={','.join(packages)}",
         SUITE,
         str(rootfs),
         mirror,
@@ -372,9 +372,9 @@ def _debootstrap(rootfs: Path, log: Log) -> None:
     log("base image: debootstrap done, importing into docker...")
 
 
-def _import_rootfs(rootfs: Path, tag: str) -> None:
+def _import_rootfs(rootfs: Path, tag: str, import_changes: tuple[str, ...] = IMPORT_CHANGES) -> None:
     docker = _docker_cli()
-    changes = [arg for change in IMPORT_CHANGES for arg in ("--change", change)]
+    changes = [arg for change in import_changes for arg in ("--change", change)]
     # Device nodes and kernel filesystems come from the container runtime, not from the image.
     tar_cmd = ["tar", "-C", str(rootfs), "--numeric-owner", "--exclude=./dev/*", "--exclude=./proc/*"]
     tar_cmd += ["--exclude=./sys/*", "-c", "."]

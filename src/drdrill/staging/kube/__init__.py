@@ -1,0 +1,1 @@
+"""Kubernetes staging: the local cluster drdrill builds and starts (``cluster``) and its certificates (``pki``)."""
