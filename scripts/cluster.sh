@@ -11,7 +11,7 @@ DRDRILL_K8S_VERSION="v1.37.2"
 DRDRILL_CONTAINERD_VERSION="v2.4.2"
 DRDRILL_RUNC_VERSION="v1.4.3"
 DRDRILL_COREDNS_VERSION="v1.15.0"
-DRDRILL_CLUSTER_BUILD="$DRDRILL_ROOT/cluster/build"
+DRDRILL_CLUSTER_BUILD="$DRDRILL_ROOT/cluster/go"
 # What the Kubernetes module builds (k8s.io/kubernetes/cmd/<name>), besides the module's own etcd and pause.
 DRDRILL_K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubectl)
 
