@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from drdrill.staging import images
@@ -137,9 +138,7 @@ def node_script() -> Path:
 
 
 def _docker(*args: str, what: str, stdin: bytes | None = None, timeout: float = DOCKER_TIMEOUT_S) -> str:
-    done = subprocess.run(
-        ["docker", *args], input=stdin, capture_output=True, timeout=timeout, check=False
-    )
+    done = subprocess.run(["docker", *args], input=stdin, capture_output=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise ClusterError(f"{what} failed: {done.stderr.decode(errors='replace').strip()[-600:]}")
     return done.stdout.decode(errors="replace")
@@ -152,7 +151,10 @@ def _exists(kind: str, name: str) -> bool:
 
 def _image_id(tag: str) -> str | None:
     done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", tag], capture_output=True, text=True, check=False
+        ["docker", "image", "inspect", "--format", "{{.Id}}", tag],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return done.stdout.strip() or None if done.returncode == 0 else None
 
@@ -190,7 +192,9 @@ def _ensure_rootfs(log: Log) -> str:
     if _image_id(tag) is not None:
         log(f"node root filesystem cached ({tag})")
         return tag
-    log(f"building the node root filesystem (debootstrap {images.SUITE} with {len(NODE_PACKAGES)} packages)...")
+    log(
+        f"building the node root filesystem (debootstrap {images.SUITE} with {len(NODE_PACKAGES)} packages)..."
+    )
     started = time.monotonic()
     work = images.cache_dir()
     work.mkdir(parents=True, exist_ok=True)
@@ -253,7 +257,17 @@ def _ensure_node_image(bin_dir: Path, log: Log) -> str:
     with _build_context(files, NODE_DOCKERFILE) as context:
         env = {**os.environ, "DOCKER_BUILDKIT": "0"}
         done = subprocess.run(
-            ["docker", "build", "--quiet", "--pull=false", "--build-arg", f"ROOTFS={rootfs}", "-t", tag, context],
+            [
+                "docker",
+                "build",
+                "--quiet",
+                "--pull=false",
+                "--build-arg",
+                f"ROOTFS={rootfs}",
+                "-t",
+                tag,
+                context,
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -548,7 +562,9 @@ def _stopped_nodes() -> list[str]:
 
 def _node_log_tail(name: str, lines: int = 8) -> str:
     """The last lines of a stopped node's own log and of the daemon log that ended it."""
-    shown = subprocess.run(["docker", "logs", "--tail", str(lines), name], capture_output=True, text=True)
+    shown = subprocess.run(
+        ["docker", "logs", "--tail", str(lines), name], capture_output=True, text=True, check=False
+    )
     with tempfile.TemporaryDirectory(prefix="drdrill-node-logs-") as tmp:
         subprocess.run(["docker", "cp", f"{name}:/var/log/drdrill", tmp], capture_output=True, check=False)
         tails = []
@@ -591,20 +607,33 @@ def _nodes_ready(bin_dir: Path) -> dict[str, bool]:
 
 
 def load_images(tags: Sequence[str], log: Log, nodes: Sequence[Node] = NODES) -> None:
-    """Copy local images into every node's containerd (``docker save`` | ``ctr import``): no registry."""
+    """Copy local images into every node's containerd (``docker save`` | ``ctr import``): no registry. A node
+    that already holds an image of the same id (a marker in its containerd volume) is skipped."""
     for tag in tags:
-        if _image_id(tag) is None:
+        image_id = _image_id(tag)
+        if image_id is None:
             raise ClusterError(f"image {tag} is not on this Docker host: build it first")
+        marker = f"/var/lib/containerd/drdrill-loaded/{image_id.replace(':', '-')}"
+        wanted = [node for node in nodes if not _node_has(node, marker)]
+        if not wanted:
+            log(f"image {tag} already in every node")
+            continue
         saved = subprocess.run(["docker", "save", tag], capture_output=True, check=False)
         if saved.returncode != 0:
             raise ClusterError(f"docker save {tag} failed: {saved.stderr.decode(errors='replace').strip()}")
-        for node in nodes:
+        for node in wanted:
             _docker(
-                "exec", "-i", node.name, "ctr", "--namespace", "k8s.io", "images", "import",
-                "--no-unpack=false", "-",
+                "exec", "-i", node.name, "ctr", "--namespace", "k8s.io", "images", "import", "-",
                 what=f"loading {tag} into {node.name}", stdin=saved.stdout, timeout=300.0,
             )  # fmt: skip
-        log(f"image {tag} loaded into {len(nodes)} node(s)")
+            _docker("exec", node.name, "sh", "-c", f"mkdir -p {marker.rsplit('/', 1)[0]} && touch {marker}",
+                    what=f"marking {tag} loaded in {node.name}")  # fmt: skip
+        log(f"image {tag} loaded into {len(wanted)} node(s)")
+
+
+def _node_has(node: Node, path: str) -> bool:
+    done = subprocess.run(["docker", "exec", node.name, "test", "-e", path], capture_output=True, check=False)
+    return done.returncode == 0
 
 
 def _dns_manifest() -> str:
@@ -695,7 +724,9 @@ def up(bin_dir: Path, log: Log) -> None:
         log("cluster already up")
         return
     down(log, quiet=True)
-    _docker("network", "create", "--label", f"{LABEL}={CONTEXT}", NETWORK, what="creating the cluster network")
+    _docker(
+        "network", "create", "--label", f"{LABEL}={CONTEXT}", NETWORK, what="creating the cluster network"
+    )
     for node in NODES:
         _run_node(node, tag)
     addresses = _addresses()
@@ -705,17 +736,19 @@ def up(bin_dir: Path, log: Log) -> None:
     took = _wait("the API server answering", lambda: _answers(bin_dir))
     log(f"API server answering at https://127.0.0.1:{api_port()} ({took:.1f}s)")
     for node in NODES:
-        _wait(f"containerd on {node.name}", lambda node=node: _containerd_answers(node))
+        _wait(f"containerd on {node.name}", partial(_containerd_answers, node))
     load_images([PAUSE_IMAGE, COREDNS_IMAGE], log)
     took = _wait(
-        "every node Ready", lambda: (ready := _nodes_ready(bin_dir)).keys() >= {n.name for n in NODES}
-        and all(ready.values())
+        "every node Ready",
+        lambda: (ready := _nodes_ready(bin_dir)).keys() >= {n.name for n in NODES} and all(ready.values()),
     )
     log(f"{len(NODES)} nodes Ready ({took:.1f}s)")
     kubectl(bin_dir, "apply", "-f", "-", stdin=_dns_manifest())
     took = _wait("the cluster DNS ready", lambda: _dns_ready(bin_dir))
     log(f"cluster DNS ready ({took:.1f}s)")
-    log(f"cluster up in {time.monotonic() - started:.1f}s; kubeconfig {kubeconfig_path()} (context {CONTEXT})")
+    log(
+        f"cluster up in {time.monotonic() - started:.1f}s; kubeconfig {kubeconfig_path()} (context {CONTEXT})"
+    )
 
 
 def _answers(bin_dir: Path) -> bool:
@@ -743,7 +776,10 @@ def down(log: Log, quiet: bool = False) -> int:
     """Remove the node containers, their volumes, the network and the state; returns how many objects went."""
     removed = 0
     listed = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={LABEL}={CONTEXT}"], capture_output=True, text=True, check=False
+        ["docker", "ps", "-aq", "--filter", f"label={LABEL}={CONTEXT}"],
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.split()
     if listed:
         _docker("rm", "--force", "--volumes", *listed, what="removing the node containers")
@@ -812,7 +848,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(
-        "usage: python -m drdrill.staging.kube.cluster [--bin DIR] up|down|status|load IMAGE...", file=sys.stderr
+        "usage: python -m drdrill.staging.kube.cluster [--bin DIR] up|down|status|load IMAGE...",
+        file=sys.stderr,
     )
     return 2
 

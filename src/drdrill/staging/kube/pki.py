@@ -34,7 +34,9 @@ class Identity:
 def _openssl(args: Sequence[str], what: str) -> None:
     openssl = shutil.which("openssl")
     if openssl is None:
-        raise PkiError("openssl not found: the local cluster's certificates are made with it (apt-get install openssl)")
+        raise PkiError(
+            "openssl not found: the local cluster's certificates are made with it (apt-get install openssl)"
+        )
     done = subprocess.run([openssl, *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise PkiError(f"openssl could not {what}: {done.stderr.strip()[-400:]}")
@@ -72,7 +74,9 @@ def extensions(identity: Identity) -> str:
         "keyUsage=critical,digitalSignature,keyEncipherment",
         "extendedKeyUsage=serverAuth,clientAuth",
     ]
-    names = [f"DNS:{name}" for name in identity.dns_names] + [f"IP:{address}" for address in identity.addresses]
+    names = [f"DNS:{name}" for name in identity.dns_names] + [
+        f"IP:{address}" for address in identity.addresses
+    ]
     if names:
         lines.append("subjectAltName=" + ",".join(names))
     return "\n".join(lines) + "\n"
@@ -85,7 +89,18 @@ def issue(directory: Path, identity: Identity) -> None:
     extension_file = directory / f"{identity.stem}.ext"
     extension_file.write_text(extensions(identity), encoding="utf-8")
     _openssl(
-        ["req", "-new", *_CURVE, "-nodes", "-subj", subject(identity), "-keyout", str(key), "-out", str(request)],
+        [
+            "req",
+            "-new",
+            *_CURVE,
+            "-nodes",
+            "-subj",
+            subject(identity),
+            "-keyout",
+            str(key),
+            "-out",
+            str(request),
+        ],
         f"make the key of {identity.stem}",
     )
     _openssl(
