@@ -90,3 +90,18 @@ def test_the_node_image_tag_follows_the_binaries_and_the_root_filesystem(tmp_pat
 def test_usage_without_a_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert cluster.main([]) == 2
     assert "up|down|status|load" in capsys.readouterr().err
+
+
+def test_down_removes_a_nodes_cgroups_deepest_first_and_leaves_others(tmp_path: Path) -> None:
+    for hierarchy in ("memory", "cpu,cpuacct"):
+        (tmp_path / hierarchy / "drdrill-zone-a" / "kubepods" / "besteffort" / "pod1").mkdir(parents=True)
+        (tmp_path / hierarchy / "docker").mkdir(parents=True)
+    (tmp_path / "cpu").symlink_to(tmp_path / "cpu,cpuacct")
+    cluster._remove_cgroups(tmp_path, "drdrill-zone-a")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "cpu",
+        "cpu,cpuacct",
+        "cpu,cpuacct/docker",
+        "memory",
+        "memory/docker",
+    ]

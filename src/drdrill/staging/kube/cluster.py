@@ -16,6 +16,7 @@ not grant, so ``--privileged`` and kind fail here), and containerd is told not t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -794,9 +795,25 @@ def down(log: Log, quiet: bool = False) -> int:
         removed += 1
     if state_dir().exists():
         shutil.rmtree(state_dir())
+    for node in NODES:
+        _remove_cgroups(Path("/sys/fs/cgroup"), node.name)
     if not quiet:
         log(f"cluster down ({removed} object(s) removed)")
     return removed
+
+
+def _remove_cgroups(root: Path, name: str) -> None:
+    """Remove the cgroups a node's pods left in the host's tree (``<hierarchy>/<node>/...``), deepest first; a
+    cgroup that still holds a process stays (rmdir refuses)."""
+    for hierarchy in sorted(root.glob("*")):
+        top = hierarchy / name
+        if hierarchy.is_symlink() or not top.is_dir():
+            continue
+        for directory in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        with contextlib.suppress(OSError):
+            top.rmdir()
 
 
 def status(bin_dir: Path | None, log: Log) -> bool:
