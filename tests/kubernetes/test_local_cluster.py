@@ -4,6 +4,9 @@ through the official Kubernetes Python client, as the drills' Kubernetes back-en
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from drdrill.staging.kube import cluster
+from drdrill.staging.kube import cluster, namespace
 from kubernetes import client, config, stream
 
 IMAGE = "drdrill/provider-sim:local"
@@ -250,3 +253,35 @@ def test_status_reports_the_cluster_up(kube: client.ApiClient, bin_dir: Path) ->
     lines: list[str] = []
     assert cluster.status(bin_dir, lines.append)
     assert "node drdrill-zone-b (worker, zone-b): Ready" in lines
+
+
+def test_a_drill_namespace_is_labelled_owned_removed_and_swept_after_a_kill(kube: client.ApiClient) -> None:
+    core = client.CoreV1Api(kube)
+    drill = namespace.DrillNamespace(kube, f"lane-{secrets.token_hex(3)}", lambda line: None)
+    drill.create()
+    found = core.read_namespace(drill.name)
+    assert found.metadata.labels[namespace.LABEL_MANAGED] == "true"
+    assert found.metadata.annotations[namespace.ANNOTATION_OWNER].endswith(f":{os.getpid()}")
+    assert drill.delete() and drill.delete()  # gone, and safe twice
+
+    # A namespace whose owner was killed is swept; one whose owner lives is left alone.
+    dead = subprocess.Popen(["sleep", "0"])
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        names = {}
+        for role, pid in (("dead", dead.pid), ("alive", alive.pid)):
+            names[role] = namespace.namespace_name(f"lane-{role}-{secrets.token_hex(3)}")
+            meta = client.V1ObjectMeta(
+                name=names[role],
+                labels={namespace.LABEL_MANAGED: "true"},
+                annotations={namespace.ANNOTATION_OWNER: f"{socket.gethostname()}:{pid}"},
+            )
+            core.create_namespace(client.V1Namespace(metadata=meta))
+        swept = namespace.sweep(kube, lambda line: None)
+        assert names["dead"] in swept and names["alive"] not in swept
+        assert core.read_namespace(names["alive"]).status.phase == "Active"
+    finally:
+        alive.kill()
+        alive.wait()
+        namespace._delete(core, names["alive"], 60, lambda line: None)
