@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from drdrill.staging.kube import cluster, namespace
+from drdrill.staging.kube import cluster, faults, namespace
 from kubernetes import client, config, stream
 
 IMAGE = "drdrill/provider-sim:local"
@@ -191,7 +191,8 @@ def zone_a_back(kube: client.ApiClient) -> Iterator[None]:
 
 
 def _lose_zone_a() -> float:
-    subprocess.run(["docker", "kill", ZONE_A.name], capture_output=True, check=True)
+    """The power cut in zone-a, as the drills' zone fault does it."""
+    assert faults.ZonePowerCut("zone-a").apply() == "power cut in zone zone-a: node(s) drdrill-zone-a stopped"
     return time.monotonic()
 
 
@@ -244,7 +245,8 @@ def test_a_lost_zone_comes_back(kube: client.ApiClient, zone_a_back: None) -> No
     core = client.CoreV1Api(kube)
     _lose_zone_a()
     _until("zone-a's node NotReady", lambda: not _node_ready(core, ZONE_A.name), ZONE_LOSS_BOUND_S)
-    subprocess.run(["docker", "start", ZONE_A.name], capture_output=True, check=True)
+    power = faults.ZonePowerCut("zone-a", stopped=[ZONE_A.name])
+    assert power.revert() == "power back in zone zone-a: node(s) drdrill-zone-a started"
     took = _until("zone-a Ready again", lambda: _node_ready(core, ZONE_A.name), 90)
     print(f"zone-a Ready {took:.1f} s after its node container started again")
 

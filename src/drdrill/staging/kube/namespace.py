@@ -10,6 +10,7 @@ SIGKILL), as the compose back-end's label sweep does for containers.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from drdrill.staging.kube import manifests
 from drdrill.staging.stack import is_local, owner_gone, owner_tag
 from kubernetes import client
 
@@ -30,6 +32,10 @@ ANNOTATION_OWNER = "io.drdrill.owner"
 DELETE_BOUND_S = 120.0
 
 Log = Callable[[str], None]
+
+
+class KubeStagingError(RuntimeError):
+    """The drill's objects could not be applied or did not become ready; the message says which and why."""
 
 
 class ContextRefusedError(RuntimeError):
@@ -114,6 +120,78 @@ class DrillNamespace:
         )
         self._core.create_namespace(client.V1Namespace(metadata=meta))
         self._log(f"namespace {self.name} created")
+
+    def apply(self, objects: list[dict[str, Any]], kubectl: Path, kubeconfig: Path, context: str) -> None:
+        """Create or update ``objects`` (already placed in this namespace) with ``kubectl apply``, in the context
+        the plan names and only there."""
+        done = subprocess.run(
+            [str(kubectl), "--kubeconfig", str(kubeconfig), "--context", context, "apply",
+             "--namespace", self.name, "-f", "-"],
+            input=manifests.dump(objects), capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise KubeStagingError(f"kubectl apply in {self.name} failed: {done.stderr.strip()[-800:]}")
+        self._log(f"applied {len(objects)} object(s) in {self.name}")
+
+    def not_ready(self) -> list[str]:
+        """The workloads of the namespace whose pods are not all ready, each with why (empty: all ready)."""
+        apps = client.AppsV1Api(self._core.api_client)
+        waiting: list[str] = []
+        for kind, items in (
+            ("Deployment", apps.list_namespaced_deployment(self.name).items),
+            ("StatefulSet", apps.list_namespaced_stateful_set(self.name).items),
+        ):
+            for item in items:
+                wanted = item.spec.replicas if item.spec and item.spec.replicas is not None else 1
+                ready = (item.status.ready_replicas if item.status else None) or 0
+                if ready < wanted:
+                    waiting.append(
+                        f"{kind} {item.metadata.name if item.metadata else '?'}: {ready}/{wanted} ready"
+                    )
+        for daemon in apps.list_namespaced_daemon_set(self.name).items:
+            status = daemon.status
+            if status is not None and (status.number_ready or 0) < status.desired_number_scheduled:
+                waiting.append(
+                    f"DaemonSet {daemon.metadata.name if daemon.metadata else '?'}: not on every node"
+                )
+        return waiting
+
+    def pod_troubles(self) -> list[str]:
+        """Why pods of the namespace wait: each container's waiting reason (an image never loaded says
+        ErrImageNeverPull), or an unschedulable pod's message."""
+        troubles: list[str] = []
+        for pod in self._core.list_namespaced_pod(self.name).items:
+            name = pod.metadata.name if pod.metadata else "?"
+            status = pod.status
+            if status is None:
+                continue
+            for container in status.container_statuses or []:
+                waiting = container.state.waiting if container.state else None
+                if waiting is not None and waiting.reason not in (
+                    None,
+                    "ContainerCreating",
+                    "PodInitializing",
+                ):
+                    troubles.append(
+                        f"pod {name}: {container.name} {waiting.reason}: {waiting.message or ''}".strip()
+                    )
+            for condition in status.conditions or []:
+                if condition.type == "PodScheduled" and condition.status == "False":
+                    troubles.append(f"pod {name}: not scheduled: {condition.message}")
+        return troubles
+
+    def await_ready(self, timeout_s: float) -> float:
+        """Wait until every workload of the namespace is ready; returns how long it took. Raises, naming each
+        workload not ready and why its pods wait, when ``timeout_s`` passes first."""
+        started = time.monotonic()
+        while True:
+            waiting = self.not_ready()
+            if not waiting:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout_s:
+                details = "; ".join(waiting + self.pod_troubles())
+                raise KubeStagingError(f"namespace {self.name} not ready within {timeout_s:.0f} s: {details}")
+            time.sleep(0.25)
 
     def delete(self, bound_s: float = DELETE_BOUND_S) -> bool:
         """Delete the namespace and wait until it is gone (its pods with it); False when it outlives the bound.
