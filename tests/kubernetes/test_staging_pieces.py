@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from drdrill.staging.kube import cluster, faults, manifests, namespace
+from drdrill.staging.kube import cluster, faults, manifests, namespace, reach
 from kubernetes import client
 
 IMAGE = "drdrill/provider-sim:local"
@@ -145,3 +145,42 @@ def test_a_zone_drain_moves_the_pods_and_the_revert_uncordons(
         faults.KubeFaultError, match=r"no node is labelled topology\.kubernetes\.io/zone=zone-z"
     ):
         faults.ZoneDrain(api, "zone-z").apply()
+
+
+def _get(address: tuple[str, int]) -> int | str:
+    try:
+        return httpx.get(f"http://{address[0]}:{address[1]}/health", timeout=5).status_code
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+
+
+def test_a_relay_on_loopback_follows_the_service_through_pod_kills_and_refuses_when_none_is_ready(
+    drill: namespace.DrillNamespace, bin_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "app.yaml").write_text(APP, encoding="utf-8")
+    _apply(drill, tmp_path, bin_dir)
+    drill.await_ready(90)
+    api = drill._core.api_client
+    said: list[str] = []
+    relay = reach.ServiceRelay(api.configuration, drill.name, "sim", 80, said.append)
+    try:
+        assert relay.address[0] == "127.0.0.1"
+        assert [_get(relay.address) for _ in range(4)] == [200] * 4
+        assert {e.pod for e in reach.ready_endpoints(api, drill.name, "sim", 80)} == {
+            p.metadata.name for p in client.CoreV1Api(api).list_namespaced_pod(drill.name).items
+        }
+        faults.PodKill(api, drill.name, "app=sim").apply()
+        took = _until("the relay answering from the new pods", lambda: _get(relay.address) == 200, 60)
+        print(f"relay answering {took:.1f} s after both pods were killed")
+        faults.ScaleToZero(api, drill.name, "Deployment", "sim").apply()
+        _until("no ready endpoint", lambda: not reach.ready_endpoints(api, drill.name, "sim", 80), 30)
+        started = time.monotonic()
+        assert _get(relay.address) in ("RemoteProtocolError", "ReadError", "ConnectError")
+        assert time.monotonic() - started < 2.0  # refused at once, never hanging
+        with pytest.raises(LookupError, match="has no port 81"):
+            reach.ready_endpoints(api, drill.name, "sim", 81)
+    finally:
+        relay.stop()
+        relay.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{relay.address[1]}/health", timeout=2)
