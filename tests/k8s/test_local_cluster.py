@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes import client, config, stream
 
 from drdrill.staging.kube import cluster, faults, namespace
-from kubernetes import client, config, stream
 
 IMAGE = "drdrill/provider-sim:local"
 # Long enough for the node monitor (20 s grace, 4 s status updates) and the eviction it starts.

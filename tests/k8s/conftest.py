@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client, config
 
 from drdrill.staging.kube import cluster
-from kubernetes import client, config
 
 ROOT = Path(__file__).resolve().parents[2]
 UNCLOSED_CLIENT_SOCKET = "ignore:Exception ignored in.*ssl.SSLSocket:pytest.PytestUnraisableExceptionWarning"

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from kubernetes import client
 
 from drdrill.staging.kube import cluster, faults, manifests, namespace, reach
-from kubernetes import client
 
 IMAGE = "drdrill/provider-sim:local"
 APP = f"""apiVersion: apps/v1
@@ -149,7 +150,7 @@ def test_a_zone_drain_moves_the_pods_and_the_revert_uncordons(
 
 def _get(address: tuple[str, int]) -> int | str:
     try:
-        return httpx.get(f"http://{address[0]}:{address[1]}/health", timeout=5).status_code
+        return int(httpx.get(f"http://{address[0]}:{address[1]}/health", timeout=5).status_code)
     except httpx.HTTPError as exc:
         return type(exc).__name__
 
