@@ -13,7 +13,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from drdrill.staging.stack import sweep_leftovers, sweep_run_dirs
+from drdrill.staging.stack import process_running, sweep_leftovers, sweep_run_dirs
 from tests.integration.conftest import ROOT
 from tests.integration.test_cleanup import _plan_with_compose, _run_objects, _start_drill, _wait_for_event
 
@@ -50,10 +50,9 @@ def _processes_naming(project: str) -> list[str]:
     for entry in Path("/proc").iterdir():
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
-            state = (entry / "stat").read_text().rpartition(")")[2].split()[:1] if argv else []
         except OSError:
             continue
-        if project.encode() in argv and state != ["Z"]:
+        if project.encode() in argv and process_running(entry):
             found.append(b" ".join(argv).decode(errors="replace"))
     return found
 

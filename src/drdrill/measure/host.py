@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drdrill.journal import HOST, Event, Kind
+from drdrill.measure.fields import number
 
 # Saturated: nearly every core busy over the drill, or a tenth of its time stolen by a hypervisor, or, at either
 # sample, twice as many runnable tasks as cores over the last minute.
@@ -44,21 +45,16 @@ class HostLoad:
         return found
 
 
-def _number(data: object, key: str) -> float | None:
-    value = data.get(key) if isinstance(data, dict) else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def host_load(events: Sequence[Event]) -> HostLoad | None:
     """The host's load over the drill from its first and last ``host`` notes; None without two of them."""
     samples = [dict(e.data) for e in events if e.kind is Kind.NOTE and e.name == HOST]
     if len(samples) < 2:
         return None
     first, last = samples[0], samples[-1]
-    cpus = _number(last, "cpus")
-    loads = [x for x in (_number(first, "load_1m"), _number(last, "load_1m")) if x is not None]
+    cpus = number(last, "cpus")
+    loads = [x for x in (number(first, "load_1m"), number(last, "load_1m")) if x is not None]
     ticks = {
-        key: (_number(first, key), _number(last, key)) for key in ("busy_ticks", "idle_ticks", "steal_ticks")
+        key: (number(first, key), number(last, key)) for key in ("busy_ticks", "idle_ticks", "steal_ticks")
     }
     if cpus is None or not loads or any(a is None or b is None for a, b in ticks.values()):
         return None

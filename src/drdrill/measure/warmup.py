@@ -7,10 +7,11 @@ wrong type reads as no note at all: what was not journalled is not made up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drdrill.journal import WARMUP, Event, Kind
+from drdrill.measure.fields import count, number
 from drdrill.units import NS_PER_S
 
 
@@ -28,24 +29,13 @@ class Warmup:
         return self.waited_ns / NS_PER_S
 
 
-def _count(data: Mapping[str, object], key: str) -> int | None:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def warmup_of(events: Sequence[Event]) -> Warmup | None:
     """The first warm-up note, typed; None when there is none or it is not as the runner writes it."""
     data = next((e.data for e in events if e.kind is Kind.NOTE and e.name == WARMUP), None)
     if data is None:
         return None
-    settled, waited = data.get("settled"), data.get("waited_s")
-    streak, needed = _count(data, "streak"), _count(data, "needed")
-    if (
-        not isinstance(settled, bool)
-        or not isinstance(waited, int | float)
-        or isinstance(waited, bool)
-        or streak is None
-        or needed is None
-    ):
+    settled, waited = data.get("settled"), number(data, "waited_s")
+    streak, needed = count(data, "streak"), count(data, "needed")
+    if not isinstance(settled, bool) or waited is None or streak is None or needed is None:
         return None
     return Warmup(settled=settled, waited_ns=round(waited * NS_PER_S), streak=streak, needed=needed)

@@ -80,6 +80,7 @@ __all__ = [
     "leftovers",
     "owner_gone",
     "owner_tag",
+    "process_running",
     "remove_by_label",
     "resolve_engine",
     "stop_orphaned_compose",
@@ -1064,7 +1065,7 @@ def stop_orphaned_compose(log: Log, proc: Path = Path("/proc")) -> int:
     deadline = time.monotonic() + ORPHAN_EXIT_S
     left = set(orphans)
     while left and time.monotonic() < deadline:
-        left = {pid for pid in left if _running(proc / str(pid))}
+        left = {pid for pid in left if process_running(proc / str(pid))}
         if left:
             time.sleep(0.05)
     for owner in sorted(set(orphans.values())):
@@ -1077,7 +1078,7 @@ def stop_orphaned_compose(log: Log, proc: Path = Path("/proc")) -> int:
     return len(orphans)
 
 
-def _running(entry: Path) -> bool:
+def process_running(entry: Path) -> bool:
     """Whether a process still runs: gone, or a zombie waiting for its parent to reap it, is not running."""
     try:
         stat = (entry / "stat").read_text(errors="replace")
