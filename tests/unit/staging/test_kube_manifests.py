@@ -3,10 +3,10 @@ refused with the file, the document and the fix."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
 from drdrill.staging.kube import manifests
 
@@ -80,10 +80,19 @@ def test_objects_land_in_the_drills_namespace_labelled_and_never_pulling(directo
     assert manifests.images(placed) == ["shop/api:1", "shop/db:15", "shop/backup:1"]
 
 
-def test_the_dump_applies_as_it_was_placed(directory: Path) -> None:
+def test_the_dump_applies_as_it_was_placed_and_keeps_strings_yaml_1_1_would_read_as_bools(
+    directory: Path, tmp_path: Path
+) -> None:
     placed = manifests.for_drill(manifests.render(directory), "drdrill-run1", "run1")
-    again = list(YAML(typ="safe").load_all(manifests.dump(placed)))
-    assert again == placed
+    assert json.loads(manifests.dump(placed)) == {"apiVersion": "v1", "kind": "List", "items": placed}
+    path = tmp_path / "redis.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: r}\n"
+        'spec: {containers: [{name: r, image: "r:1", command: [redis-server, --appendonly, "yes"]}]}\n',
+        encoding="utf-8",
+    )
+    [pod] = json.loads(manifests.dump(manifests.for_drill(manifests.render(path), "n", "x")))["items"]
+    assert pod["spec"]["containers"][0]["command"] == ["redis-server", "--appendonly", "yes"]
 
 
 @pytest.mark.parametrize(

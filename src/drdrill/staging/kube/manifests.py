@@ -12,6 +12,7 @@ names another namespace is refused rather than moved silently. Every pod templat
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -199,9 +200,6 @@ def images(objects: list[dict[str, Any]]) -> list[str]:
 
 
 def dump(objects: list[dict[str, Any]]) -> str:
-    """The objects as one multi-document YAML text, for ``kubectl apply -f -``."""
-    yaml = YAML(typ="safe")
-    yaml.default_flow_style = False
-    stream = io.StringIO()
-    yaml.dump_all(objects, stream)
-    return stream.getvalue()
+    """The objects as one JSON ``List``, for ``kubectl apply -f -``. JSON, not YAML: kubectl reads YAML 1.1, where
+    a string such as ``yes`` or ``no`` that YAML 1.2 writes bare would come back a bool."""
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=1, default=str)

@@ -16,9 +16,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kubernetes.stream import portforward
-
 from kubernetes import client
+from kubernetes.stream import portforward
 
 Log = Callable[[str], None]
 CHUNK = 64 * 1024
@@ -126,6 +125,9 @@ class ServiceRelay:
     def stop(self) -> None:
         """Close the listener and every connection it carries (safe twice)."""
         self._stopped.set()
+        # shutdown wakes the accept() blocked in the relay's thread; a bare close would leave it listening.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._listener.close()
         with self._lock:
