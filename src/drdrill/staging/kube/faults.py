@@ -16,10 +16,10 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from drdrill.staging.kube import cluster
-from kubernetes import client
 
 ZONE_LABEL = cluster.ZONE_LABEL
 

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from drdrill.staging.kube import manifests
 from drdrill.staging.stack import is_local, owner_gone, owner_tag
-from kubernetes import client
 
 LABEL_MANAGED = "io.drdrill.managed"
 LABEL_RUN = "io.drdrill.run"
