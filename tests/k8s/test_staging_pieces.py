@@ -66,7 +66,8 @@ def test_a_kustomization_is_rendered_applied_in_the_drill_namespace_and_awaited(
 ) -> None:
     (tmp_path / "app.yaml").write_text(APP, encoding="utf-8")
     (tmp_path / "kustomization.yaml").write_text(
-        "resources: [app.yaml]\nlabels:\n- pairs: {team: claims}\n  includeTemplates: true\n", encoding="utf-8"
+        "resources: [app.yaml]\nlabels:\n- pairs: {team: claims}\n  includeTemplates: true\n",
+        encoding="utf-8",
     )
     assert _apply(drill, tmp_path, bin_dir) == [IMAGE]
     took = drill.await_ready(90)
