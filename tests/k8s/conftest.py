@@ -9,7 +9,7 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,16 @@ def _bin_dir() -> Path:
     script = "source scripts/setup.sh && source scripts/cluster.sh && drdrill_cluster_bin_dir"
     found = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     return Path(found.stdout.strip())
+
+
+def until(what: str, check: Callable[[], bool], bound_s: float) -> float:
+    """Poll ``check`` every 0.25 s until it holds; returns how long that took, or fails naming ``what``."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > bound_s:
+            raise AssertionError(f"{what} not within {bound_s:.0f} s")
+        time.sleep(0.25)
+    return time.monotonic() - started
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import secrets
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from kubernetes import client, config, stream
 
 from drdrill.staging.kube import cluster, faults, namespace
+from tests.k8s.conftest import until
 
 IMAGE = "drdrill/provider-sim:local"
 # Long enough for the node monitor (20 s grace, 4 s status updates) and the eviction it starts.
@@ -85,15 +86,6 @@ SPREAD = {
 }
 
 
-def _until(what: str, check: Callable[[], bool], bound_s: float) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > bound_s:
-            raise AssertionError(f"{what} not within {bound_s:.0f} s")
-        time.sleep(0.25)
-    return time.monotonic() - started
-
-
 def _ready_pods(core: client.CoreV1Api, namespace: str, app: str) -> list[client.V1Pod]:
     pods = core.list_namespaced_pod(namespace, label_selector=f"app={app}").items
     return [
@@ -133,7 +125,7 @@ def test_a_service_answers_across_nodes_by_its_dns_name(
             "spec": {"selector": {"app": "spread"}, "ports": [{"port": 80, "targetPort": 8000}]},
         },
     )
-    _until("two ready pods", lambda: len(_ready_pods(core, namespace, "spread")) == 2, 60)
+    until("two ready pods", lambda: len(_ready_pods(core, namespace, "spread")) == 2, 60)
     pods = _ready_pods(core, namespace, "spread")
     assert {pod.spec.node_name for pod in pods} == {"drdrill-zone-a", "drdrill-zone-b"}
     # From the pod in zone-a: its peer in zone-b by pod address (the route between nodes), and the Service by
@@ -187,7 +179,7 @@ def zone_a_back(kube: client.ApiClient) -> Iterator[None]:
     yield
     subprocess.run(["docker", "start", ZONE_A.name], capture_output=True, check=True)
     core = client.CoreV1Api(kube)
-    _until("zone-a Ready again", lambda: _node_ready(core, ZONE_A.name), 90)
+    until("zone-a Ready again", lambda: _node_ready(core, ZONE_A.name), 90)
 
 
 def _lose_zone_a() -> float:
@@ -204,7 +196,7 @@ def test_losing_a_zone_reschedules_a_spread_deployment_and_strands_a_pinned_one(
     # The broken twin: one replica pinned to zone-a, as a plan that never thought about zones would have it.
     pinned = {"nodeSelector": {cluster.ZONE_LABEL: "zone-a"}, **FAST_EVICTION}
     apps.create_namespaced_deployment(namespace, _deployment("pinned", 1, pinned))
-    _until("both deployments ready", lambda: len(_ready_pods(core, namespace, "spread")) == 2
+    until("both deployments ready", lambda: len(_ready_pods(core, namespace, "spread")) == 2
            and len(_ready_pods(core, namespace, "pinned")) == 1, 60)  # fmt: skip
     assert {pod.spec.node_name for pod in _ready_pods(core, namespace, "spread")} == {
         "drdrill-zone-a",
@@ -212,13 +204,13 @@ def test_losing_a_zone_reschedules_a_spread_deployment_and_strands_a_pinned_one(
     }
 
     lost_at = _lose_zone_a()
-    detected = _until("zone-a's node NotReady", lambda: not _node_ready(core, ZONE_A.name), ZONE_LOSS_BOUND_S)
+    detected = until("zone-a's node NotReady", lambda: not _node_ready(core, ZONE_A.name), ZONE_LOSS_BOUND_S)
 
     def recovered() -> bool:
         ready = _ready_pods(core, namespace, "spread")
         return len(ready) == 2 and {pod.spec.node_name for pod in ready} == {"drdrill-zone-b"}
 
-    _until("the spread deployment whole again in zone-b", recovered, ZONE_LOSS_BOUND_S)
+    until("the spread deployment whole again in zone-b", recovered, ZONE_LOSS_BOUND_S)
     recovered_s = time.monotonic() - lost_at
     print(
         f"zone-a lost: node NotReady after {detected:.1f} s, spread deployment whole after {recovered_s:.1f} s"
@@ -237,17 +229,17 @@ def test_losing_a_zone_reschedules_a_spread_deployment_and_strands_a_pinned_one(
             for p in pods
         )
 
-    _until("the pinned twin's replacement unschedulable", pinned_stranded, 30)
+    until("the pinned twin's replacement unschedulable", pinned_stranded, 30)
     assert _ready_pods(core, namespace, "pinned") == []
 
 
 def test_a_lost_zone_comes_back(kube: client.ApiClient, zone_a_back: None) -> None:
     core = client.CoreV1Api(kube)
     _lose_zone_a()
-    _until("zone-a's node NotReady", lambda: not _node_ready(core, ZONE_A.name), ZONE_LOSS_BOUND_S)
+    until("zone-a's node NotReady", lambda: not _node_ready(core, ZONE_A.name), ZONE_LOSS_BOUND_S)
     power = faults.ZonePowerCut("zone-a", stopped=[ZONE_A.name])
     assert power.revert() == "power back in zone zone-a: node(s) drdrill-zone-a started"
-    took = _until("zone-a Ready again", lambda: _node_ready(core, ZONE_A.name), 90)
+    took = until("zone-a Ready again", lambda: _node_ready(core, ZONE_A.name), 90)
     print(f"zone-a Ready {took:.1f} s after its node container started again")
 
 

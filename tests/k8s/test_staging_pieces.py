@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,6 +13,7 @@ import pytest
 from kubernetes import client
 
 from drdrill.staging.kube import cluster, faults, manifests, namespace, reach
+from tests.k8s.conftest import until
 
 IMAGE = "drdrill/provider-sim:local"
 APP = f"""apiVersion: apps/v1
@@ -35,15 +36,6 @@ kind: Service
 metadata: {{name: sim}}
 spec: {{selector: {{app: sim}}, ports: [{{port: 80, targetPort: 8000}}]}}
 """
-
-
-def _until(what: str, check: Callable[[], bool], bound_s: float) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > bound_s:
-            raise AssertionError(f"{what} not within {bound_s:.0f} s")
-        time.sleep(0.25)
-    return time.monotonic() - started
 
 
 @pytest.fixture
@@ -97,7 +89,7 @@ def test_pod_kill_is_replaced_by_the_controller(
     before = {pod.metadata.name for pod in core.list_namespaced_pod(drill.name).items}
     kill = faults.PodKill(drill._core.api_client, drill.name, "app=sim")
     assert kill.apply().startswith("killed 2 pod(s)")
-    took = _until("two new pods ready", lambda: not drill.not_ready(), 60)
+    took = until("two new pods ready", lambda: not drill.not_ready(), 60)
     after = {
         pod.metadata.name
         for pod in core.list_namespaced_pod(drill.name).items
@@ -116,7 +108,7 @@ def test_scale_to_zero_and_back(drill: namespace.DrillNamespace, bin_dir: Path, 
     scale = faults.ScaleToZero(drill._core.api_client, drill.name, "Deployment", "sim")
     assert scale.apply() == "scaled Deployment sim from 2 to 0"
     core = client.CoreV1Api(drill._core.api_client)
-    _until("no pod left", lambda: not [p for p in core.list_namespaced_pod(drill.name).items], 60)
+    until("no pod left", lambda: not [p for p in core.list_namespaced_pod(drill.name).items], 60)
     assert scale.revert() == "scaled Deployment sim back to 2"
     drill.await_ready(60)
 
@@ -139,7 +131,7 @@ def test_a_zone_drain_moves_the_pods_and_the_revert_uncordons(
             ]
             return not drill.not_ready() and {p.spec.node_name for p in pods} == {"drdrill-zone-b"}
 
-        _until("both replicas ready in zone-b", all_in_zone_b, 60)
+        until("both replicas ready in zone-b", all_in_zone_b, 60)
     finally:
         assert drain.revert() == "uncordoned 1 node(s) of zone zone-a"
     assert not client.CoreV1Api(api).read_node("drdrill-zone-a").spec.unschedulable
@@ -172,10 +164,10 @@ def test_a_relay_on_loopback_follows_the_service_through_pod_kills_and_refuses_w
             p.metadata.name for p in client.CoreV1Api(api).list_namespaced_pod(drill.name).items
         }
         faults.PodKill(api, drill.name, "app=sim").apply()
-        took = _until("the relay answering from the new pods", lambda: _get(relay.address) == 200, 60)
+        took = until("the relay answering from the new pods", lambda: _get(relay.address) == 200, 60)
         print(f"relay answering {took:.1f} s after both pods were killed")
         faults.ScaleToZero(api, drill.name, "Deployment", "sim").apply()
-        _until("no ready endpoint", lambda: not reach.ready_endpoints(api, drill.name, "sim", 80), 30)
+        until("no ready endpoint", lambda: not reach.ready_endpoints(api, drill.name, "sim", 80), 30)
         started = time.monotonic()
         assert _get(relay.address) in ("RemoteProtocolError", "ReadError", "ConnectError")
         assert time.monotonic() - started < 2.0  # refused at once, never hanging

@@ -122,22 +122,14 @@ def render(source: Path, kubectl: Path | None = None) -> Rendered:
 
 def pod_specs(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The pod spec(s) of an object: a Pod's own, a workload's template's."""
-    if obj.get("kind") == "Pod":
-        spec = obj.get("spec")
-        if isinstance(spec, dict):
-            yield spec
-        return
-    path = _TEMPLATE_PATHS.get(str(obj.get("kind")))
-    if path is None:
-        return
-    node: Any = obj
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    if isinstance(node, dict) and isinstance(node.get("spec"), dict):
-        yield node["spec"]
+    holders = [obj] if obj.get("kind") == "Pod" else list(_templates(obj))
+    for holder in holders:
+        if isinstance(holder.get("spec"), dict):
+            yield holder["spec"]
 
 
 def _templates(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A workload's pod template (none for other kinds, or when the path to it is not a mapping)."""
     path = _TEMPLATE_PATHS.get(str(obj.get("kind")))
     if path is None:
         return
