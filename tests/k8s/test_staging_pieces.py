@@ -47,6 +47,15 @@ def drill(kube: client.ApiClient) -> Iterator[namespace.DrillNamespace]:
     assert space.delete()
 
 
+@pytest.fixture
+def sim(drill: namespace.DrillNamespace, bin_dir: Path, tmp_path: Path) -> namespace.DrillNamespace:
+    """The drill namespace with APP applied and both replicas ready."""
+    (tmp_path / "app.yaml").write_text(APP, encoding="utf-8")
+    _apply(drill, tmp_path, bin_dir)
+    drill.await_ready(90)
+    return drill
+
+
 def _apply(space: namespace.DrillNamespace, source: Path, bin_dir: Path) -> list[str]:
     placed = manifests.for_drill(manifests.render(source, bin_dir / "kubectl"), space.name, space.run_id)
     space.apply(placed, bin_dir / "kubectl", cluster.kubeconfig_path(), cluster.CONTEXT)
@@ -80,11 +89,9 @@ def test_an_image_never_loaded_is_named_when_the_namespace_is_not_ready(
 
 
 def test_pod_kill_is_replaced_by_the_controller(
-    drill: namespace.DrillNamespace, bin_dir: Path, tmp_path: Path
+    sim: namespace.DrillNamespace,
 ) -> None:
-    (tmp_path / "app.yaml").write_text(APP, encoding="utf-8")
-    _apply(drill, tmp_path, bin_dir)
-    drill.await_ready(90)
+    drill = sim
     core = client.CoreV1Api(drill._core.api_client)
     before = {pod.metadata.name for pod in core.list_namespaced_pod(drill.name).items}
     kill = faults.PodKill(drill._core.api_client, drill.name, "app=sim")
@@ -101,10 +108,8 @@ def test_pod_kill_is_replaced_by_the_controller(
         faults.PodKill(drill._core.api_client, drill.name, "app=none").apply()
 
 
-def test_scale_to_zero_and_back(drill: namespace.DrillNamespace, bin_dir: Path, tmp_path: Path) -> None:
-    (tmp_path / "app.yaml").write_text(APP, encoding="utf-8")
-    _apply(drill, tmp_path, bin_dir)
-    drill.await_ready(90)
+def test_scale_to_zero_and_back(sim: namespace.DrillNamespace) -> None:
+    drill = sim
     scale = faults.ScaleToZero(drill._core.api_client, drill.name, "Deployment", "sim")
     assert scale.apply() == "scaled Deployment sim from 2 to 0"
     core = client.CoreV1Api(drill._core.api_client)
@@ -114,11 +119,9 @@ def test_scale_to_zero_and_back(drill: namespace.DrillNamespace, bin_dir: Path, 
 
 
 def test_a_zone_drain_moves_the_pods_and_the_revert_uncordons(
-    drill: namespace.DrillNamespace, bin_dir: Path, tmp_path: Path
+    sim: namespace.DrillNamespace,
 ) -> None:
-    (tmp_path / "app.yaml").write_text(APP, encoding="utf-8")
-    _apply(drill, tmp_path, bin_dir)
-    drill.await_ready(90)
+    drill = sim
     api = drill._core.api_client
     drain = faults.ZoneDrain(api, "zone-a")
     try:
@@ -149,11 +152,9 @@ def _get(address: tuple[str, int]) -> int | str:
 
 
 def test_a_relay_on_loopback_follows_the_service_through_pod_kills_and_refuses_when_none_is_ready(
-    drill: namespace.DrillNamespace, bin_dir: Path, tmp_path: Path
+    sim: namespace.DrillNamespace,
 ) -> None:
-    (tmp_path / "app.yaml").write_text(APP, encoding="utf-8")
-    _apply(drill, tmp_path, bin_dir)
-    drill.await_ready(90)
+    drill = sim
     api = drill._core.api_client
     said: list[str] = []
     relay = reach.ServiceRelay(api.configuration, drill.name, "sim", 80, said.append)

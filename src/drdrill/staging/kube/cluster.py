@@ -150,16 +150,6 @@ def _exists(kind: str, name: str) -> bool:
     return done.returncode == 0
 
 
-def _image_id(tag: str) -> str | None:
-    done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", tag],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
 # ------------------------------------------------------------------------------------------------ images
 
 
@@ -190,7 +180,7 @@ def rootfs_tag() -> str:
 
 def _ensure_rootfs(log: Log) -> str:
     tag = rootfs_tag()
-    if _image_id(tag) is not None:
+    if images._image_id(tag) is not None:
         log(f"node root filesystem cached ({tag})")
         return tag
     log(
@@ -249,7 +239,7 @@ def _build_context(files: Sequence[tuple[Path, str]], dockerfile: str) -> tempfi
 def _ensure_node_image(bin_dir: Path, log: Log) -> str:
     rootfs = _ensure_rootfs(log)
     tag = node_tag(bin_dir, rootfs)
-    if _image_id(tag) is not None:
+    if images._image_id(tag) is not None:
         log(f"node image cached ({tag})")
         return tag
     log("building the node image...")
@@ -282,7 +272,7 @@ def _ensure_node_image(bin_dir: Path, log: Log) -> str:
 
 def _import_binary_image(binary: Path, tag: str, entrypoint: Sequence[str], log: Log) -> None:
     """An image of one static binary and nothing else, by ``docker import`` (no base, no registry)."""
-    if _image_id(tag) is not None:
+    if images._image_id(tag) is not None:
         labels = _docker("image", "inspect", "--format", "{{json .Config.Labels}}", tag, what="inspect")
         if _digest_files([binary], []) in labels:
             return
@@ -611,7 +601,7 @@ def load_images(tags: Sequence[str], log: Log, nodes: Sequence[Node] = NODES) ->
     """Copy local images into every node's containerd (``docker save`` | ``ctr import``): no registry. A node
     that already holds an image of the same id (a marker in its containerd volume) is skipped."""
     for tag in tags:
-        image_id = _image_id(tag)
+        image_id = images._image_id(tag)
         if image_id is None:
             raise ClusterError(f"image {tag} is not on this Docker host: build it first")
         marker = f"/var/lib/containerd/drdrill-loaded/{image_id.replace(':', '-')}"
