@@ -49,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write one line per scorecard this run's drills wrote to FILE: the scenario, a tab, the path "
         "(FILE is emptied first, so it lists this run's scorecards only)",
     )
+    group.addoption(
+        "--drill-staging",
+        default=None,
+        choices=("compose", "kubernetes"),
+        help="the staging back-end: compose (the default when the plan names a compose_file) or kubernetes "
+        "(staging_topology.kubernetes)",
+    )
     parser.addini(
         "drdrill_plan", "plan directory holding plan.yaml and one file per scenario", default="scenarios"
     )
@@ -93,8 +100,16 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"drdrill: unknown drill {', '.join(repr(u) for u in unknown)}; known scenarios in {plan_dir}: {known}"
         )
+    from drdrill.errors import DrdrillError  # noqa: PLC0415
+    from drdrill.staging.select import staging_name  # noqa: PLC0415
+
+    try:
+        staging = staging_name(plan, config.getoption("drill_staging"))
+    except DrdrillError as exc:
+        raise pytest.UsageError(f"drdrill: {exc}") from None
     report_dir = _resolve(config, "drill_report_dir", "drdrill_report_dir")
     session = DrillSession(config, plan, [plan.scenarios[n] for n in dict.fromkeys(wanted)], report_dir)
+    session.staging = staging
     session.scorecard_list = _scorecard_list(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "drdrill-session")

@@ -23,6 +23,7 @@ from drdrill.report.junit import junit_properties
 from drdrill.report.schema import Scorecard, load_checked
 from drdrill.report.terminal import printable, summary_lines
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
+from drdrill.staging.select import staging_factory
 from drdrill.system import DrillSystem
 from drdrill.tabletop import write_tabletop
 from drdrill.units import ns, seconds
@@ -41,6 +42,7 @@ class DrillSession:
         self.results: list[DrillResult] = []
         self.worker_cards: list[tuple[Scorecard, Path]] = []  # under pytest-xdist: the workers' scorecards
         self.scorecard_list: Path | None = None
+        self.staging = "compose"  # the back-end of every drill of this run (--drill-staging)
 
     def list_scorecard(self, scenario: str, path: Path) -> None:
         """Add a scorecard a drill of this run wrote to ``--drill-scorecard-list``, as soon as it is written."""
@@ -50,7 +52,10 @@ class DrillSession:
         self.tabletops: list[Path] = []
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        lines = [f"drdrill: plan {self.plan.name!r} for {self.plan.client} ({self.plan.source_dir})"]
+        lines = [
+            f"drdrill: plan {self.plan.name!r} for {self.plan.client} ({self.plan.source_dir}), "
+            f"on a {self.staging} staging"
+        ]
         for sc in self.scenarios:
             objective = self.plan.objectives_for(sc)
             rpo = "0" if not objective.rpo else seconds(ns(objective.rpo))
@@ -187,6 +192,7 @@ class DrillItem(pytest.Item):
             hooks=session.recovery_hooks(),
             log=self._log,
             system=self._system(session),
+            staging=staging_factory(session.staging),
         )
         self.runner = DrillRunner(session.plan, self.scenario, settings)
         try:

@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 import docker.errors
 
-from drdrill.errors import FaultError, UnsupportedFaultError
+from drdrill.errors import DrdrillError, FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.faults.container import bring_back
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault, LossMode, RegionLoss, ZoneLoss
-from drdrill.staging.backend import ReplicaControl
+from drdrill.staging.backend import NodeZones, ReplicaControl
 
 PLACE_KINDS = frozenset({"zone_loss", "region_loss"})
 
@@ -55,9 +55,11 @@ class PlaceLoss:
         mode: LossMode,
         comes_back: bool,
         replica: ReplicaControl,
+        zones: frozenset[str] = frozenset(),
     ) -> None:
         self._kind = kind
         self._place = place
+        self._zones = zones or frozenset({place})
         self.services = tuple(services)
         self._mode = mode
         self._comes_back = comes_back
@@ -78,6 +80,10 @@ class PlaceLoss:
         return self.services if self._mode == "power" else ()
 
     def apply(self) -> None:
+        nodes = self._nodes()
+        if nodes is not None:
+            self._on_nodes(lambda: nodes.lose_zones(self._zones, self._mode), "lose")
+            return
         if self._mode in ("power", "isolate"):
             self._each(self._cut, "lose")
         self._each(self._act, "lose")
@@ -85,9 +91,28 @@ class PlaceLoss:
     def revert(self) -> None:
         if not self._comes_back:
             return  # the place stays lost; the replica goes with it at teardown
+        nodes = self._nodes()
+        if nodes is not None:
+            self._on_nodes(lambda: nodes.restore_zones(self._zones), "bring back")
+            return
         if self._mode in ("power", "isolate"):
             self._each(self._cut, "bring back")
         self._each(self._act, "bring back")
+
+    def _nodes(self) -> NodeZones | None:
+        """The back-end when its zones are nodes (Kubernetes): then the zone's nodes are lost, and with them
+        whatever the scheduler placed there."""
+        found = getattr(self._replica, "node_zones", None)
+        try:
+            return found() if callable(found) else None
+        except LookupError:
+            return None  # not running: the per-service path says so in its own words
+
+    def _on_nodes(self, act: Callable[[], str], what: str) -> None:
+        try:
+            act()
+        except (LookupError, DrdrillError, RuntimeError) as exc:
+            raise FaultError(f"could not {what} the nodes of {self._place} ({self.label}): {exc}") from exc
 
     def _each(self, act: Callable[[str, str], None], what: str) -> None:
         """``act`` on every service of the place, one engine call after another. (Together, in threads, the
@@ -149,4 +174,5 @@ class PlaceFamily:
             mode=fault.mode,
             comes_back=fault.comes_back,
             replica=targets.replica,
+            zones=zones,
         )

@@ -652,10 +652,49 @@ HostAccessAllowance = Annotated[str, AfterValidator(_allowance)]
 """One entry of ``allow_host_access``: a setting drdrill would refuse, named as its refusal names it."""
 
 
+class KubernetesStaging(PlanModel):
+    """A Kubernetes staging: the plan's manifests applied in a namespace of the drill's own, on the cluster of
+    one named kube context (and no other)."""
+
+    context: str = Field(
+        description=(
+            "The kube context drdrill uses, and the only one: never the kubeconfig's current context. "
+            "drdrill-local is the cluster `./dev cluster up` starts."
+        )
+    )
+    manifests: str = Field(
+        description=(
+            "A manifest file, a folder of them, or a kustomize folder (kustomization.yaml), relative to "
+            "plan.yaml; rendered with kubectl. Each Service is reached as {service:port}, by its name."
+        )
+    )
+    kubeconfig: str | None = Field(
+        default=None,
+        description=(
+            "The kubeconfig holding the context, relative to plan.yaml; default: the local cluster's for "
+            "drdrill-local, else $KUBECONFIG or ~/.kube/config."
+        ),
+    )
+    allow_remote_context: bool = Field(
+        default=False,
+        description=(
+            "Drill a cluster whose API server is not on this machine. Off: such a context is refused, so a "
+            "production cluster is never drilled by accident."
+        ),
+    )
+
+
 class StagingTopology(PlanModel):
     """The staging replica: your compose file, and the contract drdrill drills it through."""
 
     compose_file: str | None = Field(default=None, description="Path relative to plan.yaml; any file name.")
+    kubernetes: KubernetesStaging | None = Field(
+        default=None,
+        description=(
+            "The same system on Kubernetes: drilled there with --drill-staging=kubernetes (the default when "
+            "no compose_file is named)."
+        ),
+    )
     unit: UnitWords = Field(
         default_factory=lambda: UnitWords(one="write", many="writes"),
         description="What one unit of work is called in every view (e.g. one: ticket, many: tickets).",

@@ -326,8 +326,11 @@ def check_topology(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
     """Issues of the staging topology against the compose file it names (none when it names no file at all)."""
     topo = plan.staging_topology
     path = compose_path(plan)
+    issues = _kubernetes_issues(plan, doc)
     if path is None:
         described = [n for n in ("services", "links", "system") if getattr(topo, n)]
+        if topo.kubernetes is not None:
+            return issues  # the replica is the manifests: its services are the Services they declare
         if not described:
             return []  # a plan kept for tabletop exercises only: no replica to check
         return [
@@ -351,4 +354,20 @@ def check_topology(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
         )
         shown = shorten(display_path(path), 2 * MAX_VALUE_CHARS)
         return [doc.issue(loc, f"{dotted(loc)}: {shown}: {exc.reason}{hint}")]
-    return _TopologyChecker(plan, doc, compose).run()
+    return issues + _TopologyChecker(plan, doc, compose).run()
+
+
+def _kubernetes_issues(plan: Plan, doc: YamlDoc) -> list[PlanIssue]:
+    """The Kubernetes staging's manifests (and its kubeconfig, when named) must be there."""
+    kube = plan.staging_topology.kubernetes
+    if kube is None:
+        return []
+    found: list[PlanIssue] = []
+    for key, name in (("manifests", kube.manifests), ("kubeconfig", kube.kubeconfig)):
+        if name is not None and not exists(plan.source_dir / name):
+            loc = [*_TOPOLOGY, "kubernetes", key]
+            shown = shorten(display_path(plan.source_dir / name), 2 * MAX_VALUE_CHARS)
+            found.append(
+                doc.issue(loc, f"{dotted(loc)}: {shown}: no such file (it is relative to plan.yaml)")
+            )
+    return found

@@ -123,6 +123,18 @@ class StagingBackend(ReplicaControl, Protocol):
 StagingFactory = Callable[[Plan, str, Log], StagingBackend]
 
 
+@runtime_checkable
+class NodeZones(Protocol):
+    """A back-end whose zones are nodes (Kubernetes: ``topology.kubernetes.io/zone``): a zone is lost by losing
+    its nodes, whatever the scheduler put there, not by the plan's placement of services."""
+
+    def lose_zones(self, zones: frozenset[str], mode: str) -> str:
+        """Lose every node of ``zones`` in ``mode`` (power, freeze); returns what was done, in words."""
+
+    def restore_zones(self, zones: frozenset[str]) -> str:
+        """Bring back the nodes :meth:`lose_zones` lost; returns what was done, in words."""
+
+
 class ControlSlot(ReplicaSlot):
     """The slot faults and recovery actions are built against in preflight: the replica (:class:`Replica`) and
     what only its back-end can do (:class:`ReplicaControl`), reached once the replica runs."""
@@ -138,6 +150,11 @@ class ControlSlot(ReplicaSlot):
     @property
     def secrets(self) -> Mapping[str, str]:
         return self._backend().secrets
+
+    def node_zones(self) -> NodeZones | None:
+        """The back-end, when its zones are nodes; None when a zone is the plan's placement of services."""
+        backend = self._backend()
+        return backend if isinstance(backend, NodeZones) else None
 
     def _backend(self) -> ReplicaControl:
         if self._control is None:

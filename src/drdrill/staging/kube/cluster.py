@@ -724,6 +724,9 @@ def up(bin_dir: Path, log: Log) -> None:
     _write_configuration(addresses, log)
     for node in NODES:
         (state_dir() / node.name / "ready").touch()
+    link = state_dir() / "kubectl"  # the kubectl a drill on this cluster renders and applies with
+    link.unlink(missing_ok=True)
+    link.symlink_to(bin_dir / "kubectl")
     took = _wait("the API server answering", lambda: _answers(bin_dir))
     log(f"API server answering at https://127.0.0.1:{api_port()} ({took:.1f}s)")
     for node in NODES:

@@ -1,0 +1,764 @@
+"""The Kubernetes staging back-end: the plan's manifests in a namespace of the drill's own, on the one cluster the
+plan's kube context names.
+
+The runner, the system contract, the workload, the probes, the journal, the measures and every view are the same
+as on compose; this back-end only starts, reaches, faults, watches and removes the replica:
+
+- **start**: the manifests (a file, a folder, or a kustomization, rendered by kubectl) are placed in the namespace
+  (:mod:`.manifests`), the images loaded into the local cluster's nodes (no registry), Toxiproxy added as a
+  Deployment of the namespace with each link's consumers pointed at it, as the compose override does; then the
+  namespace's workloads and the plan's ``ready`` checks are awaited.
+- **reach**: ``{service:port}`` is a Service's port, reached on 127.0.0.1 through a relay that follows the
+  Service's ready endpoints (:mod:`.reach`).
+- **faults**: ``replace`` kills a Service's pods (grace 0, their controller makes new ones); a zone or region is
+  its nodes (``topology.kubernetes.io/zone``), powered off or frozen on the local cluster; the links' faults go
+  through the namespace's Toxiproxy.
+- **watch**: every pod container that dies, is OOM-killed, restarts or starts is handed to the journal.
+- **remove**: nodes a drill powered off are started again, the namespace is deleted and waited for; a killed
+  drill's namespace is swept by its owner annotation (:func:`.namespace.sweep`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from docker.models.containers import Container
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+
+from drdrill.errors import EnvironmentNotReadyError, StagingError
+from drdrill.plan import Plan
+from drdrill.staging import images
+from drdrill.staging.backend import ExecResult
+from drdrill.staging.configuration import GENERATED, Configuration, digest, plan_digest
+from drdrill.staging.kube import cluster, manifests
+from drdrill.staging.kube.faults import KubeFaultError, PodKill
+from drdrill.staging.kube.namespace import (
+    Context,
+    ContextRefusedError,
+    DrillNamespace,
+    KubeStagingError,
+    check_context,
+    namespace_name,
+    sweep,
+)
+from drdrill.staging.kube.reach import ServiceRelay
+from drdrill.staging.override import (
+    TOXIPROXY_API_PORT,
+    TOXIPROXY_IMAGE,
+    TOXIPROXY_SERVICE,
+    ProxyPlan,
+    proxy_plans,
+    toxiproxy_config,
+)
+from drdrill.staging.stack import ANSI_CODES, READY_POLL_S, _answers
+from drdrill.staging.watch import ContainerEvent
+from drdrill.templates import render
+
+Log = Callable[[str], None]
+WORKLOADS_READY_S = 180.0  # pods scheduled, images there, readiness probes passing
+PLAN_READY_S = 90.0  # then the plan's own ready checks, through the relays
+NODE_BACK_S = 150.0  # a node powered off by a drill, Ready again before the next one
+WATCH_SLICE_S = 2  # the pod watch is renewed this often, so stop() ends it within a slice
+PROXIES_MOUNT = "/etc/drdrill-toxiproxy"
+INSTRUMENT_LABELS = {"app.kubernetes.io/name": TOXIPROXY_SERVICE}
+KUBECTL_ENV = "DRDRILL_KUBECTL"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+
+
+def kubectl_path() -> Path:
+    """The kubectl drdrill renders and applies with: ``$DRDRILL_KUBECTL``, the one on PATH, or the local
+    cluster's (linked into its state folder by ``./dev cluster up``)."""
+    given = os.environ.get(KUBECTL_ENV)
+    if given:
+        return Path(given)
+    found = shutil.which("kubectl")
+    if found:
+        return Path(found)
+    local = cluster.state_dir() / "kubectl"
+    if local.exists():
+        return local
+    raise EnvironmentNotReadyError(
+        "no kubectl: install one, set DRDRILL_KUBECTL to its path, or start the local cluster "
+        "(./dev cluster up links the one it builds)"
+    )
+
+
+def kubeconfig_for(plan: Plan) -> Path:
+    """The kubeconfig holding the plan's context: the plan's own, the local cluster's for ``drdrill-local``,
+    else ``$KUBECONFIG`` (its first file) or ``~/.kube/config``."""
+    spec = plan.staging_topology.kubernetes
+    assert spec is not None
+    if spec.kubeconfig is not None:
+        return (plan.source_dir / spec.kubeconfig).resolve()
+    if spec.context == cluster.CONTEXT:
+        return cluster.kubeconfig_path()
+    given = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    return Path(given) if given else Path.home() / ".kube" / "config"
+
+
+def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def _with_secrets(value: Any, values: Mapping[str, str]) -> Any:
+    """Every ``${NAME}`` of a generated secret filled in, in every string of the objects."""
+    if isinstance(value, str):
+        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: values.get(m[1], m[0]), value)
+    if isinstance(value, list):
+        return [_with_secrets(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_secrets(item, values) for key, item in value.items()}
+    return value
+
+
+def _set_env(container: dict[str, Any], name: str, value: str) -> None:
+    env = container.setdefault("env", [])
+    for entry in env:
+        if entry.get("name") == name:
+            entry.clear()
+            entry.update({"name": name, "value": value})
+            return
+    env.append({"name": name, "value": value})
+
+
+def toxiproxy_objects(proxies: Sequence[ProxyPlan], run_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The run's Toxiproxy in the namespace: its proxies as a ConfigMap, a Deployment, and a Service with the API
+    and each link's listener. It tolerates the local cluster's control-plane taint and prefers that node: the
+    instrument stays up when a drill loses a zone."""
+    labels = {**INSTRUMENT_LABELS, **run_labels}
+    ports = [{"name": "api", "port": TOXIPROXY_API_PORT}] + [
+        {"name": f"link-{i}", "port": p.listen_port} for i, p in enumerate(proxies)
+    ]
+    role = {"key": cluster.ROLE_LABEL, "operator": "In", "values": ["control-plane"]}
+    container = {
+        "name": "toxiproxy",
+        "image": TOXIPROXY_IMAGE,
+        "imagePullPolicy": "Never",
+        "command": ["/usr/local/bin/toxiproxy-server", "-host", "0.0.0.0", "-port", str(TOXIPROXY_API_PORT),
+                    "-config", f"{PROXIES_MOUNT}/proxies.json"],
+        "ports": [{"containerPort": p["port"]} for p in ports],
+        "readinessProbe": {"tcpSocket": {"port": TOXIPROXY_API_PORT}, "periodSeconds": 1},
+        "volumeMounts": [{"name": "proxies", "mountPath": PROXIES_MOUNT}],
+    }  # fmt: skip
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": TOXIPROXY_SERVICE, "labels": labels},
+            "data": {"proxies.json": toxiproxy_config(proxies)},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": TOXIPROXY_SERVICE, "labels": labels},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": INSTRUMENT_LABELS},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "terminationGracePeriodSeconds": 1,
+                        "tolerations": [{"key": "drdrill.io/control-plane", "operator": "Exists"}],
+                        "affinity": {
+                            "nodeAffinity": {
+                                "preferredDuringSchedulingIgnoredDuringExecution": [
+                                    {"weight": 100, "preference": {"matchExpressions": [role]}}
+                                ]
+                            }
+                        },
+                        "containers": [container],
+                        "volumes": [{"name": "proxies", "configMap": {"name": TOXIPROXY_SERVICE}}],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": TOXIPROXY_SERVICE, "labels": labels},
+            "spec": {"selector": INSTRUMENT_LABELS, "ports": ports},
+        },
+    ]
+
+
+class KubernetesStack:
+    """One run of the plan's manifests in a namespace of its own (see the module's docstring)."""
+
+    def __init__(self, plan: Plan, run_id: str, log: Log) -> None:
+        spec = plan.staging_topology.kubernetes
+        if spec is None:
+            raise StagingError(
+                f"{plan.source_dir / 'plan.yaml'}: staging_topology.kubernetes is not set; name the kube context "
+                "and the manifests of your staging there (see docs/kubernetes.md)"
+            )
+        self.plan = plan
+        self.run_id = run_id
+        self._log = log
+        self._spec = spec
+        self.compose_file = (plan.source_dir / spec.manifests).resolve()  # what the replica is made of
+        self.project = namespace_name(run_id)
+        self.secrets = {name: secrets.token_urlsafe(24) for name in plan.staging_topology.generated_secrets}
+        self.proxies = proxy_plans(plan)
+        self.started = False
+        self._kubeconfig = kubeconfig_for(plan)
+        self._lock = threading.Lock()
+        self._context: Context | None = None
+        self._api: client.ApiClient | None = None
+        self._objects: list[dict[str, Any]] = []
+        self._selectors: dict[str, dict[str, str]] = {}  # Service -> its selector
+        self._ports: dict[str, list[int]] = {}  # Service -> its ports
+        self._relays: dict[tuple[str, int], ServiceRelay] = {}
+        self._space: DrillNamespace | None = None
+        self._lost: dict[str, str] = {}  # node -> how it was lost (power, freeze)
+        self._override_text = ""
+
+    # -- the cluster ---------------------------------------------------------------------------------------
+
+    def _client(self) -> client.ApiClient:
+        """The API client of the plan's context, once that context is checked (the only one ever used)."""
+        with self._lock:
+            if self._api is None:
+                try:
+                    self._context = check_context(
+                        self._kubeconfig, self._spec.context, allow_remote=self._spec.allow_remote_context
+                    )
+                except ContextRefusedError as exc:
+                    raise EnvironmentNotReadyError(str(exc)) from None
+                self._api = config.new_client_from_config(  # type: ignore[no-untyped-call]
+                    str(self._kubeconfig), context=self._spec.context
+                )
+            return self._api
+
+    @property
+    def _local(self) -> bool:
+        """The plan drills the cluster ``./dev cluster up`` starts, whose nodes are containers here."""
+        return self._spec.context == cluster.CONTEXT and self._kubeconfig == cluster.kubeconfig_path()
+
+    def environment(self) -> dict[str, str]:
+        api = self._client()
+        try:
+            version = client.VersionApi(api).get_code()
+        except Exception as exc:  # a cluster that does not answer: refused here, before anything is made
+            hint = "start it with ./dev cluster up" if self._local else "check the cluster is up"
+            raise EnvironmentNotReadyError(
+                f"kube context {self._spec.context!r} does not answer ({type(exc).__name__}: {exc}); {hint}"
+            ) from None
+        assert self._context is not None
+        return {
+            "kubernetes": str(version.git_version),
+            "kube context": f"{self._context.name} ({self._context.server})",
+            "kubectl": str(kubectl_path()),
+        }
+
+    def sweep(self) -> int:
+        return len(sweep(self._client(), self._log))
+
+    # -- before anything starts -----------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Render and place the manifests, add Toxiproxy, point the links' consumers at it, load the images."""
+        topo = self.plan.staging_topology
+        if topo.notifications:
+            raise StagingError(
+                f"{self.plan.source_dir / 'plan.yaml'}: staging_topology.notifications is not yet drilled on a "
+                "Kubernetes staging (the notification sink runs on compose only); drill it with "
+                "--drill-staging=compose"
+            )
+        try:
+            rendered = manifests.render(self.compose_file, kubectl_path())
+            placed = manifests.for_drill(rendered, self.project, self.run_id)
+        except (manifests.ManifestError, OSError) as exc:
+            raise StagingError(f"staging_topology.kubernetes.manifests: {exc}") from None
+        placed = _with_secrets(placed, self.secrets)
+        for obj in placed:
+            if obj["kind"] == "Service":
+                name = str(obj["metadata"]["name"])
+                self._selectors[name] = dict((obj.get("spec") or {}).get("selector") or {})
+                self._ports[name] = [int(p["port"]) for p in (obj.get("spec") or {}).get("ports") or []]
+        changed = self._point_consumers(placed)
+        added = toxiproxy_objects(self.proxies, {manifests.LABEL_RUN: self.run_id}) if self.proxies else []
+        for obj in added:
+            obj["metadata"]["namespace"] = self.project
+            if obj["kind"] == "Service":
+                self._selectors[TOXIPROXY_SERVICE] = dict(INSTRUMENT_LABELS)
+                self._ports[TOXIPROXY_SERVICE] = [int(p["port"]) for p in obj["spec"]["ports"]]
+        self._objects = placed + added
+        self._override_text = (
+            f"# drdrill's changes to {self.compose_file} for run {self.run_id}: everything is placed in namespace "
+            f"{self.project}, labelled {manifests.LABEL_RUN}={self.run_id}, imagePullPolicy Never.\n"
+            + "".join(f"# {line}\n" for line in changed)
+            + (manifests.dump(added) + "\n" if added else "")
+        )
+        needed = manifests.images(self._objects)
+        missing = [tag for tag in needed if images._image_id(tag) is None]
+        if missing:
+            raise StagingError(
+                f"{self.compose_file}: image(s) {', '.join(missing)} not on this machine; drdrill never pulls: "
+                "build them (for a compose staging's own images, one compose drill or `docker compose build` "
+                "does), or `./dev setup` for drdrill's"
+            )
+        if self._local:
+            try:
+                cluster.load_images(needed, self._log)
+            except cluster.ClusterError as exc:
+                raise StagingError(f"could not load the images into the local cluster: {exc}") from None
+
+    def _point_consumers(self, placed: list[dict[str, Any]]) -> list[str]:
+        """Each link's consumers get the link's variables pointed at the run's Toxiproxy (as the compose override
+        does); returns what changed, in words."""
+        changed: list[str] = []
+        for proxy in self.proxies:
+            for consumer in proxy.consumers:
+                workloads = self._workloads_of(consumer, placed)
+                if not workloads:
+                    raise StagingError(
+                        f"{self.compose_file}: link {proxy.name!r} names consumer {consumer!r}, but no Service "
+                        f"{consumer!r} selects a workload of the manifests; name the Service of the consumer"
+                    )
+                for obj in workloads:
+                    for spec in manifests.pod_specs(obj):
+                        for container in spec.get("containers") or []:
+                            for var, value in proxy.env.items():
+                                filled = value.replace("{proxy}", f"{TOXIPROXY_SERVICE}:{proxy.listen_port}")
+                                _set_env(container, var, filled)
+                                changed.append(f"{obj['kind']} {obj['metadata']['name']}: {var}={filled}")
+        return changed
+
+    def _workloads_of(
+        self, service: str, objects: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The workloads whose pods the Service ``service`` selects."""
+        selector = self._selectors.get(service, {})
+        found = []
+        for obj in self._objects if objects is None else objects:
+            if obj["kind"] not in WORKLOAD_KINDS:
+                continue
+            template = (obj.get("spec") or {}).get("template") or {}
+            if _selects(selector, (template.get("metadata") or {}).get("labels") or {}):
+                found.append(obj)
+        return found
+
+    def configuration(self) -> Configuration:
+        files = (
+            [
+                p
+                for p in self.compose_file.rglob("*")
+                if p.suffix in (".yaml", ".yml", ".json") and p.is_file()
+            ]
+            if self.compose_file.is_dir()
+            else [self.compose_file]
+        )
+        root = self.compose_file if self.compose_file.is_dir() else None
+        return Configuration(
+            compose_file=str(self.compose_file),
+            compose_digest=digest(files, root),
+            environment={
+                **{name: GENERATED for name in self.secrets},
+                "kube context": self._spec.context,
+                "namespace": self.project,
+            },
+            plan_digest=plan_digest(self.plan.source_dir),
+        )
+
+    @property
+    def override_text(self) -> str:
+        return self._override_text
+
+    # -- the running replica --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the namespace, apply, wait for the workloads, then for the plan's own ready checks."""
+        if not self._objects:
+            self.prepare()
+        api = self._client()
+        self._space = DrillNamespace(api, self.run_id, self._log)
+        self.started = True
+        assert self._context is not None
+        try:
+            self._space.create()
+            self._space.apply(self._objects, kubectl_path(), self._kubeconfig, self._context.name)
+            took = self._space.await_ready(WORKLOADS_READY_S)
+        except (KubeStagingError, ApiException) as exc:
+            raise StagingError(f"the Kubernetes staging did not start: {exc}") from None
+        self._log(f"{self.project}: workloads ready {took:.1f} s after apply")
+        self._await_ready(None, PLAN_READY_S)
+
+    def _readiness(self, services: Sequence[str] | None) -> dict[str, str]:
+        checks = {
+            f"{service} {spec.ready}": render(spec.ready, self, {})
+            for service, spec in self.plan.staging_topology.services.items()
+            if services is None or service in services
+        }
+        if self.proxies and services is None:
+            checks["drdrill-toxiproxy /version"] = (
+                f"{self.url(TOXIPROXY_SERVICE, TOXIPROXY_API_PORT)}/version"
+            )
+        return checks
+
+    def _await_ready(self, services: Sequence[str] | None, timeout_s: float) -> None:
+        waiting = self._readiness(services)
+        deadline = time.monotonic() + timeout_s
+        with httpx.Client(timeout=2.0) as http:
+            while waiting:
+                for name, url in list(waiting.items()):
+                    if _answers(http, url):
+                        del waiting[name]
+                if not waiting:
+                    return
+                if time.monotonic() > deadline:
+                    troubles = self._space.pod_troubles() if self._space is not None else []
+                    raise StagingError(
+                        f"{'the staging replica' if services is None else ', '.join(services)} did not become "
+                        f"ready within {timeout_s:g} s; still waiting for: {', '.join(sorted(waiting))}"
+                        + (f"; {'; '.join(troubles)}" if troubles else "")
+                    )
+                time.sleep(READY_POLL_S)
+
+    def address(self, service: str, port: int) -> tuple[str, int]:
+        """127.0.0.1 and the port of the relay carried to Service ``service``'s ``port``."""
+        if port not in self._ports.get(service, []):
+            known = ", ".join(f"{s}:{p}" for s, ports in sorted(self._ports.items()) for p in ports) or "none"
+            raise StagingError(
+                f"the manifests have no Service {service!r} with port {port} (Services: {known}); a plan's "
+                "{service:port} is a Service's name and one of its ports"
+            )
+        with self._lock:
+            relay = self._relays.get((service, port))
+            if relay is None:
+                if self._api is None or not self.started:
+                    raise LookupError("the staging replica is not running")
+                relay = ServiceRelay(self._api.configuration, self.project, service, port, self._log)
+                self._relays[(service, port)] = relay
+        return relay.address
+
+    def url(self, service: str, port: int, scheme: str = "http") -> str:
+        host, outer = self.address(service, port)
+        return f"{scheme}://{host}:{outer}"
+
+    @property
+    def toxiproxy_address(self) -> tuple[str, int]:
+        if not self.proxies:
+            raise StagingError("the plan declares no links, so this replica runs no Toxiproxy")
+        return self.address(TOXIPROXY_SERVICE, TOXIPROXY_API_PORT)
+
+    def link_address(self, link: str) -> tuple[str, int]:
+        found = next((p for p in self.proxies if p.name == link), None)
+        if found is None:
+            raise StagingError(f"the plan has no link {link!r} in this replica")
+        return self.address(TOXIPROXY_SERVICE, found.listen_port)
+
+    def container(self, service: str) -> Container:
+        raise LookupError(
+            f"{service} runs as pods on a Kubernetes staging, not as a Docker container: kill, stop, pause, "
+            "restart-service and the data faults need a compose staging; here use replace, zone_loss or a "
+            "link's faults"
+        )
+
+    def images(self) -> dict[str, str]:
+        """The image id each Service's pods run (from the pods' container statuses)."""
+        core = client.CoreV1Api(self._client())
+        found: dict[str, str] = {}
+        for pod in core.list_namespaced_pod(self.project).items:
+            service = self._service_of((pod.metadata.labels if pod.metadata else None) or {})
+            for status in (pod.status.container_statuses if pod.status else None) or []:
+                if service is not None and status.image_id:
+                    found.setdefault(service, str(status.image_id))
+        return found
+
+    def _service_of(self, labels: Mapping[str, str]) -> str | None:
+        return next((name for name, sel in self._selectors.items() if _selects(sel, labels)), None)
+
+    def _selector(self, service: str) -> str:
+        selector = self._selectors.get(service)
+        if not selector:
+            raise StagingError(f"the manifests have no Service {service!r} with a selector")
+        return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+
+    # -- what only the back-end can do ------------------------------------------------------------------------
+
+    def replace(self, service: str) -> None:
+        """Kill the Service's pods with no grace: their controller makes new ones (new names, empty volumes)."""
+        try:
+            said = PodKill(self._client(), self.project, self._selector(service)).apply()
+        except (KubeFaultError, ApiException) as exc:
+            raise StagingError(f"could not replace the pods of {service}: {exc}") from None
+        self._log(f"{self.project}: {said}")
+
+    def start_services(self, services: Sequence[str] = (), profile: str | None = None) -> list[str]:
+        """Scale the workloads of ``services`` back to the replicas their manifests declare."""
+        if profile is not None:
+            raise StagingError("compose profiles have no meaning on a Kubernetes staging; name the services")
+        apps = client.AppsV1Api(self._client())
+        for service in services:
+            for obj in self._workloads_of(service):
+                wanted = int((obj.get("spec") or {}).get("replicas", 1))
+                name = str(obj["metadata"]["name"])
+                patch = {"spec": {"replicas": wanted}}
+                if obj["kind"] == "Deployment":
+                    apps.patch_namespaced_deployment_scale(name, self.project, patch)
+                elif obj["kind"] == "StatefulSet":
+                    apps.patch_namespaced_stateful_set_scale(name, self.project, patch)
+        return list(services)
+
+    def await_ready(self, services: Sequence[str], timeout_s: float) -> None:
+        self._await_ready(list(services), timeout_s)
+
+    def _unsupported(self, what: str) -> StagingError:
+        return StagingError(
+            f"{what} is not drilled on a Kubernetes staging yet; drill it with --drill-staging=compose"
+        )
+
+    def disconnect(self, service: str) -> None:
+        raise self._unsupported(f"cutting {service} from its networks")
+
+    def reconnect(self, service: str) -> None:
+        raise self._unsupported(f"reattaching {service} to its networks")
+
+    def remove_volume(self, volume: str) -> list[str]:
+        raise self._unsupported(f"removing volume {volume}")
+
+    def exec(
+        self,
+        service: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> ExecResult:
+        """``kubectl exec`` in a running pod of the Service (its first container)."""
+        if user:
+            raise self._unsupported("an exec as another user")
+        core = client.CoreV1Api(self._client())
+        pods = [
+            pod
+            for pod in core.list_namespaced_pod(self.project, label_selector=self._selector(service)).items
+            if pod.status is not None and pod.status.phase == "Running" and pod.metadata is not None
+            and pod.metadata.deletion_timestamp is None
+        ]  # fmt: skip
+        if not pods:
+            return ExecResult(1, f"no running pod of {service} in {self.project}")
+        assert self._context is not None and pods[0].metadata is not None
+        prefix = ["env", *(f"{k}={v}" for k, v in (env or {}).items())] if env else []
+        command = [str(kubectl_path()), "--kubeconfig", str(self._kubeconfig), "--context", self._context.name,
+                   "exec", "--namespace", self.project, str(pods[0].metadata.name), "--", *prefix, *argv]  # fmt: skip
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired as exc:
+            late = bytes(exc.stdout or b"") + bytes(exc.stderr or b"")
+            return ExecResult(None, ANSI_CODES.sub("", late.decode(errors="replace")))
+        return ExecResult(
+            done.returncode, ANSI_CODES.sub("", (done.stdout + done.stderr).decode(errors="replace"))
+        )
+
+    # -- zones are nodes -----------------------------------------------------------------------------------
+
+    def _zone_nodes(self, zones: frozenset[str]) -> list[str]:
+        if not self._local:
+            raise StagingError(
+                "a zone's power cut or freeze stops its node containers, which only the local cluster has "
+                f"(context {cluster.CONTEXT}); on another cluster drain the zone instead"
+            )
+        names = [node.name for node in cluster.NODES if node.zone in zones]
+        if not names:
+            raise StagingError(f"the local cluster has no node in {', '.join(sorted(zones))}")
+        return names
+
+    def lose_zones(self, zones: frozenset[str], mode: str) -> str:
+        """Power off (SIGKILL) or freeze every node container of ``zones``: the scheduler and the system find
+        out as they would."""
+        verb = {"power": "kill", "freeze": "pause"}.get(mode)
+        if verb is None:
+            raise self._unsupported(f"a zone loss in mode {mode!r}")
+        names = self._zone_nodes(zones)
+        _docker(verb, *names)
+        self._lost.update(dict.fromkeys(names, mode))
+        said = f"{'power cut' if mode == 'power' else 'frozen'}: node(s) {', '.join(names)}"
+        self._log(f"{self.project}: {said}")
+        return said
+
+    def restore_zones(self, zones: frozenset[str]) -> str:
+        names = [n for n in self._zone_nodes(zones) if n in self._lost]
+        for name in names:
+            _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
+        return f"node(s) {', '.join(names)} back"
+
+    # -- watching ------------------------------------------------------------------------------------------
+
+    def watch(
+        self, on_event: Callable[[ContainerEvent], None], on_error: Callable[[str], None]
+    ) -> PodWatcher:
+        return PodWatcher(
+            client.CoreV1Api(self._client()), self.project, self._service_of, on_event, on_error
+        )
+
+    # -- removing ------------------------------------------------------------------------------------------
+
+    def stop(self) -> int:
+        """Stop the relays, bring back nodes a drill left lost, delete the namespace and wait until it is gone."""
+        with self._lock:
+            relays, self._relays = list(self._relays.values()), {}
+        for relay in relays:
+            relay.stop()
+        problems: list[str] = []
+        if self._lost:
+            names = list(self._lost)
+            for name in names:
+                try:
+                    _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
+                except StagingError as exc:
+                    problems.append(str(exc))
+            problems += self._await_nodes(names)
+        if self.started and self._space is not None:
+            core = client.CoreV1Api(self._client())
+            try:  # pods on a node that was lost never finish by themselves: removed at once
+                core.delete_collection_namespaced_pod(self.project, grace_period_seconds=0)
+            except ApiException as exc:
+                if exc.status != 404:
+                    problems.append(f"deleting the pods of {self.project}: {exc.reason}")
+            if not self._space.delete():
+                problems.append(f"namespace {self.project} still terminating; delete it by hand")
+        self.started = False
+        if self._api is not None:
+            self._api.close()  # type: ignore[no-untyped-call]
+            self._api = None
+        if problems:
+            raise StagingError("; ".join(problems))
+        return 0
+
+    def _await_nodes(self, names: Sequence[str]) -> list[str]:
+        """Wait until the nodes a drill stopped are Ready again, so the next drill finds the cluster whole."""
+        core = client.CoreV1Api(self._client())
+        deadline = time.monotonic() + NODE_BACK_S
+        while time.monotonic() < deadline:
+            ready = {
+                str(node.metadata.name)
+                for node in core.list_node().items
+                if node.metadata is not None and node.status is not None
+                and any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+            }  # fmt: skip
+            if set(names) <= ready:
+                self._log(f"node(s) {', '.join(names)} Ready again")
+                return []
+            time.sleep(1.0)
+        return [
+            f"node(s) {', '.join(names)} not Ready {NODE_BACK_S:.0f} s after the drill; see ./dev cluster status"
+        ]
+
+
+def _docker(*args: str) -> None:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise StagingError(f"docker {' '.join(args)}: {done.stderr.strip()}")
+
+
+class PodChanges:
+    """What changed in the namespace's pods, as container events: a container died (with its exit code), was
+    OOM-killed, restarted or started; a deleted pod is a ``kill``."""
+
+    def __init__(self, service_of: Callable[[Mapping[str, str]], str | None]) -> None:
+        self._service_of = service_of
+        self._seen: dict[tuple[str, str], tuple[int, str]] = {}  # (pod, container) -> (restarts, state)
+
+    def events(self, kind: str, pod: Any) -> Iterator[ContainerEvent]:
+        """What changed in ``pod`` since it was last seen (the first sight of a running container says nothing:
+        it was there when the watch began, or is said by its start)."""
+        meta = pod.metadata
+        service = self._service_of((meta.labels if meta else None) or {})
+        if service is None or meta is None:
+            return
+        if kind == "DELETED":
+            yield ContainerEvent(service=service, action="kill")
+            return
+        for status in (pod.status.container_statuses if pod.status else None) or []:
+            key = (str(meta.name), str(status.name))
+            state = status.state
+            now = (
+                "terminated"
+                if state is not None and state.terminated is not None
+                else ("running" if state is not None and state.running is not None else "waiting")
+            )
+            restarts = int(status.restart_count or 0)
+            before = self._seen.get(key)
+            self._seen[key] = (restarts, now)
+            if before is None:
+                if now == "terminated":
+                    yield _ended(service, state.terminated)
+                continue
+            if restarts > before[0]:
+                ended = status.last_state.terminated if status.last_state is not None else None
+                if before[1] == "running" and ended is not None:
+                    yield _ended(service, ended)
+                yield ContainerEvent(service=service, action="restart")
+            elif now == "terminated" and before[1] != "terminated":
+                yield _ended(service, state.terminated)
+            elif now == "running" and before[1] != "running":
+                yield ContainerEvent(service=service, action="start")
+
+
+def _ended(service: str, terminated: Any) -> ContainerEvent:
+    action = "oom" if terminated.reason == "OOMKilled" else "die"
+    code = terminated.exit_code
+    return ContainerEvent(service=service, action=action, exit_code=int(code) if code is not None else None)
+
+
+class PodWatcher:
+    """Reads the namespace's pod watch on a thread of its own and hands each :class:`PodChanges` event on."""
+
+    def __init__(
+        self,
+        core: client.CoreV1Api,
+        namespace: str,
+        service_of: Callable[[Mapping[str, str]], str | None],
+        on_event: Callable[[ContainerEvent], None],
+        on_error: Callable[[str], None],
+    ) -> None:
+        self._core = core
+        self._namespace = namespace
+        self._changes = PodChanges(service_of)
+        self._on_event = on_event
+        self._on_error = on_error
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="drdrill-replica-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        version: str | None = None
+        while not self._stopped.is_set():
+            try:
+                stream = watch.Watch().stream(  # type: ignore[no-untyped-call]
+                    self._core.list_namespaced_pod,
+                    self._namespace,
+                    timeout_seconds=WATCH_SLICE_S,
+                    **({"resource_version": version} if version else {}),
+                )
+                for raw in stream:
+                    if self._stopped.is_set():
+                        return
+                    pod = raw["object"]
+                    version = pod.metadata.resource_version if pod.metadata else version
+                    for event in self._changes.events(str(raw["type"]), pod):
+                        self._on_event(event)
+            except Exception as exc:  # a broken stream is said once, and the watch goes on
+                if self._stopped.is_set():
+                    return
+                if isinstance(exc, ApiException) and exc.status == 410:
+                    version = None  # too old: start again from now
+                    continue
+                self._on_error(f"the pod watch broke: {type(exc).__name__}: {exc}")
+                self._stopped.wait(1.0)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=WATCH_SLICE_S + 3)

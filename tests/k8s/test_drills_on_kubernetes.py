@@ -1,0 +1,103 @@
+"""The Q&A example's drills on the local Kubernetes cluster (``--drill-staging=kubernetes``), through pytest as a
+user runs them: the same plan, scenarios and verdicts as on compose, and its broken twin FAILS each for the right
+reason (the API pinned to one zone; a worker that drops the jobs it fails)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from drdrill.plan import load_plan
+from drdrill.staging.kube import namespace
+from drdrill.staging.stack import StagingStack
+from tests.integration.conftest import drill_env, run_drill
+
+__all__ = ["drill_env"]  # a fixture of the compose drills', used here too
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "qa-service"
+PLAN, BROKEN_PLAN = EXAMPLE / "plan", EXAMPLE / "broken" / "plan"
+ON_KUBERNETES = "--drill-staging=kubernetes"
+
+
+@pytest.fixture(scope="module")
+def qa_image(kube: client.ApiClient) -> None:
+    """The example's image, built as its compose staging builds it (a drill never builds on Kubernetes)."""
+    stack = StagingStack(load_plan(PLAN), "k8s-lane-build", lambda line: None)
+    try:
+        stack.prepare()
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def no_namespace_left(kube: client.ApiClient) -> Iterator[None]:
+    """No drdrill namespace outlives the drill (deletion finished, not only started)."""
+    yield
+    left = client.CoreV1Api(kube).list_namespace(label_selector=f"{namespace.LABEL_MANAGED}=true").items
+    assert [item.metadata.name for item in left if item.metadata] == []
+
+
+def _verdicts(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in card["verdicts"]}
+
+
+@pytest.mark.usefixtures("qa_image", "no_namespace_left", "drill_env")
+def test_provider_outage_on_kubernetes_passes_as_on_compose(pytester: pytest.Pytester) -> None:
+    run = run_drill(pytester, PLAN, "provider-outage", ON_KUBERNETES)
+    run.result.assert_outcomes(passed=1)
+    run.result.stdout.fnmatch_lines(
+        [
+            "drdrill: plan 'qa-service' for Harbour Street Library *, on a kubernetes staging",
+            "*drill provider-outage (tier 1, software): PASSED",
+        ]
+    )
+    card = run.card
+    assert card["environment"]["kubernetes"].startswith("v1.37")
+    measured = card["measurements"]
+    assert measured["ledger"]["acknowledged"] >= 40
+    assert measured["ledger"]["lost"] == 0 and measured["ledger"]["not_done"] == 0
+    assert measured["time_to_failover_s"] is not None
+    assert _verdicts(card)["rpo"]["passed"] is True
+
+
+@pytest.mark.usefixtures("qa_image", "no_namespace_left", "drill_env")
+def test_provider_outage_on_kubernetes_fails_the_broken_twins_rpo(pytester: pytest.Pytester) -> None:
+    run = run_drill(pytester, BROKEN_PLAN, "provider-outage", ON_KUBERNETES)
+    run.result.assert_outcomes(failed=1)
+    run.result.stdout.fnmatch_lines(["  rpo: RPO missed: * question* acknowledged and lost, spanning *"])
+    verdicts = _verdicts(run.card)
+    assert verdicts["rpo"]["passed"] is False
+    assert verdicts["recovery_bound"]["passed"] is True  # the failover works: losing jobs is what is wrong
+
+
+@pytest.mark.usefixtures("qa_image", "no_namespace_left", "drill_env")
+def test_zone_failure_on_kubernetes_loses_zone_a_s_node_and_recovers_in_zone_b(
+    pytester: pytest.Pytester,
+) -> None:
+    run = run_drill(pytester, PLAN, "zone-failure", ON_KUBERNETES)
+    run.result.assert_outcomes(passed=1)
+    card = run.card
+    steps = [(s["action"], s["outcome"]) for s in card["steps"] if s["automated"]]
+    assert steps == [("exec", "ok"), ("repoint", "ok")]
+    ledger = card["measurements"]["ledger"]
+    assert ledger["lost"] == 0 and ledger["not_done"] == 0 and ledger["acknowledged"] >= 40
+    assert card["measurements"]["interruption_seen"] is True
+
+
+@pytest.mark.usefixtures("qa_image", "no_namespace_left", "drill_env")
+def test_zone_failure_on_kubernetes_fails_the_twin_whose_api_is_pinned_to_the_lost_zone(
+    pytester: pytest.Pytester,
+) -> None:
+    run = run_drill(pytester, BROKEN_PLAN, "zone-failure", ON_KUBERNETES)
+    run.result.assert_outcomes(failed=1)
+    verdicts = _verdicts(run.card)
+    # The queue is promoted and repointed as in the example, but no API is left to take a question.
+    steps = [(s["action"], s["outcome"]) for s in run.card["steps"] if s["automated"]]
+    assert steps == [("exec", "ok"), ("repoint", "ok")]
+    assert verdicts["recovery_bound"]["passed"] is False
+    assert run.card["measurements"]["time_to_recover_s"] is None

@@ -1,0 +1,230 @@
+"""The Kubernetes staging back-end without a cluster: which back-end a plan gets, what it changes in the user's
+manifests (Toxiproxy added, the links' consumers pointed at it, secrets filled in), how pod changes become the
+journal's container events, and a zone loss that loses nodes, not services."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from drdrill.errors import DrdrillError, StagingError
+from drdrill.faults.zone import PlaceLoss
+from drdrill.plan import Plan, load_plan
+from drdrill.staging import images
+from drdrill.staging.kube import cluster
+from drdrill.staging.kube import stack as kube_stack
+from drdrill.staging.kube.stack import KubernetesStack, PodChanges
+from drdrill.staging.select import staging_factory, staging_name
+from drdrill.staging.stack import StagingStack
+
+ROOT = Path(__file__).resolve().parents[3]
+QA = ROOT / "examples" / "qa-service"
+
+
+@pytest.fixture(scope="module")
+def qa_plan() -> Plan:
+    return load_plan(QA / "plan")
+
+
+@pytest.fixture
+def prepared(qa_plan: Plan, monkeypatch: pytest.MonkeyPatch) -> tuple[KubernetesStack, list[list[str]]]:
+    """The Q&A example's Kubernetes staging, prepared: images 'present', loading recorded."""
+    loaded: list[list[str]] = []
+    monkeypatch.setenv(kube_stack.KUBECTL_ENV, "/nonexistent/kubectl")  # a plain file needs no kubectl
+    monkeypatch.setattr(images, "_image_id", lambda tag: f"sha256:{tag}")
+    monkeypatch.setattr(cluster, "load_images", lambda tags, log: loaded.append(list(tags)))
+    stack = KubernetesStack(qa_plan, "abc123", lambda line: None)
+    stack.prepare()
+    return stack, loaded
+
+
+def _env(stack: KubernetesStack, workload: str) -> dict[str, str]:
+    (obj,) = [o for o in stack._objects if o["kind"] == "Deployment" and o["metadata"]["name"] == workload]
+    (container,) = obj["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def test_the_links_consumers_are_pointed_at_the_namespaces_toxiproxy(
+    prepared: tuple[KubernetesStack, list[list[str]]],
+) -> None:
+    stack, _ = prepared
+    worker = _env(stack, "worker")
+    assert worker["REDIS_URL"] == "redis://drdrill-toxiproxy:18001/0"
+    assert worker["LLM_URL"] == "http://drdrill-toxiproxy:18002/v1"
+    assert worker["LLM_BACKUP_URL"] == "http://drdrill-toxiproxy:18003/v1"
+    assert worker["FAILOVER_AFTER"] == "3"  # the user's own settings stay
+    assert _env(stack, "api")["REDIS_URL"] == "redis://drdrill-toxiproxy:18001/0"
+    assert "REDIS_URL" not in _env(stack, "provider-primary")  # not a consumer: untouched
+    assert "worker: LLM_URL=http://drdrill-toxiproxy:18002/v1" in stack.override_text
+
+
+def test_toxiproxy_runs_in_the_namespace_outside_the_zones_with_every_links_listener(
+    prepared: tuple[KubernetesStack, list[list[str]]],
+) -> None:
+    stack, loaded = prepared
+    added = {o["kind"]: o for o in stack._objects if o["metadata"]["name"] == "drdrill-toxiproxy"}
+    assert set(added) == {"ConfigMap", "Deployment", "Service"}
+    assert all(o["metadata"]["namespace"] == "drdrill-abc123" for o in added.values())
+    assert [p["port"] for p in added["Service"]["spec"]["ports"]] == [8474, 18001, 18002, 18003]
+    pod = added["Deployment"]["spec"]["template"]["spec"]
+    assert pod["tolerations"] == [{"key": "drdrill.io/control-plane", "operator": "Exists"}]
+    assert pod["containers"][0]["imagePullPolicy"] == "Never"
+    assert '"upstream": "provider-primary:8000"' in added["ConfigMap"]["data"]["proxies.json"]
+    # The local cluster gets every image, drdrill's Toxiproxy too, before anything is applied.
+    assert loaded == [
+        ["drdrill-example/qa-app:local", "drdrill/provider-sim:local", "drdrill/toxiproxy:local"]
+    ]
+
+
+def test_a_services_address_must_be_a_port_of_a_service_of_the_manifests(
+    prepared: tuple[KubernetesStack, list[list[str]]],
+) -> None:
+    stack, _ = prepared
+    with pytest.raises(StagingError, match=r"no Service 'api' with port 9000 \(Services: api:8000, "):
+        stack.address("api", 9000)
+    with pytest.raises(LookupError, match="not running"):
+        stack.address("api", 8000)  # a port the manifests have, before the start
+
+
+def test_a_consumer_without_a_service_is_refused_naming_the_link(
+    qa_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(QA / "plan", tmp_path / "plan")
+    (tmp_path / "kubernetes").mkdir()
+    text = (QA / "kubernetes" / "qa-service.yaml").read_text()
+    worker_service = "kind: Service\nmetadata: {name: worker}"
+    assert worker_service in text
+    (tmp_path / "kubernetes" / "qa-service.yaml").write_text(
+        text.replace(worker_service, "kind: Service\nmetadata: {name: worker-svc}")
+    )
+    (tmp_path / "docker-compose.yml").write_text((QA / "docker-compose.yml").read_text())
+    plan = load_plan(tmp_path / "plan")
+    monkeypatch.setenv(kube_stack.KUBECTL_ENV, "/nonexistent/kubectl")
+    with pytest.raises(
+        StagingError, match="link 'queue' names consumer 'worker', but no Service 'worker' selects"
+    ):
+        KubernetesStack(plan, "abc123", lambda line: None).prepare()
+
+
+def test_generated_secrets_fill_the_manifests_and_missing_images_are_named() -> None:
+    filled = kube_stack._with_secrets(
+        {"env": [{"value": "postgres://app:${DB_PASSWORD}@db/app"}, {"value": "${OTHER}"}]},
+        {"DB_PASSWORD": "s3cret"},
+    )
+    assert filled == {"env": [{"value": "postgres://app:s3cret@db/app"}, {"value": "${OTHER}"}]}
+
+
+def test_the_back_end_is_compose_unless_asked_or_the_plan_has_only_kubernetes(qa_plan: Plan) -> None:
+    assert staging_name(qa_plan, None) == "compose"
+    assert staging_name(qa_plan, "kubernetes") == "kubernetes"
+    assert staging_factory("compose") is StagingStack
+    assert staging_factory("kubernetes") is KubernetesStack
+    only_kube = qa_plan.model_copy(
+        update={"staging_topology": qa_plan.staging_topology.model_copy(update={"compose_file": None})}
+    )
+    assert staging_name(only_kube, None) == "kubernetes"
+    with pytest.raises(DrdrillError, match="--drill-staging=compose, but the plan names no compose_file"):
+        staging_name(only_kube, "compose")
+    no_kube = qa_plan.model_copy(
+        update={"staging_topology": qa_plan.staging_topology.model_copy(update={"kubernetes": None})}
+    )
+    with pytest.raises(DrdrillError, match=r"names no Kubernetes staging; add staging_topology\.kubernetes"):
+        staging_name(no_kube, "kubernetes")
+
+
+def _pod(name: str, *, restarts: int = 0, state: str = "running", code: int = 0, reason: str = "Error",
+         last: tuple[int, str] | None = None, labels: dict[str, str] | None = None) -> client.V1Pod:  # fmt: skip
+    terminated = client.V1ContainerStateTerminated(exit_code=code, reason=reason)
+    now = (
+        client.V1ContainerState(terminated=terminated)
+        if state == "terminated"
+        else client.V1ContainerState(running=client.V1ContainerStateRunning())
+    )
+    before = (
+        client.V1ContainerState(
+            terminated=client.V1ContainerStateTerminated(exit_code=last[0], reason=last[1])
+        )
+        if last
+        else None
+    )
+    status = client.V1ContainerStatus(
+        name="redis", image="x", image_id="sha256:1", ready=True, restart_count=restarts,
+        state=now, last_state=before,
+    )  # fmt: skip
+    return client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name, labels=labels if labels is not None else {"app": "redis"}),
+        status=client.V1PodStatus(container_statuses=[status]),
+    )
+
+
+def test_pod_changes_become_the_journals_container_events() -> None:
+    changes = PodChanges(lambda labels: "redis" if labels.get("app") == "redis" else None)
+
+    def seen(kind: str, pod: client.V1Pod) -> list[tuple[str, str, int | None]]:
+        return [(e.service, e.action, e.exit_code) for e in changes.events(kind, pod)]
+
+    assert seen("ADDED", _pod("redis-1")) == []  # running when the watch began: nothing happened
+    assert seen("MODIFIED", _pod("redis-1")) == []
+    assert seen("MODIFIED", _pod("redis-1", restarts=1, last=(137, "OOMKilled"))) == [
+        ("redis", "oom", 137),
+        ("redis", "restart", None),
+    ]
+    assert seen("MODIFIED", _pod("redis-1", restarts=1, state="terminated", code=1)) == [("redis", "die", 1)]
+    assert seen("MODIFIED", _pod("redis-1", restarts=2)) == [("redis", "restart", None)]
+    assert seen("DELETED", _pod("redis-1", restarts=2)) == [("redis", "kill", None)]
+    assert seen("ADDED", _pod("other", labels={"app": "nobody"})) == []  # no Service of the plan selects it
+
+
+@dataclass
+class NodeReplica:
+    """A back-end whose zones are nodes: records what it was asked to lose and bring back."""
+
+    calls: list[str] = field(default_factory=list)
+
+    def node_zones(self) -> NodeReplica:
+        return self
+
+    def lose_zones(self, zones: frozenset[str], mode: str) -> str:
+        self.calls.append(f"lose {','.join(sorted(zones))} {mode}")
+        return "lost"
+
+    def restore_zones(self, zones: frozenset[str]) -> str:
+        self.calls.append(f"restore {','.join(sorted(zones))}")
+        return "back"
+
+    def container(self, service: str) -> Any:
+        raise AssertionError("a zone of nodes is not lost service by service")
+
+
+def test_a_zone_of_nodes_is_lost_as_nodes_and_brought_back() -> None:
+    replica = NodeReplica()
+    loss = PlaceLoss(
+        kind="region_loss", place="eu-west", services=["redis"], mode="power", comes_back=True,
+        replica=replica, zones=frozenset({"zone-a", "zone-b"}),  # type: ignore[arg-type]
+    )  # fmt: skip
+    loss.apply()
+    loss.revert()
+    assert replica.calls == ["lose zone-a,zone-b power", "restore zone-a,zone-b"]
+    stays = PlaceLoss(
+        kind="zone_loss", place="zone-a", services=["redis"], mode="freeze", comes_back=False,
+        replica=replica,  # type: ignore[arg-type]
+    )  # fmt: skip
+    stays.apply()
+    stays.revert()
+    assert replica.calls[2:] == ["lose zone-a freeze"]  # does not come back: the stack's stop brings it
+
+
+def test_a_plan_whose_manifests_are_missing_says_where(tmp_path: Path) -> None:
+    shutil.copytree(QA / "plan", tmp_path / "plan")
+    (tmp_path / "docker-compose.yml").write_text((QA / "docker-compose.yml").read_text())
+    from drdrill.plan import PlanError  # noqa: PLC0415
+
+    with pytest.raises(PlanError) as caught:
+        load_plan(tmp_path / "plan")
+    assert "staging_topology.kubernetes.manifests:" in str(caught.value)
+    assert "qa-service.yaml: no such file (it is relative to plan.yaml)" in str(caught.value)
