@@ -87,7 +87,7 @@ def test_report_header_shows_plan_scenario_tier_and_objectives(
     result = pytester.runpytest("--drill=provider-outage", "--collect-only")
     result.stdout.fnmatch_lines(
         [
-            f"drdrill: plan 'claims-intake' for Example Mutual Insurance ({plan_dir})",
+            f"drdrill: plan 'claims-intake' for Example Mutual Insurance ({plan_dir}), on a compose staging",
             "drdrill: drill provider-outage: tier 1 (software), RTO 4.00 h, RPO 0, staging recovery bound 30.0 s",
         ]
     )

@@ -243,9 +243,12 @@ def test_a_stream_cut_mid_answer_raises_in_the_sdk_after_the_chunks_sent(serve: 
         for chunk in stream:
             received.append(chunk.choices[0].delta.content or "")
     assert "".join(received) == sim.prompt_answer("What is SSO?")[:8]  # the role chunk, then two pieces
-    # The anthropic SDK lets its HTTP client's error through a stream as it is (openai wraps it).
+    # The anthropic SDK let its HTTP client's error through a stream as it was (openai wraps it); its 2.17 wraps
+    # it too, as an APIConnectionError that names the cause.
     with (
-        pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"),
+        pytest.raises(
+            (httpx2.RemoteProtocolError, anthropic.APIConnectionError), match="incomplete chunked read"
+        ),
         ant(url).messages.stream(
             model="m", max_tokens=8, messages=[{"role": "user", "content": "What is SSO?"}]
         ) as astream,
