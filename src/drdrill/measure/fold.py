@@ -15,12 +15,16 @@ per line. Both give the same :class:`Folded`, so the same scorecard. Pure: the c
 
 from __future__ import annotations
 
+import gc
 import json
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import compress, repeat
-from operator import and_, attrgetter
+from itertools import compress, count, repeat
+from operator import attrgetter, is_, is_not, lt, sub
 from typing import Any
 
 import msgspec
@@ -35,6 +39,43 @@ _CODE = {t: n for n, t in enumerate(Type)}  # a write's completion type, as one 
 _OP, _PROBE, _INVOKE, _OK = Kind.OP, Kind.PROBE, Type.INVOKE, Type.OK
 _OK_CODE = _CODE[_OK]  # the common case, without hashing an enum member (Enum.__hash__ runs in Python)
 _READ_LISTS = ("held", "done")  # a final read's lists of units, which the ledger keeps instead
+
+# For the writes folded a run at a time (see _Folder.writes): a type's code found by the member's identity (a
+# decoded line's type is the enum's own member), and masks made from the codes by bytes.translate.
+_CODE_BY_ID = {id(t): n for t, n in _CODE.items()}
+_PAIRED = bytes(_CODE[t] for t in (Type.INVOKE, *_COMPLETIONS))  # the types the run-at-a-time fold takes
+
+
+def _mask(*types: Type) -> bytes:
+    """A bytes.translate table: 1 for the codes of ``types``, 0 for any other byte."""
+    codes = {_CODE[t] for t in types}
+    return bytes(int(b in codes) for b in range(256))
+
+
+_IS_INVOKE, _IS_OK, _IS_COMPLETION = _mask(Type.INVOKE), _mask(Type.OK), _mask(*_COMPLETIONS)
+_NOT = bytes([1, 0, *bytes(254)])  # a mask's complement
+_KIND, _TYPE, _NAME, _VALUE, _T_NS = map(attrgetter, ("kind", "type", "name", "value", "t_ns"))
+
+
+def _each(calls: Iterator[object]) -> None:
+    """Run a map of calls for their effect, in C (a map of a column's __setitem__ sets many items)."""
+    deque(calls, maxlen=0)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the block runs (as it was after). A fold makes no reference
+    cycle, yet it makes objects by the hundred thousand (a sample per write of the fault window), and each
+    full collection they set off walks every unit id of the ledger's sets: on a million-write journal the
+    collections took longer than the measurement itself."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class _Index(dict[str, int]):
@@ -127,11 +168,12 @@ class _Folder:
         many as it has events)."""
         short = len(self.index) + more - len(self.last)
         if short > 0:
-            self.invoked_at.extend(repeat(0, short))
+            short = max(short, len(self.last) // 4)  # grown by a quarter at least: a run at a time, seldom
+            self.invoked_at.frombytes(bytes(8 * short))
             self.attempted.extend(bytes(short))
-            self.last.extend(repeat(-1, short))
+            self.last.frombytes(bytes([0xFF]) * short)  # -1
             self.acked.extend(bytes(short))
-            self.acked_at.extend(repeat(0, short))
+            self.acked_at.frombytes(bytes(8 * short))
 
     def records(
         self, records: Sequence[Any], due_of: Callable[[Any], int | None], whole: Callable[[int, Any], Event]
@@ -182,17 +224,118 @@ class _Folder:
                     acked_at[n] = t_ns
                 else:
                     last[n] = code(type_)
-            elif kind is _PROBE and (type_ is _INVOKE or type_ is _OK):
-                self.probe(type_, record.name, record.process, record.value, record.t_ns)
             else:
-                event = whole(position, record)
-                if event.kind is _PROBE:  # a failed probe: what it said, read whole
-                    detail = event.data.get("detail") if event.type in _FAILED else ""
-                    self.probe(
-                        event.type, event.name, event.process, event.value, event.t_ns, str(detail or "")
-                    )
-                elif event.kind is not _OP:
-                    self.other(event)
+                self._rare(position, record, whole)
+
+    def _rare(self, position: int, record: Any, whole: Callable[[int, Any], Event]) -> None:
+        """Fold a record that is no operation: a probe's, or any other event, taken whole."""
+        type_ = record.type
+        if record.kind is _PROBE and (type_ is _INVOKE or type_ is _OK):
+            self.probe(type_, record.name, record.process, record.value, record.t_ns)
+            return
+        event = whole(position, record)
+        if event.kind is _PROBE:  # a failed probe: what it said, read whole
+            detail = event.data.get("detail") if event.type in _FAILED else ""
+            self.probe(event.type, event.name, event.process, event.value, event.t_ns, str(detail or ""))
+        elif event.kind is not _OP:
+            self.other(event)
+
+    def lines(self, decoded: list[_Line], whole: Callable[[int, Any], Event]) -> None:
+        """Fold a run of a file's lines decoded as :class:`_Line`, as :meth:`records` would: the operations a
+        run at a time (:meth:`writes`), then the other records one by one. The two touch no common state but
+        the unit numbers, which a final read gives the units it lists that were never written: so the
+        operations before a final read are folded before it, and those after it after it."""
+        kinds = list(map(_KIND, decoded))
+        is_op = bytes(map(is_, kinds, repeat(_OP)))
+        rare = list(compress(range(len(decoded)), is_op.translate(_NOT)))
+        cuts = [position + 1 for position in rare if kinds[position] is Kind.READ]
+        start = 0
+        for end in (*cuts, len(decoded)):
+            self.writes(list(compress(decoded[start:end], is_op[start:end])))
+            for position in rare[bisect_left(rare, start) : bisect_left(rare, end)]:
+                self._rare(position, decoded[position], whole)
+            start = end
+
+    def writes(self, ops: list[_Line]) -> None:
+        """Fold a run of operations decoded from a file's lines, as :meth:`records` does one by one, with a few
+        passes in C over the run's columns. That takes a run in which each write is invoked at most once and
+        each completion completes a write in flight: every unit invoked in the run is invoked once and was
+        not in flight before it, every unit completed in the run is completed once, after its invoke. Any
+        other run (a unit invoked again while in flight, a completion of a write not in flight, a type that
+        completes nothing) is folded one by one by :meth:`records`."""
+        if not ops:
+            return
+        units = list(map(_VALUE, ops))
+        if list(map(_NAME, ops)).count(SUBMIT) != len(ops) or None in units:
+            ops = [op for op in ops if op.name == SUBMIT and op.value is not None]  # the workload's writes
+            units = list(map(_VALUE, ops))
+        codes = bytes(map(_CODE_BY_ID.__getitem__, map(id, map(_TYPE, ops))))
+        invoked, completed = codes.translate(_IS_INVOKE), codes.translate(_IS_COMPLETION)
+        in_flight = self.in_flight
+        invoked_units = list(compress(units, invoked))
+        completed_units = list(compress(units, completed))
+        positions = range(len(ops))
+        invoked_at = dict(
+            zip(invoked_units, compress(positions, invoked), strict=True)
+        )  # where each unit is invoked
+        if (
+            codes.translate(None, _PAIRED)  # a type that completes nothing
+            or len(invoked_at) != len(invoked_units)  # a unit invoked twice
+            or len(set(completed_units)) != len(completed_units)  # a unit completed twice
+            or not in_flight.keys().isdisjoint(invoked_at)  # a unit invoked again while in flight
+        ):
+            self.records(ops, _LINE_DUE, _no_whole)
+            return
+        # each completion comes after its unit's invoke: in an earlier run (in flight), or earlier in this one
+        since = dict.fromkeys(in_flight, -1)
+        since.update(invoked_at)
+        beyond = len(ops)  # a unit not invoked: never before its completion
+        if not all(map(lt, map(since.get, completed_units, repeat(beyond)), compress(positions, completed))):
+            self.records(ops, _LINE_DUE, _no_whole)
+            return
+        t_ns = list(map(_T_NS, ops))
+        self._invoke(
+            invoked_units, list(compress(t_ns, invoked)), list(map(_LINE_DUE, compress(ops, invoked)))
+        )
+        self._complete(completed_units, list(compress(t_ns, completed)), bytes(compress(codes, completed)))
+
+    def _invoke(self, units: list[str], t_ns: list[int], due: list[int | None]) -> None:
+        """The invokes of a run, of units not in flight, each once: number them, put them in flight."""
+        index, added = self.index, len(units)
+        self._reserve(added)
+        first = len(index)
+        numbers = list(map(index.setdefault, units, count(first)))  # a new unit: its place in the run
+        if len(index) == first + added:  # all new (the common case): numbered first, first + 1, ...
+            self.invoked_at[first : first + added] = array("q", t_ns)
+            self.attempted[first : first + added] = bytes([1]) * added
+        else:  # some were written before: the new ones are numbered in order after those known
+            after = first
+            for place, (unit, number) in enumerate(zip(units, numbers, strict=True)):
+                if number >= first:
+                    numbers[place] = index[unit] = after
+                    after += 1
+            _each(map(self.invoked_at.__setitem__, numbers, t_ns))
+            _each(map(self.attempted.__setitem__, numbers, repeat(1)))
+        self.in_flight.update(zip(units, numbers, strict=True))
+        self.starts.extend(t_ns)
+        if None in due:  # some invokes do not say when they were due
+            said = bytes(map(is_not, due, repeat(None)))
+            t_ns, due = list(compress(t_ns, said)), list(compress(due, said))
+        self.lags.extend(map(sub, t_ns, due))
+
+    def _complete(self, units: list[str], t_ns: list[int], codes: bytes) -> None:
+        """The completions of a run, of units in flight, each once: pair them with their invokes, and keep
+        each unit's last completion (and when it was acknowledged)."""
+        numbers = list(map(self.in_flight.pop, units))
+        ok = codes.translate(_IS_OK)
+        samples = self.samples
+        samples.invoke_ns.extend(map(self.invoked_at.__getitem__, numbers))
+        samples.complete_ns.extend(t_ns)
+        samples.ok.extend(ok)
+        _each(map(self.last.__setitem__, numbers, codes))
+        acknowledged = list(compress(numbers, ok))
+        _each(map(self.acked.__setitem__, acknowledged, repeat(1)))
+        _each(map(self.acked_at.__setitem__, acknowledged, compress(t_ns, ok)))
 
     def probe(
         self, type_: Type, name: str, process: str | None, value: str | None, t_ns: int, detail: str = ""
@@ -227,8 +370,10 @@ class _Folder:
         if event.kind is Kind.READ and event.name == FINAL_READ:
             if event.type is Type.OK:
                 self.read_done, self.read_failure = True, None
-                self.held = self._known(event.data.get("held", []))
-                self.done = self._known(event.data.get("done", []))
+                held, done = event.data.get("held", []), event.data.get("done", [])
+                self.held = self._known(held)
+                # the same list twice (all that is held was done): one mask
+                self.done = self.held if done == held else self._known(done)
             elif event.type in (Type.FAIL, Type.INFO):  # an invocation alone is a read still in flight
                 self.read_failure = str(event.data.get("why", "the final read failed"))
             kept = {key: value for key, value in event.data.items() if key not in _READ_LISTS}
@@ -243,8 +388,7 @@ class _Folder:
         index = self.index
         numbers = array("q", map(index.__getitem__, map(str, units)))
         listed = bytearray(len(index))
-        for n in numbers:
-            listed[n] = 1
+        _each(map(listed.__setitem__, numbers, repeat(1)))
         return listed
 
     def _less_probes(self, listed: bytearray) -> bytearray:
@@ -257,52 +401,52 @@ class _Folder:
                 listed[n] = 0
         return listed
 
-    def _writes(self, ids: list[str]) -> _Writes:
-        """The ledger's sets of units, from the per-unit columns: each unit's last completion says which set
-        it is in; a unit invoked and never completed is indeterminate."""
-        count = len(ids)
-        attempted, acked = self.attempted[:count], self.acked[:count]
-        last = self.last[:count].tobytes()
+    def _ledger(self, ids: list[str], held: bytearray, done: bytearray) -> Ledger:
+        """The ledger, from the per-unit columns and the final read's masks: each unit's last completion says
+        which set it is in; a unit invoked and never completed is indeterminate. Sets that hold the same units
+        are one set (the final read of a drill that lost nothing lists what was acknowledged)."""
+        numbered = len(ids)
+        attempted, acked = self.attempted[:numbered], self.acked[:numbered]
+        last = self.last[:numbered].tobytes()
 
         def last_was(code: int) -> bytes:
             """A mask of the units whose last completion has this code (-1: none)."""
             return last.translate(bytes(int(b == code % 256) for b in range(256)))
 
-        never = bytes(map(and_, attempted, last_was(-1)))
-        return _Writes(
-            self.samples,
-            attempted=frozenset(compress(ids, attempted)),
-            acknowledged=frozenset(compress(ids, last_was(_OK_CODE))),
-            failed=frozenset(compress(ids, last_was(_CODE[Type.FAIL]))),
-            info=frozenset(compress(ids, last_was(_CODE[Type.INFO]))),
-            never_completed=frozenset(compress(ids, never)),
+        def units(mask: bytes | bytearray) -> frozenset[str]:
+            return frozenset(compress(ids, mask))  # in the order numbered, from ids side by side in memory
+
+        acknowledged_mask = last_was(_OK_CODE)
+        acknowledged = units(acknowledged_mask)
+        read = acknowledged if held == acknowledged_mask else units(held)
+        processed = read if done is held or done == held else units(done)
+        never = _both(attempted, last_was(-1))
+        return Ledger(
+            attempted=units(attempted),
+            acknowledged=acknowledged,
+            failed=units(last_was(_CODE[Type.FAIL])),
+            indeterminate=units(last_was(_CODE[Type.INFO])) | units(never),
+            read=read,
+            processed=processed,
+            read_done=self.read_done,
             ack_ns=dict(zip(compress(ids, acked), compress(self.acked_at, acked), strict=False)),
+            read_failure=self.read_failure if not self.read_done else None,
         )
 
     def folded(self) -> Folded:
         self.probes.sort(key=lambda s: s.invoke_ns)
         for samples in self.links.values():
             samples.sort(key=lambda s: s.invoke_ns)
-        held, done = self._less_probes(self.held), self._less_probes(self.done)
+        held = self._less_probes(self.held)
+        done = held if self.done is self.held else self._less_probes(self.done)
         ids = list(self.index)
         self.index = _Index()  # the ids live on in ``ids``; the map to their numbers is done with
-        writes = self._writes(ids)
-        ledger = Ledger(
-            attempted=writes.attempted,
-            acknowledged=writes.acknowledged,
-            failed=writes.failed,
-            indeterminate=writes.info | writes.never_completed,
-            read=frozenset(compress(ids, held)),  # in the order numbered, from ids side by side in memory
-            processed=frozenset(compress(ids, done)),
-            read_done=self.read_done,
-            ack_ns=writes.ack_ns,
-            read_failure=self.read_failure if not self.read_done else None,
-        )
+        ledger = self._ledger(ids, held, done)
         links = {component: self.links[component] for component in sorted(self.links)}
         return Folded(
             self.probes,
             links,
-            writes.samples,
+            self.samples,
             self.events,
             ledger,
             self.starts,
@@ -311,24 +455,17 @@ class _Folder:
         )
 
 
-@dataclass(frozen=True)
-class _Writes:
-    """The writes paired, and the ledger's sets of units: each unit's last completion says which it is in."""
-
-    samples: WriteSamples
-    attempted: frozenset[str]
-    acknowledged: frozenset[str]
-    failed: frozenset[str]
-    info: frozenset[str]
-    never_completed: frozenset[str]  # every unit invoked that has no completion
-    ack_ns: dict[str, int]  # when each unit was (last) acknowledged
+def _both(a: bytes | bytearray, b: bytes | bytearray) -> bytes:
+    """Two masks of the same length, and-ed (as two numbers, in C)."""
+    return (int.from_bytes(a) & int.from_bytes(b)).to_bytes(len(a))
 
 
 def fold(events: Iterable[Event]) -> Folded:
     """Fold a journal held in memory (the events of a drill that just ran)."""
     folder = _Folder()
-    folder.records(list(events), _event_due, _as_is)
-    return folder.folded()
+    with collector_paused():
+        folder.records(list(events), _event_due, _as_is)
+        return folder.folded()
 
 
 def _event_due(event: Event) -> int | None:
@@ -338,6 +475,10 @@ def _event_due(event: Event) -> int | None:
 
 def _as_is(_: int, event: Event) -> Event:
     return event
+
+
+def _no_whole(_: int, record: Any) -> Event:
+    raise AssertionError(f"an operation is never read whole: {record!r}")  # pragma: no cover
 
 
 class JournalLineError(ValueError):
@@ -376,14 +517,15 @@ def fold_lines(lines: Iterable[str | bytes]) -> Folded:
     folder = _Folder()
     batch: list[str | bytes] = []
     first = 1  # the number of the batch's first line
-    for line in lines:
-        batch.append(line)
-        if len(batch) == BATCH:
-            first = _fold_block(folder, _joined(batch), first)
-            batch = []
-    if batch:
-        _fold_block(folder, _joined(batch), first)
-    return folder.folded()
+    with collector_paused():
+        for line in lines:
+            batch.append(line)
+            if len(batch) == BATCH:
+                first = _fold_block(folder, _joined(batch), first)
+                batch = []
+        if batch:
+            _fold_block(folder, _joined(batch), first)
+        return folder.folded()
 
 
 def fold_blocks(blocks: Iterable[bytes]) -> Folded:
@@ -397,19 +539,23 @@ def fold_blocks(blocks: Iterable[bytes]) -> Folded:
     """
     folder = _Folder()
     first = 1
-    rest = b""
-    for block in blocks:
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            rest += block
-            continue
-        # the old rest is freed before the fold: a long line (a final read) is not held twice
-        text, rest = rest + block[: cut + 1], block[cut + 1 :]
-        first = _fold_block(folder, text, first)
-        del text
-    if rest:
-        _fold_block(folder, rest, first)
-    return folder.folded()
+    rest: list[bytes | memoryview] = []  # the start of a line not yet whole: a long one (a final read) comes
+    # in many blocks, joined once
+    with collector_paused():
+        for block in blocks:
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                rest.append(block)
+                continue
+            rest.append(memoryview(block)[: cut + 1])
+            text = b"".join(rest)
+            # the rest is freed before the fold: a long line is not held twice
+            rest = [block[cut + 1 :]] if cut + 1 < len(block) else []
+            first = _fold_block(folder, text, first)
+            del text
+        if rest:
+            _fold_block(folder, b"".join(rest), first)
+        return folder.folded()
 
 
 def _joined(batch: list[str | bytes]) -> bytes:
@@ -438,7 +584,7 @@ def _fold_block(folder: _Folder, text: bytes, first: int) -> int:
             return _final_read(line, number)
         return _event(line, number)
 
-    folder.records(decoded, _LINE_DUE, whole)
+    folder.lines(decoded, whole)
     return after
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from drdrill.journal import FINAL_READ, SUBMIT, Event, Kind, Type
 
@@ -14,7 +15,8 @@ class Ledger:
 
     ``lost`` (acknowledged but absent from the final read) is what the RPO judges; ``unexpected`` (read but
     never attempted) means the store holds data nobody wrote; ``recovered`` are writes whose outcome was unknown
-    to the client but that did take effect.
+    to the client but that did take effect. Each is worked out once, when first read (a million-write drill's
+    sets take a tenth of a second each).
     """
 
     attempted: frozenset[str]
@@ -27,19 +29,19 @@ class Ledger:
     ack_ns: dict[str, int] = field(default_factory=dict, compare=False)
     read_failure: str | None = None  # why there is no final read, when there is none
 
-    @property
+    @cached_property
     def lost(self) -> frozenset[str]:
         return self.acknowledged - self.read if self.read_done else frozenset()
 
-    @property
+    @cached_property
     def unexpected(self) -> frozenset[str]:
         return self.read - self.attempted
 
-    @property
+    @cached_property
     def recovered(self) -> frozenset[str]:
         return (self.read & self.attempted) - self.acknowledged
 
-    @property
+    @cached_property
     def unprocessed(self) -> frozenset[str]:
         """Acknowledged units that are held but were never done (processed)."""
         return (self.acknowledged & self.read) - self.processed

@@ -23,7 +23,7 @@ from drdrill.measure.checks import (
 from drdrill.measure.containers import ContainerDown, unexpected_downs
 from drdrill.measure.credentials import LeakResult, leak_results
 from drdrill.measure.duplicates import done_twice
-from drdrill.measure.fold import Folded, fold
+from drdrill.measure.fold import Folded, collector_paused, fold
 from drdrill.measure.host import HostLoad, host_load
 from drdrill.measure.ledger import Ledger
 from drdrill.measure.modes import ModeObjectives, ModeReport, judge_modes, mode_report
@@ -388,6 +388,7 @@ def _restored(window: FaultWindow, timing: _Timing) -> int | None:
     return None if window.end_ns is None else window.end_ns - window.start_ns
 
 
+@collector_paused()
 def measure(
     journal: Sequence[Event] | Folded,
     steady_window_ns: int,

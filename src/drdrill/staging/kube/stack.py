@@ -584,15 +584,52 @@ class KubernetesStack:
         names = self._zone_nodes(zones)
         _docker(verb, *names)
         self._lost.update(dict.fromkeys(names, mode))
+        self._instrument_refuses(names, "-I")
         said = f"{'power cut' if mode == 'power' else 'frozen'}: node(s) {', '.join(names)}"
         self._log(f"{self.project}: {said}")
         return said
 
     def restore_zones(self, zones: frozenset[str]) -> str:
         names = [n for n in self._zone_nodes(zones) if n in self._lost]
+        self._instrument_refuses(names, "-D")
         for name in names:
             _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
         return f"node(s) {', '.join(names)} back"
+
+    def _instrument_refuses(self, lost: Sequence[str], verb: str) -> None:
+        """While ``lost`` nodes are down, the run's Toxiproxy is refused at once (ICMP host unreachable) when it
+        dials their pods, instead of waiting for a SYN that is never answered: Toxiproxy dials each upstream in
+        its accept loop with no timeout, so one such dial held every new connection of the link and its API (a
+        repoint waited 25 s and failed). The system's own connections are left alone: they see the silence of a
+        power cut. On compose the lost containers' names stop resolving, which fails Toxiproxy's dial as fast.
+        ``verb`` is ``-I`` (add the rules) or ``-D`` (remove them)."""
+        cidrs = [node.pod_cidr for node in cluster.NODES if node.name in lost]
+        if not cidrs or not self.proxies:
+            return
+        core = client.CoreV1Api(self._client())
+        selector = ",".join(f"{k}={v}" for k, v in INSTRUMENT_LABELS.items())
+        for pod in core.list_namespaced_pod(self.project, label_selector=selector).items:
+            node = pod.spec.node_name if pod.spec else None
+            address = pod.status.pod_ip if pod.status else None
+            if not node or not address or node in lost:
+                continue
+            for cidr in cidrs:
+                rule = [
+                    "FORWARD",
+                    "-s",
+                    address,
+                    "-d",
+                    cidr,
+                    "-j",
+                    "REJECT",
+                    "--reject-with",
+                    "icmp-host-unreachable",
+                ]
+                try:
+                    _docker("exec", node, "iptables", "-w", "5", verb, *rule)
+                except StagingError:
+                    if verb == "-I":
+                        raise  # removing a rule that is gone (the node restarted) is not a problem
 
     # -- watching ------------------------------------------------------------------------------------------
 
@@ -614,6 +651,10 @@ class KubernetesStack:
         problems: list[str] = []
         if self._lost:
             names = list(self._lost)
+            try:
+                self._instrument_refuses(names, "-D")
+            except (StagingError, ApiException) as exc:
+                problems.append(f"removing the instrument's rules: {exc}")
             for name in names:
                 try:
                     _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
