@@ -32,7 +32,7 @@ from drdrill.journal import (
     read_journal,
 )
 from drdrill.measure import fold as fold_module
-from drdrill.measure.fold import JournalLineError, fold, fold_blocks, fold_lines
+from drdrill.measure.fold import Folded, JournalLineError, fold, fold_blocks, fold_lines
 from drdrill.measure.timeline import Criterion, FaultWindow, Sample, time_to_detect_by_criteria
 from drdrill.measure.verdicts import DrillEnd, Measurements, Objectives, judge, measure
 from drdrill.plan import Plan, load_plan
@@ -256,11 +256,18 @@ event_fields = st.tuples(
 )
 
 
+def _read_in_blocks(lines: list[str]) -> list[Folded]:
+    """A file's lines folded as blocks cut anywhere (lines across blocks, a run of one line or none), cut
+    every few lines (runs of several), and read whole (one run)."""
+    text = "".join(lines).encode()
+    return [fold_blocks(text[i : i + size] for i in range(0, len(text), size)) for size in (7, 300)] + [
+        fold_blocks([text])
+    ]
+
+
 def _same_fold(lines: list[str], events: list[Event]) -> None:
     expected = fold(events)
-    text = "".join(lines).encode()
-    blocks = [text[i : i + 7] for i in range(0, len(text), 7)]  # cut anywhere, lines across blocks
-    for found in (fold_lines(lines), fold_lines([line.encode() for line in lines]), fold_blocks(blocks)):
+    for found in (fold_lines(lines), fold_lines([line.encode() for line in lines]), *_read_in_blocks(lines)):
         assert found.probes == expected.probes
         assert found.links == expected.links
         assert found.writes == expected.writes
@@ -402,12 +409,13 @@ def test_writes_paired_in_one_pass_pair_as_the_oracle_does(events: list[tuple[st
         Event(t, t * S, "2026-01-01T00:00:00+00:00", Kind.OP, Type(type_), SUBMIT, value=unit)
         for t, (unit, type_) in enumerate(events)
     ]
-    folded = fold(journal)
     paired = reference_fold.write_samples(journal)
     by_completion = sorted(paired, key=lambda w: w.complete_ns)
-    assert list(folded.writes.complete_ns) == [w.complete_ns for w in by_completion]
-    assert list(folded.writes.invoke_ns) == [w.invoke_ns for w in by_completion]
-    assert list(folded.writes.ok) == [w.ok for w in by_completion]
     expected = reference_fold.build_ledger(journal)
-    assert folded.ledger == expected
-    assert folded.ledger.ack_ns == expected.ack_ns
+    lines = [json.dumps(e.to_json(), sort_keys=True) + "\n" for e in journal]
+    for folded in (fold(journal), *_read_in_blocks(lines)):  # the events, and the file read in runs
+        assert list(folded.writes.complete_ns) == [w.complete_ns for w in by_completion]
+        assert list(folded.writes.invoke_ns) == [w.invoke_ns for w in by_completion]
+        assert list(folded.writes.ok) == [w.ok for w in by_completion]
+        assert folded.ledger == expected
+        assert folded.ledger.ack_ns == expected.ack_ns
