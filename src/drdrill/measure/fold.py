@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import compress, count, repeat
-from operator import attrgetter, is_, is_not, lt, sub
+from operator import attrgetter, is_, is_not, lt, ne, sub
 from typing import Any
 
 import msgspec
@@ -79,10 +79,16 @@ def collector_paused() -> Iterator[None]:
 
 
 class _Index(dict[str, int]):
-    """Each unit id seen, numbered in the order first seen; the first copy of an id is the one kept."""
+    """Each unit id seen, numbered: a new one gets the next number and is kept in ``ids`` (the first copy of
+    an id is the one kept)."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__()
+        self.ids = ids
 
     def __missing__(self, unit: str) -> int:
-        number = self[unit] = len(self)
+        number = self[unit] = len(self.ids)
+        self.ids.append(unit)
         return number
 
 
@@ -137,12 +143,20 @@ class Folded:
 class _Folder:
     """The one pass, in journal order. A write's invoke waits in a small map of the writes in flight until its
     completion pairs with it (Jepsen's pairing: a later invoke of the same unit replaces it), so the pass costs
-    the same for every write however long the journal; each unit id is numbered once and its state (invoked,
-    its last completion, when it was last acknowledged) kept in columns by that number. Probes are paired as
-    they come; the rest is kept as it is."""
+    the same for every write however long the journal; each unit id is numbered and its state (invoked, its
+    last completion, when it was last acknowledged) kept in columns by that number. Probes are paired as they
+    come; the rest is kept as it is.
 
-    def __init__(self) -> None:
-        self.index = _Index()  # every unit id seen, numbered
+    Numbered ``indexed``, each unit id is looked up in a map to its number (:class:`_Index`) as it comes. A
+    file's lines are numbered without it for as long as each write is invoked once and completed at most once
+    while in flight (:meth:`writes`), which is how the workload writes: a write's number is then its place
+    among the invokes, and the map, a million ids long for a million writes, is made only if a run breaks
+    that rule or a unit turns out to have been invoked twice (:meth:`_indexed`). Until then the final read's
+    lists are kept as sets, and the ledger is worked out from sets at the end (:meth:`_ledger_of_sets`)."""
+
+    def __init__(self, indexed: bool = True) -> None:
+        self.ids: list[str] = []  # by unit number: the unit id
+        self.index = _Index(self.ids) if indexed else None  # unit id -> number, when indexed
         self.in_flight: dict[str, int] = {}  # the units invoked and not yet completed -> their number
         self.invoked_at = array("q")  # by unit number: when it was last invoked
         self.attempted = bytearray()  # by unit number: 1 once it was invoked
@@ -162,11 +176,13 @@ class _Folder:
         self.read_failure: str | None = None
         self.held = bytearray()  # by unit number: 1 when the final read says the system holds it
         self.done = bytearray()  # by unit number: 1 when the final read says it was done
+        # not indexed: the final read's lists (held, done), as sets of ids; the same set when the same list
+        self.read_sets: tuple[frozenset[str], frozenset[str]] | None = None
 
     def _reserve(self, more: int) -> None:
         """Room in the per-unit columns for ``more`` units beyond those numbered (a batch numbers at most as
         many as it has events)."""
-        short = len(self.index) + more - len(self.last)
+        short = len(self.ids) + more - len(self.last)
         if short > 0:
             short = max(short, len(self.last) // 4)  # grown by a quarter at least: a run at a time, seldom
             self.invoked_at.frombytes(bytes(8 * short))
@@ -181,8 +197,9 @@ class _Folder:
         """Fold a run of events in journal order: the journal's events, or a file's lines decoded as
         :class:`_Line`. Writes and good probes are read from the record's fields (``due_of``: a write invoke's
         due time); any other record is taken whole, as an event (``whole``: from its position in the run)."""
+        number = self._indexed().__getitem__
         self._reserve(len(records))
-        number, in_flight, pop = self.index.__getitem__, self.in_flight, self.in_flight.pop
+        in_flight, pop = self.in_flight, self.in_flight.pop
         invoked_at, attempted, last, acked, acked_at = (
             self.invoked_at,
             self.attempted,
@@ -284,6 +301,7 @@ class _Folder:
             or len(set(completed_units)) != len(completed_units)  # a unit completed twice
             or not in_flight.keys().isdisjoint(invoked_at)  # a unit invoked again while in flight
         ):
+            self._indexed()
             self.records(ops, _LINE_DUE, _no_whole)
             return
         # each completion comes after its unit's invoke: in an earlier run (in flight), or earlier in this one
@@ -291,6 +309,7 @@ class _Folder:
         since.update(invoked_at)
         beyond = len(ops)  # a unit not invoked: never before its completion
         if not all(map(lt, map(since.get, completed_units, repeat(beyond)), compress(positions, completed))):
+            self._indexed()
             self.records(ops, _LINE_DUE, _no_whole)
             return
         t_ns = list(map(_T_NS, ops))
@@ -301,19 +320,25 @@ class _Folder:
 
     def _invoke(self, units: list[str], t_ns: list[int], due: list[int | None]) -> None:
         """The invokes of a run, of units not in flight, each once: number them, put them in flight."""
-        index, added = self.index, len(units)
+        ids, index, added = self.ids, self.index, len(units)
         self._reserve(added)
-        first = len(index)
-        numbers = list(map(index.setdefault, units, count(first)))  # a new unit: its place in the run
-        if len(index) == first + added:  # all new (the common case): numbered first, first + 1, ...
+        first = len(ids)
+        numbers: Sequence[int] = range(first, first + added)  # not indexed: numbered in the order invoked
+        fresh = True  # every unit numbered anew, first, first + 1, ... (the common case)
+        if index is not None:
+            known = len(index)
+            numbers = list(map(index.setdefault, units, count(first)))  # a new unit: first + its place
+            fresh = len(index) - known == added
+            if not fresh:  # some were written before: the new ones are numbered in order after the others
+                for place, (unit, number) in enumerate(zip(units, numbers, strict=True)):
+                    if number >= first:
+                        numbers[place] = index[unit] = len(ids)
+                        ids.append(unit)
+        if fresh:
+            ids.extend(units)
             self.invoked_at[first : first + added] = array("q", t_ns)
             self.attempted[first : first + added] = bytes([1]) * added
-        else:  # some were written before: the new ones are numbered in order after those known
-            after = first
-            for place, (unit, number) in enumerate(zip(units, numbers, strict=True)):
-                if number >= first:
-                    numbers[place] = index[unit] = after
-                    after += 1
+        else:
             _each(map(self.invoked_at.__setitem__, numbers, t_ns))
             _each(map(self.attempted.__setitem__, numbers, repeat(1)))
         self.in_flight.update(zip(units, numbers, strict=True))
@@ -371,9 +396,13 @@ class _Folder:
             if event.type is Type.OK:
                 self.read_done, self.read_failure = True, None
                 held, done = event.data.get("held", []), event.data.get("done", [])
-                self.held = self._known(held)
-                # the same list twice (all that is held was done): one mask
-                self.done = self.held if done == held else self._known(done)
+                # the same list twice (all that is held was done) is read once
+                if self.index is None:
+                    held_set = _listed(held)
+                    self.read_sets = held_set, held_set if done == held else _listed(done)
+                else:
+                    self.held = self._known(held)
+                    self.done = self.held if done == held else self._known(done)
             elif event.type in (Type.FAIL, Type.INFO):  # an invocation alone is a read still in flight
                 self.read_failure = str(event.data.get("why", "the final read failed"))
             kept = {key: value for key, value in event.data.items() if key not in _READ_LISTS}
@@ -385,21 +414,52 @@ class _Folder:
         the store's own)."""
         if isinstance(units, msgspec.Raw):  # a list still undecoded (see _final_read)
             units = msgspec.json.decode(units)  # what json would have made of it, list or not
-        index = self.index
-        numbers = array("q", map(index.__getitem__, map(str, units)))
-        listed = bytearray(len(index))
+        numbers = array("q", map(self._indexed().__getitem__, map(str, units)))
+        listed = bytearray(len(self.ids))
         _each(map(listed.__setitem__, numbers, repeat(1)))
         return listed
 
     def _less_probes(self, listed: bytearray) -> bytearray:
         """A final read's mask, as long as the units numbered, less the probes' own units (they check the
         path, they are not workload)."""
-        listed = listed + bytes(len(self.index) - len(listed))
+        index = self._indexed()
+        listed = listed + bytes(len(self.ids) - len(listed))
         for process in self.probe_ids:
-            n = self.index.get(process)
+            n = index.get(process)
             if n is not None:
                 listed[n] = 0
         return listed
+
+    def _indexed(self) -> _Index:
+        """The map from unit ids to their numbers, made from the numbers given so far if the fold ran without
+        it. A unit invoked again after it completed was given a second number: its state (its last invoke,
+        its last completion, its last acknowledgement) goes to its first, and the second is left empty. The
+        final read's lists kept as sets become masks."""
+        if self.index is not None:
+            return self.index
+        ids = self.ids
+        index = self.index = _Index(ids)
+        firsts = list(map(index.setdefault, ids, count()))  # by number: the first number of its unit
+        if len(index) != len(ids):
+            for number in compress(count(), map(ne, firsts, count())):  # a later number of a unit, in order
+                self._merge(number, firsts[number])
+            self.in_flight = {unit: firsts[number] for unit, number in self.in_flight.items()}
+        if self.read_sets is not None:
+            held, done = self.read_sets
+            self.read_sets = None
+            self.held = self._known(held)
+            self.done = self.held if done is held else self._known(done)
+        return index
+
+    def _merge(self, number: int, into: int) -> None:
+        """Move a unit's state from a later number to its first (a later invoke, completion or acknowledgement
+        replaces the earlier), and leave the later one empty."""
+        self.invoked_at[into] = self.invoked_at[number]
+        if self.last[number] != -1:
+            self.last[into] = self.last[number]
+        if self.acked[number]:
+            self.acked[into], self.acked_at[into] = 1, self.acked_at[number]
+        self.attempted[number], self.last[number], self.acked[number] = 0, -1, 0
 
     def _ledger(self, ids: list[str], held: bytearray, done: bytearray) -> Ledger:
         """The ledger, from the per-unit columns and the final read's masks: each unit's last completion says
@@ -409,23 +469,48 @@ class _Folder:
         attempted, acked = self.attempted[:numbered], self.acked[:numbered]
         last = self.last[:numbered].tobytes()
 
-        def last_was(code: int) -> bytes:
-            """A mask of the units whose last completion has this code (-1: none)."""
-            return last.translate(bytes(int(b == code % 256) for b in range(256)))
-
         def units(mask: bytes | bytearray) -> frozenset[str]:
             return frozenset(compress(ids, mask))  # in the order numbered, from ids side by side in memory
 
-        acknowledged_mask = last_was(_OK_CODE)
+        acknowledged_mask = _was(last, _OK_CODE)
         acknowledged = units(acknowledged_mask)
         read = acknowledged if held == acknowledged_mask else units(held)
         processed = read if done is held or done == held else units(done)
-        never = _both(attempted, last_was(-1))
+        never = _both(attempted, _was(last, -1))
         return Ledger(
             attempted=units(attempted),
             acknowledged=acknowledged,
-            failed=units(last_was(_CODE[Type.FAIL])),
-            indeterminate=units(last_was(_CODE[Type.INFO])) | units(never),
+            failed=units(_was(last, _CODE[Type.FAIL])),
+            indeterminate=units(_was(last, _CODE[Type.INFO])) | units(never),
+            read=read,
+            processed=processed,
+            read_done=self.read_done,
+            ack_ns=dict(zip(compress(ids, acked), compress(self.acked_at, acked), strict=False)),
+            read_failure=self.read_failure if not self.read_done else None,
+        )
+
+    def _ledger_of_sets(self, attempted: frozenset[str]) -> Ledger:
+        """The ledger of a fold numbered without the map, each unit invoked once (so ``attempted`` holds every
+        id numbered): the sets of writes from the per-unit columns, as in :meth:`_ledger`; the final read's
+        sets, less the probes' units, matched with them, so that they hold the ids the fold keeps."""
+        ids = self.ids
+        last = self.last[: len(ids)].tobytes()
+        acked = self.acked[: len(ids)]
+        acknowledged = frozenset(compress(ids, _was(last, _OK_CODE)))
+        read: frozenset[str] = frozenset()
+        processed = read
+        if self.read_sets is not None:
+            held, done = self.read_sets
+            self.read_sets = None  # the read's own copies of the ids are let go before the ack times are made
+            read = _kept(held, self.probe_ids, attempted, acknowledged)
+            processed = read if done is held else _kept(done, self.probe_ids, attempted, acknowledged)
+            del held, done
+        return Ledger(
+            attempted=attempted,
+            acknowledged=acknowledged,
+            failed=frozenset(compress(ids, _was(last, _CODE[Type.FAIL]))),
+            indeterminate=frozenset(compress(ids, _was(last, _CODE[Type.INFO])))
+            | frozenset(compress(ids, _was(last, -1))),
             read=read,
             processed=processed,
             read_done=self.read_done,
@@ -437,11 +522,15 @@ class _Folder:
         self.probes.sort(key=lambda s: s.invoke_ns)
         for samples in self.links.values():
             samples.sort(key=lambda s: s.invoke_ns)
-        held = self._less_probes(self.held)
-        done = held if self.done is self.held else self._less_probes(self.done)
-        ids = list(self.index)
-        self.index = _Index()  # the ids live on in ``ids``; the map to their numbers is done with
-        ledger = self._ledger(ids, held, done)
+        attempted = frozenset(self.ids) if self.index is None else None
+        if attempted is not None and len(attempted) == len(self.ids):  # not indexed, no unit invoked twice
+            ledger = self._ledger_of_sets(attempted)
+        else:
+            self._indexed()  # (the final read's sets become masks)
+            held = self._less_probes(self.held)
+            done = held if self.done is self.held else self._less_probes(self.done)
+            self.index = None  # the map to the numbers is done with (the ids live on in ``ids``)
+            ledger = self._ledger(self.ids, held, done)
         links = {component: self.links[component] for component in sorted(self.links)}
         return Folded(
             self.probes,
@@ -453,6 +542,32 @@ class _Folder:
             self.lags,
             frozenset(self.probe_ids),
         )
+
+
+def _listed(units: Any) -> frozenset[str]:
+    """A final read's list of units, as a set (see :meth:`_Folder._known`)."""
+    if isinstance(units, msgspec.Raw):
+        units = msgspec.json.decode(units)
+    return frozenset(map(str, units))
+
+
+def _kept(
+    listed: frozenset[str], probes: set[str], attempted: frozenset[str], acknowledged: frozenset[str]
+) -> frozenset[str]:
+    """A final read's set less the probes' units, holding the ids the fold keeps for those written (the
+    acknowledged set itself, when it is the same)."""
+    if not listed.isdisjoint(probes):
+        listed -= probes
+    if listed == acknowledged:
+        return acknowledged
+    written = attempted - (attempted - listed)  # iterates attempted: its copies of the ids
+    others = listed - attempted  # never written: the read's own
+    return written | others if others else written
+
+
+def _was(last: bytes, code: int) -> bytes:
+    """A mask of the units whose last completion has this code (-1: none), from their codes."""
+    return last.translate(bytes(int(b == code % 256) for b in range(256)))
 
 
 def _both(a: bytes | bytearray, b: bytes | bytearray) -> bytes:
@@ -514,7 +629,7 @@ BATCH = 8192  # lines decoded at once
 def fold_lines(lines: Iterable[str | bytes]) -> Folded:
     """Fold the JSON lines of a journal file as they stream by (blank lines are skipped); see
     :func:`fold_blocks`, which reads a file faster."""
-    folder = _Folder()
+    folder = _Folder(indexed=False)
     batch: list[str | bytes] = []
     first = 1  # the number of the batch's first line
     with collector_paused():
@@ -537,7 +652,7 @@ def fold_blocks(blocks: Iterable[bytes]) -> Folded:
     msgspec cannot decode as the journal writes them are read line by line as JSON instead, so a line reads the
     same either way, and a line that is no event is named by its number.
     """
-    folder = _Folder()
+    folder = _Folder(indexed=False)
     first = 1
     rest: list[bytes | memoryview] = []  # the start of a line not yet whole: a long one (a final read) comes
     # in many blocks, joined once

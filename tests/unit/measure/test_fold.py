@@ -33,6 +33,7 @@ from drdrill.journal import (
 )
 from drdrill.measure import fold as fold_module
 from drdrill.measure.fold import Folded, JournalLineError, fold, fold_blocks, fold_lines
+from drdrill.measure.ledger import Ledger
 from drdrill.measure.timeline import Criterion, FaultWindow, Sample, time_to_detect_by_criteria
 from drdrill.measure.verdicts import DrillEnd, Measurements, Objectives, judge, measure
 from drdrill.plan import Plan, load_plan
@@ -341,6 +342,97 @@ def test_a_line_that_is_no_event_is_named_by_its_number() -> None:
         "journal line 2: not an event (JSONDecodeError: Expecting property name enclosed in double quotes: "
         "line 1 column 2 (char 1))"
     )
+
+
+def _write(unit: str, type_: Type) -> tuple[Kind, Type, str, dict[str, object]]:
+    return Kind.OP, type_, SUBMIT, {"value": unit, "process": "workload", "data": {DUE: 0}}
+
+
+def _probe(process: str, type_: Type) -> tuple[Kind, Type, str, dict[str, object]]:
+    return Kind.PROBE, type_, "canary", {"process": process}
+
+
+def _read(held: list[str], done: list[str]) -> tuple[Kind, Type, str, dict[str, object]]:
+    return Kind.READ, Type.OK, FINAL_READ, {"data": {"held": held, "done": done}}
+
+
+INV, OK, FAIL, INFO = Type.INVOKE, Type.OK, Type.FAIL, Type.INFO
+# Journals whose writes leave the rule the file's fold numbers by (each unit invoked once, completed at most once
+# while in flight): read a line at a time, the rule breaks in a later run than the one that numbered the unit,
+# or only at the end; read whole, in the first run.
+WRITES_OFF_THE_RULE = {
+    "written again after it completed": [
+        _write("a", INV),
+        _write("a", OK),
+        _write("b", INV),
+        _write("b", OK),
+        _write("a", INV),
+        _write("a", FAIL),
+        _read(["a", "b"], ["b"]),
+    ],
+    "acknowledged twice": [
+        _write("a", INV),
+        _write("a", OK),
+        _write("a", INV),
+        _write("a", OK),
+        _read(["a"], []),
+    ],
+    "invoked again while in flight": [_write("a", INV), _write("a", INV), _write("a", INFO), _read([], [])],
+    "a completion after the final read, never invoked": [
+        _write("a", INV),
+        _probe("p-1", INV),
+        _write("a", OK),
+        _probe("p-1", OK),
+        _write("b", INV),
+        _read(["a", "x", "p-1"], ["a", "x", "p-1"]),
+        _write("c", OK),
+        _write("b", INFO),
+    ],
+    "written again, then a final read that lost it": [
+        _write("a", INV),
+        _write("a", OK),
+        _write("a", INV),
+        _write("a", OK),
+        _write("b", INV),
+        _write("b", OK),
+        _read(["b", "stranger"], ["stranger"]),
+    ],
+    "a read that lost some and holds a stranger": [
+        _write("a", INV),
+        _write("b", INV),
+        _write("a", OK),
+        _write("b", OK),
+        _write("c", INV),
+        _write("c", FAIL),
+        _read(["a", "c", "stranger"], ["a"]),
+    ],
+}
+
+
+@pytest.mark.parametrize("moments", WRITES_OFF_THE_RULE.values(), ids=WRITES_OFF_THE_RULE)
+def test_a_file_whose_writes_leave_the_rule_folds_as_its_events_do(
+    moments: list[tuple[Kind, Type, str, dict[str, object]]],
+) -> None:
+    clock = FakeClock(start_ns=0)
+    journal = Journal(clock)
+    for kind, type_, name, fields in moments:
+        clock.advance(0.001)
+        journal.record(kind, type_, name, **fields)  # type: ignore[arg-type]
+    events = journal.events()
+    lines = [json.dumps(e.to_json(), sort_keys=True) + "\n" for e in events]
+    _same_fold(lines, events)
+    expected = reference_fold.build_ledger(events)
+    for found in _read_in_blocks(lines):
+        assert found.ledger == expected
+        assert found.ledger.ack_ns == expected.ack_ns
+        _one_copy_of_each_id(found.ledger)
+
+
+def _one_copy_of_each_id(ledger: Ledger) -> None:
+    kept: dict[str, str] = {}
+    for units in (ledger.attempted, ledger.acknowledged, ledger.read, ledger.processed, ledger.ack_ns):
+        for unit in units:
+            assert kept.setdefault(unit, unit) is unit
 
 
 def test_a_fold_keeps_one_copy_of_each_unit_id() -> None:

@@ -712,8 +712,12 @@ def up(bin_dir: Path, log: Log) -> None:
     _import_binary_image(bin_dir / "pause", PAUSE_IMAGE, ["/pause"], log)
     _import_binary_image(bin_dir / "coredns", COREDNS_IMAGE, ["/coredns"], log)
     if all(_exists("container", node.name) for node in NODES) and _answers(bin_dir):
-        log("cluster already up")
-        return
+        running = {_docker("inspect", "-f", "{{.Config.Image}}", node.name, what="reading a node's image").strip()
+                   for node in NODES}  # fmt: skip
+        if running == {tag}:
+            log("cluster already up")
+            return
+        log(f"the nodes run {', '.join(sorted(running))}, not {tag}: recreating them")
     down(log, quiet=True)
     _docker(
         "network", "create", "--label", f"{LABEL}={CONTEXT}", NETWORK, what="creating the cluster network"

@@ -220,7 +220,8 @@ class KubernetesStack:
         self._ports: dict[str, list[int]] = {}  # Service -> its ports
         self._relays: dict[tuple[str, int], ServiceRelay] = {}
         self._space: DrillNamespace | None = None
-        self._lost: dict[str, str] = {}  # node -> how it was lost (power, freeze)
+        self._lost: dict[str, str] = {}  # node -> how it was lost (power, freeze), until it is brought back
+        self._touched: set[str] = set()  # every node this run lost: Ready again before the run ends
         self._override_text = ""
 
     # -- the cluster ---------------------------------------------------------------------------------------
@@ -584,6 +585,7 @@ class KubernetesStack:
         names = self._zone_nodes(zones)
         _docker(verb, *names)
         self._lost.update(dict.fromkeys(names, mode))
+        self._touched.update(names)
         self._instrument_refuses(names, "-I")
         said = f"{'power cut' if mode == 'power' else 'frozen'}: node(s) {', '.join(names)}"
         self._log(f"{self.project}: {said}")
@@ -660,7 +662,9 @@ class KubernetesStack:
                     _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
                 except StagingError as exc:
                     problems.append(str(exc))
-            problems += self._await_nodes(names)
+        if self._touched:  # brought back by the revert or just now: the next drill finds the cluster whole
+            problems += self._await_nodes(sorted(self._touched))
+            self._touched.clear()
         if self.started and self._space is not None:
             core = client.CoreV1Api(self._client())
             try:  # pods on a node that was lost never finish by themselves: removed at once
