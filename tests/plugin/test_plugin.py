@@ -70,6 +70,25 @@ def test_unknown_drill_is_a_usage_error_listing_known_scenarios(
     )
 
 
+def test_a_kubernetes_staging_the_plan_does_not_name_is_a_usage_error(
+    pytester: pytest.Pytester, plan_dir: Path
+) -> None:
+    result = pytester.runpytest("--drill=provider-outage", "--drill-staging=kubernetes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: drdrill: {plan_dir / 'plan.yaml'}: --drill-staging=kubernetes, but the plan names no "
+            "Kubernetes staging; add staging_topology.kubernetes: {context: drdrill-local, manifests: <file or "
+            "folder>}"
+        ]
+    )
+    refused = pytester.runpytest("--drill=provider-outage", "--drill-staging=swarm")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(
+        ["*--drill-staging: invalid choice: 'swarm' (choose from *compose*kubernetes*)"]
+    )
+
+
 def test_invalid_plan_is_a_usage_error_with_file_and_line(pytester: pytest.Pytester, plan_dir: Path) -> None:
     scenario = plan_dir / "provider-outage.yaml"
     scenario.write_text(scenario.read_text().replace("tier: 1", "tier: 7"))
