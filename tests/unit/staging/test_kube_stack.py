@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from drdrill.errors import DrdrillError, StagingError
+from drdrill.errors import DrdrillError, EnvironmentNotReadyError, StagingError
 from drdrill.faults.zone import PlaceLoss
 from drdrill.plan import Plan, load_plan
 from drdrill.staging import images
@@ -228,3 +228,44 @@ def test_a_plan_whose_manifests_are_missing_says_where(tmp_path: Path) -> None:
         load_plan(tmp_path / "plan")
     assert "staging_topology.kubernetes.manifests:" in str(caught.value)
     assert "qa-service.yaml: no such file (it is relative to plan.yaml)" in str(caught.value)
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- {name: c, cluster: {server: "SERVER", insecure-skip-tls-verify: true}}
+users:
+- {name: u, user: {token: not-a-real-token}}
+contexts:
+- {name: staging, context: {cluster: c, user: u}}
+current-context: staging
+"""
+
+
+def _plan_on(tmp_path: Path, server: str, qa_plan: Plan) -> Plan:
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG.replace("SERVER", server))
+    kube = qa_plan.staging_topology.kubernetes
+    assert kube is not None
+    spec = kube.model_copy(update={"context": "staging", "kubeconfig": str(tmp_path / "kubeconfig")})
+    return qa_plan.model_copy(
+        update={"staging_topology": qa_plan.staging_topology.model_copy(update={"kubernetes": spec})}
+    )
+
+
+def test_a_cluster_that_does_not_answer_is_refused_before_anything_is_made(
+    tmp_path: Path, qa_plan: Plan
+) -> None:
+    stack = KubernetesStack(_plan_on(tmp_path, "https://127.0.0.1:1", qa_plan), "abc123", lambda line: None)
+    with pytest.raises(
+        EnvironmentNotReadyError, match=r"kube context 'staging' does not answer \(.*check the cluster is up"
+    ):
+        stack.environment()
+    assert stack.stop() == 0  # nothing was made: nothing to remove
+
+
+def test_a_context_on_another_machine_is_refused_unless_the_plan_allows_it(
+    tmp_path: Path, qa_plan: Plan
+) -> None:
+    stack = KubernetesStack(_plan_on(tmp_path, "https://10.1.2.3:6443", qa_plan), "abc123", lambda line: None)
+    with pytest.raises(EnvironmentNotReadyError, match=r"not on this machine.*allow_remote_context: true"):
+        stack.environment()
