@@ -36,10 +36,20 @@ def qa_image(kube: client.ApiClient) -> None:
 
 @pytest.fixture
 def no_namespace_left(kube: client.ApiClient) -> Iterator[None]:
-    """No drdrill namespace outlives the drill (deletion finished, not only started)."""
+    """No drdrill namespace outlives the drill (deletion finished, not only started), and every node the drill
+    lost is Ready again when it ends."""
     yield
-    left = client.CoreV1Api(kube).list_namespace(label_selector=f"{namespace.LABEL_MANAGED}=true").items
+    core = client.CoreV1Api(kube)
+    left = core.list_namespace(label_selector=f"{namespace.LABEL_MANAGED}=true").items
     assert [item.metadata.name for item in left if item.metadata] == []
+    ready = {
+        str(node.metadata.name): any(
+            c.type == "Ready" and c.status == "True" for c in node.status.conditions or []
+        )
+        for node in core.list_node().items
+        if node.metadata is not None and node.status is not None
+    }
+    assert ready == dict.fromkeys(ready, True), ready
 
 
 def _verdicts(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
