@@ -288,38 +288,53 @@ class _Folder:
             units = list(map(_VALUE, ops))
         codes = bytes(map(_CODE_BY_ID.__getitem__, map(id, map(_TYPE, ops))))
         invoked, completed = codes.translate(_IS_INVOKE), codes.translate(_IS_COMPLETION)
-        in_flight = self.in_flight
         invoked_units = list(compress(units, invoked))
-        completed_units = list(compress(units, completed))
-        positions = range(len(ops))
-        invoked_at = dict(
-            zip(invoked_units, compress(positions, invoked), strict=True)
-        )  # where each unit is invoked
-        if (
-            codes.translate(None, _PAIRED)  # a type that completes nothing
-            or len(invoked_at) != len(invoked_units)  # a unit invoked twice
-            or len(set(completed_units)) != len(completed_units)  # a unit completed twice
-            or not in_flight.keys().isdisjoint(invoked_at)  # a unit invoked again while in flight
-        ):
-            self._indexed()
-            self.records(ops, _LINE_DUE, _no_whole)
-            return
-        # each completion comes after its unit's invoke: in an earlier run (in flight), or earlier in this one
-        since = dict.fromkeys(in_flight, -1)
-        since.update(invoked_at)
-        beyond = len(ops)  # a unit not invoked: never before its completion
-        if not all(map(lt, map(since.get, completed_units, repeat(beyond)), compress(positions, completed))):
+        paired = None  # a type that completes nothing: one at a time
+        if not codes.translate(None, _PAIRED):
+            paired = self._paired(invoked_units, list(compress(units, completed)), invoked, completed)
+        if paired is None:
             self._indexed()
             self.records(ops, _LINE_DUE, _no_whole)
             return
         t_ns = list(map(_T_NS, ops))
-        self._invoke(
-            invoked_units, list(compress(t_ns, invoked)), list(map(_LINE_DUE, compress(ops, invoked)))
+        due = list(map(_LINE_DUE, compress(ops, invoked)))
+        numbers = self._invoke(invoked_units, list(compress(t_ns, invoked)), due)
+        # the stand-ins (see _paired) become the numbers given, in flight and in the completions
+        stand_in = dict(zip(range(-len(numbers), 0), numbers, strict=True))
+        in_flight = self.in_flight
+        self.in_flight = dict(
+            zip(in_flight, map(stand_in.get, in_flight.values(), in_flight.values()), strict=True)
         )
-        self._complete(completed_units, list(compress(t_ns, completed)), bytes(compress(codes, completed)))
+        paired = list(map(stand_in.get, paired, paired))
+        self._complete(paired, list(compress(t_ns, completed)), bytes(compress(codes, completed)))
 
-    def _invoke(self, units: list[str], t_ns: list[int], due: list[int | None]) -> None:
-        """The invokes of a run, of units not in flight, each once: number them, put them in flight."""
+    def _paired(
+        self, invoked_units: list[str], completed_units: list[str], invoked: bytes, completed: bytes
+    ) -> list[int] | None:
+        """The numbers of the writes a run's completions complete: the run's invokes are put in flight first,
+        under stand-ins for their numbers (-k for the first of k, up to -1), and each completion takes its unit
+        out. None, and the writes in flight as they were, if the run breaks the rule :meth:`writes` takes."""
+        before = self.in_flight
+        in_flight = self.in_flight = dict(before)
+        added = len(invoked_units)
+        in_flight.update(zip(invoked_units, range(-added, 0), strict=True))
+        try:
+            if len(in_flight) != len(before) + added:  # a unit invoked twice, or again while in flight
+                raise KeyError
+            paired = list(map(in_flight.pop, completed_units))  # KeyError: a unit not in flight
+        except KeyError:
+            self.in_flight = before
+            return None
+        # a completion of a write invoked in the run comes after its invoke
+        positions = range(len(invoked))
+        invoked_at = dict(zip(range(-added, 0), compress(positions, invoked), strict=True))
+        if not all(map(lt, map(invoked_at.get, paired, repeat(-1)), compress(positions, completed))):
+            self.in_flight = before
+            return None
+        return paired
+
+    def _invoke(self, units: list[str], t_ns: list[int], due: list[int | None]) -> Sequence[int]:
+        """Number the invokes of a run (units not in flight, each once); their numbers."""
         ids, index, added = self.ids, self.index, len(units)
         self._reserve(added)
         first = len(ids)
@@ -341,17 +356,16 @@ class _Folder:
         else:
             _each(map(self.invoked_at.__setitem__, numbers, t_ns))
             _each(map(self.attempted.__setitem__, numbers, repeat(1)))
-        self.in_flight.update(zip(units, numbers, strict=True))
         self.starts.extend(t_ns)
         if None in due:  # some invokes do not say when they were due
             said = bytes(map(is_not, due, repeat(None)))
             t_ns, due = list(compress(t_ns, said)), list(compress(due, said))
         self.lags.extend(map(sub, t_ns, due))
+        return numbers
 
-    def _complete(self, units: list[str], t_ns: list[int], codes: bytes) -> None:
-        """The completions of a run, of units in flight, each once: pair them with their invokes, and keep
-        each unit's last completion (and when it was acknowledged)."""
-        numbers = list(map(self.in_flight.pop, units))
+    def _complete(self, numbers: list[int], t_ns: list[int], codes: bytes) -> None:
+        """The completions of a run, of the writes numbered: pair them with their invokes, and keep each unit's
+        last completion (and when it was acknowledged)."""
         ok = codes.translate(_IS_OK)
         samples = self.samples
         samples.invoke_ns.extend(map(self.invoked_at.__getitem__, numbers))
