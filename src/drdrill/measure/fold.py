@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 
 from drdrill.journal import DUE, FINAL_READ, LINK, SUBMIT, Event, Kind, Type
-from drdrill.measure.ledger import Ledger
+from drdrill.measure.ledger import AckTimes, Ledger
 from drdrill.measure.timeline import PROBE_SOURCE, WRITE_SOURCE, Sample
 
 _COMPLETIONS = frozenset({Type.OK, Type.FAIL, Type.INFO})
@@ -499,7 +499,7 @@ class _Folder:
             read=read,
             processed=processed,
             read_done=self.read_done,
-            ack_ns=dict(zip(compress(ids, acked), compress(self.acked_at, acked), strict=False)),
+            ack_ns=AckTimes(list(compress(ids, acked)), array("q", compress(self.acked_at, acked))),
             read_failure=self.read_failure if not self.read_done else None,
         )
 
@@ -528,7 +528,7 @@ class _Folder:
             read=read,
             processed=processed,
             read_done=self.read_done,
-            ack_ns=dict(zip(compress(ids, acked), compress(self.acked_at, acked), strict=False)),
+            ack_ns=AckTimes(list(compress(ids, acked)), array("q", compress(self.acked_at, acked))),
             read_failure=self.read_failure if not self.read_done else None,
         )
 
@@ -650,10 +650,10 @@ def fold_lines(lines: Iterable[str | bytes]) -> Folded:
         for line in lines:
             batch.append(line)
             if len(batch) == BATCH:
-                first = _fold_block(folder, _joined(batch), first)
+                first = _fold_joined(folder, batch, first)
                 batch = []
         if batch:
-            _fold_block(folder, _joined(batch), first)
+            _fold_joined(folder, batch, first)
         return folder.folded()
 
 
@@ -676,45 +676,47 @@ def fold_blocks(blocks: Iterable[bytes]) -> Folded:
             if cut < 0:
                 rest.append(block)
                 continue
-            rest.append(memoryview(block)[: cut + 1])
-            text = b"".join(rest)
+            lines = block.count(b"\n")  # all before the cut: the rest holds none
+            # the lines read where they are, unless a line began in an earlier block
+            text = b"".join([*rest, memoryview(block)[: cut + 1]]) if rest else memoryview(block)[: cut + 1]
             # the rest is freed before the fold: a long line is not held twice
             rest = [block[cut + 1 :]] if cut + 1 < len(block) else []
-            first = _fold_block(folder, text, first)
+            first = _fold_block(folder, text, first, lines)
             del text
         if rest:
-            _fold_block(folder, b"".join(rest), first)
+            _fold_block(folder, b"".join(rest), first, 1)
         return folder.folded()
 
 
-def _joined(batch: list[str | bytes]) -> bytes:
-    """Lines as one text, each ending with a newline (the last line of a file may lack one, and lines split
-    off a text may all lack theirs)."""
+def _fold_joined(folder: _Folder, batch: list[str | bytes], first: int) -> int:
+    """Fold lines as one text, each ending with a newline (the last line of a file may lack one, and lines split
+    off a text may all lack theirs); the number of the line after."""
     encoded = (line if isinstance(line, bytes) else line.encode() for line in batch)
-    return b"".join(line if line.endswith(b"\n") else line + b"\n" for line in encoded)
+    text = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in encoded)
+    return _fold_block(folder, text, first, text.count(b"\n"))
 
 
-def _fold_block(folder: _Folder, text: bytes, first: int) -> int:
-    """Fold the lines of ``text``, the first of them line number ``first``; the number of the line after."""
-    after = first + text.count(b"\n") + (not text.endswith(b"\n"))
+def _fold_block(folder: _Folder, text: bytes | memoryview, first: int, lines: int) -> int:
+    """Fold the ``lines`` lines of ``text``, the first of them line number ``first``; the number of the line
+    after."""
     try:
         decoded = _LINES.decode_lines(text)
     except msgspec.MsgspecError:  # not as the journal writes it: read as JSON, line by line
-        events = [_event(line, number) for number, line in _numbered(text, first)]
+        events = [_event(line, number) for number, line in _numbered(bytes(text), first)]
         folder.records(events, _event_due, _as_is)
-        return after
+        return first + lines
     numbered: list[tuple[int, bytes]] = []  # split only for a line read whole (few are)
 
     def whole(position: int, record: _Line) -> Event:
         if not numbered:
-            numbered.extend(_numbered(text, first))  # decode_lines skips blank lines: count them
+            numbered.extend(_numbered(bytes(text), first))  # decode_lines skips blank lines: count them
         number, line = numbered[position]
         if record.kind is Kind.READ and record.name == FINAL_READ:
             return _final_read(line, number)
         return _event(line, number)
 
     folder.lines(decoded, whole)
-    return after
+    return first + lines
 
 
 def _numbered(text: bytes, first: int) -> list[tuple[int, bytes]]:

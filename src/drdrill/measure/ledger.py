@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from drdrill.journal import FINAL_READ, SUBMIT, Event, Kind, Type
+
+
+class AckTimes(Mapping[str, int]):
+    """When each acknowledged unit was last acknowledged, as the fold keeps it: the units (each once) and their
+    times side by side. The dict is made the first time a unit is looked up (a lost one): for a million
+    writes it takes a third of a second and 70 MB, and a drill that lost nothing only reads the times."""
+
+    __slots__ = ("_by_unit", "times", "units")
+
+    def __init__(self, units: Sequence[str], times: Sequence[int]) -> None:
+        self.units, self.times = units, times
+        self._by_unit: dict[str, int] | None = None
+
+    def _dict(self) -> dict[str, int]:
+        if self._by_unit is None:
+            self._by_unit = dict(zip(self.units, self.times, strict=True))
+        return self._by_unit
+
+    def __getitem__(self, unit: str) -> int:
+        return self._dict()[unit]
+
+    def __contains__(self, unit: object) -> bool:
+        return unit in self._dict()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.units)
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def values(self) -> ValuesView[int]:
+        return _Times(self)
+
+
+class _Times(ValuesView[int]):
+    """The times of :class:`AckTimes`, read as they are kept."""
+
+    _mapping: AckTimes
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._mapping.times)
 
 
 @dataclass(frozen=True)
@@ -26,7 +67,7 @@ class Ledger:
     read: frozenset[str]
     processed: frozenset[str]
     read_done: bool
-    ack_ns: dict[str, int] = field(default_factory=dict, compare=False)
+    ack_ns: Mapping[str, int] = field(default_factory=dict, compare=False)  # unit -> when last acknowledged
     read_failure: str | None = None  # why there is no final read, when there is none
 
     @cached_property
