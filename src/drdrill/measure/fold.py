@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import compress, count, repeat
-from operator import attrgetter, is_, is_not, lt, ne, sub
+from operator import and_, attrgetter, ge, is_, is_not, lt, ne, sub
 from typing import Any
 
 import msgspec
@@ -113,14 +113,21 @@ class WriteSamples:
         before the fault may show its first symptom) and were invoked before ``end_ns``. Every figure of the
         window reads only these (see :func:`drdrill.measure.verdicts.measure`)."""
         invoke, complete, ok = self.invoke_ns, self.complete_ns, self.ok
-        chosen = [
-            i for i in range(len(ok)) if complete[i] >= start_ns and (end_ns is None or invoke[i] < end_ns)
-        ]
+        overlaps = map(ge, complete, repeat(start_ns))
+        if end_ns is not None:
+            overlaps = map(and_, overlaps, map(lt, invoke, repeat(end_ns)))
+        chosen = list(compress(range(len(ok)), overlaps))
         chosen.sort(key=invoke.__getitem__)
-        return [
-            Sample(invoke_ns=invoke[i], complete_ns=complete[i], ok=bool(ok[i]), source=WRITE_SOURCE)
-            for i in chosen
-        ]
+        return list(
+            map(
+                Sample,
+                map(invoke.__getitem__, chosen),
+                map(complete.__getitem__, chosen),
+                map(bool, map(ok.__getitem__, chosen)),
+                repeat(""),
+                repeat(WRITE_SOURCE),
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,11 @@ class Ledger:
 
     @cached_property
     def lost(self) -> frozenset[str]:
-        return self.acknowledged - self.read if self.read_done else frozenset()
+        if (
+            not self.read_done or self.read is self.acknowledged
+        ):  # (the fold's one set when they are the same)
+            return frozenset()
+        return self.acknowledged - self.read
 
     @cached_property
     def unexpected(self) -> frozenset[str]:
@@ -85,6 +89,8 @@ class Ledger:
     @cached_property
     def unprocessed(self) -> frozenset[str]:
         """Acknowledged units that are held but were never done (processed)."""
+        if self.processed is self.read or self.processed is self.acknowledged:
+            return frozenset()  # (A & R) - R and (A & R) - A are empty
         return (self.acknowledged & self.read) - self.processed
 
     def lost_window_ns(self, failure_ns: int | None = None) -> int:

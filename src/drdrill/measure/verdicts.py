@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
+from operator import and_, ge, le
 from typing import Any, Literal
 
 from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
@@ -444,11 +446,11 @@ def measure(
             links,
             link_baselines,
         )
-        acknowledged_in_fault = sum(
-            1
-            for t in ledger.ack_ns.values()
-            if t >= window.start_ns and (window.end_ns is None or t <= window.end_ns)
-        )
+        times = ledger.ack_ns.values()
+        in_fault = map(ge, times, repeat(window.start_ns))
+        if window.end_ns is not None:
+            in_fault = map(and_, in_fault, map(le, times, repeat(window.end_ns)))
+        acknowledged_in_fault = sum(in_fault)
 
     def value(b: Bounded | None) -> int | None:
         return None if b is None else b.value_ns
