@@ -653,22 +653,13 @@ class StagingStack:
         return checks
 
     def _await_ready(self, services: Sequence[str] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:
-        waiting = self._readiness(services)
-        deadline = time.monotonic() + timeout_s
-        with httpx.Client(timeout=1.0) as http:
-            while waiting:
-                for name, url in list(waiting.items()):
-                    if _answers(http, url):
-                        del waiting[name]
-                if not waiting:
-                    break
-                if time.monotonic() > deadline:
-                    what = "the staging replica" if services is None else ", ".join(services)
-                    raise StagingError(
-                        f"{what} did not become ready within {timeout_s:g} s; "
-                        f"still waiting for: {', '.join(sorted(waiting))}\n{self._logs_tail()}"
-                    )
-                time.sleep(READY_POLL_S)
+        waiting = await_answers(self._readiness(services), timeout_s)
+        if waiting:
+            what = "the staging replica" if services is None else ", ".join(services)
+            raise StagingError(
+                f"{what} did not become ready within {timeout_s:g} s; "
+                f"still waiting for: {', '.join(sorted(waiting))}\n{self._logs_tail()}"
+            )
 
     # -- what only the back-end can do (faults of the zone, region and data families; recovery actions) ----
 
@@ -920,6 +911,22 @@ def _is_link(path: Path) -> bool:
 
 
 TCP_SETTLE_S = 0.1
+
+
+def await_answers(checks: Mapping[str, str], timeout_s: float, try_s: float = 1.0) -> list[str]:
+    """Poll each check's URL (:func:`_answers`) until all answer or ``timeout_s`` passes; returns the names of the
+    checks still not answering (empty: all did)."""
+    waiting = dict(checks)
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=try_s) as http:
+        while waiting:
+            for name, url in list(waiting.items()):
+                if _answers(http, url):
+                    del waiting[name]
+            if not waiting or time.monotonic() > deadline:
+                break
+            time.sleep(READY_POLL_S)
+    return sorted(waiting)
 
 
 def _answers(http: httpx.Client, url: str) -> bool:

@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 from docker.models.containers import Container
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
@@ -61,7 +60,7 @@ from drdrill.staging.override import (
     proxy_plans,
     toxiproxy_config,
 )
-from drdrill.staging.stack import ANSI_CODES, READY_POLL_S, _answers
+from drdrill.staging.stack import ANSI_CODES, await_answers
 from drdrill.staging.watch import ContainerEvent
 from drdrill.templates import render
 
@@ -408,23 +407,15 @@ class KubernetesStack:
         return checks
 
     def _await_ready(self, services: Sequence[str] | None, timeout_s: float) -> None:
-        waiting = self._readiness(services)
-        deadline = time.monotonic() + timeout_s
-        with httpx.Client(timeout=2.0) as http:
-            while waiting:
-                for name, url in list(waiting.items()):
-                    if _answers(http, url):
-                        del waiting[name]
-                if not waiting:
-                    return
-                if time.monotonic() > deadline:
-                    troubles = self._space.pod_troubles() if self._space is not None else []
-                    raise StagingError(
-                        f"{'the staging replica' if services is None else ', '.join(services)} did not become "
-                        f"ready within {timeout_s:g} s; still waiting for: {', '.join(sorted(waiting))}"
-                        + (f"; {'; '.join(troubles)}" if troubles else "")
-                    )
-                time.sleep(READY_POLL_S)
+        # Two seconds a try: the first connection through a relay opens a port-forward through the API server.
+        waiting = await_answers(self._readiness(services), timeout_s, try_s=2.0)
+        if waiting:
+            troubles = self._space.pod_troubles() if self._space is not None else []
+            raise StagingError(
+                f"{'the staging replica' if services is None else ', '.join(services)} did not become "
+                f"ready within {timeout_s:g} s; still waiting for: {', '.join(waiting)}"
+                + (f"; {'; '.join(troubles)}" if troubles else "")
+            )
 
     def address(self, service: str, port: int) -> tuple[str, int]:
         """127.0.0.1 and the port of the relay carried to Service ``service``'s ``port``."""
