@@ -53,6 +53,7 @@ def _mask(*types: Type) -> bytes:
 
 
 _IS_INVOKE, _IS_OK, _IS_COMPLETION = _mask(Type.INVOKE), _mask(Type.OK), _mask(*_COMPLETIONS)
+_IS_FAIL, _IS_INFO = _mask(Type.FAIL), _mask(Type.INFO)
 _NOT = bytes([1, 0, *bytes(254)])  # a mask's complement
 _KIND, _TYPE, _NAME, _VALUE, _T_NS = map(attrgetter, ("kind", "type", "name", "value", "t_ns"))
 
@@ -185,6 +186,9 @@ class _Folder:
         self.done = bytearray()  # by unit number: 1 when the final read says it was done
         # not indexed: the final read's lists (held, done), as sets of ids; the same set when the same list
         self.read_sets: tuple[frozenset[str], frozenset[str]] | None = None
+        # not indexed: each completion's number and code, in order (its time and outcome are the samples')
+        self.completed = array("q")
+        self.completed_codes = bytearray()
 
     def _reserve(self, more: int) -> None:
         """Room in the per-unit columns for ``more`` units beyond those numbered (a batch numbers at most as
@@ -343,41 +347,47 @@ class _Folder:
     def _invoke(self, units: list[str], t_ns: list[int], due: list[int | None]) -> Sequence[int]:
         """Number the invokes of a run (units not in flight, each once); their numbers."""
         ids, index, added = self.ids, self.index, len(units)
-        self._reserve(added)
         first = len(ids)
-        numbers: Sequence[int] = range(first, first + added)  # not indexed: numbered in the order invoked
-        fresh = True  # every unit numbered anew, first, first + 1, ... (the common case)
-        if index is not None:
-            known = len(index)
-            numbers = list(map(index.setdefault, units, count(first)))  # a new unit: first + its place
-            fresh = len(index) - known == added
-            if not fresh:  # some were written before: the new ones are numbered in order after the others
-                for place, (unit, number) in enumerate(zip(units, numbers, strict=True)):
-                    if number >= first:
-                        numbers[place] = index[unit] = len(ids)
-                        ids.append(unit)
-        if fresh:
+        self.starts.fromlist(t_ns)  # (fromlist: twice as fast as extend from a list)
+        if not all(map(is_not, due, repeat(None))):  # some invokes do not say when they were due
+            said = bytes(map(is_not, due, repeat(None)))
+            self.lags.fromlist(list(map(sub, compress(t_ns, said), compress(due, said))))
+        else:
+            self.lags.fromlist(list(map(sub, t_ns, due)))
+        if index is None:  # numbered in the order invoked: a write's invoke time is its start
+            ids.extend(units)
+            return range(first, first + added)
+        self._reserve(added)
+        known = len(index)
+        numbers = list(map(index.setdefault, units, count(first)))  # a new unit: first + its place
+        if len(index) - known == added:  # all new (the common case): numbered first, first + 1, ...
             ids.extend(units)
             self.invoked_at[first : first + added] = array("q", t_ns)
             self.attempted[first : first + added] = bytes([1]) * added
-        else:
-            _each(map(self.invoked_at.__setitem__, numbers, t_ns))
-            _each(map(self.attempted.__setitem__, numbers, repeat(1)))
-        self.starts.extend(t_ns)
-        if None in due:  # some invokes do not say when they were due
-            said = bytes(map(is_not, due, repeat(None)))
-            t_ns, due = list(compress(t_ns, said)), list(compress(due, said))
-        self.lags.extend(map(sub, t_ns, due))
+            return numbers
+        for place, (unit, number) in enumerate(zip(units, numbers, strict=True)):
+            if number >= first:  # new: numbered in order after the units written before
+                numbers[place] = index[unit] = len(ids)
+                ids.append(unit)
+        _each(map(self.invoked_at.__setitem__, numbers, t_ns))
+        _each(map(self.attempted.__setitem__, numbers, repeat(1)))
         return numbers
 
     def _complete(self, numbers: list[int], t_ns: list[int], codes: bytes) -> None:
         """The completions of a run, of the writes numbered: pair them with their invokes, and keep each unit's
-        last completion (and when it was acknowledged)."""
+        last completion (and when it was acknowledged): not indexed, as the numbers and codes of the
+        completions in order (each write completes once: see :meth:`_ledger_of_sets`); indexed, in the per-unit
+        columns."""
         ok = codes.translate(_IS_OK)
         samples = self.samples
-        samples.invoke_ns.extend(map(self.invoked_at.__getitem__, numbers))
-        samples.complete_ns.extend(t_ns)
+        samples.complete_ns.fromlist(t_ns)
         samples.ok.extend(ok)
+        if self.index is None:
+            samples.invoke_ns.fromlist(list(map(self.starts.__getitem__, numbers)))
+            self.completed.fromlist(numbers)
+            self.completed_codes.extend(codes)
+            return
+        samples.invoke_ns.fromlist(list(map(self.invoked_at.__getitem__, numbers)))
         _each(map(self.last.__setitem__, numbers, codes))
         acknowledged = list(compress(numbers, ok))
         _each(map(self.acked.__setitem__, acknowledged, repeat(1)))
@@ -459,6 +469,16 @@ class _Folder:
         if self.index is not None:
             return self.index
         ids = self.ids
+        numbered = len(ids)
+        self._reserve(0)  # the per-unit columns, from the starts and the completions
+        self.invoked_at[:numbered] = self.starts[:numbered]
+        self.attempted[:numbered] = bytes([1]) * numbered
+        _each(map(self.last.__setitem__, self.completed, self.completed_codes))
+        ok = self.completed_codes.translate(_IS_OK)
+        acknowledged = list(compress(self.completed, ok))
+        _each(map(self.acked.__setitem__, acknowledged, repeat(1)))
+        _each(map(self.acked_at.__setitem__, acknowledged, compress(self.samples.complete_ns, ok)))
+        self.completed, self.completed_codes = array("q"), bytearray()
         index = self.index = _Index(ids)
         firsts = list(map(index.setdefault, ids, count()))  # by number: the first number of its unit
         if len(index) != len(ids):
@@ -512,30 +532,34 @@ class _Folder:
 
     def _ledger_of_sets(self, attempted: frozenset[str]) -> Ledger:
         """The ledger of a fold numbered without the map, each unit invoked once (so ``attempted`` holds every
-        id numbered): the sets of writes from the per-unit columns, as in :meth:`_ledger`; the final read's
-        sets, less the probes' units, matched with them, so that they hold the ids the fold keeps."""
-        ids = self.ids
-        last = self.last[: len(ids)].tobytes()
-        acked = self.acked[: len(ids)]
-        acknowledged = frozenset(compress(ids, _was(last, _OK_CODE)))
+        id numbered): each write completed at most once, so a completion's outcome is its unit's last, and the
+        writes never completed are those still in flight. The final read's sets, less the probes' units, are
+        matched with them, so that they hold the ids the fold keeps."""
+        ids, numbers, codes = self.ids, self.completed, self.completed_codes
+
+        def units(mask: bytes | bytearray) -> list[str]:
+            return list(map(ids.__getitem__, compress(numbers, mask)))
+
+        ok = codes.translate(_IS_OK)
+        acked = units(ok)
+        acknowledged = frozenset(acked)
         read: frozenset[str] = frozenset()
         processed = read
         if self.read_sets is not None:
             held, done = self.read_sets
-            self.read_sets = None  # the read's own copies of the ids are let go before the ack times are made
+            self.read_sets = None  # the read's own copies of the ids are let go as soon as they are matched
             read = _kept(held, self.probe_ids, attempted, acknowledged)
             processed = read if done is held else _kept(done, self.probe_ids, attempted, acknowledged)
             del held, done
         return Ledger(
             attempted=attempted,
             acknowledged=acknowledged,
-            failed=frozenset(compress(ids, _was(last, _CODE[Type.FAIL]))),
-            indeterminate=frozenset(compress(ids, _was(last, _CODE[Type.INFO])))
-            | frozenset(compress(ids, _was(last, -1))),
+            failed=frozenset(units(codes.translate(_IS_FAIL))),
+            indeterminate=frozenset(units(codes.translate(_IS_INFO))) | frozenset(self.in_flight),
             read=read,
             processed=processed,
             read_done=self.read_done,
-            ack_ns=AckTimes(list(compress(ids, acked)), array("q", compress(self.acked_at, acked))),
+            ack_ns=AckTimes(acked, array("q", compress(self.samples.complete_ns, ok))),
             read_failure=self.read_failure if not self.read_done else None,
         )
 
