@@ -589,10 +589,16 @@ class _Folder:
         )
 
 
+_STRINGS = msgspec.json.Decoder(list[str])
+
+
 def _listed(units: Any) -> frozenset[str]:
     """A final read's list of units, as a set (see :meth:`_Folder._known`)."""
     if isinstance(units, msgspec.Raw):
-        units = msgspec.json.decode(units)
+        try:
+            return frozenset(_STRINGS.decode(units))  # a list of strings, as the final read writes it
+        except msgspec.ValidationError:
+            units = msgspec.json.decode(units)
     return frozenset(map(str, units))
 
 
@@ -708,9 +714,15 @@ def fold_blocks(blocks: Iterable[bytes]) -> Folded:
                 rest.append(block)
                 continue
             lines = block.count(b"\n")  # all before the cut: the rest holds none
-            # the lines read where they are, unless a line began in an earlier block
-            text = b"".join([*rest, memoryview(block)[: cut + 1]]) if rest else memoryview(block)[: cut + 1]
-            # the rest is freed before the fold: a long line is not held twice
+            start = 0
+            if rest:  # a line that began in an earlier block (a long one: a final read) is folded alone
+                start = block.find(b"\n") + 1
+                line = b"".join([*rest, memoryview(block)[:start]])
+                rest = []  # (its pieces freed before the fold: a long line is not held twice)
+                first = _fold_block(folder, line, first, 1)
+                lines -= 1
+                del line
+            text = memoryview(block)[start : cut + 1]  # the lines read where they are
             rest = [block[cut + 1 :]] if cut + 1 < len(block) else []
             first = _fold_block(folder, text, first, lines)
             del text
@@ -751,11 +763,30 @@ def _fold_block(folder: _Folder, text: bytes | memoryview, first: int, lines: in
 
 
 def _numbered(text: bytes, first: int) -> list[tuple[int, bytes]]:
-    """The lines of ``text`` that are not blank, with their numbers."""
+    """The lines of ``text`` that are not blank, with their numbers (a text of one line is not copied: a final
+    read's may be a hundred megabytes)."""
+    if text.find(b"\n") in (-1, len(text) - 1):
+        return [(first, text)] if text and not text.isspace() else []
     return [(number, line) for number, line in enumerate(text.split(b"\n"), start=first) if line.strip()]
 
 
-_RAW_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+class _ReadLine(msgspec.Struct, gc=False):
+    """A final read's line as :func:`_final_read` reads it, in one pass: the values of its data left undecoded,
+    the fields of an event as JSON reads them (one absent stays absent)."""
+
+    seq: Any = msgspec.UNSET
+    t_ns: Any = msgspec.UNSET
+    utc: Any = msgspec.UNSET
+    kind: Any = msgspec.UNSET
+    type: Any = msgspec.UNSET
+    name: Any = msgspec.UNSET
+    process: Any = msgspec.UNSET
+    value: Any = msgspec.UNSET
+    data: dict[str, msgspec.Raw] = {}
+
+
+_READ_LINE = msgspec.json.Decoder(_ReadLine)
+_READ_FIELDS = tuple(f for f in _ReadLine.__struct_fields__ if f != "data")
 
 
 def _final_read(line: bytes, number: int) -> Event:
@@ -763,13 +794,12 @@ def _final_read(line: bytes, number: int) -> Event:
     the fold to decode one at a time: a million-unit read makes its strings one list at a time, not both at
     once. Any line msgspec will not read so is read as JSON."""
     try:
-        fields = _RAW_FIELDS.decode(line)
-        raw: dict[str, Any] = {
-            key: msgspec.json.decode(value) for key, value in fields.items() if key != "data"
-        }
-        data = _RAW_FIELDS.decode(fields.get("data", msgspec.Raw(b"{}")))
+        read = _READ_LINE.decode(line)
+        fields = {field: getattr(read, field) for field in _READ_FIELDS}
+        raw: dict[str, Any] = {key: value for key, value in fields.items() if value is not msgspec.UNSET}
         raw["data"] = {
-            key: value if key in _READ_LISTS else msgspec.json.decode(value) for key, value in data.items()
+            key: value if key in _READ_LISTS else msgspec.json.decode(value)
+            for key, value in read.data.items()
         }
         return Event.from_json(raw)
     except (msgspec.MsgspecError, ValueError, KeyError, TypeError):

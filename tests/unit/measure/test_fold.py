@@ -428,11 +428,69 @@ def test_a_file_whose_writes_leave_the_rule_folds_as_its_events_do(
         _one_copy_of_each_id(found.ledger)
 
 
+def test_a_run_after_the_map_is_made_numbers_its_new_units_after_those_written_before() -> None:
+    # each block a run: the first breaks the rule (the map is made), the second invokes a unit written before
+    # and two new ones
+    runs = [
+        [_write("a", INV), _write("a", INV), _write("a", OK)],
+        [_write("b", INV), _write("a", INV), _write("c", INV), _write("a", FAIL), _write("c", OK)],
+        [_read(["a", "b", "c"], ["c"])],
+    ]
+    clock = FakeClock(start_ns=0)
+    journal = Journal(clock)
+    blocks = []
+    for run in runs:
+        lines = []
+        for kind, type_, name, fields in run:
+            clock.advance(0.001)
+            event = journal.record(kind, type_, name, **fields)  # type: ignore[arg-type]
+            lines.append(json.dumps(event.to_json(), sort_keys=True) + "\n")
+        blocks.append("".join(lines).encode())
+    events = journal.events()
+    expected, found = fold(events), fold_blocks(blocks)
+    assert found.ledger == expected.ledger == reference_fold.build_ledger(events)
+    assert found.ledger.ack_ns == expected.ledger.ack_ns
+    assert (found.writes, found.starts, found.lags) == (expected.writes, expected.starts, expected.lags)
+    _one_copy_of_each_id(found.ledger)
+
+
 def _one_copy_of_each_id(ledger: Ledger) -> None:
     kept: dict[str, str] = {}
     for units in (ledger.attempted, ledger.acknowledged, ledger.read, ledger.processed, ledger.ack_ns):
         for unit in units:
             assert kept.setdefault(unit, unit) is unit
+
+
+@pytest.mark.parametrize(("cut_from_end", "number"), [(40, 101), (None, 100)])
+def test_a_journal_cut_off_in_its_last_line_names_that_line_however_it_is_read(
+    cut_from_end: int | None, number: int
+) -> None:
+    # a drill killed while it wrote: the final read's line cut in its list, or a write's line cut (the read gone)
+    clock = FakeClock(start_ns=0)
+    journal = Journal(clock)
+    for n in range(50):
+        clock.advance(0.001)
+        journal.record(Kind.OP, Type.INVOKE, SUBMIT, value=f"u{n}", data={DUE: 1})
+        clock.advance(0.001)
+        journal.record(Kind.OP, Type.OK, SUBMIT, value=f"u{n}")
+    clock.advance(0.001)
+    journal.record(Kind.READ, Type.OK, FINAL_READ, data={"held": [f"u{n}" for n in range(50)], "done": []})
+    lines = [json.dumps(e.to_json(), sort_keys=True) + "\n" for e in journal.events()]
+    text = "".join(lines).encode()
+    cut = len(text) - (len(lines[-1]) + 30 if cut_from_end is None else cut_from_end)
+    cut_off = text[:cut]
+    readings: list[Callable[[], Folded]] = [
+        *(
+            lambda size=size: fold_blocks(cut_off[i : i + size] for i in range(0, len(cut_off), size))
+            for size in (7, 300, len(cut_off))
+        ),
+        lambda: fold_lines(cut_off.decode().splitlines(keepends=True)),
+    ]
+    for read in readings:
+        with pytest.raises(
+            JournalLineError, match=rf"^journal line {number}: not an event \(JSONDecodeError"
+        ):
+            read()
 
 
 def test_a_fold_keeps_one_copy_of_each_unit_id() -> None:
