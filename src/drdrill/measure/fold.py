@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import compress, count, repeat
-from operator import and_, attrgetter, ge, is_, is_not, lt, ne, sub
+from operator import and_, attrgetter, countOf, ge, is_, is_not, lt, ne, sub
 from typing import Any
 
 import msgspec
@@ -294,7 +294,7 @@ class _Folder:
         if not ops:
             return
         units = list(map(_VALUE, ops))
-        if list(map(_NAME, ops)).count(SUBMIT) != len(ops) or None in units:
+        if countOf(map(_NAME, ops), SUBMIT) != len(ops) or None in units:
             ops = [op for op in ops if op.name == SUBMIT and op.value is not None]  # the workload's writes
             units = list(map(_VALUE, ops))
         codes = bytes(map(_CODE_BY_ID.__getitem__, map(id, map(_TYPE, ops))))
@@ -310,25 +310,27 @@ class _Folder:
         t_ns = list(map(_T_NS, ops))
         due = list(map(_LINE_DUE, compress(ops, invoked)))
         numbers = self._invoke(invoked_units, list(compress(t_ns, invoked)), due)
-        # the stand-ins (see _paired) become the numbers given, in flight and in the completions
-        stand_in = dict(zip(range(-len(numbers), 0), numbers, strict=True))
-        in_flight = self.in_flight
-        self.in_flight = dict(
-            zip(in_flight, map(stand_in.get, in_flight.values(), in_flight.values()), strict=True)
-        )
-        paired = list(map(stand_in.get, paired, paired))
+        if self.index is not None:  # the stand-ins (see _paired) become the numbers given
+            stand_in = dict(zip(range(-len(numbers), 0), numbers, strict=True))
+            in_flight = self.in_flight
+            self.in_flight = dict(
+                zip(in_flight, map(stand_in.get, in_flight.values(), in_flight.values()), strict=True)
+            )
+            paired = list(map(stand_in.get, paired, paired))
         self._complete(paired, list(compress(t_ns, completed)), bytes(compress(codes, completed)))
 
     def _paired(
         self, invoked_units: list[str], completed_units: list[str], invoked: bytes, completed: bytes
     ) -> list[int] | None:
         """The numbers of the writes a run's completions complete: the run's invokes are put in flight first,
-        under stand-ins for their numbers (-k for the first of k, up to -1), and each completion takes its unit
-        out. None, and the writes in flight as they were, if the run breaks the rule :meth:`writes` takes."""
+        under their numbers if the fold runs without the map (the next ones in order), else under stand-ins (-k
+        for the first of k, up to -1), and each completion takes its unit out. None, and the writes in flight
+        as they were, if the run breaks the rule :meth:`writes` takes."""
         before = self.in_flight
         in_flight = self.in_flight = dict(before)
         added = len(invoked_units)
-        in_flight.update(zip(invoked_units, range(-added, 0), strict=True))
+        first = len(self.ids) if self.index is None else -added
+        in_flight.update(zip(invoked_units, range(first, first + added), strict=True))
         try:
             if len(in_flight) != len(before) + added:  # a unit invoked twice, or again while in flight
                 raise KeyError
@@ -338,7 +340,7 @@ class _Folder:
             return None
         # a completion of a write invoked in the run comes after its invoke
         positions = range(len(invoked))
-        invoked_at = dict(zip(range(-added, 0), compress(positions, invoked), strict=True))
+        invoked_at = dict(zip(range(first, first + added), compress(positions, invoked), strict=True))
         if not all(map(lt, map(invoked_at.get, paired, repeat(-1)), compress(positions, completed))):
             self.in_flight = before
             return None
