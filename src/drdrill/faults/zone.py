@@ -60,6 +60,7 @@ class PlaceLoss:
         self._kind = kind
         self._place = place
         self._zones = zones or frozenset({place})
+        self._on_nodes_stopped: tuple[str, ...] | None = None  # where zones are nodes: what the loss stopped
         self.services = tuple(services)
         self._mode = mode
         self._comes_back = comes_back
@@ -76,13 +77,20 @@ class PlaceLoss:
 
     @property
     def stops(self) -> tuple[str, ...]:
-        """A power cut kills the place's containers; frozen or isolated ones keep running."""
-        return self.services if self._mode == "power" else ()
+        """A power cut kills the place's containers; frozen or isolated ones keep running. Where zones are nodes,
+        the services whose pods ran on the lost nodes, known once it is applied."""
+        if self._mode != "power":
+            return ()
+        return self.services if self._on_nodes_stopped is None else self._on_nodes_stopped
 
     def apply(self) -> None:
         nodes = self._nodes()
         if nodes is not None:
-            self._on_nodes(lambda: nodes.lose_zones(self._zones, self._mode), "lose")
+
+            def lose() -> None:
+                self._on_nodes_stopped = tuple(nodes.lose_zones(self._zones, self._mode))
+
+            self._on_nodes(lose, "lose")
             return
         if self._mode in ("power", "isolate"):
             self._each(self._cut, "lose")
@@ -93,7 +101,7 @@ class PlaceLoss:
             return  # the place stays lost; the replica goes with it at teardown
         nodes = self._nodes()
         if nodes is not None:
-            self._on_nodes(lambda: nodes.restore_zones(self._zones), "bring back")
+            self._on_nodes(lambda: [nodes.restore_zones(self._zones)], "bring back")
             return
         if self._mode in ("power", "isolate"):
             self._each(self._cut, "bring back")
@@ -108,7 +116,7 @@ class PlaceLoss:
         except LookupError:
             return None  # not running: the per-service path says so in its own words
 
-    def _on_nodes(self, act: Callable[[], str], what: str) -> None:
+    def _on_nodes(self, act: Callable[[], object], what: str) -> None:
         try:
             act()
         except (LookupError, DrdrillError, RuntimeError) as exc:

@@ -128,8 +128,9 @@ class NodeZones(Protocol):
     """A back-end whose zones are nodes (Kubernetes: ``topology.kubernetes.io/zone``): a zone is lost by losing
     its nodes, whatever the scheduler put there, not by the plan's placement of services."""
 
-    def lose_zones(self, zones: frozenset[str], mode: str) -> str:
-        """Lose every node of ``zones`` in ``mode`` (power, freeze); returns what was done, in words."""
+    def lose_zones(self, zones: frozenset[str], mode: str) -> list[str]:
+        """Lose every node of ``zones`` in ``mode`` (power, freeze); returns the services that had pods there
+        (the scheduler placed them, not the plan: they are the ones the fault stopped)."""
 
     def restore_zones(self, zones: frozenset[str]) -> str:
         """Bring back the nodes :meth:`lose_zones` lost; returns what was done, in words."""

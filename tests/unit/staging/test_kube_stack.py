@@ -189,9 +189,9 @@ class NodeReplica:
     def node_zones(self) -> NodeReplica:
         return self
 
-    def lose_zones(self, zones: frozenset[str], mode: str) -> str:
+    def lose_zones(self, zones: frozenset[str], mode: str) -> list[str]:
         self.calls.append(f"lose {','.join(sorted(zones))} {mode}")
-        return "lost"
+        return ["api", "redis"]  # what the scheduler had put there
 
     def restore_zones(self, zones: frozenset[str]) -> str:
         self.calls.append(f"restore {','.join(sorted(zones))}")
@@ -207,7 +207,9 @@ def test_a_zone_of_nodes_is_lost_as_nodes_and_brought_back() -> None:
         kind="region_loss", place="eu-west", services=["redis"], mode="power", comes_back=True,
         replica=replica, zones=frozenset({"zone-a", "zone-b"}),  # type: ignore[arg-type]
     )  # fmt: skip
+    assert loss.stops == ("redis",)  # before: the plan's placement
     loss.apply()
+    assert list(loss.stops) == ["api", "redis"]  # after: what the lost nodes ran, and the drill excuses
     loss.revert()
     assert replica.calls == ["lose zone-a,zone-b power", "restore zone-a,zone-b"]
     stays = PlaceLoss(
@@ -216,6 +218,7 @@ def test_a_zone_of_nodes_is_lost_as_nodes_and_brought_back() -> None:
     )  # fmt: skip
     stays.apply()
     stays.revert()
+    assert stays.stops == ()  # a frozen node's pods keep their processes
     assert replica.calls[2:] == ["lose zone-a freeze"]  # does not come back: the stack's stop brings it
 
 

@@ -567,20 +567,27 @@ class KubernetesStack:
             raise StagingError(f"the local cluster has no node in {', '.join(sorted(zones))}")
         return names
 
-    def lose_zones(self, zones: frozenset[str], mode: str) -> str:
+    def lose_zones(self, zones: frozenset[str], mode: str) -> list[str]:
         """Power off (SIGKILL) or freeze every node container of ``zones``: the scheduler and the system find
-        out as they would."""
+        out as they would. Returns the services whose pods ran there."""
         verb = {"power": "kill", "freeze": "pause"}.get(mode)
         if verb is None:
             raise self._unsupported(f"a zone loss in mode {mode!r}")
         names = self._zone_nodes(zones)
+        placed = client.CoreV1Api(self._client()).list_namespaced_pod(self.project).items
+        there = {
+            service
+            for pod in placed
+            if pod.spec is not None and pod.spec.node_name in names and pod.metadata is not None
+            and (service := self._service_of(pod.metadata.labels or {})) is not None
+        }  # fmt: skip
         _docker(verb, *names)
         self._lost.update(dict.fromkeys(names, mode))
         self._touched.update(names)
         self._instrument_refuses(names, "-I")
         said = f"{'power cut' if mode == 'power' else 'frozen'}: node(s) {', '.join(names)}"
-        self._log(f"{self.project}: {said}")
-        return said
+        self._log(f"{self.project}: {said} ({', '.join(sorted(there)) or 'no pod of the drill'} there)")
+        return sorted(there)
 
     def restore_zones(self, zones: frozenset[str]) -> str:
         names = [n for n in self._zone_nodes(zones) if n in self._lost]
