@@ -532,11 +532,12 @@ class _Folder:
             read_failure=self.read_failure if not self.read_done else None,
         )
 
-    def _ledger_of_sets(self, attempted: frozenset[str]) -> Ledger:
-        """The ledger of a fold numbered without the map, each unit invoked once (so ``attempted`` holds every
-        id numbered): each write completed at most once, so a completion's outcome is its unit's last, and the
-        writes never completed are those still in flight. The final read's sets, less the probes' units, are
-        matched with them, so that they hold the ids the fold keeps."""
+    def _ledger_of_sets(self) -> Ledger | None:
+        """The ledger of a fold numbered without the map: each write completed at most once, so a completion's
+        outcome is its unit's last, and the writes never completed are those still in flight; every number is
+        in one of those sets, so they hold as many ids as were numbered unless a unit was invoked twice (None:
+        see :meth:`_indexed`). The final read's sets, less the probes' units, are matched with them, so that
+        they hold the ids the fold keeps."""
         ids, numbers, codes = self.ids, self.completed, self.completed_codes
 
         def units(mask: bytes | bytearray) -> list[str]:
@@ -545,6 +546,11 @@ class _Folder:
         ok = codes.translate(_IS_OK)
         acked = units(ok)
         acknowledged = frozenset(acked)
+        failed = frozenset(units(codes.translate(_IS_FAIL)))
+        indeterminate = frozenset(units(codes.translate(_IS_INFO))).union(self.in_flight)
+        attempted = acknowledged.union(failed, indeterminate)
+        if len(attempted) != len(ids):
+            return None
         read: frozenset[str] = frozenset()
         processed = read
         if self.read_sets is not None:
@@ -556,8 +562,8 @@ class _Folder:
         return Ledger(
             attempted=attempted,
             acknowledged=acknowledged,
-            failed=frozenset(units(codes.translate(_IS_FAIL))),
-            indeterminate=frozenset(units(codes.translate(_IS_INFO))) | frozenset(self.in_flight),
+            failed=failed,
+            indeterminate=indeterminate,
             read=read,
             processed=processed,
             read_done=self.read_done,
@@ -569,10 +575,8 @@ class _Folder:
         self.probes.sort(key=lambda s: s.invoke_ns)
         for samples in self.links.values():
             samples.sort(key=lambda s: s.invoke_ns)
-        attempted = frozenset(self.ids) if self.index is None else None
-        if attempted is not None and len(attempted) == len(self.ids):  # not indexed, no unit invoked twice
-            ledger = self._ledger_of_sets(attempted)
-        else:
+        ledger = self._ledger_of_sets() if self.index is None else None
+        if ledger is None:
             self._indexed()  # (the final read's sets become masks)
             held = self._less_probes(self.held)
             done = held if self.done is self.held else self._less_probes(self.done)
