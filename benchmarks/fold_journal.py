@@ -5,8 +5,8 @@ line as the runner's journal writes it: a baseline, a fault held for ``--fault-s
 and probes fail and then recover after a failover, the revert, a drain, the final read of every acknowledged
 unit. Then, in a fresh process so that its peak memory is its own:
 
-- load: the file's lines streamed through :func:`drdrill.measure.fold.fold_lines` (every operation paired,
-  the ledger's sets built);
+- load: the file read in 256 KiB blocks through :func:`drdrill.measure.fold.fold_blocks` (every operation
+  paired, the ledger's sets built);
 - fold: :func:`drdrill.measure.verdicts.measure` and :func:`judge` on that (every figure and verdict).
 
 With ``--old`` it also times the measurement as it was before the one-pass fold (the tests' frozen oracle:
@@ -159,7 +159,7 @@ def fold_once(path: Path, old: bool) -> dict[str, Any]:
         if old:
             loaded: Any = read_journal(line.decode() for line in lines)
         else:
-            loaded = fold_blocks(iter(partial(lines.read, 1 << 22), b""))
+            loaded = fold_blocks(iter(partial(lines.read, 1 << 18), b""))
     load_s = time.perf_counter() - started
     load_peak = _peak_mib()
     started = time.perf_counter()
