@@ -73,11 +73,20 @@ class RecoveryWatch:
             if invoked >= self._start_ns:
                 source.add((invoked, event.seq), event.type is Type.OK)
 
+    def cutoff(self, now_ns: int) -> int:
+        """``now_ns``, or the invocation of the earliest sample of the fault still in flight, if earlier: until a
+        sample completes nobody knows whether it is a symptom, and the scorecard will judge it as one of the
+        fault's when it was invoked before the revert (a probe sent 50 ms before the hold stopped, into a
+        replica that was not yet steady, failed after it and made the scorecard's run of good samples short)."""
+        pending = [t for t in self._pending.values() if t >= self._start_ns]
+        return min(now_ns, *pending) if pending else now_ns
+
     def recovered(self, now_ns: int) -> bool:
-        """Steady state is back by the samples invoked before ``now_ns`` (the revert, if it came now, would
-        end the fault window there, and a sample invoked at the revert is not one of the fault's)."""
+        """Steady state is back by the samples invoked before the :meth:`cutoff` (the revert, if it came now,
+        would end the fault window there, and a sample invoked at the revert is not one of the fault's)."""
+        until = self.cutoff(now_ns)
         hit = [s for s in self._sources.values() if s.last_symptom is not None]
         if not hit:
             probes = self._sources.get(PROBE_SOURCE) or next(iter(self._sources.values()), None)
-            return probes is not None and probes.held_ns(now_ns) >= self._steady_ns
-        return all(s.held_ns(now_ns) >= self._steady_ns for s in hit)
+            return probes is not None and probes.held_ns(until) >= self._steady_ns
+        return all(s.held_ns(until) >= self._steady_ns for s in hit)

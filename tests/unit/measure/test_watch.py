@@ -46,7 +46,15 @@ def test_the_watch_says_recovered_exactly_when_the_scorecards_rule_does(
 ) -> None:
     journal, _ = _journal(history)
     events = [e for e in journal.events() if e.t_ns <= now * MS]  # what the hold has seen by now
-    expected = service_recovery(all_samples(events), FaultWindow(start * MS, None), steady * MS, now * MS)
+    # Judged up to the earliest sample of the fault still in flight: its outcome is not known yet.
+    done = {e.process or e.value for e in events if e.type is not Type.INVOKE}
+    in_flight = [
+        e.t_ns
+        for e in events
+        if e.type is Type.INVOKE and (e.process or e.value) not in done and e.t_ns >= start * MS
+    ]
+    cutoff = min([now * MS, *in_flight])
+    expected = service_recovery(all_samples(events), FaultWindow(start * MS, None), steady * MS, cutoff)
 
     watch = RecoveryWatch(start * MS, steady * MS)
     half = len(events) // 2
@@ -54,7 +62,21 @@ def test_the_watch_says_recovered_exactly_when_the_scorecards_rule_does(
     watch.feed(events[half:])
 
     assert watch.recovered(now * MS) is (expected.recovered_at_ns is not None)
+    assert watch.cutoff(now * MS) == cutoff
     assert watch.seen == len(events)
+
+
+def test_a_sample_still_in_flight_holds_the_decision_until_it_completes() -> None:
+    # Good probes from 0 to 5,000 ms, a 5 s window; one more probe sent at 4,900 ms has not answered at 5,050 ms.
+    history: list[Op] = [("probe", at, 10, True) for at in range(0, 5001, 500)]
+    journal, _ = _journal([*history, ("probe", 4900, 400, False)])
+    seen = [e for e in journal.events() if e.t_ns <= 5050 * MS]
+    watch = RecoveryWatch(0, 5000 * MS)
+    watch.feed(seen)
+    assert watch.cutoff(5050 * MS) == 4900 * MS
+    assert watch.recovered(5050 * MS) is False  # the run before 4,900 ms spans 4.5 s only
+    watch.feed(journal.events()[len(seen) :])  # it fails at 5,300 ms: a symptom, the run starts again
+    assert watch.recovered(5400 * MS) is False
 
 
 def test_a_late_symptom_invoked_among_good_samples_cuts_their_run_when_it_completes() -> None:
@@ -64,6 +86,9 @@ def test_a_late_symptom_invoked_among_good_samples_cuts_their_run_when_it_comple
     watch = RecoveryWatch(0, 500 * MS)
     early = [e for e in journal.events() if e.t_ns < 850 * MS]
     watch.feed(early)
-    assert watch.recovered(850 * MS)  # as far as the samples say yet, good from 100 to 800 ms: 700 ms
+    # The probe invoked at 450 ms is still in flight: judged up to it, the run (100 to 400 ms) spans 300 ms only;
+    # without that wait the watch said recovered here, and the scorecard later did not.
+    assert not watch.recovered(850 * MS)
+    assert watch.cutoff(850 * MS) == 450 * MS
     watch.feed(journal.since(len(early)))
     assert not watch.recovered(950 * MS)  # the failure came in: the run after 450 ms spans only 300 ms
