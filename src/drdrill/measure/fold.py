@@ -42,9 +42,8 @@ _OP, _PROBE, _INVOKE, _OK = Kind.OP, Kind.PROBE, Type.INVOKE, Type.OK
 _OK_CODE = _CODE[_OK]  # the common case, without hashing an enum member (Enum.__hash__ runs in Python)
 _READ_LISTS = ("held", "done")  # a final read's lists of units, which the ledger keeps instead
 
-# For the writes folded a run at a time (see _Folder.writes): a type's code found by the member's identity (a
-# decoded line's type is the enum's own member), and masks made from the codes by bytes.translate.
-_CODE_BY_ID = {id(t): n for t, n in _CODE.items()}
+# For the writes folded a run at a time (see _Folder.writes): masks made from the types' codes by bytes.translate
+# (a StrEnum member hashes as its str, in C, its hash kept: _CODE.__getitem__ is cheap)
 _PAIRED = bytes(_CODE[t] for t in (Type.INVOKE, *_COMPLETIONS))  # the types the run-at-a-time fold takes
 
 
@@ -57,6 +56,7 @@ def _mask(*types: Type) -> bytes:
 _IS_INVOKE, _IS_OK, _IS_COMPLETION = _mask(Type.INVOKE), _mask(Type.OK), _mask(*_COMPLETIONS)
 _IS_FAIL, _IS_INFO = _mask(Type.FAIL), _mask(Type.INFO)
 _NOT = bytes([1, 0, *bytes(254)])  # a mask's complement
+_STAND_INS = 1 << 62  # the numbers a run's invokes are in flight under until the map numbers them
 _KIND, _TYPE, _NAME, _VALUE, _T_NS = map(attrgetter, ("kind", "type", "name", "value", "t_ns"))
 
 
@@ -299,7 +299,7 @@ class _Folder:
         if countOf(map(_NAME, ops), SUBMIT) != len(ops) or None in units:
             ops = [op for op in ops if op.name == SUBMIT and op.value is not None]  # the workload's writes
             units = list(map(_VALUE, ops))
-        codes = bytes(map(_CODE_BY_ID.__getitem__, map(id, map(_TYPE, ops))))
+        codes = bytes(map(_CODE.__getitem__, map(_TYPE, ops)))
         invoked, completed = codes.translate(_IS_INVOKE), codes.translate(_IS_COMPLETION)
         invoked_units = list(compress(units, invoked))
         paired = None  # a type that completes nothing: one at a time
@@ -313,7 +313,7 @@ class _Folder:
         due = list(map(_LINE_DUE, compress(ops, invoked)))
         numbers = self._invoke(invoked_units, list(compress(t_ns, invoked)), due)
         if self.index is not None:  # the stand-ins (see _paired) become the numbers given
-            stand_in = dict(zip(range(-len(numbers), 0), numbers, strict=True))
+            stand_in = dict(zip(range(_STAND_INS, _STAND_INS + len(numbers)), numbers, strict=True))
             in_flight = self.in_flight
             self.in_flight = dict(
                 zip(in_flight, map(stand_in.get, in_flight.values(), in_flight.values()), strict=True)
@@ -325,13 +325,13 @@ class _Folder:
         self, invoked_units: list[str], completed_units: list[str], invoked: bytes, completed: bytes
     ) -> list[int] | None:
         """The numbers of the writes a run's completions complete: the run's invokes are put in flight first,
-        under their numbers if the fold runs without the map (the next ones in order), else under stand-ins (-k
-        for the first of k, up to -1), and each completion takes its unit out. None, and the writes in flight
-        as they were, if the run breaks the rule :meth:`writes` takes."""
+        under their numbers if the fold runs without the map (the next ones in order), else under stand-ins
+        above any number, and each completion takes its unit out. None, and the writes in flight as they were,
+        if the run breaks the rule :meth:`writes` takes."""
         before = self.in_flight
         in_flight = self.in_flight = dict(before)
         added = len(invoked_units)
-        first = len(self.ids) if self.index is None else -added
+        first = len(self.ids) if self.index is None else _STAND_INS
         in_flight.update(zip(invoked_units, range(first, first + added), strict=True))
         try:
             if len(in_flight) != len(before) + added:  # a unit invoked twice, or again while in flight
@@ -340,10 +340,11 @@ class _Folder:
         except KeyError:
             self.in_flight = before
             return None
-        # a completion of a write invoked in the run comes after its invoke
-        positions = range(len(invoked))
-        invoked_at = dict(zip(range(first, first + added), compress(positions, invoked), strict=True))
-        if not all(map(lt, map(invoked_at.get, paired, repeat(-1)), compress(positions, completed))):
+        # a completion of a write invoked in the run comes after its invoke: the k-th completion, at place p in the
+        # run, has p - k invokes before it, so the write it completes must be one of the first p - k invoked in
+        # the run (or one in flight before it, numbered below them)
+        invokes_before = map(sub, compress(range(len(invoked)), completed), count())
+        if not all(map(lt, map(sub, paired, repeat(first)), invokes_before)):
             self.in_flight = before
             return None
         return paired
