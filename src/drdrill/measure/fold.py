@@ -39,7 +39,7 @@ _COMPLETIONS = frozenset({Type.OK, Type.FAIL, Type.INFO})
 _FAILED = _COMPLETIONS - {Type.OK}  # a completion that says what went wrong
 _CODE = {t: n for n, t in enumerate(Type)}  # a write's completion type, as one byte in the per-unit columns
 _OP, _PROBE, _INVOKE, _OK = Kind.OP, Kind.PROBE, Type.INVOKE, Type.OK
-_OK_CODE = _CODE[_OK]  # the common case, without hashing an enum member (Enum.__hash__ runs in Python)
+_OK_CODE = _CODE[_OK]  # the common case, without a lookup
 _READ_LISTS = ("held", "done")  # a final read's lists of units, which the ledger keeps instead
 
 # For the writes folded a run at a time (see _Folder.writes): masks made from the types' codes by bytes.translate
@@ -70,7 +70,7 @@ def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while the block runs (as it was after). A fold makes no reference
     cycle, yet it makes objects by the hundred thousand (a sample per write of the fault window), and each
     full collection they set off walks every unit id of the ledger's sets: on a million-write journal the
-    collections took longer than the measurement itself."""
+    collections took about half of the measurement's time."""
     if not gc.isenabled():
         yield
         return
@@ -160,9 +160,10 @@ class _Folder:
     Numbered ``indexed``, each unit id is looked up in a map to its number (:class:`_Index`) as it comes. A
     file's lines are numbered without it for as long as each write is invoked once and completed at most once
     while in flight (:meth:`writes`), which is how the workload writes: a write's number is then its place
-    among the invokes, and the map, a million ids long for a million writes, is made only if a run breaks
-    that rule or a unit turns out to have been invoked twice (:meth:`_indexed`). Until then the final read's
-    lists are kept as sets, and the ledger is worked out from sets at the end (:meth:`_ledger_of_sets`)."""
+    among the invokes, its completion is kept in order with that number instead of in the per-unit columns,
+    and the map, a million ids long for a million writes, is made (with the columns) only if a run breaks that
+    rule or a unit turns out to have been invoked twice (:meth:`_indexed`). Until then the final read's lists
+    are kept as sets, and the ledger is worked out from sets at the end (:meth:`_ledger_of_sets`)."""
 
     def __init__(self, indexed: bool = True) -> None:
         self.ids: list[str] = []  # by unit number: the unit id
@@ -292,7 +293,7 @@ class _Folder:
         each completion completes a write in flight: every unit invoked in the run is invoked once and was
         not in flight before it, every unit completed in the run is completed once, after its invoke. Any
         other run (a unit invoked again while in flight, a completion of a write not in flight, a type that
-        completes nothing) is folded one by one by :meth:`records`."""
+        completes nothing) is folded one by one by :meth:`records`, the map to unit numbers made first."""
         if not ops:
             return
         units = list(map(_VALUE, ops))
