@@ -20,13 +20,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "examples" / "qa-service" / "plan"
 BACKENDS = ("compose", "kubernetes")
 
 
-def drill(scenario: str, backend: str, reports: Path) -> tuple[float, dict[str, object]]:
+def drill(scenario: str, backend: str, reports: Path) -> tuple[float, dict[str, Any]]:
     """One drill in a fresh pytest process: its wall time and its scorecard."""
     before = set(reports.glob("*/scorecard.json"))
     started = time.monotonic()
@@ -36,10 +37,11 @@ def drill(scenario: str, backend: str, reports: Path) -> tuple[float, dict[str, 
         cwd=reports, capture_output=True, text=True, check=False,
     )  # fmt: skip
     wall = time.monotonic() - started
-    (card,) = set(reports.glob("*/scorecard.json")) - before or {None}
-    if card is None:
+    written = sorted(set(reports.glob("*/scorecard.json")) - before)
+    if len(written) != 1:
         raise SystemExit(f"{backend}: no scorecard\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return wall, json.loads(card.read_text())
+    card: dict[str, Any] = json.loads(written[0].read_text())
+    return wall, card
 
 
 def main() -> int:
