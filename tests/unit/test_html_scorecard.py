@@ -142,3 +142,26 @@ def test_a_schema_1_scorecard_still_renders_in_the_claims_words() -> None:
     )
     assert "This scorecard does not record its recovery steps (an earlier drdrill wrote it)." in page
     assert page.count("<circle") == 22
+
+
+def test_a_kubernetes_drill_names_its_manifests_not_a_compose_file(plan: Plan) -> None:
+    def on_kubernetes(card: dict[str, Any]) -> None:
+        card["environment"]["kubernetes"] = "v1.37.2"
+        card["configuration"] = {
+            "compose_file": "/plans/qa/kubernetes/qa-service.yaml",
+            "compose_digest": "sha256:abc",
+            "plan_digest": "sha256:def",
+            "environment": {"DB_PASSWORD": "*** (generated for this run)"},
+        }
+
+    page = render_html(edited(standard_scorecard(plan, "passed"), on_kubernetes))
+    assert "<td>Kubernetes manifests</td><td class='ids'>/plans/qa/kubernetes/qa-service.yaml</td>" in page
+    assert "<td>Kubernetes manifests digest</td>" in page and "compose file" not in page
+    assert "those drdrill filled into the manifests" in page
+    compose = render_html(
+        edited(
+            standard_scorecard(plan, "passed"),
+            lambda card: card.update(configuration={"compose_file": "compose.yaml", "environment": {}}),
+        )
+    )
+    assert "<td>compose file</td><td class='ids'>compose.yaml</td>" in compose

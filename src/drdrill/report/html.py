@@ -559,9 +559,12 @@ def _configuration(card: Scorecard) -> str:
             "<p class='sub'>What shaped the system under drill (compose file, environment, images, plan) "
             "was not recorded by the drdrill that wrote this scorecard.</p>"
         )
+    # A Kubernetes staging's scorecard names the cluster's version in its environment; its "compose file" is
+    # the plan's manifests.
+    source = "Kubernetes manifests" if "kubernetes" in card.environment else "compose file"
     rows = [
-        ("compose file", c.compose_file or "not recorded"),
-        ("compose file digest", c.compose_digest or "not recorded"),
+        (source, c.compose_file or "not recorded"),
+        (f"{source} digest", c.compose_digest or "not recorded"),
         ("plan digest", c.plan_digest or "not recorded"),
     ]
     rows += [
@@ -572,7 +575,10 @@ def _configuration(card: Scorecard) -> str:
     rows += [(f"${name}", value) for name, value in sorted(c.environment.items())]
     body = "".join(f"<tr><td>{_e(k)}</td><td class='ids'>{_e(v)}</td></tr>" for k, v in rows)
     note = (
-        "<p class='sub'>The environment variables are those compose substituted into the compose file; "
+        "<p class='sub'>The environment variables are those drdrill filled into the manifests (its generated "
+        "secrets, masked).</p>"
+        if source != "compose file"
+        else "<p class='sub'>The environment variables are those compose substituted into the compose file; "
         "values of secrets are masked.</p>"
     )
     return f"<h3>What shaped the system under drill</h3><table>{body}</table>{note}"

@@ -363,11 +363,7 @@ class KubernetesStack:
         return Configuration(
             compose_file=str(self.compose_file),
             compose_digest=digest(files, root),
-            environment={
-                **{name: GENERATED for name in self.secrets},
-                "kube context": self._spec.context,
-                "namespace": self.project,
-            },
+            environment={name: GENERATED for name in self.secrets},
             plan_digest=plan_digest(self.plan.source_dir),
         )
 
