@@ -101,7 +101,7 @@ class PlaceLoss:
             return  # the place stays lost; the replica goes with it at teardown
         nodes = self._nodes()
         if nodes is not None:
-            self._on_nodes(lambda: [nodes.restore_zones(self._zones)], "bring back")
+            self._on_nodes(lambda: nodes.restore_zones(self._zones), "bring back")
             return
         if self._mode in ("power", "isolate"):
             self._each(self._cut, "bring back")

@@ -28,7 +28,8 @@ class KubeFaultError(RuntimeError):
     """A fault could not be applied or reverted; the message says which and why."""
 
 
-def _pods(core: client.CoreV1Api, namespace: str, selector: str) -> list[client.V1Pod]:
+def live_pods(core: client.CoreV1Api, namespace: str, selector: str) -> list[client.V1Pod]:
+    """The pods ``selector`` names in ``namespace``, those being deleted left out."""
     return [
         pod
         for pod in core.list_namespaced_pod(namespace, label_selector=selector).items
@@ -47,7 +48,7 @@ class PodKill:
 
     def apply(self) -> str:
         core = client.CoreV1Api(self.api)
-        pods = _pods(core, self.namespace, self.selector)
+        pods = live_pods(core, self.namespace, self.selector)
         if not pods:
             raise KubeFaultError(
                 f"no running pod matches {self.selector!r} in {self.namespace}: nothing to kill"

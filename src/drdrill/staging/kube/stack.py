@@ -41,7 +41,7 @@ from drdrill.staging import images
 from drdrill.staging.backend import ExecResult
 from drdrill.staging.configuration import GENERATED, Configuration, digest, plan_digest
 from drdrill.staging.kube import cluster, manifests
-from drdrill.staging.kube.faults import KubeFaultError, PodKill
+from drdrill.staging.kube.faults import KubeFaultError, PodKill, live_pods
 from drdrill.staging.kube.namespace import (
     Context,
     ContextRefusedError,
@@ -104,6 +104,10 @@ def kubeconfig_for(plan: Plan) -> Path:
         return cluster.kubeconfig_path()
     given = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
     return Path(given) if given else Path.home() / ".kube" / "config"
+
+
+def _label_selector(labels: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
@@ -471,7 +475,7 @@ class KubernetesStack:
         selector = self._selectors.get(service)
         if not selector:
             raise StagingError(f"the manifests have no Service {service!r} with a selector")
-        return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        return _label_selector(selector)
 
     # -- what only the back-end can do ------------------------------------------------------------------------
 
@@ -531,10 +535,9 @@ class KubernetesStack:
         core = client.CoreV1Api(self._client())
         pods = [
             pod
-            for pod in core.list_namespaced_pod(self.project, label_selector=self._selector(service)).items
-            if pod.status is not None and pod.status.phase == "Running" and pod.metadata is not None
-            and pod.metadata.deletion_timestamp is None
-        ]  # fmt: skip
+            for pod in live_pods(core, self.project, self._selector(service))
+            if pod.status is not None and pod.status.phase == "Running"
+        ]
         if not pods:
             return ExecResult(1, f"no running pod of {service} in {self.project}")
         assert self._context is not None and pods[0].metadata is not None
@@ -587,10 +590,24 @@ class KubernetesStack:
 
     def restore_zones(self, zones: frozenset[str]) -> str:
         names = [n for n in self._zone_nodes(zones) if n in self._lost]
-        self._instrument_refuses(names, "-D")
-        for name in names:
-            _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
+        self._bring_back(names)
         return f"node(s) {', '.join(names)} back"
+
+    def _bring_back(self, names: Sequence[str]) -> None:
+        """Lift the instrument's rules for ``names``, then start (power) or unpause (freeze) each node: every
+        node is tried, whatever failed before it; raises naming what failed."""
+        failed: list[str] = []
+        try:
+            self._instrument_refuses(names, "-D")
+        except ApiException as exc:
+            failed.append(f"removing the instrument's rules: {exc.reason}")
+        for name in names:
+            try:
+                _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
+            except StagingError as exc:
+                failed.append(str(exc))
+        if failed:
+            raise StagingError("; ".join(failed))
 
     def _instrument_refuses(self, lost: Sequence[str], verb: str) -> None:
         """While ``lost`` nodes are down, the run's Toxiproxy is refused at once (ICMP host unreachable) when it
@@ -603,8 +620,9 @@ class KubernetesStack:
         if not cidrs or not self.proxies:
             return
         core = client.CoreV1Api(self._client())
-        selector = ",".join(f"{k}={v}" for k, v in INSTRUMENT_LABELS.items())
-        for pod in core.list_namespaced_pod(self.project, label_selector=selector).items:
+        for pod in core.list_namespaced_pod(
+            self.project, label_selector=_label_selector(INSTRUMENT_LABELS)
+        ).items:
             node = pod.spec.node_name if pod.spec else None
             address = pod.status.pod_ip if pod.status else None
             if not node or not address or node in lost:
@@ -645,17 +663,11 @@ class KubernetesStack:
         for relay in relays:
             relay.stop()
         problems: list[str] = []
-        if self._lost:
-            names = list(self._lost)
+        if self._lost:  # a zone that does not come back by itself: brought back now
             try:
-                self._instrument_refuses(names, "-D")
-            except (StagingError, ApiException) as exc:
-                problems.append(f"removing the instrument's rules: {exc}")
-            for name in names:
-                try:
-                    _docker("start" if self._lost.pop(name) == "power" else "unpause", name)
-                except StagingError as exc:
-                    problems.append(str(exc))
+                self._bring_back(list(self._lost))
+            except StagingError as exc:
+                problems.append(str(exc))
         if self._touched:  # brought back by the revert or just now: the next drill finds the cluster whole
             problems += self._await_nodes(sorted(self._touched))
             self._touched.clear()
@@ -697,9 +709,11 @@ class KubernetesStack:
 
 
 def _docker(*args: str) -> None:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60, check=False)
-    if done.returncode != 0:
-        raise StagingError(f"docker {' '.join(args)}: {done.stderr.strip()}")
+    """``docker`` on a node container, through the cluster module's call; a failure is a :class:`StagingError`."""
+    try:
+        cluster._docker(*args, what=f"docker {' '.join(args)}")
+    except cluster.ClusterError as exc:
+        raise StagingError(str(exc)) from None
 
 
 class PodChanges:
