@@ -5,7 +5,8 @@
 #                               one base backup taken into /backups/base once it runs (and, with
 #                               BACKUP_AFTER_TABLE set, once that table exists); synchronous replication
 #                               to the standby named in SYNC_STANDBY (empty: asynchronous)
-#   entrypoint.sh --standby     a streaming standby of PRIMARY (host:port), made with pg_basebackup at start;
+#   entrypoint.sh --standby     a streaming standby of PRIMARY (host:port), made with pg_basebackup at start
+#                               (with BACKUP_AFTER_TABLE set, once that table exists on PRIMARY);
 #                               application_name "standby"; STANDBY_LAG_MS > 0 puts a delaying relay on its
 #                               replication stream (a standby that trails, as one does under load)
 #   entrypoint.sh --idle        nothing runs until /opt/drdrill/postgres/restore.sh is executed in it
@@ -150,6 +151,17 @@ case "$mode" in
     host=${primary%:*}
     port=${primary##*:}
     rm -rf "${PGDATA:?}"/*
+    # A standby made from the running system: with BACKUP_AFTER_TABLE set, its base backup waits (60 s at most)
+    # until the application has made that table on the primary. Otherwise a standby that trails (STANDBY_LAG_MS)
+    # could be promoted before its stream brought the table, and every write after a failover would fail.
+    if [ -n "${BACKUP_AFTER_TABLE:-}" ]; then
+        for _ in $(seq 1 600); do
+            made=$(PGPASSWORD=${POSTGRES_PASSWORD:-} as_postgres "$PGBIN/psql" -h "$host" -p "$port" -U postgres \
+                -d claims -tAc "SELECT to_regclass('public.$BACKUP_AFTER_TABLE') IS NOT NULL" 2>/dev/null || true)
+            [ "$made" = t ] && break
+            sleep 0.1
+        done
+    fi
     for _ in $(seq 1 600); do
         PGPASSWORD=${POSTGRES_PASSWORD:-} as_postgres "$PGBIN/pg_basebackup" -h "$host" -p "$port" -U postgres \
             -D "$PGDATA" -R -X stream -c fast \
