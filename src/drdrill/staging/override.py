@@ -152,6 +152,21 @@ def sink_env(plan: Plan) -> dict[str, dict[str, str]]:
     return found
 
 
+def sink_environment(plan: Plan) -> dict[str, str]:
+    """The sink's own variables: the plan's channels, in order (the i-th one's SMTP server on the base port + i),
+    and where it listens."""
+    return {
+        "SINK_CHANNELS": ",".join(plan.staging_topology.notifications),
+        "PORT": str(SINK_HTTP_PORT),
+        "SMTP_BASE_PORT": str(SINK_SMTP_BASE_PORT),
+    }
+
+
+def sink_smtp_ports(plan: Plan) -> list[int]:
+    """The sink's SMTP ports, one per channel of the plan (a channel of webhooks leaves its port unused)."""
+    return [SINK_SMTP_BASE_PORT + i for i in range(len(plan.staging_topology.notifications))]
+
+
 def needed_ports(plan: Plan, model: ComposeModel) -> dict[str, list[int]]:
     """Container ports to publish on 127.0.0.1, per service: the ones it declares and the ones the plan names."""
     wanted: dict[str, list[int]] = {name: list(s.ports) for name, s in model.services.items()}
@@ -350,16 +365,11 @@ def build_override(
             "stop_grace_period": "1s",
         }
     if notified:
-        channels = plan.staging_topology.notifications
         out.services[SINK_SERVICE] = {
             "image": SINK_IMAGE,
             "pull_policy": "never",
             "init": True,
-            "environment": {
-                "SINK_CHANNELS": ",".join(channels),
-                "PORT": str(SINK_HTTP_PORT),
-                "SMTP_BASE_PORT": str(SINK_SMTP_BASE_PORT),
-            },
+            "environment": sink_environment(plan),
             # The drill reads the messages here (loopback only); the consumers reach it on the replica's network.
             "ports": [f"127.0.0.1:{sink_port}:{SINK_HTTP_PORT}"] if sink_port is not None else [],
             "networks": sorted({n for consumer in notified for n in model.services[consumer].networks}),

@@ -42,6 +42,7 @@ from drdrill.staging.backend import ExecResult
 from drdrill.staging.configuration import GENERATED, Configuration, digest, plan_digest
 from drdrill.staging.kube import cluster, manifests
 from drdrill.staging.kube.faults import KubeFaultError, PodKill, live_pods
+from drdrill.staging.kube.instruments import TOXIPROXY_LABELS, sink_objects, toxiproxy_objects
 from drdrill.staging.kube.namespace import (
     Context,
     ContextRefusedError,
@@ -53,12 +54,12 @@ from drdrill.staging.kube.namespace import (
 )
 from drdrill.staging.kube.reach import ServiceRelay
 from drdrill.staging.override import (
+    SINK_HTTP_PORT,
+    SINK_SERVICE,
     TOXIPROXY_API_PORT,
-    TOXIPROXY_IMAGE,
     TOXIPROXY_SERVICE,
-    ProxyPlan,
     proxy_plans,
-    toxiproxy_config,
+    sink_env,
 )
 from drdrill.staging.stack import ANSI_CODES, await_answers
 from drdrill.staging.watch import ContainerEvent
@@ -69,10 +70,10 @@ WORKLOADS_READY_S = 180.0  # pods scheduled, images there, readiness probes pass
 PLAN_READY_S = 90.0  # then the plan's own ready checks, through the relays
 NODE_BACK_S = 150.0  # a node powered off by a drill, Ready again before the next one
 WATCH_SLICE_S = 2  # the pod watch is renewed this often, so stop() ends it within a slice
-PROXIES_MOUNT = "/etc/drdrill-toxiproxy"
-INSTRUMENT_LABELS = {"app.kubernetes.io/name": TOXIPROXY_SERVICE}
 KUBECTL_ENV = "DRDRILL_KUBECTL"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+PROFILE_LABEL = "drdrill.io/profile"  # a compose profile's counterpart: started only when a recovery asks
+PROFILE_REPLICAS = "drdrill.io/profile-replicas"
 
 
 def kubectl_path() -> Path:
@@ -125,6 +126,20 @@ def _with_secrets(value: Any, values: Mapping[str, str]) -> Any:
     return value
 
 
+def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def _started_replicas(obj: Mapping[str, Any]) -> int:
+    """The replicas a workload runs once started: its manifest's, or for one of a profile shipped at 0, its
+    ``drdrill.io/profile-replicas`` annotation (1 unless it says)."""
+    declared = int((obj.get("spec") or {}).get("replicas", 1))
+    if declared or PROFILE_LABEL not in _labels(obj):
+        return declared
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return int(annotations.get(PROFILE_REPLICAS, 1))
+
+
 def _set_env(container: dict[str, Any], name: str, value: str) -> None:
     env = container.setdefault("env", [])
     for entry in env:
@@ -133,66 +148,6 @@ def _set_env(container: dict[str, Any], name: str, value: str) -> None:
             entry.update({"name": name, "value": value})
             return
     env.append({"name": name, "value": value})
-
-
-def toxiproxy_objects(proxies: Sequence[ProxyPlan], run_labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The run's Toxiproxy in the namespace: its proxies as a ConfigMap, a Deployment, and a Service with the API
-    and each link's listener. It tolerates the local cluster's control-plane taint and prefers that node: the
-    instrument stays up when a drill loses a zone."""
-    labels = {**INSTRUMENT_LABELS, **run_labels}
-    ports = [{"name": "api", "port": TOXIPROXY_API_PORT}] + [
-        {"name": f"link-{i}", "port": p.listen_port} for i, p in enumerate(proxies)
-    ]
-    role = {"key": cluster.ROLE_LABEL, "operator": "In", "values": ["control-plane"]}
-    container = {
-        "name": "toxiproxy",
-        "image": TOXIPROXY_IMAGE,
-        "imagePullPolicy": "Never",
-        "command": ["/usr/local/bin/toxiproxy-server", "-host", "0.0.0.0", "-port", str(TOXIPROXY_API_PORT),
-                    "-config", f"{PROXIES_MOUNT}/proxies.json"],
-        "ports": [{"containerPort": p["port"]} for p in ports],
-        "readinessProbe": {"tcpSocket": {"port": TOXIPROXY_API_PORT}, "periodSeconds": 1},
-        "volumeMounts": [{"name": "proxies", "mountPath": PROXIES_MOUNT}],
-    }  # fmt: skip
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": TOXIPROXY_SERVICE, "labels": labels},
-            "data": {"proxies.json": toxiproxy_config(proxies)},
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": TOXIPROXY_SERVICE, "labels": labels},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": INSTRUMENT_LABELS},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "terminationGracePeriodSeconds": 1,
-                        "tolerations": [{"key": "drdrill.io/control-plane", "operator": "Exists"}],
-                        "affinity": {
-                            "nodeAffinity": {
-                                "preferredDuringSchedulingIgnoredDuringExecution": [
-                                    {"weight": 100, "preference": {"matchExpressions": [role]}}
-                                ]
-                            }
-                        },
-                        "containers": [container],
-                        "volumes": [{"name": "proxies", "configMap": {"name": TOXIPROXY_SERVICE}}],
-                    },
-                },
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": TOXIPROXY_SERVICE, "labels": labels},
-            "spec": {"selector": INSTRUMENT_LABELS, "ports": ports},
-        },
-    ]
 
 
 class KubernetesStack:
@@ -271,32 +226,26 @@ class KubernetesStack:
     # -- before anything starts -----------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Render and place the manifests, add Toxiproxy, point the links' consumers at it, load the images."""
-        topo = self.plan.staging_topology
-        if topo.notifications:
-            raise StagingError(
-                f"{self.plan.source_dir / 'plan.yaml'}: staging_topology.notifications is not yet drilled on a "
-                "Kubernetes staging (the notification sink runs on compose only); drill it with "
-                "--drill-staging=compose"
-            )
+        """Render and place the manifests, add Toxiproxy and the notification sink, point the links' and the
+        channels' consumers at them, load the images."""
         try:
             rendered = manifests.render(self.compose_file, kubectl_path())
             placed = manifests.for_drill(rendered, self.project, self.run_id)
         except (manifests.ManifestError, OSError) as exc:
             raise StagingError(f"staging_topology.kubernetes.manifests: {exc}") from None
         placed = _with_secrets(placed, self.secrets)
-        for obj in placed:
+        run_labels = {manifests.LABEL_RUN: self.run_id}
+        added = toxiproxy_objects(self.proxies, run_labels) if self.proxies else []
+        if self.plan.staging_topology.notifications:
+            added += sink_objects(self.plan, run_labels)
+        for obj in added:
+            obj["metadata"]["namespace"] = self.project
+        for obj in placed + added:
             if obj["kind"] == "Service":
                 name = str(obj["metadata"]["name"])
                 self._selectors[name] = dict((obj.get("spec") or {}).get("selector") or {})
                 self._ports[name] = [int(p["port"]) for p in (obj.get("spec") or {}).get("ports") or []]
         changed = self._point_consumers(placed)
-        added = toxiproxy_objects(self.proxies, {manifests.LABEL_RUN: self.run_id}) if self.proxies else []
-        for obj in added:
-            obj["metadata"]["namespace"] = self.project
-            if obj["kind"] == "Service":
-                self._selectors[TOXIPROXY_SERVICE] = dict(INSTRUMENT_LABELS)
-                self._ports[TOXIPROXY_SERVICE] = [int(p["port"]) for p in obj["spec"]["ports"]]
         self._objects = placed + added
         self._override_text = (
             f"# drdrill's changes to {self.compose_file} for run {self.run_id}: everything is placed in namespace "
@@ -318,25 +267,42 @@ class KubernetesStack:
             except cluster.ClusterError as exc:
                 raise StagingError(f"could not load the images into the local cluster: {exc}") from None
 
+    def _consumer_settings(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(what names it, consumer, variables) for each link's consumer (pointed at the run's Toxiproxy) and each
+        notification channel's (pointed at the sink), in the plan's order: the variables the compose override
+        gives the same services."""
+        found = [
+            (
+                f"link {proxy.name!r}",
+                consumer,
+                {k: v.replace("{proxy}", proxy.address) for k, v in proxy.env.items()},
+            )
+            for proxy in self.proxies
+            for consumer in proxy.consumers
+        ]
+        channels = self.plan.staging_topology.notifications
+        for consumer, env in sink_env(self.plan).items():
+            names = ", ".join(repr(n) for n, c in channels.items() if c.consumer == consumer)
+            found.append((f"notification channel {names}", consumer, env))
+        return found
+
     def _point_consumers(self, placed: list[dict[str, Any]]) -> list[str]:
-        """Each link's consumers get the link's variables pointed at the run's Toxiproxy (as the compose override
-        does); returns what changed, in words."""
+        """Every container of each consumer's workloads gets its variables (:meth:`_consumer_settings`); returns
+        what changed, in words."""
         changed: list[str] = []
-        for proxy in self.proxies:
-            for consumer in proxy.consumers:
-                workloads = self._workloads_of(consumer, placed)
-                if not workloads:
-                    raise StagingError(
-                        f"{self.compose_file}: link {proxy.name!r} names consumer {consumer!r}, but no Service "
-                        f"{consumer!r} selects a workload of the manifests; name the Service of the consumer"
-                    )
-                for obj in workloads:
-                    for spec in manifests.pod_specs(obj):
-                        for container in spec.get("containers") or []:
-                            for var, value in proxy.env.items():
-                                filled = value.replace("{proxy}", f"{TOXIPROXY_SERVICE}:{proxy.listen_port}")
-                                _set_env(container, var, filled)
-                                changed.append(f"{obj['kind']} {obj['metadata']['name']}: {var}={filled}")
+        for named_by, consumer, env in self._consumer_settings():
+            workloads = self._workloads_of(consumer, placed)
+            if not workloads:
+                raise StagingError(
+                    f"{self.compose_file}: {named_by} names consumer {consumer!r}, but no Service "
+                    f"{consumer!r} selects a workload of the manifests; name the Service of the consumer"
+                )
+            for obj in workloads:
+                for spec in manifests.pod_specs(obj):
+                    for container in spec.get("containers") or []:
+                        for var, value in env.items():
+                            _set_env(container, var, value)
+                            changed.append(f"{obj['kind']} {obj['metadata']['name']}: {var}={value}")
         return changed
 
     def _workloads_of(
@@ -395,15 +361,20 @@ class KubernetesStack:
         self._await_ready(None, PLAN_READY_S)
 
     def _readiness(self, services: Sequence[str] | None) -> dict[str, str]:
+        """Readiness URL per check: of ``services``, or (None) of what the replica starts with (not the Services
+        of a profile) and drdrill's instruments."""
+        later = self._in_any_profile() if services is None else set()
         checks = {
             f"{service} {spec.ready}": render(spec.ready, self, {})
             for service, spec in self.plan.staging_topology.services.items()
-            if services is None or service in services
+            if (service in services if services is not None else service not in later)
         }
-        if self.proxies and services is None:
-            checks["drdrill-toxiproxy /version"] = (
+        if services is None and self.proxies:
+            checks[f"{TOXIPROXY_SERVICE} /version"] = (
                 f"{self.url(TOXIPROXY_SERVICE, TOXIPROXY_API_PORT)}/version"
             )
+        if services is None and self.plan.staging_topology.notifications:
+            checks[f"{SINK_SERVICE} /health"] = f"{self.url(SINK_SERVICE, SINK_HTTP_PORT)}/health"
         return checks
 
     def _await_ready(self, services: Sequence[str] | None, timeout_s: float) -> None:
@@ -487,21 +458,47 @@ class KubernetesStack:
             raise StagingError(f"could not replace the pods of {service}: {exc}") from None
         self._log(f"{self.project}: {said}")
 
+    def in_profile(self, profile: str) -> list[str]:
+        """The Services whose workloads carry ``drdrill.io/profile: <profile>``: the manifests' counterpart of a
+        compose profile (they ship with ``replicas: 0`` and are scaled up when a recovery starts the profile)."""
+        return [
+            service
+            for service in self._selectors
+            if (workloads := self._workloads_of(service))
+            and all(_labels(obj).get(PROFILE_LABEL) == profile for obj in workloads)
+        ]
+
+    def _in_any_profile(self) -> set[str]:
+        return {
+            service
+            for service in self._selectors
+            if (workloads := self._workloads_of(service))
+            and all(PROFILE_LABEL in _labels(o) for o in workloads)
+        }
+
     def start_services(self, services: Sequence[str] = (), profile: str | None = None) -> list[str]:
-        """Scale the workloads of ``services`` back to the replicas their manifests declare."""
+        """Scale the workloads of ``services`` (or of every Service in ``profile``) to the replicas their manifests
+        declare, or, for a workload of a profile shipped at 0, to its ``drdrill.io/profile-replicas`` (1 unless
+        it says)."""
+        names = list(services)
         if profile is not None:
-            raise StagingError("compose profiles have no meaning on a Kubernetes staging; name the services")
+            names = self.in_profile(profile)
+            if not names:
+                raise StagingError(
+                    f"{self.compose_file}: no workload carries the label {PROFILE_LABEL}: {profile}; label the "
+                    f"Deployments of profile {profile!r} with it (and ship them with replicas: 0)"
+                )
         apps = client.AppsV1Api(self._client())
-        for service in services:
+        for service in names:
             for obj in self._workloads_of(service):
-                wanted = int((obj.get("spec") or {}).get("replicas", 1))
                 name = str(obj["metadata"]["name"])
-                patch = {"spec": {"replicas": wanted}}
+                patch = {"spec": {"replicas": _started_replicas(obj)}}
                 if obj["kind"] == "Deployment":
                     apps.patch_namespaced_deployment_scale(name, self.project, patch)
                 elif obj["kind"] == "StatefulSet":
                     apps.patch_namespaced_stateful_set_scale(name, self.project, patch)
-        return list(services)
+        self._log(f"{self.project}: scaled up {', '.join(names)}")
+        return names
 
     def await_ready(self, services: Sequence[str], timeout_s: float) -> None:
         self._await_ready(list(services), timeout_s)
@@ -529,9 +526,12 @@ class KubernetesStack:
         env: Mapping[str, str] | None = None,
         timeout_s: float = 30.0,
     ) -> ExecResult:
-        """``kubectl exec`` in a running pod of the Service (its first container)."""
+        """``kubectl exec`` in a running pod of the Service (its first container). kubectl cannot choose the
+        user, so an exec as another ``user`` (``name`` or ``name:group``; the group is the one named like the user
+        unless given) runs through the container's ``setpriv`` (util-linux), which must run as root."""
         if user:
-            raise self._unsupported("an exec as another user")
+            name, _, group = user.partition(":")
+            argv = ["setpriv", f"--reuid={name}", f"--regid={group or name}", "--init-groups", *argv]
         core = client.CoreV1Api(self._client())
         pods = [
             pod
@@ -621,7 +621,7 @@ class KubernetesStack:
             return
         core = client.CoreV1Api(self._client())
         for pod in core.list_namespaced_pod(
-            self.project, label_selector=_label_selector(INSTRUMENT_LABELS)
+            self.project, label_selector=_label_selector(TOXIPROXY_LABELS)
         ).items:
             node = pod.spec.node_name if pod.spec else None
             address = pod.status.pod_ip if pod.status else None
