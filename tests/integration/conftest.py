@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from drdrill.errors import EnvironmentNotReadyError
 from drdrill.staging import images
 from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, check_compose, docker_client, owner_gone
+from tests.bundled import copy_bundled_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGED: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=true"}
@@ -83,14 +83,7 @@ def drill_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def plan_copy(tmp_path: Path, drill_env: None) -> Path:
     """A copy of the bundled plan that a test may add scenarios to."""
-    target = tmp_path / "plan"
-    shutil.copytree(ROOT / "scenarios", target)
-    plan = target / "plan.yaml"
-    compose = ROOT / "compose" / "claims" / "compose.yaml"
-    plan.write_text(
-        plan.read_text().replace("compose_file: ../compose/claims/compose.yaml", f"compose_file: {compose}")
-    )
-    return target
+    return copy_bundled_plan(tmp_path / "plan")
 
 
 @dataclass(frozen=True)

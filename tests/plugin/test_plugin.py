@@ -73,6 +73,10 @@ def test_unknown_drill_is_a_usage_error_listing_known_scenarios(
 def test_a_kubernetes_staging_the_plan_does_not_name_is_a_usage_error(
     pytester: pytest.Pytester, plan_dir: Path
 ) -> None:
+    plan = plan_dir / "plan.yaml"
+    text = plan.read_text()
+    block = text[text.index("  kubernetes:\n") : text.index("  unit: ")]
+    plan.write_text(text.replace(block, ""))
     result = pytester.runpytest("--drill=provider-outage", "--drill-staging=kubernetes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(

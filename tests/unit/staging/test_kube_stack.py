@@ -4,13 +4,16 @@ journal's container events, and a zone loss that loses nodes, not services."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
+from ruamel.yaml import YAML
 
 from drdrill.errors import DrdrillError, EnvironmentNotReadyError, StagingError
 from drdrill.faults.zone import PlaceLoss
@@ -18,6 +21,7 @@ from drdrill.plan import Plan, load_plan
 from drdrill.staging import images
 from drdrill.staging.kube import cluster
 from drdrill.staging.kube import stack as kube_stack
+from drdrill.staging.kube.namespace import Context
 from drdrill.staging.kube.stack import KubernetesStack, PodChanges
 from drdrill.staging.select import staging_factory, staging_name
 from drdrill.staging.stack import StagingStack
@@ -272,3 +276,160 @@ def test_a_context_on_another_machine_is_refused_unless_the_plan_allows_it(
     stack = KubernetesStack(_plan_on(tmp_path, "https://10.1.2.3:6443", qa_plan), "abc123", lambda line: None)
     with pytest.raises(EnvironmentNotReadyError, match=r"not on this machine.*allow_remote_context: true"):
         stack.environment()
+
+
+CLAIMS = ROOT / "scenarios"
+
+
+@pytest.fixture
+def claims(monkeypatch: pytest.MonkeyPatch) -> tuple[KubernetesStack, list[list[str]]]:
+    """The bundled claims system's Kubernetes staging, prepared: images 'present', loading recorded."""
+    loaded: list[list[str]] = []
+    monkeypatch.setenv(kube_stack.KUBECTL_ENV, "/nonexistent/kubectl")  # plain manifests need no kubectl
+    monkeypatch.setattr(images, "_image_id", lambda tag: f"sha256:{tag}")
+    monkeypatch.setattr(cluster, "load_images", lambda tags, log: loaded.append(list(tags)))
+    stack = KubernetesStack(load_plan(CLAIMS), "abc123", lambda line: None)
+    stack.prepare()
+    return stack, loaded
+
+
+def _object(stack: KubernetesStack, kind: str, name: str) -> dict[str, Any]:
+    (found,) = [o for o in stack._objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    return found
+
+
+def test_the_notification_sink_runs_in_the_namespace_outside_the_zones_on_a_port_per_channel(
+    claims: tuple[KubernetesStack, list[list[str]]],
+) -> None:
+    stack, loaded = claims
+    deployment = _object(stack, "Deployment", "drdrill-notify")
+    assert deployment["metadata"]["namespace"] == "drdrill-abc123"
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["tolerations"] == [{"key": "drdrill.io/control-plane", "operator": "Exists"}]
+    preferred = pod["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert preferred[0]["preference"]["matchExpressions"] == [
+        {"key": "drdrill.io/role", "operator": "In", "values": ["control-plane"]}
+    ]
+    (container,) = pod["containers"]
+    assert container["image"] == "drdrill/notify-sink:local"
+    assert container["imagePullPolicy"] == "Never"
+    assert {e["name"]: e["value"] for e in container["env"]} == {
+        "SINK_CHANNELS": "on-call,client",
+        "PORT": "8090",
+        "SMTP_BASE_PORT": "2525",
+    }
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": 8090}
+    service = _object(stack, "Service", "drdrill-notify")
+    assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [
+        ("http", 8090),
+        ("smtp-0", 2525),
+        ("smtp-1", 2526),
+    ]
+    assert stack._ports["drdrill-notify"] == [8090, 2525, 2526]  # reachable through address()
+    assert "drdrill/notify-sink:local" in loaded[0]
+
+
+def test_the_channels_consumer_is_pointed_at_the_sink_as_on_compose(
+    claims: tuple[KubernetesStack, list[list[str]]],
+) -> None:
+    stack, _ = claims
+    monitor = _env(stack, "monitor")
+    assert monitor["ALERT_URL"] == "http://drdrill-notify:8090/on-call"
+    assert monitor["NOTICE_SMTP_HOST"] == "drdrill-notify"
+    assert monitor["NOTICE_SMTP_PORT"] == "2526"  # the second channel's SMTP server
+    assert monitor["PRIMARY_URL"] == "http://drdrill-toxiproxy:18001/v1"  # and its links, as before
+    assert "Deployment monitor: ALERT_URL=http://drdrill-notify:8090/on-call" in stack.override_text
+    assert "ALERT_URL" not in _env(stack, "worker")
+
+
+def test_readiness_waits_for_the_sink_and_not_for_the_services_of_a_profile(
+    claims: tuple[KubernetesStack, list[list[str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, _ = claims
+    monkeypatch.setattr(stack, "address", lambda service, port: ("127.0.0.1", port))
+    checks = stack._readiness(None)
+    assert checks["drdrill-notify /health"] == "http://127.0.0.1:8090/health"
+    assert "drdrill-toxiproxy /version" in checks
+    assert "intake-b http://{intake-b:8080}/health" in checks
+    assert not [check for check in checks if check.split()[0] in ("intake-c", "worker-c", "search-c")]
+    assert list(stack._readiness(["intake-c"])) == ["intake-c http://{intake-c:8080}/health"]
+
+
+@dataclass
+class Scales:
+    """Stands in for the Kubernetes apps API: records each scale asked for."""
+
+    asked: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def patch_namespaced_deployment_scale(self, name: str, namespace: str, body: dict[str, Any]) -> None:
+        self.asked.append((namespace, name, body["spec"]["replicas"]))
+
+
+def test_a_profile_is_started_by_scaling_up_the_deployments_labelled_with_it(
+    claims: tuple[KubernetesStack, list[list[str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, _ = claims
+    scales = Scales()
+    monkeypatch.setattr(stack, "_client", lambda: None)
+    monkeypatch.setattr(client, "AppsV1Api", lambda api: scales)
+    assert _object(stack, "Deployment", "worker-c")["spec"]["replicas"] == 0  # shipped stopped
+    started = stack.start_services(profile="secondary")
+    assert started == ["postgres-restore", "intake-c", "worker-c", "search-c"]
+    assert scales.asked == [("drdrill-abc123", name, 1) for name in started]
+    stack.start_services(
+        ["worker-c", "worker"]
+    )  # named: a profile's to 1, any other to its manifest's replicas
+    assert scales.asked[-2:] == [("drdrill-abc123", "worker-c", 1), ("drdrill-abc123", "worker", 1)]
+    with pytest.raises(
+        StagingError,
+        match=r"kubernetes: no workload carries the label drdrill\.io/profile: tertiary; label the Deployments "
+        r"of profile 'tertiary' with it \(and ship them with replicas: 0\)",
+    ):
+        stack.start_services(profile="tertiary")
+
+
+def test_a_profiles_replicas_come_from_its_annotation() -> None:
+    labels = {"labels": {"drdrill.io/profile": "dr"}}
+    assert kube_stack._started_replicas({"metadata": labels, "spec": {"replicas": 0}}) == 1
+    annotated = {**labels, "annotations": {"drdrill.io/profile-replicas": "3"}}
+    assert kube_stack._started_replicas({"metadata": annotated, "spec": {"replicas": 0}}) == 3
+    assert kube_stack._started_replicas({"kind": "Deployment", "spec": {"replicas": 0}}) == 0  # no profile
+    assert kube_stack._started_replicas({"kind": "Deployment", "spec": {}}) == 1
+
+
+def test_an_exec_as_another_user_runs_through_setpriv(
+    claims: tuple[KubernetesStack, list[list[str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, _ = claims
+    ran: list[list[str]] = []
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="postgres-standby-1"), status=client.V1PodStatus(phase="Running")
+    )
+    monkeypatch.setattr(stack, "_client", lambda: None)
+    monkeypatch.setattr(stack, "_context", Context("drdrill-local", "https://127.0.0.1:16443"))
+    monkeypatch.setattr(kube_stack, "live_pods", lambda core, namespace, selector: [pod])
+
+    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+        ran.append(command)
+        return subprocess.CompletedProcess(command, 0, b"done", b"")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    result = stack.exec("postgres-standby", ["sh", "-c", "pg_ctl promote"], user="postgres", env={"A": "1"})
+    assert result.exit_code == 0 and result.output == "done"
+    assert ran[0][ran[0].index("--") :] == [
+        "--", "env", "A=1", "setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+        "sh", "-c", "pg_ctl promote",
+    ]  # fmt: skip
+    stack.exec("postgres-standby", ["id"], user="postgres:staff")
+    assert ran[1][-4:] == ["--reuid=postgres", "--regid=staff", "--init-groups", "id"]
+
+
+def test_the_providers_rules_on_kubernetes_are_the_compose_files_own() -> None:
+    """The manifests carry ../sim/labels.json in a ConfigMap (a kustomization may not read outside its folder):
+    the two must say the same, or the providers label differently on each staging."""
+    settings = ROOT / "compose" / "claims" / "kubernetes" / "10-settings.yaml"
+    (config_map,) = [
+        doc for doc in YAML(typ="safe").load_all(settings.read_text()) if doc["kind"] == "ConfigMap"
+    ]
+    expected = json.loads((ROOT / "compose" / "claims" / "sim" / "labels.json").read_text())
+    assert json.loads(config_map["data"]["labels.json"]) == expected
