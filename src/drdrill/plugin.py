@@ -9,11 +9,34 @@ scenario asked for.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from drdrill import hookspecs
+
+def _leave_modules_unrewritten() -> None:
+    """Take drdrill's package back from pytest's assertion rewriting.
+
+    pytest rewrites the ``assert`` statements of every module in a plugin's distribution, so a failing assert
+    in a plugin explains itself. drdrill's modules are not tests, and the cost is paid on every run that cannot
+    keep pytest's own bytecode cache (``PYTHONDONTWRITEBYTECODE``, a read-only install): each module imported
+    is parsed, rewritten and compiled again, about 1 s of a drill's start here. Only names not yet imported
+    change (this module and the package were rewritten already). The hook's set of marked names is pytest's
+    own; a pytest without it keeps rewriting: slower, nothing else.
+    """
+    for finder in sys.meta_path:
+        marked = getattr(finder, "_must_rewrite", None)
+        decided = getattr(finder, "_marked_for_rewrite_cache", None)
+        if isinstance(marked, set) and __package__ in marked:
+            marked.discard(__package__)
+            if isinstance(decided, dict):
+                decided.clear()
+
+
+_leave_modules_unrewritten()
+
+from drdrill import hookspecs  # noqa: E402 - after the rewriting is taken back
 
 REQUIRE_DOCKER_ENV = "DRDRILL_REQUIRE_DOCKER"
 

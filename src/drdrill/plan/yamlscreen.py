@@ -1,15 +1,20 @@
-"""Limits a plan file's YAML must respect, checked on the parser's event stream before any node is built.
+"""Limits a plan file's YAML must respect, checked on the parser's event stream before any value is built.
 
 A 4 KB file of nested aliases (the "billion laughs") expands to a billion values once built, and deep nesting
 exhausts Python's stack; both are refused here, at the line that crosses the limit, in time proportional to
 the file's size. The stream is also where tags, reused anchors and control characters written as escapes are
 seen with their position, which the built document no longer has.
+
+:class:`ScreenedYAML` screens each event as ruamel's composer takes it, so a file is parsed once: the composer
+only links nodes (an alias is the node it names, not a copy) and goes one level deeper per event screened, and
+values are built only after the whole document was composed, hence screened.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import StreamMark
@@ -21,6 +26,7 @@ from ruamel.yaml.events import (
     NodeEvent,
     ScalarEvent,
 )
+from ruamel.yaml.parser import RoundTripParser
 
 from drdrill.plan.errors import shorten
 
@@ -164,11 +170,34 @@ def _too_deep(what: str = "this value nests") -> str:
     )
 
 
-def screen(text: str) -> None:
-    """Raise :class:`RefusedError` at the first place ``text`` crosses a limit of this module.
+class ScreenedYAML(YAML):
+    """ruamel's round-trip loader whose parser screens every event it hands on (one loader per document)."""
 
-    Syntax errors surface as ruamel's own (``MarkedYAMLError``, ``ReaderError``), as they would from loading.
-    """
-    state = _Screen()
-    for event in YAML(typ="rt").parse(text):
-        state.event(event)
+    def __init__(self) -> None:
+        super().__init__(typ="rt")
+        self.Parser = _ScreeningParser
+        self.screen = _Screen()
+
+
+class _ScreeningParser(RoundTripParser):
+    """Raises :class:`RefusedError` at the first event that crosses a limit, as soon as the event is parsed:
+    the composer looks at an event (``check_event``, ``peek_event``) before it takes it (``get_event``), and
+    its own checks (a reused anchor) must not come first."""
+
+    def _next(self) -> None:
+        if self.current_event is None and self.state:
+            self.current_event = self.state()
+            if self.current_event is not None and isinstance(self.loader, ScreenedYAML):
+                self.loader.screen.event(self.current_event)
+
+    def check_event(self, *choices: Any) -> bool:
+        self._next()
+        return bool(super().check_event(*choices))
+
+    def peek_event(self) -> Any:
+        self._next()
+        return super().peek_event()
+
+    def get_event(self) -> Any:
+        self._next()
+        return super().get_event()

@@ -1,8 +1,8 @@
 """Read a YAML file keeping the line and column of every node, and turn it into plain Python data.
 
-The file is read by :func:`drdrill.plan.files.read_plan_file` and screened by
-:func:`drdrill.plan.yamlscreen.screen` before ruamel builds anything, so what is built is small, shallow and
-free of cycles.
+The file is read by :func:`drdrill.plan.files.read_plan_file` and parsed once, each parser event screened by
+:class:`drdrill.plan.yamlscreen.ScreenedYAML` before ruamel builds any value, so what is built is small,
+shallow and free of cycles.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
@@ -24,7 +23,7 @@ from ruamel.yaml.reader import ReaderError
 
 from drdrill.plan.errors import MAX_VALUE_CHARS, PlanIssue, shorten
 from drdrill.plan.files import read_plan_file
-from drdrill.plan.yamlscreen import RefusedError, screen
+from drdrill.plan.yamlscreen import RefusedError, ScreenedYAML
 
 Loc = Sequence[int | str]
 
@@ -101,7 +100,6 @@ def parse_yaml(path: Path, raw: bytes) -> YamlDoc | PlanIssue:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return PlanIssue(path, line, col, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
     try:
-        screen(text)
         tree = _construct(text)
     except RefusedError as exc:
         return PlanIssue(path, exc.line, exc.col, exc.message)
@@ -178,7 +176,7 @@ class _PlanConstructor(RoundTripConstructor):
 
 
 def _construct(text: str) -> Any:
-    yaml = YAML(typ="rt")
+    yaml = ScreenedYAML()
     yaml.Constructor = _PlanConstructor
     yaml.allow_duplicate_keys = False
     with warnings.catch_warnings():
