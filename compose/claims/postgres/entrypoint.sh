@@ -6,7 +6,7 @@
 #                               BACKUP_AFTER_TABLE set, once that table exists); synchronous replication
 #                               to the standby named in SYNC_STANDBY (empty: asynchronous)
 #   entrypoint.sh --standby     a streaming standby of PRIMARY (host:port), made with pg_basebackup at start
-#                               (with BACKUP_AFTER_TABLE set, once that table exists on PRIMARY);
+#                               (with BACKUP_AFTER_TABLE and STANDBY_LAG_MS set, once that table exists);
 #                               application_name "standby"; STANDBY_LAG_MS > 0 puts a delaying relay on its
 #                               replication stream (a standby that trails, as one does under load)
 #   entrypoint.sh --idle        nothing runs until /opt/drdrill/postgres/restore.sh is executed in it
@@ -151,10 +151,12 @@ case "$mode" in
     host=${primary%:*}
     port=${primary##*:}
     rm -rf "${PGDATA:?}"/*
-    # A standby made from the running system: with BACKUP_AFTER_TABLE set, its base backup waits (60 s at most)
-    # until the application has made that table on the primary. Otherwise a standby that trails (STANDBY_LAG_MS)
-    # could be promoted before its stream brought the table, and every write after a failover would fail.
-    if [ -n "${BACKUP_AFTER_TABLE:-}" ]; then
+    # A standby that trails (STANDBY_LAG_MS > 0) is made from the running system: with BACKUP_AFTER_TABLE set,
+    # its base backup waits (60 s at most) until the application has made that table on the primary. Through
+    # the delaying relay its stream takes several round trips to start, and a standby promoted before then
+    # would lack the table: every write after the failover would fail. Without lag it starts at once, as it
+    # must when replication is synchronous (the primary's first commit, the table's, waits for the standby).
+    if [ -n "${BACKUP_AFTER_TABLE:-}" ] && [ "${STANDBY_LAG_MS:-0}" -gt 0 ]; then
         for _ in $(seq 1 600); do
             made=$(PGPASSWORD=${POSTGRES_PASSWORD:-} as_postgres "$PGBIN/psql" -h "$host" -p "$port" -U postgres \
                 -d claims -tAc "SELECT to_regclass('public.$BACKUP_AFTER_TABLE') IS NOT NULL" 2>/dev/null || true)
