@@ -2,7 +2,8 @@
 
 Reliable queue (QUEUE_POP=reliable, the default): a job is moved atomically from ``queue`` to ``processing``
 (BLMOVE) and leaves ``processing`` only in the same transaction that stores its answer. A provider failure puts
-the job back at the head of the queue; a crash leaves it in ``processing``, and the next start puts it back.
+the job back at the head of the queue; a crash leaves it in ``processing``, and the next start puts it back, as
+does the worker once Redis answers again after it was lost (a promoted replica holds the job it had in hand).
 So an acknowledged question is answered at least once, and answering is idempotent (one entry per request_id).
 
 QUEUE_POP=simple is the classic bug, kept for the broken twin of the example: BRPOP removes the job from Redis
@@ -266,10 +267,13 @@ class Worker:
         redis_down = False
         while True:
             try:
-                job_id = self.take()
                 if redis_down:
-                    serving.log("redis_back")
+                    # The job in hand when Redis went away stays in ``processing`` (on a promoted replica too,
+                    # which had the move replicated): nobody would take it again. This worker takes one job at a
+                    # time and holds none now, so every job there is put back before the next is taken.
+                    serving.log("redis_back", put_back=self.recover() if self.reliable else 0)
                     redis_down = False
+                job_id = self.take()
                 if job_id is not None:
                     self.handle(job_id)
             except redis.RedisError as exc:
