@@ -5,13 +5,18 @@ time the fault is held, and the drain (the system's own fail-back and catching u
 it, ``pytest --drill=provider-outage`` in a process of its own, warm images; its journal and scorecard give the
 split: pytest start (until the set-up checks), the set-up checks (preflight), the sweep, the stack start, the warm-up,
 each phase's overrun beyond its setting (the baseline beyond its wait, the fault beyond its hold), the final
-read, the teardown, and the report and exit.
+read, the verification (the scenario's data checks and golden set, which the bare run has no counterpart of),
+the teardown, and the report and exit.
 
 Chaos Toolkit drives the same fault on the same replica, as bare as it gets: in a throwaway virtual environment
 (``benchmarks/results/ctk-venv``, made once, not a dependency of drdrill) ``chaos run`` starts the same compose
 file with the same override, polls the same readiness URLs every 0.1 s, checks the steady state, cuts the same
 Toxiproxy link for the median hold of the drdrill runs, restores it, and removes the replica the same way
 (``compose down --volumes --timeout 0``). Its fixed cost is its wall time less that hold.
+
+Both run from bytecode, as after an install: pip compiled the toolkit's modules into its virtual environment,
+and drdrill's are compiled once here (``compileall``), since an editable checkout under
+``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module on every run.
 
 The runs alternate (drdrill, Chaos Toolkit, drdrill, ...) so both see the same machine; medians of ``RUNS``
 (default 5) are reported with their ratio. Not a test: nothing here asserts a time.
@@ -22,6 +27,7 @@ The runs alternate (drdrill, Chaos Toolkit, drdrill, ...) so both see the same m
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import random
 import statistics
@@ -30,6 +36,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +60,7 @@ PARTS = (
     "baseline overrun",
     "fault overrun",
     "final read",
+    "verify",
     "teardown",
     "report and exit",
 )
@@ -118,6 +126,7 @@ def drdrill_run(report_dir: Path) -> dict[str, float]:
         "baseline overrun": took("baseline") - baseline_wait / S,
         "fault overrun": took("fault") - hold / S,
         "final read": took("final-read"),
+        "verify": took("verify") if "verify" in spans else 0.0,  # the scenario's data checks and golden set
         "teardown": took("teardown"),
         "report and exit": (exited - spans["teardown"][1]) / S,
     }
@@ -253,9 +262,19 @@ def ctk_run(chaos: Path, hold_s: float, workdir: Path) -> dict[str, float]:
         (workdir / "ctk_helpers.py").write_text(textwrap.dedent(HELPERS))
         experiment = workdir / "experiment.json"
         experiment.write_text(json.dumps(ctk_experiment(stack, hold_s), indent=2))
+        journal = workdir / "journal.json"
         started = time.perf_counter()
+        begun = time.time()
         done = subprocess.run(
-            [str(chaos), "--no-version-check", "run", "--no-verify-tls", str(experiment)],
+            [
+                str(chaos),
+                "--no-version-check",
+                "run",
+                "--no-verify-tls",
+                "--journal-path",
+                str(journal),
+                str(experiment),
+            ],
             cwd=workdir,
             env={"PYTHONPATH": str(workdir), "PATH": "/usr/local/bin:/usr/bin:/bin"},
             capture_output=True,
@@ -263,12 +282,38 @@ def ctk_run(chaos: Path, hold_s: float, workdir: Path) -> dict[str, float]:
             check=False,
         )
         wall = time.perf_counter() - started
+        ended = time.time()
     finally:
         stack.started = True
         stack.stop()  # whatever the experiment left (nothing, when its rollback ran)
     if done.returncode != 0:
         raise SystemExit(f"chaos run failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-    return {"wall": wall, "hold": hold_s, "fixed": wall - hold_s}
+    return {"wall": wall, "hold": hold_s, "fixed": wall - hold_s, **ctk_split(journal, begun, ended)}
+
+
+CTK_PARTS = ("chaos start", "compose up", "ready", "steady state", "compose down", "chaos exit")
+
+
+def ctk_split(journal: Path, begun: float, ended: float) -> dict[str, float]:
+    """The bare run's own split, from the activities' start and end times in Chaos Toolkit's journal (UTC
+    wall clock): its process start until the first activity, each activity, and the exit after the last."""
+    record = json.loads(journal.read_text())
+    runs = {r["activity"]["name"]: r for r in [*record.get("run", []), *record.get("rollbacks", [])]}
+
+    def at(stamp: str) -> float:
+        return datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp()
+
+    def took(name: str) -> float:
+        return at(runs[name]["end"]) - at(runs[name]["start"])
+
+    return {
+        "chaos start": at(runs["start the replica"]["start"]) - begun,
+        "compose up": took("start the replica"),
+        "ready": took("wait until ready"),
+        "steady state": took("steady state"),
+        "compose down": took("remove the replica"),
+        "chaos exit": ended - at(runs["remove the replica"]["end"]),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.runs <= 20:
         parser.error(f"runs must be between 1 and 20, got {args.runs}")
     chaos = ensure_ctk()
+    compileall.compile_dir(ROOT / "src" / "drdrill", quiet=1)
     drills: list[dict[str, float]] = []
     bare: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="drdrill-fixed-") as tmp:
@@ -302,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         part: statistics.median(d[part] for d in drills)
         for part in (*PARTS, "fixed", "wall", "hold", "drain")
     }
-    ctk = {key: statistics.median(r[key] for r in bare) for key in ("fixed", "wall", "hold")}
+    ctk = {key: statistics.median(r[key] for r in bare) for key in ("fixed", "wall", "hold", *CTK_PARTS)}
     print(f"\nmedian of {args.runs} runs each, warm images, side by side:")
     for part in PARTS:
         print(f"  {part:<18} {median[part]:6.2f} s")
@@ -312,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  {'Chaos Toolkit':<18} {ctk['fixed']:6.2f} s   (wall {ctk['wall']:.1f} s, hold {ctk['hold']:.1f} s)"
     )
+    print("  Chaos Toolkit's own split, from its journal:")
+    for part in CTK_PARTS:
+        print(f"    {part:<16} {ctk[part]:6.2f} s")
     print(f"  ratio drdrill / Chaos Toolkit: {median['fixed'] / ctk['fixed']:.2f}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     record = {"runs": args.runs, "drdrill": drills, "chaostoolkit": bare, "median": median, "ctk_median": ctk}
