@@ -111,3 +111,62 @@ def test_zone_failure_on_kubernetes_fails_the_twin_whose_api_is_pinned_to_the_lo
     assert steps == [("exec", "ok"), ("repoint", "ok")]
     assert verdicts["recovery_bound"]["passed"] is False
     assert run.card["measurements"]["time_to_recover_s"] is None
+
+
+CLAIMS_PLAN = ROOT / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def claims_image(kube: client.ApiClient) -> None:
+    """The claims system's image, built as its compose staging builds it."""
+    stack = StagingStack(load_plan(CLAIMS_PLAN), "k8s-lane-build", lambda line: None)
+    try:
+        stack.prepare()
+    finally:
+        stack.stop()
+
+
+@pytest.mark.usefixtures("claims_image", "no_namespace_left", "drill_env")
+def test_the_claims_provider_outage_on_kubernetes_passes_as_on_compose_with_its_alerts_in_the_sink(
+    pytester: pytest.Pytester,
+) -> None:
+    run = run_drill(pytester, CLAIMS_PLAN, "provider-outage", ON_KUBERNETES)
+    run.result.assert_outcomes(passed=1)
+    run.result.stdout.fnmatch_lines(["*drill provider-outage (tier 1, software): PASSED"])
+    card = run.card
+    assert {v["name"]: v["outcome"] for v in card["verdicts"]} == dict.fromkeys(_verdicts(card), "pass")
+    assert {s["hook"]: s["outcome"] for s in card["steps"] if s["automated"]} == {
+        "provider-failover": "ok",
+        "provider-failback": "ok",
+    }
+    ledger = card["measurements"]["ledger"]
+    assert ledger["acknowledged"] >= 40 and ledger["lost"] == 0 and ledger["not_done"] == 0
+    assert card["measurements"]["time_to_failover_s"] is not None
+    # The monitor's page and client notice reached the sink in the namespace, dated by the sink's own clock.
+    communication = card["communication"]
+    assert communication["time_to_detect_by_system_s"] is not None
+    assert {m["channel"] for m in communication["messages"]} >= {"on-call", "client"}
+    assert "drdrill-notify" in card["environment"]["images"]
+
+
+@pytest.mark.usefixtures("claims_image", "no_namespace_left", "drill_env")
+def test_the_claims_zone_failure_on_kubernetes_promotes_the_standby_in_zone_b_as_on_compose(
+    pytester: pytest.Pytester,
+) -> None:
+    run = run_drill(pytester, CLAIMS_PLAN, "zone-failure", ON_KUBERNETES)
+    run.result.assert_outcomes(passed=1)
+    card = run.card
+    assert {v["name"]: v["outcome"] for v in card["verdicts"]} == dict.fromkeys(_verdicts(card), "pass")
+    steps = [s for s in card["steps"] if s["automated"]]
+    assert [(s["action"], s["outcome"]) for s in steps] == [
+        ("exec", "ok"),
+        ("repoint", "ok"),
+        ("repoint", "ok"),
+    ]
+    assert (
+        steps[0]["detail"] == "exit 0 in postgres-standby: server promoted"
+    )  # as user postgres, via setpriv
+    ledger = card["measurements"]["ledger"]
+    assert ledger["lost"] == 0 and ledger["not_done"] == 0 and ledger["acknowledged"] >= 40
+    assert card["measurements"]["done_twice"] == {}
+    assert card["measurements"]["interruption_seen"] is True
