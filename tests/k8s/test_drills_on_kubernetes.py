@@ -24,14 +24,19 @@ PLAN, BROKEN_PLAN = EXAMPLE / "plan", EXAMPLE / "broken" / "plan"
 ON_KUBERNETES = "--drill-staging=kubernetes"
 
 
-@pytest.fixture(scope="module")
-def qa_image(kube: client.ApiClient) -> None:
-    """The example's image, built as its compose staging builds it (a drill never builds on Kubernetes)."""
-    stack = StagingStack(load_plan(PLAN), "k8s-lane-build", lambda line: None)
+def _build_images(plan: Path) -> None:
+    """The plan's images, built as its compose staging builds them (a drill never builds on Kubernetes)."""
+    stack = StagingStack(load_plan(plan), "k8s-lane-build", lambda line: None)
     try:
         stack.prepare()
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def qa_image(kube: client.ApiClient) -> None:
+    """The example's image."""
+    _build_images(PLAN)
 
 
 @pytest.fixture
@@ -118,12 +123,8 @@ CLAIMS_PLAN = ROOT / "scenarios"
 
 @pytest.fixture(scope="module")
 def claims_image(kube: client.ApiClient) -> None:
-    """The claims system's image, built as its compose staging builds it."""
-    stack = StagingStack(load_plan(CLAIMS_PLAN), "k8s-lane-build", lambda line: None)
-    try:
-        stack.prepare()
-    finally:
-        stack.stop()
+    """The claims system's image."""
+    _build_images(CLAIMS_PLAN)
 
 
 @pytest.mark.usefixtures("claims_image", "no_namespace_left", "drill_env")
