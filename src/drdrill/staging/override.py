@@ -31,6 +31,7 @@ PROVIDER_SIM_PORT = 8000  # chat completions and the /_sim fault admin API
 TOXIPROXY_API_PORT = 8474
 TOXIPROXY_FIRST_LISTEN_PORT = 18001
 PROXIES_IN_CONTAINER = "/etc/drdrill/proxies.json"
+TOXIPROXY_SYN_RETRIES = 1  # an unanswered dial of an upstream fails after about 3 s, not 127 s
 SINK_SERVICE = "drdrill-notify"
 SINK_IMAGE = "drdrill/notify-sink:local"
 SINK_HTTP_PORT = 8090  # webhooks, and /_sink/messages for the drill
@@ -351,6 +352,12 @@ def build_override(
                 PROXIES_IN_CONTAINER,
             ],
             "volumes": [f"{proxies_file}:{PROXIES_IN_CONTAINER}:ro"],
+            # Toxiproxy dials each upstream inside a link's accept loop with no timeout, and its API waits for
+            # that loop to change the link. A dial under way when a zone lost power (its SYN never answered)
+            # held a repoint 20 s in CI runs: the kernel's default 6 SYN retries last 127 s. One retry fails
+            # such a dial after about 3 s (this container's network namespace only; a live upstream answers
+            # in milliseconds).
+            "sysctls": {"net.ipv4.tcp_syn_retries": str(TOXIPROXY_SYN_RETRIES)},
             # The API, and each link's listener: drdrill samples a link's own traffic through it (loopback only).
             "ports": [
                 f"127.0.0.1:{toxiproxy_api_port}:{TOXIPROXY_API_PORT}",

@@ -201,3 +201,18 @@ def test_notification_channels_point_their_consumers_at_the_sink(tmp_path: Path)
     )
     assert sink["environment"]["SINK_CHANNELS"] == "pager,client"
     assert sink["networks"] == ["back", "default"]  # it must reach both consumers
+
+
+def test_the_run_s_toxiproxy_gives_up_an_unanswered_dial_in_seconds(plan: Plan) -> None:
+    # Its API waits for a link's accept loop, which dials the upstream with no timeout: with the kernel's 6 SYN
+    # retries a dial into a zone that lost power held a repoint for its whole 127 s.
+    override = build_override(
+        plan,
+        model(),
+        run_id="r1",
+        owner="host:7",
+        host_ports={},
+        toxiproxy_api_port=41009,
+        proxies_file="/tmp/run/proxies.json",
+    )
+    assert override.services[TOXIPROXY_SERVICE]["sysctls"] == {"net.ipv4.tcp_syn_retries": "1"}

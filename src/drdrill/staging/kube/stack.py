@@ -614,7 +614,7 @@ class KubernetesStack:
         dials their pods, instead of waiting for a SYN that is never answered: Toxiproxy dials each upstream in
         its accept loop with no timeout, so one such dial held every new connection of the link and its API (a
         repoint waited 25 s and failed). The system's own connections are left alone: they see the silence of a
-        power cut. On compose the lost containers' names stop resolving, which fails Toxiproxy's dial as fast.
+        power cut. On compose the run's Toxiproxy gives up an unanswered dial after one SYN retry (override.py).
         ``verb`` is ``-I`` (add the rules) or ``-D`` (remove them)."""
         cidrs = [node.pod_cidr for node in cluster.NODES if node.name in lost]
         if not cidrs or not self.proxies:
