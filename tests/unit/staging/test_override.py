@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from drdrill.staging.override import (
     SINK_SERVICE,
     TOXIPROXY_SERVICE,
     ComposeModel,
+    Override,
     build_image_name,
     build_override,
     needed_ports,
@@ -138,11 +140,9 @@ def test_links_become_proxies_listening_inside_the_toxiproxy_container(plan: Pla
     ]
 
 
-def test_a_service_built_for_the_run_runs_the_image_built_by_its_id(plan: Plan) -> None:
-    # Another build on the machine may move the tag while the drill runs (a recovery starts a service later):
-    # the run's override names the image it built by id, so that service starts what this drill built.
-    pinned = "sha256:" + "ab" * 32
-    override = build_override(
+def _plain_override(plan: Plan, **extra: Any) -> Override:
+    """The override of ``model()`` with no host port asked for."""
+    return build_override(
         plan,
         model(),
         run_id="r1",
@@ -150,8 +150,15 @@ def test_a_service_built_for_the_run_runs_the_image_built_by_its_id(plan: Plan) 
         host_ports={},
         toxiproxy_api_port=41009,
         proxies_file="/tmp/run/proxies.json",
-        pinned_images={"responder": pinned},
+        **extra,
     )
+
+
+def test_a_service_built_for_the_run_runs_the_image_built_by_its_id(plan: Plan) -> None:
+    # Another build on the machine may move the tag while the drill runs (a recovery starts a service later):
+    # the run's override names the image it built by id, so that service starts what this drill built.
+    pinned = "sha256:" + "ab" * 32
+    override = _plain_override(plan, pinned_images={"responder": pinned})
     assert override.services["responder"]["image"] == pinned
     assert "image" not in override.services["model"]  # not built by the run: its own image, as the file says
 
@@ -206,13 +213,5 @@ def test_notification_channels_point_their_consumers_at_the_sink(tmp_path: Path)
 def test_the_run_s_toxiproxy_gives_up_an_unanswered_dial_in_seconds(plan: Plan) -> None:
     # Its API waits for a link's accept loop, which dials the upstream with no timeout: with the kernel's 6 SYN
     # retries a dial into a zone that lost power held a repoint for its whole 127 s.
-    override = build_override(
-        plan,
-        model(),
-        run_id="r1",
-        owner="host:7",
-        host_ports={},
-        toxiproxy_api_port=41009,
-        proxies_file="/tmp/run/proxies.json",
-    )
+    override = _plain_override(plan)
     assert override.services[TOXIPROXY_SERVICE]["sysctls"] == {"net.ipv4.tcp_syn_retries": "1"}
