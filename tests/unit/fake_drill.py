@@ -137,6 +137,11 @@ class FakeContainer:
         self.status = "exited"
         self.system.killed()
 
+    def stop(self, timeout: int = 10) -> None:
+        self.calls.append(f"stop {timeout}")
+        self.status = "exited"
+        self.system.killed()
+
     def start(self) -> None:
         self.calls.append("start")
         if self.start_error is not None:

@@ -56,6 +56,15 @@ class Reports(Protocol):
         """The counts over the fault's time in place; empty when the target could not say."""
 
 
+@runtime_checkable
+class ChecksBackend(Protocol):
+    """A fault whose playing depends on the staging back-end (a container fault on Kubernetes is played on pods,
+    and a pause is not played at all): it checks the back-end before anything runs."""
+
+    def check_backend(self, backend: object) -> None:
+        """Raise :class:`UnsupportedFaultError` (why, and the fix) when ``backend`` cannot play this fault."""
+
+
 @dataclass(frozen=True)
 class FaultTargets:
     """What a family builds its faults against: the plan's mapping of components to the replica, and the

@@ -10,7 +10,7 @@ from drdrill.errors import DrdrillError, FaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.plan.faults import Fault, Kill, Pause, Replace, Stop
 from drdrill.replica import Replica
-from drdrill.staging.backend import ReplicaControl
+from drdrill.staging.backend import ReplicaControl, ServiceFaults
 
 CONTAINER_KINDS = frozenset({"stop", "kill", "pause", "replace"})
 STOP_TIMEOUT_S = 2
@@ -28,8 +28,37 @@ def bring_back(container: Container) -> bool:
     return True
 
 
+class DockerContainers:
+    """The container faults where a service is one Docker container (compose): the :class:`ServiceFaults` of a
+    back-end that has no other units, acting on :meth:`Replica.container`."""
+
+    def __init__(self, replica: Replica) -> None:
+        self._replica = replica
+
+    def service_fault(self, kind: str, signal: str) -> str:
+        return ""  # every kind, every signal: what the kind says, on the container
+
+    def stop_service(self, service: str) -> str:
+        self._replica.container(service).stop(timeout=STOP_TIMEOUT_S)
+        return f"stopped the container of {service}"
+
+    def kill_service(self, service: str, signal: str) -> str:
+        self._replica.container(service).kill(signal=signal)
+        return f"sent {signal} to the container of {service}"
+
+    def pause_service(self, service: str) -> str:
+        self._replica.container(service).pause()
+        return f"paused the container of {service}"
+
+    def bring_back_service(self, service: str) -> str:
+        brought = bring_back(self._replica.container(service))
+        return f"{'brought back' if brought else 'nothing to bring back:'} the container of {service}"
+
+
 class ContainerFault:
-    """Stop, kill or pause one service's container; reverting starts (or unpauses) it if it is down."""
+    """Stop, kill or pause one service; reverting brings it back. On compose the service's container, through
+    :class:`DockerContainers`; on a back-end that plays these faults itself (:class:`ServiceFaults`, e.g.
+    Kubernetes), through it."""
 
     def __init__(
         self, replica: Replica, service: str, target: str, kind: str, signal: str = "SIGKILL"
@@ -41,14 +70,13 @@ class ContainerFault:
         self._target = target
         self._kind = kind
         self._signal = signal
+        self._how = ""  # what the fault does on the drill's back-end, when not what its kind says
 
     @property
     def label(self) -> str:
-        return (
-            f"kill {self._target} ({self._signal})"
-            if self._kind == "kill"
-            else f"{self._kind} {self._target}"
-        )
+        said = [self._signal] if self._kind == "kill" else []
+        said += [self._how] if self._how else []
+        return f"{self._kind} {self._target}" + (f" ({': '.join(said)})" if said else "")
 
     @property
     def target(self) -> str:
@@ -58,32 +86,46 @@ class ContainerFault:
     def stops(self) -> tuple[str, ...]:
         return () if self._kind == "pause" else (self._service,)
 
+    def check_backend(self, backend: object) -> None:
+        """Refuse (:class:`UnsupportedFaultError`) a back-end that cannot play this fault; learn what it does
+        there, for the label. Called in preflight, before anything runs."""
+        if isinstance(backend, ServiceFaults):
+            self._how = backend.service_fault(self._kind, self._signal)
+
     def apply(self) -> None:
-        container = self._container("apply")
+        services = self._services()
         try:
             if self._kind == "kill":
-                container.kill(signal=self._signal)
+                services.kill_service(self._service, self._signal)
             elif self._kind == "stop":
-                container.stop(timeout=STOP_TIMEOUT_S)
+                services.stop_service(self._service)
             else:
-                container.pause()
-        except docker.errors.APIError as exc:
+                services.pause_service(self._service)
+        except (docker.errors.APIError, DrdrillError) as exc:
             raise FaultError(f"could not {self._kind} the container of {self._target}: {exc}") from exc
+        except LookupError as exc:
+            raise self._no_container("apply", exc) from exc
 
     def revert(self) -> None:
-        container = self._container("revert")
+        services = self._services()
         try:
-            bring_back(container)
-        except docker.errors.APIError as exc:
+            services.bring_back_service(self._service)
+        except (docker.errors.APIError, DrdrillError) as exc:
             raise FaultError(f"could not bring back the container of {self._target}: {exc}") from exc
+        except LookupError as exc:
+            raise self._no_container("revert", exc) from exc
 
-    def _container(self, what: str) -> Container:
+    def _services(self) -> ServiceFaults:
+        """The back-end when it plays container faults itself, else the service's container."""
+        found = getattr(self._replica, "service_faults", None)
         try:
-            return self._replica.container(self._service)
-        except (docker.errors.APIError, LookupError) as exc:
-            raise FaultError(
-                f"cannot {what} {self.label}: no container for service {self._service!r}: {exc}"
-            ) from exc
+            backend = found() if callable(found) else None
+        except LookupError:
+            backend = None  # not running: the container's lookup says so in its own words
+        return backend if isinstance(backend, ServiceFaults) else DockerContainers(self._replica)
+
+    def _no_container(self, what: str, exc: LookupError) -> FaultError:
+        return FaultError(f"cannot {what} {self.label}: no container for service {self._service!r}: {exc}")
 
 
 class ReplacedContainer:

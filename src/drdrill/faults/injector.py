@@ -8,11 +8,12 @@ a Toxiproxy that are reached only when a fault acts, so the same objects that we
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from drdrill.datastores import Stores
 from drdrill.errors import FaultError, UnsupportedFaultError
-from drdrill.faults.base import FaultFamily, FaultTargets, InjectedFault
+from drdrill.faults.base import ChecksBackend, FaultFamily, FaultTargets, InjectedFault
 from drdrill.faults.container import ContainerFamily
 from drdrill.faults.credentials import CredentialFamily
 from drdrill.faults.data import DataFamily
@@ -22,6 +23,7 @@ from drdrill.faults.toxiproxy import Proxies, ProxiesFactory, ToxiproxyClient
 from drdrill.faults.zone import PlaceFamily
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault
+from drdrill.plan.yamlsource import YamlDoc, read_yaml
 from drdrill.staging.backend import ReplicaControl
 
 FAMILIES: tuple[FaultFamily, ...] = (
@@ -76,6 +78,32 @@ class FaultInjector:
             built.append(family.build(fault, targets, index))
         self.faults: tuple[InjectedFault, ...] = tuple(built)
         self.declared: tuple[Fault, ...] = tuple(faults)  # each fault as the scenario declares it, in order
+        self._where = where
+
+    def check_backend(self, backend: object) -> None:
+        """Every fault whose playing depends on the staging back-end checks ``backend`` (in preflight, before
+        anything runs); a refusal names the scenario file and the fault's line."""
+        for index, (built, declared) in enumerate(zip(self.faults, self.declared, strict=True)):
+            if not isinstance(built, ChecksBackend):
+                continue
+            try:
+                built.check_backend(backend)
+            except UnsupportedFaultError as exc:
+                raise UnsupportedFaultError(
+                    f"{self._line_of(index)}: fault {declared.kind!r} (target {declared.target!r}): {exc}"
+                ) from None
+
+    def _line_of(self, index: int) -> str:
+        """``file:line`` of the scenario's ``index``-th fault; the file alone for a fault it does not declare
+        (one added to the drill) or a file that cannot be read again."""
+        doc = read_yaml(Path(self._where))
+        if not isinstance(doc, YamlDoc):
+            return self._where
+        declared = doc.data.get("faults") if isinstance(doc.data, dict) else None
+        if not isinstance(declared, list) or index >= len(declared):
+            return self._where
+        line, _ = doc.position(["faults", index], key=False)
+        return f"{self._where}:{line}"
 
     def connect(self, host: str, port: int) -> str:
         """Reach the run's Toxiproxy API; returns its version (for the scorecard)."""

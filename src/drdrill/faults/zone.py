@@ -11,6 +11,10 @@ region's zones from the plan's ``regions``; never from service names.
   power cut); reverting unpauses them, and their state resumes.
 - ``isolate``: the containers keep running, cut from every network (a partition); reverting attaches them again
   under the same names.
+- ``drain``: the soft loss, a zone emptied on purpose (maintenance, a zone being retired): each container there
+  is stopped gracefully (SIGTERM, SIGKILL after the stop fault's 2 s), in-flight work finishing if it can;
+  reverting starts them. On Kubernetes the zone's nodes are cordoned and the drill's pods evicted, so their
+  controllers make them again in the zones left; compose has nowhere else to put them.
 
 A place that does not come back (``comes_back: false``, the default for a region) is not reverted: it stays lost
 until the drill removes the replica. No link is touched: clients of a lost place see it go silent by themselves,
@@ -25,7 +29,7 @@ import docker.errors
 
 from drdrill.errors import DrdrillError, FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
-from drdrill.faults.container import bring_back
+from drdrill.faults.container import STOP_TIMEOUT_S, bring_back
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault, LossMode, RegionLoss, ZoneLoss
 from drdrill.staging.backend import NodeZones, ReplicaControl
@@ -77,9 +81,9 @@ class PlaceLoss:
 
     @property
     def stops(self) -> tuple[str, ...]:
-        """A power cut kills the place's containers; frozen or isolated ones keep running. Where zones are nodes,
-        the services whose pods ran on the lost nodes, known once it is applied."""
-        if self._mode != "power":
+        """A power cut kills the place's containers and a drain stops them; frozen or isolated ones keep running.
+        Where zones are nodes, the services whose pods ran on the lost nodes, known once it is applied."""
+        if self._mode not in ("power", "drain"):
             return ()
         return self.services if self._on_nodes_stopped is None else self._on_nodes_stopped
 
@@ -150,6 +154,8 @@ class PlaceLoss:
                 container.kill()
             elif self._mode == "freeze" and container.status == "running":
                 container.pause()
+            elif self._mode == "drain" and container.status in ("running", "paused"):
+                container.stop(timeout=STOP_TIMEOUT_S)
         except (docker.errors.APIError, LookupError) as exc:
             raise FaultError(f"could not {what} {service} ({self.label}): {exc}") from exc
 

@@ -19,7 +19,7 @@ from drdrill.plan.durations import Duration, format_duration
 from drdrill.plan.system import Match, _url
 
 Stream = Literal["upstream", "downstream"]
-LossMode = Literal["power", "freeze", "isolate"]
+LossMode = Literal["power", "freeze", "isolate", "drain"]
 # A table or column a data fault names: plain SQL identifiers (optionally schema-qualified), never SQL text.
 SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -189,7 +189,11 @@ class _PlaceLoss(_Fault):
         description=(
             "power: its containers cut from their networks, then killed (SIGKILL), as a power cut; freeze: its "
             "containers paused (they accept connections and answer nothing); isolate: its containers keep "
-            "running, cut from every network (a partition)."
+            "running, cut from every network (a partition); drain: the soft loss, the place emptied on purpose: "
+            "on Kubernetes its nodes cordoned and the drill's pods evicted (each ends with its grace period, its "
+            "controller makes it again where it may), on compose its containers stopped gracefully (SIGTERM, "
+            "SIGKILL after 2 s) and started at the revert. On Kubernetes power and freeze act on the local "
+            "cluster's node containers; isolate is compose only."
         ),
     )
 

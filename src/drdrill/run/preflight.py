@@ -33,6 +33,7 @@ def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: 
     steps = plan_steps(scenario, settings.hooks, ActionBuilder(replica, injector.toxiproxy, settings.run_id))
     stack = settings.staging(plan, settings.run_id, settings.log)
     try:
+        injector.check_backend(stack)  # a fault the back-end cannot play is refused before anything is made
         # The engine's and compose's versions are asked while compose reads the plan's file: neither waits.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-versions") as pool:
             versions = pool.submit(stack.environment)

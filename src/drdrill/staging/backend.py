@@ -129,11 +129,37 @@ class NodeZones(Protocol):
     its nodes, whatever the scheduler put there, not by the plan's placement of services."""
 
     def lose_zones(self, zones: frozenset[str], mode: str) -> list[str]:
-        """Lose every node of ``zones`` in ``mode`` (power, freeze); returns the services that had pods there
-        (the scheduler placed them, not the plan: they are the ones the fault stopped)."""
+        """Lose every node of ``zones`` in ``mode`` (power, freeze, drain); returns the services that had pods
+        there (the scheduler placed them, not the plan: they are the ones the fault stopped)."""
 
     def restore_zones(self, zones: frozenset[str]) -> str:
         """Bring back the nodes :meth:`lose_zones` lost; returns what was done, in words."""
+
+
+@runtime_checkable
+class ServiceFaults(Protocol):
+    """How the container family's faults (``stop``, ``kill``, ``pause``) act on one service. On compose a service
+    is one container and the family acts on it itself (``drdrill.faults.container.DockerContainers``, over
+    :meth:`Replica.container`); a back-end whose services are something else (Kubernetes: a Service's pods and
+    the workloads that make them) implements this, and the family goes through it."""
+
+    def service_fault(self, kind: str, signal: str) -> str:
+        """What container fault ``kind`` (``signal`` for a kill) does to a service here, in a few words for its
+        journal label ("" when it is what the kind says); raises :class:`~drdrill.errors.UnsupportedFaultError`
+        with the reason and the fix when it cannot be played here. Asked in preflight, before anything runs."""
+
+    def stop_service(self, service: str) -> str:
+        """Stop ``service`` gracefully until :meth:`bring_back_service`; returns what was done, in words."""
+
+    def kill_service(self, service: str, signal: str) -> str:
+        """Kill ``service`` with ``signal``; returns what was done, in words."""
+
+    def pause_service(self, service: str) -> str:
+        """Freeze ``service`` (it keeps its connections, answers nothing); returns what was done, in words."""
+
+    def bring_back_service(self, service: str) -> str:
+        """Undo :meth:`stop_service`, :meth:`kill_service` or :meth:`pause_service` (safe twice); returns what
+        was done, in words."""
 
 
 class ControlSlot(ReplicaSlot):
@@ -156,6 +182,11 @@ class ControlSlot(ReplicaSlot):
         """The back-end, when its zones are nodes; None when a zone is the plan's placement of services."""
         backend = self._backend()
         return backend if isinstance(backend, NodeZones) else None
+
+    def service_faults(self) -> ServiceFaults | None:
+        """The back-end, when it plays the container faults itself; None when a service is one container."""
+        backend = self._backend()
+        return backend if isinstance(backend, ServiceFaults) else None
 
     def _backend(self) -> ReplicaControl:
         if self._control is None:

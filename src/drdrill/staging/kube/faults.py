@@ -39,11 +39,13 @@ def live_pods(core: client.CoreV1Api, namespace: str, selector: str) -> list[cli
 
 @dataclass
 class PodKill:
-    """Delete the pods ``selector`` names in ``namespace`` with no grace period."""
+    """Delete the pods ``selector`` names in ``namespace`` with no grace period (SIGKILL), or with ``grace_s``
+    (None: each pod's own ``terminationGracePeriodSeconds``, SIGTERM first)."""
 
     api: client.ApiClient
     namespace: str
     selector: str
+    grace_s: int | None = 0
     killed: list[str] = field(default_factory=list)
 
     def apply(self) -> str:
@@ -56,12 +58,13 @@ class PodKill:
         for pod in pods:
             name = str(pod.metadata.name) if pod.metadata else "?"
             try:
-                core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
+                core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=self.grace_s)
             except ApiException as exc:
                 if exc.status != 404:
                     raise KubeFaultError(f"deleting pod {name}: {exc.reason}") from exc
             self.killed.append(name)
-        return f"killed {len(self.killed)} pod(s) ({', '.join(self.killed)})"
+        grace = "no grace" if self.grace_s == 0 else "their grace period"
+        return f"killed {len(self.killed)} pod(s) ({', '.join(self.killed)}), deleted with {grace}"
 
     def revert(self) -> str:
         return "nothing to revert: the controller replaces killed pods"
@@ -120,19 +123,26 @@ def zone_nodes(api: client.ApiClient, zone: str) -> list[str]:
 
 @dataclass
 class ZoneDrain:
-    """Cordon every node of ``zone`` and evict its pods (DaemonSet pods stay, as ``kubectl drain`` leaves them)."""
+    """Cordon every node of ``zone`` and evict its pods (DaemonSet pods stay, as ``kubectl drain`` leaves them);
+    only those of ``namespace`` when given (a drill's: the cluster's own pods are not the system drilled)."""
 
     api: client.ApiClient
     zone: str
+    namespace: str | None = None
     cordoned: list[str] = field(default_factory=list)
+    evicted: list[client.V1Pod] = field(default_factory=list)
 
     def apply(self) -> str:
         core = client.CoreV1Api(self.api)
-        evicted = 0
         for node in zone_nodes(self.api, self.zone):
             core.patch_node(node, {"spec": {"unschedulable": True}})
             self.cordoned.append(node)
-            pods = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items
+            on_node = f"spec.nodeName={node}"
+            pods = (
+                core.list_pod_for_all_namespaces(field_selector=on_node).items
+                if self.namespace is None
+                else core.list_namespaced_pod(self.namespace, field_selector=on_node).items
+            )
             for pod in pods:
                 meta = pod.metadata
                 if meta is None or not meta.name or not meta.namespace:
@@ -144,19 +154,28 @@ class ZoneDrain:
                 )
                 try:
                     core.create_namespaced_pod_eviction(meta.name, meta.namespace, eviction)
-                    evicted += 1
+                    self.evicted.append(pod)
                 except ApiException as exc:
+                    if exc.status == 429:  # the Eviction API's answer when a disruption budget forbids it
+                        raise KubeFaultError(
+                            f"evicting pod {meta.namespace}/{meta.name}: a PodDisruptionBudget forbids it "
+                            f"({exc.reason}); the drain stops there, as kubectl drain would keep waiting"
+                        ) from exc
                     if exc.status != 404:
                         raise KubeFaultError(
                             f"evicting pod {meta.namespace}/{meta.name}: {exc.reason}"
                         ) from exc
-        return f"drained zone {self.zone}: {len(self.cordoned)} node(s) cordoned, {evicted} pod(s) evicted"
+        return f"drained zone {self.zone}: {len(self.cordoned)} node(s) cordoned, {len(self.evicted)} pod(s) evicted"
 
     def revert(self) -> str:
+        """Uncordon what :meth:`apply` cordoned (safe twice: the second time there is nothing left)."""
         core = client.CoreV1Api(self.api)
-        for node in self.cordoned:
-            core.patch_node(node, {"spec": {"unschedulable": False}})
-        return f"uncordoned {len(self.cordoned)} node(s) of zone {self.zone}"
+        done = 0
+        while self.cordoned:
+            core.patch_node(self.cordoned[0], {"spec": {"unschedulable": False}})
+            self.cordoned.pop(0)
+            done += 1
+        return f"uncordoned {done} node(s) of zone {self.zone}"
 
 
 @dataclass

@@ -35,13 +35,13 @@ from docker.models.containers import Container
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
-from drdrill.errors import EnvironmentNotReadyError, StagingError
+from drdrill.errors import EnvironmentNotReadyError, StagingError, UnsupportedFaultError
 from drdrill.plan import Plan
 from drdrill.staging import images
 from drdrill.staging.backend import ExecResult
 from drdrill.staging.configuration import GENERATED, Configuration, digest, plan_digest
 from drdrill.staging.kube import cluster, manifests
-from drdrill.staging.kube.faults import KubeFaultError, PodKill, live_pods
+from drdrill.staging.kube.faults import KubeFaultError, PodKill, ScaleToZero, ZoneDrain, live_pods
 from drdrill.staging.kube.instruments import TOXIPROXY_LABELS, sink_objects, toxiproxy_objects
 from drdrill.staging.kube.namespace import (
     Context,
@@ -74,6 +74,10 @@ KUBECTL_ENV = "DRDRILL_KUBECTL"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 PROFILE_LABEL = "drdrill.io/profile"  # a compose profile's counterpart: started only when a recovery asks
 PROFILE_REPLICAS = "drdrill.io/profile-replicas"
+NO_PAUSE = (
+    "a pod cannot be paused through the Kubernetes API; to freeze what a zone runs use zone_loss with mode: "
+    "freeze, or drill the pause on compose (--drill-staging=compose)"
+)
 
 
 def kubectl_path() -> Path:
@@ -179,6 +183,8 @@ class KubernetesStack:
         self._relays: dict[tuple[str, int], ServiceRelay] = {}
         self._space: DrillNamespace | None = None
         self._lost: dict[str, str] = {}  # node -> how it was lost (power, freeze), until it is brought back
+        self._drained: dict[str, ZoneDrain] = {}  # zone -> its drain, until it is uncordoned
+        self._scaled: dict[str, list[ScaleToZero]] = {}  # Service -> its workloads stopped, until scaled back
         self._touched: set[str] = set()  # every node this run lost: Ready again before the run ends
         self._override_text = ""
 
@@ -423,9 +429,9 @@ class KubernetesStack:
 
     def container(self, service: str) -> Container:
         raise LookupError(
-            f"{service} runs as pods on a Kubernetes staging, not as a Docker container: kill, stop, pause, "
-            "restart-service and the data faults need a compose staging; here use replace, zone_loss or a "
-            "link's faults"
+            f"{service} runs as pods on a Kubernetes staging, not as a Docker container: pause, "
+            "restart-service and the data faults need a compose staging; here use kill, stop, replace, "
+            "zone_loss or a link's faults"
         )
 
     def images(self) -> dict[str, str]:
@@ -457,6 +463,80 @@ class KubernetesStack:
         except (KubeFaultError, ApiException) as exc:
             raise StagingError(f"could not replace the pods of {service}: {exc}") from None
         self._log(f"{self.project}: {said}")
+
+    # -- the container faults, on a Service's pods and workloads ---------------------------------------------
+
+    def service_fault(self, kind: str, signal: str) -> str:
+        """``kill`` deletes the Service's pods (SIGKILL: no grace; SIGTERM: their own grace period) and their
+        controller makes new ones; ``stop`` scales its workloads to zero until the revert. A pause has no
+        counterpart in the Kubernetes API, nor has a kill by SIGINT or SIGQUIT (a pod is stopped by SIGTERM
+        or SIGKILL): refused."""
+        if kind == "kill" and signal == "SIGKILL":
+            return "pods deleted with no grace, their controller makes new ones"
+        if kind == "kill" and signal == "SIGTERM":
+            return "pods deleted with their grace period, their controller makes new ones"
+        if kind == "kill":
+            raise UnsupportedFaultError(
+                f"a Kubernetes staging stops a pod with SIGTERM (deleted with its grace period) or SIGKILL (no "
+                f"grace), never {signal}; give signal: SIGTERM or SIGKILL, or drill it on compose "
+                "(--drill-staging=compose)"
+            )
+        if kind == "stop":
+            return "workloads scaled to 0, scaled back at the revert"
+        if kind == "pause":
+            raise UnsupportedFaultError(NO_PAUSE)
+        raise UnsupportedFaultError(f"{kind!r} is not a container fault")
+
+    def kill_service(self, service: str, signal: str) -> str:
+        self.service_fault("kill", signal)
+        grace = 0 if signal == "SIGKILL" else None
+        try:
+            said = PodKill(self._client(), self.project, self._selector(service), grace_s=grace).apply()
+        except (KubeFaultError, ApiException) as exc:
+            raise StagingError(f"could not kill the pods of {service}: {exc}") from None
+        self._log(f"{self.project}: {said}")
+        return said
+
+    def stop_service(self, service: str) -> str:
+        """Scale every Deployment and StatefulSet of the Service to zero (its pods end with their grace period);
+        :meth:`bring_back_service` scales each back to the replicas it had."""
+        workloads = [o for o in self._workloads_of(service) if o["kind"] in ("Deployment", "StatefulSet")]
+        if not workloads:
+            raise StagingError(
+                f"{self.compose_file}: no Deployment or StatefulSet has the pods of Service {service!r}: "
+                "nothing to scale to zero"
+            )
+        stopped = self._scaled.setdefault(service, [])
+        said: list[str] = []
+        for obj in workloads:
+            scale = ScaleToZero(self._client(), self.project, obj["kind"], str(obj["metadata"]["name"]))
+            try:
+                said.append(scale.apply())
+            except (KubeFaultError, ApiException) as exc:
+                raise StagingError(f"could not stop {service}: {exc}") from None
+            stopped.append(scale)
+        self._log(f"{self.project}: {'; '.join(said)}")
+        return "; ".join(said)
+
+    def pause_service(self, service: str) -> str:
+        raise UnsupportedFaultError(NO_PAUSE)
+
+    def bring_back_service(self, service: str) -> str:
+        """Scale back what :meth:`stop_service` scaled to zero; after a kill there is nothing to do (the
+        controller made new pods already)."""
+        stopped = self._scaled.pop(service, [])
+        if not stopped:
+            return f"nothing to bring back: {service}'s pods are made again by their controller"
+        said: list[str] = []
+        try:
+            while stopped:
+                said.append(stopped[0].revert())
+                stopped.pop(0)
+        except (KubeFaultError, ApiException) as exc:
+            self._scaled[service] = stopped  # tried again by a second revert
+            raise StagingError(f"could not scale {service} back: {exc}") from None
+        self._log(f"{self.project}: {'; '.join(said)}")
+        return "; ".join(said)
 
     def in_profile(self, profile: str) -> list[str]:
         """The Services whose workloads carry ``drdrill.io/profile: <profile>``: the manifests' counterpart of a
@@ -566,20 +646,28 @@ class KubernetesStack:
             raise StagingError(f"the local cluster has no node in {', '.join(sorted(zones))}")
         return names
 
+    def _services_on(self, pods: Sequence[client.V1Pod], nodes: Sequence[str] | None = None) -> set[str]:
+        """The Services of ``pods`` (those on ``nodes`` when given)."""
+        return {
+            service
+            for pod in pods
+            if pod.spec is not None and (nodes is None or pod.spec.node_name in nodes)
+            and pod.metadata is not None
+            and (service := self._service_of(pod.metadata.labels or {})) is not None
+        }  # fmt: skip
+
     def lose_zones(self, zones: frozenset[str], mode: str) -> list[str]:
-        """Power off (SIGKILL) or freeze every node container of ``zones``: the scheduler and the system find
-        out as they would. Returns the services whose pods ran there."""
+        """Power off (SIGKILL) or freeze every node container of ``zones`` (the local cluster), or drain them
+        (any cluster: cordoned, the drill's pods evicted): the scheduler and the system find out as they would.
+        Returns the services whose pods ran there."""
+        if mode == "drain":
+            return self._drain(zones)
         verb = {"power": "kill", "freeze": "pause"}.get(mode)
         if verb is None:
             raise self._unsupported(f"a zone loss in mode {mode!r}")
         names = self._zone_nodes(zones)
         placed = client.CoreV1Api(self._client()).list_namespaced_pod(self.project).items
-        there = {
-            service
-            for pod in placed
-            if pod.spec is not None and pod.spec.node_name in names and pod.metadata is not None
-            and (service := self._service_of(pod.metadata.labels or {})) is not None
-        }  # fmt: skip
+        there = self._services_on(placed, names)
         _docker(verb, *names)
         self._lost.update(dict.fromkeys(names, mode))
         self._touched.update(names)
@@ -588,7 +676,47 @@ class KubernetesStack:
         self._log(f"{self.project}: {said} ({', '.join(sorted(there)) or 'no pod of the drill'} there)")
         return sorted(there)
 
+    def _drain(self, zones: frozenset[str]) -> list[str]:
+        """Cordon every node of ``zones`` and evict the drill's pods there through the Eviction API (each ends
+        with its grace period, and a disruption budget is obeyed); their controllers make them again wherever
+        the scheduler still may place them. The cluster's own pods are left where they are."""
+        there: set[str] = set()
+        said: list[str] = []
+        for zone in sorted(zones):
+            drain = ZoneDrain(self._client(), zone, namespace=self.project)
+            self._drained[zone] = drain  # kept before apply: a half-done drain is uncordoned too
+            try:
+                said.append(drain.apply())
+            except (KubeFaultError, ApiException) as exc:
+                raise StagingError(f"could not drain zone {zone}: {exc}") from None
+            finally:
+                there |= self._services_on(drain.evicted)
+        self._log(
+            f"{self.project}: {'; '.join(said)} ({', '.join(sorted(there)) or 'no pod of the drill'} there)"
+        )
+        return sorted(there)
+
+    def _uncordon(self, zones: Sequence[str]) -> list[str]:
+        """Revert the drains of ``zones``; every zone is tried, whatever failed before it. Returns the failures."""
+        failed: list[str] = []
+        for zone in zones:
+            drain = self._drained.pop(zone, None)
+            if drain is None:
+                continue
+            try:
+                self._log(f"{self.project}: {drain.revert()}")
+            except ApiException as exc:
+                self._drained[zone] = drain
+                failed.append(f"uncordoning zone {zone}: {exc.reason}")
+        return failed
+
     def restore_zones(self, zones: frozenset[str]) -> str:
+        drained = sorted(z for z in zones if z in self._drained)
+        if drained:
+            failed = self._uncordon(drained)
+            if failed:
+                raise StagingError("; ".join(failed))
+            return f"zone(s) {', '.join(drained)} uncordoned"
         names = [n for n in self._zone_nodes(zones) if n in self._lost]
         self._bring_back(names)
         return f"node(s) {', '.join(names)} back"
@@ -662,7 +790,7 @@ class KubernetesStack:
             relays, self._relays = list(self._relays.values()), {}
         for relay in relays:
             relay.stop()
-        problems: list[str] = []
+        problems: list[str] = self._uncordon(sorted(self._drained))  # a drained zone left cordoned
         if self._lost:  # a zone that does not come back by itself: brought back now
             try:
                 self._bring_back(list(self._lost))
