@@ -122,6 +122,22 @@ def test_an_isolated_zone_keeps_running_cut_from_its_networks(plan: Plan, replic
     assert replica.containers["responder"].calls == []
 
 
+def test_a_drained_zone_on_compose_stops_its_containers_gracefully_and_starts_them(
+    plan: Plan, replica: Replica
+) -> None:
+    (fault,) = injected(plan, replica, {"kind": "zone_loss", "zone": "zone-a", "mode": "drain"}).faults
+    assert fault.label == "zone_loss zone-a (drain: responder)"
+    assert isinstance(fault, PlaceLoss) and fault.stops == (
+        "responder",
+    )  # stopped by the fault, not a finding
+    fault.apply()
+    assert replica.containers["responder"].calls == ["stop 2"]  # SIGTERM, SIGKILL after the stop fault's 2 s
+    assert replica.staging.calls == []  # nowhere to move to, and no network cut: its peers see it close
+    assert replica.containers["responder-b"].calls == []
+    fault.revert()
+    assert replica.containers["responder"].calls == ["stop 2", "start"]
+
+
 def test_replace_gives_the_service_a_new_container(plan: Plan, replica: Replica) -> None:
     (fault,) = injected(plan, replica, {"kind": "replace", "target": "responder"}).faults
     old = replica.staging.containers["responder"]

@@ -116,7 +116,10 @@ class ContainerFault:
             raise self._no_container("revert", exc) from exc
 
     def _services(self) -> ServiceFaults:
-        """The back-end when it plays container faults itself, else the service's container."""
+        """The back-end when it plays container faults itself (the replica, or the back-end a slot holds), else
+        the service's container."""
+        if isinstance(self._replica, ServiceFaults):
+            return self._replica
         found = getattr(self._replica, "service_faults", None)
         try:
             backend = found() if callable(found) else None
