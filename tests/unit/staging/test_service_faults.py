@@ -42,6 +42,11 @@ def _pod(name: str, app: str, node: str, owner: str = "ReplicaSet") -> client.V1
     )
 
 
+def _app_node(pod: client.V1Pod) -> tuple[str, str]:
+    assert pod.metadata is not None and pod.metadata.labels and pod.spec is not None
+    return pod.metadata.labels["app"], str(pod.spec.node_name)
+
+
 @dataclass
 class Core:
     """Stands in for the Kubernetes core API: the nodes and pods it is given; records what is done to them. It
@@ -62,8 +67,7 @@ class Core:
             [
                 p
                 for p in self.pods
-                if (not field_selector or p.spec.node_name == on)
-                and (apps is None or p.metadata.labels["app"] in apps)
+                if (not field_selector or _app_node(p)[1] == on) and (apps is None or _app_node(p)[0] in apps)
             ]
         )
 
@@ -134,7 +138,7 @@ def test_kubernetes_plays_the_container_faults_itself_and_compose_through_the_co
     slot.attach(stack)
     assert slot.service_faults() is stack
     compose = ControlSlot()
-    compose.attach(FakeStaging({}))  # type: ignore[arg-type]
+    compose.attach(FakeStaging({}))
     assert compose.service_faults() is None
 
 
