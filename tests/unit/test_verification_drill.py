@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from drdrill.plan import Plan, load_plan
+from drdrill.run.verification import poll_waits
 from drdrill.system import FinalRead, Searches
 from tests.unit.fake_drill import FakeHelpdesk
 from tests.unit.test_zone_drill import COMPOSE, PLAN, SCENARIO, ZoneDrill, verdicts
@@ -171,3 +173,7 @@ def test_a_golden_set_file_with_a_bad_line_is_refused_at_its_line(tmp_path: Path
         'golden/help.jsonl:5:1: each line is {"input": "<text>", "expected": "<the output it must give>"}',
         "golden/queries.jsonl:1:1: 1 expected neighbours, fewer than k = 3: recall@3 needs 3",
     ]
+
+
+def test_the_final_read_is_polled_soon_at_first_then_at_the_last_wait() -> None:
+    assert list(islice(poll_waits((0.05, 0.2, 0.5)), 6)) == [0.05, 0.2, 0.5, 0.5, 0.5, 0.5]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from functools import partial
 
+from drdrill import datastores
 from drdrill.errors import StagingError
 from drdrill.journal import CONTAINER, HOST, Kind, Type
 from drdrill.measure.objectives import criteria, link_of
@@ -28,6 +29,8 @@ def start_replica(ctx: DrillContext) -> None:
     """Start the replica and connect to it: Toxiproxy, the system, then the observers."""
     stack = ctx.stack
     ctx.settings.log(f"starting staging replica {stack.project} from {stack.compose_file}")
+    # The data stores' client libraries load while compose starts the containers (it waits, this does not).
+    threading.Thread(target=datastores.prefetch, name="drdrill-prefetch", daemon=True).start()
     stack.start()
     ctx.replica.attach(stack)
     watcher = stack.watch(partial(_on_container, ctx), partial(_on_watch_error, ctx))

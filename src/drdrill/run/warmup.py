@@ -15,6 +15,7 @@ from drdrill.run.context import DrillContext
 from drdrill.units import NS_PER_S, ns
 
 WARM_STREAK = 3  # good probes in a row that say the system is warm
+WARM_POLL_S = 0.05  # how soon the journal is read again for new probe results (a read costs microseconds)
 
 
 def warm_streak(oks: list[bool]) -> int:
@@ -32,7 +33,7 @@ def warm_up(ctx: DrillContext) -> None:
     s = ctx.scenario.staging
     start_ns = ctx.clock.monotonic_ns()
     bound_ns = start_ns + ns(s.warmup)
-    poll_s = min(s.probe_interval.total_seconds(), 0.1)
+    poll_s = min(s.probe_interval.total_seconds(), WARM_POLL_S)
     # Each poll reads only the events recorded since the last one, as the hold does, and keeps the probes'
     # (a few a second): the workload's writes, hundreds a second, are never read twice.
     probes: list[Event] = []
