@@ -10,9 +10,11 @@ as on compose; this back-end only starts, reaches, faults, watches and removes t
   namespace's workloads and the plan's ``ready`` checks are awaited.
 - **reach**: ``{service:port}`` is a Service's port, reached on 127.0.0.1 through a relay that follows the
   Service's ready endpoints (:mod:`.reach`).
-- **faults**: ``replace`` kills a Service's pods (grace 0, their controller makes new ones); a zone or region is
-  its nodes (``topology.kubernetes.io/zone``), powered off or frozen on the local cluster; the links' faults go
-  through the namespace's Toxiproxy.
+- **faults**: ``replace`` and ``kill`` delete a Service's pods (grace 0, or theirs for a SIGTERM; their
+  controller makes new ones), ``stop`` scales its workloads to zero until the revert, ``pause`` is refused in
+  preflight; a zone or region is its nodes (``topology.kubernetes.io/zone``), powered off or frozen on the local
+  cluster, or drained (cordoned, the drill's pods evicted) on any; the links' faults go through the namespace's
+  Toxiproxy.
 - **watch**: every pod container that dies, is OOM-killed, restarts or starts is handed to the journal.
 - **remove**: nodes a drill powered off are started again, the namespace is deleted and waited for; a killed
   drill's namespace is swept by its owner annotation (:func:`.namespace.sweep`).
