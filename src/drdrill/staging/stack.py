@@ -38,6 +38,7 @@ from drdrill.plan.compose import ComposeError, read_compose
 from drdrill.plan.files import FileRefusedError, exists, read_guarded
 from drdrill.plan.hostaccess import allowed as host_access_allowed
 from drdrill.plan.hostaccess import locate, resolved_host_access
+from drdrill.staging import buildcache
 from drdrill.staging.backend import ExecResult
 from drdrill.staging.configuration import (
     Configuration,
@@ -47,7 +48,7 @@ from drdrill.staging.configuration import (
     plan_digest,
     substituted,
 )
-from drdrill.staging.images import ImageBuildError, ensure_wheels
+from drdrill.staging.images import ImageBuildError, cache_dir, ensure_wheels
 from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,
@@ -480,8 +481,7 @@ class StagingStack:
             image = service.image or build_image_name(self.plan.name, service.name)
             if service.build is not None:
                 if image not in built:
-                    self._build(service.name, image, service.build)
-                    image_id.forget(image)
+                    self._build(service.name, image, service.build, image_id)
                     built[image] = image_id(image)
                 # The run uses the image it built, by id: a tag moved by another build on this machine
                 # meanwhile (a service a recovery starts later) does not change what this drill runs.
@@ -499,8 +499,9 @@ class StagingStack:
                     f"machine, and has no build: section; drdrill never pulls images: {hint}"
                 )
 
-    def _build(self, service: str, image: str, build: Mapping[str, Any]) -> None:
-        """``docker build`` of one service's build section, with Docker's cache (so a second run is quick).
+    def _build(self, service: str, image: str, build: Mapping[str, Any], image_id: _ImageIds) -> None:
+        """``docker build`` of one service's build section, with Docker's cache (so a second run is quick),
+        unless nothing it reads changed since drdrill built the image (:mod:`drdrill.staging.buildcache`).
 
         The classic builder: it uses local base images as they are and never reaches a registry for them.
         """
@@ -510,6 +511,14 @@ class StagingStack:
             ensure_wheels(Path(context), self._log)
         except ImageBuildError as exc:
             raise StagingError(f"{self.compose_file}: the image of service {service!r}: {exc}") from exc
+        arguments = {str(name): str(value) for name, value in (build.get("args") or {}).items()}
+        target = str(build["target"]) if build.get("target") else None
+        inputs = buildcache.fingerprint(
+            Path(context), Path(context) / dockerfile, arguments, target, image_id
+        )
+        if buildcache.unchanged(cache_dir(), image, inputs, image_id(image)):
+            self._log(f"image {image} of service {service}: what it is built from is unchanged, not rebuilt")
+            return
         command = [
             "docker",
             "build",
@@ -539,6 +548,8 @@ class StagingStack:
                 f"{self.compose_file}: building the image of service {service!r} ({image}) failed; fix the "
                 f"build or build it yourself with `docker compose -f {self.compose_file} build {service}`:\n{tail}"
             )
+        image_id.forget(image)
+        buildcache.record(cache_dir(), image, inputs, image_id(image))
         self._log(f"image {image} of service {service} ready ({time.monotonic() - started:.1f} s)")
 
     def _write_override(self) -> None:
