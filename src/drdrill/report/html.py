@@ -449,27 +449,87 @@ def _probes(events: Sequence[EventCard], x: Scale, top: int) -> list[str]:
     return shapes
 
 
-def _label(at: float, y: int, text: str, colour: str, width: int) -> str:
-    """A label beside a mark, on its left when the mark is in the right third (so it stays on the chart)."""
-    anchor = "end" if at > width * 2 / 3 else "start"
-    shift = -2 if anchor == "end" else 2
-    return (
-        f"<text x='{at + shift:.1f}' y='{y}' font-size='10' fill='{colour}' text-anchor='{anchor}'>"
-        f"{_e(text)}</text>"
-    )
+CHAR_W = 0.6  # an average character's width, in font sizes (the page's sans-serif, digits and lower case)
+
+
+class _Labels:
+    """Places the chart's labels so that none covers another: each goes beside its mark (on its left when the
+    mark is in the right third, so it stays on the chart) on the first of its rows with room for it, shortened
+    to the room there is when no row has enough, and left out (its mark keeps a tooltip) when not even a few
+    letters fit. The same text already shown on a row at that place is not shown again."""
+
+    GAP = 4.0
+    SHORTEST = 4  # letters, before the ellipsis
+
+    def __init__(self, width: int, size: int = 10) -> None:
+        self.width = width
+        self.size = size
+        self.taken: dict[int, list[tuple[float, float, str]]] = {}
+
+    def place(
+        self, at: float, rows: Sequence[int], text: str, colour: str, limit: float | None = None
+    ) -> str:
+        """The label ``text`` for the mark at ``at``, on one of ``rows``, at most ``limit`` wide when given (the
+        room left for the labels of later marks); an empty string when it is left out."""
+        end = at > self.width * 2 / 3
+        best: tuple[float, int] | None = None
+        for y in rows:
+            room = self._room(at, y, end, text)
+            if room is None:  # this row shows the same text here already
+                return ""
+            if limit is not None:
+                room = min(room, limit)
+            if room >= self._w(text):
+                return self._put(at, y, text, colour, end)
+            if best is None or room > best[0]:
+                best = (room, y)
+        if best is None:
+            return ""
+        letters = int(best[0] / (self.size * CHAR_W)) - 1
+        if letters < self.SHORTEST:
+            return ""
+        return self._put(at, best[1], text[:letters].rstrip() + "…", colour, end)
+
+    def _w(self, text: str) -> float:
+        return len(text) * self.size * CHAR_W
+
+    def _room(self, at: float, y: int, end: bool, text: str) -> float | None:
+        """The free width beside ``at`` on row ``y``, towards the right (or the left when ``end``); None when
+        the row shows ``text`` there already."""
+        room = at - 2 if end else self.width - at - 2
+        for x0, x1, shown in self.taken.get(y, []):
+            if x0 - self.GAP <= at <= x1 + self.GAP:
+                return None if shown == text else 0.0
+            if end and x1 < at:
+                room = min(room, at - x1 - self.GAP)
+            elif not end and x0 > at:
+                room = min(room, x0 - at - self.GAP)
+        return room
+
+    def _put(self, at: float, y: int, text: str, colour: str, end: bool) -> str:
+        w = self._w(text)
+        x0, x1 = (at - 2 - w, at - 2) if end else (at + 2, at + 2 + w)
+        self.taken.setdefault(y, []).append((x0, x1, text))
+        anchor, x = ("end", at - 2) if end else ("start", at + 2)
+        return (
+            f"<text x='{x:.1f}' y='{y}' font-size='{self.size}' fill='{colour}' text-anchor='{anchor}'>"
+            f"{_e(text)}</text>"
+        )
 
 
 def _marks(events: Sequence[EventCard], x: Scale, top: int, width: int) -> list[str]:
     """The system's failover signal and each fault applied or reverted, as vertical marks."""
     shapes: list[str] = []
+    labels = _Labels(width)
     for e in events:
         at = x(e.t_s)
         if e.kind == "signal" and e.name in SIGNALS:
-            raw = e.data.get("raw", e.value)
+            raw = str(e.data.get("raw", e.value))
             shapes.append(
-                f"<line x1='{at:.1f}' y1='{top + 75}' x2='{at:.1f}' y2='{top + 105}' stroke='#8250df'/>"
+                f"<line x1='{at:.1f}' y1='{top + 75}' x2='{at:.1f}' y2='{top + 105}' stroke='#8250df'>"
+                f"<title>{_e(e.name)}: {_e(raw)}</title></line>"
             )
-            shapes.append(_label(at, top + 102, str(raw), "#8250df", width))
+            shapes.append(labels.place(at, (top + 102, top + 90, top + 78), raw, "#8250df"))
         elif e.kind == "message":
             colour = "#bc4c00" if e.value == "alert" else "#0969da"
             shapes.append(
@@ -484,22 +544,26 @@ def _marks(events: Sequence[EventCard], x: Scale, top: int, width: int) -> list[
 
 
 def _step_bars(steps: Sequence[StepCard], x: Scale, top: int, width: int) -> list[str]:
-    """Each automated step the drill ran, from its start for as long as it took, coloured by its outcome."""
+    """Each automated step the drill ran, from its start for as long as it took, coloured by its outcome; its
+    title beside it, as much of it as there is room for before the next one (the bar's tooltip has it all)."""
     shapes: list[str] = []
+    labels = _Labels(width)
     y = top + 118
-    for step in steps:
-        if step.started_s is None:
-            continue
+    ran = sorted((s for s in steps if s.started_s is not None), key=lambda s: s.started_s or 0.0)
+    for n, step in enumerate(ran):
+        start = step.started_s or 0.0
         colour = STEP_COLOURS.get(step.outcome, "#57606a")
-        x0 = x(step.started_s)
-        x1 = x(step.started_s + (step.duration_s or 0.0))
+        x0 = x(start)
+        x1 = x(start + (step.duration_s or 0.0))
         tip = f"{step.title}: {words.STEP_OUTCOMES[step.outcome]}, {step_duration(step)}"
         shapes.append(
             f"<rect x='{x0:.1f}' y='{y}' width='{max(x1 - x0, 3):.1f}' height='10' fill='{colour}' "
             f"fill-opacity='.6'><title>{_e(tip)}</title></rect>"
         )
-        title = step.title if len(step.title) <= 60 else step.title[:59] + "…"
-        shapes.append(_label(x0 if x0 <= width * 2 / 3 else x1, y + 22, title, colour, width))
+        at = x0 if x0 <= width * 2 / 3 else x1
+        later = [x(s.started_s or 0.0) for s in ran[n + 1 :] if x(s.started_s or 0.0) <= width * 2 / 3]
+        limit = later[0] - at - 2 - _Labels.GAP if later and at <= width * 2 / 3 else None
+        shapes.append(labels.place(at, (y + 22,), step.title, colour, limit))
     return shapes
 
 
