@@ -1,6 +1,6 @@
 """The container faults and a drained zone on the local Kubernetes cluster, drilled through pytest as a user runs
 them, on a copy of the Q&A example with scenarios of this file's own: a kill of the API (its pods deleted with no
-grace, the Deployment makes new ones), a stop of the worker (scaled to zero; the recovery scales it up), and zone
+grace, or with theirs for a SIGTERM; the Deployment makes new ones), a stop of the worker (scaled to zero; the recovery scales it up), and zone
 A drained (cordoned, the drill's pods evicted; Redis promoted in zone B). The broken twin, whose one API replica
 is pinned to zone A, FAILS the drain: the evicted API can be placed nowhere."""
 
@@ -130,6 +130,26 @@ def test_a_kill_of_the_api_deletes_its_pods_and_the_deployment_recovers(
     assert m["interruption_seen"] is True  # both API pods went: the API was really down
     assert m["ledger"]["lost"] == 0 and m["ledger"]["not_done"] == 0 and m["ledger"]["acknowledged"] >= 40
     assert m["time_to_recover_s"] is not None and m["time_to_recover_s"] < 30
+    # Deleted with no grace: the pod watch sees each pod go (kill) and a new one start, no container exit.
+    actions = [e["data"]["action"] for e in _after_fault(card) if e["kind"] == "replica"]
+    assert sorted(actions) == ["kill", "kill", "start", "start"]
+
+
+@pytest.mark.usefixtures("qa_image", "no_namespace_left", "drill_env")
+def test_a_kill_by_sigterm_deletes_the_api_pods_with_their_grace_period(
+    pytester: pytest.Pytester, example: Path
+) -> None:
+    run = run_drill(pytester, example / "plan", "api-terminated", ON_KUBERNETES)
+    card = run.card
+    _report(card, "api-terminated")
+    run.result.assert_outcomes(passed=1)
+    label = "kill api (SIGTERM: pods deleted with their grace period, their controller makes new ones)"
+    assert _faults(card) == [("start", label), ("end", label)]
+    assert _outcomes(card) == dict.fromkeys(_outcomes(card), "pass")
+    assert card["measurements"]["ledger"]["lost"] == 0
+    # With their grace period each API container gets its SIGTERM and ends (die) before its pod goes.
+    ended = [e for e in _after_fault(card) if e["kind"] == "replica" and e["data"]["action"] == "die"]
+    assert [e["value"] for e in ended] == ["api", "api"]
 
 
 @pytest.mark.usefixtures("qa_image", "no_namespace_left", "drill_env")
@@ -196,3 +216,4 @@ def test_a_drained_zone_a_fails_the_twin_whose_only_api_is_pinned_there(
     steps = [(s["action"], s["outcome"]) for s in card["steps"] if s["automated"]]
     assert steps == [("exec", "ok"), ("repoint", "ok")]
     assert _outcomes(card)["recovery_bound"] == "fail"
+    assert card["measurements"]["time_to_recover_s"] is None  # no API came back while the zone was drained
