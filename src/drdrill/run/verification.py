@@ -2,8 +2,8 @@
 derived index's recall@k.
 
 - Golden set: every input is written like a unit of work (``write``, several at once: the contract makes it
-  thread-safe), with an id of its own, then the final read is polled, soon at first and less often as the wait
-  grows, until each is done (or the set's timeout); what the system made of it (``FinalRead.outputs``) is
+  thread-safe), with an id of its own, then the final read is polled, often for the first seconds and less often
+  after, until each is done (or the set's timeout); what the system made of it (``FinalRead.outputs``) is
   compared with the expected output. An input never answered counts as wrong.
 - Index recall: each query of the query set goes to the system's ``search`` for its ``k`` nearest; recall@k is
   the share of the exact ``k`` nearest it returned, averaged over the queries.
@@ -25,7 +25,9 @@ from drdrill.system import FinalRead, NotDeclared, Searches
 from drdrill.units import ns
 
 GOLDEN_WRITERS = 8  # golden inputs written at once (40 one after another took 0.2 s on the bundled replica)
-GOLDEN_POLL_S = (0.05, 0.1, 0.2, 0.4, 0.5)  # the waits between final reads; the last repeats
+# The waits between final reads: every 0.1 s for the first two seconds (a set is often done within one), then
+# every 0.5 s; a read lists every unit, one request.
+GOLDEN_POLL_S = (0.05, *(0.1,) * 20, 0.5)
 MISSES_KEPT = 10  # wrong items the journal keeps (the score counts them all)
 
 
@@ -89,8 +91,7 @@ def _await_answers(ctx: DrillContext, wanted: frozenset[str], timeout_ns: int) -
 
 
 def poll_waits(waits: Sequence[float] = GOLDEN_POLL_S) -> Iterator[float]:
-    """The waits between final reads: soon at first (the set is often done in a few tenths of a second, and
-    a read of every unit costs one request), then the last of ``waits`` for as long as it takes."""
+    """The waits between final reads: ``waits`` in turn, then the last of them for as long as it takes."""
     yield from waits
     while True:
         yield waits[-1]
