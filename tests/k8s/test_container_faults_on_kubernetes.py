@@ -115,17 +115,23 @@ def _report(card: dict[str, Any], title: str) -> None:
     )
 
 
+def _passed(pytester: pytest.Pytester, example: Path, scenario: str, label: str) -> dict[str, Any]:
+    """Drill ``scenario`` on the cluster; it passed every verdict, its fault journalled as ``label``."""
+    run = run_drill(pytester, example / "plan", scenario, ON_KUBERNETES)
+    card = run.card
+    _report(card, scenario)
+    run.result.assert_outcomes(passed=1)
+    assert _faults(card) == [("start", label), ("end", label)]
+    assert _outcomes(card) == dict.fromkeys(_outcomes(card), "pass")
+    return card
+
+
 @pytest.mark.usefixtures("qa_image", "no_namespace_left", "drill_env")
 def test_a_kill_of_the_api_deletes_its_pods_and_the_deployment_recovers(
     pytester: pytest.Pytester, example: Path
 ) -> None:
-    run = run_drill(pytester, example / "plan", "api-killed", ON_KUBERNETES)
-    card = run.card
-    _report(card, "api-killed")
-    run.result.assert_outcomes(passed=1)
     label = "kill api (SIGKILL: pods deleted with no grace, their controller makes new ones)"
-    assert _faults(card) == [("start", label), ("end", label)]
-    assert _outcomes(card) == dict.fromkeys(_outcomes(card), "pass")
+    card = _passed(pytester, example, "api-killed", label)
     m = card["measurements"]
     assert m["interruption_seen"] is True  # both API pods went: the API was really down
     assert m["ledger"]["lost"] == 0 and m["ledger"]["not_done"] == 0 and m["ledger"]["acknowledged"] >= 40
@@ -139,13 +145,8 @@ def test_a_kill_of_the_api_deletes_its_pods_and_the_deployment_recovers(
 def test_a_kill_by_sigterm_deletes_the_api_pods_with_their_grace_period(
     pytester: pytest.Pytester, example: Path
 ) -> None:
-    run = run_drill(pytester, example / "plan", "api-terminated", ON_KUBERNETES)
-    card = run.card
-    _report(card, "api-terminated")
-    run.result.assert_outcomes(passed=1)
     label = "kill api (SIGTERM: pods deleted with their grace period, their controller makes new ones)"
-    assert _faults(card) == [("start", label), ("end", label)]
-    assert _outcomes(card) == dict.fromkeys(_outcomes(card), "pass")
+    card = _passed(pytester, example, "api-terminated", label)
     assert card["measurements"]["ledger"]["lost"] == 0
     # With their grace period each API container gets its SIGTERM and ends (die) before its pod goes.
     ended = [e for e in _after_fault(card) if e["kind"] == "replica" and e["data"]["action"] == "die"]
@@ -156,14 +157,10 @@ def test_a_kill_by_sigterm_deletes_the_api_pods_with_their_grace_period(
 def test_a_stop_of_the_worker_scales_it_to_zero_and_the_start_action_brings_it_back(
     pytester: pytest.Pytester, example: Path
 ) -> None:
-    run = run_drill(pytester, example / "plan", "worker-stopped", ON_KUBERNETES)
-    card = run.card
-    _report(card, "worker-stopped")
-    run.result.assert_outcomes(passed=1)
-    label = "stop worker (workloads scaled to 0, scaled back at the revert)"
-    assert _faults(card) == [("start", label), ("end", label)]
+    card = _passed(
+        pytester, example, "worker-stopped", "stop worker (workloads scaled to 0, scaled back at the revert)"
+    )
     assert [(s["action"], s["outcome"]) for s in card["steps"] if s["automated"]] == [("start", "ok")]
-    assert _outcomes(card) == dict.fromkeys(_outcomes(card), "pass")
     ledger = card["measurements"]["ledger"]
     assert ledger["lost"] == 0 and ledger["not_done"] == 0 and ledger["acknowledged"] >= 40
     # The start scaled the worker up again before a question waited past the probe's timeout, so no probe saw
