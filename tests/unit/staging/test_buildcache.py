@@ -50,6 +50,7 @@ def test_the_inputs_change_with_a_file_a_base_image_or_an_argument(tmp_path: Pat
     assert _print(context, {**IDS, "drdrill/base:local": "sha256:base2"}) != first
     assert _print(context, args={"BASE_IMAGE": "other/base:1"}) != first
     assert _print(context, {}) is None  # the base image is not on this machine
+    assert buildcache.fingerprint(context, context / "Dockerfile", {}, "deps", IDS.get) != first  # a target
     source = context / "apps" / "intake.py"
     stat = source.stat()
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
@@ -58,6 +59,15 @@ def test_the_inputs_change_with_a_file_a_base_image_or_an_argument(tmp_path: Pat
     assert _print(context) == first
     (context / "apps" / "worker.py").write_text("")
     assert _print(context) != first
+
+
+def test_a_dockerfile_outside_its_context_counts_by_its_text(tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    outside = tmp_path / "app.Dockerfile"
+    outside.write_text(DOCKERFILE)
+    first = buildcache.fingerprint(context, outside, {}, None, IDS.get)
+    outside.write_text(DOCKERFILE + "ENV MODE=fast\n")
+    assert buildcache.fingerprint(context, outside, {}, None, IDS.get) not in (first, None)
 
 
 def test_a_context_that_is_no_local_folder_always_builds(tmp_path: Path) -> None:
