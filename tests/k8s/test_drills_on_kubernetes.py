@@ -156,13 +156,12 @@ def test_the_claims_zone_failure_on_kubernetes_promotes_the_standby_in_zone_b_as
 ) -> None:
     run = run_drill(pytester, CLAIMS_PLAN, "zone-failure", ON_KUBERNETES)
     card = run.card
-    # The resolution notice goes once the monitor sees zone-a's worker again, after the node is started: 15.0 s,
-    # 14.4 s and 15.3 s after restoration in the first runs here (10.0 s on compose, whose containers restart
-    # faster), against the plan's 15 s. It is judged, but not asserted: its margin is the node's boot.
+    # Every verdict, the resolution notice's too: it goes once the monitor sees zone-a's worker again, after the
+    # node container is started at the fault's revert (docs/kubernetes.md says where those seconds go).
     outcomes = {v["name"]: v["outcome"] for v in card["verdicts"]}
-    assert outcomes.pop("resolution") in ("pass", "fail")
+    assert "resolution" in outcomes
     assert outcomes == dict.fromkeys(outcomes, "pass")
-    run.result.assert_outcomes(**({"passed": 1} if card["status"] == "passed" else {"failed": 1}))
+    run.result.assert_outcomes(passed=1)
     steps = [s for s in card["steps"] if s["automated"]]
     assert [(s["action"], s["outcome"]) for s in steps] == [
         ("exec", "ok"),
