@@ -70,6 +70,32 @@ class PodKill:
         return "nothing to revert: the controller replaces killed pods"
 
 
+SCALABLE = ("Deployment", "StatefulSet")  # the workloads with a scale subresource drdrill changes
+
+
+def scale_of(api: client.ApiClient, namespace: str, kind: str, name: str) -> int:
+    """The replicas workload ``kind`` (one of :data:`SCALABLE`) ``name`` is scaled to."""
+    apps = client.AppsV1Api(api)
+    read = (
+        apps.read_namespaced_deployment_scale
+        if kind == "Deployment"
+        else apps.read_namespaced_stateful_set_scale
+    )
+    scale = read(name, namespace)
+    return int(scale.spec.replicas or 0) if scale.spec else 0
+
+
+def set_scale(api: client.ApiClient, namespace: str, kind: str, name: str, replicas: int) -> None:
+    """Scale workload ``kind`` (one of :data:`SCALABLE`) ``name`` to ``replicas``."""
+    apps = client.AppsV1Api(api)
+    patch = (
+        apps.patch_namespaced_deployment_scale
+        if kind == "Deployment"
+        else apps.patch_namespaced_stateful_set_scale
+    )
+    patch(name, namespace, {"spec": {"replicas": replicas}})
+
+
 @dataclass
 class ScaleToZero:
     """Scale ``kind`` (Deployment or StatefulSet) ``name`` to zero; the revert restores its replicas."""
@@ -81,21 +107,11 @@ class ScaleToZero:
     before: int | None = None
 
     def _scale(self, replicas: int | None = None) -> int:
-        apps = client.AppsV1Api(self.api)
-        read = {
-            "Deployment": apps.read_namespaced_deployment_scale,
-            "StatefulSet": apps.read_namespaced_stateful_set_scale,
-        }
-        patch = {
-            "Deployment": apps.patch_namespaced_deployment_scale,
-            "StatefulSet": apps.patch_namespaced_stateful_set_scale,
-        }
-        if self.kind not in read:
+        if self.kind not in SCALABLE:
             raise KubeFaultError(f"scale_to_zero takes a Deployment or a StatefulSet, not a {self.kind}")
         if replicas is None:
-            scale = read[self.kind](self.name, self.namespace)
-            return int(scale.spec.replicas or 0) if scale.spec else 0
-        patch[self.kind](self.name, self.namespace, {"spec": {"replicas": replicas}})
+            return scale_of(self.api, self.namespace, self.kind, self.name)
+        set_scale(self.api, self.namespace, self.kind, self.name, replicas)
         return replicas
 
     def apply(self) -> str:

@@ -43,7 +43,15 @@ from drdrill.staging import images
 from drdrill.staging.backend import ExecResult
 from drdrill.staging.configuration import GENERATED, Configuration, digest, plan_digest
 from drdrill.staging.kube import cluster, manifests
-from drdrill.staging.kube.faults import KubeFaultError, PodKill, ScaleToZero, ZoneDrain, live_pods
+from drdrill.staging.kube.faults import (
+    SCALABLE,
+    KubeFaultError,
+    PodKill,
+    ScaleToZero,
+    ZoneDrain,
+    live_pods,
+    set_scale,
+)
 from drdrill.staging.kube.instruments import TOXIPROXY_LABELS, sink_objects, toxiproxy_objects
 from drdrill.staging.kube.namespace import (
     Context,
@@ -502,7 +510,7 @@ class KubernetesStack:
     def stop_service(self, service: str) -> str:
         """Scale every Deployment and StatefulSet of the Service to zero (its pods end with their grace period);
         :meth:`bring_back_service` scales each back to the replicas it had."""
-        workloads = [o for o in self._workloads_of(service) if o["kind"] in ("Deployment", "StatefulSet")]
+        workloads = [o for o in self._workloads_of(service) if o["kind"] in SCALABLE]
         if not workloads:
             raise StagingError(
                 f"{self.compose_file}: no Deployment or StatefulSet has the pods of Service {service!r}: "
@@ -570,15 +578,11 @@ class KubernetesStack:
                     f"{self.compose_file}: no workload carries the label {PROFILE_LABEL}: {profile}; label the "
                     f"Deployments of profile {profile!r} with it (and ship them with replicas: 0)"
                 )
-        apps = client.AppsV1Api(self._client())
         for service in names:
             for obj in self._workloads_of(service):
-                name = str(obj["metadata"]["name"])
-                patch = {"spec": {"replicas": _started_replicas(obj)}}
-                if obj["kind"] == "Deployment":
-                    apps.patch_namespaced_deployment_scale(name, self.project, patch)
-                elif obj["kind"] == "StatefulSet":
-                    apps.patch_namespaced_stateful_set_scale(name, self.project, patch)
+                if obj["kind"] in SCALABLE:
+                    name = str(obj["metadata"]["name"])
+                    set_scale(self._client(), self.project, obj["kind"], name, _started_replicas(obj))
         self._log(f"{self.project}: scaled up {', '.join(names)}")
         return names
 
