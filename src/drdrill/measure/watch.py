@@ -24,22 +24,44 @@ Key = tuple[int, int]
 
 @dataclass
 class _Source:
-    last_symptom: Key | None = None  # the latest symptom invoked during the fault
-    good: list[Key] = field(default_factory=list)  # good samples after it, in order
+    last_symptom: Key | None = None  # the latest settled symptom invoked during the fault
+    good: list[Key] = field(default_factory=list)  # settled good samples after it, in order
+    # Samples invoked at or after the earliest sample still in flight: a cutoff may yet fall before them, and the
+    # scorecard leaves out what was invoked at or after its cutoff, so they are folded in only once settled.
+    tail: list[tuple[Key, bool]] = field(default_factory=list)
 
     def add(self, key: Key, ok: bool) -> None:
-        if self.last_symptom is not None and key < self.last_symptom:
-            return  # a sample before the latest symptom is not part of the run after it
-        if ok:
-            insort(self.good, key)
-        else:
-            self.last_symptom = key
-            del self.good[: bisect_right(self.good, key)]
+        insort(self.tail, (key, ok))
 
-    def held_ns(self, before_ns: int) -> int:
-        """How long the run of good samples after the last symptom, invoked before ``before_ns``, spans."""
-        last = bisect_left(self.good, (before_ns, -1)) - 1
-        return self.good[last][0] - self.good[0][0] if last >= 0 else -1
+    def settle(self, before_ns: int) -> None:
+        """Fold the samples invoked before ``before_ns`` into the run: no cutoff can fall before them now."""
+        cut = bisect_left(self.tail, ((before_ns, -1), False))
+        for key, ok in self.tail[:cut]:
+            self.last_symptom, self.good = _fold(self.last_symptom, self.good, key, ok)
+        del self.tail[:cut]
+
+    def judged(self, before_ns: int) -> tuple[Key | None, int]:
+        """Of the samples invoked before ``before_ns``: the latest symptom, and how long the run of good samples
+        after it spans (-1: there is none). Costs O(log settled + tail); the settled run is not copied."""
+        early = [(key, ok) for key, ok in self.tail if key[0] < before_ns]
+        symptom = max([self.last_symptom, *(key for key, ok in early if not ok)], key=lambda k: k or (-1, -1))
+        floor = symptom or (-1, -1)
+        first, end = bisect_right(self.good, floor), bisect_left(self.good, (before_ns, -1))
+        ends = [key for key, ok in early if ok and key > floor]
+        if first < end:  # the settled run's first and last good sample (not a copy of it)
+            ends += [self.good[first], self.good[end - 1]]
+        return symptom, (max(ends)[0] - min(ends)[0]) if ends else -1
+
+
+def _fold(symptom: Key | None, good: list[Key], key: Key, ok: bool) -> tuple[Key | None, list[Key]]:
+    """One sample into (latest symptom, good samples after it); ``good`` is changed in place."""
+    if symptom is not None and key < symptom:
+        return symptom, good  # a sample before the latest symptom is not part of the run after it
+    if ok:
+        insort(good, key)
+        return symptom, good
+    del good[: bisect_right(good, key)]
+    return key, good
 
 
 class RecoveryWatch:
@@ -51,6 +73,7 @@ class RecoveryWatch:
         self._pending: dict[tuple[str, str], int] = {}  # (source, key) -> invocation
         self._sources: dict[str, _Source] = {}
         self.seen = 0  # events consumed
+        self._latest_ns = 0  # the latest invocation seen
 
     def feed(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -63,6 +86,7 @@ class RecoveryWatch:
                 continue
             if event.type is Type.INVOKE:
                 self._pending[key] = event.t_ns
+                self._latest_ns = max(self._latest_ns, event.t_ns)
                 continue
             invoked = self._pending.pop(key, None)
             if invoked is None or event.type not in (Type.OK, Type.FAIL, Type.INFO):
@@ -72,6 +96,11 @@ class RecoveryWatch:
             source = self._sources.setdefault(key[0], _Source())
             if invoked >= self._start_ns:
                 source.add((invoked, event.seq), event.type is Type.OK)
+        # Whatever was invoked before both the earliest sample in flight and the latest invocation is settled:
+        # every cutoff from now on falls at or after that (a sample invoked later is invoked after it).
+        floor = min([self._latest_ns, *(t for t in self._pending.values() if t >= self._start_ns)])
+        for source in self._sources.values():
+            source.settle(floor)
 
     def cutoff(self, now_ns: int) -> int:
         """``now_ns``, or the invocation of the earliest sample of the fault still in flight, if earlier: until a
@@ -85,8 +114,9 @@ class RecoveryWatch:
         """Steady state is back by the samples invoked before the :meth:`cutoff` (the revert, if it came now,
         would end the fault window there, and a sample invoked at the revert is not one of the fault's)."""
         until = self.cutoff(now_ns)
-        hit = [s for s in self._sources.values() if s.last_symptom is not None]
+        judged = {name: source.judged(until) for name, source in self._sources.items()}
+        hit = [held for symptom, held in judged.values() if symptom is not None]
         if not hit:
-            probes = self._sources.get(PROBE_SOURCE) or next(iter(self._sources.values()), None)
-            return probes is not None and probes.held_ns(until) >= self._steady_ns
-        return all(s.held_ns(until) >= self._steady_ns for s in hit)
+            probes = judged.get(PROBE_SOURCE) or next(iter(judged.values()), None)
+            return probes is not None and probes[1] >= self._steady_ns
+        return all(held >= self._steady_ns for held in hit)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from drdrill.clock import FakeClock
@@ -41,6 +41,10 @@ def _journal(history: list[Op]) -> tuple[Journal, FakeClock]:
 
 @settings(max_examples=500, deadline=None)
 @given(history=ops, start=st.integers(0, 1500), steady=st.integers(0, 1500), now=st.integers(0, 3500))
+# found by Hypothesis: a symptom invoked at the very instant of the earliest sample still in flight is past the cutoff
+@example(
+    history=[("probe", 0, 1, True), ("probe", 1, 1, False), ("probe", 1, 2, False)], start=0, steady=0, now=2
+)
 def test_the_watch_says_recovered_exactly_when_the_scorecards_rule_does(
     history: list[Op], start: int, steady: int, now: int
 ) -> None:
@@ -92,3 +96,18 @@ def test_a_late_symptom_invoked_among_good_samples_cuts_their_run_when_it_comple
     assert watch.cutoff(850 * MS) == 450 * MS
     watch.feed(journal.since(len(early)))
     assert not watch.recovered(950 * MS)  # the failure came in: the run after 450 ms spans only 300 ms
+
+
+def test_a_symptom_invoked_after_a_sample_in_flight_waits_for_it_before_it_counts() -> None:
+    # Good probes every 100 ms to 1,000 ms (a 500 ms window); one invoked at 1,050 ms hangs until 1,200 ms, one
+    # invoked at 1,060 ms fails at 1,070 ms. At 1,100 ms the cutoff is 1,050 ms: the scorecard judges the run
+    # before it, which spans 1 s, and leaves the failure out; it counts once the sample in flight is in.
+    good: list[Op] = [("probe", t, 5, True) for t in range(0, 1001, 100)]
+    journal, _ = _journal([*good, ("probe", 1050, 150, True), ("probe", 1060, 10, False)])
+    watch = RecoveryWatch(0, 500 * MS)
+    seen = [e for e in journal.events() if e.t_ns <= 1100 * MS]
+    watch.feed(seen)
+    assert watch.cutoff(1100 * MS) == 1050 * MS
+    assert watch.recovered(1100 * MS) is True
+    watch.feed(journal.since(len(seen)))
+    assert watch.recovered(1300 * MS) is False  # judged to 1,300 ms: the failure at 1,060 ms broke the run
