@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
+import math
 import random
 import statistics
 import subprocess
@@ -105,12 +106,20 @@ def drdrill_run(report_dir: Path) -> dict[str, float]:
     faults = [e["t_ns"] for e in card["timeline"] if e["kind"] == "fault"]
     hold = max(faults) - min(faults)
     staging = card["config"]["staging"]
-    # the baseline waits its setting plus a share of a probe interval drawn from the run id (run/phases.py)
+    # the baseline waits its setting, then until a share of a probe interval (drawn from the run id) after a
+    # steady-state probe was due (run/phases.py): the scenario's wait, from the first probe's invocation
     share = random.Random(card["run_id"]).random()
+    interval = parse_duration(staging["probe_interval"]).total_seconds() * S
+    first_probe = min(
+        e["t_ns"]
+        for e in card["timeline"]
+        if e["kind"] == "probe" and e["type"] == "invoke" and "-canary-" in str(e.get("process"))
+    )
+    earliest = spans["baseline"][0] + parse_duration(staging["baseline"]).total_seconds() * S
+    on_phase = first_probe + share * interval
     baseline_wait = (
-        parse_duration(staging["baseline"]).total_seconds()
-        + share * parse_duration(staging["probe_interval"]).total_seconds()
-    ) * S
+        on_phase + math.ceil(max(0.0, earliest - on_phase) / interval) * interval - spans["baseline"][0]
+    )
     drain = spans["drain"][1] - spans["drain"][0]
 
     def took(phase: str) -> float:

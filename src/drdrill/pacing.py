@@ -79,6 +79,12 @@ class PacedLoop:
         else:
             self._pool.submit(self._action, self.ticks)
 
+    def halt(self) -> None:
+        """Start no more ticks, and return at once: those in flight finish by themselves (:meth:`stop` waits)."""
+        self._stop.set()
+        if self._driven is not None:
+            self._driven.cancel()
+
     def stop(self) -> None:
         """Start no more ticks and wait for those in flight."""
         self._stop.set()

@@ -64,6 +64,32 @@ def test_stop_waits_for_ticks_in_flight_on_the_pool() -> None:
     assert sorted(finished) == [1, 2, 3]
 
 
+def test_halt_starts_no_more_ticks_and_returns_while_one_is_in_flight() -> None:
+    release = threading.Event()
+    started: list[int] = []
+    finished: list[int] = []
+
+    def action(n: int) -> None:
+        started.append(n)
+        release.wait(5)
+        finished.append(n)
+
+    loop = PacedLoop(SystemClock(), "t", action, interval_s=0.01, max_seconds=10, workers=2)
+    loop.start()
+    deadline = time.monotonic() + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.001)
+    loop.halt()  # returns with tick 1 still waiting
+    assert finished == []
+    time.sleep(0.02)  # a tick being handed to the pool as the halt came is let start
+    halted_at = len(started)
+    time.sleep(0.05)  # five intervals more: no tick starts after the halt
+    assert len(started) == halted_at and loop.next_due_ns() is None
+    release.set()
+    loop.stop()  # waits for what was in flight
+    assert sorted(finished) == sorted(started)
+
+
 def test_a_non_positive_interval_is_refused() -> None:
     with pytest.raises(ValueError, match="workload: the interval must be positive, got 0"):
         PacedLoop(SystemClock(), "workload", lambda n: None, interval_s=0, max_seconds=1)

@@ -21,6 +21,12 @@ from drdrill.system import DrillSystem
 # Eight read-back probes polling every 50 ms are at most 160 reads a second, and with the workload's 8 writers
 # and the signal poll they stay inside the 32 connections the HTTP system keeps.
 MAX_IN_FLIGHT = 8
+SAMPLE_PAYLOAD = "drdrill sample payload"  # what probes and writes send when the system names no payloads
+
+
+def payloads_of(system: DrillSystem) -> tuple[str, ...]:
+    """The system's own payloads, or drdrill's sample one."""
+    return tuple(system.payloads()) or (SAMPLE_PAYLOAD,)
 
 
 class CappedProbe(Observer):
@@ -77,6 +83,7 @@ class CanaryProbe(CappedProbe):
     """Run the system's probe every ``interval_s`` and record each as a probe that passed or failed."""
 
     thread_name = "drdrill-probe"
+    label = "canary"  # in each probe's id: <run>-<label>-<n>
 
     def __init__(
         self,
@@ -94,7 +101,7 @@ class CanaryProbe(CappedProbe):
         self._payloads = tuple(payloads)
 
     def _probe(self, n: int) -> None:
-        probe_id = f"{self._run_id}-canary-{n:05d}"
+        probe_id = f"{self._run_id}-{self.label}-{n:05d}"
         self.journal.record(Kind.PROBE, Type.INVOKE, CANARY, process=probe_id)
         try:
             result = self.system.probe(probe_id, self._payloads[n % len(self._payloads)], self._timeout_s)
@@ -104,3 +111,12 @@ class CanaryProbe(CappedProbe):
         self.journal.record(
             Kind.PROBE, Type.OK if ok else Type.FAIL, CANARY, process=probe_id, data={"detail": detail[:500]}
         )
+
+
+class WarmupProbe(CanaryProbe):
+    """The same probe at a quicker pace while the warm-up waits for good probes in a row: the plan's probe
+    interval sets how finely the baseline and the fault are sampled, and the warm-up does not need to wait two of
+    them to learn the system answers (the steady-state probe keeps its own schedule beside it)."""
+
+    thread_name = "drdrill-warmup-probe"
+    label = "warm"

@@ -61,6 +61,10 @@ class Observer(ABC):
         """Start with the schedule run by ``drive`` (an event loop's) instead of a thread of its own."""
         self._loop.start(drive)
 
+    def halt(self) -> None:
+        """Stop starting ticks; those in flight finish by themselves (:meth:`stop` waits for them)."""
+        self._loop.halt()
+
     def stop(self) -> None:
         """Stop starting ticks and wait for those in flight to finish."""
         self._loop.stop()

@@ -14,7 +14,7 @@ from drdrill import datastores
 from drdrill.errors import StagingError
 from drdrill.journal import CONTAINER, HOST, Kind, Type
 from drdrill.measure.objectives import criteria, link_of
-from drdrill.probes import CanaryProbe, LinkProbe, NotificationReader, Observer, SystemSignals
+from drdrill.probes import CanaryProbe, LinkProbe, NotificationReader, Observer, SystemSignals, payloads_of
 from drdrill.run.context import DrillContext
 from drdrill.staging.override import SINK_HTTP_PORT, SINK_SERVICE, TOXIPROXY_SERVICE
 from drdrill.staging.watch import ContainerEvent
@@ -150,7 +150,7 @@ def _observers(ctx: DrillContext) -> list[Observer]:
     s = ctx.scenario.staging
     budget = _observation_budget_s(ctx)
     run_id, system, journal, clock = ctx.settings.run_id, ctx.system, ctx.journal, ctx.clock
-    payloads = tuple(system.payloads()) or ("drdrill sample payload",)
+    payloads = payloads_of(system)
     interval_s = s.probe_interval.total_seconds()
     timeout_s = s.probe_timeout.total_seconds()
     links: list[Observer] = []

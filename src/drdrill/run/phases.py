@@ -31,6 +31,7 @@ from drdrill.measure.ledger import build_ledger
 from drdrill.measure.objectives import notice_objectives
 from drdrill.measure.timeline import fault_window, probe_results, within
 from drdrill.plan.faults import FaultWaitFor
+from drdrill.probes import CanaryProbe
 from drdrill.run import verification
 from drdrill.run.connect import record_host
 from drdrill.run.context import DrillContext
@@ -58,19 +59,36 @@ def _fault_problem(what: str, exc: BaseException) -> str:
 
 def baseline(ctx: DrillContext) -> None:
     """The baseline, ending at a random instant of a probe interval: a real outage does not start just after a
-    sample, so the fault should not either (at a fixed phase every error would be the worst one)."""
+    sample, so the fault should not either (at a fixed phase every error would be the worst one).
+
+    The instant is ``share`` of an interval after a steady-state probe's due time, the first such instant once
+    the declared baseline has passed: the warm-up ends whenever its probes said the system answers, not on the
+    steady-state probe's schedule, so the phase is taken from that schedule itself."""
     s = ctx.scenario.staging
     share = ctx.settings.fault_phase
     if share is None:
         share = random.Random(ctx.settings.run_id).random()
     start_ns = ctx.clock.monotonic_ns()
-    ctx.wait(s.baseline.total_seconds() + share * s.probe_interval.total_seconds())
+    interval_ns = ns(s.probe_interval)
+    end_ns = _on_probe_phase(ctx, start_ns + ns(s.baseline), round(share * interval_ns), interval_ns)
+    ctx.wait((end_ns - start_ns) / NS_PER_S)
     probes = within(probe_results(ctx.journal.events()), start_ns, ctx.clock.monotonic_ns())
     ctx.steady_before_fault = bool(probes) and all(p.ok for p in probes)
     if not ctx.steady_before_fault:
         ctx.journal.record(
             Kind.NOTE, Type.INFO, SKIPPED, data={"why": "steady state did not hold before the fault"}
         )
+
+
+def _on_probe_phase(ctx: DrillContext, earliest_ns: int, phase_ns: int, interval_ns: int) -> int:
+    """The first instant at or after ``earliest_ns`` that lies ``phase_ns`` after a steady-state probe's due
+    time (without a running probe, ``phase_ns`` after ``earliest_ns``)."""
+    found = ctx.observers.get(CanaryProbe.thread_name)
+    if found is None:
+        return earliest_ns + phase_ns
+    first_ns = found[0].due_ns(1) + phase_ns
+    behind = max(0, earliest_ns - first_ns)
+    return first_ns + -(-behind // interval_ns) * interval_ns
 
 
 def fault(ctx: DrillContext) -> None:

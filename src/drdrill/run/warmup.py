@@ -5,17 +5,24 @@ filled, caches and indexes loaded). Judging the baseline from the first probe wo
 start-up merely ran long, most of all when other work shares the cores. So the baseline starts once the system
 has answered ``WARM_STREAK`` probes in a row, or when the plan's ``staging.warmup`` bound has passed; in the
 second case the baseline goes on and judges what it sees, and the journal says the warm-up never settled.
+
+The streak is not waited for at the plan's probe interval (two intervals at least, a second at 500 ms): while it
+lasts, a warm-up probe runs every :data:`WARM_PROBE_S` beside the steady-state probe, and is stopped when the
+warm-up ends. Its probes are journalled like the others (ids ``<run>-warm-<n>``); none is judged, since the
+baseline starts after them.
 """
 
 from __future__ import annotations
 
 from drdrill.journal import WARMUP, Event, Kind, Type
 from drdrill.measure.timeline import probe_results
+from drdrill.probes import WarmupProbe, payloads_of
 from drdrill.run.context import DrillContext
 from drdrill.units import NS_PER_S, ns
 
 WARM_STREAK = 3  # good probes in a row that say the system is warm
 WARM_POLL_S = 0.05  # how soon the journal is read again for new probe results (a read costs microseconds)
+WARM_PROBE_S = 0.1  # the warm-up probe's interval, when the plan's probe interval is longer
 
 
 def warm_streak(oks: list[bool]) -> int:
@@ -33,7 +40,10 @@ def warm_up(ctx: DrillContext) -> None:
     s = ctx.scenario.staging
     start_ns = ctx.clock.monotonic_ns()
     bound_ns = start_ns + ns(s.warmup)
-    poll_s = min(s.probe_interval.total_seconds(), WARM_POLL_S)
+    interval_s = s.probe_interval.total_seconds()
+    poll_s = min(interval_s, WARM_POLL_S)
+    if interval_s > WARM_PROBE_S:
+        _start_warmup_probe(ctx, (bound_ns - start_ns) / NS_PER_S)
     # Each poll reads only the events recorded since the last one, as the hold does, and keeps the probes'
     # (a few a second): the workload's writes, hundreds a second, are never read twice.
     probes: list[Event] = []
@@ -48,6 +58,11 @@ def warm_up(ctx: DrillContext) -> None:
         if streak >= WARM_STREAK or now >= bound_ns:
             break
         ctx.wait(poll_s)
+    # No warm-up probe starts from now on; one still in flight is not waited for (it was invoked before the
+    # baseline, so it judges nothing): the drain's end, or teardown, stops it for good.
+    found = ctx.observers.get(WarmupProbe.thread_name)
+    if found is not None:
+        found[0].halt()
     ctx.journal.record(
         Kind.NOTE,
         Type.INFO,
@@ -59,5 +74,17 @@ def warm_up(ctx: DrillContext) -> None:
             "needed": WARM_STREAK,
             "probes": len(oks),
             "failed": oks.count(False),
+            "probe_interval_s": min(interval_s, WARM_PROBE_S),
         },
     )
+
+
+def _start_warmup_probe(ctx: DrillContext, bound_s: float) -> None:
+    """Probe every :data:`WARM_PROBE_S` until the warm-up ends (teardown stops it if the warm-up raised)."""
+    payloads = payloads_of(ctx.system)
+    timeout_s = ctx.scenario.staging.probe_timeout.total_seconds()
+    probe = WarmupProbe(
+        ctx.system, ctx.journal, ctx.clock, ctx.settings.run_id, payloads, WARM_PROBE_S, timeout_s, bound_s
+    )
+    probe.start()
+    ctx.observers[probe.thread_name] = (probe, ctx.undo.push(f"stop {probe.thread_name}", probe.stop))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -98,16 +99,22 @@ def test_writes_stop_before_the_drain_and_the_probes_after_it(plan: Plan, tmp_pa
     drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
     drill.run()
     timeline = drill.scorecard["timeline"]
+    # by the journal's order: a write due at the very instant of the revert is invoked before the drain starts
     (drain_start,) = [
-        e["t_ns"] for e in timeline if e["kind"] == "phase" and e["name"] == "drain" and e["type"] == "start"
+        i
+        for i, e in enumerate(timeline)
+        if e["kind"] == "phase" and e["name"] == "drain" and e["type"] == "start"
     ]
     (drain_end,) = [
-        e["t_ns"] for e in timeline if e["kind"] == "phase" and e["name"] == "drain" and e["type"] == "end"
+        i
+        for i, e in enumerate(timeline)
+        if e["kind"] == "phase" and e["name"] == "drain" and e["type"] == "end"
     ]
-    writes = [e["t_ns"] for e in timeline if e["kind"] == "op" and e["type"] == "invoke"]
-    probes = [e["t_ns"] for e in timeline if e["kind"] == "probe" and e["type"] == "invoke"]
+    writes = [i for i, e in enumerate(timeline) if e["kind"] == "op" and e["type"] == "invoke"]
+    probes = [i for i, e in enumerate(timeline) if e["kind"] == "probe" and e["type"] == "invoke"]
     assert max(writes) < drain_start
-    assert max(probes) <= drain_end
+    assert max(probes) < drain_end
+    assert timeline[max(writes)]["t_ns"] <= timeline[drain_start]["t_ns"]
 
 
 def test_a_signal_during_teardown_keeps_the_result_writes_the_scorecard_and_goes_on_up(
@@ -237,3 +244,30 @@ def test_a_dead_toxiproxy_ends_the_drill_as_errored_within_a_tenth_of_a_second(
     (baseline_end,) = [e.t_ns for e in result.scorecard.timeline if e.name == "baseline" and e.type == "end"]
     assert baseline_end - died_at[0] <= 100_000_000
     assert drill.container.calls == []  # the fault was never applied
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 0.9])
+def test_the_fault_lands_at_its_share_of_a_probe_interval_after_the_declared_baseline(
+    plan: Plan, tmp_path: Path, share: float
+) -> None:
+    # The warm-up ends whenever its quick probes said the system answers, off the steady-state probe's schedule;
+    # the fault still lands `share` of an interval after a steady-state probe was due, never before the
+    # declared baseline has passed, and within one interval of it.
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+    drill.runner.settings = replace(drill.runner.settings, fault_phase=share)
+    drill.run()
+    timeline = drill.scorecard["timeline"]
+    staging = plan.scenarios["responder-crash"].staging
+    interval_ns = round(staging.probe_interval.total_seconds() * 1e9)
+    (first_probe,) = [
+        e["t_ns"] for e in timeline if e.get("process") == "r1-canary-00001" and e["type"] == "invoke"
+    ]
+    (baseline_start,) = [
+        e["t_ns"]
+        for e in timeline
+        if e["kind"] == "phase" and e["name"] == "baseline" and e["type"] == "start"
+    ]
+    fault_start = next(e["t_ns"] for e in timeline if e["kind"] == "fault" and e["type"] == "start")
+    assert (fault_start - first_probe) % interval_ns == round(share * interval_ns)
+    waited = fault_start - baseline_start - round(staging.baseline.total_seconds() * 1e9)
+    assert 0 <= waited < interval_ns

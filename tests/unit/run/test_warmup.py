@@ -8,7 +8,7 @@ import pytest
 
 from drdrill.journal import WARMUP, Kind, Phase, Type, read_journal
 from drdrill.plan import Plan
-from drdrill.run.warmup import WARM_STREAK, warm_streak
+from drdrill.run.warmup import WARM_PROBE_S, WARM_STREAK, warm_streak
 from tests.unit.fake_drill import FakeHelpdesk, ns
 from tests.unit.test_runner import Drill, helpdesk
 from tests.unit.ticket_plan import write_ticket_plan
@@ -42,11 +42,20 @@ def test_a_system_slow_to_answer_after_its_start_is_judged_once_warm(plan: Plan,
     assert result.status == "passed"
     assert drill.verdict("baseline") == ("pass", "steady state held before the fault")
     m = drill.scorecard["measurements"]
-    # probes every 0.5 s: the first good one is at 2.5 s, the third at 3.5 s
-    assert m["warmup_s"] == pytest.approx(3.5, abs=0.11) and m["warmup_settled"] is True
+    # the warm-up probe every 0.1 s beside the plan's every 0.5 s: good from 2.2 s, the third at 2.4 s (at the
+    # plan's interval alone the third came at 3.5 s)
+    assert m["warmup_s"] == pytest.approx(2.4, abs=0.06) and m["warmup_settled"] is True
     journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
     (note,) = [e for e in journal if e.kind is Kind.NOTE and e.name == WARMUP]
-    assert note.data["streak"] == WARM_STREAK and note.data["failed"] == 5
+    assert note.data["streak"] == WARM_STREAK and note.data["probe_interval_s"] == WARM_PROBE_S
+    warm = [e for e in journal if e.kind is Kind.PROBE and e.process and "-warm-" in e.process]
+    assert {e.type for e in warm} == {Type.INVOKE, Type.OK, Type.FAIL}
+    assert (
+        max(e.t_ns for e in warm) <= note.t_ns
+    )  # stopped with the warm-up: none of them runs into the baseline
+    assert (
+        note.data["failed"] == 22 + 5
+    )  # warm-up probes at 0.0 to 2.1 s, steady-state probes at 0.0 to 2.0 s
     (start,) = [
         e for e in journal if e.kind is Kind.PHASE and e.name == Phase.BASELINE and e.type is Type.START
     ]
