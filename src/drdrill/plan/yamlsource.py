@@ -21,6 +21,7 @@ from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
 from ruamel.yaml.reader import ReaderError
 
+from drdrill.plan import parsecache
 from drdrill.plan.errors import MAX_VALUE_CHARS, PlanIssue, shorten
 from drdrill.plan.files import read_plan_file
 from drdrill.plan.yamlscreen import RefusedError, ScreenedYAML
@@ -92,7 +93,17 @@ def read_yaml(path: Path, within: Path | None = None) -> YamlDoc | PlanIssue:
 
 
 def parse_yaml(path: Path, raw: bytes) -> YamlDoc | PlanIssue:
-    """Parse YAML bytes that came from ``path``."""
+    """Parse YAML bytes that came from ``path`` (a clean parse of the same bytes is read from drdrill's cache:
+    :mod:`drdrill.plan.parsecache`)."""
+    return parsecache.cached(
+        raw,
+        lambda: _parse_yaml(path, raw),
+        keep=lambda doc: (doc.tree, doc.data) if isinstance(doc, YamlDoc) else None,
+        rebuild=lambda stored: YamlDoc(path, *stored),
+    )
+
+
+def _parse_yaml(path: Path, raw: bytes) -> YamlDoc | PlanIssue:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

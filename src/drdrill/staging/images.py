@@ -38,6 +38,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from drdrill.cachedir import cache_dir
+
 __all__ = [
     "BASE_LOCAL_TAG",
     "BASE_PACKAGES",
@@ -113,15 +115,6 @@ class ImageSpec:
 
 
 # ---------------------------------------------------------------------------------------------- paths
-
-
-def cache_dir() -> Path:
-    """drdrill's cache: `DRDRILL_CACHE_DIR`, else `$XDG_CACHE_HOME/drdrill`, else `~/.cache/drdrill`."""
-    override = os.environ.get("DRDRILL_CACHE_DIR")
-    if override:
-        return Path(override)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "drdrill"
 
 
 def find_toxiproxy_server() -> Path | None:

@@ -32,6 +32,7 @@ import httpx
 from docker.models.containers import Container
 from testcontainers.compose import DockerCompose
 
+from drdrill.cachedir import cache_dir
 from drdrill.errors import EnvironmentNotReadyError, StagingError
 from drdrill.plan import Plan
 from drdrill.plan.compose import ComposeError, read_compose
@@ -48,7 +49,7 @@ from drdrill.staging.configuration import (
     plan_digest,
     substituted,
 )
-from drdrill.staging.images import ImageBuildError, cache_dir, ensure_wheels
+from drdrill.staging.images import ImageBuildError, ensure_wheels
 from drdrill.staging.override import (
     LABEL_MANAGED,
     LABEL_OWNER,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from drdrill.cachedir import cache_dir
 from drdrill.staging import images
 
 REPO = Path(__file__).resolve().parents[3]
@@ -194,9 +195,9 @@ def test_simulator_image_runs_the_script_on_port_8000() -> None:
 def test_cache_dir_respects_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("DRDRILL_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert images.cache_dir() == tmp_path / "xdg" / "drdrill"
+    assert cache_dir() == tmp_path / "xdg" / "drdrill"
     monkeypatch.setenv("DRDRILL_CACHE_DIR", str(tmp_path / "own"))
-    assert images.cache_dir() == tmp_path / "own"
+    assert cache_dir() == tmp_path / "own"
 
 
 def test_toxiproxy_lookup_order(

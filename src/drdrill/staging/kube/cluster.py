@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from drdrill.cachedir import cache_dir
 from drdrill.staging import images
 from drdrill.staging.kube import pki
 
@@ -119,7 +120,7 @@ NODES: tuple[Node, ...] = (
 
 def state_dir() -> Path:
     """The cluster's certificates, node configurations and the host's kubeconfig."""
-    return images.cache_dir() / "cluster" / "state"
+    return cache_dir() / "cluster" / "state"
 
 
 def kubeconfig_path() -> Path:
@@ -187,7 +188,7 @@ def _ensure_rootfs(log: Log) -> str:
         f"building the node root filesystem (debootstrap {images.SUITE} with {len(NODE_PACKAGES)} packages)..."
     )
     started = time.monotonic()
-    work = images.cache_dir()
+    work = cache_dir()
     work.mkdir(parents=True, exist_ok=True)
     rootfs = work / f"rootfs-node-{tag.rsplit(':', 1)[1]}"
     images._remove_rootfs(rootfs)
