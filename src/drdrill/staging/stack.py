@@ -873,32 +873,38 @@ class StagingStack:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> int:
-        """Remove the stack (containers, network, volumes); returns how many leftovers the label sweep removed."""
+        """Remove the stack (containers, network, volumes); returns how many objects the fallback sweep removed
+        after ``compose down`` (0 when the engine removed everything at once)."""
         if not self.started:
             self._remove_envdir()
             return 0
-        errors: list[str] = []
-        try:
-            # Killed, not stopped: the replica is thrown away with its volumes, and a graceful stop would only
-            # add each container's shutdown, level by level of its dependencies, to every drill.
-            self._compose.run(
-                *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(DOWN_TIMEOUT_S)
-            )
-        except subprocess.CalledProcessError as exc:
-            errors.append(_stderr(exc))
         client = docker_client()
         label, project = f"{LABEL_RUN}={self.run_id}", f"com.docker.compose.project={self.project}"
         removed = 0
-        # After a clean `down` nothing should carry the run's labels: look once, and sweep only what is left.
-        if errors or leftovers(client, label) or leftovers(client, project):
-            removed = remove_by_label(client, label)
-            removed += remove_by_label(client, project)
+        errors: list[str] = []
+        try:
+            # Killed and removed by the engine, every container at once, then the network and the volumes: the
+            # replica is thrown away, and `compose down` (1.5 s for the bundled replica, against 1.1 s) removes
+            # them in its own order, after starting a process of its own.
+            remove_by_label(client, project)
+            remove_by_label(client, label)
+        except docker.errors.DockerException as exc:
+            errors.append(f"the engine refused to remove {self.project}: {exc}")
+            try:
+                self._compose.run(
+                    *ALL_PROFILES, "down", "--volumes", "--remove-orphans", "--timeout", str(DOWN_TIMEOUT_S)
+                )
+            except subprocess.CalledProcessError as down:
+                errors.append(_stderr(down))
+            removed = remove_by_label(client, label) + remove_by_label(client, project)
         self._remove_envdir()
-        left = leftovers(client, label) if removed or errors else []
+        left = [*leftovers(client, label), *leftovers(client, project)]
         if left:
-            raise StagingError(f"could not remove {', '.join(left)} of {self.project}; remove them by hand")
-        if errors and removed == 0:
-            raise StagingError(f"compose down failed for {self.project}: {' '.join(errors)}")
+            raise StagingError(
+                f"could not remove {', '.join(sorted(set(left)))} of {self.project}"
+                + (f" ({'; '.join(errors)})" if errors else "")
+                + "; remove them by hand"
+            )
         self.started = False
         return removed
 
@@ -987,6 +993,7 @@ def leftovers(client: docker.DockerClient, label: str) -> list[str]:
 
 
 REMOVE_ATTEMPTS = 10
+REMOVE_THREADS = 8  # removals sent to the engine at once (docker-py keeps 10 connections)
 REMOVE_RETRY_S = 0.5
 STALE_AFTER = 3  # attempts after which a network that will not go is taken for one with stale endpoints
 
@@ -1003,30 +1010,46 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
     removed = 0
     selector: dict[str, str | list[str] | bool] = {"label": label}
     for attempt in range(REMOVE_ATTEMPTS):
-        removals: list[Callable[[], object]] = [
-            *(
-                partial(c.remove, force=True, v=True)
-                for c in client.containers.list(all=True, filters=selector, ignore_removed=True)
-            ),
+        containers = client.containers.list(all=True, filters=selector, ignore_removed=True)
+        # The engine removes containers side by side (unmounting, unplugging): all at once, then what they used.
+        took, gone = _remove_all([partial(c.remove, force=True, v=True) for c in containers], attempt)
+        others: list[Callable[[], object]] = [
             *(
                 partial(_remove_network, n, disconnect=attempt >= STALE_AFTER)
                 for n in client.networks.list(filters=selector)
             ),
             *(partial(v.remove, force=True) for v in client.volumes.list(filters=selector)),
         ]
-        if not removals:
+        if not containers and not others:
             break
-        for remove in removals:
-            try:
-                remove()
-                removed += 1
-            except docker.errors.NotFound:
-                pass  # removed meanwhile, by compose or by the engine
-            except docker.errors.APIError:
-                if attempt == REMOVE_ATTEMPTS - 1:
-                    raise
-        time.sleep(REMOVE_RETRY_S)
+        took_others, gone_others = _remove_all(others, attempt)
+        removed += took + took_others
+        if not (gone and gone_others):  # something would not go yet: give the engine a moment
+            time.sleep(REMOVE_RETRY_S)
     return removed
+
+
+def _remove_all(removals: Sequence[Callable[[], object]], attempt: int) -> tuple[int, bool]:
+    """Run the removals side by side: how many removed something, and whether every object is gone (one gone
+    meanwhile counts as gone). An engine error is raised on the last attempt only."""
+    if not removals:
+        return 0, True
+
+    def remove(one: Callable[[], object]) -> tuple[int, bool]:
+        try:
+            one()
+        except docker.errors.NotFound:
+            return 0, True  # removed meanwhile, by compose or by the engine
+        except docker.errors.APIError:
+            if attempt == REMOVE_ATTEMPTS - 1:
+                raise
+            return 0, False
+        return 1, True
+
+    workers = min(REMOVE_THREADS, len(removals))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drdrill-rm") as pool:
+        results = list(pool.map(remove, removals))
+    return sum(n for n, _ in results), all(gone for _, gone in results)
 
 
 def _remove_network(network: Any, *, disconnect: bool) -> None:

@@ -1,0 +1,117 @@
+"""Removing a run's objects by label: every container at once, then its networks and volumes, round again until
+nothing carries the label; objects gone meanwhile count as gone (unit: a fake engine, no Docker)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker.errors
+import pytest
+
+from drdrill.staging import stack
+from drdrill.staging.stack import remove_by_label
+
+
+@dataclass
+class Engine:
+    containers: dict[str, str] = field(default_factory=dict)  # name -> label
+    networks: dict[str, str] = field(default_factory=dict)
+    volumes: dict[str, str] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    gone_meanwhile: set[str] = field(default_factory=set)  # removed by someone else between list and remove
+
+    def client(self) -> Any:
+        engine = self
+
+        class Obj:
+            def __init__(self, kind: str, name: str) -> None:
+                self.kind, self.name = kind, name
+                self.attrs: dict[str, Any] = {"Containers": {}}
+
+            def remove(self, **_: object) -> None:
+                with engine.lock:
+                    engine.in_flight += 1
+                    engine.most_in_flight = max(engine.most_in_flight, engine.in_flight)
+                try:
+                    threading.Event().wait(0.02)  # the engine takes a moment for each
+                    store = getattr(engine, self.kind)
+                    with engine.lock:
+                        engine.calls.append(f"{self.kind} {self.name}")
+                        if self.name in engine.gone_meanwhile or self.name not in store:
+                            store.pop(self.name, None)
+                            raise docker.errors.NotFound(self.name)
+                        attached = engine.networks.get(self.name) in engine.containers.values()
+                        if self.kind == "networks" and attached:
+                            raise docker.errors.APIError("network has active endpoints")
+                        del store[self.name]
+                finally:
+                    with engine.lock:
+                        engine.in_flight -= 1
+
+            def reload(self) -> None:
+                pass
+
+        class Listing:
+            def __init__(self, kind: str) -> None:
+                self.kind = kind
+
+            def list(self, filters: dict[str, str], **_: object) -> list[Obj]:
+                store = getattr(engine, self.kind)
+                return [Obj(self.kind, n) for n, label in list(store.items()) if label == filters["label"]]
+
+        class Client:
+            containers, networks, volumes = Listing("containers"), Listing("networks"), Listing("volumes")
+
+        return Client()
+
+
+def test_every_container_goes_at_once_then_the_network_and_volumes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    engine = Engine(
+        containers={f"c{n}": "run=1" for n in range(6)} | {"other": "run=2"},
+        networks={"net": "run=1"},
+        volumes={"data": "run=1"},
+    )
+    assert remove_by_label(engine.client(), "run=1") == 8
+    assert engine.containers == {"other": "run=2"}  # another run's container is left alone
+    assert not engine.networks and not engine.volumes
+    assert engine.most_in_flight == 6  # side by side, not one after the other
+    removed = [c.split()[0] for c in engine.calls]
+    assert removed.index("networks") > max(i for i, kind in enumerate(removed) if kind == "containers")
+
+
+def test_an_object_removed_meanwhile_counts_as_gone_and_nothing_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    engine = Engine(containers={"a": "run=1", "b": "run=1"}, networks={"net": "run=1"}, gone_meanwhile={"b"})
+    assert remove_by_label(engine.client(), "run=1") == 2  # a and the network; b was gone already
+    assert slept == []  # everything went on the first round: no pause before looking again
+
+
+def test_what_will_not_go_yet_is_tried_again_after_a_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    engine = Engine(networks={"net": "run=1"})
+    engine.containers = {"late": "run=1"}
+    real_list = engine.client().containers.list
+    rounds = {"n": 0}
+
+    client = engine.client()
+
+    def containers_listed_late(filters: dict[str, str], **kw: object) -> list[Any]:
+        # a compose that was still creating the container: the first listing does not see it yet
+        rounds["n"] += 1
+        return [] if rounds["n"] == 1 else real_list(filters=filters, **kw)
+
+    client.containers.list = containers_listed_late
+    assert remove_by_label(client, "run=1") == 2
+    assert slept == [stack.REMOVE_RETRY_S]  # the network refused once (the container was still there)
+    assert not engine.containers and not engine.networks
