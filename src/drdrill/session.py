@@ -4,6 +4,8 @@ scenario asked for, runs each drill, and reports on them (report header, pytest-
 
 from __future__ import annotations
 
+import atexit
+import gc
 import signal
 import threading
 from collections.abc import Iterator
@@ -43,13 +45,15 @@ class DrillSession:
         self.worker_cards: list[tuple[Scorecard, Path]] = []  # under pytest-xdist: the workers' scorecards
         self.scorecard_list: Path | None = None
         self.staging = "compose"  # the back-end of every drill of this run (--drill-staging)
+        self.tabletops: list[
+            Path
+        ] = []  # the tabletop scripts the drills of this run wrote (--drill-tabletop)
 
     def list_scorecard(self, scenario: str, path: Path) -> None:
         """Add a scorecard a drill of this run wrote to ``--drill-scorecard-list``, as soon as it is written."""
         if self.scorecard_list is not None and exists(path):
             with self.scorecard_list.open("a", encoding="utf-8") as listing:
                 listing.write(f"{scenario}\t{path}\n")
-        self.tabletops: list[Path] = []
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = [
@@ -124,6 +128,12 @@ class DrillSession:
             ]
         return report
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Have the interpreter's exit skip the heap drills leave (their modules, clients and journals): 0.1 s
+        of cyclic garbage collection over objects about to be thrown away (:func:`freeze_heap`)."""
+        atexit.register(freeze_heap)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         cards = [(r.scorecard, r.scorecard_path) for r in self.results] + self.worker_cards
         if not cards:
@@ -137,6 +147,14 @@ class DrillSession:
 
 
 SESSION_KEY = pytest.StashKey[DrillSession]()
+
+
+def freeze_heap() -> None:
+    """At exit: collect what is garbage now (so its finalizers run as usual), then move every live object out of
+    the collector's sight, so the interpreter's own passes at shutdown do not walk them again (0.08 to 0.11 s
+    after a drill on 2 cores, 0.025 s with this). Objects are still freed as their modules are cleared."""
+    gc.collect()
+    gc.freeze()
 
 
 @contextmanager

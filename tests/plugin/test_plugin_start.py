@@ -31,3 +31,25 @@ def test_drdrill_modules_are_not_assertion_rewritten(pytester: pytest.Pytester, 
     result.stdout.fnmatch_lines(
         ["LOADER drdrill.runner SourceFileLoader", "LOADER drdrill.measure.fold SourceFileLoader"]
     )
+
+
+def test_a_drill_run_leaves_its_heap_out_of_the_collectors_sight_at_exit(
+    pytester: pytest.Pytester, plan_dir: Path
+) -> None:
+    # The interpreter's exit walks every live object in its garbage collection passes; after drills it is
+    # thrown away whole. The atexit handler (registered at pytest's end) collects the garbage there is, then
+    # freezes the rest: a handler registered before it runs after it, and sees the frozen heap.
+    pytester.makeconftest(
+        """
+        import atexit, gc, os
+
+        def report():
+            os.write(1, f"FROZEN {gc.get_freeze_count() > 1000}\\n".encode())
+
+        atexit.register(report)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co", "--drill=provider-outage")
+    result.stdout.fnmatch_lines(["FROZEN True"])
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co", "-p", "no:drdrill")
+    plain.stdout.fnmatch_lines(["FROZEN False"])  # without drills, pytest's exit is left as it is
