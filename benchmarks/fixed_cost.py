@@ -86,10 +86,15 @@ def drdrill_run(report_dir: Path) -> dict[str, float]:
         str(ROOT / ".venv" / "bin" / "pytest"),
         "-p",
         "no:cacheprovider",
-        # the test suite's hypothesis plugin, installed with drdrill's dev tools, spends seconds at the end of
-        # every pytest run; a drill has no use for it (./dev drill leaves it out too)
+        # pytest plugins of drdrill's dev tools, installed in this checkout's environment but not with drdrill:
+        # hypothesis spends seconds at the end of every pytest run (./dev drill leaves it out too), and
+        # pytest-xdist 0.2 s at every start; a user who adds xdist to run drills side by side pays that too
         "-p",
         "no:hypothesispytest",
+        "-p",
+        "no:xdist",
+        "-p",
+        "no:xdist.looponfail",
         "-q",
         f"--drill={SCENARIO}",
         f"--drill-report-dir={report_dir}",
