@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -392,6 +392,7 @@ class StagingStack:
         self._override_text = ""
         self._cut: dict[str, list[tuple[str, list[str]]]] = {}  # networks a service was disconnected from
         self.started = False
+        self._variables: Future[subprocess.CompletedProcess[bytes]] | None = None  # listed by prepare()
 
     def _compose_for(self, *files: str) -> _ProjectCompose:
         compose = _ProjectCompose(
@@ -426,6 +427,11 @@ class StagingStack:
         if self._envdir is None:
             self._envdir = Path(tempfile.mkdtemp(prefix=f"drdrill-{self.run_id}-"))
             (self._envdir / "owner").write_text(owner_tag(), encoding="utf-8")
+        # The variables of the user's file, for configuration(), are listed by a compose of their own meanwhile
+        # (its thread ends with it; configuration() waits for the answer).
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-variables")
+        self._variables = pool.submit(self._compose_for(self.compose_file.name).run, "config", "--variables")
+        pool.shutdown(wait=False)
         try:
             # Every profile's services too: a profile started by a recovery step gets drdrill's settings as well.
             config = json.loads(self._compose.run(*ALL_PROFILES, "config", "--format", "json").stdout)
@@ -597,8 +603,14 @@ class StagingStack:
 
     def configuration(self) -> Configuration:
         """What shapes this replica: the compose file's digest and the value each of its variables gets."""
+        listed = self._variables
         try:
-            table = self._compose.run("config", "--variables").stdout.decode(errors="replace")
+            found = (
+                listed.result()
+                if listed is not None
+                else self._compose_for(self.compose_file.name).run("config", "--variables")
+            )
+            table = found.stdout.decode(errors="replace")
         except subprocess.CalledProcessError as exc:
             raise StagingError(
                 f"docker compose cannot list the variables of {self.compose_file}: {_stderr(exc)}"
