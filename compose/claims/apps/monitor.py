@@ -634,6 +634,10 @@ class Monitor:
         return Look(status != 0, corrupt, workers, quality, misuse, hold)
 
     def tick(self) -> None:
+        # What a look finds held when it began: a request to a worker whose container just died can hang for the
+        # whole request timeout, and dating its finding at the answer would let an outage shorter than a timeout
+        # plus OPEN_AFTER pass unseen between two ticks.
+        began = self.clock()
         look = self.look()
         self.watch.see(look)
         if not self.known_good:
@@ -645,11 +649,10 @@ class Monitor:
         if not self.watch.armed:
             return
         mode, problems = assess(look, self.watch, self.config.quality_floor)
-        now = self.clock()
-        self._settle_mode(mode, now)
+        self._settle_mode(mode, began)
         with self.lock:
             self.problems = problems
-        self._incident(problems, now)
+        self._incident(problems, began)
 
     def _settle_mode(self, mode: str, now: float) -> None:
         if self._candidate is None or self._candidate[0] != mode:

@@ -180,6 +180,35 @@ def test_an_incident_pages_tells_the_client_each_stage_and_closes() -> None:
     assert m.status()["incident"] is None and m.mode == "normal"
 
 
+class Hanging(Scripted):
+    """A look that takes ``takes`` seconds on the clock (a request to a dead worker waiting out its timeout)."""
+
+    takes = 0.0
+
+    def look(self) -> Any:
+        self.clock.now += self.takes
+        return self.seen
+
+
+def test_an_outage_shorter_than_a_hanging_look_plus_open_after_still_opens_an_incident() -> None:
+    # A worker is down for 1.5 s; the monitor's first look at it hangs 1.0 s (its request timeout), the next is
+    # refused at once. Dated at their starts, the two findings are 1.25 s apart and the incident opens; dated at
+    # their answers they were 0.25 s apart (under OPEN_AFTER) and the worker was back before a third look.
+    said, clock = Said(), Clock()
+    m = Hanging(monitor.Config(workers=WORKERS, quality_monitor=False), None, said, clock)
+    m.seen = look()
+    m.tick()
+    m.seen = look(worker=None)
+    m.takes = 1.0
+    m.tick()
+    m.takes = 0.0
+    clock.now += 0.25
+    m.tick()
+    assert said.pages == [
+        "page claims-incident-1: Claims processing incident: part of our processing capacity is unavailable"
+    ]
+
+
 @pytest.fixture(scope="module")
 def stages() -> Any:
     plan = load_plan(ROOT / "scenarios")
