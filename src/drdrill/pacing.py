@@ -87,9 +87,8 @@ class PacedLoop:
 
     def stop(self) -> None:
         """Start no more ticks and wait for those in flight."""
-        self._stop.set()
+        self.halt()
         if self._driven is not None:
-            self._driven.cancel()
             self._driven.join()
         if self._pool is not None:
             self._pool.shutdown(wait=True)

@@ -29,6 +29,7 @@ from concurrent.futures import Executor
 
 from drdrill.clock import Clock, EventLoop
 from drdrill.journal import DUE, SUBMIT, WORKLOAD, Journal, Kind, Type
+from drdrill.probes.canary import SAMPLE_PAYLOAD
 from drdrill.probes.observer import Observer
 from drdrill.system import MAX_WRITES_IN_FLIGHT, AsyncWrites, DrillSystem, WriteResult
 
@@ -73,7 +74,7 @@ class Workload(Observer):
         default = MAX_WRITES_IN_FLIGHT if self.writes_async else MAX_WRITER_THREADS
         self.max_in_flight = max_in_flight if max_in_flight is not None else default
         self._run_id = run_id
-        self._payloads = tuple(payloads) or ("drdrill sample payload",)
+        self._payloads = tuple(payloads) or (SAMPLE_PAYLOAD,)
         self._lock = threading.Lock()
         self._in_flight = 0
         self.refused = 0
