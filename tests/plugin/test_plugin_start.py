@@ -33,23 +33,22 @@ def test_drdrill_modules_are_not_assertion_rewritten(pytester: pytest.Pytester, 
     )
 
 
-def test_a_drill_run_leaves_its_heap_out_of_the_collectors_sight_at_exit(
+def test_a_drill_run_leaves_its_heap_out_of_the_collectors_sight_before_pytests_own_passes(
     pytester: pytest.Pytester, plan_dir: Path
 ) -> None:
-    # The interpreter's exit walks every live object in its garbage collection passes; after drills it is
-    # thrown away whole. The atexit handler (registered at pytest's end) collects the garbage there is, then
-    # freezes the rest: a handler registered before it runs after it, and sees the frozen heap.
+    # pytest's unraisable-exception plugin runs a full garbage collection in its pytest_unconfigure and again in
+    # its cleanup, and the interpreter's exit walks every live object once more; after drills the heap is thrown
+    # away whole. drdrill's pytest_unconfigure (tryfirst) collects the garbage there is, then freezes the rest:
+    # any other plugin's pytest_unconfigure already sees the frozen heap.
     pytester.makeconftest(
         """
-        import atexit, gc, os
+        import gc, os
 
-        def report():
+        def pytest_unconfigure(config):
             os.write(1, f"FROZEN {gc.get_freeze_count() > 1000}\\n".encode())
-
-        atexit.register(report)
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co", "--drill=provider-outage")
     result.stdout.fnmatch_lines(["FROZEN True"])
     plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co", "-p", "no:drdrill")
-    plain.stdout.fnmatch_lines(["FROZEN False"])  # without drills, pytest's exit is left as it is
+    plain.stdout.fnmatch_lines(["FROZEN False"])  # without drills, pytest's end is left as it is

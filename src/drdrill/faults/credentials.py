@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
+from drdrill import tls
 from drdrill.errors import FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.plan import faults as f
@@ -96,7 +97,7 @@ class LeakedSecret:
         self._replica = replica
         # Built now, not in apply(): building a client takes tens of ms, which would sit between the runner's
         # stamp of the fault's start and the first use of the leaked value.
-        self._http = httpx.Client(timeout=2.0, transport=transport)
+        self._http = httpx.Client(timeout=2.0, transport=transport, verify=tls.context())
         self._uses = [_Use(use, self._http, clock) for use in fault.uses]
         self._stop = threading.Event()
         self._fingerprint = ""

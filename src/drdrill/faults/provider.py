@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from drdrill import tls
 from drdrill.errors import FaultError, UnsupportedFaultError
 from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.plan import faults as f
@@ -96,7 +97,7 @@ class ProviderFault:
         self._report: dict[str, int] = {}
         # Built now, not in apply(): building a client (its TLS context) takes ~40 ms, which would sit between
         # the runner's stamp of the fault's start and the fault itself, and lengthen every measured time.
-        self._http = httpx.Client(timeout=5.0, transport=transport)
+        self._http = httpx.Client(timeout=5.0, transport=transport, verify=tls.context())
 
     @property
     def label(self) -> str:

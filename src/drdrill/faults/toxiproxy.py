@@ -20,6 +20,7 @@ from toxiproxy import Toxiproxy as _LibToxiproxy
 from toxiproxy.api import APIConsumer as _LibAPIConsumer
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 
+from drdrill import tls
 from drdrill.errors import FaultError
 
 _LIB_LOCK = threading.Lock()
@@ -75,7 +76,7 @@ class ToxiproxyClient:
         self.host = host
         self.port = port
         self.base_url = f"http://{host}:{port}"
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=tls.context())
 
     def close(self) -> None:
         self._http.close()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from drdrill import tls
 from drdrill.clock import Clock
 from drdrill.journal import RECEIVED, Journal, Kind, Type
 from drdrill.probes.observer import Observer
@@ -41,7 +42,7 @@ class NotificationReader(Observer):
         self._roles = dict(roles)
         self._next = 0
         self._refused: dict[str, int] = {}
-        self._http = httpx.Client(timeout=2.0, transport=transport)
+        self._http = httpx.Client(timeout=2.0, transport=transport, verify=tls.context())
 
     def stop(self) -> None:
         """Stop polling after one last read: a notice sent just before the end is not lost to the interval."""

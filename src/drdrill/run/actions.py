@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import docker.errors
 import httpx
 
+from drdrill import tls
 from drdrill.errors import DrdrillError, FaultError
 from drdrill.faults.toxiproxy import Proxies
 from drdrill.journal import Kind, Type
@@ -129,7 +130,7 @@ class ActionRunner:
     def _http(self, spec: HttpAction) -> ActionDone:
         url = render(spec.url, self.replica, {})
         try:
-            with httpx.Client(timeout=spec.timeout.total_seconds()) as http:
+            with httpx.Client(timeout=spec.timeout.total_seconds(), verify=tls.context()) as http:
                 response = http.request(spec.method, url, json=spec.json_body, headers=spec.headers)
         except httpx.HTTPError as exc:
             raise RecoveryStepFailed(f"{spec.method} {spec.url}: {type(exc).__name__}: {exc}") from exc

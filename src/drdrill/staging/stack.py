@@ -32,6 +32,7 @@ import httpx
 from docker.models.containers import Container
 from testcontainers.compose import DockerCompose
 
+from drdrill import tls
 from drdrill.cachedir import cache_dir
 from drdrill.errors import EnvironmentNotReadyError, StagingError
 from drdrill.plan import Plan
@@ -957,7 +958,7 @@ def await_answers(checks: Mapping[str, str], timeout_s: float, try_s: float = 1.
     checks still not answering (empty: all did)."""
     waiting = dict(checks)
     deadline = time.monotonic() + timeout_s
-    with httpx.Client(timeout=try_s) as http:
+    with httpx.Client(timeout=try_s, verify=tls.context()) as http:
         while waiting:
             for name, url in list(waiting.items()):
                 if _answers(http, url):

@@ -18,6 +18,7 @@ from typing import Any
 import h11
 import httpx
 
+from drdrill import tls
 from drdrill.clock import Clock
 from drdrill.plan import Plan
 from drdrill.plan.system import FinalReadSpec, Match, SystemContract
@@ -101,7 +102,7 @@ class HttpSystem:
         self._context = context
         # Enough connections for the workload, the probes and the signal poll at once.
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-        self._http = httpx.Client(limits=limits, timeout=5.0, transport=self._transport)
+        self._http = httpx.Client(limits=limits, timeout=5.0, transport=self._transport, verify=tls.context())
         # The workload's async writes open a connection for every write in flight, if need be: a write never
         # waits for a connection, which would count drdrill's own queue as the system's time.
         self._h1 = h1.H1Pool()
@@ -164,7 +165,9 @@ class HttpSystem:
         request = self._write_request(unit_id, payload)
         if self._async_transport is not None or request.url.scheme != "http":
             if self._async_http is None:
-                self._async_http = httpx.AsyncClient(timeout=5.0, transport=self._async_transport)
+                self._async_http = httpx.AsyncClient(
+                    timeout=5.0, transport=self._async_transport, verify=tls.context()
+                )
             try:
                 response = await self._async_http.send(request)
             except httpx.HTTPError as exc:
