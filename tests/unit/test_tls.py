@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 
 import httpx
+import pytest
 
 from drdrill import tls
 from drdrill.system.http import HttpSystem
@@ -17,7 +18,7 @@ def test_the_context_is_built_once_and_verifies_certificates_and_host_names() ->
     assert ctx.check_hostname is True
 
 
-def test_the_systems_client_uses_the_shared_context(monkeypatch) -> None:
+def test_the_systems_client_uses_the_shared_context(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[object] = []
     real = httpx.HTTPTransport.__init__
 
