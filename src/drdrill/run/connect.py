@@ -1,7 +1,7 @@
 """Stack-start: the replica started and connected to, before any load.
 
-Start the replica, watch it (a container that goes down by itself is journalled; a dead Toxiproxy ends the
-drill), connect Toxiproxy and the system, read once (a final read that cannot work is an ERROR in seconds), and
+Start the replica, open the system and start the warm-up's probe, watch the replica (a container that goes down
+by itself is journalled; a dead Toxiproxy ends the drill), connect Toxiproxy, read once (a final read that cannot work is an ERROR in seconds), and
 start the observers. Each thing acquired pushes its undo.
 """
 
@@ -16,6 +16,7 @@ from drdrill.journal import CONTAINER, HOST, Kind, Type
 from drdrill.measure.objectives import criteria, link_of
 from drdrill.probes import CanaryProbe, LinkProbe, NotificationReader, Observer, SystemSignals, payloads_of
 from drdrill.run.context import DrillContext
+from drdrill.run.warmup import start_warmup_probe
 from drdrill.staging.override import SINK_HTTP_PORT, SINK_SERVICE, TOXIPROXY_SERVICE
 from drdrill.staging.watch import ContainerEvent
 from drdrill.system import NotDeclared, SystemContext
@@ -33,17 +34,20 @@ def start_replica(ctx: DrillContext) -> None:
     threading.Thread(target=datastores.prefetch, name="drdrill-prefetch", daemon=True).start()
     stack.start()
     ctx.replica.attach(stack)
-    watcher = stack.watch(partial(_on_container, ctx), partial(_on_watch_error, ctx))
-    ctx.undo.push("stop watching the replica", watcher.stop)
     injector = ctx.prepared.injector
-    ctx.undo.push("close the fault clients", injector.close)
-    if stack.proxies:
-        ctx.environment["toxiproxy"] = injector.connect(*stack.toxiproxy_address)
-    _collect_image_ids(ctx)
     ctx.system.open(
         SystemContext(ctx.replica, ctx.clock, ctx.plan, ctx.settings.run_id, stack.secrets, injector.stores)
     )
     ctx.undo.push("close the system", ctx.system.close, _close_problem)
+    # The warm-up's probes go now: a system's first answers are its slowest (imports, pools, an SDK's first
+    # request), and they run while the rest is connected instead of after it.
+    start_warmup_probe(ctx)
+    watcher = stack.watch(partial(_on_container, ctx), partial(_on_watch_error, ctx))
+    ctx.undo.push("stop watching the replica", watcher.stop)
+    ctx.undo.push("close the fault clients", injector.close)
+    if stack.proxies:
+        ctx.environment["toxiproxy"] = injector.connect(*stack.toxiproxy_address)
+    _collect_image_ids(ctx)
     _check_final_read(ctx)
     record_host(ctx)
     for observer in _observers(ctx):

@@ -80,6 +80,7 @@ class DrillContext:
     cleanup: list[str] = field(default_factory=list)
     steady_before_fault: bool = False
     fatal: str | None = None  # set by the replica watch when the drill cannot go on (Toxiproxy died)
+    warmup_from_ns: int | None = None  # when the warm-up's probing began (its bound counts from there)
 
     def check(self) -> None:
         """Raise if the drill cannot go on; phases call it while they wait."""

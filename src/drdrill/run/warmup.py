@@ -6,10 +6,10 @@ start-up merely ran long, most of all when other work shares the cores. So the b
 has answered ``WARM_STREAK`` probes in a row, or when the plan's ``staging.warmup`` bound has passed; in the
 second case the baseline goes on and judges what it sees, and the journal says the warm-up never settled.
 
-The streak is not waited for at the plan's probe interval (two intervals at least, a second at 500 ms): while it
-lasts, a warm-up probe runs every :data:`WARM_PROBE_S` beside the steady-state probe, and is stopped when the
-warm-up ends. Its probes are journalled like the others (ids ``<run>-warm-<n>``); none is judged, since the
-baseline starts after them.
+The streak is not waited for at the plan's probe interval (two intervals at least, a second at 500 ms): a warm-up
+probe runs every :data:`WARM_PROBE_S` beside the steady-state probe, from the moment the stack start has opened the
+system (so the system's slow first answers overlap drdrill's own connecting) until the warm-up ends. Its probes
+are journalled like the others (ids ``<run>-warm-<n>``); none is judged, since the baseline starts after them.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ def warm_streak(oks: list[bool]) -> int:
 
 
 def warm_up(ctx: DrillContext) -> None:
-    """Wait until the last ``WARM_STREAK`` completed probes were good, at most ``staging.warmup``."""
+    """Wait until the last ``WARM_STREAK`` completed probes were good, at most ``staging.warmup`` from the first
+    warm-up probe (or from now, when the plan's probe interval is short enough to need none)."""
     s = ctx.scenario.staging
     start_ns = ctx.clock.monotonic_ns()
-    bound_ns = start_ns + ns(s.warmup)
+    # the bound counts from the first warm-up probe, when the stack start sent one (its loop ends there too)
+    bound_ns = (ctx.warmup_from_ns if ctx.warmup_from_ns is not None else start_ns) + ns(s.warmup)
     interval_s = s.probe_interval.total_seconds()
     poll_s = min(interval_s, WARM_POLL_S)
-    if interval_s > WARM_PROBE_S:
-        _start_warmup_probe(ctx, (bound_ns - start_ns) / NS_PER_S)
     # Each poll reads only the events recorded since the last one, as the hold does, and keeps the probes'
     # (a few a second): the workload's writes, hundreds a second, are never read twice.
     probes: list[Event] = []
@@ -79,12 +79,27 @@ def warm_up(ctx: DrillContext) -> None:
     )
 
 
-def _start_warmup_probe(ctx: DrillContext, bound_s: float) -> None:
-    """Probe every :data:`WARM_PROBE_S` until the warm-up ends (teardown stops it if the warm-up raised)."""
+def start_warmup_probe(ctx: DrillContext) -> None:
+    """Probe every :data:`WARM_PROBE_S` (when the plan's probe interval is longer) from the moment the replica
+    answers until the warm-up ends: started by the stack start, once the system is open, so the system's first
+    and slowest answers overlap drdrill's own connecting (the watch, Toxiproxy, the first final read, the
+    observers). The warm-up's bound counts from this moment, and the probe's loop ends there by itself if
+    :func:`warm_up` has not halted it before; teardown stops it if the drill ends sooner."""
+    s = ctx.scenario.staging
+    if s.probe_interval.total_seconds() <= WARM_PROBE_S:
+        return
     payloads = payloads_of(ctx.system)
-    timeout_s = ctx.scenario.staging.probe_timeout.total_seconds()
+    timeout_s = s.probe_timeout.total_seconds()
     probe = WarmupProbe(
-        ctx.system, ctx.journal, ctx.clock, ctx.settings.run_id, payloads, WARM_PROBE_S, timeout_s, bound_s
+        ctx.system,
+        ctx.journal,
+        ctx.clock,
+        ctx.settings.run_id,
+        payloads,
+        WARM_PROBE_S,
+        timeout_s,
+        s.warmup.total_seconds(),
     )
+    ctx.warmup_from_ns = ctx.clock.monotonic_ns()
     probe.start()
     ctx.observers[probe.thread_name] = (probe, ctx.undo.push(f"stop {probe.thread_name}", probe.stop))

@@ -60,6 +60,11 @@ def test_a_system_slow_to_answer_after_its_start_is_judged_once_warm(plan: Plan,
         e for e in journal if e.kind is Kind.PHASE and e.name == Phase.BASELINE and e.type is Type.START
     ]
     assert start.t_ns >= note.t_ns  # the failed probes of the warm-up judge nothing
+    # the warm-up probe was started by the stack start, once the system was open, before the observers (the fake
+    # clock runs both loops' first ticks when the runner first waits: the one scheduled first goes first)
+    first_warm = min(e.seq for e in warm)
+    first_canary = min(e.seq for e in journal if e.kind is Kind.PROBE and e.process and "-canary-" in e.process)
+    assert first_warm < first_canary
 
 
 def test_a_system_that_never_warms_fails_its_baseline_and_says_why(plan: Plan, tmp_path: Path) -> None:
