@@ -63,7 +63,9 @@ def test_a_system_slow_to_answer_after_its_start_is_judged_once_warm(plan: Plan,
     # the warm-up probe was started by the stack start, once the system was open, before the observers (the fake
     # clock runs both loops' first ticks when the runner first waits: the one scheduled first goes first)
     first_warm = min(e.seq for e in warm)
-    first_canary = min(e.seq for e in journal if e.kind is Kind.PROBE and e.process and "-canary-" in e.process)
+    first_canary = min(
+        e.seq for e in journal if e.kind is Kind.PROBE and e.process and "-canary-" in e.process
+    )
     assert first_warm < first_canary
 
 
