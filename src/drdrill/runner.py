@@ -23,6 +23,7 @@ from drdrill.measure.verdicts import DrillEnd
 from drdrill.plan import Plan, Scenario
 from drdrill.run import connect, phases, warmup
 from drdrill.run.context import DrillContext, DrillSettings, Prepared
+from drdrill.run.interrupts import PENDING
 from drdrill.run.preflight import preflight
 from drdrill.run.result import DrillResult, finish
 from drdrill.run.teardown import Teardown, teardown
@@ -61,7 +62,10 @@ def call_phase(journal: Journal, phase: Phase, body: Callable[[], object]) -> Ph
     journal.record(Kind.PHASE, Type.START, phase)
     try:
         body()
+        PENDING.raise_noted()  # a signal whose KeyboardInterrupt a finalizer swallowed in this phase
     except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            PENDING.taken()
         return PhaseOutcome(phase, exc)
     finally:
         journal.record(Kind.PHASE, Type.END, phase)

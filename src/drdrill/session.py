@@ -5,12 +5,8 @@ scenario asked for, runs each drill, and reports on them (report header, pytest-
 from __future__ import annotations
 
 import gc
-import signal
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -23,6 +19,7 @@ from drdrill.report.htmlextras import scorecard_href, verdict_table
 from drdrill.report.junit import junit_properties
 from drdrill.report.schema import Scorecard, load_checked
 from drdrill.report.terminal import printable, summary_lines
+from drdrill.run.interrupts import signals_as_interrupt
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.staging.select import staging_factory
 from drdrill.system import DrillSystem
@@ -157,23 +154,6 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM (a CI job cancelled, ``kill``) like Ctrl-C while a drill runs, so teardown still happens."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 class ScenarioFile(pytest.File):
     """A scenario file, collected because ``--drill`` named it."""
 
@@ -248,7 +228,7 @@ class DrillItem(pytest.Item):
         assert self.runner is not None
         session = self.config.stash[SESSION_KEY]
         try:
-            with _sigterm_as_interrupt():
+            with signals_as_interrupt():
                 result = self.result = self.runner.run()
         except KeyboardInterrupt:
             # The runner writes the scorecard before it re-raises an interrupt: list it and say where it is.

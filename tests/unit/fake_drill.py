@@ -17,6 +17,7 @@ from docker.models.containers import Container
 
 from drdrill.clock import FakeClock
 from drdrill.plan import Plan
+from drdrill.run.interrupts import PENDING
 from drdrill.staging.backend import ExecResult, Log, StagingBackend
 from drdrill.staging.configuration import Configuration
 from drdrill.staging.override import ProxyPlan
@@ -35,7 +36,8 @@ class FakeHelpdesk:
 
     ``lose_while_down``: writes acknowledged while the responder is down are dropped (acknowledged, then lost).
     ``read_error``: the final read raises it (after ``reads_ok`` reads that work). ``interrupt_after_s``: a probe this long into the outage raises
-    KeyboardInterrupt, as Ctrl-C would mid-fault. ``failover``: the raw failover signal while down (else it
+    KeyboardInterrupt, as Ctrl-C would mid-fault (``interrupt_lost``: only notes it, as the signal handler does
+    when its KeyboardInterrupt is swallowed by a finalizer). ``failover``: the raw failover signal while down (else it
     says ``main``).
     """
 
@@ -46,6 +48,9 @@ class FakeHelpdesk:
     read_error: BaseException | None = None
     reads_ok: int = 0  # reads that work before read_error (the runner reads once right after the start)
     interrupt_after_s: float | None = None
+    interrupt_lost: bool = (
+        False  # the interrupt is only noted, its KeyboardInterrupt lost (as in a finalizer)
+    )
     failover: str | None = None
     down_since_ns: int | None = None
     up_at_ns: int | None = None
@@ -56,6 +61,7 @@ class FakeHelpdesk:
     opened: int = 0
     closed: int = 0
     reads: int = 0
+    interrupt_noted: bool = False
 
     # what the fake container does to it
 
@@ -92,7 +98,11 @@ class FakeHelpdesk:
             and self.down_since_ns is not None
             and self.clock.monotonic_ns() >= self.down_since_ns + ns(self.interrupt_after_s)
         ):
-            raise KeyboardInterrupt
+            if not self.interrupt_lost:
+                raise KeyboardInterrupt
+            if not self.interrupt_noted:
+                self.interrupt_noted = True
+                PENDING.note("SIGINT")  # what the handler notes before its KeyboardInterrupt is swallowed
         self.probed.append(probe_id)
         self.held.add(probe_id)  # a read-back probe writes a unit of its own, which the system then holds
         if self.healthy():

@@ -19,6 +19,7 @@ from drdrill.plan import Plan, Scenario
 from drdrill.plan.faults import Fault
 from drdrill.probes import Observer
 from drdrill.recovery import BUILTIN_HOOKS, RecoveryHook
+from drdrill.run.interrupts import PENDING
 from drdrill.run.steps import PlannedStep
 from drdrill.staging.backend import ControlSlot, StagingBackend, StagingFactory
 from drdrill.staging.configuration import Configuration
@@ -83,7 +84,9 @@ class DrillContext:
     warmup_from_ns: int | None = None  # when the warm-up's probing began (its bound counts from there)
 
     def check(self) -> None:
-        """Raise if the drill cannot go on; phases call it while they wait."""
+        """Raise if the drill cannot go on, or was asked to stop by a signal whose own KeyboardInterrupt was lost
+        (:mod:`drdrill.run.interrupts`); phases call it while they wait."""
+        PENDING.raise_noted()
         if self.fatal is not None:
             raise StagingError(self.fatal)
 
