@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from drdrill.plan import Plan
 
 
 def _leave_modules_unrewritten() -> None:
@@ -109,7 +113,6 @@ def pytest_configure(config: pytest.Config) -> None:
             "lists the plan's scenarios)"
         )
     from drdrill.plan import PlanError, load_plan  # noqa: PLC0415 - only when drills are asked for
-    from drdrill.session import SESSION_KEY, DrillSession  # noqa: PLC0415
 
     plan_dir = _resolve(config, "drill_plan", "drdrill_plan")
     try:
@@ -130,8 +133,12 @@ def pytest_configure(config: pytest.Config) -> None:
         staging = staging_name(plan, config.getoption("drill_staging"))
     except DrdrillError as exc:
         raise pytest.UsageError(f"drdrill: {exc}") from None
+    from drdrill.session import SESSION_KEY, DrillSession  # noqa: PLC0415 - after the early read (below)
+
     report_dir = _resolve(config, "drill_report_dir", "drdrill_report_dir")
+    early = _read_compose_early(config, plan, staging, wanted[0])
     session = DrillSession(config, plan, [plan.scenarios[n] for n in dict.fromkeys(wanted)], report_dir)
+    session.early_run_ids = early
     session.staging = staging
     session.scorecard_list = _scorecard_list(config)
     config.stash[SESSION_KEY] = session
@@ -155,3 +162,19 @@ def _scorecard_list(config: pytest.Config) -> Path | None:
             "in a writable folder"
         ) from None
     return path
+
+
+def _read_compose_early(config: pytest.Config, plan: Plan, staging: str, first: str) -> dict[str, str]:
+    """Have compose read the plan's file for the first drill now, while pytest imports and collects (its
+    set-up then finds the answer ready: :func:`drdrill.staging.stack.read_model_early`). Not in a collection
+    run, nor in the process that hands the drills to pytest-xdist workers. Returns scenario -> run id."""
+    if staging != "compose" or config.getoption("collectonly"):
+        return {}
+    if config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput"):
+        return {}
+    import secrets  # noqa: PLC0415
+
+    from drdrill.staging.stack import read_model_early  # noqa: PLC0415
+
+    run_id = secrets.token_hex(4)
+    return {first: run_id} if read_model_early(plan, run_id) else {}

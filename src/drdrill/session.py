@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ class DrillSession:
         self.worker_cards: list[tuple[Scorecard, Path]] = []  # under pytest-xdist: the workers' scorecards
         self.scorecard_list: Path | None = None
         self.staging = "compose"  # the back-end of every drill of this run (--drill-staging)
+        # scenario -> the run id compose already reads the plan's file for (drdrill.plugin._read_compose_early)
+        self.early_run_ids: dict[str, str] = {}
         self.tabletops: list[
             Path
         ] = []  # the tabletop scripts the drills of this run wrote (--drill-tabletop)
@@ -127,7 +130,12 @@ class DrillSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Leave the heap drills built (their modules, clients and journals) out of the garbage collector's sight
-        before pytest's own passes at its end and the interpreter's at exit walk it (:func:`freeze_heap`)."""
+        before pytest's own passes at its end and the interpreter's at exit walk it (:func:`freeze_heap`); an
+        early read of the compose file that no drill took up (the run ended before its set-up) is waited for."""
+        if self.early_run_ids:
+            from drdrill.staging.stack import discard_early_reads  # noqa: PLC0415 - compose runs only
+
+            discard_early_reads()
         freeze_heap()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -185,6 +193,7 @@ class DrillItem(pytest.Item):
 
     def setup(self) -> None:
         session = self.config.stash[SESSION_KEY]
+        early = session.early_run_ids.pop(self.scenario.name, None)
         settings = DrillSettings(
             report_dir=session.report_dir,
             hooks=session.recovery_hooks(),
@@ -192,6 +201,8 @@ class DrillItem(pytest.Item):
             system=self._system(session),
             staging=staging_factory(session.staging),
         )
+        if early is not None:
+            settings = replace(settings, run_id=early)
         self.runner = DrillRunner(session.plan, self.scenario, settings)
         try:
             self.runner.preflight()

@@ -1,0 +1,83 @@
+"""compose reads the plan's file before the drill's set-up (while pytest imports and collects), and the run's
+stack takes that reading up: the same answer, with the same secrets, and no process left behind."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from drdrill.plan import Plan, load_plan
+from drdrill.staging import stack as stack_module
+from drdrill.staging.stack import StagingStack, _ProjectCompose, discard_early_reads, read_model_early
+from tests.unit.plan.test_host_access import PLAN, SCENARIO, TOPOLOGY
+from tests.unit.staging.test_stack_host_access import plan_dir, temp  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("docker") is None, reason="needs the docker CLI (compose config starts nothing)"
+)
+COMPOSE = """\
+services:
+  web:
+    image: drdrill/base:local
+    command: ["sleep", "infinity"]
+"""
+
+
+def _plan(directory: Path) -> Plan:
+    (directory / "stack").mkdir(parents=True)
+    (directory / "plan.yaml").write_text(PLAN + TOPOLOGY, encoding="utf-8")
+    (directory / "s.yaml").write_text(SCENARIO, encoding="utf-8")
+    (directory / "stack" / "compose.yaml").write_text(COMPOSE, encoding="utf-8")
+    return load_plan(directory)
+
+
+def test_the_runs_stack_takes_up_the_early_reading_and_reads_nothing_again(
+    plan_dir: Path,  # noqa: F811
+    temp: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plan = _plan(plan_dir)
+    assert read_model_early(plan, "early001")
+    early = stack_module._EARLY["early001"]
+    spawned: list[tuple[str, ...]] = []
+    real = _ProjectCompose.spawn
+
+    def spy(self: _ProjectCompose, *args: str) -> stack_module._Spawned:
+        spawned.append(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(_ProjectCompose, "spawn", spy)
+    stack = StagingStack(plan, "early001", lambda _: None)
+    try:
+        assert "early001" not in stack_module._EARLY
+        assert stack.secrets == early.secrets
+        stack.prepare()
+        assert stack.model is not None and "web" in stack.model.services
+        assert stack.configuration().compose_file == str(stack.compose_file)
+    finally:
+        stack.stop()
+    assert spawned == []  # both readings were the early ones
+    other = StagingStack(plan, "late0001", lambda _: None)
+    try:
+        other.prepare()
+    finally:
+        other.stop()
+    assert spawned == [("--profile", "*", "config", "--format", "json")]  # a run without one reads now
+
+
+def test_an_early_reading_nobody_takes_up_ends_with_nothing_left_running(
+    plan_dir: Path,  # noqa: F811
+    temp: Path,  # noqa: F811
+) -> None:
+    plan = _plan(plan_dir)
+    assert read_model_early(plan, "early002") and read_model_early(plan, "early003")
+    refused = StagingStack(plan, "early002", lambda _: None)  # refused before prepare(): only stop() runs
+    processes = [stack_module._EARLY["early003"].config._process]
+    assert refused._early is not None
+    processes.append(refused._early.variables._process)
+    refused.stop()
+    discard_early_reads()
+    assert stack_module._EARLY == {}
+    assert all(p.returncode is not None for p in processes)
