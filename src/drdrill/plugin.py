@@ -133,10 +133,11 @@ def pytest_configure(config: pytest.Config) -> None:
         staging = staging_name(plan, config.getoption("drill_staging"))
     except DrdrillError as exc:
         raise pytest.UsageError(f"drdrill: {exc}") from None
-    from drdrill.session import SESSION_KEY, DrillSession  # noqa: PLC0415 - after the early read (below)
 
     report_dir = _resolve(config, "drill_report_dir", "drdrill_report_dir")
     early = _read_compose_early(config, plan, staging, wanted[0])
+    from drdrill.session import SESSION_KEY, DrillSession  # noqa: PLC0415 - while compose reads the file
+
     session = DrillSession(config, plan, [plan.scenarios[n] for n in dict.fromkeys(wanted)], report_dir)
     session.early_run_ids = early
     session.staging = staging
@@ -174,7 +175,7 @@ def _read_compose_early(config: pytest.Config, plan: Plan, staging: str, first: 
         return {}
     import secrets  # noqa: PLC0415
 
-    from drdrill.staging.stack import read_model_early  # noqa: PLC0415
+    from drdrill.staging.early import read_model_early  # noqa: PLC0415
 
     run_id = secrets.token_hex(4)
     return {first: run_id} if read_model_early(plan, run_id) else {}

@@ -133,7 +133,7 @@ class DrillSession:
         before pytest's own passes at its end and the interpreter's at exit walk it (:func:`freeze_heap`); an
         early read of the compose file that no drill took up (the run ended before its set-up) is waited for."""
         if self.early_run_ids:
-            from drdrill.staging.stack import discard_early_reads  # noqa: PLC0415 - compose runs only
+            from drdrill.staging.early import discard_early_reads  # noqa: PLC0415 - compose runs only
 
             discard_early_reads()
         freeze_heap()

@@ -9,7 +9,7 @@ import pytest
 
 from drdrill import plugin
 from drdrill.plan import load_plan
-from drdrill.staging import stack as stack_module
+from drdrill.staging import early as early_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def test_the_early_read_happens_only_where_a_compose_drill_will_run(
         started.append(run_id)
         return True
 
-    monkeypatch.setattr(stack_module, "read_model_early", read)
+    monkeypatch.setattr(early_module, "read_model_early", read)
     config = _Config(**options)
     if worker:
         config.workerinput = {}  # type: ignore[attr-defined]

@@ -10,7 +10,6 @@ import ipaddress
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -49,6 +48,17 @@ from drdrill.staging.configuration import (
     parse_variables,
     plan_digest,
     substituted,
+)
+from drdrill.staging.early import (
+    ALL_PROFILES,
+    OWNER_ENV,
+    EarlyRead,
+    Spawned,
+    discard_early_reads,
+    new_secrets,
+    owner_tag,
+    read_model_early,
+    take_early_read,
 )
 from drdrill.staging.images import ImageBuildError, ensure_wheels
 from drdrill.staging.override import (
@@ -95,7 +105,6 @@ __all__ = [
 
 STOP_TIMEOUT_S = 5  # a graceful stop, where one is wanted (a port clash on start)
 DOWN_TIMEOUT_S = 0  # the replica at teardown: killed
-ALL_PROFILES = ("--profile", "*")
 READY_TIMEOUT_S = 90.0
 READY_POLL_S = 0.1
 PORT_ATTEMPTS = 3
@@ -116,16 +125,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in held:
             sock.close()
-
-
-def owner_tag() -> str:
-    """``host:pid`` of this process, written on every container it starts."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-# Every compose command a drill runs carries its owner in this variable, so that a later run can tell a compose
-# that outlived its killed drill (a SIGKILL ends the drill, not the ``docker compose up`` it started).
-OWNER_ENV = "DRDRILL_OWNER"
 
 
 ALLOW_REMOTE_ENV = "DRDRILL_ALLOW_REMOTE_DOCKER"
@@ -305,11 +304,9 @@ class _ProjectCompose(DockerCompose):
     def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         return self._run_command(cmd=[*self.compose_command_property, *args])
 
-    def spawn(self, *args: str) -> _Spawned:
-        """Start ``args`` now, read its answer later (:meth:`_Spawned.result`)."""
-        return _Spawned(
-            [*self.compose_command_property, *args], str(self.context), self.process_environment()
-        )
+    def spawn(self, *args: str) -> Spawned:
+        """Start ``args`` now, read its answer later (:meth:`Spawned.result`)."""
+        return Spawned([*self.compose_command_property, *args], str(self.context), self.process_environment())
 
     def process_environment(self) -> dict[str, str]:
         return {**os.environ, **self.secrets, OWNER_ENV: owner_tag()}
@@ -324,74 +321,6 @@ class _ProjectCompose(DockerCompose):
             cwd=context or str(self.context),
             env=self.process_environment(),
         )
-
-
-class _Spawned:
-    """A compose command started at once and read when its answer is needed: as ``subprocess.run(check=True)``
-    would have answered it."""
-
-    def __init__(self, cmd: list[str], cwd: str, env: Mapping[str, str]) -> None:
-        self._cmd = cmd
-        self._process = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=dict(env)
-        )
-        self._done: subprocess.CompletedProcess[bytes] | None = None
-
-    def result(self) -> subprocess.CompletedProcess[bytes]:
-        if self._done is None:
-            out, err = self._process.communicate()
-            self._done = subprocess.CompletedProcess(self._cmd, self._process.returncode, out, err)
-        self._done.check_returncode()
-        return self._done
-
-    def discard(self) -> None:
-        """Nobody will read it: let it end (it only reads files), or stop it."""
-        try:
-            self._process.communicate(timeout=EARLY_WAIT_S)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.communicate()
-
-
-EARLY_WAIT_S = 5.0
-
-
-@dataclass(frozen=True)
-class _EarlyRead:
-    """compose's two readings of the plan's file that ``prepare()`` needs, started before the drill's set-up."""
-
-    compose_file: Path
-    secrets: Mapping[str, str]
-    config: _Spawned
-    variables: _Spawned
-
-
-_EARLY: dict[str, _EarlyRead] = {}
-
-
-def read_model_early(plan: Plan, run_id: str) -> bool:
-    """Start compose reading the plan's compose file for run ``run_id`` now, while pytest is still starting:
-    ``config --format json`` takes 0.15 to 0.2 s of a compose process, which then runs on the other core while
-    this one imports and collects, and the stack of that run (:class:`StagingStack`) takes the answers up in
-    ``prepare()``. False when compose could not even be started (``prepare()`` then says why)."""
-    if plan.staging_topology.compose_file is None:
-        return False  # prepare() says what to fix
-    stack = StagingStack(plan, run_id, lambda _message: None)
-    try:
-        config = stack._compose.spawn(*ALL_PROFILES, "config", "--format", "json")
-        variables = stack._compose_for(stack.compose_file.name).spawn("config", "--variables")
-    except OSError:
-        return False
-    _EARLY[run_id] = _EarlyRead(stack.compose_file, dict(stack.secrets), config, variables)
-    return True
-
-
-def discard_early_reads() -> None:
-    """Wait for (or stop) the early reads no drill took up: a run that ended before its set-up."""
-    while _EARLY:
-        _, early = _EARLY.popitem()
-        early.config.discard()
-        early.variables.discard()
 
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -461,13 +390,9 @@ class StagingStack:
         # not local, a missing compose plugin) leaves nothing on disk.
         self._envdir: Path | None = None
         # New for every run: a replica's database password is good for one drill only.
-        self.secrets = {name: secrets.token_urlsafe(24) for name in topology.generated_secrets}
-        # compose may already be reading the file for this run (read_model_early): with this run's secrets
-        self._early = _EARLY.pop(run_id, None)
-        if self._early is not None and self._early.compose_file != self.compose_file:
-            self._early.config.discard()
-            self._early.variables.discard()
-            self._early = None
+        self.secrets = new_secrets(plan)
+        # compose may already be reading the file for this run (early.read_model_early), with its secrets
+        self._early: EarlyRead | None = take_early_read(run_id, self.compose_file)
         if self._early is not None:
             self.secrets = dict(self._early.secrets)
         self._compose = self._compose_for(str(self.compose_file.name))
@@ -518,6 +443,9 @@ class StagingStack:
         # The variables of the user's file, for configuration(), are listed by a compose of their own meanwhile
         # (configuration() waits for the answer); both readings may have started before pytest collected.
         early, self._early = self._early, None
+        if early is not None and not early.reads(self._compose.compose_command_property, ALL_PROFILES):
+            early.discard()  # not the command this stack would run (another compose binary): read now
+            early = None
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-variables")
         if early is not None:
             self._variables = pool.submit(early.variables.result)
@@ -988,8 +916,7 @@ class StagingStack:
         after ``compose down`` (0 when the engine removed everything at once)."""
         if self._early is not None:  # refused before prepare(): compose's early reading is not needed
             early, self._early = self._early, None
-            early.config.discard()
-            early.variables.discard()
+            early.discard()
         if not self.started:
             self._remove_envdir()
             return 0

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from drdrill.plan import Plan, load_plan
-from drdrill.staging import stack as stack_module
-from drdrill.staging.stack import StagingStack, _ProjectCompose, discard_early_reads, read_model_early
+from drdrill.staging import early as early_module
+from drdrill.staging.early import Spawned, discard_early_reads, read_model_early
+from drdrill.staging.stack import StagingStack, _ProjectCompose
 from tests.unit.plan.test_host_access import PLAN, SCENARIO, TOPOLOGY
 from tests.unit.staging.test_stack_host_access import plan_dir, temp  # noqa: F401 - fixtures
 
@@ -40,18 +41,18 @@ def test_the_runs_stack_takes_up_the_early_reading_and_reads_nothing_again(
 ) -> None:
     plan = _plan(plan_dir)
     assert read_model_early(plan, "early001")
-    early = stack_module._EARLY["early001"]
+    early = early_module._EARLY["early001"]
     spawned: list[tuple[str, ...]] = []
     real = _ProjectCompose.spawn
 
-    def spy(self: _ProjectCompose, *args: str) -> stack_module._Spawned:
+    def spy(self: _ProjectCompose, *args: str) -> Spawned:
         spawned.append(args)
         return real(self, *args)
 
     monkeypatch.setattr(_ProjectCompose, "spawn", spy)
     stack = StagingStack(plan, "early001", lambda _: None)
     try:
-        assert "early001" not in stack_module._EARLY
+        assert "early001" not in early_module._EARLY
         assert stack.secrets == early.secrets
         stack.prepare()
         assert stack.model is not None and "web" in stack.model.services
@@ -74,10 +75,26 @@ def test_an_early_reading_nobody_takes_up_ends_with_nothing_left_running(
     plan = _plan(plan_dir)
     assert read_model_early(plan, "early002") and read_model_early(plan, "early003")
     refused = StagingStack(plan, "early002", lambda _: None)  # refused before prepare(): only stop() runs
-    processes = [stack_module._EARLY["early003"].config._process]
+    processes = [early_module._EARLY["early003"].config._process]
     assert refused._early is not None
     processes.append(refused._early.variables._process)
     refused.stop()
     discard_early_reads()
-    assert stack_module._EARLY == {}
+    assert early_module._EARLY == {}
     assert all(p.returncode is not None for p in processes)
+
+
+def test_a_reading_made_with_another_command_line_than_the_stacks_is_not_taken_up(
+    plan_dir: Path,  # noqa: F811
+    temp: Path,  # noqa: F811
+) -> None:
+    plan = _plan(plan_dir)
+    assert read_model_early(plan, "early004")
+    stack = StagingStack(plan, "early004", lambda _: None)
+    try:
+        assert stack._early is not None
+        compose = stack._compose.compose_command_property
+        assert stack._early.reads(compose, ("--profile", "*"))
+        assert not stack._early.reads(["podman", *compose[1:]], ("--profile", "*"))
+    finally:
+        stack.stop()
