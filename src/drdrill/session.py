@@ -5,6 +5,7 @@ scenario asked for, runs each drill, and reports on them (report header, pytest-
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -132,10 +133,9 @@ class DrillSession:
         """Leave the heap drills built (their modules, clients and journals) out of the garbage collector's sight
         before pytest's own passes at its end and the interpreter's at exit walk it (:func:`freeze_heap`); an
         early read of the compose file that no drill took up (the run ended before its set-up) is waited for."""
-        if self.early_run_ids:
-            from drdrill.staging.early import discard_early_reads  # noqa: PLC0415 - compose runs only
-
-            discard_early_reads()
+        early = sys.modules.get("drdrill.staging.early")  # loaded only when compose read the file early
+        if early is not None:
+            early.discard_early_reads()  # any a drill refused before its stack was made did not take up
         freeze_heap()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from drdrill.journal import FINAL_READ, Kind, Type, read_journal
 from drdrill.plan import Plan, load_plan
 from drdrill.run.verification import poll_waits
 from drdrill.system import FinalRead, Searches
@@ -113,6 +114,20 @@ def test_golden_set_and_recall_pass_above_their_minimums(tmp_path: Path) -> None
     ]
     # every golden input went through the contract's write, with an id of the drill's own
     assert sorted(u for u in drill.desk.inputs if "-golden-" in u) == [f"z1-golden-{i:04d}" for i in range(4)]
+    # ... written by the drain once the desk had caught up, before the final read, which lists them: they are
+    # the drill's own units, as the probes' are, and the ledger leaves them out (nothing unexpected, or lost)
+    timeline = card["timeline"]
+    (invoke,) = [
+        e for e in timeline if e["kind"] == "check" and e["name"] == "golden-set" and e["type"] == "invoke"
+    ]
+    starts = {e["name"]: e["seq"] for e in timeline if e["kind"] == "phase" and e["type"] == "start"}
+    assert starts["drain"] < invoke["seq"] < starts["final-read"]
+    assert invoke["data"]["units"] == [f"z1-golden-{i:04d}" for i in range(4)]
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    (read,) = [e for e in journal if e.kind is Kind.READ and e.name == FINAL_READ and e.type is Type.OK]
+    assert set(invoke["data"]["units"]) <= set(read.data["held"])
+    ledger = card["measurements"]["ledger"]
+    assert (ledger["unexpected"], ledger["lost"]) == (0, 0)
     recall = card["measurements"]["index_recall"]
     assert (recall["score"], recall["k"], recall["total"]) == (pytest.approx(5 / 6), 3, 2)
     assert recall["misses"] == [{"text": "wrong invoice total", "expected": "3 nearest", "got": "2 of them"}]

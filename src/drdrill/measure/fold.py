@@ -31,8 +31,8 @@ from typing import Any
 
 import msgspec
 
-from drdrill.journal import DUE, FINAL_READ, LINK, SUBMIT, Event, Kind, Type
-from drdrill.measure.ledger import AckTimes, Ledger
+from drdrill.journal import DUE, FINAL_READ, GOLDEN_SET, LINK, SUBMIT, Event, Kind, Type
+from drdrill.measure.ledger import AckTimes, Ledger, own_units
 from drdrill.measure.timeline import PROBE_SOURCE, WRITE_SOURCE, Sample
 
 _COMPLETIONS = frozenset({Type.OK, Type.FAIL, Type.INFO})
@@ -428,7 +428,10 @@ class _Folder:
 
     def other(self, event: Event) -> None:
         """Any other event, kept as it is; the final read feeds the ledger, and is kept without its lists of
-        units (the ledger holds them, each id once)."""
+        units (the ledger holds them, each id once). The golden set's units are the drill's own, as the probes'
+        are."""
+        if event.kind is Kind.CHECK and event.name == GOLDEN_SET and event.type is Type.INVOKE:
+            self.probe_ids.update(own_units(event))
         if event.kind is Kind.READ and event.name == FINAL_READ:
             if event.type is Type.OK:
                 self.read_done, self.read_failure = True, None

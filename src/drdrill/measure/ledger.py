@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from drdrill.journal import FINAL_READ, SUBMIT, Event, Kind, Type
+from drdrill.journal import FINAL_READ, GOLDEN_SET, SUBMIT, Event, Kind, Type
 
 
 class AckTimes(Mapping[str, int]):
@@ -123,8 +123,9 @@ class Ledger:
 def build_ledger(events: Sequence[Event]) -> Ledger:
     """Fold the write operations and the final read of the journal into a :class:`Ledger`.
 
-    Probe units are the drill's own (they check the path, they are not workload): the final read leaves them
-    out, so they count neither as lost nor as unexpected.
+    Probe units are the drill's own (they check the path, they are not workload), and so are the golden set's
+    (journalled with its check's invocation): the final read leaves them out, so they count neither as lost nor
+    as unexpected.
     """
     attempted: set[str] = set()
     completed: dict[str, Type] = {}
@@ -144,6 +145,8 @@ def build_ledger(events: Sequence[Event]) -> Ledger:
                     ack_ns[event.value] = event.t_ns
         elif event.kind is Kind.PROBE and event.process is not None:
             probes.add(event.process)
+        elif event.kind is Kind.CHECK and event.name == GOLDEN_SET and event.type is Type.INVOKE:
+            probes.update(own_units(event))
         elif event.kind is Kind.READ and event.name == FINAL_READ:
             if event.type is Type.OK:
                 read_done, read_failure = True, None
@@ -166,3 +169,9 @@ def build_ledger(events: Sequence[Event]) -> Ledger:
         ack_ns=ack_ns,
         read_failure=read_failure if not read_done else None,
     )
+
+
+def own_units(event: Event) -> list[str]:
+    """The units a check of the drill's own wrote (the golden set's invocation lists them)."""
+    units = event.data.get("units", [])
+    return [str(unit) for unit in units] if isinstance(units, list) else []

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drdrill import host
 from drdrill.clock import Clock
@@ -26,6 +26,9 @@ from drdrill.staging.configuration import Configuration
 from drdrill.staging.stack import StagingStack
 from drdrill.system import DrillSystem
 from drdrill.undo import Undo, UndoStack
+
+if TYPE_CHECKING:
+    from drdrill.run.verification import GoldenRun
 
 Log = Callable[[str], None]
 WAIT_SLICE_S = 0.1  # how soon a dead Toxiproxy ends a wait
@@ -82,6 +85,8 @@ class DrillContext:
     steady_before_fault: bool = False
     fatal: str | None = None  # set by the replica watch when the drill cannot go on (Toxiproxy died)
     warmup_from_ns: int | None = None  # when the warm-up's probing began (its bound counts from there)
+    golden: GoldenRun | None = None  # the golden set written by the drain, for the verify phase to score
+    golden_submitted: bool = False
 
     def check(self) -> None:
         """Raise if the drill cannot go on, or was asked to stop by a signal whose own KeyboardInterrupt was lost

@@ -194,11 +194,13 @@ def _steps(ctx: DrillContext) -> StepRunner:
 
 def drain(ctx: DrillContext) -> None:
     """Stop the writes, run the after-revert steps, then wait until every acknowledged unit is done (or the
-    drain times out); then stop the probes and the signal poll."""
+    drain times out); write the golden set (:func:`verification.submit_golden_set`), wait for the client
+    notices still due; then stop the probes and the signal poll."""
     ctx.stop_observer(Workload.thread_name)
     deadline = ctx.clock.monotonic_ns() + ns(ctx.scenario.staging.drain_timeout)
     _steps(ctx).run(ctx.prepared.steps, "failback", deadline)
     _await_drained(ctx, deadline)
+    verification.submit_golden_set(ctx)  # processed while the notices are waited for; verify scores it
     _await_notices(ctx, deadline)
     for name in list(ctx.observers):
         ctx.stop_observer(name)

@@ -2,7 +2,8 @@
 derived index's recall@k.
 
 - Golden set: every input is written like a unit of work (``write``, several at once: the contract makes it
-  thread-safe), with an id of its own, then the final read is polled, often for the first seconds and less often
+  thread-safe), with an id of its own (by the drain, once the system has caught up, so that the set is
+  processed while the drain waits for the client notices), then in the verify phase the final read is polled, often for the first seconds and less often
   after, until each is done (or the set's timeout); what the system made of it (``FinalRead.outputs``) is
   compared with the expected output. An input never answered counts as wrong.
 - Index recall: each query of the query set goes to the system's ``search`` for its ``k`` nearest; recall@k is
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from drdrill.journal import GOLDEN_SET, INDEX_RECALL, Kind, Type
 from drdrill.plan.errors import PlanIssue
@@ -40,38 +42,67 @@ def _scored(ctx: DrillContext, name: str, minimum: float, score: float, data: Ma
     ctx.journal.record(Kind.CHECK, outcome, name, data={"minimum": minimum, "score": score, **data})
 
 
-def golden_set(ctx: DrillContext) -> None:
-    """Submit the golden set through the system and score what it made of each input."""
+@dataclass(frozen=True)
+class GoldenRun:
+    """The golden set, written through the system and waiting to be scored."""
+
+    ids: tuple[str, ...]
+    items: tuple[GoldenItem, ...]
+    minimum: float
+    deadline_ns: int  # the set's timeout, from its writing
+
+
+def submit_golden_set(ctx: DrillContext) -> None:
+    """Write the golden set through the system now; :func:`golden_set` scores it in the verify phase.
+
+    The drain calls this once every acknowledged unit is done (the system has recovered and caught up), before
+    it waits for the client notices: the set is processed meanwhile instead of after. Its units are journalled
+    with the check's invocation, so the ledger leaves them out of the final read (they are the drill's own, as
+    the probes' units are)."""
     spec = ctx.scenario.verification.golden_set
-    if spec is None:
+    if spec is None or ctx.golden_submitted:
         return
+    ctx.golden_submitted = True
     minimum = spec.min_accuracy
-    ctx.journal.record(Kind.CHECK, Type.INVOKE, GOLDEN_SET, data={"minimum": minimum, "path": spec.path})
     items = read_golden_set(ctx.scenario, spec)
     if isinstance(items, PlanIssue):
+        ctx.journal.record(Kind.CHECK, Type.INVOKE, GOLDEN_SET, data={"minimum": minimum, "path": spec.path})
         _unknown(ctx, GOLDEN_SET, minimum, f"not measured, because the golden set cannot be read: {items}")
         return
-    ids = [f"{ctx.settings.run_id}-golden-{i:04d}" for i in range(len(items))]
+    ids = tuple(f"{ctx.settings.run_id}-golden-{i:04d}" for i in range(len(items)))
+    ctx.journal.record(
+        Kind.CHECK, Type.INVOKE, GOLDEN_SET, data={"minimum": minimum, "path": spec.path, "units": list(ids)}
+    )
+    deadline_ns = ctx.clock.monotonic_ns() + ns(spec.timeout)
     try:
         with ThreadPoolExecutor(GOLDEN_WRITERS, thread_name_prefix="drdrill-golden") as pool:
             list(pool.map(ctx.system.write, ids, [item.input for item in items]))
     except NotDeclared as exc:
         _unknown(ctx, GOLDEN_SET, minimum, f"not measured, because {exc}")
         return
-    read = _await_answers(ctx, frozenset(ids), ns(spec.timeout))
-    if isinstance(read, str):
-        _unknown(ctx, GOLDEN_SET, minimum, read)
+    ctx.golden = GoldenRun(ids, tuple(items), minimum, deadline_ns)
+
+
+def golden_set(ctx: DrillContext) -> None:
+    """Score what the system made of each input of the golden set (written now, if the drain did not)."""
+    submit_golden_set(ctx)
+    run, ctx.golden = ctx.golden, None
+    if run is None:
         return
-    answered = [unit for unit in ids if unit in read.done]
+    read = _await_answers(ctx, frozenset(run.ids), max(0, run.deadline_ns - ctx.clock.monotonic_ns()))
+    if isinstance(read, str):
+        _unknown(ctx, GOLDEN_SET, run.minimum, read)
+        return
+    answered = [unit for unit in run.ids if unit in read.done]
     if answered and not any(unit in read.outputs for unit in answered):
         why = (
             "not measured, because the final read does not say what the system made of a unit: declare "
             "staging_topology.system.final_read.output (a JSON path, e.g. label), or return FinalRead.outputs"
         )
-        _unknown(ctx, GOLDEN_SET, minimum, why)
+        _unknown(ctx, GOLDEN_SET, run.minimum, why)
         return
-    score, data = _golden_score(ids, items, read)
-    _scored(ctx, GOLDEN_SET, minimum, score, data)
+    score, data = _golden_score(run.ids, run.items, read)
+    _scored(ctx, GOLDEN_SET, run.minimum, score, data)
 
 
 def _await_answers(ctx: DrillContext, wanted: frozenset[str], timeout_ns: int) -> FinalRead | str:

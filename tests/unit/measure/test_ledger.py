@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drdrill.journal import FINAL_READ, SUBMIT, Kind, Type
+from drdrill.journal import FINAL_READ, GOLDEN_SET, SUBMIT, Kind, Type
+from drdrill.measure.fold import fold
 from drdrill.measure.ledger import Ledger, build_ledger
 from tests.unit.measure.drill_timeline import DrillScript, StandardDrill, s
 
@@ -132,6 +133,22 @@ def test_probe_units_are_the_drills_own_and_left_out_of_the_final_read() -> None
     assert ledger.recovered == frozenset()
     assert ledger.counts()["read"] == 1
     assert ledger.counts()["unexpected"] == 0
+
+
+def test_the_golden_sets_units_are_the_drills_own_in_the_ledger_and_in_the_fold() -> None:
+    # The drain writes the golden set before the final read; its invocation lists the units it wrote.
+    d = DrillScript()
+    d.submit("w1", Type.OK)
+    d.journal.record(Kind.CHECK, Type.INVOKE, GOLDEN_SET, data={"minimum": 0.9, "units": ["g-0", "g-1"]})
+    d.final_read(held=["w1", "g-0", "g-1", "x9"], done=["w1", "g-0"])
+
+    ledger = build_ledger(d.events())
+    folded = fold(d.events()).ledger
+
+    for found in (ledger, folded):
+        assert found.read == frozenset({"w1", "x9"})
+        assert found.processed == frozenset({"w1"})
+        assert found.unexpected == frozenset({"x9"})  # a unit nobody wrote is still the store's own
 
 
 def test_a_held_unit_named_like_a_probe_but_never_probed_is_unexpected() -> None:
