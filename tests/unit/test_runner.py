@@ -19,6 +19,7 @@ from drdrill.journal import WORKLOAD, Kind, Type, read_journal
 from drdrill.plan import Plan
 from drdrill.report.schema import parse_scorecard
 from drdrill.report.terminal import summary_lines
+from drdrill.run.interrupts import PENDING
 from drdrill.runner import DrillResult, DrillRunner, DrillSettings
 from drdrill.system import NotDeclared
 from tests.unit.fake_drill import FakeContainer, FakeHelpdesk, FakeStaging
@@ -268,15 +269,22 @@ def test_a_revert_that_raises_any_error_still_removes_the_replica_and_writes_the
     assert (drill.runner.run_dir / "scorecard.html").is_file()
 
 
+@pytest.mark.parametrize("lost", [False, True], ids=["raised", "lost-in-a-finalizer"])
 def test_ctrl_c_mid_fault_aborts_reverts_removes_the_replica_and_writes_the_scorecard(
-    plan: Plan, tmp_path: Path
+    plan: Plan, tmp_path: Path, lost: bool
 ) -> None:
-    drill = Drill(plan, tmp_path, helpdesk(interrupt_after_s=1.0))
+    # lost: the signal handler noted the Ctrl-C, but its KeyboardInterrupt was swallowed (as in a finalizer);
+    # the drill's next wait raises it again (drdrill.run.interrupts)
+    drill = Drill(plan, tmp_path, helpdesk(interrupt_after_s=1.0, interrupt_lost=lost))
 
     with pytest.raises(KeyboardInterrupt):
         drill.run()
 
     card = drill.scorecard
+    assert PENDING.noted is None  # taken by the phase it stopped
+    # stopped within a tenth of a second of the probe that met it, not only once the phase was over
+    spans = {(e["name"], e["type"]): e["t_ns"] for e in card["timeline"] if e["kind"] in ("phase", "fault")}
+    assert spans[("fault", "end")] - spans[("kill responder (SIGKILL)", "start")] <= 1.1e9 + 1
     assert card["status"] == "aborted"
     assert card["error"] == "interrupted (Ctrl-C) during the fault phase"
     assert drill.container.calls == ["kill SIGKILL", "start"]  # teardown reverted the fault

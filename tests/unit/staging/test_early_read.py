@@ -3,7 +3,6 @@ stack takes that reading up: the same answer, with the same secrets, and no proc
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,13 @@ from drdrill.staging import early as early_module
 from drdrill.staging.early import Spawned, discard_early_reads, read_model_early
 from drdrill.staging.stack import StagingStack, _ProjectCompose
 from tests.unit.plan.test_host_access import PLAN, SCENARIO, TOPOLOGY
-from tests.unit.staging.test_stack_host_access import plan_dir, temp  # noqa: F401 - fixtures
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("docker") is None, reason="needs the docker CLI (compose config starts nothing)"
+from tests.unit.staging.test_stack_host_access import (  # noqa: F401 - the fixtures, and the skip without docker
+    plan_dir,
+    pytestmark,
+    temp,
 )
-COMPOSE = """\
-services:
-  web:
-    image: drdrill/base:local
-    command: ["sleep", "infinity"]
-"""
+
+COMPOSE = 'services:\n  web: {image: "drdrill/base:local", command: ["sleep", "infinity"]}\n'
 
 
 def _plan(directory: Path) -> Plan:
