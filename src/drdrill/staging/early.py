@@ -78,13 +78,17 @@ class EarlyRead:
 
     compose_file: Path
     secrets: Mapping[str, str]
+    environment: Mapping[str, str]  # compose's environment: what its ${...} were filled from
     config: Spawned
     variables: Spawned
 
-    def reads(self, compose: Sequence[str], profiles: Sequence[str]) -> bool:
-        """Whether this is the reading the stack's own ``compose`` command line would have made."""
-        return self.config.cmd == [*compose, *profiles, "config", "--format", "json"] and (
-            self.variables.cmd == [*compose, "config", "--variables"]
+    def reads(self, compose: Sequence[str], profiles: Sequence[str], environment: Mapping[str, str]) -> bool:
+        """Whether this is the reading the stack would make now: its own ``compose`` command line, in the same
+        environment (a variable set since, by a conftest say, may change what compose makes of the file)."""
+        return (
+            self.config.cmd == [*compose, *profiles, "config", "--format", "json"]
+            and self.variables.cmd == [*compose, "config", "--variables"]
+            and dict(self.environment) == dict(environment)
         )
 
     def discard(self) -> None:
@@ -114,7 +118,7 @@ def read_model_early(plan: Plan, run_id: str) -> bool:
     except OSError:
         config.discard()
         return False
-    _EARLY[run_id] = EarlyRead(compose_file, found, config, variables)
+    _EARLY[run_id] = EarlyRead(compose_file, found, env, config, variables)
     return True
 
 

@@ -443,8 +443,10 @@ class StagingStack:
         # The variables of the user's file, for configuration(), are listed by a compose of their own meanwhile
         # (configuration() waits for the answer); both readings may have started before pytest collected.
         early, self._early = self._early, None
-        if early is not None and not early.reads(self._compose.compose_command_property, ALL_PROFILES):
-            early.discard()  # not the command this stack would run (another compose binary): read now
+        if early is not None and not early.reads(
+            self._compose.compose_command_property, ALL_PROFILES, self._compose.process_environment()
+        ):
+            early.discard()  # not what this stack would run now (another binary, a variable set since): read now
             early = None
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-variables")
         if early is not None:

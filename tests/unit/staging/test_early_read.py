@@ -79,7 +79,7 @@ def test_an_early_reading_nobody_takes_up_ends_with_nothing_left_running(
     assert all(p.returncode is not None for p in processes)
 
 
-def test_a_reading_made_with_another_command_line_than_the_stacks_is_not_taken_up(
+def test_a_reading_made_with_another_command_line_or_environment_than_the_stacks_is_not_taken_up(
     plan_dir: Path,  # noqa: F811
     temp: Path,  # noqa: F811
 ) -> None:
@@ -89,7 +89,34 @@ def test_a_reading_made_with_another_command_line_than_the_stacks_is_not_taken_u
     try:
         assert stack._early is not None
         compose = stack._compose.compose_command_property
-        assert stack._early.reads(compose, ("--profile", "*"))
-        assert not stack._early.reads(["podman", *compose[1:]], ("--profile", "*"))
+        environment = stack._compose.process_environment()
+        assert stack._early.reads(compose, ("--profile", "*"), environment)
+        assert not stack._early.reads(["podman", *compose[1:]], ("--profile", "*"), environment)
+        # a variable set since the early reading (by a conftest, say) may change what compose makes of the file
+        assert not stack._early.reads(compose, ("--profile", "*"), {**environment, "IMAGE_TAG": "v2"})
     finally:
         stack.stop()
+
+
+def test_a_variable_set_after_the_early_reading_has_the_stack_read_the_file_again(
+    plan_dir: Path,  # noqa: F811
+    temp: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plan = _plan(plan_dir)
+    assert read_model_early(plan, "early005")
+    monkeypatch.setenv("DRDRILL_TEST_SET_LATER", "1")  # as a conftest's pytest_sessionstart might
+    spawned: list[tuple[str, ...]] = []
+    real = _ProjectCompose.spawn
+
+    def spy(self: _ProjectCompose, *args: str) -> Spawned:
+        spawned.append(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(_ProjectCompose, "spawn", spy)
+    stack = StagingStack(plan, "early005", lambda _: None)
+    try:
+        stack.prepare()
+    finally:
+        stack.stop()
+    assert spawned == [("--profile", "*", "config", "--format", "json")]
