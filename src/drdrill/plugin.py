@@ -167,7 +167,7 @@ def _scorecard_list(config: pytest.Config) -> Path | None:
 
 def _read_compose_early(config: pytest.Config, plan: Plan, staging: str, first: str) -> dict[str, str]:
     """Have compose read the plan's file for the first drill now, while pytest imports and collects (its
-    set-up then finds the answer ready: :func:`drdrill.staging.stack.read_model_early`). Not in a collection
+    set-up then finds the answer ready: :func:`drdrill.staging.early.read_model_early`). Not in a collection
     run, nor in the process that hands the drills to pytest-xdist workers. Returns scenario -> run id."""
     if staging != "compose" or config.getoption("collectonly"):
         return {}

@@ -1,8 +1,8 @@
 """Stack-start: the replica started and connected to, before any load.
 
 Start the replica, open the system and start the warm-up's probe, watch the replica (a container that goes down
-by itself is journalled; a dead Toxiproxy ends the drill), connect Toxiproxy, read once (a final read that cannot work is an ERROR in seconds), and
-start the observers. Each thing acquired pushes its undo.
+by itself is journalled; a dead Toxiproxy ends the drill), connect Toxiproxy, read once (a final read that
+cannot work is an ERROR in seconds), and start the observers. Each thing acquired pushes its undo.
 """
 
 from __future__ import annotations

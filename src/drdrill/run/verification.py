@@ -89,7 +89,7 @@ def golden_set(ctx: DrillContext) -> None:
     run, ctx.golden = ctx.golden, None
     if run is None:
         return
-    read = _await_answers(ctx, frozenset(run.ids), max(0, run.deadline_ns - ctx.clock.monotonic_ns()))
+    read = _await_answers(ctx, frozenset(run.ids), run.deadline_ns)
     if isinstance(read, str):
         _unknown(ctx, GOLDEN_SET, run.minimum, read)
         return
@@ -105,9 +105,9 @@ def golden_set(ctx: DrillContext) -> None:
     _scored(ctx, GOLDEN_SET, run.minimum, score, data)
 
 
-def _await_answers(ctx: DrillContext, wanted: frozenset[str], timeout_ns: int) -> FinalRead | str:
-    """The final read once every unit in ``wanted`` is done (or the timeout passed); a string says why none."""
-    deadline = ctx.clock.monotonic_ns() + timeout_ns
+def _await_answers(ctx: DrillContext, wanted: frozenset[str], deadline: int) -> FinalRead | str:
+    """The final read once every unit in ``wanted`` is done (or the monotonic ``deadline`` passed); a string says
+    why none."""
     waits = poll_waits()
     while True:
         try:

@@ -29,22 +29,28 @@ def _plan(directory: Path) -> Plan:
     return load_plan(directory)
 
 
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """The compose commands a stack starts to read the file (the arguments after ``-f <file>``)."""
+    found: list[tuple[str, ...]] = []
+    real = _ProjectCompose.spawn
+
+    def spy(self: _ProjectCompose, *args: str) -> Spawned:
+        found.append(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(_ProjectCompose, "spawn", spy)
+    return found
+
+
 def test_the_runs_stack_takes_up_the_early_reading_and_reads_nothing_again(
     plan_dir: Path,  # noqa: F811
     temp: Path,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
+    spawned: list[tuple[str, ...]],
 ) -> None:
     plan = _plan(plan_dir)
     assert read_model_early(plan, "early001")
     early = early_module._EARLY["early001"]
-    spawned: list[tuple[str, ...]] = []
-    real = _ProjectCompose.spawn
-
-    def spy(self: _ProjectCompose, *args: str) -> Spawned:
-        spawned.append(args)
-        return real(self, *args)
-
-    monkeypatch.setattr(_ProjectCompose, "spawn", spy)
     stack = StagingStack(plan, "early001", lambda _: None)
     try:
         assert "early001" not in early_module._EARLY
@@ -102,18 +108,11 @@ def test_a_variable_set_after_the_early_reading_has_the_stack_read_the_file_agai
     plan_dir: Path,  # noqa: F811
     temp: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    spawned: list[tuple[str, ...]],
 ) -> None:
     plan = _plan(plan_dir)
     assert read_model_early(plan, "early005")
     monkeypatch.setenv("DRDRILL_TEST_SET_LATER", "1")  # as a conftest's pytest_sessionstart might
-    spawned: list[tuple[str, ...]] = []
-    real = _ProjectCompose.spawn
-
-    def spy(self: _ProjectCompose, *args: str) -> Spawned:
-        spawned.append(args)
-        return real(self, *args)
-
-    monkeypatch.setattr(_ProjectCompose, "spawn", spy)
     stack = StagingStack(plan, "early005", lambda _: None)
     try:
         stack.prepare()
