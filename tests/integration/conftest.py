@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 import pytest
 
 from drdrill.errors import EnvironmentNotReadyError
@@ -69,7 +70,26 @@ def no_leftovers(docker_ready: docker.DockerClient) -> Iterator[docker.DockerCli
     before = managed_ids(docker_ready)
     yield docker_ready
     left = managed_ids(docker_ready) - before
-    assert left == set(), f"left behind: {left}"
+    kept = {found for found in left if kept_by_engine(docker_ready, found)}
+    if kept:
+        # The engine's own miscount (moby/moby#42119), which the drill's scorecard names: not drdrill's to free.
+        print(f"networks the engine keeps though it lists no endpoint on them: {sorted(kept)}")
+    assert left - kept == set(), f"left behind: {left - kept}"
+
+
+def kept_by_engine(client: docker.DockerClient, object_id: str) -> bool:
+    """True for a network the engine lists no endpoint on and still refuses to remove for active endpoints."""
+    try:
+        network = client.networks.get(object_id)
+    except docker.errors.NotFound:
+        return False  # a container's id, or gone
+    if network.attrs.get("Containers"):
+        return False
+    try:
+        network.remove()
+    except docker.errors.APIError as exc:
+        return "active endpoints" in str(exc)
+    return False  # it went now: it was not kept, and the assertion above names it
 
 
 @pytest.fixture

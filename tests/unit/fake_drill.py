@@ -199,6 +199,8 @@ class FakeStaging:
     started: bool = False
     calls: list[str] = field(default_factory=list)
     stop_error: BaseException | None = None
+    stop_notes: list[str] = field(default_factory=list)  # what stop() says it left in place
+    teardown_notes: list[str] = field(default_factory=list)
     watcher: FakeWatch | None = None
     # What an exec answers, by service (default: exit 0 with no output); it may act on the fakes.
     execs: dict[str, Callable[[Sequence[str]], ExecResult]] = field(default_factory=dict)
@@ -247,6 +249,7 @@ class FakeStaging:
         self.calls.append("stop")
         if self.stop_error is not None:
             raise self.stop_error
+        self.teardown_notes.extend(self.stop_notes)
         self.started = False
         return 0
 

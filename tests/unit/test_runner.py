@@ -117,6 +117,22 @@ def test_a_system_that_comes_back_while_the_fault_is_held_passes(plan: Plan, tmp
     assert card["cleanup"] == ["replica drdrill-test removed"]
 
 
+def test_what_the_teardown_left_in_place_is_said_in_the_scorecard_and_the_verdict_stands(
+    plan: Plan, tmp_path: Path
+) -> None:
+    # e.g. a network the engine miscounts: everything of the run went, the engine keeps an empty network
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
+    drill.staging.stop_notes = ["network drdrill-test_default left: the engine miscounts it"]
+
+    result = drill.run()
+
+    assert result.status == "passed"
+    assert drill.scorecard["cleanup"] == [
+        "replica drdrill-test removed",
+        "network drdrill-test_default left: the engine miscounts it",
+    ]
+
+
 def test_probe_units_the_system_holds_are_neither_lost_nor_unexpected(plan: Plan, tmp_path: Path) -> None:
     drill = Drill(plan, tmp_path, helpdesk(heal_after_s=3.2))
 

@@ -89,6 +89,8 @@ def _lines(card: Scorecard, path: str | None) -> list[str]:
         lines.append(f"  [{words.outcome_word(verdict.outcome)}] {verdict.name}: {verdict.message}")
     if card.error:
         lines.append(f"  error: {card.error}")
+    if card.cleanup:
+        lines.append(f"  cleanup: {'; '.join(card.cleanup)}")
     if path:
         lines.append(f"  scorecard: {path}")
         if path.endswith(".json"):

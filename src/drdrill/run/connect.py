@@ -137,6 +137,7 @@ def remove_replica(ctx: DrillContext) -> None:
         ctx.cleanup.append(f"replica {stack.project} removed")
     if removed:
         ctx.cleanup.append(f"{removed} object(s) left by compose were removed by label")
+    ctx.cleanup.extend(stack.teardown_notes)
 
 
 def _close_problem(what: str, exc: BaseException) -> str:

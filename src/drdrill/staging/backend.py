@@ -79,6 +79,7 @@ class StagingBackend(ReplicaControl, Protocol):
     project: str
     compose_file: Path
     started: bool
+    teardown_notes: list[str]  # what :meth:`stop` left in place, and why, for the scorecard
 
     @property
     def proxies(self) -> list[ProxyPlan]:

@@ -91,6 +91,7 @@ __all__ = [
     "docker_client",
     "engine_refusal",
     "is_local",
+    "kept_by_engine_note",
     "leftovers",
     "owner_gone",
     "owner_tag",
@@ -405,6 +406,7 @@ class StagingStack:
         self._override_text = ""
         self._cut: dict[str, list[tuple[str, list[str]]]] = {}  # networks a service was disconnected from
         self.started = False
+        self.teardown_notes: list[str] = []
         self._variables: Future[subprocess.CompletedProcess[bytes]] | None = None  # listed by prepare()
 
     def _compose_for(self, *files: str) -> _ProjectCompose:
@@ -926,12 +928,13 @@ class StagingStack:
         label, project = f"{LABEL_RUN}={self.run_id}", f"com.docker.compose.project={self.project}"
         removed = 0
         errors: list[str] = []
+        kept: list[str] = []  # networks the engine would not remove (its miscount): said, and left
         try:
             # Killed and removed by the engine, every container at once, then the network and the volumes: the
             # replica is thrown away, and `compose down` (1.5 s for the bundled replica, against 1.1 s) removes
             # them in its own order, after starting a process of its own.
-            remove_by_label(client, project)
-            remove_by_label(client, label)
+            remove_by_label(client, project, kept)
+            remove_by_label(client, label, kept)
         except docker.errors.DockerException as exc:
             errors.append(f"the engine refused to remove {self.project}: {exc}")
             try:
@@ -940,9 +943,15 @@ class StagingStack:
                 )
             except subprocess.CalledProcessError as down:
                 errors.append(_stderr(down))
-            removed = remove_by_label(client, label) + remove_by_label(client, project)
+            removed = remove_by_label(client, label, kept) + remove_by_label(client, project, kept)
         self._remove_envdir()
-        left = [*leftovers(client, label), *leftovers(client, project)]
+        left = [
+            found
+            for found in [*leftovers(client, label), *leftovers(client, project)]
+            if found.removeprefix("network ") not in kept
+        ]
+        if kept:
+            self.teardown_notes.append(kept_by_engine_note(sorted(set(kept))))
         if left:
             raise StagingError(
                 f"could not remove {', '.join(sorted(set(left)))} of {self.project}"
@@ -1042,7 +1051,7 @@ REMOVE_RETRY_S = 0.5
 STALE_AFTER = 3  # attempts after which a network that will not go is taken for one with stale endpoints
 
 
-def remove_by_label(client: docker.DockerClient, label: str) -> int:
+def remove_by_label(client: docker.DockerClient, label: str, kept: list[str] | None = None) -> int:
     """Force-remove every container, then network and volume, carrying ``label``; returns the count.
 
     A compose ``up`` that failed half-way can still be creating containers when this runs, and a network
@@ -1050,6 +1059,11 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
     gives up after a few seconds, and the caller reports what is left). Objects gone meanwhile are skipped.
     A network still refused after a few rounds has its endpoints force-disconnected first: the engine can keep
     the endpoint of a container removed while it was starting (moby/moby#17217).
+
+    With ``kept``, a network that is still refused after that, for active endpoints, while the engine lists
+    none on it, is taken for the engine's own miscount (moby/moby#42119: its endpoint count outlives the
+    endpoints; Docker 20.10 corrects it only when it restarts): its name goes into ``kept`` and it is left,
+    instead of failing the removal of everything else.
     """
     removed = 0
     selector: dict[str, str | list[str] | bool] = {"label": label}
@@ -1057,10 +1071,13 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
         containers = client.containers.list(all=True, filters=selector, ignore_removed=True)
         # The engine removes containers side by side (unmounting, unplugging): all at once, then what they used.
         took, gone = _remove_all([partial(c.remove, force=True, v=True) for c in containers], attempt)
+        stale = attempt >= STALE_AFTER
+        judge = stale and not containers  # no container of the run left that could still be leaving a network
         others: list[Callable[[], object]] = [
             *(
-                partial(_remove_network, n, disconnect=attempt >= STALE_AFTER)
+                partial(_remove_network, n, disconnect=stale, kept=kept if judge else None)
                 for n in client.networks.list(filters=selector)
+                if kept is None or n.name not in kept
             ),
             *(partial(v.remove, force=True) for v in client.volumes.list(filters=selector)),
         ]
@@ -1073,17 +1090,21 @@ def remove_by_label(client: docker.DockerClient, label: str) -> int:
     return removed
 
 
+class _KeptByEngineError(Exception):
+    """A network the engine will not remove though it lists no endpoint on it (see :func:`remove_by_label`)."""
+
+
 def _remove_all(removals: Sequence[Callable[[], object]], attempt: int) -> tuple[int, bool]:
     """Run the removals side by side: how many removed something, and whether every object is gone (one gone
-    meanwhile counts as gone). An engine error is raised on the last attempt only."""
+    meanwhile, or kept by the engine, counts as gone). An engine error is raised on the last attempt only."""
     if not removals:
         return 0, True
 
     def remove(one: Callable[[], object]) -> tuple[int, bool]:
         try:
             one()
-        except docker.errors.NotFound:
-            return 0, True  # removed meanwhile, by compose or by the engine
+        except (docker.errors.NotFound, _KeptByEngineError):
+            return 0, True  # removed meanwhile (by compose or by the engine), or the engine's to free
         except docker.errors.APIError:
             if attempt == REMOVE_ATTEMPTS - 1:
                 raise
@@ -1096,15 +1117,35 @@ def _remove_all(removals: Sequence[Callable[[], object]], attempt: int) -> tuple
     return sum(n for n, _ in results), all(gone for _, gone in results)
 
 
-def _remove_network(network: Any, *, disconnect: bool) -> None:
+def _remove_network(network: Any, *, disconnect: bool, kept: list[str] | None = None) -> None:
     """Remove a network; with ``disconnect``, force every endpoint the engine still lists off it first (by the
-    endpoint's name: the engine does not find a stale one by id)."""
+    endpoint's name: the engine does not find a stale one by id). With ``kept``, a refusal for active endpoints
+    while none is listed puts the network's name there and raises :class:`_KeptByEngineError`."""
     if disconnect:
         network.reload()
         for endpoint in (network.attrs.get("Containers") or {}).values():
             with contextlib.suppress(docker.errors.APIError):
                 network.disconnect(str(endpoint.get("Name", "")), force=True)
-    network.remove()
+    try:
+        network.remove()
+    except docker.errors.APIError as exc:
+        if kept is None or "active endpoints" not in str(exc):
+            raise
+        network.reload()
+        if network.attrs.get("Containers"):
+            raise  # an endpoint is listed: a container may still be leaving
+        kept.append(str(network.name))
+        raise _KeptByEngineError(network.name) from exc
+
+
+def kept_by_engine_note(networks: Sequence[str]) -> str:
+    """What to tell the user of networks :func:`remove_by_label` left as the engine's miscount."""
+    names = ", ".join(networks)
+    return (
+        f"network {names} left: the Docker engine refuses to remove it for active endpoints although it lists "
+        "none (its endpoint count outlived the containers, moby/moby#42119); it holds one address range until "
+        f"the engine restarts, after which `docker network rm {names}` removes it"
+    )
 
 
 def owner_gone(owner: str) -> bool:
@@ -1204,8 +1245,9 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
             runs.add(labels.get(LABEL_RUN, ""))
     removed = 0
     for run in sorted(r for r in runs if r):
+        kept: list[str] = []
         try:
-            count = remove_by_label(client, f"{LABEL_RUN}={run}")
+            count = remove_by_label(client, f"{LABEL_RUN}={run}", kept)
         except docker.errors.APIError as exc:
             # The engine can refuse for good, e.g. a network it still counts an endpoint on after every container
             # went: another run's project, named apart from this run's, so it cannot collide with it. Said, and
@@ -1217,6 +1259,9 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
                 "on goes once the engine restarts)"
             )
             continue
-        log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")
+        if kept:
+            log(f"killed run {run}: {kept_by_engine_note(kept)}")
+        if count:
+            log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")
         removed += count
     return removed

@@ -219,6 +219,7 @@ def test_summary_lines_read_in_human_units(plan: Plan) -> None:
         "  [PASS] rpo: no acknowledged claim lost (7 checked against the final read)",
         "  [PASS] drained: every acknowledged claim held was done after the fault",
         "  [PASS] no_unexpected_data: the system holds only claims the drill wrote",
+        "  cleanup: replica drdrill-abc123 removed",
         "  scorecard: reports/x/scorecard.json",
         "  for the client: reports/x/scorecard.html",
     ]

@@ -113,7 +113,10 @@ def test_the_summary_of_an_aborted_drill_judges_nothing_it_did_not_reach(plan: P
         f"  [UNKNOWN] drained: {NO_READ}",
         f"  [UNKNOWN] no_unexpected_data: {NO_READ}",
     ]
-    assert lines[-1] == "  error: interrupted (Ctrl-C) during the fault phase"
+    assert lines[-2:] == [
+        "  error: interrupted (Ctrl-C) during the fault phase",
+        "  cleanup: replica drdrill-abc123 removed",  # what went at teardown, and what was left, if anything
+    ]
     assert not [line for line in lines if "missed" in line or "[FAIL]" in line]
 
 

@@ -115,3 +115,94 @@ def test_what_will_not_go_yet_is_tried_again_after_a_pause(monkeypatch: pytest.M
     assert remove_by_label(client, "run=1") == 2
     assert slept == [stack.REMOVE_RETRY_S]  # the network refused once (the container was still there)
     assert not engine.containers and not engine.networks
+
+
+class Miscounted:
+    """A network the engine refuses for active endpoints while it lists none (moby/moby#42119), or, with
+    ``listed``, one where it still lists an endpoint that a forced disconnect does not clear."""
+
+    def __init__(self, listed: bool = False) -> None:
+        self.name = "drdrill-1_default"
+        self.listed = listed
+        self.attrs: dict[str, Any] = {}
+        self.removals = 0
+
+    def reload(self) -> None:
+        self.attrs["Containers"] = {"ep-1": {"Name": "drdrill-1-worker-1"}} if self.listed else {}
+
+    def disconnect(self, name: str, force: bool) -> None:
+        raise docker.errors.APIError(f"endpoint {name} not found")
+
+    def remove(self) -> None:
+        self.removals += 1
+        raise docker.errors.APIError(
+            "error while removing network: network drdrill-1_default has active endpoints"
+        )
+
+
+def client_with(network: Miscounted, engine: Engine) -> Any:
+    client = engine.client()
+
+    class Networks:
+        def list(self, filters: dict[str, str], **_: object) -> list[Miscounted]:
+            return [network] if filters["label"] == "run=1" else []
+
+    client.networks = Networks()
+    return client
+
+
+def test_a_network_the_engine_miscounts_is_kept_and_named_and_everything_else_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    network, engine = Miscounted(), Engine(containers={"c": "run=1"}, volumes={"data": "run=1"})
+    kept: list[str] = []
+    assert remove_by_label(client_with(network, engine), "run=1", kept) == 2  # the container and the volume
+    assert kept == ["drdrill-1_default"]
+    assert not engine.containers and not engine.volumes
+    # judged once the forced disconnect had been tried, then left alone: not retried until the last round
+    assert network.removals == stack.STALE_AFTER + 1
+
+
+def test_without_a_list_to_keep_it_in_the_miscounted_network_fails_the_removal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    network = Miscounted()
+    with pytest.raises(docker.errors.APIError, match="active endpoints"):
+        remove_by_label(client_with(network, Engine()), "run=1")
+    assert network.removals == stack.REMOVE_ATTEMPTS
+
+
+def test_a_network_that_still_lists_an_endpoint_is_not_taken_for_a_miscount(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    kept: list[str] = []
+    with pytest.raises(docker.errors.APIError, match="active endpoints"):
+        remove_by_label(client_with(Miscounted(listed=True), Engine()), "run=1", kept)
+    assert kept == []
+
+
+def test_the_miscount_is_not_judged_while_a_container_of_the_run_is_still_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    network, engine = Miscounted(), Engine(containers={"stuck": "run=1"})
+    client = client_with(network, engine)
+    real_list = client.containers.list
+    rounds = {"n": 0}
+
+    def listed_until_late(filters: dict[str, str], **kw: object) -> list[Any]:
+        # a container compose is still creating: listed for the first rounds, whatever its removal said
+        rounds["n"] += 1
+        if rounds["n"] <= stack.STALE_AFTER + 2:
+            engine.containers["stuck"] = "run=1"
+        found: list[Any] = real_list(filters=filters, **kw)
+        return found
+
+    client.containers.list = listed_until_late
+    kept: list[str] = []
+    assert remove_by_label(client, "run=1", kept) >= 1
+    assert kept == ["drdrill-1_default"]
+    assert network.removals == stack.STALE_AFTER + 3  # judged only in the first round with no container

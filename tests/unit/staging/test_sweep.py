@@ -17,7 +17,8 @@ DEAD = f"{socket.gethostname()}:999999999"  # no process has this id
 
 
 class Network:
-    """A killed run's network: free, stuck for good, or kept by a stale endpoint that a forced disconnect clears."""
+    """A killed run's network: free, stuck for good, kept by a stale endpoint that a forced disconnect clears, or
+    miscounted (refused for active endpoints while the engine lists none)."""
 
     def __init__(self, engine: Networks, run: str, state: str) -> None:
         self.attrs: dict[str, Any] = {"Labels": {LABEL_MANAGED: "true", LABEL_OWNER: DEAD, LABEL_RUN: run}}
@@ -26,7 +27,8 @@ class Network:
 
     def reload(self) -> None:
         endpoint = {"Name": f"drdrill-{self.run}-worker-1", "EndpointID": "e" * 64}
-        self.attrs["Containers"] = {"ep-" + "e" * 64: endpoint} if self.state != "free" else {}
+        listed = self.state in ("stuck", "stale")  # a miscounted network lists none (moby/moby#42119)
+        self.attrs["Containers"] = {"ep-" + "e" * 64: endpoint} if listed else {}
 
     def disconnect(self, name: str, force: bool) -> None:
         self.disconnected.append((name, force))
@@ -34,6 +36,10 @@ class Network:
             self.state = "free"
         elif self.state == "stuck":
             raise docker.errors.APIError(f"endpoint {name} not found")
+
+    @property
+    def name(self) -> str:
+        return f"drdrill-{self.run}_default"
 
     def remove(self) -> None:
         if self.state != "free":
@@ -84,3 +90,21 @@ def test_a_leftover_the_engine_will_not_remove_is_said_and_left_and_the_others_a
     assert stuck.disconnected == [("drdrill-aaaa1111-worker-1", True)] * (
         stack.REMOVE_ATTEMPTS - stack.STALE_AFTER
     )
+
+
+def test_a_network_the_engine_miscounts_is_named_with_its_cause_once_a_sweep_and_the_run_counts_as_swept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    engine = Networks({"dddd4444": "miscounted", "eeee5555": "free"})
+    client: Any = type("Client", (), {"containers": Nothing(), "volumes": Nothing(), "networks": engine})()
+    said: list[str] = []
+    assert sweep_leftovers(client, said.append) == 1
+    assert said == [
+        "killed run dddd4444: network drdrill-dddd4444_default left: the Docker engine refuses to remove it for "
+        "active endpoints although it lists none (its endpoint count outlived the containers, moby/moby#42119); "
+        "it holds one address range until the engine restarts, after which `docker network rm "
+        "drdrill-dddd4444_default` removes it",
+        "removed 1 leftover container(s), network(s) and volume(s) of killed run eeee5555",
+    ]
+    assert [n.run for n in engine.left] == ["dddd4444"]

@@ -183,6 +183,9 @@ class KubernetesStack:
         self.secrets = {name: secrets.token_urlsafe(24) for name in plan.staging_topology.generated_secrets}
         self.proxies = proxy_plans(plan)
         self.started = False
+        self.teardown_notes: list[
+            str
+        ] = []  # what stop() left in place and why: none, the namespace goes whole
         self._kubeconfig = kubeconfig_for(plan)
         self._lock = threading.Lock()
         self._context: Context | None = None
