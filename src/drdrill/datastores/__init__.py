@@ -31,10 +31,17 @@ STATEMENT_TIMEOUT_MS = 15_000
 Row = tuple[object, ...]
 
 
-def prefetch() -> None:
-    """Import the stores' client libraries (meant for a thread of its own, while the replica starts)."""
-    import psycopg  # noqa: F401, PLC0415
-    import redis  # noqa: F401, PLC0415
+def prefetch(plan: Plan) -> list[str]:
+    """Import the client libraries of the store kinds the plan declares (meant for a thread of its own, while the
+    replica starts); a kind it does not declare is never reached, and its library is left alone. Returns the
+    kinds, in the order loaded."""
+    kinds: list[str] = sorted({store.kind for store in plan.staging_topology.data_stores.values()})
+    for kind in kinds:
+        if kind == "postgres":
+            import psycopg  # noqa: F401, PLC0415
+        elif kind == "redis":
+            import redis  # noqa: F401, PLC0415
+    return kinds
 
 
 class StoreError(DrdrillError):

@@ -31,7 +31,9 @@ def start_replica(ctx: DrillContext) -> None:
     stack = ctx.stack
     ctx.settings.log(f"starting staging replica {stack.project} from {stack.compose_file}")
     # The data stores' client libraries load while compose starts the containers (it waits, this does not).
-    threading.Thread(target=datastores.prefetch, name="drdrill-prefetch", daemon=True).start()
+    threading.Thread(
+        target=datastores.prefetch, args=(ctx.plan,), name="drdrill-prefetch", daemon=True
+    ).start()
     stack.start()
     ctx.replica.attach(stack)
     injector = ctx.prepared.injector
