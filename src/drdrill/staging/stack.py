@@ -1063,10 +1063,14 @@ def remove_by_label(client: docker.DockerClient, label: str, kept: list[str] | N
     With ``kept``, a network that is still refused after that, for active endpoints, while the engine lists
     none on it, is taken for the engine's own miscount (moby/moby#42119: its endpoint count outlives the
     endpoints; Docker 20.10 corrects it only when it restarts): its name goes into ``kept`` and it is left,
-    instead of failing the removal of everything else.
+    instead of failing the removal of everything else. One judged so earlier in this process
+    (:data:`KEPT_BY_ENGINE`) is put there at once: it would only be refused again, a few rounds later.
     """
     removed = 0
     selector: dict[str, str | list[str] | bool] = {"label": label}
+    if kept is not None:
+        known = [n for n in client.networks.list(filters=selector) if n.id in KEPT_BY_ENGINE]
+        kept.extend(str(n.name) for n in known if n.name not in kept)
     for attempt in range(REMOVE_ATTEMPTS):
         containers = client.containers.list(all=True, filters=selector, ignore_removed=True)
         # The engine removes containers side by side (unmounting, unplugging): all at once, then what they used.
@@ -1088,6 +1092,10 @@ def remove_by_label(client: docker.DockerClient, label: str, kept: list[str] | N
         if not (gone and gone_others):  # something would not go yet: give the engine a moment
             time.sleep(REMOVE_RETRY_S)
     return removed
+
+
+KEPT_BY_ENGINE: set[str] = set()  # ids of the networks this process took for the engine's miscount
+SAID_KEPT: set[str] = set()  # names of those the sweep has named in this process
 
 
 class _KeptByEngineError(Exception):
@@ -1135,6 +1143,7 @@ def _remove_network(network: Any, *, disconnect: bool, kept: list[str] | None = 
         if network.attrs.get("Containers"):
             raise  # an endpoint is listed: a container may still be leaving
         kept.append(str(network.name))
+        KEPT_BY_ENGINE.add(str(network.id))
         raise _KeptByEngineError(network.name) from exc
 
 
@@ -1259,8 +1268,11 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
                 "on goes once the engine restarts)"
             )
             continue
-        if kept:
-            log(f"killed run {run}: {kept_by_engine_note(kept)}")
+        if kept and not set(kept) <= SAID_KEPT:
+            log(
+                f"killed run {run}: {kept_by_engine_note(kept)}"
+            )  # once a process: it is the same every drill
+            SAID_KEPT.update(kept)
         if count:
             log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")
         removed += count

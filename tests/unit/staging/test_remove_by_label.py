@@ -15,6 +15,13 @@ from drdrill.staging import stack
 from drdrill.staging.stack import remove_by_label
 
 
+@pytest.fixture(autouse=True)
+def nothing_judged_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts in a process that has taken no network for the engine's miscount."""
+    monkeypatch.setattr(stack, "KEPT_BY_ENGINE", set())
+    monkeypatch.setattr(stack, "SAID_KEPT", set())
+
+
 @dataclass
 class Engine:
     containers: dict[str, str] = field(default_factory=dict)  # name -> label
@@ -31,7 +38,7 @@ class Engine:
 
         class Obj:
             def __init__(self, kind: str, name: str) -> None:
-                self.kind, self.name = kind, name
+                self.kind, self.name, self.id = kind, name, f"{kind}-{name}"
                 self.attrs: dict[str, Any] = {"Containers": {}}
 
             def remove(self, **_: object) -> None:
@@ -122,7 +129,7 @@ class Miscounted:
     ``listed``, one where it still lists an endpoint that a forced disconnect does not clear."""
 
     def __init__(self, listed: bool = False) -> None:
-        self.name = "drdrill-1_default"
+        self.name, self.id = "drdrill-1_default", "net-1"
         self.listed = listed
         self.attrs: dict[str, Any] = {}
         self.removals = 0
@@ -206,3 +213,17 @@ def test_the_miscount_is_not_judged_while_a_container_of_the_run_is_still_listed
     assert remove_by_label(client, "run=1", kept) >= 1
     assert kept == ["drdrill-1_default"]
     assert network.removals == stack.STALE_AFTER + 3  # judged only in the first round with no container
+
+
+def test_a_network_judged_kept_earlier_in_the_process_is_kept_at_once_without_being_tried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    network = Miscounted()
+    first: list[str] = []
+    remove_by_label(client_with(network, Engine()), "run=1", first)
+    tried = network.removals
+    again: list[str] = []
+    assert remove_by_label(client_with(network, Engine(volumes={"data": "run=1"})), "run=1", again) == 1
+    assert first == again == ["drdrill-1_default"]
+    assert network.removals == tried  # not asked again: the engine would only refuse it again

@@ -16,6 +16,13 @@ from drdrill.staging.stack import LABEL_MANAGED, LABEL_OWNER, LABEL_RUN, sweep_l
 DEAD = f"{socket.gethostname()}:999999999"  # no process has this id
 
 
+@pytest.fixture(autouse=True)
+def nothing_judged_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts in a process that has taken no network for the engine's miscount."""
+    monkeypatch.setattr(stack, "KEPT_BY_ENGINE", set())
+    monkeypatch.setattr(stack, "SAID_KEPT", set())
+
+
 class Network:
     """A killed run's network: free, stuck for good, kept by a stale endpoint that a forced disconnect clears, or
     miscounted (refused for active endpoints while the engine lists none)."""
@@ -40,6 +47,10 @@ class Network:
     @property
     def name(self) -> str:
         return f"drdrill-{self.run}_default"
+
+    @property
+    def id(self) -> str:
+        return f"id-{self.run}"
 
     def remove(self) -> None:
         if self.state != "free":
@@ -92,7 +103,7 @@ def test_a_leftover_the_engine_will_not_remove_is_said_and_left_and_the_others_a
     )
 
 
-def test_a_network_the_engine_miscounts_is_named_with_its_cause_once_a_sweep_and_the_run_counts_as_swept(
+def test_a_network_the_engine_miscounts_is_named_with_its_cause_once_a_process_and_the_run_counts_as_swept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
@@ -108,3 +119,6 @@ def test_a_network_the_engine_miscounts_is_named_with_its_cause_once_a_sweep_and
         "removed 1 leftover container(s), network(s) and volume(s) of killed run eeee5555",
     ]
     assert [n.run for n in engine.left] == ["dddd4444"]
+    said.clear()
+    assert sweep_leftovers(client, said.append) == 0  # the next drill's sweep, in the same process
+    assert said == []  # named once a process, not before every drill
