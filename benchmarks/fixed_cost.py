@@ -21,12 +21,17 @@ other containers' start). drdrill's warm-up does pay it. So each round also runs
 like for like: its steady-state probe is the plan's own (one unit written, read back until done), and both
 ratios are reported. The issue's target is the bare run.
 
-Both run from bytecode, as after an install and a first run: pip compiled the toolkit's modules into its virtual
-environment, and drdrill's are compiled once here (``compileall``). drdrill runs without
-``PYTHONDONTWRITEBYTECODE``, as Chaos Toolkit does (whose environment is only its path), after one untimed
-``--collect-only`` run: pytest rewrites the asserts of every module of a plugin's distribution and caches the
-result beside the bytecode, which that variable forbids, so it would rewrite and compile drdrill's 65 modules
-again on every run (0.3 to 0.4 s that no user whose shell lacks the variable pays after the first drill).
+Both run as installed by a user, each in a throwaway virtual environment of its own under
+``benchmarks/results/`` (made once): ``pip install chaostoolkit`` for one, ``pip install drdrill`` (this
+checkout's source, installed again on every benchmark) for the other, so neither loads the other's or this
+checkout's dev tools (pytest-xdist, hypothesis, pytest-html, and the click and rich that httpx's command line
+imports when they are there). drdrill runs from an empty project folder that names the plan with
+``--drill-plan``, as a user's project does. Both run from bytecode, as after an install and a first run: pip
+compiled both, and drdrill runs without ``PYTHONDONTWRITEBYTECODE`` (as Chaos Toolkit does, whose environment is
+only its path) after one untimed ``--collect-only`` run: pytest rewrites the asserts of every module of a
+plugin's distribution and caches the result beside the bytecode, which that variable forbids, so it would
+rewrite and compile drdrill's 65 modules again on every run (0.3 to 0.4 s that a user pays on a first drill
+only).
 
 The runs alternate (drdrill, Chaos Toolkit bare, Chaos Toolkit like for like, drdrill, ...) so all see the same
 machine; medians of ``RUNS`` (default 5) are reported with their ratios. Not a test: nothing here asserts a time.
@@ -37,7 +42,6 @@ machine; medians of ``RUNS`` (default 5) are reported with their ratios. Not a t
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import math
 import os
@@ -62,6 +66,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 SCENARIO = "provider-outage"
 S = 1e9
 CTK_VENV = RESULTS / "ctk-venv"
+USER_VENV = RESULTS / "drdrill-venv"
 CTK_VERSION = "chaostoolkit==1.19.0"
 
 PARTS = (
@@ -97,43 +102,47 @@ def user_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def drdrill_command(report_dir: Path) -> list[str]:
-    """``pytest --drill`` as a user runs it."""
+def ensure_user_venv() -> Path:
+    """drdrill as a user installs it (``pip install drdrill``: its own dependencies, no dev tools), in a throwaway
+    virtual environment made once; this checkout's source is installed into it again on every benchmark."""
+    pytest_bin = USER_VENV / "bin" / "pytest"
+    pip = str(USER_VENV / "bin" / "pip")
+    if not pytest_bin.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(USER_VENV)], check=True)
+        subprocess.run([pip, "install", "-q", str(ROOT)], check=True)
+    subprocess.run([pip, "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)], check=True)
+    return pytest_bin
+
+
+def drdrill_command(pytest_bin: Path, report_dir: Path) -> list[str]:
+    """``pytest --drill`` as a user runs it, from a project of their own that names the plan."""
     return [
-        str(ROOT / ".venv" / "bin" / "pytest"),
+        str(pytest_bin),
         "-p",
         "no:cacheprovider",
-        # pytest plugins of drdrill's dev tools, installed in this checkout's environment but not with drdrill:
-        # hypothesis spends seconds at the end of every pytest run (./dev drill leaves it out too), and
-        # pytest-xdist 0.2 s at every start; a user who adds xdist to run drills side by side pays that too
-        "-p",
-        "no:hypothesispytest",
-        "-p",
-        "no:xdist",
-        "-p",
-        "no:xdist.looponfail",
         "-q",
         f"--drill={SCENARIO}",
+        f"--drill-plan={ROOT / 'scenarios'}",
         f"--drill-report-dir={report_dir}",
     ]
 
 
-def prime(report_dir: Path) -> None:
+def prime(pytest_bin: Path, project: Path, report_dir: Path) -> None:
     """One untimed ``--collect-only`` run, which caches the assert-rewritten bytecode of the plugins' modules."""
     subprocess.run(
-        [*drdrill_command(report_dir), "--collect-only"],
-        cwd=ROOT,
+        [*drdrill_command(pytest_bin, report_dir), "--collect-only"],
+        cwd=project,
         env=user_env(),
         capture_output=True,
         check=True,
     )
 
 
-def drdrill_run(report_dir: Path) -> dict[str, float]:
+def drdrill_run(pytest_bin: Path, project: Path, report_dir: Path) -> dict[str, float]:
     """One drill as a user runs it; its fixed cost, split."""
-    command = drdrill_command(report_dir)
+    command = drdrill_command(pytest_bin, report_dir)
     spawned = time.monotonic_ns()
-    done = subprocess.run(command, cwd=ROOT, env=user_env(), capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=project, env=user_env(), capture_output=True, text=True, check=False)
     exited = time.monotonic_ns()
     found = sorted(report_dir.glob(f"*-{SCENARIO}-*/scorecard.json"), key=lambda p: p.stat().st_mtime)
     if not found:
@@ -412,14 +421,16 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.runs <= 20:
         parser.error(f"runs must be between 1 and 20, got {args.runs}")
     chaos = ensure_ctk()
-    compileall.compile_dir(ROOT / "src" / "drdrill", quiet=1)
+    pytest_bin = ensure_user_venv()
     drills: list[dict[str, float]] = []
     bare: list[dict[str, float]] = []
     alike: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="drdrill-fixed-") as tmp:
-        prime(Path(tmp) / "reports")
+        project = Path(tmp) / "project"  # the user's own project: no conftest, no pytest settings
+        project.mkdir()
+        prime(pytest_bin, project, Path(tmp) / "reports")
         for n in range(args.runs):
-            drill = drdrill_run(Path(tmp) / "reports")
+            drill = drdrill_run(pytest_bin, project, Path(tmp) / "reports")
             drills.append(drill)
             hold = statistics.median(d["hold"] for d in drills)
             runs = []
