@@ -32,6 +32,7 @@ class Engine:
     most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     gone_meanwhile: set[str] = field(default_factory=set)  # removed by someone else between list and remove
+    asked: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # each call, with its keywords
 
     def client(self) -> Any:
         engine = self
@@ -41,8 +42,9 @@ class Engine:
                 self.kind, self.name, self.id = kind, name, f"{kind}-{name}"
                 self.attrs: dict[str, Any] = {"Containers": {}}
 
-            def remove(self, **_: object) -> None:
+            def remove(self, **how: object) -> None:
                 with engine.lock:
+                    engine.asked.append((f"remove {self.kind}", dict(how)))
                     engine.in_flight += 1
                     engine.most_in_flight = max(engine.most_in_flight, engine.in_flight)
                 try:
@@ -68,7 +70,8 @@ class Engine:
             def __init__(self, kind: str) -> None:
                 self.kind = kind
 
-            def list(self, filters: dict[str, str], **_: object) -> list[Obj]:
+            def list(self, filters: dict[str, str], **how: object) -> list[Obj]:
+                engine.asked.append((f"list {self.kind}", dict(how)))
                 store = getattr(engine, self.kind)
                 return [Obj(self.kind, n) for n, label in list(store.items()) if label == filters["label"]]
 
@@ -91,6 +94,11 @@ def test_every_container_goes_at_once_then_the_network_and_volumes(monkeypatch: 
     assert engine.most_in_flight == 6  # side by side, not one after the other
     removed = [c.split()[0] for c in engine.calls]
     assert removed.index("networks") > max(i for i, kind in enumerate(removed) if kind == "containers")
+    # stopped containers listed too, and gone with their anonymous volumes; volumes forced whatever holds them
+    asked = {call: how for call, how in engine.asked}
+    assert asked["list containers"] == {"all": True, "ignore_removed": True}
+    assert asked["remove containers"] == {"force": True, "v": True}
+    assert asked["remove volumes"] == {"force": True}
 
 
 def test_an_object_removed_meanwhile_counts_as_gone_and_nothing_waits(
