@@ -33,6 +33,7 @@ class Engine:
     lock: threading.Lock = field(default_factory=threading.Lock)
     gone_meanwhile: set[str] = field(default_factory=set)  # removed by someone else between list and remove
     asked: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # each call, with its keywords
+    refusing: set[str] = field(default_factory=set)  # objects the engine will not remove, however often asked
 
     def client(self) -> Any:
         engine = self
@@ -52,6 +53,8 @@ class Engine:
                     store = getattr(engine, self.kind)
                     with engine.lock:
                         engine.calls.append(f"{self.kind} {self.name}")
+                        if self.name in engine.refusing:
+                            raise docker.errors.APIError(f"cannot remove {self.name}")
                         if self.name in engine.gone_meanwhile or self.name not in store:
                             store.pop(self.name, None)
                             raise docker.errors.NotFound(self.name)
@@ -235,3 +238,13 @@ def test_a_network_judged_kept_earlier_in_the_process_is_kept_at_once_without_be
     assert remove_by_label(client_with(network, Engine(volumes={"data": "run=1"})), "run=1", again) == 1
     assert first == again == ["drdrill-1_default"]
     assert network.removals == tried  # not asked again: the engine would only refuse it again
+
+
+def test_a_container_the_engine_still_refuses_on_the_last_round_fails_the_removal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stack, "REMOVE_RETRY_S", 0.0)
+    engine = Engine(containers={"stuck": "run=1"}, refusing={"stuck"})
+    with pytest.raises(docker.errors.APIError, match="cannot remove stuck"):
+        remove_by_label(engine.client(), "run=1", [])
+    assert engine.calls.count("containers stuck") == stack.REMOVE_ATTEMPTS  # tried every round, then said
