@@ -1068,7 +1068,7 @@ def remove_by_label(client: docker.DockerClient, label: str, kept: list[str] | N
     """
     removed = 0
     selector: dict[str, str | list[str] | bool] = {"label": label}
-    if kept is not None:
+    if kept is not None and KEPT_BY_ENGINE:  # (nearly always empty: then no listing is spent on it)
         known = [n for n in client.networks.list(filters=selector) if n.id in KEPT_BY_ENGINE]
         kept.extend(str(n.name) for n in known if n.name not in kept)
     for attempt in range(REMOVE_ATTEMPTS):
@@ -1149,11 +1149,10 @@ def _remove_network(network: Any, *, disconnect: bool, kept: list[str] | None = 
 
 def kept_by_engine_note(networks: Sequence[str]) -> str:
     """What to tell the user of networks :func:`remove_by_label` left as the engine's miscount."""
-    names = ", ".join(networks)
     return (
-        f"network {names} left: the Docker engine refuses to remove it for active endpoints although it lists "
-        "none (its endpoint count outlived the containers, moby/moby#42119); it holds one address range until "
-        f"the engine restarts, after which `docker network rm {names}` removes it"
+        f"network {', '.join(networks)} left: the Docker engine refuses to remove it for active endpoints although "
+        "it lists none (its endpoint count outlived the containers, moby/moby#42119); it holds one address range "
+        f"until the engine restarts, after which `docker network rm {' '.join(networks)}` removes it"
     )
 
 
@@ -1268,10 +1267,8 @@ def sweep_leftovers(client: docker.DockerClient, log: Log) -> int:
                 "on goes once the engine restarts)"
             )
             continue
-        if kept and not set(kept) <= SAID_KEPT:
-            log(
-                f"killed run {run}: {kept_by_engine_note(kept)}"
-            )  # once a process: it is the same every drill
+        if kept and not set(kept) <= SAID_KEPT:  # named once a process: it is the same before every drill
+            log(f"killed run {run}: {kept_by_engine_note(kept)}")
             SAID_KEPT.update(kept)
         if count:
             log(f"removed {count} leftover container(s), network(s) and volume(s) of killed run {run}")

@@ -122,3 +122,9 @@ def test_a_network_the_engine_miscounts_is_named_with_its_cause_once_a_process_a
     said.clear()
     assert sweep_leftovers(client, said.append) == 0  # the next drill's sweep, in the same process
     assert said == []  # named once a process, not before every drill
+
+
+def test_the_note_on_two_kept_networks_gives_a_command_that_removes_both() -> None:
+    note = stack.kept_by_engine_note(["drdrill-a_default", "drdrill-b_default"])
+    assert note.startswith("network drdrill-a_default, drdrill-b_default left: ")
+    assert note.endswith("`docker network rm drdrill-a_default drdrill-b_default` removes it")

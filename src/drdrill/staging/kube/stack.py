@@ -183,9 +183,8 @@ class KubernetesStack:
         self.secrets = {name: secrets.token_urlsafe(24) for name in plan.staging_topology.generated_secrets}
         self.proxies = proxy_plans(plan)
         self.started = False
-        self.teardown_notes: list[
-            str
-        ] = []  # what stop() left in place and why: none, the namespace goes whole
+        # what stop() left in place, and why: nothing so far, the namespace goes whole
+        self.teardown_notes: list[str] = []
         self._kubeconfig = kubeconfig_for(plan)
         self._lock = threading.Lock()
         self._context: Context | None = None
