@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from drdrill.clock import FakeClock
 from drdrill.journal import WARMUP, Kind, Phase, Type, read_journal
-from drdrill.plan import Plan
+from drdrill.plan import Plan, load_plan
 from drdrill.run.warmup import WARM_PROBE_S, WARM_STREAK, warm_streak
+from drdrill.system import FinalRead
 from tests.unit.fake_drill import FakeHelpdesk, ns
 from tests.unit.test_runner import Drill, helpdesk
 from tests.unit.ticket_plan import write_ticket_plan
@@ -84,3 +86,62 @@ def test_a_system_that_never_warms_fails_its_baseline_and_says_why(plan: Plan, t
     )
     assert drill.scorecard["measurements"]["warmup_settled"] is False
     assert drill.container.calls == []  # the fault was never applied
+
+
+class _SlowFirstRead(FakeHelpdesk):
+    """A system whose first final read (the stack start's, after the warm-up probe has begun) takes 4 s."""
+
+    def final_read(self) -> FinalRead:
+        if self.reads == 0:
+            self.clock.sleep(4.0)
+        return super().final_read()
+
+
+def test_the_warm_up_bound_counts_from_the_first_warm_up_probe(plan: Plan, tmp_path: Path) -> None:
+    # The stack start sends the first warm-up probe, then spends 4 s connecting: the plan's 30 s of warm-up began
+    # with that probe, so the warm-up phase itself waits 26 s, not 30.
+    system = _SlowFirstRead(FakeClock(), heal_after_s=3.2)
+    system.down_since_ns = system.clock.monotonic_ns()
+    system.up_at_ns = system.down_since_ns + ns(60.0)
+    drill = Drill(plan, tmp_path, system)
+
+    drill.run()
+
+    m = drill.scorecard["measurements"]
+    assert m["warmup_settled"] is False
+    assert m["warmup_s"] == pytest.approx(26.0, abs=0.06)
+
+
+def test_the_warm_up_note_counts_the_probes_it_saw(plan: Plan, tmp_path: Path) -> None:
+    drill = Drill(plan, tmp_path, _cold_for(1.0))
+
+    drill.run()
+
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    (note,) = [e for e in journal if e.kind is Kind.NOTE and e.name == WARMUP]
+    completed = [
+        e for e in journal if e.kind is Kind.PROBE and e.type is not Type.INVOKE and e.seq < note.seq
+    ]
+    assert note.data["probes"] == len(completed) and note.data["failed"] == sum(
+        e.type is Type.FAIL for e in completed
+    )
+    warm = {e.process for e in journal if e.kind is Kind.PROBE and e.process and "-warm-" in e.process}
+    assert warm and all(str(p).startswith("r1-warm-") for p in warm)  # the run's id, as every probe's
+
+
+def test_a_plan_that_probes_as_often_as_the_warm_up_needs_no_warm_up_probe(tmp_path: Path) -> None:
+    folder = tmp_path / "plan"
+    write_ticket_plan(folder)
+    crash = folder / "responder-crash.yaml"
+    crash.write_text(
+        crash.read_text().replace("probe_interval: 500ms", f"probe_interval: {int(WARM_PROBE_S * 1000)}ms")
+    )
+    drill = Drill(load_plan(folder), tmp_path / "reports", _cold_for(1.0))
+
+    result = drill.run()
+
+    assert result.status == "passed"
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    assert not [e for e in journal if e.kind is Kind.PROBE and e.process and "-warm-" in e.process]
+    (note,) = [e for e in journal if e.kind is Kind.NOTE and e.name == WARMUP]
+    assert note.data["settled"] is True and note.data["probe_interval_s"] == WARM_PROBE_S
