@@ -27,6 +27,10 @@ def test_signals_during_teardown_are_noted_every_undo_runs_and_the_journal_says_
     undo.push("close system", lambda: signalled("system", signal.SIGINT))
     undo.push("revert fault", lambda: signalled("fault", signal.SIGTERM))
 
+    # what the process had before: Python's own SIGINT handler, or SIG_IGN when it was started in the background
+    # by a shell without job control (`cmd &` in a script), which its children inherit
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
     down = teardown(undo, journal, clock)
 
     assert ran == ["fault", "system", "replica"]
@@ -37,7 +41,7 @@ def test_signals_during_teardown_are_noted_every_undo_runs_and_the_journal_says_
         "signals_ignored": ["SIGTERM", "SIGINT"],
         "why": "teardown finishes once it has started",
     }
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are given back
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before  # given back
 
 
 def test_after_the_deadline_a_signal_interrupts_again() -> None:
