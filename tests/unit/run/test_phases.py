@@ -271,3 +271,26 @@ def test_the_fault_lands_at_its_share_of_a_probe_interval_after_the_declared_bas
     assert (fault_start - first_probe) % interval_ns == round(share * interval_ns)
     waited = fault_start - baseline_start - round(staging.baseline.total_seconds() * 1e9)
     assert 0 <= waited < interval_ns
+
+
+def test_the_scorecard_freezes_what_the_run_was(tmp_path: Path) -> None:
+    plan = write_ticket_plan(tmp_path / "plan")
+    system = helpdesk(heal_after_s=3.2)
+    drill = Drill(plan, tmp_path / "reports", system)
+    drill.runner = DrillRunner(
+        plan, plan.scenarios["responder-restart"], drill.runner.settings, clock=system.clock
+    )
+
+    drill.run()
+
+    card = drill.scorecard
+    config = card["config"]
+    assert config["staging"] == plan.scenarios["responder-restart"].staging.model_dump(mode="json")
+    assert config["faults"] == [
+        {"kind": "kill", "target": "responder", "signal": "SIGKILL", "note": None, "wait_for": None}
+    ]
+    assert config["recovery_hooks"] == ["restart-service"]
+    assert config["compose_file"] == "compose.yaml"
+    assert config["compose_override"] == "# generated override (fake)\n"
+    assert config["system"] == "FakeHelpdesk"
+    assert card["scenario"]["faults"] == ["kill responder (SIGKILL)"]
