@@ -116,3 +116,35 @@ def test_a_fault_waits_only_for_a_signal_the_system_declares(tmp_path: Path) -> 
         )
     else:
         raise AssertionError("an unknown signal was accepted")
+
+
+@dataclass
+class UnreadableHelpdesk(FakeHelpdesk):
+    """The help desk, whose status cannot be read (its status page is down)."""
+
+    fails_from_ns: int = 0
+
+    def signals(self) -> Mapping[str, str]:
+        if self.clock.monotonic_ns() >= self.fails_from_ns:
+            raise ConnectionError("status page down")
+        return {"busy": "False"}
+
+
+def test_a_signal_that_cannot_be_read_is_not_the_moment_and_the_error_says_so(tmp_path: Path) -> None:
+    drill = MomentDrill(_plan(tmp_path / "plan", "2s"), tmp_path / "reports", busy_from_s=None)
+    desk = UnreadableHelpdesk(drill.clock, boot_s=0.4, fails_from_ns=drill.started_ns)
+    for container in drill.staging.containers.values():
+        container.system = desk
+    drill.settings = type(drill.settings)(**{**drill.settings.__dict__, "system": desk})
+    drill.runner = type(drill.runner)(
+        drill.runner.plan, drill.runner.scenario, drill.settings, clock=drill.clock
+    )
+
+    card = drill.run()
+
+    assert card["status"] == "errored"
+    assert card["error"] == (
+        "replace responder waits for signal busy is True, and it never was within 2 s (last: unreadable "
+        "(ConnectionError)); the fault was not applied"
+    )
+    assert "replace responder" not in drill.staging.calls
