@@ -148,3 +148,34 @@ def test_a_signal_that_cannot_be_read_is_not_the_moment_and_the_error_says_so(tm
         "(ConnectionError)); the fault was not applied"
     )
     assert "replace responder" not in drill.staging.calls
+
+
+def test_the_recovery_bound_counts_from_the_first_of_several_faults(tmp_path: Path) -> None:
+    # The zone is lost first; the responder is killed again only once it says it is busy, 6 s into the drill.
+    # The recovery is the broken one (its store check fails), so nothing recovers and the fault is held to the
+    # end of the bound: 5 s of recovery bound, 2 s of steady window and 1 s of probe timeout from the FIRST fault.
+    again = (
+        "{kind: kill, target: responder, wait_for: {signal: busy, equals: true, timeout: 20s, poll: 100ms}}"
+    )
+    two = ZONE + f"  - {again}\n"
+    directory = tmp_path / "plan"
+    _plan(directory, "20s")
+    scenario = directory / "zone-loss.yaml"
+    scenario.write_text(
+        SCENARIO.replace(ZONE, two).replace(
+            "command: [check-store, --all]", "command: [check-store, --strict]"
+        )
+    )
+    plan = load_plan(directory)
+    drill = MomentDrill(plan, tmp_path / "reports", busy_from_s=6.0)
+
+    card = drill.run()
+
+    assert card["status"] == "failed"
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    first, second = [e.t_ns for e in journal if e.kind is Kind.FAULT and e.type is Type.START]
+    assert second - first >= 2 * NS_PER_S  # far enough apart to tell which one the bound counts from
+    (end,) = [e.t_ns for e in journal if e.kind is Kind.PHASE and e.name == "fault" and e.type is Type.END]
+    # held at least to the first fault's bound; the recovery's last step (a 5 s wait for a probe) runs past it,
+    # and the hold then ends at once, never waiting for a bound counted from the second fault
+    assert first + 8 * NS_PER_S <= end < second + 8 * NS_PER_S
