@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from drdrill.journal import FAULT_MOMENT, Kind, Type, read_journal
 from drdrill.plan import Plan, load_plan
 from drdrill.units import NS_PER_S
@@ -35,6 +37,13 @@ class BusyHelpdesk(FakeHelpdesk):
         return {"busy": str(busy)}
 
 
+class UnreadableHelpdesk(BusyHelpdesk):
+    """The help desk, whose status cannot be read (its status page is down)."""
+
+    def signals(self) -> Mapping[str, str]:
+        raise ConnectionError("status page down")
+
+
 def _plan(directory: Path, timeout: str) -> Plan:
     directory.mkdir()
     assert ZONE in SCENARIO and "    payloads: [My printer prints only blank pages.]\n" in PLAN
@@ -50,10 +59,12 @@ def _plan(directory: Path, timeout: str) -> Plan:
 
 
 class MomentDrill(ZoneDrill):
-    def __init__(self, plan: Plan, reports: Path, busy_from_s: float | None) -> None:
+    def __init__(
+        self, plan: Plan, reports: Path, busy_from_s: float | None, desk: type[BusyHelpdesk] = BusyHelpdesk
+    ) -> None:
         super().__init__(plan, reports)
         start = self.started_ns = self.clock.monotonic_ns()
-        self.desk = BusyHelpdesk(
+        self.desk = desk(
             self.clock,
             boot_s=0.4,
             busy_from_ns=None if busy_from_s is None else start + round(busy_from_s * NS_PER_S),
@@ -88,13 +99,21 @@ def test_the_fault_lands_once_the_signal_says_its_moment_came(tmp_path: Path) ->
     assert drill.staging.calls.count("replace responder") == 1
 
 
-def test_a_moment_that_never_comes_stops_the_drill_before_the_fault(tmp_path: Path) -> None:
-    drill = MomentDrill(_plan(tmp_path / "plan", "3s"), tmp_path / "reports", busy_from_s=None)
+@pytest.mark.parametrize(
+    ("desk", "last"),
+    [(BusyHelpdesk, "'False'"), (UnreadableHelpdesk, "unreadable (ConnectionError)")],
+    ids=["never-busy", "unreadable"],
+)
+def test_a_moment_that_never_comes_stops_the_drill_before_the_fault(
+    tmp_path: Path, desk: type[BusyHelpdesk], last: str
+) -> None:
+    # a signal that cannot be read is not the moment either, and the error says it was unreadable
+    drill = MomentDrill(_plan(tmp_path / "plan", "3s"), tmp_path / "reports", busy_from_s=None, desk=desk)
     card = drill.run()
 
     assert card["status"] == "errored"
     assert card["error"] == (
-        "replace responder waits for signal busy is True, and it never was within 3 s (last: 'False'); the "
+        f"replace responder waits for signal busy is True, and it never was within 3 s (last: {last}); the "
         "fault was not applied"
     )
     assert "replace responder" not in drill.staging.calls
@@ -116,38 +135,6 @@ def test_a_fault_waits_only_for_a_signal_the_system_declares(tmp_path: Path) -> 
         )
     else:
         raise AssertionError("an unknown signal was accepted")
-
-
-@dataclass
-class UnreadableHelpdesk(FakeHelpdesk):
-    """The help desk, whose status cannot be read (its status page is down)."""
-
-    fails_from_ns: int = 0
-
-    def signals(self) -> Mapping[str, str]:
-        if self.clock.monotonic_ns() >= self.fails_from_ns:
-            raise ConnectionError("status page down")
-        return {"busy": "False"}
-
-
-def test_a_signal_that_cannot_be_read_is_not_the_moment_and_the_error_says_so(tmp_path: Path) -> None:
-    drill = MomentDrill(_plan(tmp_path / "plan", "2s"), tmp_path / "reports", busy_from_s=None)
-    desk = UnreadableHelpdesk(drill.clock, boot_s=0.4, fails_from_ns=drill.started_ns)
-    for container in drill.staging.containers.values():
-        container.system = desk
-    drill.settings = type(drill.settings)(**{**drill.settings.__dict__, "system": desk})
-    drill.runner = type(drill.runner)(
-        drill.runner.plan, drill.runner.scenario, drill.settings, clock=drill.clock
-    )
-
-    card = drill.run()
-
-    assert card["status"] == "errored"
-    assert card["error"] == (
-        "replace responder waits for signal busy is True, and it never was within 2 s (last: unreadable "
-        "(ConnectionError)); the fault was not applied"
-    )
-    assert "replace responder" not in drill.staging.calls
 
 
 def test_the_recovery_bound_counts_from_the_first_of_several_faults(tmp_path: Path) -> None:

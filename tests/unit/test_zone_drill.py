@@ -203,6 +203,17 @@ class ZoneDrill:
         return card
 
 
+def write_zone_plan(
+    directory: Path, *, plan: str = PLAN, compose: str = COMPOSE, scenario: str = SCENARIO
+) -> Plan:
+    """Write the help desk's plan, compose file and one scenario (``zone-loss``) into ``directory``, and load it."""
+    directory.mkdir()
+    (directory / "plan.yaml").write_text(plan)
+    (directory / "compose.yaml").write_text(compose)
+    (directory / "zone-loss.yaml").write_text(scenario)
+    return load_plan(directory)
+
+
 def verdicts(card: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {v["name"]: (v["outcome"], v["message"]) for v in card["verdicts"]}
 

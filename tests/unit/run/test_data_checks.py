@@ -13,8 +13,8 @@ from typing import Any
 
 from drdrill.datastores import StoreError
 from drdrill.journal import DATA_CHECK, Kind, Type, read_journal
-from drdrill.plan import Plan, load_plan
-from tests.unit.test_zone_drill import COMPOSE, PLAN, SCENARIO, ZoneDrill, verdicts
+from drdrill.plan import Plan
+from tests.unit.test_zone_drill import COMPOSE, PLAN, SCENARIO, ZoneDrill, verdicts, write_zone_plan
 
 STORES = """\
   data_stores:
@@ -83,13 +83,12 @@ ANSWERS: dict[str, list[tuple[object, ...]]] = {
 
 
 def _plan(directory: Path, checks: str, *, stores: bool = True) -> Plan:
-    directory.mkdir()
-    (directory / "plan.yaml").write_text(
-        PLAN.replace("  system:\n", (STORES if stores else "") + "  system:\n")
+    return write_zone_plan(
+        directory,
+        plan=PLAN.replace("  system:\n", (STORES if stores else "") + "  system:\n"),
+        compose=COMPOSE + DB,
+        scenario=SCENARIO + checks,
     )
-    (directory / "compose.yaml").write_text(COMPOSE + DB)
-    (directory / "zone-loss.yaml").write_text(SCENARIO + checks)
-    return load_plan(directory)
 
 
 def _run(plan: Plan, reports: Path, stores: FakeStores | None) -> tuple[dict[str, Any], list[Any]]:

@@ -5,6 +5,7 @@ judges the read)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def _run(plan: Plan, tmp_path: Path, system: FakeHelpdesk) -> tuple[Drill, list[
     return drill, read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
 
 
-def _drain(journal: list[Event]) -> tuple[int, int, list[dict[str, object]]]:
+def _drain(journal: list[Event]) -> tuple[int, int, list[dict[str, Any]]]:
     (start,) = [e for e in journal if e.kind is Kind.PHASE and e.name == Phase.DRAIN and e.type is Type.START]
     (end,) = [e for e in journal if e.kind is Kind.PHASE and e.name == Phase.DRAIN and e.type is Type.END]
     notes = [dict(e.data) for e in journal if e.kind is Kind.NOTE and e.name == "drain"]

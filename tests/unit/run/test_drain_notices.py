@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from drdrill.journal import Event, Kind, Phase, Type, read_journal
+from drdrill.journal import Event, Kind, read_journal
 from drdrill.measure.timeline import fault_window
-from drdrill.plan import Plan, load_plan
-from tests.unit.test_zone_drill import COMPOSE, PLAN, SCENARIO, ZoneDrill
+from drdrill.plan import Plan
+from tests.unit.run.test_drain import _drain
+from tests.unit.test_zone_drill import PLAN, SCENARIO, ZoneDrill, write_zone_plan
 
 CHANNELS = """\
   notifications:
@@ -22,14 +23,11 @@ NOTICES = "  notices: {first_notice: 1s, initial_assessment: 2s, updates: 2s, re
 
 
 def _plan(directory: Path, *, channels: bool = True, drain: str = "10s") -> Plan:
-    directory.mkdir()
-    (directory / "plan.yaml").write_text(
-        PLAN.replace("  system:\n", (CHANNELS if channels else "") + "  system:\n")
+    return write_zone_plan(
+        directory,
+        plan=PLAN.replace("  system:\n", (CHANNELS if channels else "") + "  system:\n"),
+        scenario=SCENARIO.replace("  drain_timeout: 2s\n", f"  drain_timeout: {drain}\n") + NOTICES,
     )
-    (directory / "compose.yaml").write_text(COMPOSE)
-    scenario = SCENARIO.replace("  drain_timeout: 2s\n", f"  drain_timeout: {drain}\n") + NOTICES
-    (directory / "zone-loss.yaml").write_text(scenario)
-    return load_plan(directory)
 
 
 def _run(plan: Plan, reports: Path) -> tuple[dict[str, Any], list[Event]]:
@@ -38,18 +36,8 @@ def _run(plan: Plan, reports: Path) -> tuple[dict[str, Any], list[Event]]:
     return card, read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
 
 
-def _drain(journal: list[Event]) -> tuple[int, int]:
-    (start,) = [e for e in journal if e.kind is Kind.PHASE and e.name == Phase.DRAIN and e.type is Type.START]
-    (end,) = [e for e in journal if e.kind is Kind.PHASE and e.name == Phase.DRAIN and e.type is Type.END]
-    return start.t_ns, end.t_ns
-
-
 def _waits(journal: list[Event]) -> list[float]:
-    return [
-        e.data["waiting_for_notices_s"]
-        for e in journal
-        if e.kind is Kind.NOTE and e.name == "drain" and "waiting_for_notices_s" in e.data
-    ]
+    return [n["waiting_for_notices_s"] for n in _drain(journal)[2] if "waiting_for_notices_s" in n]
 
 
 def test_the_drain_waits_for_the_last_notice_due_after_the_revert(tmp_path: Path) -> None:
@@ -63,7 +51,7 @@ def test_the_drain_waits_for_the_last_notice_due_after_the_revert(tmp_path: Path
     assert wait > 0
     (note,) = [e for e in journal if e.kind is Kind.NOTE and "waiting_for_notices_s" in e.data]
     assert note.t_ns + round(wait * 1e9) == pytest.approx(until, abs=1_000_000)
-    _, end = _drain(journal)
+    _, end, _ = _drain(journal)
     assert until <= end < until + 300_000_000  # then the observers stop (a signal poll may end first)
     assert card["status"] == "failed"  # no notice ever came: the sink's objectives fail, the drill is judged
 
@@ -71,7 +59,7 @@ def test_the_drain_waits_for_the_last_notice_due_after_the_revert(tmp_path: Path
 def test_the_drain_waits_for_notices_no_longer_than_its_own_timeout(tmp_path: Path) -> None:
     _, journal = _run(_plan(tmp_path / "plan", drain="1500ms"), tmp_path / "reports")
 
-    start, end = _drain(journal)
+    start, end, _ = _drain(journal)
     window = fault_window(journal)
     assert window is not None and window.end_ns is not None
     assert end < window.end_ns + 3_500_000_000  # short of the notices' 3.5 s
@@ -82,7 +70,7 @@ def test_a_plan_that_routes_no_notice_to_drdrill_is_not_waited_for(tmp_path: Pat
     _, journal = _run(_plan(tmp_path / "plan", channels=False), tmp_path / "reports")
 
     assert _waits(journal) == []
-    _, end = _drain(journal)
+    _, end, _ = _drain(journal)
     window = fault_window(journal)
     assert window is not None and window.end_ns is not None
     assert end < window.end_ns + 3_000_000_000

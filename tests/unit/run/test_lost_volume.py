@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from drdrill.plan import load_plan
-from tests.unit.test_zone_drill import COMPOSE, PLAN, SCENARIO, ZoneDrill, verdicts
+from tests.unit.test_zone_drill import COMPOSE, SCENARIO, ZoneDrill, verdicts, write_zone_plan
 
 LOSE = SCENARIO.replace(
     "  - {kind: zone_loss, zone: zone-a, mode: power, comes_back: false}\n",
@@ -23,13 +22,8 @@ VOLUME = (
 
 
 def test_the_services_a_lost_volume_took_are_the_faults_not_a_finding(tmp_path: Path) -> None:
-    directory = tmp_path / "plan"
-    directory.mkdir()
-    (directory / "plan.yaml").write_text(PLAN)
-    assert VOLUME != COMPOSE + "volumes:\n  store: {}\n"
-    (directory / "compose.yaml").write_text(VOLUME)
-    (directory / "zone-loss.yaml").write_text(LOSE)
-    plan = load_plan(directory)
+    assert VOLUME != COMPOSE + "volumes:\n  store: {}\n"  # the responder mounts the volume
+    plan = write_zone_plan(tmp_path / "plan", compose=VOLUME, scenario=LOSE)
     drill = ZoneDrill(plan, tmp_path / "reports")
 
     def remove_volume(volume: str) -> list[str]:

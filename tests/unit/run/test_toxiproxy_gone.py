@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from drdrill.journal import Kind, Type, read_journal
-from drdrill.plan import load_plan
 from tests.unit.run.test_phases import At
-from tests.unit.test_zone_drill import COMPOSE, PLAN, SCENARIO, ZoneDrill
+from tests.unit.test_zone_drill import SCENARIO, ZoneDrill, write_zone_plan
 
 LINK_DOWN = SCENARIO.replace(
     "  - {kind: zone_loss, zone: zone-a, mode: power, comes_back: false}\n",
@@ -17,12 +16,7 @@ LINK_DOWN = SCENARIO.replace(
 
 
 def test_a_toxiproxy_that_dies_during_the_fault_takes_the_fault_with_it(tmp_path: Path) -> None:
-    directory = tmp_path / "plan"
-    directory.mkdir()
-    (directory / "plan.yaml").write_text(PLAN)
-    (directory / "compose.yaml").write_text(COMPOSE)
-    (directory / "zone-loss.yaml").write_text(LINK_DOWN)
-    plan = load_plan(directory)
+    plan = write_zone_plan(tmp_path / "plan", scenario=LINK_DOWN)
     drill = ZoneDrill(plan, tmp_path / "reports")
 
     def engine() -> None:
