@@ -61,9 +61,8 @@ CANARY = "canary"  # a probe: the steady-state probe
 LINK = "link"  # a probe: drdrill's own request through a component's Toxiproxy link (value: the component)
 CONTAINER = "container"  # a replica event: value is the compose service, data.action what happened
 STOPS = "stops"  # in a fault's start event: the compose services the fault itself stops or replaces
-REPORT = (
-    "report"  # in a fault's end event: what its target counted while it was in place (a provider's calls)
-)
+REPORT = "report"  # in a fault report: what its target counted while it was in place (a provider's calls)
+FAULT_REPORT = "fault-report"  # a note after a fault's end: data.fault is its label, data.report the counts
 TRACE = "trace"  # in a fault's end event: what it did call by call (a leaked secret's uses and their answers)
 WARMUP = "warm-up"  # a note: how long the system took to answer probes in a row before the baseline
 SKIPPED = "skipped"  # a note: the baseline was not steady, so the fault was not applied
@@ -209,3 +208,24 @@ class Journal:
 def read_journal(lines: Iterable[str]) -> list[Event]:
     """Parse JSON lines written by :class:`Journal`."""
     return [Event.from_json(json.loads(line)) for line in lines if line.strip()]
+
+
+def fault_reports(events: Iterable[Event]) -> list[tuple[str, str, dict[str, int]]]:
+    """What each fault's target counted while it was in place: (fault label, target, counts), in journal order.
+
+    Read from the notes that follow the faults' ends, and from the ends themselves in journals written before
+    the count moved out of them.
+    """
+    found = []
+    for e in events:
+        if e.kind is Kind.NOTE and e.name == FAULT_REPORT:
+            label = e.data.get("fault")
+        elif e.kind is Kind.FAULT and e.type is Type.END:
+            label = e.name
+        else:
+            continue
+        report = e.data.get(REPORT)
+        if isinstance(report, dict) and report and isinstance(label, str):
+            counts = {str(k): v for k, v in report.items() if isinstance(v, int) and not isinstance(v, bool)}
+            found.append((label, e.value or "", counts))
+    return found

@@ -25,6 +25,7 @@ from drdrill.replica import Replica
 PROVIDER_KINDS = frozenset({*f.PROVIDER_KINDS, "degrade_accuracy"})
 SIMULATOR_PORT = 8000  # drdrill/provider-sim's port in its container (the APIs and /_sim admin)
 # What the provider counted that a drill reports; each is a difference over the fault's time in place.
+SETTLE_S = 2.0  # how long a report waits for the calls an outage caught to end (a slow first token, a hang)
 REPORTED = ("requests", "errors", "retry_after_sent", "early_calls", "cut", "streams", "refused_keys")
 
 
@@ -94,6 +95,7 @@ class ProviderFault:
         self._path = path
         self._clear_on_revert = clear_on_revert
         self._before: dict[str, int] | None = None
+        self._outage: int | None = None  # the simulator's index of the outage this fault set
         self._report: dict[str, int] = {}
         # Built now, not in apply(): building a client (its TLS context) takes ~40 ms, which would sit between
         # the runner's stamp of the fault's start and the fault itself, and lengthen every measured time.
@@ -111,7 +113,8 @@ class ProviderFault:
     def _url(self, path: str) -> str:
         return f"{self._replica.url(self._service, SIMULATOR_PORT)}{path}"
 
-    def _admin(self, method: str, what: str, body: dict[str, Any] | None = None) -> None:
+    def _admin(self, method: str, what: str, body: dict[str, Any] | None = None) -> Any:
+        """Call the admin resource; its JSON answer (None when it is not JSON)."""
         try:
             response = self._http.request(method, self._url(self._path), json=body)
         except (httpx.HTTPError, LookupError) as exc:
@@ -122,6 +125,10 @@ class ProviderFault:
             raise FaultError(
                 f"the {self._target} simulator refused to {what}: HTTP {response.status_code} {response.text}"
             )
+        try:
+            return response.json()
+        except ValueError:
+            return None
 
     def _counts(self) -> dict[str, int] | None:
         """The provider's counters now; None when it cannot say (the report then says nothing, never 0)."""
@@ -132,9 +139,14 @@ class ProviderFault:
         return {name: int(found.get(name, 0)) for name in REPORTED}
 
     def apply(self) -> None:
-        self._admin("POST", f"set {self.label}", self._body)
-        # Read after setting, so the stamp of the fault's start is not delayed; a call between the two is
-        # not counted, which can only make the counts smaller, never invent an early call.
+        answer = self._admin("POST", f"set {self.label}", self._body)
+        outage = answer.get("outage") if isinstance(answer, dict) else None
+        if isinstance(outage, int) and not isinstance(outage, bool):
+            # The simulator counts the calls that arrive under this outage by themselves, to each call's end.
+            self._outage = outage
+            return
+        # A model update has no outage: the counters' difference over its time in place. Read after setting,
+        # so the stamp of the fault's start is not delayed; a call between the two is not counted.
         self._before = self._counts()
 
     def revert(self) -> None:
@@ -146,8 +158,27 @@ class ProviderFault:
         self._before = None
 
     def report(self) -> Mapping[str, int]:
-        """What the provider counted while the fault was in place (empty when it could not be read)."""
+        """What the provider counted while the fault was in place (empty when it could not be read).
+
+        For an outage, the calls that arrived while it was set and what became of each: read once they
+        have all ended, so a call cut just after the revert is counted with the call itself. This waits
+        for them (at most ``SETTLE_S``); ``running`` then says how many had not ended.
+        """
+        if self._outage is not None:
+            index, self._outage = self._outage, None
+            self._report = self._settled(index)
         return dict(self._report)
+
+    def _settled(self, index: int) -> dict[str, int]:
+        url = self._url(f"/_sim/outages/{index}?settle_ms={round(SETTLE_S * 1000)}")
+        try:
+            found = self._http.get(url, timeout=SETTLE_S + 5.0).json()
+            counts = found["counts"]
+            report = {name: int(counts[name]) for name in REPORTED}
+            running = int(found["running"])
+        except (httpx.HTTPError, LookupError, ValueError, TypeError):
+            return {}
+        return {**report, "running": running} if running else report
 
     def close(self) -> None:
         """Release the admin client (after the last revert)."""

@@ -14,7 +14,7 @@ from itertools import repeat
 from operator import and_, ge, le
 from typing import Any, Literal
 
-from drdrill.journal import FAILOVER, REPORT, SKIPPED, Event, Kind, Phase, Type
+from drdrill.journal import FAILOVER, SKIPPED, Event, Kind, Phase, Type, fault_reports
 from drdrill.measure.checks import (
     CheckResult,
     ScoreResult,
@@ -502,11 +502,7 @@ def measure(
         communication=comm,
         leaks=leak_results(events),
         modes=report,
-        fault_reports=tuple(
-            (e.value or e.name, dict(e.data[REPORT]))
-            for e in events
-            if e.kind is Kind.FAULT and e.type is Type.END and isinstance(e.data.get(REPORT), dict)
-        ),
+        fault_reports=tuple((target or label, counts) for label, target, counts in fault_reports(events)),
         workload=workload_figures(events, folded.starts, folded.lags),
         host=host_load(events),
         baseline_problems=_problems(in_baseline),

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import JsonValue
 
 from drdrill import __version__
-from drdrill.journal import REPORT, Event, Kind, Type
+from drdrill.journal import Event, Kind, fault_reports
 from drdrill.measure import Measurements, Objectives, Verdict
 from drdrill.measure.checks import ScoreResult
 from drdrill.measure.modes import ModeReport
@@ -253,13 +253,11 @@ def _modes(report: ModeReport | None) -> ModesCard | None:
 
 
 def _fault_reports(events: Sequence[Event]) -> list[FaultReportCard]:
-    found = []
-    for e in events:
-        report = e.data.get(REPORT) if e.kind is Kind.FAULT and e.type is Type.END else None
-        if isinstance(report, dict) and report:
-            counts = {str(k): int(v) for k, v in report.items() if isinstance(v, int)}
-            found.append(FaultReportCard(fault=e.name, target=e.value or "", counts=counts))
-    return found
+    return [
+        FaultReportCard(fault=label, target=target, counts=counts)
+        for label, target, counts in fault_reports(events)
+        if counts
+    ]
 
 
 def _step(step: StepResult, origin: int) -> StepCard:

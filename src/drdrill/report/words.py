@@ -331,6 +331,7 @@ PROVIDER_COUNTS = (
     ("early_calls", "calls before Retry-After allowed them"),
     ("cut", "answers cut mid-way"),
     ("refused_keys", "calls refused for their key"),
+    ("running", "calls still unanswered when counted (their end not counted)"),
 )
 
 

@@ -19,6 +19,7 @@ from drdrill.journal import (
     DATA_CHECK,
     DONE_TWICE,
     FAULT_MOMENT,
+    FAULT_REPORT,
     FINAL_READ,
     REPORT,
     SKIPPED,
@@ -179,11 +180,14 @@ def _revert(ctx: DrillContext, injected: InjectedFault) -> Callable[[], None]:
             ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=why)
             return
         injected.revert()
-        report = dict(injected.report()) if isinstance(injected, Reports) else {}
-        data: dict[str, object] | None = {REPORT: report} if report else None
-        if isinstance(injected, Traced):
-            data = {**(data or {}), TRACE: dict(injected.trace())}
+        data = {TRACE: dict(injected.trace())} if isinstance(injected, Traced) else None
         ctx.journal.record(Kind.FAULT, Type.END, injected.label, value=injected.target, data=data)
+        # After the end's stamp: the count may wait for calls the fault caught to end (a call cut mid-answer
+        # just after the revert), and that wait is no part of the fault's time in place.
+        report = dict(injected.report()) if isinstance(injected, Reports) else {}
+        if report:
+            said = {"fault": injected.label, REPORT: report}
+            ctx.journal.record(Kind.NOTE, Type.INFO, FAULT_REPORT, value=injected.target, data=said)
 
     return revert
 

@@ -34,6 +34,9 @@ Faults are switched at run time through an admin API, at the HTTP level where To
     POST   /_sim/keys   {"keys": ["..."]}      the API keys accepted from now on (rotation); [] or null: any
     GET    /_sim/stats  requests, completions, errors, by API, by answer, streams, Retry-After sent and calls
                          made before it allowed them, calls by key (sha256 fingerprints, never the key)
+    GET    /_sim/outages/<i>?settle_ms=N   what outage i (the index POST /_sim/fault answered) counted: the
+                         calls that arrived while it was set and what became of each, once they all ended
+                         (waiting at most N ms; "running" says how many had not)
     GET    /_sim/truth  every outage, model update and key change, dated on this process's CLOCK_MONOTONIC
                          (ns), and the clock's reading now
 
@@ -290,6 +293,18 @@ def parse_fault(body: dict[str, Any]) -> Fault:
 
 
 @dataclass
+class Stats:
+    requests: int = 0
+    completions: int = 0
+    errors: int = 0
+    streams: int = 0  # answers streamed (whole or not)
+    cut: int = 0  # streams or bodies cut off mid-answer
+    refused_keys: int = 0  # requests refused for a key the provider does not accept
+    retry_after_sent: int = 0  # answers that carried Retry-After
+    early_calls: int = 0  # calls made before a Retry-After the caller received allowed them
+
+
+@dataclass
 class Outage:
     """One fault set through the admin API, dated in nanoseconds of this process's monotonic clock.
 
@@ -297,6 +312,9 @@ class Outage:
     whichever comes first: that span is the truth (a flapping fault is in place only in the "on" part of each
     period within it). ``first_faulty_ns`` and ``first_sound_ns`` are the first answer the fault decided and
     the first sound answer after the outage ended: the earliest instants any client could have seen either edge.
+
+    ``counts`` are the calls that arrived while it was set (cleared or not, healed or not) and what became of
+    them, to the end of each call, even one that ends after the clear; ``running`` is how many have not ended.
     """
 
     fault: Fault
@@ -305,6 +323,8 @@ class Outage:
     cleared_ns: int | None = None
     first_faulty_ns: int | None = None
     first_sound_ns: int | None = None
+    counts: Stats = field(default_factory=Stats)
+    running: int = 0
 
     def in_place(self, now_ns: int) -> bool:
         """Whether the fault still spoils answers at ``now_ns``."""
@@ -333,26 +353,18 @@ class Outage:
             "cleared_ns": self.cleared_ns,
             "first_faulty_ns": self.first_faulty_ns,
             "first_sound_ns": self.first_sound_ns,
+            "counts": asdict(self.counts),
+            "running": self.running,
         }
 
 
 # ------------------------------------------------------------------------------------------- simulator
 
 
-@dataclass
-class Stats:
-    requests: int = 0
-    completions: int = 0
-    errors: int = 0
-    streams: int = 0  # answers streamed (whole or not)
-    cut: int = 0  # streams or bodies cut off mid-answer
-    refused_keys: int = 0  # requests refused for a key the provider does not accept
-    retry_after_sent: int = 0  # answers that carried Retry-After
-    early_calls: int = 0  # calls made before a Retry-After the caller received allowed them
-
-
 STORED_PREFIX = "/v1/chat/completions/"
 STORED_LIMIT = 100_000  # stored completions kept; the oldest go first
+OUTAGE_PREFIX = "/_sim/outages/"
+SETTLE_LIMIT_MS = 60_000  # the longest an admin call waits for an outage's calls to end
 HANG_LIMIT_S = 600.0  # a hung request is let go after this long even if nobody clears the fault
 
 
@@ -375,6 +387,8 @@ class Simulator:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._cleared = threading.Condition(self._lock)
+        self._settled = threading.Condition(self._lock)  # an outage's last running call ended
+        self._here = threading.local()  # the outage the calling thread's current call arrived under
         self._random = random.Random(self.seed)
         self.fault: Fault | None = None
         self.outages: list[Outage] = []
@@ -392,8 +406,11 @@ class Simulator:
 
     # -- faults --------------------------------------------------------------------------------------
 
-    def set_fault(self, fault: Fault | None) -> None:
-        """Set a fault (a new outage), or clear the current one (None; clearing twice is harmless)."""
+    def set_fault(self, fault: Fault | None) -> int | None:
+        """Set a fault (a new outage), or clear the current one (None; clearing twice is harmless).
+
+        Returns the new outage's index (see :meth:`settle`), None when clearing.
+        """
         with self._lock:
             now = self.clock()
             current = self.outages[-1] if self.outages else None
@@ -404,25 +421,84 @@ class Simulator:
                 heal = None if fault.heal_after_ms is None else now + fault.heal_after_ms * 1_000_000
                 self.outages.append(Outage(fault=fault, set_ns=now, heal_ns=heal))
             self._cleared.notify_all()
+            return len(self.outages) - 1 if fault is not None else None
 
-    def draw_fault(self) -> Fault | None:
-        """Count a request and decide whether the current fault hits it; date the outage's edges."""
+    def enter(self, key: str | None, caller: str) -> tuple[bool, Fault | None]:
+        """A call arrives: whether its key is accepted, and the fault that hits it (None: answer soundly).
+
+        One step under the lock: the outage the call is counted under and the fault it draws are the same
+        one, whatever an admin call changes meanwhile. Every call that enters must :meth:`leave`.
+        """
         with self._lock:
-            self.stats.requests += 1
-            now = self.clock()
-            outage = self.outages[-1] if self.outages else None
-            if outage is None:
+            current = self.outages[-1] if self.outages else None
+            outage = current if current is not None and current.cleared_ns is None else None
+            self._here.outage = outage
+            if outage is not None:
+                outage.running += 1
+            allowed = self._allowed_from.get(caller)
+            if allowed is not None and self.clock() < allowed:
+                self._bump("early_calls")
+                self.early_by_caller[caller] = self.early_by_caller.get(caller, 0) + 1
+            ok = self.keys is None or (key is not None and key in self.keys)
+            counts = self.by_key.setdefault(
+                fingerprint(key) if key else "none", {"accepted": 0, "refused": 0}
+            )
+            counts["accepted" if ok else "refused"] += 1
+            if not ok:
+                self._bump("refused_keys")
+                return False, None
+            return True, self._draw(current)
+
+    def _draw(self, outage: Outage | None) -> Fault | None:
+        """Count a request and decide whether ``outage`` hits it; date the outage's edges (lock held)."""
+        self._bump("requests")
+        now = self.clock()
+        if outage is None:
+            return None
+        if not outage.in_place(now):
+            if outage.end_ns is not None and outage.first_sound_ns is None:
+                outage.first_sound_ns = now
+            return None
+        fault = outage.fault
+        if fault.error_rate >= 1.0 or self._random.random() < fault.error_rate:
+            if outage.first_faulty_ns is None:
+                outage.first_faulty_ns = now
+            return fault
+        return Fault(status=200, error_rate=0.0, latency_ms=fault.latency_ms)  # spared: slow but sound
+
+    def leave(self) -> None:
+        """The calling thread's call ended (answered, refused or dropped)."""
+        with self._lock:
+            outage = getattr(self._here, "outage", None)
+            self._here.outage = None
+            if outage is not None:
+                outage.running -= 1
+                if outage.running == 0:
+                    self._settled.notify_all()
+
+    def settle(self, index: int, limit_s: float) -> dict[str, Any] | None:
+        """What outage ``index`` counted, once the calls that arrived under it have ended (or ``limit_s``
+        passed: ``running`` says how many had not); None for an outage that was never set."""
+        deadline = time.monotonic() + limit_s
+        with self._lock:
+            if not 0 <= index < len(self.outages):
                 return None
-            if not outage.in_place(now):
-                if outage.end_ns is not None and outage.first_sound_ns is None:
-                    outage.first_sound_ns = now
-                return None
-            fault = outage.fault
-            if fault.error_rate >= 1.0 or self._random.random() < fault.error_rate:
-                if outage.first_faulty_ns is None:
-                    outage.first_faulty_ns = now
-                return fault
-            return Fault(status=200, error_rate=0.0, latency_ms=fault.latency_ms)  # spared: slow but sound
+            outage = self.outages[index]
+            while outage.running > 0 and (left := deadline - time.monotonic()) > 0:
+                self._settled.wait(left)
+            return {
+                "outage": index,
+                "cleared": outage.cleared_ns is not None,
+                "counts": asdict(outage.counts),
+                "running": outage.running,
+            }
+
+    def _bump(self, what: str) -> None:
+        """Add one to a counter, and to the counter of the outage the current call arrived under (lock held)."""
+        setattr(self.stats, what, getattr(self.stats, what) + 1)
+        outage = getattr(self._here, "outage", None)
+        if outage is not None:
+            setattr(outage.counts, what, getattr(outage.counts, what) + 1)
 
     def wait_cleared(self, fault: Fault, limit_s: float = HANG_LIMIT_S) -> None:
         """Block until ``fault`` is no longer the one set (or healed), or ``limit_s`` passed: a hung request."""
@@ -477,30 +553,10 @@ class Simulator:
             shown = None if keys is None else sorted(fingerprint(k) for k in keys)
             self.key_changes.append({"at_ns": self.clock(), "accepted": shown})
 
-    def admit(self, key: str | None) -> bool:
-        """Whether the provider accepts ``key``; counted by the key's fingerprint."""
-        with self._lock:
-            ok = self.keys is None or (key is not None and key in self.keys)
-            counts = self.by_key.setdefault(
-                fingerprint(key) if key else "none", {"accepted": 0, "refused": 0}
-            )
-            counts["accepted" if ok else "refused"] += 1
-            if not ok:
-                self.stats.refused_keys += 1
-            return ok
-
-    def arrive(self, caller: str) -> None:
-        """Count a call of ``caller`` made before a Retry-After it received allowed it."""
-        with self._lock:
-            allowed = self._allowed_from.get(caller)
-            if allowed is not None and self.clock() < allowed:
-                self.stats.early_calls += 1
-                self.early_by_caller[caller] = self.early_by_caller.get(caller, 0) + 1
-
     def told_to_wait(self, caller: str, delay_ms: int) -> None:
         """``caller`` is told, now, not to call again for ``delay_ms``."""
         with self._lock:
-            self.stats.retry_after_sent += 1
+            self._bump("retry_after_sent")
             self._allowed_from[caller] = self.clock() + delay_ms * 1_000_000
 
     # -- stored completions --------------------------------------------------------------------------
@@ -549,16 +605,16 @@ class Simulator:
             if api:
                 self.by_api[api] = self.by_api.get(api, 0) + 1
             if given is None:
-                self.stats.errors += 1
+                self._bump("errors")
             else:
-                self.stats.completions += 1
+                self._bump("completions")
                 self.by_answer[given] = self.by_answer.get(given, 0) + 1
                 if version is not None:
                     self.by_version[version] = self.by_version.get(version, 0) + 1
 
     def count(self, what: str) -> None:
         with self._lock:
-            setattr(self.stats, what, getattr(self.stats, what) + 1)
+            self._bump(what)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -1019,8 +1075,22 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, self.sim.snapshot())
         elif path == "/_sim/truth":
             self.send_json(200, self.sim.truth())
+        elif path.startswith(OUTAGE_PREFIX):
+            self._settled(path[len(OUTAGE_PREFIX) :], query)
         else:
             self.send_json(404, error_body(f"unknown path {self.path}", "invalid_request_error"))
+
+    def _settled(self, index: str, query: str) -> None:
+        settle = urllib.parse.parse_qs(query).get("settle_ms", ["0"])[-1]
+        if not index.isdigit() or not settle.isdigit() or int(settle) > SETTLE_LIMIT_MS:
+            message = f"GET {OUTAGE_PREFIX}<index>?settle_ms=<0..{SETTLE_LIMIT_MS}>, got {self.path}"
+            self.send_json(400, {"error": message})
+            return
+        found = self.sim.settle(int(index), int(settle) / 1000)
+        if found is None:
+            self.send_json(404, {"error": f"no outage {index}: {len(self.sim.outages)} were set"})
+        else:
+            self.send_json(200, found)
 
     def _list_stored(self, query: str) -> None:
         limits = urllib.parse.parse_qs(query).get("limit", ["20"])
@@ -1046,8 +1116,7 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 self.send_json(400, {"error": str(exc)})
                 return
-            self.sim.set_fault(fault)
-            self.send_json(200, {"fault": asdict(fault)})
+            self.send_json(200, {"fault": asdict(fault), "outage": self.sim.set_fault(fault)})
         elif path == "/_sim/model":
             rate = body.get("wrong_rate")
             if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 < float(rate) <= 1.0:
@@ -1082,12 +1151,19 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, api: Api, body: dict[str, Any]) -> None:
         key = api_key(self.headers)
         caller = fingerprint(key) if key else f"address {self.client_address[0]}"
-        self.sim.arrive(caller)
-        if not self.sim.admit(key):
+        admitted, fault = self.sim.enter(key, caller)
+        try:
+            self._answer_entered(api, body, caller, admitted, fault)
+        finally:
+            self.sim.leave()
+
+    def _answer_entered(
+        self, api: Api, body: dict[str, Any], caller: str, admitted: bool, fault: Fault | None
+    ) -> None:
+        if not admitted:
             self.sim.record(None, api.name)
             self.send_json(401, api.error(401, "invalid API key (the simulator does not accept this key)"))
             return
-        fault = self.sim.draw_fault()
         if fault is not None and fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
         if fault is not None and fault.kind == "hang":

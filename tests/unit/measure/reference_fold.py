@@ -14,7 +14,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from drdrill.journal import FAILOVER, FINAL_READ, LINK, REPORT, SKIPPED, SUBMIT, Event, Kind, Phase, Type
+from drdrill.journal import (
+    FAILOVER,
+    FAULT_REPORT,
+    FINAL_READ,
+    LINK,
+    REPORT,
+    SKIPPED,
+    SUBMIT,
+    Event,
+    Kind,
+    Phase,
+    Type,
+)
 from drdrill.measure.checks import data_check_results
 from drdrill.measure.containers import unexpected_downs
 from drdrill.measure.duplicates import done_twice
@@ -285,7 +297,9 @@ def measure(
         fault_reports=tuple(
             (e.value or e.name, dict(e.data[REPORT]))
             for e in events
-            if e.kind is Kind.FAULT and e.type is Type.END and isinstance(e.data.get(REPORT), dict)
+            if (e.kind is Kind.FAULT and e.type is Type.END)
+            or (e.kind is Kind.NOTE and e.name == FAULT_REPORT)
+            if isinstance(e.data.get(REPORT), dict) and e.data[REPORT]
         ),
     )
 

@@ -3,6 +3,8 @@ running simulator, and what the provider counted while it was in place is report
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -118,6 +120,62 @@ def test_a_rate_limit_reports_the_calls_made_before_retry_after_allowed_them(ser
     fault.revert()  # twice is safe, and the report stays the fault's
     assert fault.report()["early_calls"] == 2
     fault.close()
+
+
+def call(url: str, body: dict[str, Any]) -> str:
+    """POST; "cut" when the answer broke off."""
+    try:
+        return str(httpx.post(url, json=body, timeout=5).status_code)
+    except httpx.HTTPError:
+        return "cut"
+
+
+def test_a_call_the_fault_caught_is_counted_to_its_end_even_after_the_revert(serve: Serve) -> None:
+    # Each answer is held 600 ms and then cut; the fault is reverted while the call waits. The cut comes after
+    # the revert and is counted with the call; calls that arrive after the revert are not counted.
+    url = serve(sim.Simulator(name="p", model="sim-p", rules=LABELS))
+    fault = ProviderFault(OneService(url), "p", "llm", "cut", {"kind": "cut", "latency_ms": 600})
+    body = {"model": "m", "messages": [{"role": "user", "content": "car"}]}
+    fault.apply()
+    with ThreadPoolExecutor(1) as pool:
+        caught = pool.submit(call, f"{url}/v1/chat/completions", body)
+        time.sleep(0.2)  # the call is in, waiting for its first token
+        fault.revert()
+        for _ in range(2):
+            assert httpx.post(f"{url}/v1/chat/completions", json=body, timeout=5).status_code == 200
+        assert not caught.done()
+        started = time.monotonic()
+        report = fault.report()  # waits for the caught call to end
+        assert caught.result() == "cut" and time.monotonic() - started > 0.2
+    assert report == {
+        "requests": 1,
+        "errors": 1,
+        "retry_after_sent": 0,
+        "early_calls": 0,
+        "cut": 1,
+        "streams": 0,
+        "refused_keys": 0,
+    }
+    fault.close()
+
+
+def test_a_call_still_running_when_the_count_gives_up_is_said(serve: Serve) -> None:
+    simulator = sim.Simulator(name="p", model="sim-p", rules=LABELS)
+    url = serve(simulator)
+    index = simulator.set_fault(sim.Fault(kind="hang"))
+    assert index == 0
+    admitted, fault = simulator.enter(None, "a caller")  # a call in, and not out yet
+    assert admitted and fault is not None and fault.kind == "hang"
+    simulator.set_fault(None)
+    found = httpx.get(f"{url}/_sim/outages/0?settle_ms=50", timeout=5).json()
+    assert (found["counts"]["requests"], found["running"], found["cleared"]) == (1, 1, True)
+    simulator.leave()
+    assert httpx.get(f"{url}/_sim/outages/0?settle_ms=50", timeout=5).json()["running"] == 0
+    assert simulator.settle(1, 0.0) is None  # never set
+    for bad in ("x?settle_ms=1", "0?settle_ms=-1", "0?settle_ms=60001"):
+        answer = httpx.get(f"{url}/_sim/outages/{bad}", timeout=5)
+        assert answer.status_code == 400 and "settle_ms=<0..60000>" in answer.json()["error"]
+    assert httpx.get(f"{url}/_sim/outages/3", timeout=5).status_code == 404
 
 
 def test_a_model_update_is_set_and_rolled_back(serve: Serve) -> None:

@@ -366,6 +366,14 @@ def test_the_simulator_and_its_images_name_no_example_system() -> None:
 # ------------------------------------------------------------------------------ ground truth of outages
 
 
+def draw(simulator: sim.Simulator) -> sim.Fault | None:
+    """One call, start to end: the fault it drew (None: answered soundly)."""
+    admitted, fault = simulator.enter(None, "a caller")
+    simulator.leave()
+    assert admitted
+    return fault
+
+
 class Ticks:
     """A monotonic clock in nanoseconds that moves only when told to."""
 
@@ -390,18 +398,18 @@ def test_parse_fault_heal_after_ms() -> None:
 def test_a_self_healing_outage_is_dated_on_the_simulators_clock() -> None:
     ticks = Ticks()
     simulator = sim.Simulator(name="p", model="m", clock=ticks)
-    assert simulator.draw_fault() is None  # no fault yet: nothing to date
+    assert draw(simulator) is None  # no fault yet: nothing to date
     set_at = ticks.now_ns
     simulator.set_fault(sim.Fault(status=503, heal_after_ms=300))
     ticks.advance_ms(40)
     assert simulator.truth()["outages"][0]["end_ns"] is None  # the heal is still to come
-    assert simulator.draw_fault() == sim.Fault(status=503, heal_after_ms=300)
+    assert draw(simulator) == sim.Fault(status=503, heal_after_ms=300)
     ticks.advance_ms(100)
-    assert simulator.draw_fault() is not None  # still out: the first faulty answer stays the first
+    assert draw(simulator) is not None  # still out: the first faulty answer stays the first
     ticks.advance_ms(160)  # exactly 300 ms after the fault was set: healed
-    assert simulator.draw_fault() is None
+    assert draw(simulator) is None
     ticks.advance_ms(20)
-    assert simulator.draw_fault() is None
+    assert draw(simulator) is None
     ticks.advance_ms(500)
     simulator.set_fault(None)  # the drill reverts the fault later; the outage had ended already
     truth = simulator.truth()
@@ -417,6 +425,9 @@ def test_a_self_healing_outage_is_dated_on_the_simulators_clock() -> None:
             "cleared_ns": set_at + 820 * ms,
             "first_faulty_ns": set_at + 40 * ms,
             "first_sound_ns": set_at + 300 * ms,
+            # The four calls after it was set, healed or not: they arrived before the clear.
+            "counts": asdict(sim.Stats(requests=4)),
+            "running": 0,
         }
     ]
     assert simulator.snapshot()["fault"] is None
@@ -433,7 +444,7 @@ def test_a_cleared_outage_ends_when_cleared_and_a_new_fault_is_a_new_outage() ->
     simulator.set_fault(None)
     simulator.set_fault(None)  # clearing twice moves nothing
     ticks.advance_ms(5)
-    assert simulator.draw_fault() is None
+    assert draw(simulator) is None
     outages = simulator.truth()["outages"]
     ms = 1_000_000
     assert [(o["fault"]["status"], o["set_ns"], o["end_ns"], o["heal_ns"]) for o in outages] == [
@@ -517,7 +528,7 @@ def test_a_flapping_fault_is_in_place_only_in_the_on_part_of_each_period() -> No
     simulator.set_fault(sim.Fault(status=503, flap_period_ms=400, flap_on_ms=100))
     seen = []
     for _ in range(8):  # every 100 ms over two periods: on, off, off, off, on, off, off, off
-        fault = simulator.draw_fault()
+        fault = draw(simulator)
         seen.append(None if fault is None else fault.status)
         clock.advance_ms(100)
     assert seen == [503, None, None, None, 503, None, None, None]
