@@ -308,7 +308,41 @@ def test_a_failed_action_is_a_failed_step_with_its_output_and_the_drill_misses_i
         "fail",
         "the automated step 'Check the standby has the ticket store' failed: the command in responder-b exited "
         "3: store is missing 2 tickets; the automated step 'Wait until a probe passes' failed: wait until a "
-        "steady-state probe passes: not so within 5 s; last: probe failed: no answer: the responder is down; "
+        "steady-state probe passes: not so within 4.5 s (what was left of the time the drill gives its steps); last: "
+        "probe failed: no answer: the responder is down; "
         "the service: staging bound missed: steady state did not return during the 8.00 s the fault was held "
         "(staging bound 5.00 s)",
+    )
+
+
+def test_a_step_whose_own_timeout_is_longer_than_the_bound_stops_at_the_bound(tmp_path: Path) -> None:
+    # The restore check hangs; its own timeout (30 s) and the wait's (30 s) are far past the recovery bound
+    # (5 s). The steps stop when the drill's time for them runs out, and the fault is held no longer than the
+    # bound, the steady window and a probe's timeout allow: 8 s, not 60.
+    slow = SCENARIO.replace("--all], timeout: 5s", "--all], timeout: 30s").replace(
+        "{probe: true, timeout: 5s}", "{probe: true, timeout: 30s}"
+    )
+    drill = ZoneDrill(write_zone_plan(tmp_path / "plan", scenario=slow), tmp_path / "reports")
+    given: list[float] = []
+
+    def hangs(service: str, argv: Sequence[str], *, timeout_s: float = 30.0, **_: object) -> ExecResult:
+        given.append(timeout_s)
+        drill.clock.sleep(timeout_s)
+        return ExecResult(None, "restoring...\n")
+
+    drill.staging.exec = hangs  # type: ignore[method-assign]
+    card = drill.run()
+
+    assert card["status"] == "failed"
+    steps = {a["action"]: a["detail"] for a in card["steps"] if a["automated"]}
+    assert steps["exec"] == (
+        "the command in responder-b did not finish within 4.7 s (what was left of the time the drill gives its "
+        "steps)"
+    )
+    assert steps["wait_until"] == (
+        "wait until a steady-state probe passes: not run: the time the drill gives its steps had run out"
+    )
+    assert given == [pytest.approx(4.7)]
+    assert verdicts(card)["recovery_bound"][1].endswith(
+        "steady state did not return during the 8.00 s the fault was held (staging bound 5.00 s)"
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import docker.errors
 import httpx
@@ -102,24 +103,36 @@ class ActionRunner:
         if a.exec is not None:
             return self._exec(a.exec, ctx)
         if a.http is not None:
-            return self._http(a.http)
+            return self._http(a.http, ctx)
         if a.repoint is not None:
             return self._repoint(a.repoint)
         if a.start is not None:
-            return self._start(a.start)
+            return self._start(a.start, ctx)
         assert a.wait_until is not None
         return self._wait(a.wait_until, ctx)
 
+    def _budget(self, own: timedelta, ctx: RecoveryContext) -> tuple[float, str]:
+        """How long the action may take: its own timeout, or what is left of the time the drill gives its steps
+        (the recovery bound, or the drain's) when that is shorter; and the words for it. A step never holds
+        the fault past the drill's bound because its own timeout was longer."""
+        own_s = own.total_seconds()
+        left_s = (ctx.deadline_ns - ctx.clock.monotonic_ns()) / NS_PER_S
+        if left_s <= 0:
+            raise RecoveryStepFailed(
+                f"{self.action.describe()}: not run: the time the drill gives its steps had run out"
+            )
+        if left_s < own_s:
+            return left_s, f"{left_s:.1f} s (what was left of the time the drill gives its steps)"
+        return own_s, f"{own_s:g} s"
+
     def _exec(self, spec: ExecAction, ctx: RecoveryContext) -> ActionDone:
         env = {**self.environment(ctx), **spec.env}
-        timeout_s = spec.timeout.total_seconds()
+        timeout_s, within = self._budget(spec.timeout, ctx)
         result = self.replica.exec(spec.service, spec.argv, user=spec.user, env=env, timeout_s=timeout_s)
         data = {"exit_code": result.exit_code, "output": _tail(result.output)}
         last = next((line for line in reversed(result.output.splitlines()) if line.strip()), "")
         if result.exit_code is None:
-            raise RecoveryStepFailed(
-                f"the command in {spec.service} did not finish within {timeout_s:g} s", data=data
-            )
+            raise RecoveryStepFailed(f"the command in {spec.service} did not finish within {within}", data=data)
         if result.exit_code != 0:
             said = f": {last.strip()[:300]}" if last else ""
             raise RecoveryStepFailed(
@@ -127,11 +140,14 @@ class ActionRunner:
             )
         return ActionDone(f"exit 0 in {spec.service}" + (f": {last.strip()[:300]}" if last else ""), data)
 
-    def _http(self, spec: HttpAction) -> ActionDone:
+    def _http(self, spec: HttpAction, ctx: RecoveryContext) -> ActionDone:
         url = render(spec.url, self.replica, {})
+        timeout_s, within = self._budget(spec.timeout, ctx)
         try:
-            with httpx.Client(timeout=spec.timeout.total_seconds(), verify=tls.context()) as http:
+            with httpx.Client(timeout=timeout_s, verify=tls.context()) as http:
                 response = http.request(spec.method, url, json=spec.json_body, headers=spec.headers)
+        except httpx.TimeoutException as exc:
+            raise RecoveryStepFailed(f"{spec.method} {spec.url}: no answer within {within}") from exc
         except httpx.HTTPError as exc:
             raise RecoveryStepFailed(f"{spec.method} {spec.url}: {type(exc).__name__}: {exc}") from exc
         data = {"status": response.status_code, "body": _tail(response.text)}
@@ -154,13 +170,14 @@ class ActionRunner:
         data: dict[str, object] = {"link": spec.link, "from": found.upstream, "to": spec.to}
         return ActionDone(f"link {spec.link} moved from {found.upstream} to {spec.to}", data)
 
-    def _start(self, spec: StartAction) -> ActionDone:
+    def _start(self, spec: StartAction, ctx: RecoveryContext) -> ActionDone:
         started = self.replica.start_services(spec.services, spec.profile)
-        self.replica.await_ready(started, spec.timeout.total_seconds())
+        self.replica.await_ready(started, self._budget(spec.timeout, ctx)[0])
         return ActionDone(f"started {', '.join(started)}; ready", {"services": started})
 
     def _wait(self, spec: WaitUntilAction, ctx: RecoveryContext) -> ActionDone:
-        deadline = ctx.clock.monotonic_ns() + round(spec.timeout.total_seconds() * NS_PER_S)
+        budget_s, within = self._budget(spec.timeout, ctx)
+        deadline = ctx.clock.monotonic_ns() + round(budget_s * NS_PER_S)
         poll_s = spec.poll.total_seconds()
         last = "nothing read yet"
         while True:
@@ -171,9 +188,7 @@ class ActionRunner:
             if ok:
                 return ActionDone(last)
             if ctx.clock.monotonic_ns() + round(poll_s * NS_PER_S) > deadline:
-                raise RecoveryStepFailed(
-                    f"{self.action.describe()}: not so within {spec.timeout.total_seconds():g} s; last: {last}"
-                )
+                raise RecoveryStepFailed(f"{self.action.describe()}: not so within {within}; last: {last}")
             ctx.clock.sleep(poll_s)
 
     def _signal(self, spec: WaitUntilAction, ctx: RecoveryContext) -> tuple[bool, str]:
