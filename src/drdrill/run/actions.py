@@ -132,7 +132,9 @@ class ActionRunner:
         data = {"exit_code": result.exit_code, "output": _tail(result.output)}
         last = next((line for line in reversed(result.output.splitlines()) if line.strip()), "")
         if result.exit_code is None:
-            raise RecoveryStepFailed(f"the command in {spec.service} did not finish within {within}", data=data)
+            raise RecoveryStepFailed(
+                f"the command in {spec.service} did not finish within {within}", data=data
+            )
         if result.exit_code != 0:
             said = f": {last.strip()[:300]}" if last else ""
             raise RecoveryStepFailed(
