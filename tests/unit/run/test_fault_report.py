@@ -11,7 +11,7 @@ import pytest
 from drdrill.clock import FakeClock
 from drdrill.faults.base import FaultTargets, InjectedFault
 from drdrill.faults.container import ContainerFamily
-from drdrill.journal import FAULT_REPORT, REPORT, Event, Kind, Type, fault_reports, read_journal
+from drdrill.journal import FAULT_REPORT, REPORT, TRACE, Event, Kind, Type, fault_reports, read_journal
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault
 from tests.unit.run.test_phases import plan  # noqa: F401 (a fixture)
@@ -69,6 +69,32 @@ def test_the_count_follows_the_faults_end_and_its_wait_is_no_part_of_the_fault(
     assert note.value == "responder" and note.data == {"fault": end.name, REPORT: COUNTED}
     [card] = drill.scorecard["fault_reports"]
     assert card == {"fault": end.name, "target": "responder", "counts": COUNTED}
+
+
+class Traced(Counted):
+    """A fault that also keeps what it did call by call (a leaked secret's uses)."""
+
+    def trace(self) -> Mapping[str, object]:
+        return {"uses": [{"status": 401}]}
+
+
+def test_what_a_fault_did_call_by_call_stays_in_its_end(
+    plan: Plan,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=1.0))
+    build = ContainerFamily.build
+
+    def traced(self: ContainerFamily, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        return Traced(build(self, fault, targets, index), drill.system.clock, [])
+
+    monkeypatch.setattr(ContainerFamily, "build", traced)
+    drill.run()
+
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    (end,) = [e for e in journal if e.kind is Kind.FAULT and e.type is Type.END]
+    assert end.data == {TRACE: {"uses": [{"status": 401}]}}
 
 
 def event(seq: int, kind: Kind, type_: Type, name: str, value: str | None, data: dict[str, object]) -> Event:
