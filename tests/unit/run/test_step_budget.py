@@ -28,6 +28,19 @@ class Silent:
         return "127.0.0.1", self.port
 
 
+class Starts:
+    """A replica that starts services at once and keeps how long it was let wait for them to be ready."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def start_services(self, services: list[str], profile: str | None) -> list[str]:
+        return [*services, *([f"{profile}-1"] if profile else [])]
+
+    def await_ready(self, services: list[str], timeout_s: float) -> None:
+        self.waits.append(timeout_s)
+
+
 @pytest.fixture
 def silent() -> Iterator[Silent]:
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -49,7 +62,7 @@ def context(left_s: float) -> RecoveryContext:
     )
 
 
-def runner(action: dict[str, Any], replica: Silent) -> ActionRunner:
+def runner(action: dict[str, Any], replica: object) -> ActionRunner:
     return ActionRunner(RecoveryAction.model_validate(action), cast(Any, replica), cast(Any, None), "r1")
 
 
@@ -73,3 +86,10 @@ def test_an_action_whose_time_has_run_out_is_not_run(silent: Silent, left_s: flo
     with pytest.raises(RecoveryStepFailed) as failed:
         runner({"http": {"url": URL}}, silent)(context(left_s))
     assert str(failed.value).endswith(": not run: the time the drill gives its steps had run out")
+
+
+def test_a_start_waits_for_readiness_only_for_the_time_left() -> None:
+    replica = Starts()
+    runner({"start": {"services": ["standby"], "timeout": "60s"}}, replica)(context(2.5))
+    runner({"start": {"services": ["standby"], "timeout": "1s"}}, replica)(context(2.5))
+    assert replica.waits == [2.5, 1.0]

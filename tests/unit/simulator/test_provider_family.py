@@ -12,6 +12,7 @@ import pytest
 from docker.models.containers import Container
 from pydantic import TypeAdapter
 
+from drdrill.faults import provider
 from drdrill.faults.provider import ProviderFamily, ProviderFault, simulator_fault
 from drdrill.plan.faults import Fault
 from drdrill.simulator import provider_sim as sim
@@ -159,6 +160,24 @@ def test_a_call_the_fault_caught_is_counted_to_its_end_even_after_the_revert(ser
     fault.close()
 
 
+def test_a_report_says_how_many_calls_had_not_ended_when_it_gave_up(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(provider, "SETTLE_S", 0.2)
+    url = serve(sim.Simulator(name="p", model="sim-p", rules=LABELS))
+    fault = ProviderFault(OneService(url), "p", "llm", "cut", {"kind": "cut", "latency_ms": 1500})
+    body = {"model": "m", "messages": [{"role": "user", "content": "car"}]}
+    fault.apply()
+    with ThreadPoolExecutor(1) as pool:
+        caught = pool.submit(call, f"{url}/v1/chat/completions", body)
+        time.sleep(0.2)
+        fault.revert()
+        report = fault.report()  # gives up 0.2 s later, long before the call is cut
+        assert caught.result() == "cut"
+    assert (report["requests"], report["cut"], report["running"]) == (1, 0, 1)
+    fault.close()
+
+
 def test_a_call_still_running_when_the_count_gives_up_is_said(serve: Serve) -> None:
     simulator = sim.Simulator(name="p", model="sim-p", rules=LABELS)
     url = serve(simulator)
@@ -169,7 +188,12 @@ def test_a_call_still_running_when_the_count_gives_up_is_said(serve: Serve) -> N
     simulator.set_fault(None)
     found = httpx.get(f"{url}/_sim/outages/0?settle_ms=50", timeout=5).json()
     assert (found["counts"]["requests"], found["running"], found["cleared"]) == (1, 1, True)
-    simulator.leave()
+    with ThreadPoolExecutor(1) as pool:  # a count that waits is woken by the call's end, not by its limit
+        waiting = pool.submit(simulator.settle, 0, 60.0)
+        time.sleep(0.1)
+        simulator.leave()
+        settled = waiting.result(timeout=10)
+        assert settled is not None and settled["running"] == 0
     assert httpx.get(f"{url}/_sim/outages/0?settle_ms=50", timeout=5).json()["running"] == 0
     assert simulator.settle(1, 0.0) is None  # never set
     for bad in ("x?settle_ms=1", "0?settle_ms=-1", "0?settle_ms=60001"):
