@@ -11,11 +11,18 @@ invocation and the good invocations after it, and nothing else.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from drdrill.journal import LINK, SUBMIT, Event, Kind, Type
 from drdrill.measure.timeline import PROBE_SOURCE, WRITE_SOURCE
+
+# A sample of the fault still in flight after this many times its source's median good sample (and at least
+# OVERDUE_FLOOR_NS) is overdue: until it completes the hold does not say steady state is back.
+OVERDUE_FACTOR = 4
+OVERDUE_FLOOR_NS = 100_000_000  # one poll of the hold
+TOOK_KEPT = 64  # the latest good samples' durations kept per source
 
 # A sample's place in the scorecard's order: by invocation, and among samples invoked at the same instant, by
 # when they completed (the journal's sequence of the completion), as the scorecard's stable sort orders them.
@@ -26,6 +33,8 @@ Key = tuple[int, int]
 class _Source:
     last_symptom: Key | None = None  # the latest settled symptom invoked during the fault
     good: list[Key] = field(default_factory=list)  # settled good samples after it, in order
+    # How long its latest good samples of the fault took (ns): what "overdue" is measured against.
+    took: deque[int] = field(default_factory=lambda: deque(maxlen=TOOK_KEPT))
     # Samples invoked at or after the earliest sample still in flight: a cutoff may yet fall before them, and the
     # scorecard leaves out what was invoked at or after its cutoff, so they are folded in only once settled.
     tail: list[tuple[Key, bool]] = field(default_factory=list)
@@ -96,6 +105,8 @@ class RecoveryWatch:
             source = self._sources.setdefault(key[0], _Source())
             if invoked >= self._start_ns:
                 source.add((invoked, event.seq), event.type is Type.OK)
+                if event.type is Type.OK:
+                    source.took.append(event.t_ns - invoked)
         # Whatever was invoked before both the earliest sample in flight and the latest invocation is settled:
         # every cutoff from now on falls at or after that (a sample invoked later is invoked after it).
         floor = min([self._latest_ns, *(t for t in self._pending.values() if t >= self._start_ns)])
@@ -110,9 +121,31 @@ class RecoveryWatch:
         pending = [t for t in self._pending.values() if t >= self._start_ns]
         return min(now_ns, *pending) if pending else now_ns
 
+    def overdue(self, now_ns: int) -> bool:
+        """Whether a sample of the fault is still in flight long past what its source's good samples take
+        (:data:`OVERDUE_FACTOR` times their median, at least :data:`OVERDUE_FLOOR_NS`).
+
+        The cutoff leaves such a sample out of the judgement, but the scorecard judges every sample invoked
+        before the revert: a request that hangs (routed to a pod of a lost zone that the Service still lists)
+        fails after the revert and breaks the run the hold stopped on. A sample merely in flight is no reason
+        to wait (at a high rate one always is); one that has hung this long is.
+        """
+        for (source, _), invoked in self._pending.items():
+            took = self._sources[source].took if source in self._sources else None
+            if invoked < self._start_ns or not took:
+                continue
+            patience = max(OVERDUE_FLOOR_NS, OVERDUE_FACTOR * sorted(took)[len(took) // 2])
+            if now_ns - invoked > patience:
+                return True
+        return False
+
     def recovered(self, now_ns: int) -> bool:
         """Steady state is back by the samples invoked before the :meth:`cutoff` (the revert, if it came now,
-        would end the fault window there, and a sample invoked at the revert is not one of the fault's)."""
+        would end the fault window there, and a sample invoked at the revert is not one of the fault's), and
+        no sample of the fault is :meth:`overdue`."""
+        return self._steady(now_ns) and not self.overdue(now_ns)
+
+    def _steady(self, now_ns: int) -> bool:
         until = self.cutoff(now_ns)
         judged = {name: source.judged(until) for name, source in self._sources.items()}
         hit = [held for symptom, held in judged.values() if symptom is not None]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from drdrill.clock import FakeClock
 from drdrill.journal import SUBMIT, Journal, Kind, Type
 from drdrill.measure.timeline import FaultWindow, all_samples, service_recovery
-from drdrill.measure.watch import RecoveryWatch
+from drdrill.measure.watch import OVERDUE_FACTOR, OVERDUE_FLOOR_NS, TOOK_KEPT, RecoveryWatch
 
 MS = 1_000_000
 
@@ -45,6 +45,8 @@ def _journal(history: list[Op]) -> tuple[Journal, FakeClock]:
 @example(
     history=[("probe", 0, 1, True), ("probe", 1, 1, False), ("probe", 1, 2, False)], start=0, steady=0, now=2
 )
+# a sample in flight 180 ms where its source's good one took 10 ms: overdue, though the cutoff's run is steady
+@example(history=[("probe", 0, 10, True), ("probe", 20, 300, True)], start=0, steady=0, now=200)
 def test_the_watch_says_recovered_exactly_when_the_scorecards_rule_does(
     history: list[Op], start: int, steady: int, now: int
 ) -> None:
@@ -59,13 +61,28 @@ def test_the_watch_says_recovered_exactly_when_the_scorecards_rule_does(
     ]
     cutoff = min([now * MS, *in_flight])
     expected = service_recovery(all_samples(events), FaultWindow(start * MS, None), steady * MS, cutoff)
+    # ... and no sample of the fault in flight far longer than its source's good samples of the fault take
+    took: dict[str, list[int]] = {}
+    for source, at, length, ok in history:
+        if ok and at >= start and at + length <= now:
+            took.setdefault(source, []).append(length * MS)
+    hung = [
+        (at, took[source])
+        for source, at, length, _ in history
+        if start <= at <= now < at + length and took.get(source)
+    ]
+    overdue = any(
+        now * MS - at * MS
+        > max(OVERDUE_FLOOR_NS, OVERDUE_FACTOR * sorted(t[-TOOK_KEPT:])[len(t[-TOOK_KEPT:]) // 2])
+        for at, t in hung
+    )
 
     watch = RecoveryWatch(start * MS, steady * MS)
     half = len(events) // 2
     watch.feed(events[:half])  # fed in two polls: the answer cannot depend on where the polls fell
     watch.feed(events[half:])
 
-    assert watch.recovered(now * MS) is (expected.recovered_at_ns is not None)
+    assert watch.recovered(now * MS) is (expected.recovered_at_ns is not None and not overdue)
     assert watch.cutoff(now * MS) == cutoff
     assert watch.seen == len(events)
 
@@ -111,3 +128,33 @@ def test_a_symptom_invoked_after_a_sample_in_flight_waits_for_it_before_it_count
     assert watch.recovered(1100 * MS) is True
     watch.feed(journal.since(len(seen)))
     assert watch.recovered(1300 * MS) is False  # judged to 1,300 ms: the failure at 1,060 ms broke the run
+
+
+def test_a_sample_hung_long_past_its_sources_usual_time_holds_the_decision() -> None:
+    # A lost zone's pod still listed by its Service: writes every 100 ms take 5 ms from 0 to 5,000 ms, a 5 s
+    # window; the write invoked at 5,100 ms hangs (it will fail after the revert), the one at 5,400 ms is young.
+    history: list[Op] = [("write", at, 5, True) for at in range(0, 5001, 100)]
+    journal, _ = _journal([*history, ("write", 5100, 1000, False), ("write", 5400, 5, True)])
+    watch = RecoveryWatch(0, 5000 * MS)
+    watch.feed([e for e in journal.events() if e.t_ns <= 5190 * MS])
+    assert watch.cutoff(5190 * MS) == 5100 * MS and not watch.overdue(5190 * MS)  # 90 ms: not overdue yet
+    assert watch.recovered(5190 * MS)  # the run before the cutoff spans 5 s
+    watch.feed([e for e in journal.events() if 5190 * MS < e.t_ns <= 5450 * MS])
+    # 350 ms in flight where the source's good writes take 5 ms: overdue (past the floor of one poll)
+    assert watch.overdue(5450 * MS) and not watch.recovered(5450 * MS)
+    watch.feed([e for e in journal.events() if e.t_ns > 5450 * MS])
+    assert not watch.overdue(6200 * MS) and not watch.recovered(6200 * MS)  # it failed: the run starts again
+
+
+def test_what_overdue_means_follows_the_sources_own_pace() -> None:
+    # Probes that answer in 300 ms (the median; one took 450): one in flight for 1,000 ms is not overdue
+    # (4 x 300 ms), one for 1,300 ms is.
+    took = [100, 300, 300, 450, 300]
+    history: list[Op] = [
+        ("probe", at, length, True) for at, length in zip(range(0, 2001, 500), took, strict=True)
+    ]
+    journal, _ = _journal([*history, ("probe", 2500, 2000, True)])
+    watch = RecoveryWatch(0, 1000 * MS)
+    watch.feed([e for e in journal.events() if e.t_ns <= 3500 * MS])
+    assert not watch.overdue(3500 * MS)
+    assert watch.overdue(3801 * MS)
