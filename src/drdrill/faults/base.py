@@ -50,7 +50,8 @@ class StopsServices(Protocol):
 @runtime_checkable
 class Reports(Protocol):
     """A fault whose target counts what happened while it was in place (a provider's calls, errors, calls made
-    before a Retry-After allowed them): the revert's journal event carries it."""
+    before a Retry-After allowed them): a note journalled just after the revert's event carries it (read after
+    the revert is stamped, so a count that waits for calls still running is no part of the fault's time)."""
 
     def report(self) -> Mapping[str, int]:
         """The counts over the fault's time in place; empty when the target could not say."""

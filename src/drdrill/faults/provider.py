@@ -4,7 +4,7 @@ Toxiproxy works on TCP; a provider that answers 429 with Retry-After, hangs afte
 its first token, cuts a stream mid-answer, breaks a chunk, changes its response schema, or ships a worse model
 under the same name is an HTTP-level failure, which the simulator plays on request. Each fault reports what
 the provider saw while it was in place (calls, errors, calls made before a Retry-After allowed them, streams
-cut): the revert's journal event carries it, and measure/ reads it from there.
+cut): a note journalled just after the revert carries it, and measure/ reads it from there.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from drdrill.replica import Replica
 
 PROVIDER_KINDS = frozenset({*f.PROVIDER_KINDS, "degrade_accuracy"})
 SIMULATOR_PORT = 8000  # drdrill/provider-sim's port in its container (the APIs and /_sim admin)
-# What the provider counted that a drill reports; each is a difference over the fault's time in place.
-SETTLE_S = 2.0  # how long a report waits for the calls an outage caught to end (a slow first token, a hang)
+# What the provider counted that a drill reports: for an outage, the simulator's own count of the calls that
+# arrived while it was set; for a model update, a difference over its time in place.
 REPORTED = ("requests", "errors", "retry_after_sent", "early_calls", "cut", "streams", "refused_keys")
+SETTLE_S = 2.0  # how long a report waits for the calls an outage caught to end (a slow first token, a hang)
 
 
 def _ms(value: timedelta) -> int:

@@ -14,6 +14,7 @@ from drdrill.faults.container import ContainerFamily
 from drdrill.journal import FAULT_REPORT, REPORT, TRACE, Event, Kind, Type, fault_reports, read_journal
 from drdrill.plan import Plan
 from drdrill.plan.faults import Fault
+from drdrill.runner import DrillResult
 from tests.unit.run.test_phases import plan  # noqa: F401 (a fixture)
 from tests.unit.test_runner import Drill, helpdesk
 
@@ -43,23 +44,32 @@ class Counted:
         return COUNTED
 
 
+def run_wrapped(
+    ticket_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wrap: type[Counted]
+) -> tuple[Drill, DrillResult, list[str], list[Event]]:
+    """The help desk's drill, its kill wrapped in ``wrap``: the drill, its result, the calls the wrapper saw,
+    and the journal."""
+    drill = Drill(ticket_plan, tmp_path, helpdesk(heal_after_s=1.0))
+    seen: list[str] = []
+    build = ContainerFamily.build
+
+    def wrapped(self: ContainerFamily, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
+        return wrap(build(self, fault, targets, index), drill.system.clock, seen)
+
+    monkeypatch.setattr(ContainerFamily, "build", wrapped)
+    result = drill.run()
+    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
+    return drill, result, seen, journal
+
+
 def test_the_count_follows_the_faults_end_and_its_wait_is_no_part_of_the_fault(
     plan: Plan,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=1.0))
-    seen: list[str] = []
-    build = ContainerFamily.build
-
-    def counted(self: ContainerFamily, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
-        return Counted(build(self, fault, targets, index), drill.system.clock, seen)
-
-    monkeypatch.setattr(ContainerFamily, "build", counted)
-    result = drill.run()
+    drill, result, seen, journal = run_wrapped(plan, tmp_path, monkeypatch, Counted)
 
     assert result.status == "passed" and seen == ["revert", "report"]
-    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
     (end,) = [e for e in journal if e.kind is Kind.FAULT and e.type is Type.END]
     (note,) = [e for e in journal if e.kind is Kind.NOTE and e.name == FAULT_REPORT]
     assert REPORT not in end.data
@@ -83,16 +93,8 @@ def test_what_a_fault_did_call_by_call_stays_in_its_end(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    drill = Drill(plan, tmp_path, helpdesk(heal_after_s=1.0))
-    build = ContainerFamily.build
+    _, _, _, journal = run_wrapped(plan, tmp_path, monkeypatch, Traced)
 
-    def traced(self: ContainerFamily, fault: Fault, targets: FaultTargets, index: int) -> InjectedFault:
-        return Traced(build(self, fault, targets, index), drill.system.clock, [])
-
-    monkeypatch.setattr(ContainerFamily, "build", traced)
-    drill.run()
-
-    journal = read_journal((drill.runner.run_dir / "journal.jsonl").read_text().splitlines())
     (end,) = [e for e in journal if e.kind is Kind.FAULT and e.type is Type.END]
     assert end.data == {TRACE: {"uses": [{"status": 401}]}}
 

@@ -4,7 +4,9 @@ running simulator, and what the provider counted while it was in place is report
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -131,19 +133,30 @@ def call(url: str, body: dict[str, Any]) -> str:
         return "cut"
 
 
-def test_a_call_the_fault_caught_is_counted_to_its_end_even_after_the_revert(serve: Serve) -> None:
-    # Each answer is held 600 ms and then cut; the fault is reverted while the call waits. The cut comes after
-    # the revert and is counted with the call; calls that arrive after the revert are not counted.
+BODY = {"model": "m", "messages": [{"role": "user", "content": "car"}]}
+
+
+@contextmanager
+def caught_then_reverted(serve: Serve, latency_ms: int) -> Iterator[tuple[str, ProviderFault, Future[str]]]:
+    """A fault that holds each answer ``latency_ms`` and then cuts it; one call caught by it, and the fault
+    reverted 0.2 s later while that call still waits. Yields the URL, the fault and the caught call."""
     url = serve(sim.Simulator(name="p", model="sim-p", rules=LABELS))
-    fault = ProviderFault(OneService(url), "p", "llm", "cut", {"kind": "cut", "latency_ms": 600})
-    body = {"model": "m", "messages": [{"role": "user", "content": "car"}]}
+    fault = ProviderFault(OneService(url), "p", "llm", "cut", {"kind": "cut", "latency_ms": latency_ms})
     fault.apply()
     with ThreadPoolExecutor(1) as pool:
-        caught = pool.submit(call, f"{url}/v1/chat/completions", body)
-        time.sleep(0.2)  # the call is in, waiting for its first token
+        caught = pool.submit(call, f"{url}/v1/chat/completions", BODY)
+        time.sleep(0.2)  # the call is in, waiting for its answer
         fault.revert()
+        yield url, fault, caught
+    fault.close()
+
+
+def test_a_call_the_fault_caught_is_counted_to_its_end_even_after_the_revert(serve: Serve) -> None:
+    # Each answer is held 600 ms and then cut. The cut comes after the revert and is counted with the call;
+    # calls that arrive after the revert are not counted.
+    with caught_then_reverted(serve, 600) as (url, fault, caught):
         for _ in range(2):
-            assert httpx.post(f"{url}/v1/chat/completions", json=body, timeout=5).status_code == 200
+            assert httpx.post(f"{url}/v1/chat/completions", json=BODY, timeout=5).status_code == 200
         assert not caught.done()
         started = time.monotonic()
         report = fault.report()  # waits for the caught call to end
@@ -157,25 +170,16 @@ def test_a_call_the_fault_caught_is_counted_to_its_end_even_after_the_revert(ser
         "streams": 0,
         "refused_keys": 0,
     }
-    fault.close()
 
 
 def test_a_report_says_how_many_calls_had_not_ended_when_it_gave_up(
     serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(provider, "SETTLE_S", 0.2)
-    url = serve(sim.Simulator(name="p", model="sim-p", rules=LABELS))
-    fault = ProviderFault(OneService(url), "p", "llm", "cut", {"kind": "cut", "latency_ms": 1500})
-    body = {"model": "m", "messages": [{"role": "user", "content": "car"}]}
-    fault.apply()
-    with ThreadPoolExecutor(1) as pool:
-        caught = pool.submit(call, f"{url}/v1/chat/completions", body)
-        time.sleep(0.2)
-        fault.revert()
+    with caught_then_reverted(serve, 1500) as (_, fault, caught):
         report = fault.report()  # gives up 0.2 s later, long before the call is cut
         assert caught.result() == "cut"
     assert (report["requests"], report["cut"], report["running"]) == (1, 0, 1)
-    fault.close()
 
 
 def test_a_call_still_running_when_the_count_gives_up_is_said(serve: Serve) -> None:
