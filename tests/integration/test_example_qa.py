@@ -69,6 +69,8 @@ def test_provider_outage_drill_on_the_qa_example_passes(
     # Every view speaks the plan's words: nothing about another system's unit of work.
     assert "claim" not in result.stdout.str().lower()
     assert card["status"] == "passed"
+    # the plugin had compose read the example's file before the drill's set-up, and the set-up took that up
+    assert card["environment"]["compose_read_early"] is True
     measured = card["measurements"]
     assert isinstance(measured, dict)
     ledger = measured["ledger"]

@@ -201,6 +201,7 @@ class FakeStaging:
     stop_error: BaseException | None = None
     stop_notes: list[str] = field(default_factory=list)  # what stop() says it left in place
     teardown_notes: list[str] = field(default_factory=list)
+    read_early: bool | None = None
     watcher: FakeWatch | None = None
     # What an exec answers, by service (default: exit 0 with no output); it may act on the fakes.
     execs: dict[str, Callable[[Sequence[str]], ExecResult]] = field(default_factory=dict)

@@ -43,6 +43,9 @@ def preflight(plan: Plan, scenario: Scenario, settings: DrillSettings, replica: 
                 versions.result()  # a missing engine or compose is the cause to tell first: this raises it
                 raise
             environment: dict[str, Any] = dict(versions.result())
+        # read before the set-up (early.py) or by it: the set-up checks' time depends on it
+        if stack.read_early is not None:
+            environment["compose_read_early"] = stack.read_early
         configuration = stack.configuration()
     except BaseException:
         stack.stop()  # nothing runs yet: this removes the run's temporary files

@@ -80,6 +80,8 @@ class StagingBackend(ReplicaControl, Protocol):
     compose_file: Path
     started: bool
     teardown_notes: list[str]  # what :meth:`stop` left in place, and why, for the scorecard
+    # compose's reading of the file taken up from before the set-up (staging/early.py); None: no compose file
+    read_early: bool | None
 
     @property
     def proxies(self) -> list[ProxyPlan]:

@@ -34,6 +34,19 @@ def owner_tag() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+# pytest sets this to the test and phase it is in ("... (setup)", "... (call)"), and changes it between them: it
+# was never compose's business, and left in compose's environment it told an early reading (made in
+# pytest_configure, before any phase) from the set-up's, so that no early reading was ever taken up.
+PYTEST_PHASE_ENV = "PYTEST_CURRENT_TEST"
+
+
+def compose_environment(secrets: Mapping[str, str]) -> dict[str, str]:
+    """The environment of every compose command of a run: this process's (less pytest's phase variable), the
+    run's secrets, and its owner."""
+    env = {k: v for k, v in os.environ.items() if k != PYTEST_PHASE_ENV}
+    return {**env, **secrets, OWNER_ENV: owner_tag()}
+
+
 def new_secrets(plan: Plan) -> dict[str, str]:
     """The run's generated secrets: new for every run (a replica's database password is good for one drill)."""
     return {name: secrets.token_urlsafe(24) for name in plan.staging_topology.generated_secrets}
@@ -107,7 +120,7 @@ def read_model_early(plan: Plan, run_id: str) -> bool:
     compose_file = (plan.source_dir / plan.staging_topology.compose_file).resolve()
     found = new_secrets(plan)
     command = ["docker", "compose", "-p", f"drdrill-{run_id}", "-f", compose_file.name]
-    env = {**os.environ, **found, OWNER_ENV: owner_tag()}
+    env = compose_environment(found)
     cwd = str(compose_file.parent)
     try:
         config = Spawned([*command, *ALL_PROFILES, "config", "--format", "json"], cwd, env)

@@ -54,6 +54,7 @@ from drdrill.staging.early import (
     OWNER_ENV,
     EarlyRead,
     Spawned,
+    compose_environment,
     discard_early_reads,
     new_secrets,
     owner_tag,
@@ -310,7 +311,7 @@ class _ProjectCompose(DockerCompose):
         return Spawned([*self.compose_command_property, *args], str(self.context), self.process_environment())
 
     def process_environment(self) -> dict[str, str]:
-        return {**os.environ, **self.secrets, OWNER_ENV: owner_tag()}
+        return compose_environment(self.secrets)
 
     def _run_command(
         self, cmd: str | list[str], context: str | None = None
@@ -394,6 +395,9 @@ class StagingStack:
         self.secrets = new_secrets(plan)
         # compose may already be reading the file for this run (early.read_model_early), with its secrets
         self._early: EarlyRead | None = take_early_read(run_id, self.compose_file)
+        self.read_early: bool | None = (
+            False  # whether prepare() took the early reading up (the scorecard says)
+        )
         if self._early is not None:
             self.secrets = dict(self._early.secrets)
         self._compose = self._compose_for(str(self.compose_file.name))
@@ -450,6 +454,7 @@ class StagingStack:
         ):
             early.discard()  # not what this stack would run now (another binary, a variable set since): read now
             early = None
+        self.read_early = early is not None
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drdrill-compose-variables")
         if early is not None:
             self._variables = pool.submit(early.variables.result)

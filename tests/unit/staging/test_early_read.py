@@ -119,3 +119,25 @@ def test_a_variable_set_after_the_early_reading_has_the_stack_read_the_file_agai
     finally:
         stack.stop()
     assert spawned == [("--profile", "*", "config", "--format", "json")]
+
+
+def test_pytests_own_phase_variable_does_not_keep_the_stack_from_taking_the_early_reading_up(
+    plan_dir: Path,  # noqa: F811
+    temp: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    spawned: list[tuple[str, ...]],
+) -> None:
+    # The plugin reads early in pytest_configure, where pytest's phase variable is not set; the drill's set-up
+    # runs in the item's set-up, where it is ("<item> (setup)"). Before the fix no early reading was ever used.
+    plan = _plan(plan_dir)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    assert read_model_early(plan, "early006")
+    assert "PYTEST_CURRENT_TEST" not in early_module._EARLY["early006"].environment
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "::provider-outage (setup)")
+    stack = StagingStack(plan, "early006", lambda _: None)
+    try:
+        stack.prepare()
+        assert "PYTEST_CURRENT_TEST" not in stack._compose.process_environment()
+    finally:
+        stack.stop()
+    assert spawned == []  # both readings were the early ones

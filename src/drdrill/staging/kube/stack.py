@@ -185,6 +185,7 @@ class KubernetesStack:
         self.started = False
         # what stop() left in place, and why: nothing so far, the namespace goes whole
         self.teardown_notes: list[str] = []
+        self.read_early: bool | None = None  # reads no compose file
         self._kubeconfig = kubeconfig_for(plan)
         self._lock = threading.Lock()
         self._context: Context | None = None
