@@ -901,12 +901,14 @@ class StagingStack:
         return found[0]
 
     def images(self) -> dict[str, str]:
-        """Image id of each running service, for the scorecard."""
-        found: dict[str, str] = {}
-        for container in self._compose.get_containers():
-            info = container.get_container_info()
-            found[str(container.Service)] = str(info.Image) if info is not None else "unknown"
-        return found
+        """Image id of each running service, for the scorecard: one listing of the engine's (``compose ps``
+        and an inspect per container took 0.17 to 0.25 s, a compose process among them, against 0.03 to
+        0.06 s, in the warm-up, where the system's first answers want the cores)."""
+        labels = [f"com.docker.compose.project={self.project}", "com.docker.compose.oneoff=False"]
+        return {
+            str(c.labels.get("com.docker.compose.service", c.name)): str(c.attrs.get("Image") or "unknown")
+            for c in docker_client().containers.list(filters={"label": labels}, ignore_removed=True)
+        }
 
     def logs(self) -> str:
         """The replica's logs as plain text (compose's terminal control codes taken out)."""
