@@ -104,40 +104,31 @@ def test_a_reading_made_with_another_command_line_or_environment_than_the_stacks
         stack.stop()
 
 
-def test_a_variable_set_after_the_early_reading_has_the_stack_read_the_file_again(
+@pytest.mark.parametrize(
+    ("variable", "read_again"),
+    [
+        ("DRDRILL_TEST_SET_LATER", True),  # as a conftest's pytest_sessionstart might set one
+        # pytest's own: unset in pytest_configure, where the plugin reads early, and "<item> (setup)" in the drill's
+        # set-up. Before it was left out of compose's environment, no early reading was ever taken up.
+        ("PYTEST_CURRENT_TEST", False),
+    ],
+)
+def test_a_variable_set_after_the_early_reading_has_the_stack_read_the_file_again_unless_it_is_pytests(
     plan_dir: Path,  # noqa: F811
     temp: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     spawned: list[tuple[str, ...]],
+    variable: str,
+    read_again: bool,
 ) -> None:
     plan = _plan(plan_dir)
+    monkeypatch.delenv(variable, raising=False)
     assert read_model_early(plan, "early005")
-    monkeypatch.setenv("DRDRILL_TEST_SET_LATER", "1")  # as a conftest's pytest_sessionstart might
+    monkeypatch.setenv(variable, "::provider-outage (setup)")
     stack = StagingStack(plan, "early005", lambda _: None)
     try:
         stack.prepare()
+        assert (variable in stack._compose.process_environment()) is read_again
     finally:
         stack.stop()
-    assert spawned == [("--profile", "*", "config", "--format", "json")]
-
-
-def test_pytests_own_phase_variable_does_not_keep_the_stack_from_taking_the_early_reading_up(
-    plan_dir: Path,  # noqa: F811
-    temp: Path,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-    spawned: list[tuple[str, ...]],
-) -> None:
-    # The plugin reads early in pytest_configure, where pytest's phase variable is not set; the drill's set-up
-    # runs in the item's set-up, where it is ("<item> (setup)"). Before the fix no early reading was ever used.
-    plan = _plan(plan_dir)
-    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
-    assert read_model_early(plan, "early006")
-    assert "PYTEST_CURRENT_TEST" not in early_module._EARLY["early006"].environment
-    monkeypatch.setenv("PYTEST_CURRENT_TEST", "::provider-outage (setup)")
-    stack = StagingStack(plan, "early006", lambda _: None)
-    try:
-        stack.prepare()
-        assert "PYTEST_CURRENT_TEST" not in stack._compose.process_environment()
-    finally:
-        stack.stop()
-    assert spawned == []  # both readings were the early ones
+    assert spawned == ([("--profile", "*", "config", "--format", "json")] if read_again else [])
