@@ -88,6 +88,7 @@ def test_provider_outage_drill_passes(
         "drdrill-notify",
     }
     assert all(str(image).startswith("sha256:") for image in environment["images"].values())
+    assert list(environment["images"]) == sorted(environment["images"])
     assert config["staging"]["recovery_bound"] == "30s"
     assert config["faults"] == [
         {"kind": "down", "target": "primary-provider", "note": config["faults"][0]["note"], "wait_for": None}
