@@ -16,8 +16,8 @@ Toxiproxy link for the median hold of the drdrill runs, restores it, and removes
 
 The bare run's steady state is the readiness URLs answering: it never asks the system to do its work before the
 fault, so it never pays for the system's first, cold unit of work (on the claims replica the first claim takes
-0.7 to 1.9 s: the worker's first request through the openai SDK builds its models, 0.83 s of CPU profiled in
-the worker's container, on cores still busy with the other containers' start). drdrill's warm-up does pay it,
+0.7 to 1.9 s: the worker's first request through the openai SDK builds its models, 0.57 s in the worker's
+container on a started replica, on cores still busy with the other containers' start). drdrill's warm-up does pay it,
 once for each of the replica's two workers, and the benchmark reports the first warm-up probe on its own
 ("first answer"). So each round also runs Chaos Toolkit a second time, like for like: its steady-state probe is
 the plan's own (one unit written, read back until done, which warms one worker), and both ratios are reported.
