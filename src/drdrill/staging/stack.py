@@ -395,9 +395,8 @@ class StagingStack:
         self.secrets = new_secrets(plan)
         # compose may already be reading the file for this run (early.read_model_early), with its secrets
         self._early: EarlyRead | None = take_early_read(run_id, self.compose_file)
-        self.read_early: bool | None = (
-            False  # whether prepare() took the early reading up (the scorecard says)
-        )
+        # whether prepare() took that early reading up (the scorecard's environment says)
+        self.read_early: bool | None = False
         if self._early is not None:
             self.secrets = dict(self._early.secrets)
         self._compose = self._compose_for(str(self.compose_file.name))
