@@ -152,11 +152,14 @@ def _peak_mib() -> float:
     Not ``ru_maxrss``: Linux carries the resident size of the parent at the fork over the exec into the child's,
     so after this script's main had built the journal (1.3 GiB resident), the fold's fresh process reported a
     peak of 1,377 MiB for a fold whose own peak is 400 MiB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc: the kernel's figure
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc, or no VmHWM in it
 
 
 def fold_once(path: Path, old: bool) -> dict[str, Any]:
